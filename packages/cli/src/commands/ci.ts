@@ -1,0 +1,106 @@
+/**
+ * `safe-install ci [dir]`: `npm ci` in the sandbox, then — only on a passing verdict — the exported
+ * node_modules swapped into the project. On any other outcome the project is left as it was.
+ */
+import { writeFile } from 'node:fs/promises';
+import type Docker from 'dockerode';
+import { SafeInstallError, type Finding, type Report, type TraceEvent } from '@safe-install/schema';
+import { buildReport } from '@safe-install/report';
+import {
+  DEFAULT_BASE_IMAGE,
+  TOOL_VERSION,
+  connectEngine,
+  discardStaged,
+  readHostNpmConfig,
+  readProject,
+  requireSandboxImage,
+  runInstall,
+  swapInNodeModules,
+} from '@safe-install/sandbox';
+import { EXIT } from '../exit-codes.js';
+import { sanitize, type Printer } from '../output.js';
+import { onInterrupt } from '../interrupt.js';
+
+export interface CiOptions {
+  dir: string;
+  report?: string | undefined;
+  trace?: string | undefined;
+  base?: string | undefined;
+  timeoutSeconds: number;
+  printer: Printer;
+}
+
+async function writeTrace(path: string, events: readonly TraceEvent[]): Promise<void> {
+  await writeFile(path, events.map((event) => JSON.stringify(event)).join('\n') + (events.length ? '\n' : ''));
+}
+
+export async function ci(options: CiOptions): Promise<number> {
+  const { printer } = options;
+  const started = performance.now();
+  const project = await readProject(options.dir);
+  if (project.removedCredentials.length > 0) {
+    printer.info(`.npmrc credentials kept out of the sandbox: ${project.removedCredentials.map((key) => sanitize(key)).join(', ')}`);
+  }
+  const npmConfig = await readHostNpmConfig(project.root);
+  const engine = await connectEngine();
+  const image = await requireSandboxImage(engine.docker, options.base ?? DEFAULT_BASE_IMAGE);
+  printer.info(`project ${project.root}: ${project.lockfile.packages} locked packages; sandbox image ${image}`);
+
+  let container: Docker.Container | undefined;
+  const release = onInterrupt(async () => {
+    printer.warn('interrupted: removing the sandbox container');
+    await container?.remove({ force: true, v: true }).catch(() => undefined);
+  });
+  try {
+    const run = await runInstall({
+      docker: engine.docker,
+      image,
+      upload: project.files,
+      stageIn: project.root,
+      npmConfig,
+      command: ['npm', 'ci'],
+      timeoutMs: options.timeoutSeconds * 1000,
+      onProgress: (message) => printer.info(message),
+      onOutput: (line) => printer.sandbox(line),
+      onContainer: (created) => {
+        container = created;
+      },
+    });
+    const events = run.tracer.events;
+    if (options.trace) await writeTrace(options.trace, events);
+
+    const findings: Finding[] = [];
+    for (const issue of run.staged?.extract.issues ?? []) {
+      printer.warn(`export: ${issue.action} ${sanitize(issue.path)}: ${issue.reason}`);
+    }
+    const outcome: Report['outcome'] = run.timedOut ? 'timeout' : run.exitCode === 0 ? 'completed' : 'install-failed';
+    const verdict: Report['verdict'] = outcome === 'completed' && findings.length === 0 ? 'pass' : 'fail';
+    const timings = { ...run.timings, total: Math.round(performance.now() - started) };
+    const report = buildReport({ command: 'ci', project: project.root, toolVersion: TOOL_VERSION, outcome, verdict, findings, events, timings });
+    if (options.report) await writeFile(options.report, `${JSON.stringify(report, null, 2)}\n`);
+
+    if (verdict === 'pass' && run.staged) {
+      await swapInNodeModules(project.root, run.staged);
+    } else {
+      await discardStaged(run.staged);
+    }
+    printer.info(
+      `${report.summary.scripts} lifecycle scripts from ${report.summary.packages} packages, ${report.summary.events} events; ` +
+        `phases ${Object.entries(timings).map(([phase, ms]) => `${phase} ${ms}ms`).join(', ')}`,
+    );
+
+    if (run.timedOut) {
+      throw new SafeInstallError('INSTALL_TIMEOUT', 'infrastructure', `the install did not finish within ${options.timeoutSeconds} s`, {
+        hint: 'raise --timeout if the install is just slow; the trace shows what was running',
+      });
+    }
+    if (run.exitCode !== 0) {
+      throw new SafeInstallError('PACKAGE_MANAGER_FAILED', 'package-manager', `npm ci failed in the sandbox (exit ${run.exitCode}); node_modules was not changed`);
+    }
+    if (verdict === 'fail') return EXIT.violation;
+    printer.info(`verdict: pass — node_modules installed in ${project.root}`);
+    return EXIT.pass;
+  } finally {
+    release();
+  }
+}

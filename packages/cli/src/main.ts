@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+/**
+ * The safe-install command line. Commands return an exit code; errors are printed as one line
+ * (plus a hint) and mapped to the contract's exit codes here and nowhere else.
+ */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { isSafeInstallError } from '@safe-install/schema';
+import { TOOL_VERSION } from '@safe-install/sandbox';
+import { ci } from './commands/ci.js';
+import { doctor } from './commands/doctor.js';
+import { imageBuild, imageShow } from './commands/image.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
+import { stderrPrinter } from './output.js';
+
+async function main(argv: string[]): Promise<number> {
+  let code: number = EXIT.pass;
+  const setCode = (promise: Promise<number>) => promise.then((value) => void (code = value));
+  await yargs(argv)
+    .scriptName('safe-install')
+    .version(TOOL_VERSION)
+    .strict()
+    .option('base', { type: 'string', describe: 'base image of the sandbox image (default: safe-install-base:latest)' })
+    .option('quiet', { type: 'boolean', default: false, describe: 'print only warnings, errors and the verdict' })
+    .command(
+      'ci [dir]',
+      'npm ci inside the sandbox; node_modules is installed only on a passing verdict',
+      (y) =>
+        y
+          .positional('dir', { type: 'string', default: '.', describe: 'project folder (package.json + package-lock.json)' })
+          .option('report', { type: 'string', describe: 'write the JSON report to FILE' })
+          .option('trace', { type: 'string', describe: 'write the trace (JSON Lines) to FILE' })
+          .option('timeout', { type: 'number', default: 1800, describe: 'seconds the whole install may take' }),
+      (args) =>
+        setCode(
+          ci({
+            dir: args.dir,
+            report: args.report,
+            trace: args.trace,
+            base: args.base,
+            timeoutSeconds: args.timeout,
+            printer: stderrPrinter({ quiet: args.quiet }),
+          }),
+        ),
+    )
+    .command(
+      'doctor',
+      'check the Docker engine, the sandbox image, tracing in a container and npm settings',
+      (y) => y.option('json', { type: 'boolean', default: false }).option('dir', { type: 'string', default: '.' }),
+      (args) => setCode(doctor({ base: args.base, dir: args.dir, json: args.json })),
+    )
+    .command('image', 'build or show the sandbox image', (y) =>
+      y
+        .command('build', 'build the sandbox image unless it is up to date', (b) => b.option('verbose', { type: 'boolean', default: false }), (args) =>
+          setCode(imageBuild({ base: args.base, verbose: args.verbose, printer: stderrPrinter({ quiet: args.quiet }) })),
+        )
+        .command('show', 'print the tag the current code needs and whether it is built', {}, (args) => setCode(imageShow({ base: args.base as string | undefined })))
+        .demandCommand(1),
+    )
+    .demandCommand(1)
+    .fail((message, error) => {
+      if (error) throw error;
+      throw Object.assign(new Error(message), { usage: true });
+    })
+    .parseAsync();
+  return code;
+}
+
+main(hideBin(process.argv)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const printer = stderrPrinter();
+    if ((error as { usage?: boolean }).usage) {
+      printer.error((error as Error).message, 'see `safe-install --help`');
+      process.exitCode = EXIT.usage;
+      return;
+    }
+    if (isSafeInstallError(error)) printer.error(error.message, error.hint);
+    else printer.error(`unexpected failure: ${(error as Error)?.stack ?? String(error)}`);
+    process.exitCode = exitCodeFor(error);
+  },
+);

@@ -1,0 +1,21 @@
+export { readProject, type Project, type ProjectFile } from './project/read-project.js';
+export { checkLockfile, lockfileMismatches, safeRelativePath, type LockfileSummary } from './project/lockfile.js';
+export { stripNpmrcCredentials } from './project/npmrc.js';
+export { readHostNpmConfig, pickNpmConfig, type HostNpmConfig } from './host/npm-config.js';
+export { connectEngine, locateEngine, type EngineLocation } from './docker/connect.js';
+export {
+  buildSandboxImage,
+  requireSandboxImage,
+  resolveSandboxImage,
+  sandboxBuildContext,
+  DEFAULT_BASE_IMAGE,
+  SANDBOX_REPOSITORY,
+  type SandboxImage,
+} from './docker/image.js';
+export * from './docker/labels.js';
+export { packFiles, type ArchiveFile } from './transfer/pack-files.js';
+export { extractSafely, checkEntryName, symlinkStaysInside, type ExportIssue, type ExtractResult } from './transfer/extract-safely.js';
+export { swapInNodeModules, discardStaged } from './transfer/swap-in.js';
+export { runInstall, SANDBOX_PATHS, DEFAULT_LIMITS, type InstallRunOptions, type InstallRunResult, type ResourceLimits } from './run/run-install.js';
+export type { TracerOutput } from './run/read-trace.js';
+export { probeTracer } from './run/probe-tracer.js';

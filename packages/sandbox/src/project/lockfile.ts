@@ -1,0 +1,110 @@
+/**
+ * npm lockfile checks, done on the host before anything starts: `npm ci` would fail on the same
+ * problems, but only after a container was created, and with a less direct message.
+ *
+ * The lockfile is untrusted input (it arrives with the project): it is validated, never trusted for
+ * paths, and nothing here throws anything but SafeInstallError.
+ */
+import { SafeInstallError } from '@safe-install/schema';
+
+const DEPENDENCY_FIELDS = ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies'] as const;
+
+export type DependencyMap = Record<string, string>;
+
+export interface LockfileSummary {
+  lockfileVersion: number;
+  /** Workspace folders (relative, validated) that the lockfile records. */
+  workspaces: string[];
+  /** Number of installed package entries. */
+  packages: number;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function dependencyMaps(manifest: Record<string, unknown>): Map<string, DependencyMap> {
+  const maps = new Map<string, DependencyMap>();
+  for (const field of DEPENDENCY_FIELDS) {
+    const value = manifest[field];
+    if (value === undefined) continue;
+    if (!isRecord(value)) continue;
+    const map: DependencyMap = {};
+    for (const [name, spec] of Object.entries(value)) if (typeof spec === 'string') map[name] = spec;
+    maps.set(field, map);
+  }
+  return maps;
+}
+
+/**
+ * A relative folder inside the project, or null when the path could escape it (absolute, `..`,
+ * backslashes, NUL). Lockfile keys and workspace paths both go through this.
+ */
+export function safeRelativePath(path: string): string | null {
+  if (path.length === 0 || path.length > 1024) return null;
+  if (path.includes('\0') || path.includes('\\')) return null;
+  if (path.startsWith('/')) return null;
+  const parts = path.split('/');
+  if (parts.some((part) => part === '..' || part === '')) return null;
+  return parts.filter((part) => part !== '.').join('/') || null;
+}
+
+/** Differences between package.json's declared dependencies and the lockfile's root entry. */
+export function lockfileMismatches(manifest: unknown, lockRoot: unknown): string[] {
+  if (!isRecord(manifest)) return ['package.json is not a JSON object'];
+  if (!isRecord(lockRoot)) return ['the lockfile has no root package entry'];
+  const declared = dependencyMaps(manifest);
+  const locked = dependencyMaps(lockRoot);
+  const problems: string[] = [];
+  for (const field of DEPENDENCY_FIELDS) {
+    const want = declared.get(field) ?? {};
+    const have = locked.get(field) ?? {};
+    for (const [name, spec] of Object.entries(want)) {
+      if (!(name in have)) problems.push(`${field}.${name}@${spec} is in package.json but not in the lockfile`);
+      else if (have[name] !== spec) problems.push(`${field}.${name} is ${spec} in package.json but ${have[name]} in the lockfile`);
+    }
+    for (const name of Object.keys(have)) {
+      if (!(name in want)) problems.push(`${field}.${name} is in the lockfile but not in package.json`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * Validate a parsed package-lock.json (v2 or v3) against the project's package.json.
+ * Throws `LOCKFILE_INVALID` or `LOCKFILE_OUT_OF_SYNC` (usage errors, exit 2).
+ */
+export function checkLockfile(manifest: unknown, lock: unknown, lockName: string): LockfileSummary {
+  const invalid = (why: string) =>
+    new SafeInstallError('LOCKFILE_INVALID', 'usage', `${lockName} is not a usable npm lockfile: ${why}`, {
+      hint: 'regenerate it with `npm install --package-lock-only`',
+    });
+  if (!isRecord(lock)) throw invalid('not a JSON object');
+  const version = lock['lockfileVersion'];
+  if (typeof version !== 'number' || !Number.isInteger(version)) throw invalid('lockfileVersion is missing');
+  if (version < 2) throw invalid(`lockfileVersion ${version} is too old (2 or 3 is needed)`);
+  const packages = lock['packages'];
+  if (!isRecord(packages)) throw invalid('it has no "packages" section');
+
+  const problems = lockfileMismatches(manifest, packages['']);
+  const workspaces: string[] = [];
+  for (const [key, entry] of Object.entries(packages)) {
+    if (key === '' || key.split('/').includes('node_modules')) continue;
+    // Any other key is a workspace (or a file: dependency folder) the lockfile links to.
+    const folder = safeRelativePath(key);
+    if (folder === null) throw invalid(`it names a package folder outside the project: ${JSON.stringify(key.slice(0, 200))}`);
+    workspaces.push(folder);
+    void entry;
+  }
+  if (problems.length > 0) {
+    const shown = problems.slice(0, 5).join('; ');
+    const more = problems.length > 5 ? ` (and ${problems.length - 5} more)` : '';
+    throw new SafeInstallError(
+      'LOCKFILE_OUT_OF_SYNC',
+      'usage',
+      `package.json and ${lockName} are out of sync: ${shown}${more}`,
+      { hint: 'run `npm install` to update the lockfile, review the change, and commit it' },
+    );
+  }
+  return { lockfileVersion: version, workspaces: workspaces.sort(), packages: Object.keys(packages).length - 1 };
+}

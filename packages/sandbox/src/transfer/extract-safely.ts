@@ -1,0 +1,242 @@
+/**
+ * Extract a tar stream that came out of the sandbox. Everything in it was written by untrusted
+ * install code, so it is treated as hostile:
+ *
+ * - names must be relative, without `..`, NUL or backslashes, and under the expected prefix;
+ * - nothing is ever written through a symlink, and no file is overwritten (O_EXCL | O_NOFOLLOW);
+ * - symlinks must resolve inside the allowed root; hard links only to files already extracted;
+ * - devices, FIFOs and other special entries are dropped;
+ * - setuid/setgid/sticky bits and world-writable permissions are removed;
+ * - entry count, single-file size, total size and path length are bounded: past a bound the whole
+ *   export fails (a half tree must never be used).
+ *
+ * Every dropped or changed entry is reported, so the caller can show it and put it in the report.
+ */
+import { constants } from 'node:fs';
+import { link, mkdir, open, symlink } from 'node:fs/promises';
+import { dirname, join, posix } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { extract, type Header } from 'tar-stream';
+import { SafeInstallError } from '@safe-install/schema';
+
+export interface ExtractLimits {
+  maxEntries: number;
+  maxFileBytes: number;
+  maxTotalBytes: number;
+  maxPathLength: number;
+}
+
+export const DEFAULT_EXTRACT_LIMITS: ExtractLimits = {
+  maxEntries: 2_000_000,
+  maxFileBytes: 2 * 1024 ** 3,
+  maxTotalBytes: 16 * 1024 ** 3,
+  maxPathLength: 4096,
+};
+
+export interface ExtractOptions {
+  /** Directory to extract into. It must exist and be empty (a fresh staging directory). */
+  target: string;
+  /**
+   * Only entries under this prefix are extracted, with the prefix kept (Docker's getArchive names
+   * entries after the archived folder, e.g. `node_modules/...`).
+   */
+  prefix: string;
+  /**
+   * How far up from `target` a symlink may point, as a number of levels: 0 keeps links inside
+   * `target`; 1 also allows its parent (workspace links `node_modules/a -> ../packages/a`).
+   */
+  symlinkRootLevels?: number;
+  limits?: Partial<ExtractLimits>;
+}
+
+export interface ExportIssue {
+  path: string;
+  /** `rejected`: not extracted. `neutralised`: extracted with permissions reduced. */
+  action: 'rejected' | 'neutralised';
+  reason: string;
+}
+
+export interface ExtractResult {
+  files: number;
+  directories: number;
+  symlinks: number;
+  hardlinks: number;
+  bytes: number;
+  issues: ExportIssue[];
+}
+
+/** A checked, normalised relative path, or a reason it was refused. */
+export function checkEntryName(name: string, prefix: string, maxLength: number): { path: string } | { reason: string } {
+  if (name.length > maxLength) return { reason: `path longer than ${maxLength}` };
+  if (name.includes('\0')) return { reason: 'NUL in path' };
+  if (name.includes('\\')) return { reason: 'backslash in path' };
+  if (name.startsWith('/')) return { reason: 'absolute path' };
+  const parts = name.split('/').filter((part) => part !== '' && part !== '.');
+  if (parts.includes('..')) return { reason: '`..` in path' };
+  const path = parts.join('/');
+  if (path !== prefix && !path.startsWith(`${prefix}/`)) return { reason: `outside ${prefix}/` };
+  return { path };
+}
+
+/** Does a symlink at `linkPath` (relative to the extraction root) with `target` stay inside? */
+export function symlinkStaysInside(linkPath: string, target: string, rootLevels: number): boolean {
+  if (target === '' || target.includes('\0') || posix.isAbsolute(target)) return false;
+  // Resolve against a synthetic absolute root with `rootLevels` levels above it.
+  const above = Array.from({ length: rootLevels }, (_, i) => `up${i}`).join('/');
+  const root = `/${above}${above ? '/' : ''}root`;
+  const resolved = posix.resolve(posix.dirname(posix.join(root, linkPath)), target);
+  const allowed = `/${above}`;
+  return resolved === root || resolved.startsWith(`${root}/`) || (rootLevels > 0 && (resolved === allowed || resolved.startsWith(`${allowed}/`)));
+}
+
+function sanitiseMode(mode: number, isDir: boolean): { mode: number; dropped: string[] } {
+  const dropped: string[] = [];
+  if (mode & 0o4000) dropped.push('setuid');
+  if (mode & 0o2000) dropped.push('setgid');
+  if (mode & 0o1000 && !isDir) dropped.push('sticky');
+  if (mode & 0o002) dropped.push('world-writable');
+  return { mode: mode & 0o775 & ~0o002, dropped };
+}
+
+export async function extractSafely(tar: Readable, options: ExtractOptions): Promise<ExtractResult> {
+  const limits = { ...DEFAULT_EXTRACT_LIMITS, ...options.limits };
+  const rootLevels = options.symlinkRootLevels ?? 0;
+  const result: ExtractResult = { files: 0, directories: 0, symlinks: 0, hardlinks: 0, bytes: 0, issues: [] };
+  const seen = new Set<string>();
+  const symlinks = new Set<string>();
+  const regularFiles = new Set<string>();
+  const createdDirs = new Set<string>();
+  let entries = 0;
+
+  const fail = (reason: string) =>
+    new SafeInstallError('EXPORT_REJECTED', 'infrastructure', `the sandbox's export was refused: ${reason}`);
+  const reject = (path: string, reason: string) => result.issues.push({ path, action: 'rejected', reason });
+
+  /** True when some parent of `path` is a symlink we created (writing there would follow it). */
+  const throughSymlink = (path: string) => {
+    const parts = path.split('/');
+    for (let i = 1; i < parts.length; i++) if (symlinks.has(parts.slice(0, i).join('/'))) return true;
+    return false;
+  };
+  const ensureParent = async (path: string) => {
+    const parent = dirname(path);
+    if (parent === '.' || createdDirs.has(parent)) return;
+    await mkdir(join(options.target, parent), { recursive: true, mode: 0o755 });
+    for (let p = parent; p !== '.' && !createdDirs.has(p); p = dirname(p)) createdDirs.add(p);
+  };
+
+  const extractor = extract();
+  const work = (async () => {
+    for await (const entry of extractor) {
+      const header: Header = entry.header;
+      const drain = async () => {
+        for await (const _chunk of entry) void _chunk;
+      };
+      entries += 1;
+      if (entries > limits.maxEntries) throw fail(`more than ${limits.maxEntries} entries`);
+
+      const checked = checkEntryName(header.name, options.prefix, limits.maxPathLength);
+      const shownName = header.name.slice(0, 300);
+      if ('reason' in checked) {
+        reject(shownName, checked.reason);
+        await drain();
+        continue;
+      }
+      const path = checked.path;
+      if (seen.has(path) && !(header.type === 'directory' && createdDirs.has(path))) {
+        reject(path, 'duplicate entry');
+        await drain();
+        continue;
+      }
+      if (throughSymlink(path)) {
+        reject(path, 'path goes through a symlink');
+        await drain();
+        continue;
+      }
+      seen.add(path);
+      const abs = join(options.target, path);
+      const { mode, dropped } = sanitiseMode(header.mode ?? 0o644, header.type === 'directory');
+
+      switch (header.type) {
+        case 'directory': {
+          if (!createdDirs.has(path)) {
+            await ensureParent(path);
+            await mkdir(abs, { mode: mode | 0o700 });
+            createdDirs.add(path);
+            result.directories += 1;
+          }
+          await drain();
+          break;
+        }
+        case 'file':
+        case 'contiguous-file': {
+          const size = header.size ?? 0;
+          if (size > limits.maxFileBytes) throw fail(`${path} is larger than ${limits.maxFileBytes} bytes`);
+          if (result.bytes + size > limits.maxTotalBytes) throw fail(`more than ${limits.maxTotalBytes} bytes in total`);
+          await ensureParent(path);
+          const handle = await open(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+          try {
+            let written = 0;
+            for await (const chunk of entry as AsyncIterable<Buffer>) {
+              written += chunk.length;
+              if (written > size) throw fail(`${path} is longer than its header says`);
+              await handle.write(chunk);
+            }
+          } finally {
+            await handle.close();
+          }
+          result.bytes += size;
+          result.files += 1;
+          regularFiles.add(path);
+          break;
+        }
+        case 'symlink': {
+          const target = header.linkname ?? '';
+          if (!symlinkStaysInside(path, target, rootLevels)) {
+            reject(path, `symlink points outside the tree (${JSON.stringify(target.slice(0, 200))})`);
+          } else {
+            await ensureParent(path);
+            await symlink(target, abs);
+            symlinks.add(path);
+            result.symlinks += 1;
+          }
+          await drain();
+          break;
+        }
+        case 'link': {
+          const checkedTarget = checkEntryName(header.linkname ?? '', options.prefix, limits.maxPathLength);
+          if ('reason' in checkedTarget || !regularFiles.has(checkedTarget.path)) {
+            reject(path, `hard link to something that is not a file in the tree (${JSON.stringify((header.linkname ?? '').slice(0, 200))})`);
+          } else {
+            await ensureParent(path);
+            await link(join(options.target, checkedTarget.path), abs);
+            result.hardlinks += 1;
+          }
+          await drain();
+          break;
+        }
+        default: {
+          reject(path, `${header.type ?? 'unknown'} entries are not allowed`);
+          await drain();
+          continue;
+        }
+      }
+      if (dropped.length > 0 && (header.type === 'file' || header.type === 'directory' || header.type === 'contiguous-file')) {
+        result.issues.push({ path, action: 'neutralised', reason: `removed ${dropped.join(', ')}` });
+      }
+    }
+  })();
+
+  // Run the pipe and the extraction together. A failure in either stops both: a refused export
+  // destroys the stream so the engine stops sending, and neither promise is left unhandled.
+  const piping = pipeline(tar, extractor);
+  const stopped = work.catch((error: unknown) => {
+    extractor.destroy(error as Error);
+    throw error;
+  });
+  piping.catch(() => undefined);
+  stopped.catch(() => undefined);
+  await Promise.all([stopped, piping]);
+  return result;
+}

@@ -1,0 +1,187 @@
+/**
+ * The trace event schema. One event per line in a trace file (JSON Lines).
+ *
+ * Every event keeps the result of the call it records (`ok` and, on failure, `errno`): a failed
+ * `connect` is evidence too, and ossf/package-analysis's habit of recording failed calls as if they
+ * succeeded is exactly what we do not want.
+ */
+
+/** Bumped on any incompatible change to the event shapes. */
+export const TRACE_SCHEMA_VERSION = 1;
+
+/** A package as npm names it. */
+export interface PackageRef {
+  name: string;
+  version: string;
+}
+
+/** Where an event came from. */
+export type EventSource = 'tracer' | 'gateway' | 'sandbox' | 'fsdiff';
+
+interface EventBase {
+  /** Unique within one trace; findings cite events by id. */
+  id: string;
+  /** Milliseconds since the Unix epoch, microsecond precision. */
+  ts: number;
+  source: EventSource;
+  /** Process id inside the sandbox; 0 when the event has no process (gateway, fs diff). */
+  pid: number;
+  /** Parent pid at the time of the event; 0 when unknown. */
+  ppid: number;
+  /** The package whose lifecycle script caused the event, when attribution is possible. */
+  package?: PackageRef;
+  /** The lifecycle event (`preinstall`, `install`, `postinstall`, `prepare`, ...). */
+  lifecycle?: string;
+  /** Did the call succeed? Absent for events that are not calls (exits, summaries). */
+  ok?: boolean;
+  /** errno name on failure (`ENOENT`, `EPERM`, ...). */
+  errno?: string;
+}
+
+export interface ProcessSpawnEvent extends EventBase {
+  type: 'process';
+  action: 'spawn';
+  /** The new process or thread. */
+  child: number;
+  /** The syscall that created it: fork, vfork, clone, clone3. */
+  syscall: string;
+  /** True when the clone created a thread (CLONE_THREAD), not a process. */
+  thread: boolean;
+}
+
+export interface ProcessExecEvent extends EventBase {
+  type: 'process';
+  action: 'exec';
+  /** Absolute path of the executable as passed to execve (resolved against cwd). */
+  path: string;
+  argv: string[];
+  cwd: string;
+  /** True when strace cut the argument list or an argument short. */
+  truncated?: boolean;
+}
+
+export interface ProcessExitEvent extends EventBase {
+  type: 'process';
+  action: 'exit';
+  /** Exit code, when the process exited. */
+  code?: number;
+  /** Signal name, when the process was killed. */
+  signal?: string;
+}
+
+/** A process still alive after its lifecycle script ended. */
+export interface ProcessLingeringEvent extends EventBase {
+  type: 'process';
+  action: 'lingering';
+  /** What happened to it after the grace period. */
+  outcome: 'killed' | 'exited';
+}
+
+/** A signal sent to another process (kill, tkill, tgkill) — e.g. an attempt on the tracer. */
+export interface ProcessSignalEvent extends EventBase {
+  type: 'process';
+  action: 'signal';
+  target: number;
+  signal: string;
+}
+
+export type ProcessEvent =
+  | ProcessSpawnEvent
+  | ProcessExecEvent
+  | ProcessExitEvent
+  | ProcessLingeringEvent
+  | ProcessSignalEvent;
+
+export type FileAction = 'open' | 'unlink' | 'rename' | 'link' | 'symlink' | 'chmod' | 'mkdir' | 'rmdir';
+
+export interface FileEvent extends EventBase {
+  type: 'file';
+  action: FileAction;
+  /** Absolute path, resolved against the process cwd and dirfds. */
+  path: string;
+  /** Second path for rename, link and symlink (the new name). */
+  target?: string;
+  /** For open: what the caller intended. */
+  intent?: { read: boolean; write: boolean; create: boolean; truncate?: boolean };
+  /** For chmod and mkdir: the requested mode, octal string. */
+  mode?: string;
+}
+
+export interface NetworkEvent extends EventBase {
+  type: 'network';
+  action: 'connect' | 'bind' | 'sendto' | 'sendmsg';
+  /** AF_INET, AF_INET6, AF_UNIX, AF_NETLINK, ... */
+  family: string;
+  /** IP address or unix socket path; absent when the call named no address. */
+  address?: string;
+  port?: number;
+  /** First bytes of the payload for sendto/sendmsg, when strace decoded them. */
+  data?: string;
+}
+
+/** Start and end of a lifecycle script, as seen by the tracer's script-shell. */
+export interface ScriptEvent extends EventBase {
+  type: 'script';
+  action: 'start' | 'end';
+  /** The script's command line (start). */
+  command?: string;
+  /** sha256 of the command, so a policy can pin a script's content. */
+  commandHash?: string;
+  /** The package's directory. */
+  cwd?: string;
+  code?: number;
+  signal?: string;
+}
+
+/** A DNS query seen by the gateway's sink. */
+export interface DnsEvent extends EventBase {
+  type: 'dns';
+  name: string;
+  qtype: string;
+  answered: 'allowed' | 'sinked';
+}
+
+/** An HTTP(S) request seen by the gateway. */
+export interface HttpEvent extends EventBase {
+  type: 'http';
+  method: string;
+  url: string;
+  host: string;
+  port: number;
+  status?: number;
+  bytes?: number;
+  decision: 'allowed' | 'denied' | 'sinked' | 'registry';
+}
+
+/** A file that differs between the sandbox before and after the install. */
+export interface FsDiffEvent extends EventBase {
+  type: 'fsdiff';
+  change: 'created' | 'modified' | 'deleted';
+  path: string;
+}
+
+/** Something the tracer could not parse or had to drop, counted rather than hidden. */
+export interface TracerNoticeEvent extends EventBase {
+  type: 'notice';
+  message: string;
+  count?: number;
+}
+
+export type TraceEvent =
+  | ProcessEvent
+  | FileEvent
+  | NetworkEvent
+  | ScriptEvent
+  | DnsEvent
+  | HttpEvent
+  | FsDiffEvent
+  | TracerNoticeEvent;
+
+export type TraceEventType = TraceEvent['type'];
+
+/**
+ * An event before the id, attribution and ordering that the merge step gives it.
+ * The tracer emits these; `finalizeTrace` turns them into TraceEvents.
+ */
+export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+export type RawEvent = DistributiveOmit<TraceEvent, 'id'>;

@@ -1,0 +1,3 @@
+export * from './events.js';
+export * from './report.js';
+export * from './errors.js';

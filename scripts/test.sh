@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The README's second command, and exactly what CI runs: set up what the tests need (engine,
+# images), then type-check, build and run every test — unit and end-to-end on the real engine.
+source "$(dirname "$0")/lib.sh"
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+# In CI a missing engine must fail the end-to-end tests, never skip them.
+export SAFE_INSTALL_REQUIRE_DOCKER=1
+pnpm test
