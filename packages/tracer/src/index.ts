@@ -1,1 +1,2 @@
 export * from './runner/protocol.js';
+export * from './strace/index.js';

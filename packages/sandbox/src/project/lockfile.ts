@@ -29,7 +29,8 @@ function dependencyMaps(manifest: Record<string, unknown>): Map<string, Dependen
     const value = manifest[field];
     if (value === undefined) continue;
     if (!isRecord(value)) continue;
-    const map: DependencyMap = {};
+    // No prototype: a dependency named `__proto__` is kept, and `constructor` is not inherited.
+    const map = Object.create(null) as DependencyMap;
     for (const [name, spec] of Object.entries(value)) if (typeof spec === 'string') map[name] = spec;
     maps.set(field, map);
   }
@@ -49,6 +50,12 @@ export function safeRelativePath(path: string): string | null {
   return parts.filter((part) => part !== '.').join('/') || null;
 }
 
+/** A name or spec for a message: untrusted, so bounded. */
+function shown(text: string | undefined): string {
+  const value = text ?? '';
+  return value.length > 100 ? `${value.slice(0, 100)}…` : value;
+}
+
 /** Differences between package.json's declared dependencies and the lockfile's root entry. */
 export function lockfileMismatches(manifest: unknown, lockRoot: unknown): string[] {
   if (!isRecord(manifest)) return ['package.json is not a JSON object'];
@@ -60,11 +67,11 @@ export function lockfileMismatches(manifest: unknown, lockRoot: unknown): string
     const want = declared.get(field) ?? {};
     const have = locked.get(field) ?? {};
     for (const [name, spec] of Object.entries(want)) {
-      if (!(name in have)) problems.push(`${field}.${name}@${spec} is in package.json but not in the lockfile`);
-      else if (have[name] !== spec) problems.push(`${field}.${name} is ${spec} in package.json but ${have[name]} in the lockfile`);
+      if (!Object.hasOwn(have, name)) problems.push(`${field}.${shown(name)}@${shown(spec)} is in package.json but not in the lockfile`);
+      else if (have[name] !== spec) problems.push(`${field}.${shown(name)} is ${shown(spec)} in package.json but ${shown(have[name])} in the lockfile`);
     }
     for (const name of Object.keys(have)) {
-      if (!(name in want)) problems.push(`${field}.${name} is in the lockfile but not in package.json`);
+      if (!Object.hasOwn(want, name)) problems.push(`${field}.${shown(name)} is in the lockfile but not in package.json`);
     }
   }
   return problems;

@@ -14,23 +14,37 @@ export interface NpmrcSplit {
   removed: string[];
 }
 
+/** The key as npm's `ini` parser reads it: trimmed, unquoted, cut at an inline comment, no `[]`. */
 function keyOf(line: string): string | null {
   const trimmed = line.trim();
   if (trimmed === '' || trimmed.startsWith('#') || trimmed.startsWith(';')) return null;
   const eq = trimmed.indexOf('=');
-  return (eq === -1 ? trimmed : trimmed.slice(0, eq)).trim();
+  let key = (eq === -1 ? trimmed : trimmed.slice(0, eq)).trim();
+  if (key.length > 1 && ((key.startsWith('"') && key.endsWith('"')) || (key.startsWith("'") && key.endsWith("'")))) {
+    if (key.startsWith("'")) key = key.slice(1, -1);
+    try {
+      const parsed: unknown = JSON.parse(key);
+      if (typeof parsed === 'string') key = parsed;
+    } catch {
+      // ini keeps it as written
+    }
+  } else {
+    const comment = /(?<!\\)[;#]/.exec(key);
+    if (comment) key = key.slice(0, comment.index).trim();
+  }
+  return key.length > 2 && key.endsWith('[]') ? key.slice(0, -2) : key;
 }
 
-/** `//registry.example/:_authToken` -> `_authtoken`; `always-auth` -> `always-auth`. */
+/** `//registry.example/:_authToken` -> `_authtoken`; `@scope:_authToken` -> `_authtoken`; `always-auth` -> `always-auth`. */
 function bareKey(key: string): string {
-  const scoped = key.lastIndexOf(':');
-  return (key.startsWith('//') && scoped !== -1 ? key.slice(scoped + 1) : key).toLowerCase();
+  return key.slice(key.lastIndexOf(':') + 1).toLowerCase();
 }
 
 export function stripNpmrcCredentials(content: string): NpmrcSplit {
   const kept: string[] = [];
   const removed: string[] = [];
-  for (const line of content.split(/\r?\n/)) {
+  // npm's ini parser ends a line at any CR or LF, so a lone CR must end it here too.
+  for (const line of content.split(/\r\n|\r|\n/)) {
     const key = keyOf(line);
     if (key !== null && AUTH_KEYS.has(bareKey(key))) {
       removed.push(key);

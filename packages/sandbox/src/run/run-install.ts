@@ -192,7 +192,7 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
       progress('exporting node_modules');
       const dir = await mkdtemp(join(stageIn, '.safe-install-staging-'));
       try {
-        const extract = await extractSafely(archive, { target: dir, prefix: 'node_modules', symlinkRootLevels: 1 });
+        const extract = await extractSafely(archive, { target: dir, prefix: 'node_modules', symlinkRootLevels: 0 });
         return { dir, nodeModules: join(dir, 'node_modules'), extract };
       } catch (error) {
         await rm(dir, { recursive: true, force: true });

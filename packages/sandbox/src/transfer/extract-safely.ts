@@ -43,8 +43,9 @@ export interface ExtractOptions {
    */
   prefix: string;
   /**
-   * How far up from `target` a symlink may point, as a number of levels: 0 keeps links inside
-   * `target`; 1 also allows its parent (workspace links `node_modules/a -> ../packages/a`).
+   * How far up from `target` a symlink may point, as a number of levels. 0 keeps links inside
+   * `target`, which stands for the project folder: workspace links `node_modules/a -> ../packages/a`
+   * stay inside it. Higher values are for callers whose target is deeper than the project root.
    */
   symlinkRootLevels?: number;
   limits?: Partial<ExtractLimits>;
@@ -82,12 +83,24 @@ export function checkEntryName(name: string, prefix: string, maxLength: number):
 /** Does a symlink at `linkPath` (relative to the extraction root) with `target` stay inside? */
 export function symlinkStaysInside(linkPath: string, target: string, rootLevels: number): boolean {
   if (target === '' || target.includes('\0') || posix.isAbsolute(target)) return false;
-  // Resolve against a synthetic absolute root with `rootLevels` levels above it.
-  const above = Array.from({ length: rootLevels }, (_, i) => `up${i}`).join('/');
-  const root = `/${above}${above ? '/' : ''}root`;
-  const resolved = posix.resolve(posix.dirname(posix.join(root, linkPath)), target);
-  const allowed = `/${above}`;
-  return resolved === root || resolved.startsWith(`${root}/`) || (rootLevels > 0 && (resolved === allowed || resolved.startsWith(`${allowed}/`)));
+  // Walk the target from the link's folder, counting levels below the root; it may never climb
+  // more than `rootLevels` above it, not even on the way (`../../root/x` leaves and comes back).
+  // `..` is only allowed before any name: the name may itself be a symlink, and the kernel
+  // resolves `name/..` through it (`b -> .`, `c -> b/../..` leaves the tree), not as text.
+  const folder = posix.dirname(linkPath).split('/').filter((part) => part !== '' && part !== '.');
+  if (folder.includes('..')) return false;
+  let depth = folder.length;
+  let named = false;
+  for (const part of target.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part !== '..') {
+      named = true;
+      depth += 1;
+    } else if (named || --depth < -rootLevels) {
+      return false;
+    }
+  }
+  return true;
 }
 
 function sanitiseMode(mode: number, isDir: boolean): { mode: number; dropped: string[] } {
@@ -113,11 +126,18 @@ export async function extractSafely(tar: Readable, options: ExtractOptions): Pro
     new SafeInstallError('EXPORT_REJECTED', 'infrastructure', `the sandbox's export was refused: ${reason}`);
   const reject = (path: string, reason: string) => result.issues.push({ path, action: 'rejected', reason });
 
-  /** True when some parent of `path` is a symlink we created (writing there would follow it). */
-  const throughSymlink = (path: string) => {
+  /**
+   * Why `path` cannot be written below its parents: one is a symlink we created (writing there
+   * would follow it), or another entry that is not a folder (a file, link or dropped entry).
+   */
+  const blockedParent = (path: string): string | null => {
     const parts = path.split('/');
-    for (let i = 1; i < parts.length; i++) if (symlinks.has(parts.slice(0, i).join('/'))) return true;
-    return false;
+    for (let i = 1; i < parts.length; i++) {
+      const parent = parts.slice(0, i).join('/');
+      if (symlinks.has(parent)) return 'path goes through a symlink';
+      if (seen.has(parent) && !createdDirs.has(parent)) return 'path goes through an entry that is not a folder';
+    }
+    return null;
   };
   const ensureParent = async (path: string) => {
     const parent = dirname(path);
@@ -144,13 +164,20 @@ export async function extractSafely(tar: Readable, options: ExtractOptions): Pro
         continue;
       }
       const path = checked.path;
-      if (seen.has(path) && !(header.type === 'directory' && createdDirs.has(path))) {
+      // A folder made for an earlier entry's parents counts as seen, except for a folder entry.
+      if ((seen.has(path) || createdDirs.has(path)) && !(header.type === 'directory' && createdDirs.has(path))) {
         reject(path, 'duplicate entry');
         await drain();
         continue;
       }
-      if (throughSymlink(path)) {
-        reject(path, 'path goes through a symlink');
+      const blocked = blockedParent(path);
+      if (blocked !== null) {
+        reject(path, blocked);
+        await drain();
+        continue;
+      }
+      if (path === options.prefix && header.type !== 'directory') {
+        reject(path, `the top-level ${options.prefix} must be a directory`);
         await drain();
         continue;
       }
@@ -237,6 +264,12 @@ export async function extractSafely(tar: Readable, options: ExtractOptions): Pro
   });
   piping.catch(() => undefined);
   stopped.catch(() => undefined);
-  await Promise.all([stopped, piping]);
+  try {
+    await Promise.all([stopped, piping]);
+  } catch (error) {
+    // A broken stream (bad header, cut short) is as much a refused export as a limit.
+    if (error instanceof SafeInstallError) throw error;
+    throw fail(`the archive is damaged: ${(error as Error).message}`);
+  }
   return result;
 }

@@ -1,0 +1,43 @@
+import { STRACE_FIXED_FLAGS, TRACED_SYSCALLS, straceArgs } from './strace-args.js';
+
+describe('straceArgs', () => {
+  it('builds the fixed invocation', () => {
+    expect(straceArgs({ output: '/dev/fd/3', user: 'node', command: ['npm', 'ci'] })).toEqual([
+      '-f',
+      '--seccomp-bpf',
+      '-ttt',
+      '-y',
+      '-s',
+      '4096',
+      '-q',
+      '-e',
+      'signal=!SIGCHLD',
+      '-e',
+      'trace=execve,execveat,fork,vfork,clone,clone3,exit_group,chdir,fchdir,open,openat,openat2,creat,unlink,unlinkat,rmdir,rename,renameat,renameat2,link,linkat,symlink,symlinkat,chmod,fchmod,fchmodat,mkdir,mkdirat,connect,bind,sendto,sendmsg,sendmmsg,kill,tkill,tgkill,ptrace,setsid',
+      '-o',
+      '/dev/fd/3',
+      '-u',
+      'node',
+      '--',
+      'npm',
+      'ci',
+    ]);
+  });
+
+  it('ends strace’s options before the command, whatever it looks like', () => {
+    const args = straceArgs({ output: 'out.txt', user: 'u', command: ['-e', 'trace=none'] });
+    expect(args.slice(args.indexOf('--'))).toEqual(['--', '-e', 'trace=none']);
+  });
+
+  it('keeps the traced set and the fixed flags in step', () => {
+    expect(new Set(TRACED_SYSCALLS).size).toBe(TRACED_SYSCALLS.length);
+    expect(STRACE_FIXED_FLAGS.at(-1)).toBe(`trace=${TRACED_SYSCALLS.join(',')}`);
+  });
+
+  it('rejects an empty command, output or user', () => {
+    expect(() => straceArgs({ output: 'o', user: 'u', command: [] })).toThrow(/command/);
+    expect(() => straceArgs({ output: 'o', user: 'u', command: [''] })).toThrow(/command/);
+    expect(() => straceArgs({ output: '', user: 'u', command: ['x'] })).toThrow(/output/);
+    expect(() => straceArgs({ output: 'o', user: '', command: ['x'] })).toThrow(/user/);
+  });
+});

@@ -1,0 +1,106 @@
+/**
+ * The one strace invocation the tracer uses. The parser in this folder is written against exactly
+ * this output format, so the flags live here, next to it, and nowhere else.
+ */
+
+/**
+ * The syscalls traced. Process creation and exec give the process tree and attribution; the file,
+ * network and signal calls are the evidence; `ptrace` and `setsid` reveal anti-analysis and
+ * daemonising. Reads and writes are left out: they are most of the volume and say little that the
+ * opens do not.
+ */
+export const TRACED_SYSCALLS = [
+  'execve',
+  'execveat',
+  'fork',
+  'vfork',
+  'clone',
+  'clone3',
+  'exit_group',
+  'chdir',
+  'fchdir',
+  'open',
+  'openat',
+  'openat2',
+  'creat',
+  'unlink',
+  'unlinkat',
+  'rmdir',
+  'rename',
+  'renameat',
+  'renameat2',
+  'link',
+  'linkat',
+  'symlink',
+  'symlinkat',
+  'chmod',
+  'fchmod',
+  'fchmodat',
+  'mkdir',
+  'mkdirat',
+  'connect',
+  'bind',
+  'sendto',
+  'sendmsg',
+  'sendmmsg',
+  'kill',
+  'tkill',
+  'tgkill',
+  'ptrace',
+  'setsid',
+] as const;
+
+/** A syscall in {@link TRACED_SYSCALLS}. */
+export type TracedSyscall = (typeof TRACED_SYSCALLS)[number];
+
+/** Longest string strace prints before cutting it with `...` (`-s`); also caps printed arrays. */
+export const STRACE_STRING_LIMIT = 4096;
+
+/**
+ * The fixed flags, in order:
+ * - `-f` follows forks, vfork, clones and threads;
+ * - `--seccomp-bpf` stops only at traced syscalls, so untraced ones run at full speed;
+ * - `-ttt` prints absolute timestamps with microseconds (the parser expects them);
+ * - `-y` decorates fds with their paths: resolves dirfds, fchdir and the files actually opened;
+ * - `-s 4096` keeps argv elements, paths and payload prefixes whole enough to be evidence;
+ * - `-q` keeps attach/detach chatter out of the output;
+ * - `-e signal=!SIGCHLD` drops the child-exit notices every shell generates;
+ * - `-e trace=...` the set above.
+ */
+export const STRACE_FIXED_FLAGS: readonly string[] = [
+  '-f',
+  '--seccomp-bpf',
+  '-ttt',
+  '-y',
+  '-s',
+  String(STRACE_STRING_LIMIT),
+  '-q',
+  '-e',
+  'signal=!SIGCHLD',
+  '-e',
+  `trace=${TRACED_SYSCALLS.join(',')}`,
+];
+
+/** Arguments of {@link straceArgs}. */
+export interface StraceArgsOptions {
+  /** Where strace writes the trace: a file path, or `/dev/fd/N` for a pipe the runner holds. */
+  output: string;
+  /** The user the command runs as (`-u`): strace runs as root, the install does not. */
+  user: string;
+  /** The command and its arguments. */
+  command: readonly string[];
+}
+
+/**
+ * The argv after `strace` for the fixed invocation:
+ * `strace -f --seccomp-bpf -ttt -y -s 4096 -q -e signal='!SIGCHLD' -e trace=SET -o OUT -u USER -- CMD...`.
+ *
+ * Throws on an empty command, output or user: that is a bug in the caller, not input to tolerate.
+ */
+export function straceArgs({ output, user, command }: StraceArgsOptions): string[] {
+  if (output === '') throw new Error('straceArgs: output must not be empty');
+  if (user === '') throw new Error('straceArgs: user must not be empty');
+  if (command.length === 0 || command[0] === '') throw new Error('straceArgs: command must not be empty');
+  // `--` ends strace's options, so a command starting with `-` is never taken for one.
+  return [...STRACE_FIXED_FLAGS, '-o', output, '-u', user, '--', ...command];
+}
