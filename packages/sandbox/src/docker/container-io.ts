@@ -24,13 +24,17 @@ export async function getArchive(container: Docker.Container, path: string): Pro
   }
 }
 
-/** Follow a container's stdout and stderr, line by line, until it stops. */
-export async function followLogs(
+/**
+ * Follow a started container's stdout and stderr from its first line (logs are kept from the
+ * start, so nothing is missed) and deliver them line by line. Resolves to a promise that settles
+ * when the streams end. (Attaching before start would hang on some engines.)
+ */
+export async function followOutput(
   docker: Docker,
   container: Docker.Container,
   onLine: (line: string, stream: 'stdout' | 'stderr') => void,
-): Promise<void> {
-  const raw = (await container.logs({ follow: true, stdout: true, stderr: true })) as unknown as Readable;
+): Promise<Promise<void>> {
+  const raw = (await container.logs({ follow: true, stdout: true, stderr: true, since: 0 })) as unknown as Readable;
   const pipes = { stdout: new PassThrough(), stderr: new PassThrough() };
   for (const name of ['stdout', 'stderr'] as const) {
     let pending = '';
@@ -43,9 +47,10 @@ export async function followLogs(
     pipes[name].on('end', () => pending && onLine(pending, name));
   }
   docker.modem.demuxStream(raw as unknown as NodeJS.ReadableStream, pipes.stdout, pipes.stderr);
-  await new Promise<void>((resolve) => {
+  return new Promise<void>((resolve) => {
     raw.on('end', resolve).on('close', resolve).on('error', () => resolve());
+  }).then(() => {
+    pipes.stdout.end();
+    pipes.stderr.end();
   });
-  pipes.stdout.end();
-  pipes.stderr.end();
 }

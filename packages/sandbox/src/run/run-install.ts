@@ -14,7 +14,7 @@ import { SafeInstallError } from '@safe-install/schema';
 import type { HostNpmConfig } from '../host/npm-config.js';
 import { packFiles, type ArchiveFile } from '../transfer/pack-files.js';
 import { extractSafely, type ExtractResult } from '../transfer/extract-safely.js';
-import { followLogs, getArchive, putArchive } from '../docker/container-io.js';
+import { followOutput, getArchive, putArchive } from '../docker/container-io.js';
 import {
   LABEL_OWNER_HOST,
   LABEL_OWNER_PID,
@@ -160,8 +160,8 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
     let timedOut = false;
     const exitCode = await timed('install', async () => {
       progress(`running \`${options.command.join(' ')}\` in the sandbox`);
-      const logs = followLogs(docker, container, options.onOutput ?? (() => undefined));
       await container.start();
+      const logs = await followOutput(docker, container, options.onOutput ?? (() => undefined));
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), options.timeoutMs);

@@ -671,6 +671,19 @@ describe('attribution', () => {
     ]);
   });
 
+  it('says so when strace cut the script command short', () => {
+    const { events } = convert(
+      trace([
+        ...ROOT,
+        '100 clone(child_stack=NULL, flags=SIGCHLD, child_tidptr=0x1) = 101',
+        `101 execve("${MARKER}", ["${MARKER}", "--run", "a", "1.0.0", "install", "${'x'.repeat(4096)}"...], 0x1 /* 1 vars */) = 0`,
+      ]),
+    );
+    expect(ofType(events, 'script')[0]).toMatchObject({ command: 'x'.repeat(4096), commandHash: sha256('x'.repeat(4096)) });
+    expect(ofType(events, 'notice')).toMatchObject([{ pid: 101, message: expect.stringMatching(/command truncated/) }]);
+    expect(processEvents(events, 'exec')[1]).toMatchObject({ truncated: true });
+  });
+
   it('hashes the exact bytes of a command that is not valid UTF-8', () => {
     const { events } = convert(
       trace([

@@ -489,7 +489,13 @@ export class EventBuilder {
     };
     if (argv === null || argv.truncated || pathArg?.truncated === true || rec.truncated === true)
       event.truncated = true;
-    if (script !== null) out.push(script);
+    if (script !== null) {
+      out.push(script);
+      if (argv?.items[5]?.truncated === true) {
+        // -s cut the command: its hash covers only what strace showed, so a policy pin cannot match.
+        out.push(this.#notice(rec.ts, group.pid, 'script command truncated by strace; commandHash covers a prefix', group));
+      }
+    }
     out.push(event);
     if (ok) group.exe = path;
   }
