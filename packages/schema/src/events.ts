@@ -18,7 +18,7 @@ export interface PackageRef {
 /** Where an event came from. */
 export type EventSource = 'tracer' | 'gateway' | 'sandbox' | 'fsdiff';
 
-interface EventBase {
+export interface EventBase {
   /** Unique within one trace; findings cite events by id. */
   id: string;
   /** Milliseconds since the Unix epoch, microsecond precision. */
@@ -103,7 +103,7 @@ export interface FileEvent extends EventBase {
   target?: string;
   /** For open: what the caller intended. */
   intent?: { read: boolean; write: boolean; create: boolean; truncate?: boolean };
-  /** For chmod and mkdir: the requested mode, octal string. */
+  /** For chmod, mkdir and creating opens: the requested mode, octal string. */
   mode?: string;
 }
 
@@ -117,6 +117,8 @@ export interface NetworkEvent extends EventBase {
   port?: number;
   /** First bytes of the payload for sendto/sendmsg, when strace decoded them. */
   data?: string;
+  /** Kernel inode of the socket (`socket:[N]`), to link gateway events to this process. */
+  socket?: string;
 }
 
 /** Start and end of a lifecycle script, as seen by the tracer's script-shell. */
@@ -139,6 +141,8 @@ export interface DnsEvent extends EventBase {
   name: string;
   qtype: string;
   answered: 'allowed' | 'sinked';
+  /** Inode of the client's socket inside the sandbox, when known (links the query to a process). */
+  socket?: string;
 }
 
 /** An HTTP(S) request seen by the gateway. */
@@ -149,8 +153,32 @@ export interface HttpEvent extends EventBase {
   host: string;
   port: number;
   status?: number;
+  /** Response bytes sent back to the sandbox. */
   bytes?: number;
+  /**
+   * `registry`: served by the registry proxy (from cache or upstream); `allowed`: forwarded by
+   * policy; `denied`: refused (CONNECT to a host not allowed); `sinked`: answered by the gateway
+   * itself, nothing forwarded.
+   */
   decision: 'allowed' | 'denied' | 'sinked' | 'registry';
+  /** For registry requests: whether the upstream was contacted (false: served from cache). */
+  upstream?: boolean;
+  /** Inode of the client's socket inside the sandbox, when known (links the request to a process). */
+  socket?: string;
+  /** For sinked requests: the request as the sandbox sent it, kept as evidence. */
+  request?: { headers: Record<string, string>; body?: string; bodyBytes: number };
+}
+
+/** A decoy value seen where it should never be: a DNS name, a URL, a header, a body, argv. */
+export interface DecoyExfiltrationEvent extends EventBase {
+  type: 'decoy-exfiltration';
+  /** Which decoy: `npm-token`, `github-token`, `aws-secret-key`, ... (see DecoyIndex). */
+  decoyKind: string;
+  where: 'dns' | 'url' | 'header' | 'body' | 'argv' | 'file';
+  /** How it was encoded when found: `plain`, `hex`, `base64`, `base32`, `url`. */
+  encoding: string;
+  /** The event in which it was seen. */
+  seenIn?: string;
 }
 
 /** A file that differs between the sandbox before and after the install. */
@@ -175,6 +203,7 @@ export type TraceEvent =
   | DnsEvent
   | HttpEvent
   | FsDiffEvent
+  | DecoyExfiltrationEvent
   | TracerNoticeEvent;
 
 export type TraceEventType = TraceEvent['type'];

@@ -1,3 +1,4 @@
 export * from './events.js';
 export * from './report.js';
 export * from './errors.js';
+export * from './decoys.js';
