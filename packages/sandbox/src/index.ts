@@ -17,5 +17,5 @@ export { packFiles, type ArchiveFile } from './transfer/pack-files.js';
 export { extractSafely, checkEntryName, symlinkStaysInside, type ExportIssue, type ExtractResult } from './transfer/extract-safely.js';
 export { swapInNodeModules, discardStaged } from './transfer/swap-in.js';
 export { runInstall, SANDBOX_PATHS, DEFAULT_LIMITS, type InstallRunOptions, type InstallRunResult, type ResourceLimits } from './run/run-install.js';
-export type { TracerOutput } from './run/read-trace.js';
+
 export { probeTracer } from './run/probe-tracer.js';

@@ -2,6 +2,7 @@
  * `safe-install ci [dir]`: `npm ci` in the sandbox, then — only on a passing verdict — the exported
  * node_modules swapped into the project. On any other outcome the project is left as it was.
  */
+import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import type Docker from 'dockerode';
 import { SafeInstallError, type Finding, type Report, type TraceEvent } from '@safe-install/schema';
@@ -30,8 +31,14 @@ export interface CiOptions {
   printer: Printer;
 }
 
-async function writeTrace(path: string, events: readonly TraceEvent[]): Promise<void> {
-  await writeFile(path, events.map((event) => JSON.stringify(event)).join('\n') + (events.length ? '\n' : ''));
+/** The trace file is written as events arrive: a crash or a kill keeps everything seen so far. */
+function traceWriter(path: string | undefined) {
+  if (!path) return { write: (_event: TraceEvent) => undefined, close: async () => undefined };
+  const out = createWriteStream(path);
+  return {
+    write: (event: TraceEvent) => void out.write(`${JSON.stringify(event)}\n`),
+    close: () => new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve()))),
+  };
 }
 
 export async function ci(options: CiOptions): Promise<number> {
@@ -46,6 +53,7 @@ export async function ci(options: CiOptions): Promise<number> {
   const image = await requireSandboxImage(engine.docker, options.base ?? DEFAULT_BASE_IMAGE);
   printer.info(`project ${project.root}: ${project.lockfile.packages} locked packages; sandbox image ${image}`);
 
+  const trace = traceWriter(options.trace);
   let container: Docker.Container | undefined;
   const release = onInterrupt(async () => {
     printer.warn('interrupted: removing the sandbox container');
@@ -55,19 +63,19 @@ export async function ci(options: CiOptions): Promise<number> {
     const run = await runInstall({
       docker: engine.docker,
       image,
-      upload: project.files,
+      upload: project.files.map((file) => ({ ...file, path: `project/${file.path}` })),
       stageIn: project.root,
       npmConfig,
       command: ['npm', 'ci'],
       timeoutMs: options.timeoutSeconds * 1000,
       onProgress: (message) => printer.info(message),
       onOutput: (line) => printer.sandbox(line),
+      onEvent: (event) => trace.write(event),
       onContainer: (created) => {
         container = created;
       },
     });
-    const events = run.tracer.events;
-    if (options.trace) await writeTrace(options.trace, events);
+    const events = run.events;
 
     const findings: Finding[] = [];
     for (const issue of run.staged?.extract.issues ?? []) {
@@ -101,6 +109,7 @@ export async function ci(options: CiOptions): Promise<number> {
     printer.info(`verdict: pass — node_modules installed in ${project.root}`);
     return EXIT.pass;
   } finally {
+    await trace.close();
     release();
   }
 }

@@ -10,15 +10,15 @@ const PROBE_COMMAND = ['/bin/sh', '-c', 'cat /etc/hostname > /dev/null'];
 
 export async function probeTracer(docker: Docker, image: string, npmConfig: Parameters<typeof runInstall>[0]['npmConfig']): Promise<string> {
   const run = await runInstall({ docker, image, npmConfig, upload: [], stageIn: null, command: PROBE_COMMAND, timeoutMs: 60_000 });
-  const execs = run.tracer.events.filter((event) => event.type === 'process' && event.action === 'exec');
+  const execs = run.events.filter((event) => event.type === 'process' && event.action === 'exec');
   const sawCat = execs.some((event) => 'path' in event && event.path.endsWith('/cat'));
   if (run.exitCode !== 0 || !sawCat) {
     throw new SafeInstallError(
       'TRACER_BROKEN',
       'infrastructure',
-      `the probe ran (exit ${run.exitCode}) but the trace ${sawCat ? 'is incomplete' : 'shows no exec of cat'} (${run.tracer.events.length} events)`,
+      `the probe ran (exit ${run.exitCode}) but the trace ${sawCat ? 'is incomplete' : 'shows no exec of cat'} (${run.events.length} events)`,
       { hint: 'check that the engine allows ptrace with SYS_PTRACE (seccomp profile) and rebuild the image' },
     );
   }
-  return `traced ${run.tracer.events.length} events from a probe in ${run.timings['install']} ms`;
+  return `traced ${run.events.length} events from a probe in ${run.timings['run']} ms`;
 }

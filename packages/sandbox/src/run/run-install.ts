@@ -1,37 +1,32 @@
 /**
- * One install in a fresh sandbox container: create, upload, start, follow, wait (with a deadline),
- * collect the trace and the node_modules tree, and always remove the container.
+ * One install in a fresh sandbox container: create it hardened, attach, start, send the upload on
+ * stdin, receive events as they happen and node_modules at the end, enforce the deadline, and
+ * always remove the container.
  *
- * The result is staged beside the project; nothing in the project changes here. Whether the staged
- * tree is swapped in is the caller's decision, made on the verdict.
+ * The exported tree is staged beside the project; nothing in the project changes here. Whether the
+ * staged tree is swapped in is the caller's decision, made on the verdict.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { SafeInstallError } from '@safe-install/schema';
+import { SafeInstallError, type TraceEvent } from '@safe-install/schema';
+import type { RunnerStatus } from '@safe-install/tracer';
 import type { HostNpmConfig } from '../host/npm-config.js';
 import { packFiles, type ArchiveFile } from '../transfer/pack-files.js';
 import { extractSafely, type ExtractResult } from '../transfer/extract-safely.js';
-import { followOutput, getArchive, putArchive } from '../docker/container-io.js';
-import {
-  LABEL_OWNER_HOST,
-  LABEL_OWNER_PID,
-  LABEL_RUN,
-  LABEL_STARTED,
-  LABEL_TOOL,
-  LABEL_VERSION,
-  TOOL_VERSION,
-} from '../docker/labels.js';
-import { readTraceArchive, type TracerOutput } from './read-trace.js';
+import { LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_RUN, LABEL_STARTED, LABEL_TOOL, LABEL_VERSION, TOOL_VERSION } from '../docker/labels.js';
+import { RunnerChannel } from './runner-channel.js';
 
 /** Fixed layout inside the image (see docker/Dockerfile). */
 export const SANDBOX_PATHS = {
   home: '/home/node',
   project: '/home/node/project',
   traceDir: '/var/lib/npm-lifecycle',
-  caFile: '/etc/ssl/certs/registry-ca.pem',
+  /** Relative to home: the registry CA bundle npm is pointed at. */
+  caFile: '.config/npm/ca.pem',
 } as const;
 export const INSTALL_UID = 1000;
 export const INSTALL_GID = 1000;
@@ -40,14 +35,23 @@ export interface ResourceLimits {
   memoryBytes: number;
   pids: number;
   cpus: number;
+  /** Size of the writable HOME (project, node_modules, caches): the disk-write limit. */
+  homeBytes: number;
+  tmpBytes: number;
 }
 
-export const DEFAULT_LIMITS: ResourceLimits = { memoryBytes: 4 * 1024 ** 3, pids: 2048, cpus: 2 };
+export const DEFAULT_LIMITS: ResourceLimits = {
+  memoryBytes: 6 * 1024 ** 3,
+  pids: 2048,
+  cpus: 2,
+  homeBytes: 4 * 1024 ** 3,
+  tmpBytes: 1024 ** 3,
+};
 
 export interface InstallRunOptions {
   docker: Docker;
   image: string;
-  /** Files placed in the sandbox's project folder (owned by the install user). */
+  /** Files placed in the install user's HOME (paths relative to it: `project/package.json`, `.npmrc`). */
   upload: readonly ArchiveFile[];
   /** Where to stage the exported node_modules (the project root); null: export nothing. */
   stageIn: string | null;
@@ -56,10 +60,14 @@ export interface InstallRunOptions {
   command: string[];
   timeoutMs: number;
   limits?: ResourceLimits;
-  /** Seconds a process may outlive its lifecycle script before it is killed. */
+  /** How long a process may outlive its lifecycle script before it is killed. */
   lingerGraceMs?: number;
+  /** Extra environment for the install (decoys, CI variables). */
+  env?: Record<string, string>;
   onProgress?: (message: string) => void;
-  onOutput?: (line: string, stream: 'stdout' | 'stderr') => void;
+  onOutput?: (line: string) => void;
+  /** Every event, as it arrives: write it out now so that a crash loses nothing. */
+  onEvent?: (event: TraceEvent) => void;
   /** Called with the container as soon as it exists, so the caller can remove it on a signal. */
   onContainer?: (container: Docker.Container) => void;
 }
@@ -69,7 +77,8 @@ export interface InstallRunResult {
   /** The package manager's exit code; null when it never finished (timeout, crash). */
   exitCode: number | null;
   timedOut: boolean;
-  tracer: TracerOutput;
+  events: TraceEvent[];
+  status: RunnerStatus | null;
   /** node_modules as exported, staged in a folder beside the project; null when there was none. */
   staged: { dir: string; nodeModules: string; extract: ExtractResult } | null;
   timings: Record<string, number>;
@@ -78,12 +87,24 @@ export interface InstallRunResult {
 function npmEnv(config: HostNpmConfig): string[] {
   const env = [`npm_config_registry=${config.registry}`];
   for (const [scope, url] of Object.entries(config.scopedRegistries)) env.push(`npm_config_${scope}:registry=${url}`);
-  if (config.ca) env.push(`npm_config_cafile=${SANDBOX_PATHS.caFile}`);
+  if (config.ca) env.push(`npm_config_cafile=${SANDBOX_PATHS.home}/${SANDBOX_PATHS.caFile}`);
   if (config.proxy) env.push(`npm_config_proxy=${config.proxy}`);
   if (config.httpsProxy) env.push(`npm_config_https_proxy=${config.httpsProxy}`);
   if (config.noproxy) env.push(`npm_config_noproxy=${config.noproxy}`);
   if (!config.strictSsl) env.push('npm_config_strict_ssl=false');
   return env;
+}
+
+/** Split a stream into lines for `onLine`. */
+function lines(stream: Readable, onLine: (line: string) => void): void {
+  let pending = '';
+  stream.on('data', (chunk: Buffer) => {
+    pending += chunk.toString('utf8');
+    const parts = pending.split('\n');
+    pending = parts.pop() ?? '';
+    for (const line of parts) onLine(line);
+  });
+  stream.on('end', () => pending && onLine(pending));
 }
 
 export async function runInstall(options: InstallRunOptions): Promise<InstallRunResult> {
@@ -110,11 +131,12 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
       User: '0:0',
       Cmd: [
         '--uid', String(INSTALL_UID), '--gid', String(INSTALL_GID),
-        '--cwd', SANDBOX_PATHS.project, '--out', SANDBOX_PATHS.traceDir,
+        '--home', SANDBOX_PATHS.home, '--cwd', SANDBOX_PATHS.project, '--out', SANDBOX_PATHS.traceDir,
         '--linger-grace-ms', String(options.lingerGraceMs ?? 2000),
+        '--export', options.stageIn === null ? 'no' : 'yes',
         '--', ...options.command,
       ],
-      WorkingDir: SANDBOX_PATHS.project,
+      WorkingDir: '/',
       Env: [
         `HOME=${SANDBOX_PATHS.home}`,
         'USER=node',
@@ -122,7 +144,14 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
         'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
         `npm_config_cache=${SANDBOX_PATHS.home}/.npm`,
         ...npmEnv(options.npmConfig),
+        ...Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`),
       ],
+      // stdin carries the upload; stdout the runner's frames; stderr the install's output.
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+      OpenStdin: true,
+      StdinOnce: true,
       Labels: {
         [LABEL_TOOL]: 'safe-install',
         [LABEL_VERSION]: TOOL_VERSION,
@@ -137,6 +166,14 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
         CapDrop: ['ALL'],
         CapAdd: ['SYS_PTRACE', 'SETUID', 'SETGID'],
         SecurityOpt: ['no-new-privileges'],
+        ReadonlyRootfs: true,
+        // The only writable places. Sizes cap what the install can write; nosuid and nodev hold
+        // even if a setuid file or device node is created there.
+        Tmpfs: {
+          [SANDBOX_PATHS.home]: `rw,exec,nosuid,nodev,size=${limits.homeBytes},uid=${INSTALL_UID},gid=${INSTALL_GID},mode=0755`,
+          '/tmp': `rw,exec,nosuid,nodev,size=${limits.tmpBytes},mode=1777`,
+          [SANDBOX_PATHS.traceDir]: 'rw,noexec,nosuid,nodev,size=2g,mode=0700',
+        },
         Memory: limits.memoryBytes,
         MemorySwap: limits.memoryBytes,
         PidsLimit: limits.pids,
@@ -148,60 +185,116 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
   );
   options.onContainer?.(container);
 
+  const events: TraceEvent[] = [];
+  let status: RunnerStatus | null = null;
+  let runnerError: string | null = null;
+  let badLines = 0;
+  let exportJob: Promise<{ dir: string; nodeModules: string; extract: ExtractResult }> | null = null;
+  let exportResult: { ok: boolean; error?: string } | null = null;
+  const stageIn = options.stageIn;
+
   try {
-    await timed('upload', async () => {
-      progress(`uploading ${options.upload.length} project files`);
-      await putArchive(container, packFiles(options.upload, { uid: INSTALL_UID, gid: INSTALL_GID }), SANDBOX_PATHS.project);
-      if (options.npmConfig.ca) {
-        await putArchive(container, packFiles([{ path: 'registry-ca.pem', content: options.npmConfig.ca }], { uid: 0, gid: 0 }), '/etc/ssl/certs');
-      }
+    const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as unknown as NodeJS.ReadWriteStream & Readable;
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    docker.modem.demuxStream(stream, stdout, stderr);
+    lines(stderr, options.onOutput ?? (() => undefined));
+
+    const channel = new RunnerChannel({
+      onEvent: (event) => {
+        events.push(event);
+        options.onEvent?.(event);
+      },
+      onStatus: (value) => {
+        status = value;
+      },
+      onExport: (tar) => {
+        if (stageIn === null) {
+          tar.resume();
+          return;
+        }
+        progress('exporting node_modules');
+        exportJob = (async () => {
+          const dir = await mkdtemp(join(stageIn, '.safe-install-staging-'));
+          try {
+            const extract = await extractSafely(tar, { target: dir, prefix: 'node_modules', symlinkRootLevels: 0 });
+            return { dir, nodeModules: join(dir, 'node_modules'), extract };
+          } catch (error) {
+            tar.resume();
+            await rm(dir, { recursive: true, force: true });
+            throw error;
+          }
+        })();
+        exportJob.catch(() => undefined);
+      },
+      onExportEnd: (result) => {
+        exportResult = result;
+      },
+      onRunnerError: (message) => {
+        runnerError = message;
+      },
+      onBadLine: () => {
+        badLines += 1;
+      },
+    });
+    const streamEnded = new Promise<void>((resolve) => {
+      stdout.on('data', (chunk: Buffer) => {
+        if (!channel.push(chunk)) {
+          stream.pause();
+          void channel.drained().then(() => stream.resume());
+        }
+      });
+      stdout.on('end', resolve);
+      stream.on('end', () => stdout.end());
+      stream.on('close', () => stdout.end());
     });
 
     let timedOut = false;
-    const exitCode = await timed('install', async () => {
-      progress(`running \`${options.command.join(' ')}\` in the sandbox`);
+    const exited = await timed('run', async () => {
       await container.start();
-      const logs = await followOutput(docker, container, options.onOutput ?? (() => undefined));
+      progress(`uploading ${options.upload.length} files`);
+      const upload = options.npmConfig.ca ? [...options.upload, { path: SANDBOX_PATHS.caFile, content: options.npmConfig.ca }] : options.upload;
+      packFiles(upload, { uid: INSTALL_UID, gid: INSTALL_GID }).pipe(stream as unknown as NodeJS.WritableStream);
+      progress(`running \`${options.command.join(' ')}\` in the sandbox`);
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), options.timeoutMs);
       });
-      const outcome = await Promise.race([container.wait() as Promise<{ StatusCode: number }>, deadline]);
+      const waited = container.wait() as Promise<{ StatusCode: number }>;
+      const outcome = await Promise.race([waited, deadline]);
       clearTimeout(timer);
       if (outcome === 'timeout') {
         timedOut = true;
         progress(`the install did not finish within ${Math.round(options.timeoutMs / 1000)} s; stopping it`);
-        await container.kill({ signal: 'SIGKILL' }).catch(() => undefined);
-        await container.wait().catch(() => undefined);
+        // SIGTERM lets the runner end the install and send what it has; SIGKILL if it cannot.
+        await container.stop({ t: 10 }).catch(() => undefined);
+        await waited.catch(() => undefined);
       }
-      await logs;
+      await Promise.race([streamEnded, new Promise((resolve) => setTimeout(resolve, 5000))]);
+      channel.end();
       return outcome === 'timeout' ? null : outcome.StatusCode;
     });
+    if (status) timings['runner'] = Object.values((status as RunnerStatus).timings).reduce((a, b) => a + b, 0);
 
-    const tracer = await timed('collect-trace', async () => {
-      const archive = await getArchive(container, SANDBOX_PATHS.traceDir);
-      if (archive === null) throw new SafeInstallError('TRACE_MISSING', 'infrastructure', 'the sandbox wrote no trace');
-      return readTraceArchive(archive);
-    });
-
-    const stageIn = options.stageIn;
-    const staged = await timed('export', async () => {
-      if (stageIn === null) return null;
-      const archive = await getArchive(container, `${SANDBOX_PATHS.project}/node_modules`);
-      if (archive === null) return null;
-      progress('exporting node_modules');
-      const dir = await mkdtemp(join(stageIn, '.safe-install-staging-'));
-      try {
-        const extract = await extractSafely(archive, { target: dir, prefix: 'node_modules', symlinkRootLevels: 0 });
-        return { dir, nodeModules: join(dir, 'node_modules'), extract };
-      } catch (error) {
-        await rm(dir, { recursive: true, force: true });
-        throw error;
-      }
-    });
-
-    const status = tracer.status;
-    return { runId, exitCode: status?.exitCode ?? exitCode, timedOut, tracer, staged, timings };
+    const staged = exportJob ? await timed('export', () => exportJob!) : null;
+    if (runnerError !== null && !timedOut) {
+      throw new SafeInstallError('RUNNER_FAILED', 'infrastructure', `the sandbox runner failed: ${runnerError}`);
+    }
+    if (staged && !(exportResult as { ok: boolean } | null)?.ok) {
+      await rm(staged.dir, { recursive: true, force: true });
+      throw new SafeInstallError('EXPORT_REJECTED', 'infrastructure', `the export of node_modules did not complete: ${(exportResult as { error?: string } | null)?.error ?? 'cut short'}`);
+    }
+    if (badLines > 0) progress(`warning: ${badLines} trace lines could not be read`);
+    const finalStatus = status as RunnerStatus | null;
+    return {
+      runId,
+      exitCode: timedOut ? null : (finalStatus?.exitCode ?? exited),
+      timedOut,
+      events,
+      status: finalStatus,
+      staged,
+      timings,
+    };
   } finally {
     await timed('remove', () => container.remove({ force: true, v: true }).catch(() => undefined));
   }

@@ -2,40 +2,52 @@
 export interface RunnerArgs {
   uid: number;
   gid: number;
+  /** The install user's HOME; the upload is extracted here. */
+  home: string;
+  /** The project folder (the package manager's cwd). */
   cwd: string;
+  /** Root-only scratch folder for strace's output. */
   out: string;
   lingerGraceMs: number;
+  /** Send node_modules back after a successful install. */
+  exportNodeModules: boolean;
   command: string[];
 }
 
+const USAGE = 'usage: runner --uid N --gid N --home DIR --cwd DIR --out DIR [--linger-grace-ms N] [--export yes|no] -- COMMAND...';
+
 export function parseRunnerArgs(argv: readonly string[]): RunnerArgs {
   const split = argv.indexOf('--');
-  if (split === -1 || split === argv.length - 1) throw new Error('usage: runner --uid N --gid N --cwd DIR --out DIR [--linger-grace-ms N] -- COMMAND...');
+  if (split === -1 || split === argv.length - 1) throw new Error(USAGE);
   const options = new Map<string, string>();
   for (let i = 0; i < split; i += 2) {
     const key = argv[i];
     const value = argv[i + 1];
-    if (!key?.startsWith('--') || value === undefined) throw new Error(`bad runner option near ${key ?? '(end)'}`);
+    if (!key?.startsWith('--') || value === undefined || i + 1 >= split) throw new Error(`bad runner option near ${key ?? '(end)'}; ${USAGE}`);
     options.set(key.slice(2), value);
   }
   const number = (key: string, fallback?: number): number => {
     const raw = options.get(key);
     if (raw === undefined && fallback !== undefined) return fallback;
     const value = Number(raw);
-    if (!Number.isInteger(value) || value < 0) throw new Error(`--${key} must be a non-negative integer`);
+    if (raw === undefined || !Number.isInteger(value) || value < 0) throw new Error(`--${key} must be a non-negative integer`);
     return value;
   };
-  const text = (key: string): string => {
+  const path = (key: string): string => {
     const value = options.get(key);
-    if (!value) throw new Error(`--${key} is required`);
+    if (!value?.startsWith('/')) throw new Error(`--${key} must be an absolute path`);
     return value;
   };
+  const exportValue = options.get('export') ?? 'yes';
+  if (exportValue !== 'yes' && exportValue !== 'no') throw new Error('--export must be yes or no');
   return {
     uid: number('uid'),
     gid: number('gid'),
-    cwd: text('cwd'),
-    out: text('out'),
+    home: path('home'),
+    cwd: path('cwd'),
+    out: path('out'),
     lingerGraceMs: number('linger-grace-ms', 2000),
+    exportNodeModules: exportValue === 'yes',
     command: argv.slice(split + 1),
   };
 }

@@ -1,20 +1,30 @@
 /**
  * The runner: the sandbox container's entry point (under tini). It runs as root with SYS_PTRACE,
- * SETUID and SETGID only, starts the package manager under `strace -f -u <install user>`, turns
- * strace's output into attributed events as it arrives, appends them to events.jsonl, and ends
- * processes that outlive their lifecycle script. Its exit code is the package manager's.
+ * SETUID and SETGID only, and:
  *
- * Nothing here trusts the traced code: it cannot write to the output directory (root, 0700), it
- * cannot signal the runner or strace (another uid, no CAP_KILL), and it cannot ptrace them.
+ * 1. extracts the upload (a tar on stdin) into HOME, as the install user;
+ * 2. snapshots HOME and /tmp;
+ * 3. starts the package manager under `strace -f -u <install user>`, turns strace's output into
+ *    attributed events as it arrives, and streams them to the orchestrator (stdout frames);
+ * 4. ends processes that outlive their lifecycle script, after a grace period;
+ * 5. diffs the snapshot, sends the status, and — after a successful install — node_modules.
+ *
+ * The traced code cannot reach any of this: the runner and strace run as root (another uid, which
+ * it cannot signal or ptrace), strace's log is in a root-only folder and opened close-on-exec, and
+ * the container's stdout, the channel to the orchestrator, is held only by the runner.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RawEvent, TraceEvent } from '@safe-install/schema';
+import type { PackageRef, RawEvent, TraceEvent } from '@safe-install/schema';
 import { EventBuilder, StraceReader, straceArgs, type StraceEntry } from '../strace/index.js';
-import { parseRunnerArgs } from './args.js';
-import { RUNNER_FILES, type RunnerStatus } from './protocol.js';
+import { parseRunnerArgs, type RunnerArgs } from './args.js';
+import { diffSnapshots, findArgs, parseSnapshot, type Snapshot } from './fs-snapshot.js';
+import { FRAME, encodeFrame, type FrameType, type RunnerStatus } from './protocol.js';
 import { tailFile } from './tail-file.js';
+
+const STRACE_LOG = 'strace.log';
+const EXPORT_CHUNK = 1024 * 1024;
 
 function userName(uid: number): string {
   for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
@@ -24,87 +34,178 @@ function userName(uid: number): string {
   throw new Error(`no user with uid ${uid} in /etc/passwd`);
 }
 
-const args = parseRunnerArgs(process.argv.slice(2));
-const startedAt = new Date().toISOString();
-const eventsFd = openSync(join(args.out, RUNNER_FILES.events), 'a', 0o600);
-const stracePath = join(args.out, RUNNER_FILES.strace);
-
-let sequence = 0;
-let lingeringCount = 0;
-/** Append events now: a kill of the container must not lose what was already seen. */
-function write(events: readonly RawEvent[]): void {
-  if (events.length === 0) return;
-  const lines = events.map((event) => JSON.stringify({ id: `t${++sequence}`, ...event } as TraceEvent));
-  writeSync(eventsFd, `${lines.join('\n')}\n`);
+/** Writes frames to stdout in order, respecting backpressure. */
+function frameWriter() {
+  let chain = Promise.resolve();
+  const write = (type: FrameType, payload: Buffer | string): Promise<void> => {
+    const frame = encodeFrame(type, payload);
+    chain = chain.then(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          process.stdout.write(frame, (error) => (error ? reject(error) : resolve()));
+        }),
+    );
+    return chain;
+  };
+  return { write, flushed: () => chain };
 }
 
-const reader = new StraceReader();
-const builder = new EventBuilder({ rootCwd: args.cwd });
-let rootPid: number | null = null;
-let rootExit: { code: number | null; signal: string | null } | null = null;
-
-/** Kill processes as the install user: root here has no CAP_KILL, but may switch uid. */
-function killAsInstallUser(pids: readonly number[]): void {
-  if (pids.length === 0) return;
-  spawnSync('kill', ['-KILL', ...pids.map(String)], { uid: args.uid, gid: args.gid, stdio: 'ignore' });
+/** Run a command as the install user; resolves with its stdout (stderr passes through). */
+function runAsUser(args: RunnerArgs, command: string, argv: string[], stdin: 'inherit' | 'ignore' = 'ignore'): Promise<{ code: number | null; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, argv, { uid: args.uid, gid: args.gid, cwd: args.home, stdio: [stdin, 'pipe', 'inherit'] });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(chunks).toString('utf8') }));
+  });
 }
 
-/** After the grace period, report and end what a finished script (or the whole install) left behind. */
-function reapLater(describe: () => number[]): void {
-  setTimeout(() => {
-    const alive = describe();
-    if (alive.length === 0) return;
-    const now = Date.now();
-    write(alive.map((pid) => builder.lingeringEvent(pid, 'killed', now)));
-    lingeringCount += alive.length;
-    killAsInstallUser(alive);
-  }, args.lingerGraceMs).unref();
+async function snapshot(args: RunnerArgs): Promise<Snapshot> {
+  const pruned = [join(args.cwd, 'node_modules'), join(args.home, '.npm')];
+  const { stdout } = await runAsUser(args, 'find', findArgs([args.home, '/tmp'], pruned));
+  return parseSnapshot(stdout);
 }
 
-function handle(entries: readonly StraceEntry[]): void {
-  for (const entry of entries) {
-    const events = builder.consume(entry);
-    write(events);
-    for (const event of events) {
-      if (rootPid === null && event.pid) rootPid = event.pid;
-      if (event.type === 'script' && event.action === 'end') {
-        const scriptPid = event.pid;
-        reapLater(() => builder.lingeringAt(scriptPid));
-      }
-      if (event.type === 'process' && event.action === 'exit' && event.pid === rootPid && rootExit === null) {
-        rootExit = { code: event.code ?? null, signal: event.signal ?? null };
-        // The package manager is done; whatever still runs outlived the install.
-        reapLater(() => builder.liveProcesses());
+async function main(): Promise<void> {
+  const args = parseRunnerArgs(process.argv.slice(2));
+  const out = frameWriter();
+  const timings: Record<string, number> = {};
+  const startedAt = new Date().toISOString();
+  let phaseStart = performance.now();
+  const phase = (name: string) => {
+    const now = performance.now();
+    timings[name] = Math.round(now - phaseStart);
+    phaseStart = now;
+  };
+
+  // 1. The upload: a tar on stdin, extracted by tar running as the install user.
+  const upload = await runAsUser(args, 'tar', ['-x', '--no-same-owner', '-m', '-C', args.home], 'inherit');
+  if (upload.code !== 0) throw new Error(`extracting the upload failed (tar exit ${upload.code})`);
+  await runAsUser(args, 'mkdir', ['-p', args.cwd]);
+  phase('upload');
+  const before = await snapshot(args);
+  phase('snapshot');
+
+  // 3. The install, traced.
+  let sequence = 0;
+  let lingering = 0;
+  const lastWriter = new Map<string, { package?: PackageRef; lifecycle?: string }>();
+  const send = (events: readonly RawEvent[]) => {
+    if (events.length === 0) return;
+    const lines = events.map((event) => JSON.stringify({ id: `t${++sequence}`, ...event } as TraceEvent));
+    void out.write(FRAME.events, `${lines.join('\n')}\n`);
+  };
+
+  const reader = new StraceReader();
+  const builder = new EventBuilder({ rootCwd: args.cwd });
+  let rootPid: number | null = null;
+  let rootExit = null as { code: number | null; signal: string | null } | null;
+  let stopped = false;
+
+  const killAllAsUser = (pids: readonly string[]) => {
+    // Root here has no CAP_KILL; switching to the install user lets it signal that user's processes.
+    spawnSync('kill', ['-KILL', ...pids], { uid: args.uid, gid: args.gid, stdio: 'ignore' });
+  };
+  const reapLater = (alive: () => number[]) => {
+    setTimeout(() => {
+      const pids = alive();
+      if (pids.length === 0) return;
+      const now = Date.now();
+      send(pids.map((pid) => builder.lingeringEvent(pid, 'killed', now)));
+      lingering += pids.length;
+      killAllAsUser(pids.map(String));
+    }, args.lingerGraceMs).unref();
+  };
+
+  const handle = (entries: readonly StraceEntry[]) => {
+    for (const entry of entries) {
+      const events = builder.consume(entry);
+      send(events);
+      for (const event of events) {
+        if (rootPid === null && event.pid) rootPid = event.pid;
+        if (event.type === 'file' && event.ok !== false && (event.intent?.write || event.action !== 'open')) {
+          const who = { ...(event.package ? { package: event.package } : {}), ...(event.lifecycle ? { lifecycle: event.lifecycle } : {}) };
+          lastWriter.set(event.target ?? event.path, who);
+          if (event.action === 'rename' || event.action === 'unlink') lastWriter.set(event.path, who);
+        }
+        if (event.type === 'script' && event.action === 'end') {
+          const scriptPid = event.pid;
+          reapLater(() => builder.lingeringAt(scriptPid));
+        }
+        if (event.type === 'process' && event.action === 'exit' && event.pid === rootPid && rootExit === null) {
+          rootExit = { code: event.code ?? null, signal: event.signal ?? null };
+          // The package manager is done; whatever still runs outlived the install.
+          reapLater(() => builder.liveProcesses());
+        }
       }
     }
-  }
-}
+  };
 
-const tail = tailFile(stracePath, (chunk) => handle(reader.push(chunk)));
-const strace = spawn('strace', straceArgs({ output: stracePath, user: userName(args.uid), command: args.command }), {
-  cwd: args.cwd,
-  stdio: ['ignore', 'inherit', 'inherit'],
-});
-
-strace.on('exit', async (code, signal) => {
+  const stracePath = join(args.out, STRACE_LOG);
+  const tail = tailFile(stracePath, (chunk) => handle(reader.push(chunk)));
+  const strace = spawn('strace', straceArgs({ output: stracePath, user: userName(args.uid), command: args.command }), {
+    cwd: args.cwd,
+    // The install's output goes to stderr: stdout is the orchestrator's channel.
+    stdio: ['ignore', 2, 2],
+  });
+  // docker stop / timeout: end the whole install now, keep everything seen so far.
+  process.on('SIGTERM', () => {
+    stopped = true;
+    killAllAsUser(['-1']);
+  });
+  const straceExit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    strace.on('exit', (code, signal) => resolve({ code, signal }));
+    strace.on('error', reject);
+  });
   tail.finish();
   await tail.done;
   handle(reader.end());
-  write(builder.end());
+  send(builder.end());
+  phase('install');
+
+  // 5. What changed on disk, attributed to the last traced writer where there is one.
+  const after = await snapshot(args);
+  const now = Date.now();
+  send(
+    diffSnapshots(before, after).map(
+      ({ path, change }) => ({ ...lastWriter.get(path), type: 'fsdiff', change, path, source: 'fsdiff', ts: now, pid: 0, ppid: 0 }) as RawEvent,
+    ),
+  );
+  phase('fsdiff');
+
+  const exitCode = stopped ? null : (rootExit?.code ?? (rootExit ? null : straceExit.code));
   const stats = reader.stats;
   const status: RunnerStatus = {
-    exitCode: rootExit?.code ?? (rootExit ? null : code),
-    signal: rootExit?.signal ?? signal ?? null,
+    exitCode,
+    signal: rootExit?.signal ?? straceExit.signal ?? null,
+    stopped,
     startedAt,
     endedAt: new Date().toISOString(),
     events: sequence,
-    lingering: lingeringCount,
+    lingering,
     parser: { lines: stats.lines, syscalls: stats.syscalls, dropped: stats.dropped },
+    timings,
   };
-  closeSync(eventsFd);
-  writeFileSync(join(args.out, RUNNER_FILES.status), `${JSON.stringify(status)}\n`, { mode: 0o600 });
-  process.exit(status.exitCode ?? 128);
-});
+  await out.write(FRAME.status, JSON.stringify(status));
 
-// tini forwards SIGTERM (docker stop); pass it on so strace ends the install and we still flush.
-process.on('SIGTERM', () => strace.kill('SIGTERM'));
+  if (args.exportNodeModules && exitCode === 0) {
+    // tar runs as the install user: it reads what that user can, and nothing it could not.
+    const tar = spawn('tar', ['-c', '-C', args.cwd, 'node_modules'], { uid: args.uid, gid: args.gid, stdio: ['ignore', 'pipe', 'inherit'] });
+    for await (const chunk of tar.stdout as AsyncIterable<Buffer>) {
+      for (let offset = 0; offset < chunk.length; offset += EXPORT_CHUNK) {
+        await out.write(FRAME.exportData, chunk.subarray(offset, offset + EXPORT_CHUNK));
+      }
+    }
+    const code = await new Promise<number | null>((resolve) => (tar.exitCode !== null ? resolve(tar.exitCode) : tar.on('close', resolve)));
+    await out.write(FRAME.exportEnd, JSON.stringify(code === 0 ? { ok: true } : { ok: false, error: `tar exited with ${code}` }));
+    phase('export');
+  }
+  await out.flushed();
+  process.exitCode = exitCode ?? 125;
+}
+
+main().catch(async (error: unknown) => {
+  const message = (error as Error)?.message ?? String(error);
+  process.stdout.write(encodeFrame(FRAME.runnerError, message), () => process.exit(126));
+});

@@ -1,0 +1,84 @@
+/**
+ * The host's end of the runner's stdout channel: decodes frames into events, the status, and the
+ * node_modules tar stream. The runner is our code, but every string inside its events came from
+ * install code, so lines are parsed defensively.
+ */
+import { PassThrough, type Readable } from 'node:stream';
+import type { TraceEvent } from '@safe-install/schema';
+import { FRAME, FrameDecoder, type RunnerStatus } from '@safe-install/tracer';
+
+export interface ChannelHandlers {
+  onEvent(event: TraceEvent): void;
+  onStatus(status: RunnerStatus): void;
+  /** Called once, when the first export bytes arrive, with a stream of the tar. */
+  onExport(tar: Readable): void;
+  onExportEnd(result: { ok: boolean; error?: string }): void;
+  onRunnerError(message: string): void;
+  /** A line of event JSON that did not parse (counted; should never happen). */
+  onBadLine(): void;
+}
+
+export class RunnerChannel {
+  readonly #decoder = new FrameDecoder();
+  readonly #handlers: ChannelHandlers;
+  #export: PassThrough | null = null;
+
+  constructor(handlers: ChannelHandlers) {
+    this.#handlers = handlers;
+  }
+
+  /** Feed stdout bytes. Returns false when the export stream wants the producer to pause. */
+  push(chunk: Buffer): boolean {
+    let flowing = true;
+    for (const frame of this.#decoder.push(chunk)) {
+      switch (frame.type) {
+        case FRAME.events:
+          for (const line of frame.payload.toString('utf8').split('\n')) {
+            if (line === '') continue;
+            try {
+              const event = JSON.parse(line) as TraceEvent;
+              if (typeof event === 'object' && event !== null && typeof event.type === 'string') this.#handlers.onEvent(event);
+              else this.#handlers.onBadLine();
+            } catch {
+              this.#handlers.onBadLine();
+            }
+          }
+          break;
+        case FRAME.status:
+          this.#handlers.onStatus(JSON.parse(frame.payload.toString('utf8')) as RunnerStatus);
+          break;
+        case FRAME.exportData:
+          if (!this.#export) {
+            this.#export = new PassThrough({ highWaterMark: 8 * 1024 * 1024 });
+            this.#handlers.onExport(this.#export);
+          }
+          flowing = this.#export.write(frame.payload) && flowing;
+          break;
+        case FRAME.exportEnd: {
+          const result = JSON.parse(frame.payload.toString('utf8')) as { ok: boolean; error?: string };
+          this.#export?.end();
+          this.#handlers.onExportEnd(result);
+          break;
+        }
+        case FRAME.runnerError:
+          this.#handlers.onRunnerError(frame.payload.toString('utf8'));
+          break;
+      }
+    }
+    return flowing;
+  }
+
+  /** Resolves when the export stream can take more. */
+  drained(): Promise<void> {
+    return new Promise((resolve) => (this.#export ? this.#export.once('drain', resolve) : resolve()));
+  }
+
+  /** The stream ended: an export cut short fails its reader instead of hanging it. */
+  end(): void {
+    if (this.#export && !this.#export.writableEnded) this.#export.destroy(new Error('the sandbox stopped in the middle of the export'));
+  }
+
+  get pendingBytes(): number {
+    return this.#decoder.pending;
+  }
+}
