@@ -15,6 +15,8 @@ export interface LockfileSummary {
   lockfileVersion: number;
   /** Workspace folders (relative, validated) that the lockfile records. */
   workspaces: string[];
+  /** `file:` tarballs (relative, validated) that dependencies install from. */
+  tarballs: string[];
   /** Number of installed package entries. */
   packages: number;
 }
@@ -95,13 +97,20 @@ export function checkLockfile(manifest: unknown, lock: unknown, lockName: string
 
   const problems = lockfileMismatches(manifest, packages['']);
   const workspaces: string[] = [];
+  const tarballs = new Set<string>();
   for (const [key, entry] of Object.entries(packages)) {
+    // `file:` tarball dependencies are read from the project: they must be uploaded too.
+    const resolved = isRecord(entry) ? entry['resolved'] : undefined;
+    if (typeof resolved === 'string' && resolved.startsWith('file:') && /\.(tgz|tar\.gz|tar)$/.test(resolved)) {
+      const tarball = safeRelativePath(resolved.slice('file:'.length));
+      if (tarball === null) throw invalid(`it names a tarball outside the project: ${JSON.stringify(resolved.slice(0, 200))}`);
+      tarballs.add(tarball);
+    }
     if (key === '' || key.split('/').includes('node_modules')) continue;
     // Any other key is a workspace (or a file: dependency folder) the lockfile links to.
     const folder = safeRelativePath(key);
     if (folder === null) throw invalid(`it names a package folder outside the project: ${JSON.stringify(key.slice(0, 200))}`);
     workspaces.push(folder);
-    void entry;
   }
   if (problems.length > 0) {
     const shown = problems.slice(0, 5).join('; ');
@@ -113,5 +122,5 @@ export function checkLockfile(manifest: unknown, lock: unknown, lockName: string
       { hint: 'run `npm install` to update the lockfile, review the change, and commit it' },
     );
   }
-  return { lockfileVersion: version, workspaces: workspaces.sort(), packages: Object.keys(packages).length - 1 };
+  return { lockfileVersion: version, workspaces: workspaces.sort(), tarballs: [...tarballs].sort(), packages: Object.keys(packages).length - 1 };
 }

@@ -134,5 +134,10 @@ export async function readProject(dir: string): Promise<Project> {
   }
   // Workspaces and `file:` dependencies are installed from their folders: upload them whole.
   for (const folder of lockfile.workspaces) files.push(...(await readFolder(root, folder)));
+  for (const tarball of lockfile.tarballs) {
+    const content = await readIfExists(join(root, tarball));
+    if (content === null) throw new SafeInstallError('PROJECT_FILE_MISSING', 'usage', `the lockfile installs from ${tarball}, which is not in ${root}`);
+    files.push({ path: tarball, content, mode: 0o644 });
+  }
   return { root, manifest: manifest as Record<string, unknown>, lockfileName, lockfile, files, removedCredentials };
 }

@@ -1,0 +1,115 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FileEvent, NetworkEvent, ProcessEvent, ProcessExecEvent, TraceEvent } from '@safe-install/schema';
+import { describeWithEngine, projectWithPackages, readTrace, runCli } from './engine.js';
+
+const BEHAVIOURS = { name: 'trace-behaviours', version: '1.0.0' };
+const isExec = (event: TraceEvent): event is ProcessExecEvent => event.type === 'process' && event.action === 'exec';
+const attributedTo = (event: TraceEvent, pkg: { name: string; version: string }) =>
+  event.package?.name === pkg.name && event.package.version === pkg.version && event.lifecycle === 'postinstall';
+
+await describeWithEngine('the tracer, on a real install with a real npm', () => {
+  let project: string;
+  let trace: TraceEvent[];
+  let exitCode: number | undefined;
+  let output: string;
+
+  beforeAll(async () => {
+    project = await projectWithPackages(['trace-behaviours', 'tamper-tracer']);
+    const tracePath = join(project, 'trace.jsonl');
+    const result = await runCli(['ci', project, '--trace', tracePath]);
+    exitCode = result.exitCode;
+    output = String(result.all);
+    trace = await readTrace(tracePath);
+  }, 10 * 60_000);
+  afterAll(async () => {
+    if (project) await rm(project, { recursive: true, force: true });
+  });
+
+  const mine = () => trace.filter((event) => attributedTo(event, BEHAVIOURS));
+  const execOf = (binary: string) => mine().filter(isExec).filter((event) => event.path.endsWith(`/${binary}`));
+
+  it('lets the install finish despite a daemon left behind', () => {
+    expect(output).toContain('verdict: pass');
+    expect(exitCode).toBe(0);
+  });
+
+  it('records the script itself, with its command and a content hash', () => {
+    const start = mine().find((event) => event.type === 'script' && event.action === 'start');
+    expect(start).toMatchObject({ command: 'sh postinstall.sh', commandHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const end = mine().find((event) => event.type === 'script' && event.action === 'end');
+    expect(end).toMatchObject({ code: 0 });
+  });
+
+  it('sees every process of a shell pipeline', () => {
+    for (const binary of ['cat', 'grep', 'wc']) expect(execOf(binary).length).toBeGreaterThan(0);
+  });
+
+  it('follows python3 to the grandchild it starts, and can rebuild the chain', () => {
+    const echo = execOf('echo').find((event) => event.argv.includes('grandchild-of-postinstall'));
+    expect(echo).toBeDefined();
+    const python = mine().filter(isExec).find((event) => event.pid === echo!.ppid);
+    expect(python?.path).toMatch(/python3/);
+    // Walk up from the grandchild to the script's own process.
+    const parents = new Map<number, number>();
+    for (const event of trace) if (event.type === 'process' && event.action === 'spawn' && event.child) parents.set(event.child, event.pid);
+    const scriptPid = mine().find((event) => event.type === 'script' && event.action === 'start')!.pid;
+    let pid = echo!.pid;
+    const chain = [pid];
+    while (pid !== scriptPid && parents.has(pid)) {
+      pid = parents.get(pid)!;
+      chain.push(pid);
+    }
+    expect(chain).toContain(scriptPid);
+  });
+
+  it('reports the double-forked daemon as lingering, attributed, and kills it', () => {
+    const sleep = execOf('sleep')[0];
+    expect(sleep).toBeDefined();
+    const lingering = trace.filter((event): event is ProcessEvent => event.type === 'process' && event.action === 'lingering');
+    expect(lingering.find((event) => event.pid === sleep!.pid)).toMatchObject({ outcome: 'killed', package: BEHAVIOURS, lifecycle: 'postinstall' });
+    const exit = trace.find((event) => event.type === 'process' && event.action === 'exit' && event.pid === sleep!.pid);
+    expect(exit).toMatchObject({ signal: 'SIGKILL' });
+  });
+
+  it('records the read of ~/.npmrc', () => {
+    const read = mine().find((event): event is FileEvent => event.type === 'file' && event.action === 'open' && event.path === '/home/node/.npmrc');
+    expect(read?.intent).toMatchObject({ read: true, write: false });
+  });
+
+  it('records the write to ~/.bashrc, and the file diff attributes it', () => {
+    const write = mine().find((event): event is FileEvent => event.type === 'file' && event.action === 'open' && event.path === '/home/node/.bashrc');
+    expect(write).toMatchObject({ ok: true, intent: expect.objectContaining({ write: true, create: true }) });
+    const diff = trace.find((event) => event.type === 'fsdiff' && event.path === '/home/node/.bashrc');
+    expect(diff).toMatchObject({ change: 'created', package: BEHAVIOURS, lifecycle: 'postinstall' });
+  });
+
+  it('records the refused connect to a closed loopback port, with its errno', () => {
+    const connect = mine().find((event): event is NetworkEvent => event.type === 'network' && event.action === 'connect' && event.port === 9);
+    expect(connect).toMatchObject({ family: 'AF_INET', address: '127.0.0.1', ok: false, errno: 'ECONNREFUSED' });
+  });
+
+  describe('a script that attacks the tracer', () => {
+    const TAMPER = { name: 'tamper-tracer', version: '1.0.0' };
+    const theirs = () => trace.filter((event) => attributedTo(event, TAMPER));
+
+    it('fails to kill the root processes, and each attempt is in the trace', () => {
+      const kills = theirs().filter((event) => event.type === 'process' && event.action === 'signal' && event.signal === 'SIGKILL');
+      expect(kills.length).toBeGreaterThanOrEqual(2);
+      for (const kill of kills) expect(kill).toMatchObject({ ok: false, errno: 'EPERM' });
+    });
+
+    it('fails to write the tracer output', () => {
+      const writes = theirs().filter((event): event is FileEvent => event.type === 'file' && event.path.startsWith('/var/lib/npm-lifecycle/'));
+      expect(writes.length).toBe(2);
+      for (const write of writes) expect(write).toMatchObject({ ok: false, errno: 'EACCES' });
+      expect(trace.some((event) => isExec(event) && event.path === '/forged')).toBe(false);
+    });
+
+    it('is still traced after its attempts', () => {
+      const last = theirs().filter((event): event is FileEvent => event.type === 'file' && event.path === '/etc/hostname');
+      expect(last.length).toBeGreaterThan(0);
+      expect(theirs().find((event) => event.type === 'script' && event.action === 'end')).toMatchObject({ code: 0 });
+    });
+  });
+});
