@@ -59,11 +59,11 @@ describe('checkLockfile: valid lockfiles', () => {
       lockfile(deps, { 'node_modules/react': { version: '18.2.0' }, 'node_modules/jest': { version: '30.0.0', dev: true } }, version),
       'package-lock.json',
     );
-    expect(summary).toEqual({ lockfileVersion: version, workspaces: [], packages: 2 });
+    expect(summary).toEqual({ lockfileVersion: version, workspaces: [], tarballs: [], packages: 2 });
   });
 
   it('accepts a project without dependencies', () => {
-    expect(checkLockfile(manifest(), lockfile(), 'package-lock.json')).toEqual({ lockfileVersion: 3, workspaces: [], packages: 0 });
+    expect(checkLockfile(manifest(), lockfile(), 'package-lock.json')).toEqual({ lockfileVersion: 3, workspaces: [], tarballs: [], packages: 0 });
   });
 
   it('lists workspaces (sorted, normalised) and ignores installed package entries', () => {
@@ -307,5 +307,21 @@ describe('safeRelativePath', () => {
 
   it.each(['', '.', './', '..', '../a', 'a/../b', '/a', 'a\\b', 'a\0', 'a//b', 'a/', 'x'.repeat(1025)])('refuses %j', (path) => {
     expect(safeRelativePath(path)).toBeNull();
+  });
+});
+
+describe('checkLockfile: file: tarballs', () => {
+  const manifest = { dependencies: { a: 'file:./a-1.0.0.tgz' } };
+  const lock = (resolved: string) => ({
+    lockfileVersion: 3,
+    packages: { '': { dependencies: { a: 'file:./a-1.0.0.tgz' } }, 'node_modules/a': { version: '1.0.0', resolved } },
+  });
+
+  it('lists tarballs the install reads from the project', () => {
+    expect(checkLockfile(manifest, lock('file:a-1.0.0.tgz'), 'package-lock.json').tarballs).toEqual(['a-1.0.0.tgz']);
+  });
+
+  it.each(['file:../outside.tgz', 'file:/etc/a.tgz', 'file:sub/../../a.tgz'])('refuses a tarball outside the project: %s', (resolved) => {
+    expect(() => checkLockfile(manifest, lock(resolved), 'package-lock.json')).toThrow(/tarball outside the project/);
   });
 });
