@@ -99,3 +99,25 @@ export function pick<T>(random: RandomSource, items: readonly T[]): T {
 export function chance(random: RandomSource, p: number): boolean {
   return randomInt(random, 1_000_000) < p * 1_000_000;
 }
+
+/**
+ * Wrap a source so small draws are served from a 4 KiB buffer: generating a megabyte of decoy text
+ * one character at a time would otherwise cost millions of calls into the underlying source. The
+ * output is still a deterministic function of the wrapped source.
+ */
+export function bufferedRandom(random: RandomSource, blockSize = 4096): RandomSource {
+  let pool = Buffer.alloc(0);
+  let offset = 0;
+  return {
+    bytes(length: number): Uint8Array {
+      if (length > blockSize) return random.bytes(length);
+      if (offset + length > pool.length) {
+        pool = Buffer.concat([pool.subarray(offset), Buffer.from(random.bytes(blockSize))]);
+        offset = 0;
+      }
+      const out = pool.subarray(offset, offset + length);
+      offset += length;
+      return out;
+    },
+  };
+}

@@ -62,6 +62,8 @@ export interface InstallRunOptions {
   limits?: ResourceLimits;
   /** How long a process may outlive its lifecycle script before it is killed. */
   lingerGraceMs?: number;
+  /** Trace the install (default). Off only to measure the tracer's own cost. */
+  trace?: boolean;
   /** Extra environment for the install (decoys, CI variables). */
   env?: Record<string, string>;
   onProgress?: (message: string) => void;
@@ -134,6 +136,7 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
         '--home', SANDBOX_PATHS.home, '--cwd', SANDBOX_PATHS.project, '--out', SANDBOX_PATHS.traceDir,
         '--linger-grace-ms', String(options.lingerGraceMs ?? 2000),
         '--export', options.stageIn === null ? 'no' : 'yes',
+        '--trace', options.trace === false ? 'no' : 'yes',
         '--', ...options.command,
       ],
       WorkingDir: '/',

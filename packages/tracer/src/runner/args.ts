@@ -11,10 +11,12 @@ export interface RunnerArgs {
   lingerGraceMs: number;
   /** Send node_modules back after a successful install. */
   exportNodeModules: boolean;
+  /** Run under strace (the default). Off only for benchmarks that measure the tracer's cost. */
+  trace: boolean;
   command: string[];
 }
 
-const USAGE = 'usage: runner --uid N --gid N --home DIR --cwd DIR --out DIR [--linger-grace-ms N] [--export yes|no] -- COMMAND...';
+const USAGE = 'usage: runner --uid N --gid N --home DIR --cwd DIR --out DIR [--linger-grace-ms N] [--export yes|no] [--trace yes|no] -- COMMAND...';
 
 export function parseRunnerArgs(argv: readonly string[]): RunnerArgs {
   const split = argv.indexOf('--');
@@ -38,8 +40,11 @@ export function parseRunnerArgs(argv: readonly string[]): RunnerArgs {
     if (!value?.startsWith('/')) throw new Error(`--${key} must be an absolute path`);
     return value;
   };
-  const exportValue = options.get('export') ?? 'yes';
-  if (exportValue !== 'yes' && exportValue !== 'no') throw new Error('--export must be yes or no');
+  const flag = (key: string): boolean => {
+    const value = options.get(key) ?? 'yes';
+    if (value !== 'yes' && value !== 'no') throw new Error(`--${key} must be yes or no`);
+    return value === 'yes';
+  };
   return {
     uid: number('uid'),
     gid: number('gid'),
@@ -47,7 +52,8 @@ export function parseRunnerArgs(argv: readonly string[]): RunnerArgs {
     cwd: path('cwd'),
     out: path('out'),
     lingerGraceMs: number('linger-grace-ms', 2000),
-    exportNodeModules: exportValue === 'yes',
+    exportNodeModules: flag('export'),
+    trace: flag('trace'),
     command: argv.slice(split + 1),
   };
 }

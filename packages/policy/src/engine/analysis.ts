@@ -1,0 +1,114 @@
+/**
+ * One pass over the trace: every event updates the model, then the analyzer for its type judges
+ * it; correlation runs at the end. Analyzers share this state and report through `findings`.
+ */
+import type { DecoyIndex, ProcessExecEvent, TraceEvent } from '@safe-install/schema';
+import type { EvaluationContext, Policy } from '../policy-types.js';
+import { analyzeDecoyEvent } from './analyze-decoys.js';
+import { analyzeFile } from './analyze-file.js';
+import { analyzeDns, analyzeHttp, analyzeNetwork } from './analyze-network.js';
+import { analyzeProcess } from './analyze-process.js';
+import { analyzeScript } from './analyze-script.js';
+import { correlate } from './correlate.js';
+import { DecoyMatcher } from './decoy-matcher.js';
+import type { Hit } from './finding-collector.js';
+import { FindingCollector } from './finding-collector.js';
+import { PolicyIndex } from './package-allowances.js';
+import type { ResolvedContext } from './resolved-context.js';
+import { resolveContext } from './resolved-context.js';
+import { sanitizeText } from './sanitize-text.js';
+import { TaintTracker } from './taint-tracker.js';
+import type { ScriptRun } from './trace-model.js';
+import { TraceModel } from './trace-model.js';
+
+/** Per-run counters for the secret-sweep heuristics. */
+export interface SweepState {
+  homeReads: Set<string>;
+  categories: Set<string>;
+  reported: boolean;
+}
+
+export interface Analysis {
+  ctx: ResolvedContext;
+  model: TraceModel;
+  policy: PolicyIndex;
+  decoys: DecoyMatcher;
+  findings: FindingCollector;
+  taint: TaintTracker;
+  sweeps: Map<string, SweepState>;
+  /** Children of one shell: a downloader and a stdin interpreter side by side is `curl | sh`. */
+  pipes: Map<number, { downloader?: ProcessExecEvent; interpreter?: ProcessExecEvent; reported?: boolean }>;
+}
+
+export interface AnalyzeInput {
+  events: readonly TraceEvent[];
+  policy: Policy;
+  decoys?: DecoyIndex | undefined;
+  context: EvaluationContext;
+  /** Learn mode: propose programs for packages no rule covers yet. */
+  learning?: boolean;
+}
+
+/** Run every rule over the trace. */
+export function analyzeTrace(input: AnalyzeInput): Analysis {
+  const ctx = resolveContext(input.context);
+  const decoys = new DecoyMatcher(input.decoys);
+  const a: Analysis = {
+    ctx,
+    model: new TraceModel(input.events, ctx),
+    policy: new PolicyIndex(input.policy, ctx, input.learning === true),
+    decoys,
+    findings: new FindingCollector((text, max) => sanitizeText(decoys.redact(text), max)),
+    taint: new TaintTracker(),
+    sweeps: new Map(),
+    pipes: new Map(),
+  };
+  for (const e of input.events) {
+    a.model.observe(e);
+    switch (e.type) {
+      case 'file':
+        analyzeFile(a, e);
+        break;
+      case 'process':
+        analyzeProcess(a, e);
+        break;
+      case 'network':
+        analyzeNetwork(a, e);
+        break;
+      case 'http':
+        analyzeHttp(a, e);
+        break;
+      case 'dns':
+        analyzeDns(a, e);
+        break;
+      case 'script':
+        analyzeScript(a, e);
+        break;
+      case 'decoy-exfiltration':
+        analyzeDecoyEvent(a, e);
+        break;
+      case 'notice':
+        analyzeProcess(a, e);
+        break;
+      case 'fsdiff':
+        // The file diff repeats what the file events show, without a process: nothing to add.
+        break;
+    }
+  }
+  correlate(a);
+  return a;
+}
+
+/** Report a hit from event `e` of `run`, with the process chain at this moment. */
+export function report(a: Analysis, e: TraceEvent, run: ScriptRun | undefined, hit: Omit<Hit, 'eventId' | 'ts' | 'run' | 'chain'>): void {
+  const full: Hit = { ...hit, eventId: e.id, ts: e.ts, run };
+  if (e.pid > 0) full.chain = a.model.chain(e.pid, run);
+  if (run === undefined && full.package === undefined) {
+    const owner = a.model.attributionOf(e);
+    if (owner !== undefined) {
+      full.package = owner.package;
+      full.lifecycle = owner.lifecycle;
+    }
+  }
+  a.findings.add(full);
+}

@@ -1,0 +1,316 @@
+/**
+ * File events: where install scripts write (persistence, other packages, the host, outside their
+ * folder, their own tracks) and what they read (decoys, credential stores, the environment,
+ * sandbox markers, HOME at large).
+ *
+ * Events without attribution are the package manager's own work (unpacking node_modules, reading
+ * its config) and are not judged; they only clear the "written by a script" mark of a file.
+ */
+import type { FileEvent } from '@safe-install/schema';
+import { basename, isWithin, normalizePath } from '../match/path-pattern.js';
+import type { RuleId } from '../rule-catalog.js';
+import type { Severity } from '@safe-install/schema';
+import type { Analysis, SweepState } from './analysis.js';
+import { report } from './analysis.js';
+import { downloadSeverity } from './analyze-process.js';
+import {
+  credentialCategory,
+  hostTamperKind,
+  isEnvFile,
+  isEnvironFile,
+  isHarmlessWrite,
+  persistenceKind,
+  probeSubject,
+  sandboxProbeKind,
+} from './known-paths.js';
+import type { ScriptRun } from './trace-model.js';
+import { packageKey } from './trace-model.js';
+
+/** Distinct files read under HOME (outside the project and caches) that make a sweep. */
+export const HOME_SWEEP_THRESHOLD = 200;
+/** Distinct credential categories probed (even unsuccessfully) that make a sweep. */
+export const CREDENTIAL_SWEEP_THRESHOLD = 4;
+
+type WriteKind = 'create' | 'modify' | 'delete' | 'rename-from' | 'rename-to' | 'link' | 'chmod' | 'mkdir';
+
+export function analyzeFile(a: Analysis, e: FileEvent): void {
+  const path = normalizePath(e.path);
+  const target = e.target === undefined ? undefined : normalizePath(e.target);
+  if (e.package === undefined) {
+    // The package manager replaced or removed it: whatever a script wrote there is gone.
+    if (e.ok !== false) {
+      if (writes(e)) a.taint.removed(target ?? path);
+      if (e.action === 'rename') a.taint.removed(path);
+    }
+    return;
+  }
+  const run = a.model.runOf(e);
+  if (run === undefined) return;
+  trackTaint(a, e, run, path, target);
+
+  switch (e.action) {
+    case 'open': {
+      const intent = e.intent ?? { read: true, write: false, create: false };
+      if (intent.write || intent.create || intent.truncate === true) {
+        judgeWrite(a, e, run, path, intent.create ? 'create' : 'modify');
+      }
+      if (intent.read) judgeRead(a, e, run, path);
+      break;
+    }
+    case 'unlink':
+    case 'rmdir':
+      // A failed unlink of a file that does not exist changes nothing and hides nothing.
+      if (!(e.ok === false && e.errno === 'ENOENT')) judgeWrite(a, e, run, path, 'delete');
+      break;
+    case 'rename':
+      judgeWrite(a, e, run, path, 'rename-from');
+      if (target !== undefined) judgeWrite(a, e, run, target, 'rename-to');
+      break;
+    case 'link':
+    case 'symlink':
+      if (target !== undefined) judgeWrite(a, e, run, target, 'link');
+      break;
+    case 'chmod':
+      judgeWrite(a, e, run, path, 'chmod');
+      judgeChmod(a, e, run, path);
+      break;
+    case 'mkdir':
+      judgeWrite(a, e, run, path, 'mkdir');
+      break;
+  }
+}
+
+function writes(e: FileEvent): boolean {
+  if (e.action === 'open') return e.intent?.write === true || e.intent?.create === true || e.intent?.truncate === true;
+  return e.action !== 'chmod';
+}
+
+function trackTaint(a: Analysis, e: FileEvent, run: ScriptRun, path: string, target: string | undefined): void {
+  if (e.ok === false) return;
+  const taint = a.model.isBuildTool(e.pid)
+    ? null
+    : { eventId: e.id, ts: e.ts, packageKey: packageKey(run.package), writer: a.model.imageOf(e.pid)?.path ?? '?' };
+  switch (e.action) {
+    case 'open':
+      if (e.intent?.write === true || e.intent?.create === true || e.intent?.truncate === true) a.taint.written(path, taint);
+      break;
+    case 'rename':
+      if (target !== undefined) a.taint.renamed(path, target);
+      break;
+    case 'link':
+    case 'symlink':
+      if (target !== undefined) a.taint.linked(path, target);
+      break;
+    case 'unlink':
+      a.taint.removed(path);
+      break;
+  }
+}
+
+/** The deepest `node_modules/<name>` folder containing `path`, with the package name. */
+export function owningPackage(path: string): { dir: string; name: string } | null {
+  const marker = '/node_modules/';
+  const i = path.lastIndexOf(marker);
+  if (i === -1) return null;
+  const rest = path.slice(i + marker.length).split('/');
+  const first = rest[0] ?? '';
+  if (first === '') return null;
+  const name = first.startsWith('@') && rest[1] !== undefined ? `${first}/${rest[1]}` : first;
+  return { dir: path.slice(0, i + marker.length) + name, name };
+}
+
+const VERB: Record<WriteKind, string> = {
+  create: 'created',
+  modify: 'wrote',
+  delete: 'deleted',
+  'rename-from': 'renamed away',
+  'rename-to': 'renamed a file onto',
+  link: 'linked a file as',
+  chmod: 'changed the mode of',
+  mkdir: 'created the folder',
+};
+
+function judgeWrite(a: Analysis, e: FileEvent, run: ScriptRun, path: string, kind: WriteKind): void {
+  if (isHarmlessWrite(path)) return;
+  const attempted = e.ok === false ? ` (attempt failed: ${e.errno ?? 'error'})` : '';
+  const verb = VERB[kind];
+  const found = classifyWrite(a, run, path, kind);
+  if (found === null) return;
+  if (found.rule !== 'self-tamper' && a.policy.writeAllowed(run, path)) return;
+  const learnable = found.rule === 'write-outside-package' || found.rule === 'foreign-package-write';
+  const hit: Parameters<typeof report>[3] = {
+    rule: found.rule,
+    subject: found.subject,
+    message: `${verb} ${path}${found.what === '' ? '' : ` — ${found.what}`}${attempted}`,
+  };
+  if (found.severity !== undefined) hit.severity = found.severity;
+  if (learnable && e.ok !== false) {
+    hit.suggestion = { field: 'write', value: path, lifecycle: run.lifecycle, why: `${verb} ${path}`, review: found.rule === 'foreign-package-write' };
+  }
+  report(a, e, run, hit);
+}
+
+interface WriteClass {
+  rule: RuleId;
+  severity?: Severity;
+  subject: string;
+  what: string;
+}
+
+/** Which rule a write by `run` to `path` falls under, or null when it is the script's own business. */
+export function classifyWrite(a: Analysis, run: ScriptRun, path: string, kind: WriteKind): WriteClass | null {
+  const { homeDir: home, projectDir: project } = a.ctx;
+  const persistence = persistenceKind(path, home, project);
+  if (persistence !== null) return { rule: 'persistence-write', subject: path, what: persistence };
+  const tamper = hostTamperKind(path);
+  if (tamper !== null) return { rule: 'privilege-escalation', subject: path, what: `tampers with the ${tamper}` };
+
+  // The project's own scripts (husky's prepare, patch-package) may change the project; they are
+  // the project's code, not a dependency's.
+  if (run.projectOwn && isWithin(path, project)) return null;
+
+  const owner = owningPackage(path);
+  if (owner !== null && owner.dir !== run.dir && !run.projectOwn) {
+    if (path.split('/').includes('__pycache__')) return null; // Python's bytecode cache (node-gyp's gyp)
+    if (owner.name.startsWith('.')) {
+      if (['.bin', '.package-lock.json', '.modules.yaml', '.pnpm', '.yarn-state.yml', '.yarn-integrity'].includes(owner.name)) {
+        return { rule: 'foreign-package-write', subject: owner.dir, what: `${owner.name} belongs to the package manager` };
+      }
+      // Generated-code folders such as node_modules/.prisma: outside the package, but nobody's.
+      return { rule: 'write-outside-package', subject: owner.dir, what: 'outside its own folder' };
+    }
+    return { rule: 'foreign-package-write', subject: owner.dir, what: `inside package ${owner.name}` };
+  }
+  if (isWithin(path, run.dir)) return selfTamper(run, path, kind);
+  if (a.ctx.tmpDirs.some((t) => isWithin(path, t))) return null;
+  // The sandbox exports node_modules only: writes to the rest of the project (msw's
+  // public/mockServiceWorker.js, husky's .git/hooks) never reach the host.
+  if (isWithin(path, project)) return null;
+  const area = areaOf(path, home);
+  if (['.cache', '.npm', '.node-gyp', '.local/share/pnpm', '.pnpm-store'].some((d) => isWithin(path, `${home}/${d}`))) {
+    return { rule: 'write-outside-package', severity: 'low', subject: area, what: 'in a cache under HOME' };
+  }
+  return { rule: 'write-outside-package', subject: area, what: 'outside its own folder' };
+}
+
+/** Group writes by area (`~/.cache/puppeteer`, `/var/lib`) so a thousand files make one finding. */
+function areaOf(path: string, home: string): string {
+  if (isWithin(path, home)) {
+    const rel = path.slice(home.length + 1).split('/');
+    const depth = rel[0] === '.cache' || rel[0] === '.config' || rel[0] === '.local' ? 2 : 1;
+    return ['~', ...rel.slice(0, Math.min(depth, rel.length))].join('/');
+  }
+  return path.split('/').slice(0, 3).join('/') || '/';
+}
+
+function selfTamper(run: ScriptRun, path: string, kind: WriteKind): WriteClass | null {
+  if (path === `${run.dir}/package.json` && kind !== 'chmod' && kind !== 'link') {
+    return { rule: 'self-tamper', subject: path, what: 'its own package.json' };
+  }
+  const removes = kind === 'delete' || kind === 'rename-from' || kind === 'modify';
+  if (removes && run.scriptFiles.has(path)) return { rule: 'self-tamper', subject: path, what: 'the install script it is running' };
+  if (kind === 'delete' && path === run.dir) return { rule: 'self-tamper', subject: path, what: 'its own folder' };
+  return null;
+}
+
+function judgeChmod(a: Analysis, e: FileEvent, run: ScriptRun, path: string): void {
+  const mode = e.mode === undefined ? NaN : parseInt(e.mode, 8);
+  if (Number.isNaN(mode) || (mode & 0o111) === 0) return;
+  const taint = a.taint.get(path);
+  if (taint === undefined || a.policy.execListed(run, path)) return;
+  const severity = downloadSeverity(a, run, taint.packageKey, e.ts);
+  if (severity === null) return;
+  report(a, e, run, {
+    rule: 'download-then-execute',
+    severity: severity === 'critical' ? 'high' : severity,
+    subject: path,
+    message: `made ${path} executable after writing it (with ${taint.writer}) while it had network access`,
+    suggestion: { field: 'exec', value: path, lifecycle: run.lifecycle, why: `made ${path} executable after downloading it`, review: true },
+  });
+}
+
+function sweepOf(a: Analysis, run: ScriptRun): SweepState {
+  let s = a.sweeps.get(run.key);
+  if (s === undefined) {
+    s = { homeReads: new Set(), categories: new Set(), reported: false };
+    a.sweeps.set(run.key, s);
+  }
+  return s;
+}
+
+function judgeRead(a: Analysis, e: FileEvent, run: ScriptRun, path: string): void {
+  const ok = e.ok !== false;
+  const attempted = ok ? '' : ` (attempt failed: ${e.errno ?? 'error'})`;
+  const { homeDir: home } = a.ctx;
+
+  if (isEnvironFile(path)) {
+    report(a, e, run, { rule: 'env-dump', subject: path.replace(/\/\d+\//, '/<pid>/'), message: `read ${path}: the whole environment${attempted}`, access: ok });
+    return;
+  }
+
+  const decoy = a.decoys.fileKind(path);
+  if (decoy !== undefined) {
+    // npm, pnpm and yarn read ~/.npmrc to authenticate; a decoy token sent anywhere is caught on the wire.
+    if (basename(path) === '.npmrc' && a.model.isPackageManager(e.pid)) return;
+    report(a, e, run, {
+      rule: 'decoy-credential-read',
+      // .env files are read by build tooling (prisma generate loads them): suspicious, not damning.
+      severity: decoy === 'env-file-value' ? 'medium' : 'high',
+      subject: path,
+      message: `read the credential file ${path} (${decoy})${attempted}`,
+      access: ok,
+    });
+    noteCredentialProbe(a, e, run, credentialCategory(path, home) ?? decoy);
+    return;
+  }
+
+  const category = credentialCategory(path, home);
+  if (category !== null && !(category === 'npm' && a.model.isPackageManager(e.pid))) {
+    if (ok) {
+      report(a, e, run, { rule: 'credential-store-read', subject: path, message: `read ${path} (${category} credentials)`, access: true });
+    }
+    noteCredentialProbe(a, e, run, category);
+    return;
+  }
+  if (ok && isEnvFile(path) && !isWithin(path, run.dir) && !isWithin(path, a.ctx.nodeModules) && !a.ctx.tmpDirs.some((t) => isWithin(path, t))) {
+    report(a, e, run, { rule: 'credential-store-read', subject: path, message: `read the environment file ${path}`, access: true });
+    return;
+  }
+
+  const probe = sandboxProbeKind(path);
+  if (probe !== null) {
+    report(a, e, run, { rule: 'sandbox-probe', subject: probeSubject(path), message: `read ${path}: ${probe}${attempted}` });
+    return;
+  }
+
+  if (isWithin(path, home) && !isWithin(path, a.ctx.projectDir) && !isWithin(path, run.dir)) {
+    const rel = path.slice(home.length + 1);
+    if (!/^(?:\.npm|\.cache|\.node-gyp|\.nvm|\.local\/share\/pnpm|\.pnpm-store|\.config\/yarn)(?:\/|$)/.test(rel)) {
+      const s = sweepOf(a, run);
+      if (s.homeReads.size < HOME_SWEEP_THRESHOLD) s.homeReads.add(path);
+      if (s.homeReads.size >= HOME_SWEEP_THRESHOLD && !s.reported) {
+        s.reported = true;
+        report(a, e, run, {
+          rule: 'secret-sweep',
+          subject: 'HOME',
+          message: `read ${HOME_SWEEP_THRESHOLD}+ files across HOME (recursive sweep)`,
+          access: true,
+        });
+      }
+    }
+  }
+}
+
+function noteCredentialProbe(a: Analysis, e: FileEvent, run: ScriptRun, category: string): void {
+  const s = sweepOf(a, run);
+  s.categories.add(category);
+  if (s.categories.size >= CREDENTIAL_SWEEP_THRESHOLD && !s.reported) {
+    s.reported = true;
+    report(a, e, run, {
+      rule: 'secret-sweep',
+      subject: 'credential stores',
+      message: `probed ${s.categories.size} kinds of credential store (${[...s.categories].sort().join(', ')})`,
+      access: e.ok !== false,
+    });
+  }
+}

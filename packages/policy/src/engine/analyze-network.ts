@@ -1,0 +1,181 @@
+/**
+ * Network events: the tracer's connect/sendto calls, and the gateway's HTTP and DNS logs.
+ *
+ * Inside the sandbox the only sanctioned way out is the gateway (through a loopback forwarder), so
+ * any attempt to reach another address is a finding whether or not it succeeded — failing is
+ * what the sandbox makes it do. Traffic of the package manager itself (no attribution) is judged
+ * only for what is never legitimate: the metadata service, encoded DNS, refused requests.
+ */
+import type { DnsEvent, HttpEvent, NetworkEvent } from '@safe-install/schema';
+import { isIpLiteral, normalizeHost } from '../match/host-pattern.js';
+import type { Analysis } from './analysis.js';
+import { report } from './analysis.js';
+import { isRegistryRequest, reportDecoysIn } from './analyze-decoys.js';
+import { isLoopback, isMetadataAddress, METADATA_HOSTS, normalizeIp, sameAddress } from './addresses.js';
+import { dnsQueryNames, encodedLabel } from './dns-labels.js';
+import { isContainerEngineSocket } from './known-paths.js';
+import type { ScriptRun } from './trace-model.js';
+
+const DNS_PORTS = new Set([53, 853, 5353]);
+
+export function analyzeNetwork(a: Analysis, e: NetworkEvent): void {
+  if (e.address === undefined || e.action === 'bind') return;
+  const run = e.package === undefined ? undefined : a.model.runOf(e);
+  const attempted = e.ok === false ? ` (failed: ${e.errno ?? 'error'})` : '';
+
+  if (e.family === 'AF_UNIX') {
+    if (run !== undefined && isContainerEngineSocket(e.address)) {
+      report(a, e, run, { rule: 'privilege-escalation', subject: e.address, message: `connected to the container engine socket ${e.address}${attempted}` });
+    }
+    return;
+  }
+  if (e.family !== 'AF_INET' && e.family !== 'AF_INET6') return;
+  const address = normalizeIp(e.address);
+  const where = `${address.includes(':') ? `[${address}]` : address}:${e.port ?? '?'}`;
+
+  if (isMetadataAddress(address)) {
+    report(a, e, run, { rule: 'metadata-address', subject: address, message: `connected to the cloud metadata service at ${where}${attempted}` });
+    return;
+  }
+  if (run === undefined) return;
+
+  if (e.data !== undefined) reportDecoysIn(a, e, run, e.data, 'payload', { host: address, ...(e.port === undefined ? {} : { port: e.port }) });
+
+  if (e.port !== undefined && DNS_PORTS.has(e.port)) {
+    const local = isLoopback(address) || a.ctx.resolvers.some((r) => sameAddress(r, address));
+    if (!local) {
+      report(a, e, run, { rule: 'dns-foreign-resolver', subject: where, message: `sent DNS straight to ${where} instead of the sandbox resolver${attempted}` });
+    }
+    for (const name of e.data === undefined ? [] : dnsQueryNames(e.data)) judgeDnsName(a, e, run, name, local ? 'looked up' : 'asked a foreign resolver for');
+    return;
+  }
+  if (isLoopback(address)) return;
+  if (a.ctx.gateway.some((g) => sameAddress(g.address, address) && (g.port === undefined || g.port === e.port))) return;
+  if (a.policy.hostAllowed(run.package, address, e.port)) return;
+  report(a, e, run, {
+    rule: 'network-direct-connect',
+    subject: where,
+    message: `tried to connect straight to ${where}, bypassing the gateway${attempted}`,
+  });
+}
+
+/** Paths of the registry API that act with the user's token. */
+const REGISTRY_TOKEN_PATHS = /^\/-\/(?:whoami|npm\/v1\/tokens|user\/|v1\/login|org\/|team\/|package\/[^/]+(?:\/[^/]+)?\/(?:access|collaborators|dist-tags))/;
+const REGISTRY_READ_ONLY_POSTS = /^\/-\/npm\/v1\/security\//;
+const CLOUD_SECRET_HOSTS = [/^secretsmanager\.[\w-]+\.amazonaws\.com$/, /^sts(?:\.[\w-]+)?\.amazonaws\.com$/, /^ssm\.[\w-]+\.amazonaws\.com$/, /^secretmanager\.googleapis\.com$/, /^iamcredentials\.googleapis\.com$/, /\.vault\.azure\.net$/];
+
+function pathOf(url: string): string {
+  try {
+    return new URL(url, 'http://x').pathname;
+  } catch {
+    return url;
+  }
+}
+
+export function analyzeHttp(a: Analysis, e: HttpEvent): void {
+  const owner = a.model.attributionOf(e);
+  const run = owner === undefined ? undefined : a.model.runOf({ pid: owner.pid ?? e.pid, package: owner.package, ...(owner.lifecycle === undefined ? {} : { lifecycle: owner.lifecycle }) });
+  const host = normalizeHost(e.host);
+  const where = `${host.includes(':') ? `[${host}]` : host}:${e.port}`;
+  const request = `${e.method} ${e.url}`;
+  const registry = isRegistryRequest(a, e);
+
+  if (METADATA_HOSTS.has(host) || isMetadataAddress(host)) {
+    report(a, e, run, { rule: 'metadata-address', subject: host, message: `sent ${request} to the cloud metadata service (${where})` });
+    return;
+  }
+  const pmRequest = owner === undefined || a.model.isPackageManager(owner.pid ?? -1);
+  const dest = { host, port: e.port, registryAuth: registry && pmRequest };
+  reportDecoysIn(a, e, run, e.url, 'url', dest);
+  for (const value of Object.values(e.request?.headers ?? {})) reportDecoysIn(a, e, run, value, 'header', dest);
+  if (e.request?.body !== undefined) reportDecoysIn(a, e, run, e.request.body, 'body', dest);
+
+  if (run === undefined) {
+    // The package manager's own request: refused ones mean a URL or git dependency.
+    if (e.decision === 'denied' || e.decision === 'sinked') {
+      report(a, e, undefined, {
+        rule: isIpLiteral(host) ? 'network-raw-ip' : 'network-not-allowed',
+        severity: 'medium',
+        subject: where,
+        message: `the package manager requested ${request} from ${where}, which is not allowed (a URL or git dependency?)`,
+        hint: 'dependencies should come from the registry; allow the host in network.allow if this one is expected',
+      });
+    }
+    return;
+  }
+  judgeTokenRequest(a, e, run, host, registry);
+  if (registry) return;
+  if (a.policy.hostAllowed(run.package, host, e.port)) return;
+  const refused = e.decision === 'denied' ? ' (refused by the gateway)' : e.decision === 'sinked' ? ' (answered by the sink, nothing left the sandbox)' : '';
+  if (isIpLiteral(host)) {
+    report(a, e, run, { rule: 'network-raw-ip', subject: where, message: `sent ${request} to the raw IP address ${where}${refused}` });
+    return;
+  }
+  report(a, e, run, {
+    rule: 'network-not-allowed',
+    subject: where,
+    message: `sent ${request} to ${where}, which the policy does not allow it${refused}`,
+    suggestion: { field: 'network', value: where, lifecycle: run.lifecycle, why: `sent ${e.method} ${e.url}` },
+  });
+}
+
+function judgeTokenRequest(a: Analysis, e: HttpEvent, run: ScriptRun, host: string, registry: boolean): void {
+  const path = pathOf(e.url);
+  const method = e.method.toUpperCase();
+  let what: string | null = null;
+  let critical = false;
+  if (registry) {
+    if (REGISTRY_TOKEN_PATHS.test(path)) what = 'the registry\'s account API';
+    else if ((method === 'PUT' || method === 'DELETE') || (method === 'POST' && !REGISTRY_READ_ONLY_POSTS.test(path))) {
+      what = method === 'PUT' ? 'a registry publish' : 'a registry write';
+      critical = method === 'PUT';
+    }
+  } else if (host === 'api.github.com' || host === 'uploads.github.com') {
+    if (method !== 'GET' && method !== 'HEAD') what = 'a GitHub API write';
+    else if (/^\/(?:user(?:\/|$)|graphql|repos\/[^/]+\/[^/]+\/actions\/(?:runners|secrets)|orgs\/[^/]+\/actions)/.test(path)) what = 'the GitHub account API';
+  } else if (CLOUD_SECRET_HOSTS.some((re) => re.test(host))) {
+    what = 'a cloud secrets or identity API';
+  }
+  if (what === null) return;
+  report(a, e, run, {
+    rule: 'token-use',
+    severity: critical ? 'critical' : 'high',
+    subject: `${method} ${host}${path}`,
+    message: `sent ${method} ${e.url} to ${host}: ${what}, which needs a token`,
+  });
+}
+
+export function analyzeDns(a: Analysis, e: DnsEvent): void {
+  const owner = a.model.attributionOf(e);
+  const run = owner === undefined ? undefined : a.model.runOf({ pid: owner.pid ?? e.pid, package: owner.package, ...(owner.lifecycle === undefined ? {} : { lifecycle: owner.lifecycle }) });
+  judgeDnsName(a, e, run, normalizeHost(e.name), 'looked up');
+  if (run === undefined) return;
+  const name = normalizeHost(e.name);
+  if (METADATA_HOSTS.has(name) || encodedLabel(name) !== null) return;
+  if (a.policy.hostAllowed(run.package, name, undefined)) return;
+  report(a, e, run, {
+    rule: 'network-not-allowed',
+    severity: 'medium',
+    subject: name,
+    message: `looked up ${name}, a host the policy does not allow it`,
+    suggestion: { field: 'network', value: name, lifecycle: run.lifecycle, why: `looked up ${name}` },
+  });
+}
+
+/** Checks every DNS name, from the gateway's log or from a query the tracer saw being sent. */
+function judgeDnsName(a: Analysis, e: DnsEvent | NetworkEvent, run: ScriptRun | undefined, name: string, verb: string): void {
+  reportDecoysIn(a, e, run, name, 'dns', { host: name, dotless: true });
+  if (METADATA_HOSTS.has(name)) {
+    report(a, e, run, { rule: 'metadata-address', subject: name, message: `${verb} ${name}, the cloud metadata service` });
+    return;
+  }
+  const encoded = encodedLabel(name);
+  if (encoded === null) return;
+  const pkg = run?.package;
+  if (a.policy.hostAllowed(pkg, name, undefined)) return;
+  report(a, e, run, {
+    rule: 'dns-encoded-data',
+    subject: name.split('.').slice(-2).join('.'),
+    message: `${verb} ${name}: the label "${encoded.label}" looks like ${encoded.encoding} data`,
+  });
+}

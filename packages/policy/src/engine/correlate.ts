@@ -1,0 +1,44 @@
+/**
+ * Severity reflects correlation. A credential read alone may be a curious build script; a
+ * credential read followed by traffic out of the same package is theft in progress (P1, P2, P4):
+ * both the read and the traffic become critical, and each finding cites the other's events.
+ */
+import type { RuleId } from '../rule-catalog.js';
+import type { Analysis } from './analysis.js';
+import type { FindingGroup } from './finding-collector.js';
+import { packageKey } from './trace-model.js';
+
+const ACCESS_RULES = new Set<RuleId>(['decoy-credential-read', 'credential-store-read', 'env-dump', 'secret-sweep']);
+const EGRESS_RULES = new Set<RuleId>(['network-not-allowed', 'network-direct-connect', 'network-raw-ip', 'dns-encoded-data', 'dns-foreign-resolver']);
+
+export function correlate(a: Analysis): void {
+  const byPackage = new Map<string, FindingGroup[]>();
+  for (const g of a.findings.groups()) {
+    if (g.package === undefined) continue;
+    const key = packageKey(g.package);
+    byPackage.set(key, [...(byPackage.get(key) ?? []), g]);
+  }
+  for (const groups of byPackage.values()) {
+    const access = groups.filter((g) => ACCESS_RULES.has(g.rule) && g.accessTs !== null);
+    if (access.length === 0) continue;
+    const first = Math.min(...access.map((g) => g.accessTs as number));
+    const pkg = access[0]?.package;
+    if (pkg === undefined) continue;
+    const egress = a.model.egressOf(pkg).filter((x) => !x.registry && x.ts >= first);
+    if (egress.length === 0) continue;
+    const subjects = [...new Set(egress.map((x) => x.subject))];
+    const to = subjects.slice(0, 3).join(', ') + (subjects.length > 3 ? ` and ${subjects.length - 3} more` : '');
+    for (const g of access) {
+      g.severity = 'critical';
+      g.notes.push(`then it contacted ${to}`);
+      for (const x of egress.slice(0, 5)) if (!g.evidence.includes(x.eventId)) g.evidence.push(x.eventId);
+    }
+    const readIds = access.flatMap((g) => g.evidence.slice(0, 2));
+    for (const g of groups) {
+      if (!EGRESS_RULES.has(g.rule) || g.firstTs < first) continue;
+      g.severity = 'critical';
+      g.notes.push('after it read credentials');
+      for (const id of readIds) if (!g.evidence.includes(id)) g.evidence.push(id);
+    }
+  }
+}

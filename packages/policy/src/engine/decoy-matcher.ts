@@ -1,0 +1,145 @@
+/**
+ * Recognises the run's decoys: their files, and their values anywhere — plain or in the encodings
+ * exfiltration code uses (hex, base64, base64url, base32, URL encoding). Base64 and base32 of a
+ * secret embedded in a longer message depend on its alignment, so each alignment gets its own
+ * needle: the encoding of the secret preceded by 0–2 (base64) or 0–4 (base32) bytes, minus the
+ * characters those unknown neighbours affect.
+ */
+import type { DecoyIndex, DecoyKind, DecoyValue } from '@safe-install/schema';
+
+/** Shorter values would match by chance. */
+const MIN_VALUE_LENGTH = 8;
+const MIN_NEEDLE_LENGTH = 8;
+
+interface Needle {
+  text: string;
+  encoding: string;
+  /** Compare against the lowercased haystack (hex and base32 are case-insensitive). */
+  folded: boolean;
+  value: DecoyValue;
+}
+
+/** A decoy value found in some text. */
+export interface DecoySighting {
+  kind: DecoyKind;
+  encoding: string;
+  /** Where it was planted (`/home/node/.npmrc`, `env:NPM_TOKEN`). */
+  plantedAt: string[];
+}
+
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+function base32(bytes: Uint8Array): string {
+  let out = '';
+  let bits = 0;
+  let acc = 0;
+  for (const b of bytes) {
+    acc = (acc << 8) | b;
+    bits += 8;
+    while (bits >= 5) {
+      out += BASE32[(acc >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    acc &= (1 << bits) - 1;
+  }
+  if (bits > 0) out += BASE32[(acc << (5 - bits)) & 31];
+  return out;
+}
+
+/** Encodings of `value` that survive being embedded at any offset. */
+function needlesFor(value: DecoyValue): Needle[] {
+  const out: Needle[] = [];
+  const add = (text: string, encoding: string, folded: boolean): void => {
+    if (text.length >= MIN_NEEDLE_LENGTH) out.push({ text: folded ? text.toLowerCase() : text, encoding, folded, value });
+  };
+  // A multi-line secret (a private key) is rarely sent whole; its long lines are as good as the key.
+  const parts = value.value.includes('\n')
+    ? value.value.split(/\r?\n/).filter((l) => l.length >= 40 && !l.startsWith('-----')).slice(0, 3)
+    : [value.value];
+  for (const part of parts) {
+    const bytes = Buffer.from(part, 'utf8');
+    add(part, 'plain', false);
+    const url = encodeURIComponent(part);
+    if (url !== part) add(url, 'url', false);
+    add(bytes.toString('hex'), 'hex', true);
+    for (let shift = 0; shift < 3; shift++) {
+      const b64 = Buffer.concat([Buffer.alloc(shift), bytes]).toString('base64').replace(/=+$/, '');
+      const core = b64.slice(Math.ceil((shift * 4) / 3), b64.length - 2);
+      add(core, 'base64', false);
+      add(core.replace(/\+/g, '-').replace(/\//g, '_'), 'base64', false);
+    }
+    for (let shift = 0; shift < 5; shift++) {
+      const b32 = base32(Buffer.concat([Buffer.alloc(shift), bytes]));
+      add(b32.slice(Math.ceil((shift * 8) / 5), b32.length - 2), 'base32', true);
+    }
+  }
+  // Identical needles (a value with nothing to encode) need checking once.
+  const seen = new Set<string>();
+  return out.filter((n) => (seen.has(`${n.folded}:${n.text}`) ? false : (seen.add(`${n.folded}:${n.text}`), true)));
+}
+
+/** Decoy lookups for one run. */
+export class DecoyMatcher {
+  readonly #files = new Map<string, DecoyKind>();
+  readonly #needles: Needle[] = [];
+  readonly #planted = new Map<string, string[]>();
+
+  constructor(index: DecoyIndex | undefined) {
+    for (const file of index?.files ?? []) this.#files.set(file.path, file.kind);
+    for (const value of index?.values ?? []) {
+      this.#planted.set(value.kind, [...(this.#planted.get(value.kind) ?? []), ...value.plantedAt]);
+      if (value.value.length < MIN_VALUE_LENGTH) continue;
+      this.#needles.push(...needlesFor(value));
+    }
+    // Longest first: redaction must replace a whole secret before any of its parts.
+    this.#needles.sort((a, b) => b.text.length - a.text.length);
+  }
+
+  get empty(): boolean {
+    return this.#files.size === 0 && this.#needles.length === 0;
+  }
+
+  /** Where the decoys of `kind` were planted. */
+  plantedAt(kind: string): string[] {
+    return this.#planted.get(kind) ?? [];
+  }
+
+  /** The decoy kind of a planted file, if `path` is one. */
+  fileKind(path: string): DecoyKind | undefined {
+    return this.#files.get(path);
+  }
+
+  /** Every decoy value found in `text` (once per value). `dotless` also tries with dots removed (DNS names). */
+  find(text: string, options: { dotless?: boolean } = {}): DecoySighting[] {
+    if (this.#needles.length === 0 || text.length < MIN_NEEDLE_LENGTH) return [];
+    const haystacks = [text];
+    if (options.dotless === true) haystacks.push(text.replace(/\./g, ''));
+    const folded = haystacks.map((h) => h.toLowerCase());
+    const found = new Map<DecoyValue, DecoySighting>();
+    for (const needle of this.#needles) {
+      if (found.has(needle.value)) continue;
+      const hit = (needle.folded ? folded : haystacks).some((h) => h.includes(needle.text));
+      if (hit) found.set(needle.value, { kind: needle.value.kind, encoding: needle.encoding, plantedAt: needle.value.plantedAt });
+    }
+    return [...found.values()];
+  }
+
+  /** `text` with every decoy value (in any encoding) replaced, so messages never carry one. */
+  redact(text: string): string {
+    if (this.#needles.length === 0) return text;
+    let out = text;
+    for (const needle of this.#needles) {
+      if (!needle.folded) {
+        if (out.includes(needle.text)) out = out.split(needle.text).join(`[decoy ${needle.value.kind}]`);
+      } else {
+        const lower = out.toLowerCase();
+        let i = lower.indexOf(needle.text);
+        while (i !== -1) {
+          out = `${out.slice(0, i)}[decoy ${needle.value.kind}]${out.slice(i + needle.text.length)}`;
+          i = out.toLowerCase().indexOf(needle.text);
+        }
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,51 @@
+/** The evaluation context with defaults applied and paths normalized. */
+import { normalizePath } from '../match/path-pattern.js';
+import type { PathVariables } from '../match/path-pattern.js';
+import type { EvaluationContext } from '../policy-types.js';
+
+/** Where the lifecycle marker lives in the sandbox image (the tracer's default). */
+export const DEFAULT_LIFECYCLE_MARKER = '/usr/local/libexec/npm-lifecycle';
+
+/** The sandbox's layout, for callers (and learn mode) that have nothing more specific. */
+export const SANDBOX_CONTEXT: EvaluationContext = {
+  projectDir: '/home/node/project',
+  homeDir: '/home/node',
+  tmpDir: '/tmp',
+  nodeModules: '/home/node/project/node_modules',
+};
+
+export interface ResolvedContext {
+  projectDir: string;
+  homeDir: string;
+  tmpDir: string;
+  /** TMPDIR plus the system's temporary folders: writing there is never a finding. */
+  tmpDirs: string[];
+  nodeModules: string;
+  gateway: Array<{ address: string; port?: number }>;
+  resolvers: string[];
+  registryHosts: Set<string>;
+  marker: string;
+  now: number;
+  /** Values for path pattern variables, without `PACKAGE` (which depends on the package). */
+  vars: PathVariables;
+}
+
+export function resolveContext(context: EvaluationContext): ResolvedContext {
+  const projectDir = normalizePath(context.projectDir);
+  const homeDir = normalizePath(context.homeDir);
+  const tmpDir = normalizePath(context.tmpDir);
+  const nodeModules = normalizePath(context.nodeModules);
+  return {
+    projectDir,
+    homeDir,
+    tmpDir,
+    tmpDirs: [...new Set([tmpDir, '/tmp', '/var/tmp', '/dev/shm'])],
+    nodeModules,
+    gateway: context.gateway ?? [],
+    resolvers: context.resolvers ?? ['127.0.0.1', '::1'],
+    registryHosts: new Set((context.registryHosts ?? ['registry.npmjs.org']).map((h) => h.toLowerCase())),
+    marker: normalizePath(context.lifecycleMarker ?? DEFAULT_LIFECYCLE_MARKER),
+    now: context.now ?? Date.now(),
+    vars: { PROJECT: projectDir, HOME: homeDir, TMPDIR: tmpDir, NODE_MODULES: nodeModules },
+  };
+}

@@ -1,0 +1,301 @@
+/**
+ * What the rules need to know about the trace beyond one event: the process table (who spawned
+ * whom, what each process runs), the lifecycle script runs, which package a gateway event belongs
+ * to (through the client socket's inode), and when each package first talked to the network.
+ *
+ * The process table is updated as events are fed in order (`observe`), so a chain or an image is
+ * the one at the time of the event being judged. The socket map and the egress list come from a
+ * pre-pass: a gateway event may be logged before the tracer's connect that explains it.
+ */
+import type { PackageRef, ScriptEvent, TraceEvent } from '@safe-install/schema';
+import { basename, isWithin, normalizePath } from '../match/path-pattern.js';
+import type { ProcessStep } from '../policy-types.js';
+import { isLoopback, normalizeIp } from './addresses.js';
+import { BUILD_TOOLS, DOWNLOADERS, PACKAGE_MANAGER_SCRIPTS, PACKAGE_MANAGERS } from './known-programs.js';
+import type { ResolvedContext } from './resolved-context.js';
+
+/** One run of one lifecycle script. */
+export interface ScriptRun {
+  /** Id of the `script` start event; unique per run. */
+  key: string;
+  /** The script's root process (the one that exec'd the marker). */
+  pid: number;
+  package: PackageRef;
+  lifecycle: string;
+  command: string;
+  commandHash?: string;
+  /** The package's own folder. */
+  dir: string;
+  /** The project's own (root or workspace) script, not a dependency's. */
+  projectOwn: boolean;
+  startTs: number;
+  /** Files the script runs as its program (`node install.js` → `<dir>/install.js`). */
+  scriptFiles: Set<string>;
+  /** False when no start event was seen and the run was inferred from attribution. */
+  seen: boolean;
+}
+
+interface Image {
+  path: string;
+  /** The first few arguments; enough to recognise `node npm-cli.js`. */
+  argv: string[];
+}
+
+interface Proc {
+  pid: number;
+  parent: number | null;
+  leader: number;
+  image?: Image;
+}
+
+/** One moment a package reached out. */
+export interface Egress {
+  ts: number;
+  eventId: string;
+  /** `host:port`, an address, a DNS name or a downloader program. */
+  subject: string;
+  /** Registry traffic is expected from nested installs; the rest is not. */
+  registry: boolean;
+}
+
+export function packageKey(pkg: PackageRef): string {
+  return `${pkg.name}@${pkg.version}`;
+}
+
+const MAX_CHAIN = 32;
+
+export class TraceModel {
+  readonly #procs = new Map<number, Proc>();
+  readonly #runsByPid = new Map<number, ScriptRun>();
+  readonly #runs: ScriptRun[] = [];
+  readonly #inferred = new Map<string, ScriptRun>();
+  readonly #sockets = new Map<string, { package: PackageRef; lifecycle?: string; pid: number }>();
+  readonly #byId = new Map<string, TraceEvent>();
+  readonly #egress = new Map<string, Egress[]>();
+
+  constructor(
+    readonly events: readonly TraceEvent[],
+    readonly ctx: ResolvedContext,
+  ) {
+    for (const e of events) {
+      this.#byId.set(e.id, e);
+      if (e.type === 'network' && e.socket !== undefined && e.package !== undefined) {
+        const owner: { package: PackageRef; lifecycle?: string; pid: number } = { package: e.package, pid: e.pid };
+        if (e.lifecycle !== undefined) owner.lifecycle = e.lifecycle;
+        this.#sockets.set(e.socket, owner);
+      }
+    }
+    for (const e of events) this.#noteEgress(e);
+  }
+
+  eventById(id: string): TraceEvent | undefined {
+    return this.#byId.get(id);
+  }
+
+  /** The package an event belongs to: its own attribution, or its socket's (gateway events). */
+  attributionOf(e: TraceEvent): { package: PackageRef; lifecycle?: string; pid?: number } | undefined {
+    if (e.package !== undefined) {
+      const out: { package: PackageRef; lifecycle?: string; pid?: number } = { package: e.package, pid: e.pid };
+      if (e.lifecycle !== undefined) out.lifecycle = e.lifecycle;
+      return out;
+    }
+    const socket = 'socket' in e && typeof e.socket === 'string' ? e.socket : undefined;
+    if (socket !== undefined) return this.#sockets.get(socket);
+    if (e.type === 'decoy-exfiltration' && e.seenIn !== undefined) {
+      const seen = this.#byId.get(e.seenIn);
+      if (seen !== undefined && seen !== e) return this.attributionOf(seen);
+    }
+    return undefined;
+  }
+
+  #noteEgress(e: TraceEvent): void {
+    const owner = this.attributionOf(e);
+    if (owner === undefined) return;
+    let subject: string | null = null;
+    let registry = false;
+    if (e.type === 'http') {
+      subject = `${e.host}:${e.port}`;
+      registry = e.decision === 'registry' || this.ctx.registryHosts.has(e.host.toLowerCase());
+    } else if (e.type === 'dns') {
+      subject = e.name;
+      registry = this.ctx.registryHosts.has(e.name.toLowerCase().replace(/\.$/, ''));
+    } else if (e.type === 'network' && (e.family === 'AF_INET' || e.family === 'AF_INET6') && e.address !== undefined) {
+      if (e.action === 'bind' || isLoopback(e.address)) return;
+      subject = `${normalizeIp(e.address)}:${e.port ?? '?'}`;
+    } else if (e.type === 'process' && e.action === 'exec' && (DOWNLOADERS.has(basename(e.path)) || DOWNLOADERS.has(basename(e.argv[0] ?? '')))) {
+      subject = basename(e.path);
+    }
+    if (subject === null) return;
+    const key = packageKey(owner.package);
+    const list = this.#egress.get(key) ?? [];
+    if (list.length < 1000) list.push({ ts: e.ts, eventId: e.id, subject, registry });
+    this.#egress.set(key, list);
+  }
+
+  /** The package's network activity, in trace order. */
+  egressOf(pkg: PackageRef): readonly Egress[] {
+    return this.#egress.get(packageKey(pkg)) ?? [];
+  }
+
+  // --- process table -----------------------------------------------------------------------------
+
+  #proc(pid: number, ppid = 0): Proc {
+    let p = this.#procs.get(pid);
+    if (p === undefined) {
+      p = { pid, parent: ppid > 0 ? ppid : null, leader: pid };
+      this.#procs.set(pid, p);
+    }
+    return p;
+  }
+
+  #leaderOf(pid: number): Proc {
+    const p = this.#proc(pid);
+    return p.leader === pid ? p : this.#proc(p.leader);
+  }
+
+  /** Feed every event, in trace order, before judging it. */
+  observe(e: TraceEvent): void {
+    const p = this.#proc(e.pid, e.ppid);
+    if (e.type === 'process' && e.action === 'spawn' && e.ok !== false && e.child > 0) {
+      const parent = this.#leaderOf(e.pid);
+      const child = this.#proc(e.child);
+      child.parent = e.thread ? p.pid : parent.pid;
+      child.leader = e.thread ? parent.pid : e.child;
+      const image = this.imageOf(parent.pid);
+      if (image !== undefined && !e.thread) child.image = image;
+    } else if (e.type === 'process' && e.action === 'exec' && e.ok !== false) {
+      // After exec the caller is a single-threaded process running the new program.
+      const image = { path: normalizePath(e.path), argv: e.argv.slice(0, 4) };
+      const leader = this.#leaderOf(e.pid);
+      p.leader = p.pid;
+      p.image = image;
+      if (leader !== p) leader.image = image;
+    } else if (e.type === 'script' && e.action === 'start' && e.package !== undefined) {
+      this.#startRun(e);
+    }
+  }
+
+  #startRun(e: ScriptEvent): void {
+    const pkg = e.package as PackageRef;
+    const dir = normalizePath(e.cwd ?? `${this.ctx.nodeModules}/${pkg.name}`);
+    const command = e.command ?? '';
+    const run: ScriptRun = {
+      key: e.id,
+      pid: e.pid,
+      package: pkg,
+      lifecycle: e.lifecycle ?? '?',
+      command,
+      dir,
+      projectOwn: isWithin(dir, this.ctx.projectDir) && !dir.split('/').includes('node_modules'),
+      startTs: e.ts,
+      scriptFiles: scriptFilesOf(command, dir),
+      seen: true,
+    };
+    if (e.commandHash !== undefined) run.commandHash = e.commandHash;
+    this.#runsByPid.set(e.pid, run);
+    this.#runs.push(run);
+  }
+
+  /** The script run an attributed event belongs to. */
+  runOf(e: { pid: number; package?: PackageRef; lifecycle?: string }): ScriptRun | undefined {
+    const pkg = e.package;
+    if (pkg === undefined) return undefined;
+    const key = packageKey(pkg);
+    let pid: number | null = e.pid;
+    for (let i = 0; pid !== null && i < 256; i++) {
+      const run = this.#runsByPid.get(pid);
+      if (run !== undefined && packageKey(run.package) === key) return run;
+      const proc: Proc | undefined = this.#procs.get(pid);
+      if (proc === undefined) break;
+      pid = proc.leader !== pid ? proc.leader : proc.parent;
+    }
+    for (let i = this.#runs.length - 1; i >= 0; i--) {
+      const run = this.#runs[i] as ScriptRun;
+      if (packageKey(run.package) === key && (e.lifecycle === undefined || run.lifecycle === e.lifecycle)) return run;
+    }
+    // No start event (a partial trace): infer one per package and lifecycle.
+    const lifecycle = e.lifecycle ?? '?';
+    const inferredKey = `${key}:${lifecycle}`;
+    let run = this.#inferred.get(inferredKey);
+    if (run === undefined) {
+      const dir = `${this.ctx.nodeModules}/${pkg.name}`;
+      run = { key: inferredKey, pid: e.pid, package: pkg, lifecycle, command: '', dir, projectOwn: false, startTs: 0, scriptFiles: new Set(), seen: false };
+      this.#inferred.set(inferredKey, run);
+    }
+    return run;
+  }
+
+  /** The program `pid` runs: its last exec, or what it inherited. */
+  imageOf(pid: number): Image | undefined {
+    let p: Proc | undefined = this.#procs.get(pid);
+    for (let i = 0; p !== undefined && i < 256; i++) {
+      const leader = this.#procs.get(p.leader);
+      if (leader?.image !== undefined) return leader.image;
+      if (p.image !== undefined) return p.image;
+      p = p.parent === null ? undefined : this.#procs.get(p.parent);
+    }
+    return undefined;
+  }
+
+  /** Is `pid` running a package manager (npm, pnpm, yarn — also as `node …/npm-cli.js`)? */
+  isPackageManager(pid: number): boolean {
+    const image = this.imageOf(pid);
+    if (image === undefined) return false;
+    const names = [basename(image.path), basename(image.argv[0] ?? '')];
+    if (names.some((n) => PACKAGE_MANAGERS.has(n))) return true;
+    const isNode = names.some((n) => n === 'node' || n === 'nodejs');
+    return isNode && PACKAGE_MANAGER_SCRIPTS.has(basename(image.argv[1] ?? ''));
+  }
+
+  /** Is `pid` a compiler, assembler or linker? */
+  isBuildTool(pid: number): boolean {
+    const image = this.imageOf(pid);
+    if (image === undefined) return false;
+    return BUILD_TOOLS.has(basename(image.path)) || BUILD_TOOLS.has(basename(image.argv[0] ?? ''));
+  }
+
+  /** Is `pid` the process `root` or one of its descendants? */
+  inSubtree(pid: number, root: number): boolean {
+    let cur: number | null = pid;
+    for (let i = 0; cur !== null && i < 256; i++) {
+      if (cur === root) return true;
+      const p: Proc | undefined = this.#procs.get(cur);
+      if (p === undefined) return false;
+      cur = p.leader !== cur ? p.leader : p.parent;
+    }
+    return false;
+  }
+
+  /** Has `pid` ever been seen in the trace? */
+  known(pid: number): boolean {
+    return this.#procs.has(pid);
+  }
+
+  /** The processes from the script's root to `pid` (threads folded into their process). */
+  chain(pid: number, run: ScriptRun | undefined): ProcessStep[] {
+    const steps: ProcessStep[] = [];
+    let cur: Proc | undefined = this.#leaderOf(pid);
+    for (let i = 0; cur !== undefined && i < MAX_CHAIN; i++) {
+      const image = this.imageOf(cur.pid);
+      const step: ProcessStep = { pid: cur.pid, argv0: image?.argv[0] ?? (image !== undefined ? basename(image.path) : '?') };
+      if (image !== undefined) step.exe = image.path;
+      steps.push(step);
+      if (run !== undefined && cur.pid === run.pid) break;
+      if (cur.parent === null) break;
+      cur = this.#leaderOf(cur.parent);
+      if (run === undefined && steps.length >= 8) break;
+    }
+    return steps.reverse();
+  }
+}
+
+/** Files a script command runs as its program: `node install.js`, `sh ./scripts/setup.sh`. */
+function scriptFilesOf(command: string, dir: string): Set<string> {
+  const out = new Set<string>();
+  for (const token of command.split(/[\s;&|()'"]+/)) {
+    if (/^(?:\.{0,2}\/)?[\w@./-]+\.(?:c?js|mjs|ts|sh|py|pl|rb)$/.test(token) && !token.startsWith('/')) {
+      out.add(normalizePath(`${dir}/${token}`));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,21 @@
+/**
+ * @safe-install/policy — the policy engine. Pure: events in, findings out; only `loadPolicy`
+ * reads files.
+ */
+export * from './policy-types.js';
+export { RULES, ruleInfo, isRuleId } from './rule-catalog.js';
+export type { RuleId, RuleInfo } from './rule-catalog.js';
+export { evaluate } from './evaluate.js';
+export type { EvaluateInput } from './evaluate.js';
+export { SANDBOX_CONTEXT, DEFAULT_LIFECYCLE_MARKER } from './engine/resolved-context.js';
+export { loadPolicy, PolicyLoadError, POLICY_FILE_NAMES, PACKAGE_JSON_KEY } from './load-policy.js';
+export type { LoadPolicyOptions, LoadedPolicy, PolicySource } from './load-policy.js';
+export { resolvePolicy, defaultPolicy, DEFAULT_FAIL_ON, DEFAULT_MODE, ENV_FAIL_ON, ENV_MODE } from './resolve-policy.js';
+export type { PolicyLayers, PolicyOverrides, ResolvedPolicy } from './resolve-policy.js';
+export { importScriptAllowances } from './interop/import-script-allowances.js';
+export type { ImportedAllowances, InteropSources } from './interop/import-script-allowances.js';
+export { parsePolicyText, parseManifestPolicy, formatOf, MAX_POLICY_BYTES } from './validate/parse-policy-text.js';
+export type { ManifestPolicy, SourceFormat } from './validate/parse-policy-text.js';
+export { formatIssue } from './validate/policy-issue.js';
+export type { PolicyIssue, ValidationResult } from './validate/policy-issue.js';
+export { POLICY_JSON_SCHEMA } from './policy-json-schema.js';
