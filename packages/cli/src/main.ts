@@ -7,6 +7,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { isSafeInstallError } from '@safe-install/schema';
 import { TOOL_VERSION } from '@safe-install/sandbox';
+import { limitsFrom } from './limits.js';
 import { ci } from './commands/ci.js';
 import { doctor } from './commands/doctor.js';
 import { imageBuild, imageShow } from './commands/image.js';
@@ -30,7 +31,12 @@ async function main(argv: string[]): Promise<number> {
           .positional('dir', { type: 'string', default: '.', describe: 'project folder (package.json + package-lock.json)' })
           .option('report', { type: 'string', describe: 'write the JSON report to FILE' })
           .option('trace', { type: 'string', describe: 'write the trace (JSON Lines) to FILE' })
-          .option('timeout', { type: 'number', default: 1800, describe: 'seconds the whole install may take' }),
+          .option('timeout', { type: 'number', default: 1800, describe: 'seconds the whole install may take' })
+          .option('memory', { type: 'string', describe: 'memory limit of the sandbox, e.g. 4g or 512m (default 6g)' })
+          .option('pids', { type: 'number', describe: 'process limit of the sandbox (default 2048)' })
+          .option('cpus', { type: 'number', describe: 'CPUs the sandbox may use (default 2)' })
+          .option('disk', { type: 'string', describe: 'size of the writable HOME (project, node_modules, caches), e.g. 4g' })
+          .option('linger-grace', { type: 'number', default: 2, describe: 'seconds a process may outlive its script before it is killed' }),
       (args) =>
         setCode(
           ci({
@@ -39,6 +45,8 @@ async function main(argv: string[]): Promise<number> {
             trace: args.trace,
             base: args.base,
             timeoutSeconds: args.timeout,
+            limits: limitsFrom(args),
+            lingerGraceMs: Math.round(args.lingerGrace * 1000),
             printer: stderrPrinter({ quiet: args.quiet }),
           }),
         ),

@@ -19,3 +19,4 @@ export { swapInNodeModules, discardStaged } from './transfer/swap-in.js';
 export { runInstall, SANDBOX_PATHS, DEFAULT_LIMITS, type InstallRunOptions, type InstallRunResult, type ResourceLimits } from './run/run-install.js';
 
 export { probeTracer } from './run/probe-tracer.js';
+export { sweepStale, deadRuns, processAlive, type SweepResult } from './docker/sweep.js';

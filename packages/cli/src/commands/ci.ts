@@ -3,12 +3,14 @@
  * node_modules swapped into the project. On any other outcome the project is left as it was.
  */
 import { createWriteStream } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { SafeInstallError, type Finding, type Report, type TraceEvent } from '@safe-install/schema';
 import { buildReport } from '@safe-install/report';
 import {
   DEFAULT_BASE_IMAGE,
+  DEFAULT_LIMITS,
   TOOL_VERSION,
   connectEngine,
   discardStaged,
@@ -17,6 +19,9 @@ import {
   requireSandboxImage,
   runInstall,
   swapInNodeModules,
+  sweepStale,
+  type InstallRunResult,
+  type ResourceLimits,
 } from '@safe-install/sandbox';
 import { EXIT } from '../exit-codes.js';
 import { sanitize, type Printer } from '../output.js';
@@ -28,6 +33,8 @@ export interface CiOptions {
   trace?: string | undefined;
   base?: string | undefined;
   timeoutSeconds: number;
+  limits?: Partial<ResourceLimits>;
+  lingerGraceMs?: number;
   printer: Printer;
 }
 
@@ -41,9 +48,29 @@ function traceWriter(path: string | undefined) {
   };
 }
 
+/** Staging folders of interrupted runs in this project (the export had begun). */
+async function removeStaging(projectRoot: string): Promise<void> {
+  const entries = await readdir(projectRoot).catch(() => [] as string[]);
+  await Promise.all(entries.filter((name) => name.startsWith('.safe-install-staging-')).map((name) => rm(join(projectRoot, name), { recursive: true, force: true })));
+}
+
+/** Why the package manager failed, in one line: the scripts that failed or were killed. */
+function failureDetail(run: InstallRunResult, limits: ResourceLimits): string {
+  const failed = run.events.filter((event) => event.type === 'script' && event.action === 'end' && (event.code !== 0 || event.signal));
+  const parts = failed.map((event) => {
+    const who = `${event.lifecycle ?? 'script'} of ${event.package?.name ?? '?'}@${event.package?.version ?? '?'}`;
+    if (event.type === 'script' && event.signal === 'SIGKILL') {
+      return `${who} was killed (SIGKILL; the memory limit is ${Math.round(limits.memoryBytes / 1024 ** 2)} MiB)`;
+    }
+    return event.type === 'script' && event.signal ? `${who} was killed by ${event.signal}` : `${who} exited with ${event.type === 'script' ? event.code : '?'}`;
+  });
+  return parts.length ? `: ${parts.map((part) => sanitize(part)).join('; ')}` : '';
+}
+
 export async function ci(options: CiOptions): Promise<number> {
   const { printer } = options;
   const started = performance.now();
+  const limits: ResourceLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const project = await readProject(options.dir);
   if (project.removedCredentials.length > 0) {
     printer.info(`.npmrc credentials kept out of the sandbox: ${project.removedCredentials.map((key) => sanitize(key)).join(', ')}`);
@@ -51,13 +78,21 @@ export async function ci(options: CiOptions): Promise<number> {
   const npmConfig = await readHostNpmConfig(project.root);
   const engine = await connectEngine();
   const image = await requireSandboxImage(engine.docker, options.base ?? DEFAULT_BASE_IMAGE);
+  const swept = await sweepStale(engine.docker);
+  if (swept.containers.length + swept.volumes.length > 0) {
+    printer.info(`removed ${swept.containers.length} container(s) and ${swept.volumes.length} volume(s) left by runs that died`);
+  }
   printer.info(`project ${project.root}: ${project.lockfile.packages} locked packages; sandbox image ${image}`);
 
   const trace = traceWriter(options.trace);
   let container: Docker.Container | undefined;
+  let interrupted = false;
   const release = onInterrupt(async () => {
-    printer.warn('interrupted: removing the sandbox container');
+    interrupted = true;
+    printer.warn('interrupted: removing the sandbox container; node_modules was not changed');
     await container?.remove({ force: true, v: true }).catch(() => undefined);
+    await removeStaging(project.root);
+    await trace.close().catch(() => undefined);
   });
   try {
     const run = await runInstall({
@@ -68,11 +103,15 @@ export async function ci(options: CiOptions): Promise<number> {
       npmConfig,
       command: ['npm', 'ci'],
       timeoutMs: options.timeoutSeconds * 1000,
+      limits,
+      ...(options.lingerGraceMs !== undefined ? { lingerGraceMs: options.lingerGraceMs } : {}),
       onProgress: (message) => printer.info(message),
       onOutput: (line) => printer.sandbox(line),
       onEvent: (event) => trace.write(event),
       onContainer: (created) => {
         container = created;
+        // A signal that came while the container was being created: remove it now.
+        if (interrupted) void created.remove({ force: true, v: true }).catch(() => undefined);
       },
     });
     const events = run.events;
@@ -83,7 +122,7 @@ export async function ci(options: CiOptions): Promise<number> {
     }
     const outcome: Report['outcome'] = run.timedOut ? 'timeout' : run.exitCode === 0 ? 'completed' : 'install-failed';
     const verdict: Report['verdict'] = outcome === 'completed' && findings.length === 0 ? 'pass' : 'fail';
-    const timings = { ...run.timings, total: Math.round(performance.now() - started) };
+    const timings = { ...run.timings, ...prefixed('sandbox.', run.status?.timings ?? {}), total: Math.round(performance.now() - started) };
     const report = buildReport({ command: 'ci', project: project.root, toolVersion: TOOL_VERSION, outcome, verdict, findings, events, timings });
     if (options.report) await writeFile(options.report, `${JSON.stringify(report, null, 2)}\n`);
 
@@ -93,17 +132,22 @@ export async function ci(options: CiOptions): Promise<number> {
       await discardStaged(run.staged);
     }
     printer.info(
-      `${report.summary.scripts} lifecycle scripts from ${report.summary.packages} packages, ${report.summary.events} events; ` +
+      `${report.summary.scripts} lifecycle scripts from ${report.summary.packages} packages, ${report.summary.events} events` +
+        `${run.status?.lingering ? `, ${run.status.lingering} lingering process(es) killed` : ''}; ` +
         `phases ${Object.entries(timings).map(([phase, ms]) => `${phase} ${ms}ms`).join(', ')}`,
     );
 
     if (run.timedOut) {
-      throw new SafeInstallError('INSTALL_TIMEOUT', 'infrastructure', `the install did not finish within ${options.timeoutSeconds} s`, {
+      throw new SafeInstallError('INSTALL_TIMEOUT', 'infrastructure', `the install did not finish within ${options.timeoutSeconds} s; node_modules was not changed`, {
         hint: 'raise --timeout if the install is just slow; the trace shows what was running',
       });
     }
     if (run.exitCode !== 0) {
-      throw new SafeInstallError('PACKAGE_MANAGER_FAILED', 'package-manager', `npm ci failed in the sandbox (exit ${run.exitCode}); node_modules was not changed`);
+      throw new SafeInstallError(
+        'PACKAGE_MANAGER_FAILED',
+        'package-manager',
+        `npm ci failed in the sandbox (exit ${run.exitCode})${failureDetail(run, limits)}; node_modules was not changed`,
+      );
     }
     if (verdict === 'fail') return EXIT.violation;
     printer.info(`verdict: pass — node_modules installed in ${project.root}`);
@@ -112,4 +156,8 @@ export async function ci(options: CiOptions): Promise<number> {
     await trace.close();
     release();
   }
+}
+
+function prefixed(prefix: string, values: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(values).map(([key, value]) => [`${prefix}${key}`, value]));
 }

@@ -146,7 +146,12 @@ async function main(): Promise<void> {
   const tail = tailFile(stracePath, (chunk) => handle(reader.push(chunk)));
   // The install's output goes to stderr: stdout is the orchestrator's channel.
   const strace = args.trace
-    ? spawn('strace', straceArgs({ output: stracePath, user: userName(args.uid), command: args.command }), { cwd: args.cwd, stdio: ['ignore', 2, 2] })
+    ? // Raise the OOM score of strace and (by inheritance) the install above the runner's, so a
+      // memory hog in a script is what the kernel kills, never the runner that reports it.
+      spawn('/bin/sh', ['-c', 'echo 500 > /proc/self/oom_score_adj; exec "$0" "$@"', 'strace', ...straceArgs({ output: stracePath, user: userName(args.uid), command: args.command })], {
+        cwd: args.cwd,
+        stdio: ['ignore', 2, 2],
+      })
     : spawn(args.command[0]!, args.command.slice(1), { cwd: args.cwd, uid: args.uid, gid: args.gid, stdio: ['ignore', 2, 2] });
   if (!args.trace) tail.finish();
   // docker stop / timeout: end the whole install now, keep everything seen so far.

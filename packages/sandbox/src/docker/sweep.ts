@@ -1,0 +1,58 @@
+/**
+ * Leftovers of runs that died without cleaning up (kill -9 of the orchestrator, a power cut) are
+ * found by label and removed at the start of the next run. Only runs that are certainly dead are
+ * touched: started on this host by a process that no longer exists. A concurrent live run — on
+ * this host or another host sharing the engine — is never touched.
+ */
+import { hostname } from 'node:os';
+import type Docker from 'dockerode';
+import { LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_RUN, LABEL_TOOL } from './labels.js';
+
+export interface SweepResult {
+  containers: string[];
+  volumes: string[];
+}
+
+/** Is a process with this pid alive on this host? EPERM means it exists but is not ours. */
+export function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Pure: which labelled resources belong to dead runs of this host. */
+export function deadRuns(labelSets: ReadonlyArray<Record<string, string> | undefined>, host: string, alive: (pid: number) => boolean): Set<string> {
+  const dead = new Set<string>();
+  for (const labels of labelSets) {
+    if (!labels || labels[LABEL_TOOL] !== 'safe-install') continue;
+    const run = labels[LABEL_RUN];
+    if (!run || labels[LABEL_OWNER_HOST] !== host) continue;
+    if (!alive(Number(labels[LABEL_OWNER_PID]))) dead.add(run);
+  }
+  return dead;
+}
+
+export async function sweepStale(docker: Docker, options: { host?: string; alive?: (pid: number) => boolean } = {}): Promise<SweepResult> {
+  const host = options.host ?? hostname();
+  const alive = options.alive ?? processAlive;
+  const filters = { label: [`${LABEL_TOOL}=safe-install`] };
+  const containers = await docker.listContainers({ all: true, filters });
+  const volumes = (await docker.listVolumes({ filters })).Volumes ?? [];
+  const dead = deadRuns([...containers.map((c) => c.Labels), ...volumes.map((v) => v.Labels)], host, alive);
+  const result: SweepResult = { containers: [], volumes: [] };
+  for (const container of containers) {
+    if (!dead.has(container.Labels[LABEL_RUN] ?? '')) continue;
+    await docker.getContainer(container.Id).remove({ force: true, v: true }).catch(() => undefined);
+    result.containers.push(container.Id);
+  }
+  for (const volume of volumes) {
+    if (!dead.has(volume.Labels?.[LABEL_RUN] ?? '')) continue;
+    await docker.getVolume(volume.Name).remove().catch(() => undefined);
+    result.volumes.push(volume.Name);
+  }
+  return result;
+}
