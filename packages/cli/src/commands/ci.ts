@@ -4,6 +4,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { readdir, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { SafeInstallError, type Finding, type Report, type TraceEvent } from '@safe-install/schema';
@@ -58,11 +59,12 @@ async function removeStaging(projectRoot: string): Promise<void> {
 function failureDetail(run: InstallRunResult, limits: ResourceLimits): string {
   const failed = run.events.filter((event) => event.type === 'script' && event.action === 'end' && (event.code !== 0 || event.signal));
   const parts = failed.map((event) => {
+    if (event.type !== 'script') return '';
     const who = `${event.lifecycle ?? 'script'} of ${event.package?.name ?? '?'}@${event.package?.version ?? '?'}`;
-    if (event.type === 'script' && event.signal === 'SIGKILL') {
-      return `${who} was killed (SIGKILL; the memory limit is ${Math.round(limits.memoryBytes / 1024 ** 2)} MiB)`;
-    }
-    return event.type === 'script' && event.signal ? `${who} was killed by ${event.signal}` : `${who} exited with ${event.type === 'script' ? event.code : '?'}`;
+    // A shell reports a child killed by signal N as exit 128+N.
+    const signal = event.signal ?? (event.code !== undefined && event.code > 128 ? signalName(event.code - 128) : undefined);
+    if (signal === 'SIGKILL') return `${who} was killed (SIGKILL; the memory limit is ${Math.round(limits.memoryBytes / 1024 ** 2)} MiB)`;
+    return signal ? `${who} was killed by ${signal}` : `${who} exited with ${event.code}`;
   });
   return parts.length ? `: ${parts.map((part) => sanitize(part)).join('; ')}` : '';
 }
@@ -156,6 +158,10 @@ export async function ci(options: CiOptions): Promise<number> {
     await trace.close();
     release();
   }
+}
+
+function signalName(number: number): string | undefined {
+  return Object.entries(constants.signals).find(([, value]) => value === number)?.[0];
 }
 
 function prefixed(prefix: string, values: Record<string, number>): Record<string, number> {

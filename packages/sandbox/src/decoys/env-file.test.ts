@@ -64,6 +64,7 @@ const REAL = [
   'URL_WITH_REFS=postgres://${DB_USER}:${DB_PASS}@${DB_HOST}:5432/app',
   '# OLD_SECRET=verysecretvalue123',
   'COMPANY_UUID=3f2b8c1e-9d4a-4e6f-8b2c-1a2b3c4d5e6f',
+  'TENANT_ID=DEADBEEF-CAFE-4ABC-9DEF-ABCDEFABCDEF',
   'HASH_SALT=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
   'PASSWORD=pa$$w0rd!with#hash',
   '',
@@ -127,6 +128,7 @@ describe('decoyEnvFile: structure', () => {
     expect(fake['JWT_SECRET']).toMatch(/^[0-9a-f]{32}$/);
     expect(fake['SESSION_SECRET']).toMatch(/^[A-Za-z0-9+/]{27}=$/);
     expect(fake['HASH_SALT']).toMatch(/^[0-9a-f]{64}$/);
+    expect(fake['TENANT_ID']).toMatch(/^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/);
     expect(fake['COMPANY_UUID']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(fake['ADMIN_EMAIL']).toMatch(/^[a-z]{3}-[a-z]{4}@[a-z]+\.com$/);
     expect(fake['AWS_REGION']).toMatch(/^[a-z]{2}-[a-z]+-\d$/);
@@ -172,10 +174,19 @@ describe('decoyEnvFile: structure', () => {
       expect(realSet.has(v.value)).toBe(false);
     }
     const indexed = new Set(decoy.values.map((v) => v.value));
-    for (const key of ['STRIPE_SECRET_KEY', 'GH_PAT', 'AWS_SECRET_ACCESS_KEY', 'JWT_SECRET', 'DATABASE_URL']) {
+    for (const key of ['STRIPE_SECRET_KEY', 'GH_PAT', 'AWS_SECRET_ACCESS_KEY', 'JWT_SECRET', 'PRIVATE_KEY']) {
       expect(indexed.has(fake[key] ?? '')).toBe(true);
     }
-    expect(indexed.has(new URL(fake['DATABASE_URL'] ?? '').password)).toBe(true);
+    // Composites are indexed by their atomic parts, never whole (their structure is not evidence).
+    const db = new URL(fake['DATABASE_URL'] ?? '');
+    expect(indexed.has(db.password)).toBe(true);
+    expect(indexed.has(db.hostname.replace(/\.com$/, ''))).toBe(true);
+    expect(indexed.has(fake['DATABASE_URL'] ?? '')).toBe(false);
+    expect(indexed.has(fake['GOOGLE_CREDS'] ?? '')).toBe(false);
+    const creds = JSON.parse(fake['GOOGLE_CREDS'] ?? '') as Record<string, string>;
+    expect(indexed.has(creds['private_key_id'] ?? '')).toBe(true);
+    expect(indexed.has((fake['ACCESS_JWT'] ?? '').split('.')[2] ?? '')).toBe(true);
+    for (const v of decoy.values) expect(v.value).not.toMatch(/amazonaws|gserviceaccount|sentry\.io/);
     expect(decoyEnvFile('A=abcdefgh1234').values[0]?.plantedAt).toEqual([]);
   });
 

@@ -178,7 +178,11 @@ function looksRandom(s: string): boolean {
   return (hasDigit && /[A-Za-z]/.test(s)) || mixedCase;
 }
 
-/** Values worth indexing: long enough that seeing one elsewhere is evidence, not coincidence. */
+/**
+ * Values worth indexing: long enough that seeing one elsewhere is evidence, not coincidence. The
+ * index holds atomic values (a password, a token, a host's own labels), not composites whose
+ * structure is shared with every other value of their kind.
+ */
 function distinctive(value: string): boolean {
   return value.length >= 8 && /[A-Za-z0-9]/.test(value) && !/^\d{1,11}$/.test(value);
 }
@@ -346,13 +350,20 @@ class EnvDecoyer {
       }
       if (JWT.test(s)) {
         const jwt = this.jwt(s);
-        if (jwt !== null) return this.note(found, jwt);
+        // The header is the same in every JWT of its algorithm: the random signature is the needle.
+        if (jwt !== null) {
+          const signature = jwt.slice(jwt.lastIndexOf('.') + 1);
+          this.note(found, signature.length >= 16 ? signature : jwt);
+          return jwt;
+        }
       }
       const json = this.json(s);
-      if (json !== null) return this.note(found, json);
+      // Its leaves were indexed one by one; the whole would be mostly the real file's keys.
+      if (json !== null) return json;
       if (EMAIL.test(s)) {
         const at = s.lastIndexOf('@');
-        return this.note(found, `${this.generic(s.slice(0, at))}@${this.host(s.slice(at + 1), found)}`);
+        const local = this.note(found, this.generic(s.slice(0, at)));
+        return `${local}@${this.host(s.slice(at + 1), found)}`;
       }
       const token = this.token(s);
       if (token !== null) return this.note(found, token);
@@ -383,7 +394,11 @@ class EnvDecoyer {
     }
     const aws = AWS_KEY_ID.exec(s);
     if (aws) return (aws[1] as string) + this.randomIn(BASE32, 16);
-    if (UUID.test(s)) return this.generic(s);
+    if (UUID.test(s)) {
+      // Every position is a hex digit (a letters-only group must not become a pronounceable word).
+      const alphabet = s === s.toUpperCase() ? HEX_UPPER : HEX_LOWER;
+      return s.replace(/[0-9a-fA-F]/g, () => this.randomIn(alphabet, 1));
+    }
     const known = KNOWN_PREFIX.exec(s);
     if (known) return known[0] + this.randomLike(s.slice(known[0].length));
     const prefixed = GENERIC_PREFIX.exec(s);
@@ -500,8 +515,9 @@ class EnvDecoyer {
         return this.host(host, found) + portDecoy;
       })
       .join(',');
-    const decoy = scheme + userinfo + hosts + this.urlTail(tail, keepPath);
-    return this.note(found, decoy);
+    // Parts are indexed, not the whole: scheme, ports and provider suffixes are shared with every
+    // other URL of the kind, and the matcher also matches pieces of long values.
+    return scheme + userinfo + hosts + this.urlTail(tail, keepPath);
   }
 
   /** Path (kept for public endpoints, else reshaped), query keys kept with decoy values, fragment reshaped. */
@@ -547,9 +563,10 @@ class EnvDecoyer {
     if (keep === 0 && labels.length > 1 && KEPT_TLDS.has((labels[labels.length - 1] ?? '').toLowerCase())) keep = 1;
     if (keep === labels.length) return host;
     const replaced = labels.slice(0, labels.length - keep).map((label) => this.vocabulary(label) ?? this.generic(label));
-    const decoy = [...replaced, ...labels.slice(labels.length - keep)].join('.');
-    if (decoy.length >= 8) found.push(decoy);
-    return decoy;
+    // Only the replaced labels are indexed: a kept suffix such as `rds.amazonaws.com` is in every
+    // other customer's host names too.
+    this.note(found, replaced.join('.'));
+    return [...replaced, ...labels.slice(labels.length - keep)].join('.');
   }
 
   /** JWT: header and payload keep their claims and layout with decoy values; random signature. */

@@ -124,6 +124,7 @@ export interface Person {
   login: string;
 }
 
+/** A developer with a display name and a GitHub-style login in one of the common styles. */
 export function person(random: RandomSource): Person {
   const first = pick(random, FIRST_NAMES);
   const last = pick(random, LAST_NAMES);

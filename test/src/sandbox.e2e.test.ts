@@ -1,0 +1,182 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Docker from 'dockerode';
+import { execa } from 'execa';
+import { DEFAULT_BASE_IMAGE, LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_RUN, LABEL_TOOL, requireSandboxImage } from '@safe-install/sandbox';
+import { cliPath, copyProject, describeWithEngine, projectWithPackages, readTrace, runCli } from './engine.js';
+
+const docker = new Docker();
+const ours = (filters: Record<string, string[]> = {}) =>
+  docker.listContainers({ all: true, filters: { label: [`${LABEL_TOOL}=safe-install`], ...filters } });
+
+/** Wait until a sandbox container owned by `pid` is running. */
+async function containerOf(pid: number): Promise<Docker.ContainerInfo> {
+  for (let i = 0; i < 600; i++) {
+    const [found] = await docker.listContainers({ filters: { label: [`${LABEL_OWNER_PID}=${pid}`], status: ['running'] } });
+    if (found) return found;
+    await sleep(100);
+  }
+  throw new Error(`no running sandbox of pid ${pid}`);
+}
+
+/** sha256 over every path, type, mode and content under a folder. */
+async function treeHash(dir: string): Promise<string> {
+  const hash = createHash('sha256');
+  const walk = async (relative: string) => {
+    for (const entry of (await readdir(join(dir, relative), { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+      const path = join(relative, entry.name);
+      hash.update(`${path}\0${entry.isDirectory() ? 'd' : 'f'}\0`);
+      if (entry.isDirectory()) await walk(path);
+      else hash.update(await readFile(join(dir, path)));
+    }
+  };
+  await walk('');
+  return hash.digest('hex');
+}
+
+await describeWithEngine('the sandbox container', () => {
+  const cleanup: string[] = [];
+  afterAll(async () => {
+    for (const dir of cleanup) await rm(dir, { recursive: true, force: true });
+  });
+  const fixture = async (packages: string[]) => {
+    const dir = await projectWithPackages(packages);
+    cleanup.push(dir);
+    return dir;
+  };
+
+  it('is hardened as specified while an install runs', async () => {
+    const project = await fixture(['slow-script']);
+    const cli = execa('node', [cliPath, 'ci', project, '--pids', '512', '--memory', '1g', '--cpus', '1.5'], { reject: false, all: true });
+    const info = await containerOf(cli.pid!);
+    const inspect = await docker.getContainer(info.Id).inspect();
+    const host = inspect.HostConfig;
+    // The container's init is the root runner with three capabilities; everything else is dropped.
+    expect(inspect.Config.User).toBe('0:0');
+    expect(host.CapDrop).toEqual(['ALL']);
+    expect([...(host.CapAdd ?? [])].sort()).toEqual(['SYS_PTRACE', 'SETGID', 'SETUID'].sort());
+    expect(host.SecurityOpt).toContain('no-new-privileges');
+    expect(host.ReadonlyRootfs).toBe(true);
+    expect(Object.keys(host.Tmpfs ?? {}).sort()).toEqual(['/home/node', '/tmp', '/var/lib/npm-lifecycle']);
+    expect(host.Tmpfs?.['/home/node']).toMatch(/nosuid,nodev,size=\d+,uid=1000,gid=1000/);
+    expect(host.PidsLimit).toBe(512);
+    expect(host.Memory).toBe(1024 ** 3);
+    expect(host.NanoCpus).toBe(1.5e9);
+    expect(host.Privileged).toBe(false);
+    expect(inspect.Mounts.filter((mount) => mount.Type === 'bind')).toEqual([]);
+    expect(JSON.stringify(inspect.Mounts)).not.toMatch(/docker\.sock/);
+    expect(inspect.Config.Labels).toMatchObject({ [LABEL_TOOL]: 'safe-install', [LABEL_OWNER_PID]: String(cli.pid), [LABEL_OWNER_HOST]: hostname() });
+    expect(inspect.Config.Labels[LABEL_RUN]).toMatch(/^[a-z0-9]+-[0-9a-f]{8}$/);
+
+    // Who runs what: the install (npm, its scripts) as uid 1000; only tini, the runner and strace as root.
+    let byUid = new Map<string, string[]>();
+    for (let i = 0; i < 300 && !byUid.get('1000')?.includes('sleep'); i++) {
+      await sleep(100);
+      const top = await docker.getContainer(info.Id).top({ ps_args: '-eo pid,uid,comm' });
+      byUid = new Map();
+      for (const [, uid, comm] of top.Processes) byUid.set(uid!, [...(byUid.get(uid!) ?? []), comm!]);
+    }
+    expect(byUid.get('1000')).toEqual(expect.arrayContaining(['sleep']));
+    expect(byUid.get('1000')?.some((comm) => comm.startsWith('npm'))).toBe(true);
+    for (const comm of byUid.get('0') ?? []) expect(['tini', 'node', 'strace', 'sh']).toContain(comm);
+    expect(byUid.get('0')).not.toContain('sleep');
+    // The install user cannot write outside its HOME and /tmp.
+    const probe = await docker.getContainer(info.Id).exec({ User: '1000:1000', Cmd: ['sh', '-c', 'touch /usr/x 2>&1; touch /var/lib/npm-lifecycle/x 2>&1; true'], AttachStdout: true, AttachStderr: true });
+    const stream = await probe.start({});
+    const text = await new Promise<string>((resolve) => {
+      let out = '';
+      stream.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      stream.on('end', () => resolve(out));
+    });
+    expect(text).toMatch(/touch: cannot touch '\/usr\/x': Read-only file system/);
+    expect(text).toMatch(/touch: cannot touch '\/var\/lib\/npm-lifecycle\/x': Permission denied/);
+    const result = await cli;
+    expect(result.exitCode).toBe(0);
+    expect(await ours({ label: [`${LABEL_OWNER_PID}=${cli.pid}`] })).toEqual([]);
+  }, 5 * 60_000);
+
+  it('ends an endless script at the timeout with exit 4, a report, and the trace so far', async () => {
+    const project = await fixture(['endless-script']);
+    const report = join(project, 'report.json');
+    const trace = join(project, 'trace.jsonl');
+    const result = await runCli(['ci', project, '--timeout', '25', '--report', report, '--trace', trace]);
+    expect(result.exitCode).toBe(4);
+    expect(result.stderr).toMatch(/error: the install did not finish within 25 s/);
+    expect(JSON.parse(await readFile(report, 'utf8'))).toMatchObject({ verdict: 'fail', outcome: 'timeout' });
+    const events = await readTrace(trace);
+    expect(events.some((event) => event.type === 'script' && event.action === 'start' && event.package?.name === 'endless-script')).toBe(true);
+    expect(await ours({ label: [`${LABEL_OWNER_HOST}=${hostname()}`, `${LABEL_TOOL}=safe-install`], status: ["running"] })).toEqual([]);
+  }, 5 * 60_000);
+
+  it('contains a fork bomb with the pid limit, and ends it at the timeout', async () => {
+    const project = await fixture(['fork-bomb']);
+    const result = await runCli(['ci', project, '--timeout', '30', '--pids', '256']);
+    // Depending on how the bomb's shells fare at the pid limit, it either runs into the timeout
+    // (exit 4) or collapses, leaving processes behind that the policy refuses (exit 1).
+    expect([1, 4]).toContain(result.exitCode);
+    expect(result.stderr).toMatch(/did not finish within 30 s|process-left-behind|lingering/);
+    expect(await ours({ label: [`${LABEL_OWNER_HOST}=${hostname()}`, `${LABEL_TOOL}=safe-install`], status: ["running"] })).toEqual([]);
+    // The host is fine: it can still start processes.
+    expect((await execa('true')).exitCode).toBe(0);
+  }, 5 * 60_000);
+
+  it('stops a memory hog at the memory limit and says so', async () => {
+    const project = await fixture(['memory-hog']);
+    const result = await runCli(['ci', project, '--memory', '512m']);
+    expect(result.exitCode).toBe(3);
+    expect(result.stderr).toMatch(/postinstall of memory-hog@1\.0\.0 was killed \(SIGKILL; the memory limit is 512 MiB\)/);
+    expect(await ours({ label: [`${LABEL_OWNER_HOST}=${hostname()}`, `${LABEL_TOOL}=safe-install`], status: ["running"] })).toEqual([]);
+  }, 5 * 60_000);
+
+  it('removes its container when interrupted with SIGINT mid-install', async () => {
+    const project = await fixture(['slow-script']);
+    await mkdir(join(project, 'node_modules', 'previous'), { recursive: true });
+    await writeFile(join(project, 'node_modules', 'previous', 'index.js'), 'module.exports = 1;\n');
+    const before = await treeHash(join(project, 'node_modules'));
+    const cli = execa('node', [cliPath, 'ci', project], { reject: false, all: true });
+    await containerOf(cli.pid!);
+    cli.kill('SIGINT');
+    const result = await cli;
+    expect(result.exitCode).toBe(130);
+    expect(await ours({ label: [`${LABEL_OWNER_PID}=${cli.pid}`] })).toEqual([]);
+    expect(await treeHash(join(project, 'node_modules'))).toBe(before);
+    expect((await readdir(project)).filter((name) => name.startsWith('.safe-install-staging-'))).toEqual([]);
+  }, 5 * 60_000);
+
+  it('sweeps a stale container of a dead run, and leaves a live run alone', async () => {
+    const image = await requireSandboxImage(docker, DEFAULT_BASE_IMAGE);
+    // A pid that certainly belonged to a process that has ended.
+    const child = execa('node', ['-e', '0']);
+    const deadPid = child.pid!;
+    await child;
+    const labels = (pid: number, run: string) => ({ [LABEL_TOOL]: 'safe-install', [LABEL_RUN]: run, [LABEL_OWNER_PID]: String(pid), [LABEL_OWNER_HOST]: hostname() });
+    const stale = await docker.createContainer({ Image: image, Labels: labels(deadPid, 'stale-run'), Cmd: ['--help'] });
+    const live = await docker.createContainer({ Image: image, Labels: labels(process.pid, 'live-run'), Cmd: ['--help'] });
+    try {
+      const project = await copyProject('test/fixtures/projects/failing-install');
+      cleanup.push(project);
+      const result = await runCli(['ci', project]);
+      expect(result.stderr).toMatch(/removed 1 container\(s\) and 0 volume\(s\) left by runs that died/);
+      await expect(stale.inspect()).rejects.toMatchObject({ statusCode: 404 });
+      await expect(live.inspect()).resolves.toBeDefined();
+    } finally {
+      await stale.remove({ force: true }).catch(() => undefined);
+      await live.remove({ force: true }).catch(() => undefined);
+    }
+  }, 5 * 60_000);
+
+  it('leaves an existing node_modules byte for byte as it was when the install fails', async () => {
+    const project = await copyProject('test/fixtures/projects/failing-install');
+    cleanup.push(project);
+    await mkdir(join(project, 'node_modules', 'kept', 'lib'), { recursive: true });
+    await writeFile(join(project, 'node_modules', 'kept', 'lib', 'a.js'), 'exports.a = 1;\n');
+    await writeFile(join(project, 'node_modules', 'kept', 'package.json'), '{"name":"kept","version":"1.0.0"}\n');
+    const before = await treeHash(join(project, 'node_modules'));
+    const result = await runCli(['ci', project]);
+    expect(result.exitCode).toBe(3);
+    expect(await treeHash(join(project, 'node_modules'))).toBe(before);
+  }, 5 * 60_000);
+});
