@@ -20,3 +20,5 @@ export { runInstall, SANDBOX_PATHS, DEFAULT_LIMITS, type InstallRunOptions, type
 
 export { probeTracer } from './run/probe-tracer.js';
 export { sweepStale, deadRuns, processAlive, type SweepResult } from './docker/sweep.js';
+export { planUpload, type UploadPlan, type PlanOptions } from './run/plan-upload.js';
+export * from './decoys/index.js';

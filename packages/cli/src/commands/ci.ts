@@ -15,6 +15,8 @@ import {
   TOOL_VERSION,
   connectEngine,
   discardStaged,
+  planUpload,
+  SANDBOX_PATHS,
   readHostNpmConfig,
   readProject,
   requireSandboxImage,
@@ -86,6 +88,8 @@ export async function ci(options: CiOptions): Promise<number> {
   }
   printer.info(`project ${project.root}: ${project.lockfile.packages} locked packages; sandbox image ${image}`);
 
+  const plan = planUpload(project, { home: SANDBOX_PATHS.home, projectDir: 'project', registry: npmConfig.registry });
+  if (project.envFiles.length > 0) printer.info(`${project.envFiles.length} .env file(s) replaced by decoys with the same keys`);
   const trace = traceWriter(options.trace);
   let container: Docker.Container | undefined;
   let interrupted = false;
@@ -100,7 +104,10 @@ export async function ci(options: CiOptions): Promise<number> {
     const run = await runInstall({
       docker: engine.docker,
       image,
-      upload: project.files.map((file) => ({ ...file, path: `project/${file.path}` })),
+      upload: plan.files,
+      directoryModes: plan.directoryModes,
+      env: plan.env,
+      hostname: plan.hostname,
       stageIn: project.root,
       npmConfig,
       command: ['npm', 'ci'],

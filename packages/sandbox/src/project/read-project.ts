@@ -22,6 +22,13 @@ export interface Project {
   lockfile: LockfileSummary;
   /** Files uploaded into the sandbox's project folder. */
   files: ProjectFile[];
+  /**
+   * The project's `.env*` files, with their REAL content. Never upload these: only decoy versions
+   * with the same keys (see planUpload).
+   */
+  envFiles: ProjectFile[];
+  /** Root lifecycle scripts npm ci will run (their presence makes the whole project uploaded). */
+  rootScripts: string[];
   /** Credential keys removed from the project's .npmrc before upload (names only). */
   removedCredentials: string[];
 }
@@ -56,10 +63,11 @@ const SKIPPED_NAMES = new Set(['node_modules', '.git']);
 const MAX_FOLDER_BYTES = 512 * 1024 * 1024;
 
 /**
- * Every regular file under `root/folder`, except node_modules, .git and `.env*` files (real
- * secrets stay on the host). Symlinks are not followed: a link could point anywhere on the host.
+ * Every regular file under `root/folder` (`''` for the whole project), except node_modules and
+ * .git. `.env*` files go to `envFiles`, never to the result: they hold real secrets, and only decoy
+ * versions of them may be uploaded. Symlinks are not followed: a link could point anywhere.
  */
-async function readFolder(root: string, folder: string): Promise<ProjectFile[]> {
+async function readFolder(root: string, folder: string, envFiles: ProjectFile[]): Promise<ProjectFile[]> {
   const files: ProjectFile[] = [];
   let total = 0;
   const walk = async (relative: string): Promise<void> => {
@@ -71,22 +79,26 @@ async function readFolder(root: string, folder: string): Promise<ProjectFile[]> 
       throw error;
     }
     for (const entry of entries) {
-      if (SKIPPED_NAMES.has(entry.name) || entry.name.startsWith('.env')) continue;
-      const path = `${relative}/${entry.name}`;
+      if (SKIPPED_NAMES.has(entry.name)) continue;
+      const path = relative ? `${relative}/${entry.name}` : entry.name;
       if (entry.isDirectory()) await walk(path);
       else if (entry.isFile()) {
         const info = await stat(join(root, path));
         total += info.size;
         if (total > MAX_FOLDER_BYTES) {
-          throw new SafeInstallError('PROJECT_FILE_TOO_LARGE', 'usage', `local package folder ${folder} is larger than ${MAX_FOLDER_BYTES} bytes`);
+          throw new SafeInstallError('PROJECT_FILE_TOO_LARGE', 'usage', `${folder || 'the project'} is larger than ${MAX_FOLDER_BYTES} bytes`);
         }
-        files.push({ path, content: await readFile(join(root, path)), mode: info.mode & 0o755 });
+        const file = { path, content: await readFile(join(root, path)), mode: info.mode & 0o755 };
+        (entry.name.startsWith('.env') ? envFiles : files).push(file);
       }
     }
   };
   await walk(folder);
   return files;
 }
+
+/** Lifecycle scripts of the root package that npm ci runs: they need the project's sources. */
+const ROOT_SCRIPTS = ['preinstall', 'install', 'postinstall', 'preprepare', 'prepare', 'postprepare'];
 
 export async function readProject(dir: string): Promise<Project> {
   const root = resolve(dir);
@@ -132,12 +144,25 @@ export async function readProject(dir: string): Promise<Project> {
     removedCredentials = removed;
     files.push({ path: '.npmrc', content: Buffer.from(safe), mode: 0o644 });
   }
-  // Workspaces and `file:` dependencies are installed from their folders: upload them whole.
-  for (const folder of lockfile.workspaces) files.push(...(await readFolder(root, folder)));
+  const envFiles: ProjectFile[] = [];
+  const scripts = (manifest as { scripts?: unknown }).scripts;
+  const rootScripts = typeof scripts === 'object' && scripts !== null ? ROOT_SCRIPTS.filter((name) => name in scripts) : [];
+  if (rootScripts.length > 0) {
+    // The root's own scripts (husky's `prepare`, a build) run in the sandbox: upload the sources.
+    const known = new Set(files.map((file) => file.path));
+    files.push(...(await readFolder(root, '', envFiles)).filter((file) => !known.has(file.path)));
+  } else {
+    // Workspaces and `file:` dependencies are installed from their folders: upload them whole.
+    for (const folder of lockfile.workspaces) files.push(...(await readFolder(root, folder, envFiles)));
+    for (const entry of await readdir(root, { withFileTypes: true })) {
+      if (entry.isFile() && entry.name.startsWith('.env')) envFiles.push({ path: entry.name, content: await readFile(join(root, entry.name)), mode: 0o644 });
+    }
+  }
   for (const tarball of lockfile.tarballs) {
+    if (files.some((file) => file.path === tarball)) continue;
     const content = await readIfExists(join(root, tarball));
     if (content === null) throw new SafeInstallError('PROJECT_FILE_MISSING', 'usage', `the lockfile installs from ${tarball}, which is not in ${root}`);
     files.push({ path: tarball, content, mode: 0o644 });
   }
-  return { root, manifest: manifest as Record<string, unknown>, lockfileName, lockfile, files, removedCredentials };
+  return { root, manifest: manifest as Record<string, unknown>, lockfileName, lockfile, files, envFiles, removedCredentials, rootScripts };
 }

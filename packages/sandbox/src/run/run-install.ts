@@ -53,6 +53,10 @@ export interface InstallRunOptions {
   image: string;
   /** Files placed in the install user's HOME (paths relative to it: `project/package.json`, `.npmrc`). */
   upload: readonly ArchiveFile[];
+  /** Modes of uploaded directories that must not be 0755. */
+  directoryModes?: ReadonlyMap<string, number>;
+  /** The container's host name (a plausible one, from the decoys). */
+  hostname?: string;
   /** Where to stage the exported node_modules (the project root); null: export nothing. */
   stageIn: string | null;
   npmConfig: HostNpmConfig;
@@ -128,6 +132,7 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
     docker.createContainer({
       Image: options.image,
       name: `safe-install-${runId}`,
+      ...(options.hostname ? { Hostname: options.hostname } : {}),
       // The entrypoint is the tracer's runner (root, with three capabilities); it drops to
       // INSTALL_UID for the package manager, so no install code ever runs as root.
       User: '0:0',
@@ -257,7 +262,7 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
       await container.start();
       progress(`uploading ${options.upload.length} files`);
       const upload = options.npmConfig.ca ? [...options.upload, { path: SANDBOX_PATHS.caFile, content: options.npmConfig.ca }] : options.upload;
-      packFiles(upload, { uid: INSTALL_UID, gid: INSTALL_GID }).pipe(stream as unknown as NodeJS.WritableStream);
+      packFiles(upload, { uid: INSTALL_UID, gid: INSTALL_GID }, options.directoryModes).pipe(stream as unknown as NodeJS.WritableStream);
       progress(`running \`${options.command.join(' ')}\` in the sandbox`);
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<'timeout'>((resolve) => {

@@ -9,6 +9,9 @@ export interface ArchiveFile {
   mode?: number;
 }
 
+/** Modes for directories that need more than the default 0755 (e.g. `.ssh` at 0700). */
+export type DirectoryModes = ReadonlyMap<string, number>;
+
 export interface PackOptions {
   /** Owner inside the container (the unprivileged install user). */
   uid: number;
@@ -20,7 +23,7 @@ export interface PackOptions {
  * timestamp is fixed so the same input gives the same archive.
  */
 // tar-stream 3 is built on streamx, whose streams work with Node stream APIs but are typed apart.
-export function packFiles(files: readonly ArchiveFile[], { uid, gid }: PackOptions): Readable {
+export function packFiles(files: readonly ArchiveFile[], { uid, gid }: PackOptions, directoryModes: DirectoryModes = new Map()): Readable {
   const archive = pack();
   const mtime = new Date(0);
   const dirs = new Set<string>();
@@ -30,7 +33,7 @@ export function packFiles(files: readonly ArchiveFile[], { uid, gid }: PackOptio
       const dir = parts.slice(0, i).join('/');
       if (dirs.has(dir)) continue;
       dirs.add(dir);
-      archive.entry({ name: `${dir}/`, type: 'directory', mode: 0o755, uid, gid, mtime });
+      archive.entry({ name: `${dir}/`, type: 'directory', mode: directoryModes.get(dir) ?? 0o755, uid, gid, mtime });
     }
     archive.entry({ name: file.path, mode: file.mode ?? 0o644, uid, gid, mtime }, file.content);
   }
