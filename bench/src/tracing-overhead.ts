@@ -6,7 +6,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { projectWithPackages } from '@safe-install/e2e/fixtures';
-import { DEFAULT_BASE_IMAGE, connectEngine, readHostNpmConfig, readProject, requireSandboxImage, runInstall } from '@safe-install/sandbox';
+import { DEFAULT_BASE_IMAGE, SANDBOX_PATHS, connectEngine, gatewayNetwork, planUpload, readHostNpmConfig, readProject, requireSandboxImage, runInstall } from '@safe-install/sandbox';
 import { compare, report, runsFromEnv } from './measure.js';
 
 const runs = runsFromEnv(5);
@@ -15,9 +15,10 @@ try {
   const { docker } = await connectEngine();
   const image = await requireSandboxImage(docker, process.env['SI_BASE_IMAGE'] ?? DEFAULT_BASE_IMAGE);
   const npmConfig = await readHostNpmConfig(project);
-  const files = (await readProject(project)).files.map((file) => ({ ...file, path: `project/${file.path}` }));
+  const plan = planUpload(await readProject(project), { home: SANDBOX_PATHS.home, projectDir: 'project', registry: npmConfig.registry });
+  const network = await gatewayNetwork(npmConfig, { projectRoot: project, decoys: plan.decoys });
   const install = async (trace: boolean) => {
-    const run = await runInstall({ docker, image, npmConfig, upload: files, stageIn: null, command: ['npm', 'ci'], timeoutMs: 600_000, trace });
+    const run = await runInstall({ docker, image, network, upload: plan.files, directoryModes: plan.directoryModes, env: plan.env, stageIn: null, command: ['npm', 'ci'], timeoutMs: 600_000, trace });
     if (run.exitCode !== 0 || !run.status) throw new Error(`install failed (exit ${run.exitCode})`);
     return { ms: run.status.timings['install']!, events: run.events.length };
   };

@@ -25,6 +25,7 @@ const NPM_DECOY = fakeNpmToken();
 const decoys: DecoyIndex = { values: [{ kind: 'npm-token', value: NPM_DECOY, plantedAt: ['env:NPM_TOKEN'] }], files: [] };
 const demo: FakePackage = { name: 'demo-pkg', version: '1.0.0', tarball: randomBytes(5000) };
 const scoped: FakePackage = { name: '@acme/widget', version: '2.1.0', tarball: randomBytes(3000) };
+const oddlyStored: FakePackage = { name: 'odd-pkg', version: '0.1.0', tarball: randomBytes(100), path: '/storage/blobs/odd-pkg_0.1.0' };
 
 let dir: string;
 let registry: FakeRegistry;
@@ -59,7 +60,7 @@ async function settle(): Promise<void> {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gateway-it-'));
-  registry = await startFakeRegistry([demo, scoped], REAL_TOKEN);
+  registry = await startFakeRegistry([demo, scoped, oddlyStored], REAL_TOKEN);
   allowedHttp = await startRecordingServer((data) => (data.includes('\r\n\r\n') ? 'HTTP/1.1 200 OK\r\nContent-Length: 13\r\nConnection: close\r\n\r\nhello-allowed' : null));
   allowedRaw = await startRecordingServer((data) => (data.length > 100 ? 'raw-ok' : null));
   forwarder = await startForwarder({
@@ -141,6 +142,15 @@ describe('registry proxy', () => {
     await settle();
     expect(last('http', (event) => event.url.endsWith('.tgz'))).toMatchObject({ decision: 'registry', upstream: false, status: 200 });
     expect(registry.requests.slice(before).filter((seen) => seen.url.endsWith('.tgz'))).toHaveLength(1);
+  });
+
+  test('a tarball at a path only its packument names is served once the packument handed it out', async () => {
+    const path = '/r/0/storage/blobs/odd-pkg_0.1.0';
+    expect((await request({ host: '127.0.0.1', port: proxyPort(), path })).status).toBe(403);
+    const packument = await request({ host: '127.0.0.1', port: proxyPort(), path: '/r/0/odd-pkg' });
+    expect(JSON.parse(packument.body.toString()).versions['0.1.0'].dist.tarball).toBe(`http://127.0.0.1:${proxyPort()}${path}`);
+    const tarball = await request({ host: '127.0.0.1', port: proxyPort(), path });
+    expect(tarball.body.equals(oddlyStored.tarball)).toBe(true);
   });
 
   test('absolute-form requests to the proxy itself (npm with HTTP_PROXY set) are registry requests', async () => {
@@ -327,6 +337,53 @@ describe('sinkhole and egress policy', () => {
     await settle();
     expect(allowedRaw.received.length).toBe(received + 1);
     expect(last('http', (event) => event.method === 'TLS')).toMatchObject({ decision: 'denied', host: 'c2.example', package: { name: 'pkg-b' } });
+  });
+});
+
+describe('hostile clients', () => {
+  test('garbage, malformed requests and smuggling attempts get 400s and evidence; the gateway keeps serving', async () => {
+    const inputs = [
+      randomBytes(2000),
+      Buffer.from('GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n'),
+      Buffer.from(`POST / HTTP/1.1\r\nHost: collect.test\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /r/0/-/whoami HTTP/1.1\r\n\r\n`),
+      Buffer.from(`GET / HTTP/1.1\r\nX: ${'a'.repeat(70 * 1024)}\r\n\r\n`),
+      Buffer.from(`POST http://collect.test/ HTTP/1.1\r\nContent-Length: 999999999999\r\n\r\n${NPM_DECOY}`),
+      Buffer.from(`GET /r/0/demo-pkg HTTP/1.1\r\nHost: x\r\n`), // cut short
+      Buffer.from([0x16, 3, 1, 0xff, 0xff, 1, 0xff, 0xff, 0xff]),
+    ];
+    for (const port of [proxyPort(), bound('sink', 80), bound('sink', allowedRaw.port), bound('dns-tcp')]) {
+      for (const input of inputs) {
+        const socket = connect({ host: '127.0.0.1', port });
+        socket.on('error', () => undefined);
+        socket.end(input);
+        socket.resume();
+        await new Promise((resolve) => {
+          socket.on('close', resolve);
+          setTimeout(() => {
+            socket.destroy();
+            resolve(undefined);
+          }, 1000).unref();
+        });
+      }
+    }
+    await settle();
+    const smuggled = events.filter((event) => event.type === 'http' && (event as { reason?: string }).reason?.includes('both Transfer-Encoding and Content-Length'));
+    expect(smuggled.length).toBeGreaterThan(0);
+    expect(events.some((event) => event.type === 'decoy-exfiltration' && event.where === 'body')).toBe(true);
+    const response = await request({ host: '127.0.0.1', port: proxyPort(), path: '/r/0/demo-pkg/-/demo-pkg-1.0.0.tgz' });
+    expect(response.status).toBe(200);
+  }, 30_000);
+
+  test('without a gateway, the forwarder answers DNS with SERVFAIL and closes TCP clients', async () => {
+    const lonely = await startForwarder({ socketDir: join(dir, 'nobody-home'), proxy: [{ host: '127.0.0.1', port: 0 }], dns: [{ host: '127.0.0.1', port: 0 }], sink: [], onError: () => undefined });
+    try {
+      const dnsPort = lonely.addresses.find((entry) => entry.kind === 'dns-udp')?.port as number;
+      expect(parseDnsAnswers(await dnsOverUdp(dnsPort, 'a.test', DNS_TYPE.A))?.rcode).toBe(2);
+      const failed = await request({ host: '127.0.0.1', port: lonely.addresses[0]?.port as number, path: '/r/0/x' }).catch((error: Error) => error);
+      expect((failed as Error).message).toMatch(/socket hang up|ECONNRESET/);
+    } finally {
+      await lonely.close();
+    }
   });
 });
 

@@ -19,3 +19,5 @@ export type { ManifestPolicy, SourceFormat } from './validate/parse-policy-text.
 export { formatIssue } from './validate/policy-issue.js';
 export type { PolicyIssue, ValidationResult } from './validate/policy-issue.js';
 export { POLICY_JSON_SCHEMA } from './policy-json-schema.js';
+export { learnPolicy } from './learn/learn-policy.js';
+export type { ChangeField, LearnOptions, LearnResult, PolicyChange } from './learn/learn-policy.js';

@@ -133,7 +133,7 @@ export interface EvaluationContext {
   gateway?: Array<{ address: string; port?: number }>;
   /** DNS resolvers scripts may use (default `127.0.0.1`, `::1`): anything else on port 53 is foreign. */
   resolvers?: string[];
-  /** Hosts of the package registry (default `registry.npmjs.org`); registry traffic is always allowed. */
+  /** Hosts of the package registry (from npm's configuration; none by default); registry traffic is always allowed. */
   registryHosts?: string[];
   /** Path of the tracer's script-shell marker (default `/usr/local/libexec/npm-lifecycle`). */
   lifecycleMarker?: string;

@@ -72,7 +72,7 @@ export async function runChecks(options: { base?: string | undefined; dir: strin
     results.push({ name: 'strace in a container', status: 'skip', detail: 'needs the engine, the image and npm settings' });
   } else {
     try {
-      results.push({ name: 'strace in a container', status: 'ok', detail: await probeTracer(docker, image, npm) });
+      results.push({ name: 'strace in a container', status: 'ok', detail: await probeTracer(docker, image) });
     } catch (error) {
       results.push(failure('strace in a container', error));
     }

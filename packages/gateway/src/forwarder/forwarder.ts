@@ -12,7 +12,7 @@ import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dg
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { DnsFrameSplitter, frameDnsMessage } from '../dns/framing.js';
-import { DNS_RCODE, buildDnsErrorResponse } from '../dns/message.js';
+import { DNS_RCODE, buildDnsErrorResponse, buildDnsResponse, parseDnsQuery } from '../dns/message.js';
 import { GATEWAY_SOCKET_NAME, encodeForwardHeader, sanitizeIdentity, type ClientIdentity, type ForwardKind } from '../protocol.js';
 
 /** What `identify` is asked: the client's port (and address) and the local listener it reached. */
@@ -191,8 +191,10 @@ export async function startForwarder(options: ForwarderOptions): Promise<Started
     /** One gateway stream per client address, reused while the client keeps sending (A and AAAA come in pairs). */
     const sessions = new Map<string, { write: (message: Buffer) => void; touch: () => void }>();
     const servfail = (message: Buffer, remote: RemoteInfo): void => {
-      if (message.length < 4) return;
-      socket.send(buildDnsErrorResponse(message.readUInt16BE(0), message.readUInt16BE(2), DNS_RCODE.SERVFAIL), remote.port, remote.address);
+      // Echo the question when there is one: stub resolvers ignore answers to "another" query.
+      const parsed = parseDnsQuery(message);
+      if (parsed.ok) socket.send(buildDnsResponse(parsed.query, DNS_RCODE.SERVFAIL), remote.port, remote.address);
+      else if (parsed.id !== undefined) socket.send(buildDnsErrorResponse(parsed.id, parsed.flags ?? 0, DNS_RCODE.SERVFAIL), remote.port, remote.address);
     };
     socket.on('message', (message, remote) => {
       const key = `${remote.address}:${remote.port}`;

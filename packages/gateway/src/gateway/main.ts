@@ -35,12 +35,13 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const gateway = await startGateway(value, { onError: (error) => process.stderr.write(`gateway: ${error.message}\n`) });
-  process.stdout.write(`${JSON.stringify({ ready: true, socket: gateway.socketPath, pid: process.pid })}\n`);
   const stop = (): void => {
     void gateway.close().then(() => process.exit(0));
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  // Only now: whoever waits for this line may stop us right after it.
+  process.stdout.write(`${JSON.stringify({ ready: true, socket: gateway.socketPath, pid: process.pid })}\n`);
 }
 
 void main();

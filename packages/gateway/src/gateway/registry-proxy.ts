@@ -55,6 +55,11 @@ async function sendFile(socket: Socket, path: string): Promise<void> {
 export class RegistryProxy {
   readonly #cache: RegistryCache;
   readonly #mapTarball: (url: string, preferPrefix?: string) => string | null;
+  /**
+   * Gateway paths handed out as tarball URLs in packuments served this run: a registry may keep
+   * tarballs at paths the generic rules do not know, and those are still fine to fetch.
+   */
+  readonly #handedOut = new Set<string>();
   /** One upstream fetch per key at a time; concurrent requests for it wait for the same result. */
   readonly #inflight = new Map<string, Promise<Served>>();
 
@@ -76,7 +81,8 @@ export class RegistryProxy {
     const port = Number(target.port) || (target.protocol === 'https:' ? 443 : 80);
     const base = { type: 'http' as const, method: head.method, url, host: target.hostname, port };
     const isHead = head.method === 'HEAD';
-    const verdict = classifyRegistryRequest(head.method, selection.rest);
+    const handedOut = selection.prefixed && (head.method === 'GET' || head.method === 'HEAD') && this.#handedOut.has(`${registry.prefix}${selection.rest}`);
+    const verdict = handedOut ? ({ allowed: true, kind: 'tarball', name: '' } as const) : classifyRegistryRequest(head.method, selection.rest);
     if (!verdict.allowed || matches.length > 0) {
       const reason = !verdict.allowed ? verdict.reason : 'decoy value in a registry request';
       const bytes = writeResponse(socket, 403, { 'content-type': 'application/json' }, jsonError(`refused by the install sandbox: ${reason}`), { head: isHead });
@@ -115,7 +121,12 @@ export class RegistryProxy {
       bytes = isHead ? 0 : entry.size;
     } else {
       const raw = (await this.#cache.readBody(entry)).toString('utf8');
-      const rewritten = rewritePackument(raw, (tarball) => this.#mapTarball(tarball, registry.prefix));
+      const origin = this.context.config.advertisedOrigin;
+      const rewritten = rewritePackument(raw, (tarball) => {
+        const mapped = this.#mapTarball(tarball, registry.prefix);
+        if (mapped?.startsWith(origin) && this.#handedOut.size < 1_000_000) this.#handedOut.add(mapped.slice(origin.length).split('?')[0] as string);
+        return mapped;
+      });
       bytes = writeResponse(socket, 200, { 'content-type': entry.contentType }, rewritten ? rewritten.body : raw, { head: isHead });
     }
     recordHttp(this.context, client, { ...base, decision: 'registry', status: 200, bytes, upstream: served.upstream });

@@ -241,7 +241,8 @@ export class Upstream {
         socket.once('secureConnect', () => resolve(socket));
         socket.once('error', reject);
       });
-      request = http.request({ createConnection: () => secureSocket, path: `${url.pathname}${url.search}`, method, headers: { ...headers, host: url.host }, agent: false } as http.RequestOptions);
+      // No agent: with createConnection and no agent, node:http uses exactly this socket.
+      request = http.request({ createConnection: () => secureSocket, path: `${url.pathname}${url.search}`, method, headers: { ...headers, host: url.host } } as http.RequestOptions);
     } else {
       const proxyUrl = new URL(proxy);
       const auth = proxyAuthorization(proxyUrl);

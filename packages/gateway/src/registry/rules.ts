@@ -5,7 +5,9 @@
  * (P11 in the threat model: Shai-Hulud used stolen npm tokens exactly so).
  *
  * So this is an allowlist, not a blocklist: GET and HEAD of a packument (`/<name>`), of one version
- * or tag (`/<name>/<version>`), and of a tarball (`/<name>/-/<file>.tgz`). Everything else — any
+ * or tag (`/<name>/<version>`), and of a tarball (`/<name>/-/<file>.tgz`, or GitHub Packages'
+ * `/download/@owner/<name>/<version>/<digest>`; the gateway also serves any other tarball path it
+ * itself handed out in a packument of this run). Everything else — any
  * other method, any `/-/...` API (`whoami`, `v1/search`, `npm/v1/...`, `user/...`, `package/.../
  * dist-tags`, audit), query strings, dot segments, encoded slashes outside a scope — is refused.
  */
@@ -97,6 +99,11 @@ export function classifyRegistryRequest(method: string, rest: string): RegistryR
   if (remaining.length === 1) {
     const version = remaining[0] as string;
     return VERSION.test(version) ? { allowed: true, kind: 'version', name } : refuse('bad version segment');
+  }
+  if (name === 'download' && remaining.length === 4 && remaining[0]?.startsWith('@') && VERSION.test(remaining[2] as string) && /^[0-9a-f]{16,128}$/.test(remaining[3] as string)) {
+    // GitHub Packages: download/@owner/name/<version>/<digest>
+    const [scope, bare] = remaining as [string, string];
+    if (NAME_PART.test(scope.slice(1)) && NAME_PART.test(bare)) return { allowed: true, kind: 'tarball', name: `${scope}/${bare}` };
   }
   if (remaining.length === 2 && remaining[0] === '-') {
     const file = decodeSegment(remaining[1] as string);

@@ -23,6 +23,8 @@ export interface FakePackage {
   name: string;
   version: string;
   tarball: Buffer;
+  /** Where the tarball is served, when not at npm's usual `/<name>/-/<name>-<version>.tgz`. */
+  path?: string;
 }
 
 export interface FakeRegistry {
@@ -37,6 +39,7 @@ export const LOOPBACK_CERT = readFileSync(`${fixtures}loopback-cert.pem`, 'utf8'
 export const LOOPBACK_KEY = readFileSync(`${fixtures}loopback-key.pem`, 'utf8');
 
 function tarballPath(pkg: FakePackage): string {
+  if (pkg.path) return pkg.path;
   const bare = pkg.name.includes('/') ? pkg.name.split('/')[1] : pkg.name;
   return `/${pkg.name}/-/${bare}-${pkg.version}.tgz`;
 }

@@ -3,9 +3,10 @@
  * (`decoy-exfiltration` events); the engine also looks itself in process arguments, raw socket
  * payloads, DNS names and HTTP requests, so nothing depends on one component noticing.
  *
- * Two sightings are expected and not reported: the package manager sending the npm token to the
- * registry (the gateway swaps it for the real one), and a variable the policy lets a package pass
- * on (`env:`) appearing in its own arguments or in requests to hosts it may reach.
+ * Two sightings are expected and not reported: the package manager itself (no script attribution)
+ * sending the npm token to the registry — that is how it authenticates, whatever the gateway then
+ * does with the request — and a variable the policy lets a package pass on (`env:`) appearing in
+ * its own arguments or in requests to hosts it may reach.
  */
 import type { DecoyExfiltrationEvent, HttpEvent, PackageRef, TraceEvent } from '@safe-install/schema';
 import { basename } from '../match/path-pattern.js';
@@ -85,7 +86,7 @@ export function analyzeDecoyEvent(a: Analysis, e: DecoyExfiltrationEvent): void 
   if (seen?.type === 'http') {
     dest.host = seen.host;
     dest.port = seen.port;
-    dest.registryAuth = isRegistryRequest(a, seen) && (owner === undefined || a.model.isPackageManager(owner.pid ?? -1));
+    dest.registryAuth = isRegistryRequest(a, seen) && owner === undefined;
   } else if (seen?.type === 'dns') {
     dest.host = seen.name;
   } else if (seen?.type === 'process' && seen.action === 'exec') {

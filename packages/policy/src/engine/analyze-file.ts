@@ -9,6 +9,7 @@
 import type { FileEvent } from '@safe-install/schema';
 import { basename, isWithin, normalizePath } from '../match/path-pattern.js';
 import type { RuleId } from '../rule-catalog.js';
+import { ruleInfo } from '../rule-catalog.js';
 import type { Severity } from '@safe-install/schema';
 import type { Analysis, SweepState } from './analysis.js';
 import { report } from './analysis.js';
@@ -136,7 +137,8 @@ function judgeWrite(a: Analysis, e: FileEvent, run: ScriptRun, path: string, kin
   const verb = VERB[kind];
   const found = classifyWrite(a, run, path, kind);
   if (found === null) return;
-  if (found.rule !== 'self-tamper' && a.policy.writeAllowed(run, path)) return;
+  // Only what the catalog calls allowable can be allowed by a `write` entry.
+  if (ruleInfo(found.rule).allowable && a.policy.writeAllowed(run, path)) return;
   const learnable = found.rule === 'write-outside-package' || found.rule === 'foreign-package-write';
   const hit: Parameters<typeof report>[3] = {
     rule: found.rule,
@@ -168,6 +170,8 @@ export function classifyWrite(a: Analysis, run: ScriptRun, path: string, kind: W
   // The project's own scripts (husky's prepare, patch-package) may change the project; they are
   // the project's code, not a dependency's.
   if (run.projectOwn && isWithin(path, project)) return null;
+  // Scratch space, node_modules folders of throw-away installs in it included (esbuild's fallback).
+  if (a.ctx.tmpDirs.some((t) => isWithin(path, t))) return null;
 
   const owner = owningPackage(path);
   if (owner !== null && owner.dir !== run.dir && !run.projectOwn) {
@@ -182,7 +186,6 @@ export function classifyWrite(a: Analysis, run: ScriptRun, path: string, kind: W
     return { rule: 'foreign-package-write', subject: owner.dir, what: `inside package ${owner.name}` };
   }
   if (isWithin(path, run.dir)) return selfTamper(run, path, kind);
-  if (a.ctx.tmpDirs.some((t) => isWithin(path, t))) return null;
   // The sandbox exports node_modules only: writes to the rest of the project (msw's
   // public/mockServiceWorker.js, husky's .git/hooks) never reach the host.
   if (isWithin(path, project)) return null;

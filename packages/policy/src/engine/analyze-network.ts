@@ -84,8 +84,8 @@ export function analyzeHttp(a: Analysis, e: HttpEvent): void {
     report(a, e, run, { rule: 'metadata-address', subject: host, message: `sent ${request} to the cloud metadata service (${where})` });
     return;
   }
-  const pmRequest = owner === undefined || a.model.isPackageManager(owner.pid ?? -1);
-  const dest = { host, port: e.port, registryAuth: registry && pmRequest };
+  // Only the package manager's own registry requests may carry its npm token (see analyze-decoys).
+  const dest = { host, port: e.port, registryAuth: registry && owner === undefined };
   reportDecoysIn(a, e, run, e.url, 'url', dest);
   for (const value of Object.values(e.request?.headers ?? {})) reportDecoysIn(a, e, run, value, 'header', dest);
   if (e.request?.body !== undefined) reportDecoysIn(a, e, run, e.request.body, 'body', dest);
@@ -146,12 +146,14 @@ function judgeTokenRequest(a: Analysis, e: HttpEvent, run: ScriptRun, host: stri
 }
 
 export function analyzeDns(a: Analysis, e: DnsEvent): void {
+  if (e.name === '') return; // a malformed query the gateway could not parse
   const owner = a.model.attributionOf(e);
   const run = owner === undefined ? undefined : a.model.runOf({ pid: owner.pid ?? e.pid, package: owner.package, ...(owner.lifecycle === undefined ? {} : { lifecycle: owner.lifecycle }) });
-  judgeDnsName(a, e, run, normalizeHost(e.name), 'looked up');
+  const raw = e.name.trim().replace(/\.$/, '');
+  judgeDnsName(a, e, run, raw, 'looked up');
   if (run === undefined) return;
-  const name = normalizeHost(e.name);
-  if (METADATA_HOSTS.has(name) || encodedLabel(name) !== null) return;
+  const name = normalizeHost(raw);
+  if (METADATA_HOSTS.has(name) || encodedLabel(raw) !== null) return;
   if (a.policy.hostAllowed(run.package, name, undefined)) return;
   report(a, e, run, {
     rule: 'network-not-allowed',
@@ -162,20 +164,24 @@ export function analyzeDns(a: Analysis, e: DnsEvent): void {
   });
 }
 
-/** Checks every DNS name, from the gateway's log or from a query the tracer saw being sent. */
-function judgeDnsName(a: Analysis, e: DnsEvent | NetworkEvent, run: ScriptRun | undefined, name: string, verb: string): void {
-  reportDecoysIn(a, e, run, name, 'dns', { host: name, dotless: true });
+/**
+ * Checks every DNS name, from the gateway's log or from a query the tracer saw being sent. `raw`
+ * keeps its case: mixed case is what gives base64 away (host names are case-insensitive).
+ */
+function judgeDnsName(a: Analysis, e: DnsEvent | NetworkEvent, run: ScriptRun | undefined, raw: string, verb: string): void {
+  const name = normalizeHost(raw);
+  reportDecoysIn(a, e, run, raw, 'dns', { host: name, dotless: true });
   if (METADATA_HOSTS.has(name)) {
     report(a, e, run, { rule: 'metadata-address', subject: name, message: `${verb} ${name}, the cloud metadata service` });
     return;
   }
-  const encoded = encodedLabel(name);
+  const encoded = encodedLabel(raw);
   if (encoded === null) return;
   const pkg = run?.package;
   if (a.policy.hostAllowed(pkg, name, undefined)) return;
   report(a, e, run, {
     rule: 'dns-encoded-data',
     subject: name.split('.').slice(-2).join('.'),
-    message: `${verb} ${name}: the label "${encoded.label}" looks like ${encoded.encoding} data`,
+    message: `${verb} ${raw}: the label "${encoded.label}" looks like ${encoded.encoding} data`,
   });
 }

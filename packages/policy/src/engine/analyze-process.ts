@@ -308,7 +308,7 @@ function judgeExecPath(a: Analysis, e: ProcessExecEvent, run: ScriptRun, path: s
     reported = true;
   }
   // Already reported for where it came from; "not in the list" would say less.
-  if (e.ok === false || reported || isBaseline(a, path)) return;
+  if (e.ok === false || reported || isBaselineProgram(a.ctx.marker, path)) return;
   const pinned = a.policy.forPackage(run.package).exec;
   if (pinned === null) return;
   report(a, e, run, {
@@ -320,9 +320,9 @@ function judgeExecPath(a: Analysis, e: ProcessExecEvent, run: ScriptRun, path: s
 }
 
 /** Programs every script runs: the marker, the shell npm starts it with, and Node. */
-function isBaseline(a: Analysis, path: string): boolean {
+export function isBaselineProgram(marker: string, path: string): boolean {
   const name = basename(path);
-  if (path === a.ctx.marker) return true;
+  if (path === marker) return true;
   if (SHELLS.has(name) && /^\/(?:usr\/)?(?:local\/)?s?bin\//.test(path)) return true;
   return (name === 'node' || name === 'nodejs') && /^\/(?:usr\/)?(?:local\/)?bin\//.test(path);
 }

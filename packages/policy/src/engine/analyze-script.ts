@@ -8,7 +8,7 @@
 import type { ScriptEvent } from '@safe-install/schema';
 import type { Analysis } from './analysis.js';
 import { report } from './analysis.js';
-import { formatArgv } from './sanitize-text.js';
+import { sanitizeText } from './sanitize-text.js';
 
 export function analyzeScript(a: Analysis, e: ScriptEvent): void {
   if (e.action !== 'start' || e.package === undefined) return;
@@ -16,7 +16,7 @@ export function analyzeScript(a: Analysis, e: ScriptEvent): void {
   if (run === undefined || run.projectOwn) return;
   const { name, version } = run.package;
   const spec = `${name}@${version}`;
-  const command = formatArgv([run.command], 120);
+  const command = `\`${sanitizeText(run.command, 120)}\``;
   const allowances = a.policy.forPackage(run.package);
   const hash = e.commandHash?.toLowerCase();
   const entry = {
@@ -25,7 +25,7 @@ export function analyzeScript(a: Analysis, e: ScriptEvent): void {
     lifecycle: run.lifecycle,
     why: `${spec} ${run.lifecycle} ran ${command}`,
   };
-  const pinSuggestion = hash === undefined ? undefined : { field: 'scripts' as const, value: `sha256:${hash}`, lifecycle: run.lifecycle, why: `sha256 of the ${run.lifecycle} command ${command}` };
+  const pinSuggestion = hash === undefined ? undefined : { field: 'scripts' as const, value: `sha256:${hash}`, lifecycle: run.lifecycle, why: `pins the ${run.lifecycle} command ${command} (sha256)` };
 
   if (allowances.deniedBy !== null) {
     const origin = allowances.deniedBy.origin;
@@ -34,6 +34,8 @@ export function analyzeScript(a: Analysis, e: ScriptEvent): void {
       subject: run.lifecycle,
       message: `ran its ${run.lifecycle} script ${command}, which ${origin.file} (${origin.kind}) denies`,
       hint: `the policy denies ${name}; if it must build, remove the denial after reviewing the script`,
+      // Learn mode reports the denial as a proposal it will not apply.
+      suggestion: entry,
     });
     return;
   }

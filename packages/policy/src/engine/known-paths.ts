@@ -105,7 +105,7 @@ export function sandboxProbeKind(path: string): string | null {
 
 /** Generalise a probe path for grouping: `/proc/123/status` and `/proc/124/status` are one thing. */
 export function probeSubject(path: string): string {
-  return path.replace(/^\/proc\/\d+\//, '/proc/<pid>/').replace(/\/task\/\d+\//, '/task/<tid>/');
+  return path.replace(/^\/proc\/(?!1\/)\d+\//, '/proc/<pid>/').replace(/\/task\/\d+\//, '/task/<tid>/');
 }
 
 /** `/proc/<pid>/environ`: the environment of a process, all at once. */

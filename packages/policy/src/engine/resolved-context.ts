@@ -43,7 +43,7 @@ export function resolveContext(context: EvaluationContext): ResolvedContext {
     nodeModules,
     gateway: context.gateway ?? [],
     resolvers: context.resolvers ?? ['127.0.0.1', '::1'],
-    registryHosts: new Set((context.registryHosts ?? ['registry.npmjs.org']).map((h) => h.toLowerCase())),
+    registryHosts: new Set((context.registryHosts ?? []).map((h) => h.toLowerCase())),
     marker: normalizePath(context.lifecycleMarker ?? DEFAULT_LIFECYCLE_MARKER),
     now: context.now ?? Date.now(),
     vars: { PROJECT: projectDir, HOME: homeDir, TMPDIR: tmpDir, NODE_MODULES: nodeModules },

@@ -58,7 +58,8 @@ export interface ValidateOptions {
 export function validatePolicyNode(root: SourceNode | null, options: ValidateOptions): ValidationResult<PolicyDocument> {
   const v = new Validator(options);
   const value = v.document(root);
-  return { value: v.errors.length === 0 ? value : null, warnings: v.warnings, errors: v.errors };
+  const byPlace = (a: PolicyIssue, b: PolicyIssue): number => a.line - b.line || a.column - b.column;
+  return { value: v.errors.length === 0 ? value : null, warnings: v.warnings.sort(byPlace), errors: v.errors.sort(byPlace) };
 }
 
 function describe(node: SourceNode): string {
@@ -115,7 +116,9 @@ class Validator {
         continue;
       }
       if (allowed !== null && !allowed.includes(key.value)) {
-        this.error(key, path, `unknown key ${JSON.stringify(key.value)} (expected one of: ${allowed.join(', ')})`, key.value);
+        const near = closest(key.value, allowed);
+        const hint = near === null ? `expected one of: ${allowed.join(', ')}` : `did you mean ${JSON.stringify(near)}?`;
+        this.error(key, path, `unknown key ${JSON.stringify(key.value)} (${hint})`, key.value);
         continue;
       }
       out.push([key.value, entry]);
@@ -336,7 +339,9 @@ class Validator {
       HASH_PATTERN.test(s) ? null : `${JSON.stringify(s)} is not a script pin: expected "sha256:" and 64 hex digits`;
     for (const [event, { key, value }] of this.entries(map, path, null)) {
       if (!(LIFECYCLE_EVENTS as readonly string[]).includes(event)) {
-        this.error(key, path, `unknown lifecycle event ${JSON.stringify(event)} (expected one of: ${LIFECYCLE_EVENTS.join(', ')})`, event);
+        const near = closest(event, LIFECYCLE_EVENTS);
+        const hint = near === null ? `expected one of: ${LIFECYCLE_EVENTS.join(', ')}` : `did you mean ${JSON.stringify(near)}?`;
+        this.error(key, path, `unknown lifecycle event ${JSON.stringify(event)} (${hint})`, event);
         ok = false;
         continue;
       }
@@ -425,6 +430,27 @@ class Validator {
     if (this.errors.length !== before || !ok) return null;
     return out as IgnoreDocument;
   }
+}
+
+/** The allowed key nearest to a misspelt one (edit distance 2 at most), if one is nearest. */
+function closest(word: string, candidates: readonly string[]): string | null {
+  if (word.length > 64) return null;
+  const scored = candidates.map((c) => ({ c, d: distance(word.toLowerCase(), c.toLowerCase()) })).filter((x) => x.d <= 2);
+  const best = Math.min(...scored.map((x) => x.d));
+  const nearest = scored.filter((x) => x.d === best);
+  return nearest.length === 1 ? (nearest[0]?.c ?? null) : null;
+}
+
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length] ?? 0;
 }
 
 function hostProblem(s: string): string | null {

@@ -74,7 +74,7 @@ const WELL_KNOWN_PORTS = new Set([
 /** Public hosts that are the same for everyone (OAuth endpoints and the like): kept whole. */
 const PUBLIC_HOSTS = new Set([
   'accounts.google.com', 'oauth2.googleapis.com', 'www.googleapis.com', 'api.github.com', 'github.com',
-  'registry.npmjs.org', 'api.stripe.com', 'hooks.slack.com', 'api.openai.com', 'api.sendgrid.com',
+  'api.stripe.com', 'hooks.slack.com', 'api.openai.com', 'api.sendgrid.com',
   'login.microsoftonline.com', 'sts.amazonaws.com', 'gmail.com', 'googlemail.com', 'outlook.com',
   'hotmail.com', 'yahoo.com', 'icloud.com', 'proton.me', 'protonmail.com', 'users.noreply.github.com',
 ]);

@@ -44,7 +44,7 @@ export interface GenerateDecoysOptions {
   /** The sandbox user's login name (used in SSH key comments, as `ssh-keygen` does). */
   user: string;
   /**
-   * The registry the sandbox's npm talks to, as a host (`registry.npmjs.org`) or URL
+   * The registry the sandbox's npm talks to, as a host (`registry.example`) or URL
    * (`https://npm.corp.internal/api/npm/`): the decoy `.npmrc` token is scoped to it, as
    * `npm login` would. Comes from npm's own configuration; never hard-coded.
    */
@@ -240,7 +240,7 @@ function uuid(random: RandomSource): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-/** `registry.npmjs.org` or `https://host:8443/path` -> `//registry.npmjs.org/`, `//host:8443/path/`. */
+/** `registry.example` or `https://host:8443/path` -> `//registry.example/`, `//host:8443/path/`. */
 export function npmrcScope(registry: string): string {
   const bare = registry.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').replace(/^\/+/, '');
   return `//${bare.endsWith('/') ? bare : `${bare}/`}`;

@@ -24,20 +24,42 @@ async function listFiles(dir: string): Promise<string[]> {
   return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name)).sort();
 }
 
-/** The build context: docker/ as is, and the tracer's runtime files under `tracer/`. */
+/** The packages the sandbox runs, laid out as node_modules so their imports resolve unchanged. */
+const RUNTIME_PACKAGES = ['@safe-install/schema', '@safe-install/tracer', '@safe-install/gateway'];
+
+function isRuntimeFile(path: string): boolean {
+  return path.endsWith('.js') && !path.endsWith('.test.js') && !/\/(fixtures|test-support)\//.test(path);
+}
+
+async function packageFiles(name: string, from: string, into: string): Promise<ArchiveFile[]> {
+  const packageJson = require.resolve(`${name}/package.json`, { paths: [from] });
+  const dir = dirname(packageJson);
+  const files: ArchiveFile[] = [{ path: `${into}/package.json`, content: await readFile(packageJson) }];
+  for (const path of await listFiles(join(dir, 'dist'))) {
+    if (isRuntimeFile(path)) files.push({ path: `${into}/dist/${relative(join(dir, 'dist'), path)}`, content: await readFile(path) });
+  }
+  return files;
+}
+
+const require = createRequire(import.meta.url);
+
+/**
+ * The build context: docker/ as is, and under `lib/` the runner (the container's entry point) with
+ * the packages it imports in a node_modules folder beside it.
+ */
 export async function sandboxBuildContext(): Promise<ArchiveFile[]> {
   const files: ArchiveFile[] = [];
   for (const path of await listFiles(dockerDir)) {
     const name = relative(dockerDir, path);
     files.push({ path: name, content: await readFile(path), mode: name === 'npm-lifecycle' ? 0o755 : 0o644 });
   }
-  const tracerDist = join(dirname(createRequire(import.meta.url).resolve('@safe-install/tracer/package.json')), 'dist');
-  for (const path of await listFiles(tracerDist)) {
-    if (!path.endsWith('.js') || path.endsWith('.test.js') || path.includes('/fixtures/')) continue;
-    files.push({ path: `tracer/${relative(tracerDist, path)}`, content: await readFile(path) });
+  const runnerDir = dirname(require.resolve('@safe-install/runner/package.json'));
+  for (const path of await listFiles(join(runnerDir, 'dist'))) {
+    if (isRuntimeFile(path)) files.push({ path: `lib/runner/${relative(join(runnerDir, 'dist'), path)}`, content: await readFile(path) });
   }
-  // A package.json so Node treats the tracer's .js files as ES modules.
-  files.push({ path: 'tracer/package.json', content: '{"type":"module"}\n' });
+  // A package.json so Node treats the runner's .js files as ES modules.
+  files.push({ path: 'lib/package.json', content: '{"type":"module"}\n' });
+  for (const name of RUNTIME_PACKAGES) files.push(...(await packageFiles(name, runnerDir, `lib/node_modules/${name}`)));
   return files;
 }
 

@@ -2,7 +2,7 @@
 import { SafeInstallError } from '@safe-install/schema';
 import { pickNpmConfig } from './npm-config.js';
 
-const REGISTRY = 'https://registry.npmjs.org/';
+const REGISTRY = 'https://registry.example/';
 
 describe('pickNpmConfig', () => {
   it('picks the defaults of a plain npm', () => {
@@ -14,6 +14,7 @@ describe('pickNpmConfig', () => {
       httpsProxy: null,
       noproxy: null,
       strictSsl: true,
+      npmrcFiles: [],
     });
   });
 
@@ -37,6 +38,7 @@ describe('pickNpmConfig', () => {
       httpsProxy: 'http://proxy.corp.example:3129',
       noproxy: 'localhost,.corp.example',
       strictSsl: false,
+      npmrcFiles: [],
     });
   });
 
@@ -57,9 +59,9 @@ describe('pickNpmConfig', () => {
   });
 
   it('never carries credentials or unrelated settings', () => {
-    const picked = pickNpmConfig({ registry: REGISTRY, '//registry.npmjs.org/:_authToken': 'secret', _auth: 'secret', 'save-exact': true });
+    const picked = pickNpmConfig({ registry: REGISTRY, '//registry.example/:_authToken': 'secret', _auth: 'secret', 'save-exact': true });
     expect(JSON.stringify(picked)).not.toContain('secret');
-    expect(Object.keys(picked).sort()).toEqual(['cafile', 'httpsProxy', 'noproxy', 'proxy', 'registry', 'scopedRegistries', 'strictSsl']);
+    expect(Object.keys(picked).sort()).toEqual(['cafile', 'httpsProxy', 'noproxy', 'npmrcFiles', 'proxy', 'registry', 'scopedRegistries', 'strictSsl']);
   });
 
   it.each([

@@ -19,6 +19,8 @@ export interface HostNpmConfig {
   httpsProxy: string | null;
   noproxy: string | null;
   strictSsl: boolean;
+  /** The npmrc files npm reads, lowest precedence first (for the gateway's credentials). */
+  npmrcFiles: string[];
 }
 
 const run = promisify(execFile);
@@ -46,6 +48,7 @@ export function pickNpmConfig(config: Record<string, unknown>): Omit<HostNpmConf
     httpsProxy: stringOrNull(config['https-proxy']),
     noproxy: Array.isArray(noproxy) ? noproxy.filter((item) => typeof item === 'string' && item).join(',') || null : stringOrNull(noproxy),
     strictSsl: config['strict-ssl'] !== false,
+    npmrcFiles: ['globalconfig', 'userconfig'].map((key) => stringOrNull(config[key])).filter((path): path is string => path !== null),
   };
 }
 

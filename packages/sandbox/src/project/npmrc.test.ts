@@ -18,7 +18,7 @@ function expectNoSecret(content: string): ReturnType<typeof stripNpmrcCredential
 
 describe('stripNpmrcCredentials: credentials are removed', () => {
   it.each([
-    ['//registry.npmjs.org/:_authToken=SECRET-npm_abc123', '//registry.npmjs.org/:_authToken'],
+    ['//registry.example/:_authToken=SECRET-npm_abc123', '//registry.example/:_authToken'],
     ['//npm.pkg.github.com/:_authToken=SECRET', '//npm.pkg.github.com/:_authToken'],
     ['//registry.example.com:8443/npm/:_authToken=SECRET', '//registry.example.com:8443/npm/:_authToken'],
     ['//registry.example.com/:_auth=U0VDUkVUOlNFQ1JFVA==SECRET', '//registry.example.com/:_auth'],
@@ -38,30 +38,30 @@ describe('stripNpmrcCredentials: credentials are removed', () => {
     ['key="-----BEGIN PRIVATE KEY-----SECRET"', 'key'],
     ['token=SECRET', 'token'],
   ])('removes %j', (line, key) => {
-    const split = expectNoSecret(`registry=https://registry.npmjs.org/\n${line}\n`);
+    const split = expectNoSecret(`registry=https://registry.example/\n${line}\n`);
     expect(split.removed).toEqual([key]);
-    expect(split.safe).toBe('registry=https://registry.npmjs.org/\n');
+    expect(split.safe).toBe('registry=https://registry.example/\n');
   });
 
   it.each([
-    '//registry.npmjs.org/:_AuthToken=SECRET',
-    '//registry.npmjs.org/:_AUTHTOKEN=SECRET',
-    '//registry.npmjs.org/:_authtoken=SECRET',
+    '//registry.example/:_AuthToken=SECRET',
+    '//registry.example/:_AUTHTOKEN=SECRET',
+    '//registry.example/:_authtoken=SECRET',
     '//REGISTRY.NPMJS.ORG/:_authToken=SECRET',
     '_AUTH=SECRET',
-    '//registry.npmjs.org/:_Password=SECRET',
+    '//registry.example/:_Password=SECRET',
     'UserName=SECRET',
   ])('removes the case variant %j', (line) => {
     expect(expectNoSecret(line).removed).toHaveLength(1);
   });
 
   it.each([
-    '//registry.npmjs.org/:_authToken = SECRET',
-    '//registry.npmjs.org/:_authToken= SECRET',
-    '//registry.npmjs.org/:_authToken =SECRET',
-    '   //registry.npmjs.org/:_authToken=SECRET',
+    '//registry.example/:_authToken = SECRET',
+    '//registry.example/:_authToken= SECRET',
+    '//registry.example/:_authToken =SECRET',
+    '   //registry.example/:_authToken=SECRET',
     '\t_authToken\t=\tSECRET',
-    '//registry.npmjs.org/:_authToken=SECRET   ',
+    '//registry.example/:_authToken=SECRET   ',
   ])('removes %j despite the spacing', (line) => {
     expect(expectNoSecret(`${line}\nregistry=https://r.example/`).removed).toEqual([line.split('=')[0]?.trim()]);
   });
@@ -130,7 +130,7 @@ describe('stripNpmrcCredentials: credentials are removed', () => {
 describe('stripNpmrcCredentials: everything else is kept', () => {
   it('keeps registries, scoped registries, settings, comments and blank lines byte for byte', () => {
     const content = [
-      'registry=https://registry.npmjs.org/',
+      'registry=https://registry.example/',
       '@scope:registry=https://r.example/',
       '@scope:registry = https://r.example/spaced/',
       '//r.example/:always-auth=true',

@@ -8,8 +8,8 @@ import { runInstall } from './run-install.js';
 
 const PROBE_COMMAND = ['/bin/sh', '-c', 'cat /etc/hostname > /dev/null'];
 
-export async function probeTracer(docker: Docker, image: string, npmConfig: Parameters<typeof runInstall>[0]['npmConfig']): Promise<string> {
-  const run = await runInstall({ docker, image, npmConfig, upload: [], stageIn: null, command: PROBE_COMMAND, timeoutMs: 60_000 });
+export async function probeTracer(docker: Docker, image: string): Promise<string> {
+  const run = await runInstall({ docker, image, network: 'none', upload: [], stageIn: null, command: PROBE_COMMAND, timeoutMs: 60_000 });
   const execs = run.events.filter((event) => event.type === 'process' && event.action === 'exec');
   const sawCat = execs.some((event) => 'path' in event && event.path.endsWith('/cat'));
   if (run.exitCode !== 0 || !sawCat) {

@@ -13,20 +13,18 @@ import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { SafeInstallError, type TraceEvent } from '@safe-install/schema';
-import type { RunnerStatus } from '@safe-install/tracer';
-import type { HostNpmConfig } from '../host/npm-config.js';
+import type { RunnerStatus } from '@safe-install/runner';
 import { packFiles, type ArchiveFile } from '../transfer/pack-files.js';
 import { extractSafely, type ExtractResult } from '../transfer/extract-safely.js';
 import { LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_RUN, LABEL_STARTED, LABEL_TOOL, LABEL_VERSION, TOOL_VERSION } from '../docker/labels.js';
 import { RunnerChannel } from './runner-channel.js';
+import { GATEWAY_PATHS, startGateway, type GatewaySettings, type RunningGateway } from '../docker/gateway-container.js';
 
 /** Fixed layout inside the image (see docker/Dockerfile). */
 export const SANDBOX_PATHS = {
   home: '/home/node',
   project: '/home/node/project',
   traceDir: '/var/lib/npm-lifecycle',
-  /** Relative to home: the registry CA bundle npm is pointed at. */
-  caFile: '.config/npm/ca.pem',
 } as const;
 export const INSTALL_UID = 1000;
 export const INSTALL_GID = 1000;
@@ -59,7 +57,11 @@ export interface InstallRunOptions {
   hostname?: string;
   /** Where to stage the exported node_modules (the project root); null: export nothing. */
   stageIn: string | null;
-  npmConfig: HostNpmConfig;
+  /**
+   * The network: through the gateway (the sandbox then has no network of its own), or none at
+   * all. `env` is the npm and proxy environment that points the install at the gateway.
+   */
+  network: { gateway: GatewaySettings; env: string[] } | 'none';
   /** The package-manager command, e.g. `['npm', 'ci']`. */
   command: string[];
   timeoutMs: number;
@@ -90,16 +92,6 @@ export interface InstallRunResult {
   timings: Record<string, number>;
 }
 
-function npmEnv(config: HostNpmConfig): string[] {
-  const env = [`npm_config_registry=${config.registry}`];
-  for (const [scope, url] of Object.entries(config.scopedRegistries)) env.push(`npm_config_${scope}:registry=${url}`);
-  if (config.ca) env.push(`npm_config_cafile=${SANDBOX_PATHS.home}/${SANDBOX_PATHS.caFile}`);
-  if (config.proxy) env.push(`npm_config_proxy=${config.proxy}`);
-  if (config.httpsProxy) env.push(`npm_config_https_proxy=${config.httpsProxy}`);
-  if (config.noproxy) env.push(`npm_config_noproxy=${config.noproxy}`);
-  if (!config.strictSsl) env.push('npm_config_strict_ssl=false');
-  return env;
-}
 
 /** Split a stream into lines for `onLine`. */
 function lines(stream: Readable, onLine: (line: string) => void): void {
@@ -127,7 +119,27 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
     }
   };
   const progress = options.onProgress ?? (() => undefined);
+  const labels = {
+    [LABEL_TOOL]: 'safe-install',
+    [LABEL_VERSION]: TOOL_VERSION,
+    [LABEL_RUN]: runId,
+    [LABEL_OWNER_PID]: String(process.pid),
+    [LABEL_OWNER_HOST]: hostname(),
+    [LABEL_STARTED]: new Date().toISOString(),
+  };
+  const network = options.network;
+  let gateway: RunningGateway | null = null;
+  if (network !== 'none') {
+    gateway = await timed('gateway-start', () => startGateway(docker, { image: options.image, runId, labels, settings: network.gateway }));
+  }
+  const gatewayEvents: TraceEvent[] = [];
+  try {
+    return await runSandbox();
+  } finally {
+    if (gateway) await gateway.remove();
+  }
 
+  async function runSandbox(): Promise<InstallRunResult> {
   const container = await timed('create', () =>
     docker.createContainer({
       Image: options.image,
@@ -142,6 +154,7 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
         '--linger-grace-ms', String(options.lingerGraceMs ?? 2000),
         '--export', options.stageIn === null ? 'no' : 'yes',
         '--trace', options.trace === false ? 'no' : 'yes',
+        ...(gateway ? ['--gateway', GATEWAY_PATHS.socketDir] : []),
         '--', ...options.command,
       ],
       WorkingDir: '/',
@@ -151,7 +164,7 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
         'LOGNAME=node',
         'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
         `npm_config_cache=${SANDBOX_PATHS.home}/.npm`,
-        ...npmEnv(options.npmConfig),
+        ...(network === 'none' ? [] : network.env),
         ...Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`),
       ],
       // stdin carries the upload; stdout the runner's frames; stderr the install's output.
@@ -160,14 +173,7 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
       AttachStderr: true,
       OpenStdin: true,
       StdinOnce: true,
-      Labels: {
-        [LABEL_TOOL]: 'safe-install',
-        [LABEL_VERSION]: TOOL_VERSION,
-        [LABEL_RUN]: runId,
-        [LABEL_OWNER_PID]: String(process.pid),
-        [LABEL_OWNER_HOST]: hostname(),
-        [LABEL_STARTED]: new Date().toISOString(),
-      },
+      Labels: labels,
       HostConfig: {
         // Why these three: strace must seize the install (SYS_PTRACE) and start it as another
         // user (SETUID, SETGID). no-new-privileges keeps them from ever reaching that user.
@@ -186,7 +192,17 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
         MemorySwap: limits.memoryBytes,
         PidsLimit: limits.pids,
         NanoCpus: Math.round(limits.cpus * 1e9),
-        NetworkMode: 'bridge',
+        // No network at all: only loopback, where the forwarder listens. Whatever is not relayed to
+        // the gateway has no route anywhere, by construction rather than by firewall rules.
+        NetworkMode: 'none',
+        ...(gateway
+          ? {
+              Mounts: [{ Type: 'volume' as const, Source: gateway.volume, Target: GATEWAY_PATHS.socketDir }],
+              Dns: ['127.0.0.1'],
+              // The forwarder (root without NET_BIND_SERVICE) binds DNS on 53 and the sink on 80/443.
+              Sysctls: { 'net.ipv4.ip_unprivileged_port_start': '0' },
+            }
+          : {}),
         Init: false,
       },
     }),
@@ -261,8 +277,7 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
     const exited = await timed('run', async () => {
       await container.start();
       progress(`uploading ${options.upload.length} files`);
-      const upload = options.npmConfig.ca ? [...options.upload, { path: SANDBOX_PATHS.caFile, content: options.npmConfig.ca }] : options.upload;
-      packFiles(upload, { uid: INSTALL_UID, gid: INSTALL_GID }, options.directoryModes).pipe(stream as unknown as NodeJS.WritableStream);
+      packFiles(options.upload, { uid: INSTALL_UID, gid: INSTALL_GID }, options.directoryModes).pipe(stream as unknown as NodeJS.WritableStream);
       progress(`running \`${options.command.join(' ')}\` in the sandbox`);
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<'timeout'>((resolve) => {
@@ -285,6 +300,11 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
     if (status) timings['runner'] = Object.values((status as RunnerStatus).timings).reduce((a, b) => a + b, 0);
 
     const staged = exportJob ? await timed('export', () => exportJob!) : null;
+    if (gateway) {
+      gatewayEvents.push(...(await timed('gateway-stop', () => gateway!.stop())));
+      for (const event of gatewayEvents) options.onEvent?.(event);
+      events.push(...gatewayEvents);
+    }
     if (runnerError !== null && !timedOut) {
       throw new SafeInstallError('RUNNER_FAILED', 'infrastructure', `the sandbox runner failed: ${runnerError}`);
     }
@@ -305,5 +325,6 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
     };
   } finally {
     await timed('remove', () => container.remove({ force: true, v: true }).catch(() => undefined));
+  }
   }
 }

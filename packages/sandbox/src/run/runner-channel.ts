@@ -5,7 +5,7 @@
  */
 import { PassThrough, type Readable } from 'node:stream';
 import type { TraceEvent } from '@safe-install/schema';
-import { FRAME, FrameDecoder, type RunnerStatus } from '@safe-install/tracer';
+import { FRAME, FrameDecoder, type RunnerStatus } from '@safe-install/runner';
 
 export interface ChannelHandlers {
   onEvent(event: TraceEvent): void;

@@ -676,6 +676,8 @@ export class EventBuilder {
       if (addr?.address !== undefined) event.address = addr.address;
       if (addr?.port !== undefined) event.port = addr.port;
       if (data !== undefined) event.data = data;
+      // The gateway names connections by socket inode; this links its events to this process.
+      if (inode !== undefined) event.socket = inode;
       out.push(event);
     };
     switch (rec.name) {

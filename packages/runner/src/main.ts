@@ -13,11 +13,13 @@
  * it cannot signal or ptrace), strace's log is in a root-only folder and opened close-on-exec, and
  * the container's stdout, the channel to the orchestrator, is held only by the runner.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PackageRef, RawEvent, TraceEvent } from '@safe-install/schema';
-import { EventBuilder, StraceReader, straceArgs, type StraceEntry } from '../strace/index.js';
+import { createProcNetIdentify, startForwarder, type ClientIdentity, type IdentifyClient } from '@safe-install/gateway';
+import { EventBuilder, StraceReader, straceArgs, type StraceEntry } from '@safe-install/tracer';
 import { parseRunnerArgs, type RunnerArgs } from './args.js';
 import { diffSnapshots, findArgs, parseSnapshot, type Snapshot } from './fs-snapshot.js';
 import { FRAME, encodeFrame, type FrameType, type RunnerStatus } from './protocol.js';
@@ -105,8 +107,33 @@ async function main(): Promise<void> {
 
   const killAllAsUser = (pids: readonly string[]) => {
     // Root here has no CAP_KILL; switching to the install user lets it signal that user's processes.
-    spawnSync('kill', ['-KILL', ...pids], { uid: args.uid, gid: args.gid, stdio: 'ignore' });
+    // Never spawnSync: the forwarder shares this event loop.
+    spawn('kill', ['-KILL', ...pids], { uid: args.uid, gid: args.gid, stdio: 'ignore' }).on('error', () => undefined);
   };
+
+  // 2b. The only way out: the forwarder relays the sandbox's HTTP proxy, DNS and sink addresses to
+  // the gateway. A connection is named by its socket inode; the trace says which process made it.
+  const socketOwners = new Map<string, ClientIdentity>();
+  let forwarder: { close(): Promise<void> } | null = null;
+  if (args.gateway) {
+    const byProcNet = createProcNetIdentify();
+    const identify: IdentifyClient = async (query) => {
+      const base = await byProcNet(query);
+      if (!base.socket) return base;
+      // strace reports the connect after it returns; give the trace a moment to catch up.
+      for (let i = 0; i < 40; i++) {
+        const owner = socketOwners.get(base.socket);
+        if (owner) return { ...base, ...owner };
+        await sleep(25);
+      }
+      return base;
+    };
+    forwarder = await startForwarder({
+      socketDir: args.gateway,
+      identify,
+      onError: (error) => process.stderr.write(`network relay: ${error.message}\n`),
+    });
+  }
   const reapLater = (alive: () => number[]) => {
     setTimeout(() => {
       const pids = alive();
@@ -124,6 +151,13 @@ async function main(): Promise<void> {
       send(events);
       for (const event of events) {
         if (rootPid === null && event.pid) rootPid = event.pid;
+        if (event.type === 'network' && event.socket && !socketOwners.has(event.socket)) {
+          socketOwners.set(event.socket, {
+            pid: event.pid,
+            ...(event.package ? { package: event.package } : {}),
+            ...(event.lifecycle ? { lifecycle: event.lifecycle } : {}),
+          });
+        }
         if (event.type === 'file' && event.ok !== false && (event.intent?.write || event.action !== 'open')) {
           const who = { ...(event.package ? { package: event.package } : {}), ...(event.lifecycle ? { lifecycle: event.lifecycle } : {}) };
           lastWriter.set(event.target ?? event.path, who);
@@ -167,6 +201,7 @@ async function main(): Promise<void> {
   await tail.done;
   handle(reader.end());
   send(builder.end());
+  await forwarder?.close();
   phase('install');
 
   // 5. What changed on disk, attributed to the last traced writer where there is one.

@@ -13,10 +13,12 @@ export interface RunnerArgs {
   exportNodeModules: boolean;
   /** Run under strace (the default). Off only for benchmarks that measure the tracer's cost. */
   trace: boolean;
+  /** The folder holding the gateway's socket; when set, the forwarder relays all network use there. */
+  gateway: string | null;
   command: string[];
 }
 
-const USAGE = 'usage: runner --uid N --gid N --home DIR --cwd DIR --out DIR [--linger-grace-ms N] [--export yes|no] [--trace yes|no] -- COMMAND...';
+const USAGE = 'usage: runner --uid N --gid N --home DIR --cwd DIR --out DIR [--linger-grace-ms N] [--export yes|no] [--trace yes|no] [--gateway DIR] -- COMMAND...';
 
 export function parseRunnerArgs(argv: readonly string[]): RunnerArgs {
   const split = argv.indexOf('--');
@@ -54,6 +56,7 @@ export function parseRunnerArgs(argv: readonly string[]): RunnerArgs {
     lingerGraceMs: number('linger-grace-ms', 2000),
     exportNodeModules: flag('export'),
     trace: flag('trace'),
+    gateway: options.has('gateway') ? path('gateway') : null,
     command: argv.slice(split + 1),
   };
 }

