@@ -26,7 +26,9 @@ await describeWithEngine('safe-install ci on the example project', () => {
     expect(jest.stdout).toMatch(/^29\./);
 
     const report = JSON.parse(await readFile(reportPath, 'utf8'));
-    expect(report).toMatchObject({ schemaVersion: 1, verdict: 'pass', findings: [] });
+    expect(report).toMatchObject({ schemaVersion: 1, verdict: 'pass' });
+    // Without a policy, scripts are reported (info), not judged; nothing else is found.
+    for (const finding of report.findings) expect(finding).toMatchObject({ ruleId: 'script-not-allowed', severity: 'info' });
     // esbuild's postinstall ran in the sandbox and is in the report, attributed.
     expect(report.scripts).toEqual(
       expect.arrayContaining([expect.objectContaining({ package: expect.objectContaining({ name: 'esbuild' }), lifecycle: 'postinstall', code: 0 })]),

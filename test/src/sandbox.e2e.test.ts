@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
 import { execa } from 'execa';
-import { DEFAULT_BASE_IMAGE, LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_RUN, LABEL_TOOL, requireSandboxImage } from '@safe-install/sandbox';
+import { DEFAULT_BASE_IMAGE, LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_ROLE, LABEL_RUN, LABEL_TOOL, requireSandboxImage } from '@safe-install/sandbox';
 import { cliPath, copyProject, describeWithEngine, projectWithPackages, readTrace, runCli } from './engine.js';
 
 const docker = new Docker();
@@ -15,7 +15,7 @@ const ours = (filters: Record<string, string[]> = {}) =>
 /** Wait until a sandbox container owned by `pid` is running. */
 async function containerOf(pid: number): Promise<Docker.ContainerInfo> {
   for (let i = 0; i < 600; i++) {
-    const [found] = await docker.listContainers({ filters: { label: [`${LABEL_OWNER_PID}=${pid}`], status: ['running'] } });
+    const [found] = await docker.listContainers({ filters: { label: [`${LABEL_OWNER_PID}=${pid}`, `${LABEL_ROLE}=sandbox`], status: ['running'] } });
     if (found) return found;
     await sleep(100);
   }
@@ -142,6 +142,7 @@ await describeWithEngine('the sandbox container', () => {
     const result = await cli;
     expect(result.exitCode).toBe(130);
     expect(await ours({ label: [`${LABEL_OWNER_PID}=${cli.pid}`] })).toEqual([]);
+    expect((await docker.listVolumes({ filters: { label: [`${LABEL_OWNER_PID}=${cli.pid}`] } })).Volumes ?? []).toEqual([]);
     expect(await treeHash(join(project, 'node_modules'))).toBe(before);
     expect((await readdir(project)).filter((name) => name.startsWith('.safe-install-staging-'))).toEqual([]);
   }, 5 * 60_000);
@@ -159,7 +160,7 @@ await describeWithEngine('the sandbox container', () => {
       const project = await copyProject('test/fixtures/projects/failing-install');
       cleanup.push(project);
       const result = await runCli(['ci', project]);
-      expect(result.stderr).toMatch(/removed 1 container\(s\) and 0 volume\(s\) left by runs that died/);
+      expect(result.stderr).toMatch(/removed \d+ container\(s\) and \d+ volume\(s\) left by runs that died/);
       await expect(stale.inspect()).rejects.toMatchObject({ statusCode: 404 });
       await expect(live.inspect()).resolves.toBeDefined();
     } finally {

@@ -29,9 +29,13 @@ await describeWithEngine('the tracer, on a real install with a real npm', () => 
   const mine = () => trace.filter((event) => attributedTo(event, BEHAVIOURS));
   const execOf = (binary: string) => mine().filter(isExec).filter((event) => event.path.endsWith(`/${binary}`));
 
-  it('lets the install finish despite a daemon left behind', () => {
-    expect(output).toContain('verdict: pass');
-    expect(exitCode).toBe(0);
+  it('lets the install finish despite a daemon left behind, and the policy refuses what it saw', () => {
+    expect(trace.filter((event) => event.type === 'process' && event.action === 'exit' && event.ppid === 0 && !event.package).length).toBeGreaterThan(0);
+    expect(output).toMatch(/lingering-process: trace-behaviours@1\.0\.0 \(postinstall\)/);
+    expect(output).toMatch(/persistence-write: trace-behaviours@1\.0\.0 \(postinstall\)/);
+    expect(output).toMatch(/tracer-tamper: tamper-tracer@1\.0\.0 \(postinstall\)/);
+    expect(output).toContain('verdict: fail');
+    expect(exitCode).toBe(1);
   });
 
   it('records the script itself, with its command and a content hash', () => {

@@ -36,7 +36,10 @@ async function main(argv: string[]): Promise<number> {
           .option('pids', { type: 'number', describe: 'process limit of the sandbox (default 2048)' })
           .option('cpus', { type: 'number', describe: 'CPUs the sandbox may use (default 2)' })
           .option('disk', { type: 'string', describe: 'size of the writable HOME (project, node_modules, caches), e.g. 4g' })
-          .option('linger-grace', { type: 'number', default: 2, describe: 'seconds a process may outlive its script before it is killed' }),
+          .option('linger-grace', { type: 'number', default: 2, describe: 'seconds a process may outlive its script before it is killed' })
+          .option('mode', { choices: ['block', 'audit'] as const, describe: 'block: fail on findings (default); audit: report only' })
+          .option('fail-on', { choices: ['info', 'low', 'medium', 'high', 'critical'] as const, describe: 'lowest severity that fails the run in block mode' })
+          .option('write-policy', { type: 'boolean', default: false, describe: 'write the least-privilege policy that passes this run (learn mode)' }),
       (args) =>
         setCode(
           ci({
@@ -47,9 +50,32 @@ async function main(argv: string[]): Promise<number> {
             timeoutSeconds: args.timeout,
             limits: limitsFrom(args),
             lingerGraceMs: Math.round(args.lingerGrace * 1000),
+            mode: args.mode,
+            failOn: args.failOn,
+            writePolicy: args.writePolicy,
             printer: stderrPrinter({ quiet: args.quiet }),
           }),
         ),
+    )
+    .command('policy', 'policy tools', (y) =>
+      y
+        .command(
+          'learn [dir]',
+          'install in audit mode and write the least-privilege policy that passes (safe-install.config.yaml); re-learning never silently widens a rule',
+          (b) => b.positional('dir', { type: 'string', default: '.' }).option('timeout', { type: 'number', default: 1800 }),
+          (args) =>
+            setCode(
+              ci({
+                dir: args.dir,
+                base: args.base as string | undefined,
+                timeoutSeconds: args.timeout,
+                mode: 'audit',
+                writePolicy: true,
+                printer: stderrPrinter({ quiet: args.quiet as boolean }),
+              }),
+            ),
+        )
+        .demandCommand(1),
     )
     .command(
       'doctor',

@@ -19,7 +19,7 @@ export { swapInNodeModules, discardStaged } from './transfer/swap-in.js';
 export { runInstall, SANDBOX_PATHS, DEFAULT_LIMITS, type InstallRunOptions, type InstallRunResult, type ResourceLimits } from './run/run-install.js';
 
 export { probeTracer } from './run/probe-tracer.js';
-export { sweepStale, deadRuns, processAlive, type SweepResult } from './docker/sweep.js';
+export { sweepStale, deadRuns, processAlive, removeOwnedBy, type SweepResult } from './docker/sweep.js';
 export { planUpload, type UploadPlan, type PlanOptions } from './run/plan-upload.js';
 export * from './decoys/index.js';
 export { gatewayNetwork, routeRegistries, PROXY_ORIGIN, type RegistryRouting } from './run/network.js';

@@ -7,8 +7,9 @@ import { readdir, rm, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
-import { SafeInstallError, type Finding, type Report, type TraceEvent } from '@safe-install/schema';
+import { SafeInstallError, type Finding, type Report, type Severity, type TraceEvent } from '@safe-install/schema';
 import { buildReport } from '@safe-install/report';
+import { evaluate, learnPolicy, loadPolicy, type EvaluationContext, type Policy, type PolicyMode } from '@safe-install/policy';
 import {
   DEFAULT_BASE_IMAGE,
   DEFAULT_LIMITS,
@@ -20,6 +21,7 @@ import {
   SANDBOX_PATHS,
   readHostNpmConfig,
   readProject,
+  removeOwnedBy,
   requireSandboxImage,
   runInstall,
   swapInNodeModules,
@@ -39,7 +41,34 @@ export interface CiOptions {
   timeoutSeconds: number;
   limits?: Partial<ResourceLimits>;
   lingerGraceMs?: number;
+  /** Overrides of the policy (CLI flags win over environment and file). */
+  mode?: PolicyMode | undefined;
+  failOn?: Severity | undefined;
+  /** After the run, write the least-privilege policy that passes it (learn mode). */
+  writePolicy?: boolean;
   printer: Printer;
+}
+
+/** Where things are inside the sandbox, for the policy engine. */
+function sandboxContext(registries: readonly string[]): EvaluationContext {
+  return {
+    projectDir: SANDBOX_PATHS.project,
+    homeDir: SANDBOX_PATHS.home,
+    tmpDir: '/tmp',
+    nodeModules: `${SANDBOX_PATHS.project}/node_modules`,
+    gateway: [{ address: '127.0.0.1', port: 3128 }, { address: '127.10.0.1' }],
+    resolvers: ['127.0.0.1'],
+    registryHosts: registries.map((url) => new URL(url).hostname),
+  };
+}
+
+/** The policy's network allowances, in the gateway's terms: global, and per package name. */
+function egressAllow(policy: Policy): { global: string[]; packages: Record<string, string[]> } {
+  const packages: Record<string, string[]> = {};
+  for (const rule of policy.packages) {
+    if (rule.allow && rule.network.length > 0) packages[rule.name] = [...(packages[rule.name] ?? []), ...rule.network];
+  }
+  return { global: [...policy.network.allow], packages };
 }
 
 /** The trace file is written as events arrive: a crash or a kill keeps everything seen so far. */
@@ -77,6 +106,13 @@ export async function ci(options: CiOptions): Promise<number> {
   const started = performance.now();
   const limits: ResourceLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const project = await readProject(options.dir);
+  const loaded = await loadPolicy({
+    projectDir: project.root,
+    overrides: { ...(options.mode ? { mode: options.mode } : {}), ...(options.failOn ? { failOn: options.failOn } : {}) },
+  });
+  for (const warning of loaded.warnings) printer.warn(sanitize(warning));
+  const policy = loaded.policy;
+  printer.info(`policy: ${policy.sources.join(', ') || 'none'} (mode ${policy.mode}, fails on ${policy.failOn} and above)`);
   if (project.removedCredentials.length > 0) {
     printer.info(`.npmrc credentials kept out of the sandbox: ${project.removedCredentials.map((key) => sanitize(key)).join(', ')}`);
   }
@@ -98,6 +134,8 @@ export async function ci(options: CiOptions): Promise<number> {
     interrupted = true;
     printer.warn('interrupted: removing the sandbox container; node_modules was not changed');
     await container?.remove({ force: true, v: true }).catch(() => undefined);
+    // The gateway and the run's volume too: everything labelled as this process's.
+    await removeOwnedBy(engine.docker).catch(() => undefined);
     await removeStaging(project.root);
     await trace.close().catch(() => undefined);
   });
@@ -110,7 +148,7 @@ export async function ci(options: CiOptions): Promise<number> {
       env: plan.env,
       hostname: plan.hostname,
       stageIn: project.root,
-      network: await gatewayNetwork(npmConfig, { projectRoot: project.root, decoys: plan.decoys }),
+      network: await gatewayNetwork(npmConfig, { projectRoot: project.root, decoys: plan.decoys, allow: egressAllow(policy) }),
       command: ['npm', 'ci'],
       timeoutMs: options.timeoutSeconds * 1000,
       limits,
@@ -126,12 +164,16 @@ export async function ci(options: CiOptions): Promise<number> {
     });
     const events = run.events;
 
-    const findings: Finding[] = [];
     for (const issue of run.staged?.extract.issues ?? []) {
       printer.warn(`export: ${issue.action} ${sanitize(issue.path)}: ${issue.reason}`);
     }
+    const context = sandboxContext([npmConfig.registry, ...Object.values(npmConfig.scopedRegistries)]);
+    const evaluation = evaluate({ events, policy, decoys: plan.decoys, context });
+    for (const warning of evaluation.warnings) printer.warn(sanitize(warning));
+    const findings: Finding[] = evaluation.findings;
     const outcome: Report['outcome'] = run.timedOut ? 'timeout' : run.exitCode === 0 ? 'completed' : 'install-failed';
-    const verdict: Report['verdict'] = outcome === 'completed' && findings.length === 0 ? 'pass' : 'fail';
+    const verdict: Report['verdict'] = outcome === 'completed' && evaluation.verdict === 'pass' ? 'pass' : 'fail';
+    printFindings(printer, findings);
     const timings = { ...run.timings, ...prefixed('sandbox.', run.status?.timings ?? {}), total: Math.round(performance.now() - started) };
     const report = buildReport({ command: 'ci', project: project.root, toolVersion: TOOL_VERSION, outcome, verdict, findings, events, timings });
     if (options.report) await writeFile(options.report, `${JSON.stringify(report, null, 2)}\n`);
@@ -159,12 +201,32 @@ export async function ci(options: CiOptions): Promise<number> {
         `npm ci failed in the sandbox (exit ${run.exitCode})${failureDetail(run, limits)}; node_modules was not changed`,
       );
     }
-    if (verdict === 'fail') return EXIT.violation;
+    if (options.writePolicy) {
+      const learned = learnPolicy(events, loaded.document, { context, decoys: plan.decoys, ...(loaded.source.kind === 'file' ? { existingFile: loaded.source.file } : {}) });
+      const target = loaded.source.kind === 'file' ? loaded.source.file : join(project.root, 'safe-install.config.yaml');
+      await writeFile(target, learned.yamlText);
+      printer.info(`learned policy written to ${target} (${learned.changes.length - learned.proposed.length} change(s) applied)`);
+      for (const change of learned.proposed) printer.warn(`not applied (would widen an existing rule): ${sanitize(JSON.stringify(change))}`);
+    }
+    if (verdict === 'fail') {
+      printer.error(`verdict: fail — ${findings.length} finding(s) at or above ${policy.failOn}; node_modules was not changed`);
+      return EXIT.violation;
+    }
     printer.info(`verdict: pass — node_modules installed in ${project.root}`);
     return EXIT.pass;
   } finally {
     await trace.close();
     release();
+  }
+}
+
+const SEVERITY_MARK: Record<Severity, string> = { info: 'i', low: '·', medium: '!', high: '!!', critical: '!!!' };
+
+function printFindings(printer: Printer, findings: readonly Finding[]): void {
+  for (const finding of findings) {
+    const who = finding.package ? `${finding.package.name}@${finding.package.version}${finding.lifecycle ? ` (${finding.lifecycle})` : ''}` : 'the package manager';
+    printer.warn(`${SEVERITY_MARK[finding.severity]} ${finding.severity} ${finding.ruleId}: ${sanitize(who)}: ${sanitize(finding.message)} [events ${finding.evidence.slice(0, 5).join(', ')}${finding.evidence.length > 5 ? ', …' : ''}]`);
+    if (finding.hint) printer.warn(`    fix: ${sanitize(finding.hint)}`);
   }
 }
 

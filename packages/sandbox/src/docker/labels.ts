@@ -8,5 +8,7 @@ export const LABEL_RUN = 'dev.safe-install.run-id';
 export const LABEL_OWNER_PID = 'dev.safe-install.owner-pid';
 export const LABEL_OWNER_HOST = 'dev.safe-install.owner-host';
 export const LABEL_STARTED = 'dev.safe-install.started';
+/** `sandbox` or `gateway`. */
+export const LABEL_ROLE = 'dev.safe-install.role';
 
 export const TOOL_VERSION = '0.1.0';

@@ -56,3 +56,21 @@ export async function sweepStale(docker: Docker, options: { host?: string; alive
   }
   return result;
 }
+
+/**
+ * Remove every container and volume this process created (its runs' label `owner-pid`). For an
+ * interrupt: whatever state the run was in, nothing of it stays behind.
+ */
+export async function removeOwnedBy(docker: Docker, pid: number = process.pid, host: string = hostname()): Promise<SweepResult> {
+  const filters = { label: [`${LABEL_TOOL}=safe-install`, `${LABEL_OWNER_PID}=${pid}`, `${LABEL_OWNER_HOST}=${host}`] };
+  const result: SweepResult = { containers: [], volumes: [] };
+  for (const container of await docker.listContainers({ all: true, filters })) {
+    await docker.getContainer(container.Id).remove({ force: true, v: true }).catch(() => undefined);
+    result.containers.push(container.Id);
+  }
+  for (const volume of (await docker.listVolumes({ filters })).Volumes ?? []) {
+    await docker.getVolume(volume.Name).remove().catch(() => undefined);
+    result.volumes.push(volume.Name);
+  }
+  return result;
+}

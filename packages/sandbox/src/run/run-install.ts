@@ -16,7 +16,7 @@ import { SafeInstallError, type TraceEvent } from '@safe-install/schema';
 import type { RunnerStatus } from '@safe-install/runner';
 import { packFiles, type ArchiveFile } from '../transfer/pack-files.js';
 import { extractSafely, type ExtractResult } from '../transfer/extract-safely.js';
-import { LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_RUN, LABEL_STARTED, LABEL_TOOL, LABEL_VERSION, TOOL_VERSION } from '../docker/labels.js';
+import { LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_ROLE, LABEL_RUN, LABEL_STARTED, LABEL_TOOL, LABEL_VERSION, TOOL_VERSION } from '../docker/labels.js';
 import { RunnerChannel } from './runner-channel.js';
 import { GATEWAY_PATHS, startGateway, type GatewaySettings, type RunningGateway } from '../docker/gateway-container.js';
 
@@ -130,7 +130,7 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
   const network = options.network;
   let gateway: RunningGateway | null = null;
   if (network !== 'none') {
-    gateway = await timed('gateway-start', () => startGateway(docker, { image: options.image, runId, labels, settings: network.gateway }));
+    gateway = await timed('gateway-start', () => startGateway(docker, { image: options.image, runId, labels: { ...labels, [LABEL_ROLE]: 'gateway' }, settings: network.gateway }));
   }
   const gatewayEvents: TraceEvent[] = [];
   try {
@@ -173,7 +173,7 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
       AttachStderr: true,
       OpenStdin: true,
       StdinOnce: true,
-      Labels: labels,
+      Labels: { ...labels, [LABEL_ROLE]: 'sandbox' },
       HostConfig: {
         // Why these three: strace must seize the install (SYS_PTRACE) and start it as another
         // user (SETUID, SETGID). no-new-privileges keeps them from ever reaching that user.
