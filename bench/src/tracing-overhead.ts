@@ -15,8 +15,9 @@ try {
   const { docker } = await connectEngine();
   const image = await requireSandboxImage(docker, process.env['SI_BASE_IMAGE'] ?? DEFAULT_BASE_IMAGE);
   const npmConfig = await readHostNpmConfig(project);
-  const plan = planUpload(await readProject(project), { home: SANDBOX_PATHS.home, projectDir: 'project', registry: npmConfig.registry });
-  const network = await gatewayNetwork(npmConfig, { projectRoot: project, decoys: plan.decoys });
+  const routes = await gatewayNetwork(npmConfig, { projectRoot: project });
+  const plan = planUpload(await readProject(project), { home: SANDBOX_PATHS.home, projectDir: 'project', registry: npmConfig.registry, npmrc: routes.npmrc });
+  const network = { gateway: { ...routes.gateway, decoys: plan.decoys }, env: routes.env };
   const install = async (trace: boolean) => {
     const run = await runInstall({ docker, image, network, upload: plan.files, directoryModes: plan.directoryModes, env: plan.env, stageIn: null, command: ['npm', 'ci'], timeoutMs: 600_000, trace });
     if (run.exitCode !== 0 || !run.status) throw new Error(`install failed (exit ${run.exitCode})`);

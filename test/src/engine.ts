@@ -3,13 +3,15 @@
  * skip with a loud message; with SAFE_INSTALL_REQUIRE_DOCKER=1 (set by scripts/test.sh, so always
  * in CI) a missing engine fails them instead.
  */
-import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type Result } from 'execa';
 import type { TraceEvent } from '@safe-install/schema';
-import { DEFAULT_BASE_IMAGE, connectEngine, resolveSandboxImage } from '@safe-install/sandbox';
+import { PassThrough } from 'node:stream';
+import Docker from 'dockerode';
+import { DEFAULT_BASE_IMAGE, LABEL_OWNER_PID, LABEL_ROLE, connectEngine, resolveSandboxImage } from '@safe-install/sandbox';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const cliPath = join(repoRoot, 'packages/cli/dist/main.js');
@@ -65,17 +67,48 @@ export function runCli(args: string[], options: { env?: Record<string, string> }
  * packed with `npm pack` and referenced as `file:` tarballs — installed into node_modules like
  * registry packages. The lockfile is made by the host's npm, without registry addresses.
  */
-export async function projectWithPackages(packages: readonly string[], extraDependencies: Record<string, string> = {}): Promise<string> {
+export interface FixtureOptions {
+  /** Files to replace in a fixture package before packing it: package name -> path -> content. */
+  packageFiles?: Record<string, Record<string, string>>;
+  /** Files written into the project before the lockfile is made (.npmrc, .env, a policy). */
+  projectFiles?: Record<string, string>;
+}
+
+export async function projectWithPackages(
+  packages: readonly string[],
+  extraDependencies: Record<string, string> = {},
+  options: FixtureOptions = {},
+): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'safe-install-e2e-'));
   const dependencies: Record<string, string> = { ...extraDependencies };
   for (const name of packages) {
-    const packed = await execa('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], { cwd: join(repoRoot, 'test/fixtures/packages', name) });
+    const source = await mkdtemp(join(tmpdir(), 'safe-install-fixture-'));
+    await cp(join(repoRoot, 'test/fixtures/packages', name), source, { recursive: true });
+    for (const [path, content] of Object.entries(options.packageFiles?.[name] ?? {})) await writeFile(join(source, path), content);
+    const packed = await execa('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], { cwd: source });
+    await rm(source, { recursive: true, force: true });
     const tarball = packed.stdout.trim().split('\n').pop()!;
     dependencies[name] = `file:./${tarball}`;
   }
   await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'fixture-project', version: '1.0.0', private: true, dependencies }, null, 2));
+  for (const [path, content] of Object.entries(options.projectFiles ?? {})) await writeFile(join(dir, path), content);
   await execa('npm', ['install', '--package-lock-only', '--ignore-scripts', '--omit-lockfile-registry-resolved', '--no-audit', '--no-fund'], { cwd: dir });
   return dir;
+}
+
+/** The address of Docker's default bridge on the host: where the gateway can reach the tests' servers. */
+export async function bridgeAddress(): Promise<string> {
+  const { stdout } = await execa('docker', ['network', 'inspect', 'bridge', '--format', '{{json .}}']);
+  const network = JSON.parse(stdout) as { IPAM?: { Config?: Array<{ Gateway?: string }> }; Options?: Record<string, string> };
+  const gateway = network.IPAM?.Config?.find((config) => config.Gateway)?.Gateway;
+  if (gateway) return gateway;
+  // Engines that leave the gateway out of IPAM: read the bridge interface's own address (with
+  // `ip`: Node lists only interfaces that are up, and the bridge is down while no container runs).
+  const name = network.Options?.['com.docker.network.bridge.name'] ?? 'docker0';
+  const { stdout: addresses } = await execa('ip', ['-4', '-o', 'addr', 'show', 'dev', name]);
+  const address = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(addresses)?.[1];
+  if (!address) throw new Error(`cannot find the address of Docker's bridge ${name}`);
+  return address;
 }
 
 export async function readTrace(path: string): Promise<TraceEvent[]> {
@@ -83,4 +116,27 @@ export async function readTrace(path: string): Promise<TraceEvent[]> {
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => JSON.parse(line) as TraceEvent);
+}
+
+/** Run a shell command in a running container as `user`; output demultiplexed (stdout + stderr). */
+export async function execIn(container: Docker.Container, user: string, command: string): Promise<{ code: number; output: string }> {
+  const exec = await container.exec({ User: user, Cmd: ['sh', '-c', command], AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({});
+  let output = '';
+  const sink = new PassThrough();
+  sink.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  container.modem.demuxStream(stream, sink, sink);
+  await new Promise<void>((resolve) => stream.on('end', resolve).on('close', resolve));
+  return { code: (await exec.inspect()).ExitCode ?? -1, output };
+}
+
+/** Wait until a sandbox container (not the gateway) owned by the CLI process `pid` runs. */
+export async function runningSandboxOf(pid: number): Promise<Docker.Container> {
+  const docker = new Docker();
+  for (let i = 0; i < 1200; i++) {
+    const [found] = await docker.listContainers({ filters: { label: [`${LABEL_OWNER_PID}=${pid}`, `${LABEL_ROLE}=sandbox`], status: ['running'] } });
+    if (found) return docker.getContainer(found.Id);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no running sandbox of pid ${pid}`);
 }

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
 import { execa } from 'execa';
 import { DEFAULT_BASE_IMAGE, LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_ROLE, LABEL_RUN, LABEL_TOOL, requireSandboxImage } from '@safe-install/sandbox';
-import { cliPath, copyProject, describeWithEngine, projectWithPackages, readTrace, runCli } from './engine.js';
+import { cliPath, copyProject, describeWithEngine, execIn, projectWithPackages, readTrace, runCli } from './engine.js';
 
 const docker = new Docker();
 const ours = (filters: Record<string, string[]> = {}) =>
@@ -54,10 +54,10 @@ await describeWithEngine('the sandbox container', () => {
     const info = await containerOf(cli.pid!);
     const inspect = await docker.getContainer(info.Id).inspect();
     const host = inspect.HostConfig;
-    // The container's init is the root runner with three capabilities; everything else is dropped.
+    // The container's init is the root runner with four capabilities; everything else is dropped.
     expect(inspect.Config.User).toBe('0:0');
     expect(host.CapDrop).toEqual(['ALL']);
-    expect([...(host.CapAdd ?? [])].sort()).toEqual(['SYS_PTRACE', 'SETGID', 'SETUID'].sort());
+    expect([...(host.CapAdd ?? [])].sort()).toEqual(['DAC_READ_SEARCH', 'SYS_PTRACE', 'SETGID', 'SETUID'].sort());
     expect(host.SecurityOpt).toContain('no-new-privileges');
     expect(host.ReadonlyRootfs).toBe(true);
     expect(Object.keys(host.Tmpfs ?? {}).sort()).toEqual(['/home/node', '/tmp', '/var/lib/npm-lifecycle']);
@@ -84,13 +84,7 @@ await describeWithEngine('the sandbox container', () => {
     for (const comm of byUid.get('0') ?? []) expect(['tini', 'node', 'strace', 'sh']).toContain(comm);
     expect(byUid.get('0')).not.toContain('sleep');
     // The install user cannot write outside its HOME and /tmp.
-    const probe = await docker.getContainer(info.Id).exec({ User: '1000:1000', Cmd: ['sh', '-c', 'touch /usr/x 2>&1; touch /var/lib/npm-lifecycle/x 2>&1; true'], AttachStdout: true, AttachStderr: true });
-    const stream = await probe.start({});
-    const text = await new Promise<string>((resolve) => {
-      let out = '';
-      stream.on('data', (chunk: Buffer) => (out += chunk.toString()));
-      stream.on('end', () => resolve(out));
-    });
+    const { output: text } = await execIn(docker.getContainer(info.Id), '1000:1000', 'touch /usr/x 2>&1; touch /var/lib/npm-lifecycle/x 2>&1; true');
     expect(text).toMatch(/touch: cannot touch '\/usr\/x': Read-only file system/);
     expect(text).toMatch(/touch: cannot touch '\/var\/lib\/npm-lifecycle\/x': Permission denied/);
     const result = await cli;

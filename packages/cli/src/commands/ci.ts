@@ -125,7 +125,8 @@ export async function ci(options: CiOptions): Promise<number> {
   }
   printer.info(`project ${project.root}: ${project.lockfile.packages} locked packages; sandbox image ${image}`);
 
-  const plan = planUpload(project, { home: SANDBOX_PATHS.home, projectDir: 'project', registry: npmConfig.registry });
+  const network = await gatewayNetwork(npmConfig, { projectRoot: project.root, allow: egressAllow(policy) });
+  const plan = planUpload(project, { home: SANDBOX_PATHS.home, projectDir: 'project', registry: npmConfig.registry, npmrc: network.npmrc });
   if (project.envFiles.length > 0) printer.info(`${project.envFiles.length} .env file(s) replaced by decoys with the same keys`);
   const trace = traceWriter(options.trace);
   let container: Docker.Container | undefined;
@@ -148,7 +149,7 @@ export async function ci(options: CiOptions): Promise<number> {
       env: plan.env,
       hostname: plan.hostname,
       stageIn: project.root,
-      network: await gatewayNetwork(npmConfig, { projectRoot: project.root, decoys: plan.decoys, allow: egressAllow(policy) }),
+      network: { gateway: { ...network.gateway, decoys: plan.decoys }, env: network.env },
       command: ['npm', 'ci'],
       timeoutMs: options.timeoutSeconds * 1000,
       limits,

@@ -2,7 +2,7 @@
  * A project .npmrc may hold real credentials; none may reach the sandbox. Secrets below all contain
  * the marker SECRET so a single check proves no value leaked into `safe` or `removed`.
  */
-import { stripNpmrcCredentials } from './npmrc.js';
+import { stripNpmrcCredentials, stripNpmrcNetwork } from './npmrc.js';
 
 /** No credential value survives, and `removed` holds key names only. */
 function expectNoSecret(content: string): ReturnType<typeof stripNpmrcCredentials> {
@@ -184,5 +184,13 @@ describe('stripNpmrcCredentials: hostile content', () => {
     const line = '//r.example/:_authToken=SECRET\nregistry=https://r.example/\n';
     const split = expectNoSecret(line.repeat(50_000));
     expect(split.removed).toHaveLength(50_000);
+  });
+});
+
+describe('stripNpmrcNetwork', () => {
+  it('removes where-to-connect settings, scoped or not, and keeps the rest', () => {
+    const { safe, removed } = stripNpmrcNetwork('registry=https://r.test/\n@scope:registry=https://s.test/\nproxy=http://p.test\nstrict-ssl=false\nsave-exact=true\n//r.test/:always-auth=true\n');
+    expect(removed).toEqual(['registry', '@scope:registry', 'proxy', 'strict-ssl']);
+    expect(safe).toBe('save-exact=true\n//r.test/:always-auth=true\n');
   });
 });

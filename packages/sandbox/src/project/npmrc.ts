@@ -54,3 +54,26 @@ export function stripNpmrcCredentials(content: string): NpmrcSplit {
   }
   return { safe: kept.join('\n'), removed };
 }
+
+/**
+ * Settings that decide where npm connects. Inside the sandbox the gateway decides that (npm is
+ * pointed at it through the environment), and a project file would override the environment for
+ * keys it names, so they are removed from the uploaded copy. Their values were already read on
+ * the host, through `npm config`, and routed through the gateway.
+ */
+const NETWORK_KEYS = new Set(['registry', 'proxy', 'https-proxy', 'http-proxy', 'noproxy', 'no-proxy', 'cafile', 'ca', 'strict-ssl', 'replace-registry-host']);
+
+export function stripNpmrcNetwork(content: string): NpmrcSplit {
+  const kept: string[] = [];
+  const removed: string[] = [];
+  for (const line of content.split(/\r\n|\r|\n/)) {
+    const key = keyOf(line);
+    const bare = key?.toLowerCase().replace(/^@[^:]+:/, '');
+    if (key !== null && bare !== undefined && !key.startsWith('//') && NETWORK_KEYS.has(bare)) {
+      removed.push(key);
+      continue;
+    }
+    kept.push(line);
+  }
+  return { safe: kept.join('\n'), removed };
+}

@@ -6,7 +6,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { SafeInstallError } from '@safe-install/schema';
 import { checkLockfile, type LockfileSummary } from './lockfile.js';
-import { stripNpmrcCredentials } from './npmrc.js';
+import { stripNpmrcCredentials, stripNpmrcNetwork } from './npmrc.js';
 
 /** A file to place in the sandbox, relative to the project root. */
 export interface ProjectFile {
@@ -140,7 +140,8 @@ export async function readProject(dir: string): Promise<Project> {
   const npmrc = await readIfExists(join(root, '.npmrc'));
   let removedCredentials: string[] = [];
   if (npmrc !== null) {
-    const { safe, removed } = stripNpmrcCredentials(npmrc.toString('utf8'));
+    const { safe: withoutCredentials, removed } = stripNpmrcCredentials(npmrc.toString('utf8'));
+    const { safe } = stripNpmrcNetwork(withoutCredentials);
     removedCredentials = removed;
     files.push({ path: '.npmrc', content: Buffer.from(safe), mode: 0o644 });
   }

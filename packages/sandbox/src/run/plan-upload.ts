@@ -26,6 +26,8 @@ export interface PlanOptions {
   projectDir: string;
   /** The registry whose host the decoy `.npmrc` token is scoped to (from npm's config). */
   registry: string;
+  /** Lines appended to the install user's ~/.npmrc (registries pointed at the gateway). */
+  npmrc?: readonly string[];
   random?: RandomSource;
 }
 
@@ -39,7 +41,8 @@ export function planUpload(project: Project, options: PlanOptions): UploadPlan {
 
   for (const file of decoys.files) {
     const path = file.path.slice(homePrefix.length);
-    files.push({ path, content: file.content, mode: file.mode });
+    const content = path === '.npmrc' && options.npmrc?.length ? `${file.content.replace(/\n*$/, '\n')}${options.npmrc.join('\n')}\n` : file.content;
+    files.push({ path, content, mode: file.mode });
     // Private material lives in private folders, as ssh and the cloud CLIs make them.
     if (file.mode === 0o600) directoryModes.set(path.split('/').slice(0, -1).join('/'), 0o700);
   }

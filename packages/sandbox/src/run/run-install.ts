@@ -145,7 +145,7 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
       Image: options.image,
       name: `safe-install-${runId}`,
       ...(options.hostname ? { Hostname: options.hostname } : {}),
-      // The entrypoint is the tracer's runner (root, with three capabilities); it drops to
+      // The entrypoint is the tracer's runner (root, with four capabilities); it drops to
       // INSTALL_UID for the package manager, so no install code ever runs as root.
       User: '0:0',
       Cmd: [
@@ -175,10 +175,12 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
       StdinOnce: true,
       Labels: { ...labels, [LABEL_ROLE]: 'sandbox' },
       HostConfig: {
-        // Why these three: strace must seize the install (SYS_PTRACE) and start it as another
-        // user (SETUID, SETGID). no-new-privileges keeps them from ever reaching that user.
+        // Why these four: strace must seize the install (SYS_PTRACE), start it as another user
+        // (SETUID, SETGID), and resolve its file descriptors to paths and socket inodes through
+        // /proc/<pid>/fd, a folder only its owner may read (DAC_READ_SEARCH). no-new-privileges and
+        // the install's non-root uid keep all four from ever reaching install code.
         CapDrop: ['ALL'],
-        CapAdd: ['SYS_PTRACE', 'SETUID', 'SETGID'],
+        CapAdd: ['SYS_PTRACE', 'SETUID', 'SETGID', 'DAC_READ_SEARCH'],
         SecurityOpt: ['no-new-privileges'],
         ReadonlyRootfs: true,
         // The only writable places. Sizes cap what the install can write; nosuid and nodev hold
