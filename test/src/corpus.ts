@@ -19,6 +19,7 @@ import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { cliPath, repoRoot } from './engine.js';
+import { vendorStandin } from './vendor-standin.js';
 
 export interface CorpusCase {
   /** `P1` … `P23`, or `benign`. */
@@ -160,13 +161,39 @@ async function maliciousProject(c: CorpusCase): Promise<string> {
 async function benignProject(c: CorpusCase): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), `safe-install-corpus-${c.name}-`));
   await cp(c.dir, dir, { recursive: true, filter: (src) => basename(src) !== 'node_modules' && basename(src) !== 'corpus.json' });
-  for (const fixture of c.pack) await pack(join(repoRoot, fixture), dir);
+  if (c.pack.length > 0) {
+    // The project's dependencies name the packed tarballs (file:NAME-VERSION.tgz); the lockfile is
+    // made here, as projectWithPackages does, because a tarball's integrity depends on the npm that packed it.
+    for (const fixture of c.pack) await pack(join(repoRoot, fixture), dir);
+    await npm(['install', '--package-lock-only', '--ignore-scripts', '--omit-lockfile-registry-resolved', '--no-audit', '--no-fund'], dir);
+  }
   return dir;
 }
 
-/** Setup steps a benign project can ask for in its corpus.json: run before, undone after. */
-export type Setup = (project: string) => Promise<() => Promise<void>>;
-export const setups: Record<string, Setup> = {};
+/**
+ * Setup steps a project can ask for in its corpus.json (`"setup": "name"`): run before `ci`; the
+ * returned function runs after it and may return a reason the case failed (the setup's own check).
+ */
+export type Setup = (project: string) => Promise<() => Promise<string | undefined>>;
+export const setups: Record<string, Setup> = {
+  /** A real project is a git repository: husky's `prepare` looks for .git. */
+  'git-init': async (project) => {
+    const git = (args: string[]) => execa('git', ['-c', 'user.name=corpus', '-c', 'user.email=corpus@example.invalid', ...args], { cwd: project });
+    await git(['init', '-q']);
+    await git(['add', '-A']);
+    await git(['commit', '-q', '-m', 'corpus project']);
+    return async () => undefined;
+  },
+  /** bcrypt's binary served by a local stand-in for the vendor's release host (see vendor-standin.ts). */
+  'vendor-standin': async (project) => {
+    const stop = await vendorStandin(project);
+    return async () => {
+      await stop();
+      const log = await readFile(join(project, '.corpus', 'vendor-standin.log'), 'utf8').catch(() => '');
+      return /GET \S+\.tar\.gz/.test(log) ? undefined : 'the install never downloaded the binary from the stand-in (built from source?)';
+    };
+  },
+};
 
 export interface RunOptions {
   keep?: boolean;
@@ -178,7 +205,7 @@ export interface RunOptions {
 export async function runCase(c: CorpusCase, options: RunOptions = {}): Promise<CaseResult> {
   const started = Date.now();
   let project: string | undefined;
-  let teardown: (() => Promise<void>) | undefined;
+  let teardown: (() => Promise<string | undefined>) | undefined;
   const result: CaseResult = { case: c, ok: false, exitCode: undefined, findings: [], missing: [], reason: '', ms: 0 };
   try {
     project = c.kind === 'malicious' ? await maliciousProject(c) : await benignProject(c);
@@ -203,10 +230,19 @@ export async function runCase(c: CorpusCase, options: RunOptions = {}): Promise<
       result.findings = (report.findings ?? []).map((f) => ({ ruleId: f.ruleId, severity: f.severity, ...(f.package ? { package: f.package.name } : {}) }));
     }
     judge(result, options);
+    if (teardown) {
+      const after = teardown;
+      teardown = undefined;
+      const problem = await after();
+      if (problem !== undefined) {
+        result.ok = false;
+        result.reason = [result.reason, problem].filter((x) => x !== '').join('; ');
+      }
+    }
   } catch (error) {
     result.reason = `runner error: ${(error as Error).message.split('\n')[0]}`;
   } finally {
-    if (teardown) await teardown().catch(() => {});
+    if (teardown) await teardown().catch(() => undefined);
     result.ms = Date.now() - started;
     if (project !== undefined) {
       if (result.ok && !options.keep) await rm(project, { recursive: true, force: true });
@@ -282,7 +318,7 @@ export function formatTable(results: readonly CaseResult[]): string {
     String(r.exitCode ?? '-'),
     describeFindings(r) + (r.missing.length > 0 ? `  [not fired: ${r.missing.join(', ')}]` : ''),
     `${(r.ms / 1000).toFixed(1)}s`,
-    r.reason,
+    r.reason.length > 200 ? `${r.reason.slice(0, 199)}…` : r.reason,
   ]);
   const header = ['', 'pattern', 'case', 'style', 'expected', 'got', 'findings (!! critical, ! high, ~ medium, . low)', 'time', 'why not ok'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));

@@ -72,6 +72,8 @@ export interface FixtureOptions {
   packageFiles?: Record<string, Record<string, string>>;
   /** Files written into the project before the lockfile is made (.npmrc, .env, a policy). */
   projectFiles?: Record<string, string>;
+  /** More fields for the project's package.json (scripts, allowScripts, ...). */
+  manifest?: Record<string, unknown>;
 }
 
 export async function projectWithPackages(
@@ -90,7 +92,7 @@ export async function projectWithPackages(
     const tarball = packed.stdout.trim().split('\n').pop()!;
     dependencies[name] = `file:./${tarball}`;
   }
-  await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'fixture-project', version: '1.0.0', private: true, dependencies }, null, 2));
+  await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'fixture-project', version: '1.0.0', private: true, ...options.manifest, dependencies }, null, 2));
   for (const [path, content] of Object.entries(options.projectFiles ?? {})) await writeFile(join(dir, path), content);
   await execa('npm', ['install', '--package-lock-only', '--ignore-scripts', '--omit-lockfile-registry-resolved', '--no-audit', '--no-fund'], { cwd: dir });
   return dir;

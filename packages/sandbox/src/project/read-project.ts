@@ -29,6 +29,8 @@ export interface Project {
   envFiles: ProjectFile[];
   /** Root lifecycle scripts npm ci will run (their presence makes the whole project uploaded). */
   rootScripts: string[];
+  /** The project is a git work tree (its .git is never uploaded; see planUpload). */
+  isGitRepo: boolean;
   /** Credential keys removed from the project's .npmrc before upload (names only). */
   removedCredentials: string[];
 }
@@ -165,5 +167,6 @@ export async function readProject(dir: string): Promise<Project> {
     if (content === null) throw new SafeInstallError('PROJECT_FILE_MISSING', 'usage', `the lockfile installs from ${tarball}, which is not in ${root}`);
     files.push({ path: tarball, content, mode: 0o644 });
   }
-  return { root, manifest: manifest as Record<string, unknown>, lockfileName, lockfile, files, envFiles, removedCredentials, rootScripts };
+  const isGitRepo = (await stat(join(root, '.git')).catch(() => null)) !== null;
+  return { root, manifest: manifest as Record<string, unknown>, lockfileName, lockfile, files, envFiles, removedCredentials, rootScripts, isGitRepo };
 }

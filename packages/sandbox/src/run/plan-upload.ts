@@ -63,6 +63,17 @@ export function planUpload(project: Project, options: PlanOptions): UploadPlan {
     }
     files.push({ ...file, path: inProject(file.path) });
   }
+  if (project.isGitRepo) {
+    // Hook installers (husky, lefthook) need a repository; the real .git, with its history and
+    // credentials, stays on the host. An empty one stands in for it.
+    files.push(
+      { path: inProject('.git'), content: '', directory: true },
+      { path: inProject('.git/objects'), content: '', directory: true },
+      { path: inProject('.git/refs/heads'), content: '', directory: true },
+      { path: inProject('.git/HEAD'), content: 'ref: refs/heads/main\n' },
+      { path: inProject('.git/config'), content: '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n\tlogallrefupdates = true\n' },
+    );
+  }
   const decoyFiles = [...decoys.index.files];
   for (const envFile of project.envFiles) {
     const plantedAt = `${options.home}/${inProject(envFile.path)}`;

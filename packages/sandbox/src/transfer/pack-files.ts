@@ -7,6 +7,8 @@ export interface ArchiveFile {
   path: string;
   content: Buffer | string;
   mode?: number;
+  /** A directory entry (content ignored); files need none, their parents are added. */
+  directory?: boolean;
 }
 
 /** Modes for directories that need more than the default 0755 (e.g. `.ssh` at 0700). */
@@ -34,6 +36,11 @@ export function packFiles(files: readonly ArchiveFile[], { uid, gid }: PackOptio
       if (dirs.has(dir)) continue;
       dirs.add(dir);
       archive.entry({ name: `${dir}/`, type: 'directory', mode: directoryModes.get(dir) ?? 0o755, uid, gid, mtime });
+    }
+    if (file.directory) {
+      if (!dirs.has(file.path)) archive.entry({ name: `${file.path}/`, type: 'directory', mode: file.mode ?? 0o755, uid, gid, mtime });
+      dirs.add(file.path);
+      continue;
     }
     archive.entry({ name: file.path, mode: file.mode ?? 0o644, uid, gid, mtime }, file.content);
   }

@@ -1,0 +1,91 @@
+import { existsSync } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { copyProject, describeWithEngine, projectWithPackages, runCli } from './engine.js';
+
+/** esbuild (postinstall runs its binary), a native addon (node-gyp from source) and husky (root prepare). */
+async function realProject(extra: string[] = []): Promise<string> {
+  const project = await projectWithPackages(['native-addon', ...extra], { esbuild: '0.25.12', husky: '9.1.7' }, { manifest: { scripts: { prepare: 'husky' } } });
+  await execa('git', ['init', '-q'], { cwd: project });
+  return project;
+}
+
+await describeWithEngine('policies on real installs', () => {
+  const cleanup: string[] = [];
+  afterAll(async () => {
+    for (const dir of cleanup) await rm(dir, { recursive: true, force: true });
+  });
+
+  let learned = '';
+  it('learns a policy for esbuild, a node-gyp build and husky, and the project then passes under it', async () => {
+    const project = await realProject();
+    cleanup.push(project);
+    const learn = await runCli(['policy', 'learn', project]);
+    expect(learn.exitCode).toBe(0);
+    learned = await readFile(join(project, 'safe-install.config.yaml'), 'utf8');
+    expect(learned).toMatch(/esbuild@0\.25\.12:/);
+    expect(learned).toMatch(/native-addon@1\.0\.0:/);
+    expect(learned).toMatch(/install: sha256:[0-9a-f]{64}/);
+    await rm(join(project, 'node_modules'), { recursive: true, force: true });
+    const again = await runCli(['ci', project]);
+    expect(again.stderr).not.toMatch(/!! high|!!! critical/);
+    expect(again.exitCode).toBe(0);
+    const addon = await execa('node', ['-e', 'console.log(require("native-addon").words("built in the sandbox"))'], { cwd: project });
+    expect(addon.stdout).toBe('4');
+    // husky's prepare ran in the sandbox against a stand-in repository.
+    expect(again.stderr).not.toMatch(/\.git can't be found/);
+  }, 15 * 60_000);
+
+  it('fails the same project with an added dependency that reads ~/.npmrc and phones home, naming it', async () => {
+    expect(learned).not.toBe('');
+    const project = await realProject(['steal-npmrc']);
+    cleanup.push(project);
+    await writeFile(join(project, 'safe-install.config.yaml'), learned);
+    const reportPath = join(project, 'report.json');
+    const result = await runCli(['ci', project, '--report', reportPath]);
+    expect(result.exitCode).toBe(1);
+    expect(existsSync(join(project, 'node_modules'))).toBe(false);
+    const report = JSON.parse(await readFile(reportPath, 'utf8'));
+    const theirs = report.findings.filter((finding: { package?: { name: string } }) => finding.package?.name === 'steal-npmrc');
+    const rules = theirs.map((finding: { ruleId: string }) => finding.ruleId);
+    expect(rules).toEqual(expect.arrayContaining(['decoy-credential-read', 'script-not-allowed']));
+    expect(rules.some((rule: string) => rule.startsWith('network-') || rule === 'decoy-exfiltration')).toBe(true);
+    for (const finding of theirs) {
+      expect(finding).toMatchObject({ lifecycle: 'postinstall', evidence: expect.arrayContaining([expect.any(String)]) });
+    }
+    // Nothing of the learned packages is blamed.
+    expect(report.findings.filter((finding: { package?: { name: string }; severity: string }) => finding.package?.name !== 'steal-npmrc' && ['high', 'critical'].includes(finding.severity))).toEqual([]);
+  }, 15 * 60_000);
+
+  it('honours npm allowScripts with no safe-install config', async () => {
+    const allowed = await projectWithPackages([], { esbuild: '0.25.12' }, { manifest: { allowScripts: { esbuild: true } } });
+    const other = await projectWithPackages([], { esbuild: '0.25.12' }, { manifest: { allowScripts: { 'left-pad': true } } });
+    cleanup.push(allowed, other);
+    const pass = await runCli(['ci', allowed, '--report', join(allowed, 'r.json')]);
+    expect(pass.exitCode).toBe(0);
+    const report = JSON.parse(await readFile(join(allowed, 'r.json'), 'utf8'));
+    expect(report.findings.filter((finding: { ruleId: string }) => finding.ruleId === 'script-not-allowed')).toEqual([]);
+    const fail = await runCli(['ci', other]);
+    expect(fail.stderr).toMatch(/high script-not-allowed: esbuild@0\.25\.12 \(postinstall\)/);
+    expect(fail.exitCode).toBe(1);
+  }, 15 * 60_000);
+});
+
+describe('invalid policy files', () => {
+  const cases: Array<[string, string, string, RegExp]> = [
+    ['bad YAML', 'safe-install.config.yaml', 'version: 1\npackages: [unclosed\n', /safe-install\.config\.yaml:\d+:\d+/],
+    ['an unknown key', 'safe-install.config.yaml', 'version: 1\nmodes: block\n', /safe-install\.config\.yaml:2:1: .*modes/],
+    ['a wrong type', 'safe-install.config.json', '{"version": 1, "failOn": 3}', /safe-install\.config\.json:1:\d+: .*failOn/],
+    ['a bad range', 'safe-install.config.yaml', 'version: 1\npackages:\n  esbuild@>>1: true\n', /safe-install\.config\.yaml:3:\d+: .*esbuild@>>1/],
+  ];
+  it.each(cases)('%s gives a precise message and exit 2', async (_label, file, content, message) => {
+    const project = await copyProject('test/fixtures/projects/failing-install');
+    await writeFile(join(project, file), content);
+    const result = await runCli(['ci', project]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    await rm(project, { recursive: true, force: true });
+  });
+});
