@@ -58,8 +58,11 @@ export async function copyProject(relativePath: string): Promise<string> {
   return dir;
 }
 
-export function runCli(args: string[], options: { env?: Record<string, string> } = {}): Promise<Result> {
-  return execa('node', [cliPath, ...args], { reject: false, all: true, env: options.env ?? {}, timeout: 20 * 60_000 });
+/** Run the CLI to the end; `pid` identifies its containers (label owner-pid). */
+export async function runCli(args: string[], options: { env?: Record<string, string> } = {}): Promise<Result & { pid: number }> {
+  const child = execa('node', [cliPath, ...args], { reject: false, all: true, env: options.env ?? {}, timeout: 20 * 60_000 });
+  const pid = child.pid!;
+  return Object.assign(await child, { pid });
 }
 
 /**

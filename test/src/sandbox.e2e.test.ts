@@ -102,7 +102,7 @@ await describeWithEngine('the sandbox container', () => {
     expect(JSON.parse(await readFile(report, 'utf8'))).toMatchObject({ verdict: 'fail', outcome: 'timeout' });
     const events = await readTrace(trace);
     expect(events.some((event) => event.type === 'script' && event.action === 'start' && event.package?.name === 'endless-script')).toBe(true);
-    expect(await ours({ label: [`${LABEL_OWNER_HOST}=${hostname()}`, `${LABEL_TOOL}=safe-install`], status: ["running"] })).toEqual([]);
+    expect(await ours({ label: [`${LABEL_OWNER_PID}=${result.pid}`] })).toEqual([]);
   }, 5 * 60_000);
 
   it('contains a fork bomb with the pid limit, and ends it at the timeout', async () => {
@@ -112,7 +112,7 @@ await describeWithEngine('the sandbox container', () => {
     // (exit 4) or collapses, leaving processes behind that the policy refuses (exit 1).
     expect([1, 4]).toContain(result.exitCode);
     expect(result.stderr).toMatch(/did not finish within 30 s|process-left-behind|lingering/);
-    expect(await ours({ label: [`${LABEL_OWNER_HOST}=${hostname()}`, `${LABEL_TOOL}=safe-install`], status: ["running"] })).toEqual([]);
+    expect(await ours({ label: [`${LABEL_OWNER_PID}=${result.pid}`] })).toEqual([]);
     // The host is fine: it can still start processes.
     expect((await execa('true')).exitCode).toBe(0);
   }, 5 * 60_000);
@@ -122,7 +122,7 @@ await describeWithEngine('the sandbox container', () => {
     const result = await runCli(['ci', project, '--memory', '512m']);
     expect(result.exitCode).toBe(3);
     expect(result.stderr).toMatch(/postinstall of memory-hog@1\.0\.0 was killed \(SIGKILL; the memory limit is 512 MiB\)/);
-    expect(await ours({ label: [`${LABEL_OWNER_HOST}=${hostname()}`, `${LABEL_TOOL}=safe-install`], status: ["running"] })).toEqual([]);
+    expect(await ours({ label: [`${LABEL_OWNER_PID}=${result.pid}`] })).toEqual([]);
   }, 5 * 60_000);
 
   it('removes its container when interrupted with SIGINT mid-install', async () => {

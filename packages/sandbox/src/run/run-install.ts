@@ -277,7 +277,9 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
 
     let timedOut = false;
     const exited = await timed('run', async () => {
+      const startAt = performance.now();
       await container.start();
+      timings['container-start'] = Math.round(performance.now() - startAt);
       progress(`uploading ${options.upload.length} files`);
       packFiles(options.upload, { uid: INSTALL_UID, gid: INSTALL_GID }, options.directoryModes).pipe(stream as unknown as NodeJS.WritableStream);
       progress(`running \`${options.command.join(' ')}\` in the sandbox`);
@@ -288,6 +290,7 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
       const waited = container.wait() as Promise<{ StatusCode: number }>;
       const outcome = await Promise.race([waited, deadline]);
       clearTimeout(timer);
+      const exitedAt = performance.now();
       if (outcome === 'timeout') {
         timedOut = true;
         progress(`the install did not finish within ${Math.round(options.timeoutMs / 1000)} s; stopping it`);
@@ -295,7 +298,9 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
         await container.stop({ t: 10 }).catch(() => undefined);
         await waited.catch(() => undefined);
       }
-      await Promise.race([streamEnded, new Promise((resolve) => setTimeout(resolve, 5000))]);
+      // The output can end a little after the exit is reported; never wait for it forever.
+      await Promise.race([streamEnded, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+      timings['output-drain'] = Math.round(performance.now() - exitedAt);
       channel.end();
       return outcome === 'timeout' ? null : outcome.StatusCode;
     });
