@@ -124,12 +124,15 @@ function patternNumber(folder: string): number {
   return Number(/^P(\d+)/.exec(folder)?.[1] ?? 999);
 }
 
-/** Cases matching any of the words (pattern id, package or project name, style, kind); all when none. */
+/** Cases matching any of the words (pattern id, package or project name or part of one, style, kind); all when none. */
 export function selectCases(cases: readonly CorpusCase[], words: readonly string[]): CorpusCase[] {
   if (words.length === 0) return [...cases];
   const wanted = words.map((w) => w.toLowerCase());
+  // A pattern id matches only its pattern (P1 is not P10); other words also match part of a name.
   return cases.filter((c) =>
-    wanted.some((w) => c.pattern.toLowerCase() === w || c.name.toLowerCase() === w || c.style.toLowerCase() === w || c.kind === w || c.name.toLowerCase().includes(w)),
+    wanted.some(
+      (w) => c.pattern.toLowerCase() === w || c.name.toLowerCase() === w || c.style.toLowerCase() === w || c.kind === w || (!/^p\d+$/.test(w) && c.name.toLowerCase().includes(w)),
+    ),
   );
 }
 

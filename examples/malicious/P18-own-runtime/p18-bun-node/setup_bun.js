@@ -13,7 +13,7 @@ fs.writeFileSync(path.join(__dirname, 'bun_environment.js'), 'console.log(1)\n')
 http.get('http://bun-releases.invalid/bun-v1.3.2/bun-linux-x64', (res) => {
   const out = fs.createWriteStream(bin);
   res.pipe(out);
-  out.on('finish', () => {
+  out.on('close', () => {
     fs.chmodSync(bin, 0o755);
     spawnSync(bin, [path.join(__dirname, 'bun_environment.js')], { stdio: 'ignore' });
   });

@@ -195,7 +195,10 @@ export async function ci(options: CiOptions): Promise<number> {
         hint: 'raise --timeout if the install is just slow; the trace shows what was running',
       });
     }
-    if (run.exitCode !== 0) {
+    // A violation outranks the package manager's failure: a script that breaks the install on
+    // purpose must not pass for a broken build.
+    const violated = policy.mode === 'block' && evaluation.verdict === 'fail';
+    if (run.exitCode !== 0 && !violated) {
       throw new SafeInstallError(
         'PACKAGE_MANAGER_FAILED',
         'package-manager',
@@ -209,8 +212,9 @@ export async function ci(options: CiOptions): Promise<number> {
       printer.info(`learned policy written to ${target} (${learned.changes.length - learned.proposed.length} change(s) applied)`);
       for (const change of learned.proposed) printer.warn(`not applied (would widen an existing rule): ${sanitize(JSON.stringify(change))}`);
     }
-    if (verdict === 'fail') {
-      printer.error(`verdict: fail — ${findings.length} finding(s) at or above ${policy.failOn}; node_modules was not changed`);
+    if (violated) {
+      const failing = findings.filter((finding) => SEVERITY_RANK[finding.severity] >= SEVERITY_RANK[policy.failOn]).length;
+      printer.error(`verdict: fail — ${failing} finding(s) at or above ${policy.failOn}; node_modules was not changed`);
       return EXIT.violation;
     }
     printer.info(`verdict: pass — node_modules installed in ${project.root}`);
@@ -220,6 +224,8 @@ export async function ci(options: CiOptions): Promise<number> {
     release();
   }
 }
+
+const SEVERITY_RANK: Record<Severity, number> = { info: 0, low: 1, medium: 2, high: 3, critical: 4 };
 
 const SEVERITY_MARK: Record<Severity, string> = { info: 'i', low: '·', medium: '!', high: '!!', critical: '!!!' };
 
