@@ -4,6 +4,8 @@
 source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
+# The decoy tests check a planted SSH key with ssh-keygen.
+command -v ssh-keygen >/dev/null 2>&1 || { need_root "installing openssh-client"; apt_install openssh-client; }
 # In CI a missing engine must fail the end-to-end tests, never skip them.
 export SAFE_INSTALL_REQUIRE_DOCKER=1
 pnpm test

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
 import { execa } from 'execa';
-import { DEFAULT_BASE_IMAGE, LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_ROLE, LABEL_RUN, LABEL_TOOL, requireSandboxImage } from '@safe-install/sandbox';
-import { cliPath, copyProject, describeWithEngine, execIn, projectWithPackages, readTrace, runCli } from './engine.js';
+import { AWS_DOCUMENTED_KEY_ID, DEFAULT_BASE_IMAGE, LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_ROLE, LABEL_RUN, LABEL_TOOL, requireSandboxImage, verifyGithubToken } from '@safe-install/sandbox';
+import { cliPath, copyProject, describeWithEngine, execIn, projectWithPackages, readTrace, runCli, runningSandboxOf } from './engine.js';
 
 const docker = new Docker();
 const ours = (filters: Record<string, string[]> = {}) =>
@@ -174,4 +174,62 @@ await describeWithEngine('the sandbox container', () => {
     expect(result.exitCode).toBe(3);
     expect(await treeHash(join(project, 'node_modules'))).toBe(before);
   }, 5 * 60_000);
+});
+
+await describeWithEngine('decoys in the sandbox', () => {
+  /** Read the decoy HOME and environment of a running sandbox, as the install user sees them. */
+  async function decoysOfOneRun(): Promise<{ npmrc: string; env: string; ed25519: string; awsCredentials: string; hostname: string }> {
+    const project = await projectWithPackages(['slow-script']);
+    try {
+      const cli = execa('node', [cliPath, 'ci', project], { reject: false, all: true });
+      const container = await runningSandboxOf(cli.pid!);
+      const read = async (command: string) => (await execIn(container, '1000:1000', command)).output;
+      for (let i = 0; i < 300 && !(await read('pgrep -x sleep || true')).trim(); i++) await sleep(100);
+      const decoys = {
+        npmrc: await read('cat ~/.npmrc'),
+        env: await read('tr "\\0" "\\n" < /proc/$(pgrep -x sleep | head -1)/environ'),
+        ed25519: await read('cat ~/.ssh/id_ed25519'),
+        awsCredentials: await read('cat ~/.aws/credentials'),
+        hostname: await read('hostname'),
+      };
+      cli.kill('SIGINT');
+      await cli;
+      return decoys;
+    } finally {
+      await rm(project, { recursive: true, force: true });
+    }
+  }
+
+  it('plants realistic decoys that differ between runs and pass format checks', async () => {
+    const first = await decoysOfOneRun();
+    const second = await decoysOfOneRun();
+    const envOf = (text: string) => Object.fromEntries(text.split('\n').filter((line) => line.includes('=')).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+    const a = envOf(first.env);
+    const b = envOf(second.env);
+    for (const name of ['NPM_TOKEN', 'GITHUB_TOKEN', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
+      expect(a[name]).toBeTruthy();
+      expect(a[name]).not.toBe(b[name]);
+    }
+    expect(a['CI']).toBe('true');
+    expect(a['GITHUB_ACTIONS']).toBe('true');
+    expect(verifyGithubToken(a['GITHUB_TOKEN']!)).toBe(true);
+    expect(a['NPM_TOKEN']).toMatch(/^npm_[A-Za-z0-9]{36}$/);
+    expect(a['AWS_ACCESS_KEY_ID']).toMatch(/^AKIA[A-Z2-7]{16}$/);
+    expect(a['AWS_ACCESS_KEY_ID']).not.toBe(AWS_DOCUMENTED_KEY_ID);
+    expect(first.npmrc).toMatch(/:_authToken=npm_[A-Za-z0-9]{36}/);
+    expect(first.npmrc).not.toBe(second.npmrc);
+    // Each place gets its own values, so a leak shows which place was read.
+    expect(first.awsCredentials).toMatch(/aws_access_key_id = AKIA[A-Z2-7]{16}\naws_secret_access_key = [A-Za-z0-9+/]{40}/);
+    expect(first.awsCredentials).not.toContain(a['AWS_SECRET_ACCESS_KEY']!);
+    expect(first.hostname.trim()).not.toBe(second.hostname.trim());
+    // A real key pair: OpenSSH parses the private key and derives its public key.
+    expect(first.ed25519).not.toBe(second.ed25519);
+    const keyFile = join(await mkdtemp(join(tmpdir(), 'decoy-key-')), 'id_ed25519');
+    await writeFile(keyFile, first.ed25519, { mode: 0o600 });
+    const derived = await execa('ssh-keygen', ['-y', '-f', keyFile]);
+    expect(derived.stdout).toMatch(/^ssh-ed25519 AAAA/);
+    for (const text of [first.env, first.npmrc, first.awsCredentials, first.hostname]) {
+      expect(text).not.toMatch(/decoy|honey|canary|fake|sandbox/i);
+    }
+  }, 10 * 60_000);
 });
