@@ -119,7 +119,8 @@ async function main(): Promise<void> {
     const byProcNet = createProcNetIdentify();
     const identify: IdentifyClient = async (query) => {
       const base = await byProcNet(query);
-      if (!base.socket) return base;
+      // Untraced (benchmarks only), no connect event will ever name the socket: do not wait for one.
+      if (!base.socket || !args.trace) return base;
       // strace reports the connect after it returns; give the trace a moment to catch up.
       for (let i = 0; i < 40; i++) {
         const owner = socketOwners.get(base.socket);

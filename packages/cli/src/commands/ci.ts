@@ -56,7 +56,8 @@ function sandboxContext(registries: readonly string[]): EvaluationContext {
     homeDir: SANDBOX_PATHS.home,
     tmpDir: '/tmp',
     nodeModules: `${SANDBOX_PATHS.project}/node_modules`,
-    gateway: [{ address: '127.0.0.1', port: 3128 }, { address: '127.10.0.1' }],
+    // The forwarder's proxy on loopback, and the sink where every DNS answer points (80/443 only).
+    gateway: [{ address: '127.0.0.1' }, { address: '127.10.0.1', port: 80 }, { address: '127.10.0.1', port: 443 }],
     resolvers: ['127.0.0.1'],
     registryHosts: registries.map((url) => new URL(url).hostname),
   };

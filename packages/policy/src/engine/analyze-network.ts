@@ -49,8 +49,13 @@ export function analyzeNetwork(a: Analysis, e: NetworkEvent): void {
     for (const name of e.data === undefined ? [] : dnsQueryNames(e.data)) judgeDnsName(a, e, run, name, local ? 'looked up' : 'asked a foreign resolver for');
     return;
   }
-  if (isLoopback(address)) return;
-  if (a.ctx.gateway.some((g) => sameAddress(g.address, address) && (g.port === undefined || g.port === e.port))) return;
+  // A gateway address listed with its ports (the sink every DNS answer points at) is reached only
+  // through a sinked name: a connection there on another port is an attempt to get out (a C2 on
+  // :8000), not local traffic, even though the address is loopback.
+  const atGateway = a.ctx.gateway.filter((g) => sameAddress(g.address, address));
+  const offPort = atGateway.length > 0 && atGateway.every((g) => g.port !== undefined && g.port !== e.port);
+  if (isLoopback(address) && !offPort) return;
+  if (atGateway.some((g) => g.port === undefined || g.port === e.port)) return;
   if (a.policy.hostAllowed(run.package, address, e.port)) return;
   report(a, e, run, {
     rule: 'network-direct-connect',

@@ -1,6 +1,7 @@
 import { dnsQueryNames, encodedLabel } from './dns-labels.js';
 import { behaviour, CONTEXT, DECOYS, findingsOf, judge, policyFrom, summary, Trace } from '../testing/synthetic-trace.js';
 import { evaluate } from '../evaluate.js';
+import { defaultPolicy } from '../resolve-policy.js';
 
 function node(t: Trace, spec = 'evil-pkg@1.0.0') {
   return t.script(spec, 'postinstall', 'node setup.js').run('/usr/local/bin/node', ['node', 'setup.js']);
@@ -167,5 +168,26 @@ describe('dnsQueryNames', () => {
     expect(dnsQueryNames(query('\ufffd\ufffd', 'registry.example'))).toEqual(['registry.example']);
     expect(dnsQueryNames(query('\u00e9', 'a.test'))).toEqual(['a.test']);
     expect(dnsQueryNames('garbage')).toEqual([]);
+  });
+});
+
+describe('network-direct-connect at the sink address', () => {
+  const sinkContext = { ...CONTEXT, gateway: [{ address: '127.0.0.1' }, { address: '127.10.0.1', port: 80 }, { address: '127.10.0.1', port: 443 }] };
+
+  it('fires for a connection to the sink on a port the gateway does not serve (a C2 on :8000)', () => {
+    const t = new Trace();
+    node(t).connect('127.10.0.1', 8000, { ok: false, errno: 'ECONNREFUSED' });
+    const result = evaluate({ events: t.events, policy: defaultPolicy(), context: sinkContext });
+    expect(result.findings.map((finding) => `${finding.ruleId}:${finding.severity}`)).toContain('network-direct-connect:high');
+  });
+
+  it('does not fire for the sink on 80/443, or for other loopback traffic', () => {
+    const t = new Trace();
+    const n = node(t);
+    n.connect('127.10.0.1', 443);
+    n.connect('127.0.0.1', 3128);
+    n.connect('127.0.0.1', 9, { ok: false, errno: 'ECONNREFUSED' });
+    const result = evaluate({ events: t.events, policy: defaultPolicy(), context: sinkContext });
+    expect(result.findings.filter((finding) => finding.ruleId.startsWith('network-'))).toEqual([]);
   });
 });
