@@ -23,4 +23,6 @@ if [ -z "${SI_BASE_IMAGE:-}" ]; then
   docker tag "$base_tag" safe-install-base:latest
   SI_BASE_IMAGE=safe-install-base:latest
 fi
-node packages/cli/dist/main.js image build --base "$SI_BASE_IMAGE" >/dev/null
+current=$(node packages/cli/dist/main.js image build --base "$SI_BASE_IMAGE")
+# Each tracer or runner change makes a new image; keep only the one this checkout needs.
+docker images safe-install-sandbox --format '{{.Repository}}:{{.Tag}}' | grep -vxF "$current" | xargs -r docker rmi >/dev/null 2>&1 || true
