@@ -62,7 +62,7 @@ async function readEvents(archive: Readable): Promise<TraceEvent[]> {
 }
 
 /** Wait for the gateway's `{"ready":true}` line; fail with its output if it exits first. */
-async function waitReady(docker: Docker, container: Docker.Container, timeoutMs: number): Promise<void> {
+async function waitReady(container: Docker.Container, timeoutMs: number): Promise<void> {
   const started = Date.now();
   for (;;) {
     const logs = (await container.logs({ stdout: true, stderr: true })) as unknown as Buffer;
@@ -74,7 +74,6 @@ async function waitReady(docker: Docker, container: Docker.Container, timeoutMs:
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  void docker;
 }
 
 export async function startGateway(
@@ -122,7 +121,7 @@ export async function startGateway(
     });
     await putArchive(container, packFiles([{ path: GATEWAY_PATHS.configFile.slice(1), content: JSON.stringify(config), mode: 0o600 }], { uid: 0, gid: 0 }), '/');
     await container.start();
-    await waitReady(docker, container, 30_000);
+    await waitReady(container, 30_000);
   } catch (error) {
     await remove();
     throw error;
