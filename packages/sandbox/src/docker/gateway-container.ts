@@ -10,6 +10,7 @@ import { extract } from 'tar-stream';
 import { SafeInstallError, type TraceEvent } from '@safe-install/schema';
 import type { GatewayConfig } from '@safe-install/gateway';
 import { packFiles } from '../transfer/pack-files.js';
+import { parseEventLines } from '../run/event-lines.js';
 import { getArchive, putArchive } from './container-io.js';
 import { LABEL_RUN, LABEL_TOOL, LABEL_VERSION, TOOL_VERSION } from './labels.js';
 
@@ -49,16 +50,7 @@ async function readEvents(archive: Readable): Promise<TraceEvent[]> {
   archive.pipe(extractor as unknown as NodeJS.WritableStream);
   const chunks: Buffer[] = [];
   for await (const entry of extractor) for await (const chunk of entry as AsyncIterable<Buffer>) chunks.push(chunk);
-  const events: TraceEvent[] = [];
-  for (const line of Buffer.concat(chunks).toString('utf8').split('\n')) {
-    if (!line) continue;
-    try {
-      events.push(JSON.parse(line) as TraceEvent);
-    } catch {
-      // a last line cut by a kill
-    }
-  }
-  return events;
+  return parseEventLines(Buffer.concat(chunks).toString('utf8'));
 }
 
 /** Wait for the gateway's `{"ready":true}` line; fail with its output if it exits first. */

@@ -36,25 +36,31 @@ export function deadRuns(labelSets: ReadonlyArray<Record<string, string> | undef
   return dead;
 }
 
+interface Labelled {
+  containers: Docker.ContainerInfo[];
+  volumes: Docker.VolumeInspectInfo[];
+}
+
+async function listLabelled(docker: Docker, labels: string[]): Promise<Labelled> {
+  const filters = { label: [`${LABEL_TOOL}=safe-install`, ...labels] };
+  return {
+    containers: await docker.listContainers({ all: true, filters }),
+    volumes: (await docker.listVolumes({ filters })).Volumes ?? [],
+  };
+}
+
+async function removeAll(docker: Docker, { containers, volumes }: Labelled): Promise<SweepResult> {
+  for (const container of containers) await docker.getContainer(container.Id).remove({ force: true, v: true }).catch(() => undefined);
+  for (const volume of volumes) await docker.getVolume(volume.Name).remove().catch(() => undefined);
+  return { containers: containers.map((c) => c.Id), volumes: volumes.map((v) => v.Name) };
+}
+
 export async function sweepStale(docker: Docker, options: { host?: string; alive?: (pid: number) => boolean } = {}): Promise<SweepResult> {
-  const host = options.host ?? hostname();
-  const alive = options.alive ?? processAlive;
-  const filters = { label: [`${LABEL_TOOL}=safe-install`] };
-  const containers = await docker.listContainers({ all: true, filters });
-  const volumes = (await docker.listVolumes({ filters })).Volumes ?? [];
-  const dead = deadRuns([...containers.map((c) => c.Labels), ...volumes.map((v) => v.Labels)], host, alive);
-  const result: SweepResult = { containers: [], volumes: [] };
-  for (const container of containers) {
-    if (!dead.has(container.Labels[LABEL_RUN] ?? '')) continue;
-    await docker.getContainer(container.Id).remove({ force: true, v: true }).catch(() => undefined);
-    result.containers.push(container.Id);
-  }
-  for (const volume of volumes) {
-    if (!dead.has(volume.Labels?.[LABEL_RUN] ?? '')) continue;
-    await docker.getVolume(volume.Name).remove().catch(() => undefined);
-    result.volumes.push(volume.Name);
-  }
-  return result;
+  const { containers, volumes } = await listLabelled(docker, []);
+  // Decide over containers and volumes together: a run is dead or alive as a whole.
+  const dead = deadRuns([...containers.map((c) => c.Labels), ...volumes.map((v) => v.Labels)], options.host ?? hostname(), options.alive ?? processAlive);
+  const ofDeadRun = (labels: Record<string, string> | null | undefined) => dead.has(labels?.[LABEL_RUN] ?? '');
+  return removeAll(docker, { containers: containers.filter((c) => ofDeadRun(c.Labels)), volumes: volumes.filter((v) => ofDeadRun(v.Labels)) });
 }
 
 /**
@@ -62,15 +68,5 @@ export async function sweepStale(docker: Docker, options: { host?: string; alive
  * interrupt: whatever state the run was in, nothing of it stays behind.
  */
 export async function removeOwnedBy(docker: Docker, pid: number = process.pid, host: string = hostname()): Promise<SweepResult> {
-  const filters = { label: [`${LABEL_TOOL}=safe-install`, `${LABEL_OWNER_PID}=${pid}`, `${LABEL_OWNER_HOST}=${host}`] };
-  const result: SweepResult = { containers: [], volumes: [] };
-  for (const container of await docker.listContainers({ all: true, filters })) {
-    await docker.getContainer(container.Id).remove({ force: true, v: true }).catch(() => undefined);
-    result.containers.push(container.Id);
-  }
-  for (const volume of (await docker.listVolumes({ filters })).Volumes ?? []) {
-    await docker.getVolume(volume.Name).remove().catch(() => undefined);
-    result.volumes.push(volume.Name);
-  }
-  return result;
+  return removeAll(docker, await listLabelled(docker, [`${LABEL_OWNER_PID}=${pid}`, `${LABEL_OWNER_HOST}=${host}`]));
 }

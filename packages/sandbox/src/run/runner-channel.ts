@@ -6,6 +6,7 @@
 import { PassThrough, type Readable } from 'node:stream';
 import type { TraceEvent } from '@safe-install/schema';
 import { FRAME, FrameDecoder, type RunnerStatus } from '@safe-install/runner';
+import { parseEventLines } from './event-lines.js';
 
 export interface ChannelHandlers {
   onEvent(event: TraceEvent): void;
@@ -33,16 +34,7 @@ export class RunnerChannel {
     for (const frame of this.#decoder.push(chunk)) {
       switch (frame.type) {
         case FRAME.events:
-          for (const line of frame.payload.toString('utf8').split('\n')) {
-            if (line === '') continue;
-            try {
-              const event = JSON.parse(line) as TraceEvent;
-              if (typeof event === 'object' && event !== null && typeof event.type === 'string') this.#handlers.onEvent(event);
-              else this.#handlers.onBadLine();
-            } catch {
-              this.#handlers.onBadLine();
-            }
-          }
+          for (const event of parseEventLines(frame.payload.toString('utf8'), () => this.#handlers.onBadLine())) this.#handlers.onEvent(event);
           break;
         case FRAME.status:
           this.#handlers.onStatus(JSON.parse(frame.payload.toString('utf8')) as RunnerStatus);
