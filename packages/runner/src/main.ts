@@ -13,7 +13,7 @@
  * it cannot signal or ptrace), strace's log is in a root-only folder and opened close-on-exec, and
  * the container's stdout, the channel to the orchestrator, is held only by the runner.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,9 +23,14 @@ import { EventBuilder, StraceReader, straceArgs, type StraceEntry } from '@safe-
 import { parseRunnerArgs, type RunnerArgs } from './args.js';
 import { diffSnapshots, findArgs, parseSnapshot, type Snapshot } from './fs-snapshot.js';
 import { FRAME, encodeFrame, type FrameType, type RunnerStatus } from './protocol.js';
+import { lifecycleOf, parseCpuList, startScriptBroker, type ScriptOutcome } from './script-broker.js';
 import { tailFile } from './tail-file.js';
 
-const STRACE_LOG = 'strace.log';
+const MANAGER_LOG = 'manager.log';
+const STRACE = '/usr/bin/strace';
+/** The script shell npm is configured with (docker/npmrc); also the attribution marker. */
+const SCRIPT_SHELL = '/usr/local/libexec/npm-lifecycle';
+const SPAWN_SCRIPT_TRACER = '/usr/local/libexec/spawn-script-tracer';
 const EXPORT_CHUNK = 1024 * 1024;
 
 function userName(uid: number): string {
@@ -146,9 +151,11 @@ async function main(): Promise<void> {
     }, args.lingerGraceMs).unref();
   };
 
-  const handle = (entries: readonly StraceEntry[]) => {
+  const handle = (entries: readonly StraceEntry[]): RawEvent[] => {
+    const all: RawEvent[] = [];
     for (const entry of entries) {
       const events = builder.consume(entry);
+      all.push(...events);
       send(events);
       for (const event of events) {
         if (rootPid === null && event.pid) rootPid = event.pid;
@@ -175,32 +182,101 @@ async function main(): Promise<void> {
         }
       }
     }
+    return all;
   };
 
-  const stracePath = join(args.out, STRACE_LOG);
-  const tail = tailFile(stracePath, (chunk) => handle(reader.push(chunk)));
+  // The package manager, traced for its processes, network and signals; every lifecycle script,
+  // traced in full by a tracer of its own that the script broker starts in its script shell's place.
+  const user = userName(args.uid);
+  const managerLog = join(args.out, MANAGER_LOG);
+  const managerTail = tailFile(managerLog, (chunk) => handle(reader.push(chunk)));
+  const scriptTracers = new Map<number, Promise<void>>();
+  const cpus = parseCpuList(/^Cpus_allowed_list:\s*(.*)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '');
+  let scriptCount = 0;
+  let manager: ChildProcess | null = null;
+  const broker = args.trace
+    ? await startScriptBroker({
+        installUid: args.uid,
+        scriptShell: SCRIPT_SHELL,
+        managerTracerPid: () => manager?.pid ?? null,
+        scriptTracerPids: () => new Set(scriptTracers.keys()),
+        onRefused: (pid, reason) => send([builder.notice(Date.now(), pid ?? 0, `script broker refused a request: ${reason}`)]),
+        runScript: async ({ shellPid, command, environ }) => {
+          // The script shell's own spawn and exec must be in the process table before the script's
+          // first line: the script becomes its child there.
+          await managerTail.caughtUp();
+          const id = ++scriptCount;
+          const log = join(args.out, `script-${id}.log`);
+          const { name, version, event } = lifecycleOf(environ);
+          // One CPU per script, in turn: a ptrace stop that stays on its CPU is several times cheaper.
+          const cpu = cpus.length > 1 ? cpus[(id - 1) % cpus.length]! : -1;
+          const tracerArgs = straceArgs({ output: log, user, command: [SCRIPT_SHELL, '--run', name, version, event, command] });
+          const child = spawn(SPAWN_SCRIPT_TRACER, [String(shellPid), String(cpu), '--', STRACE, ...tracerArgs], { stdio: ['ignore', 'ignore', 2] });
+          const scriptReader = new StraceReader();
+          let scriptRoot: number | null = null;
+          let ended: (outcome: ScriptOutcome) => void = () => undefined;
+          const outcome = new Promise<ScriptOutcome>((resolve) => {
+            ended = resolve;
+          });
+          const tail = tailFile(log, (chunk) => {
+            const entries = scriptReader.push(chunk);
+            if (scriptRoot === null && entries[0]) {
+              scriptRoot = entries[0].pid;
+              send(builder.adoptScriptRoot(scriptRoot, shellPid, entries[0].ts));
+            }
+            for (const event of handle(entries)) {
+              // The script's own end is its shell's answer; lingering children do not hold npm up.
+              if (event.type === 'script' && event.action === 'end' && event.pid === scriptRoot) {
+                ended(event.signal ? { signal: event.signal } : { code: event.code ?? 1 });
+              }
+            }
+          });
+          const exited = new Promise<void>((resolve) => {
+            child.on('error', (error) => {
+              ended({ error: `cannot start the script's tracer: ${error.message}` });
+              resolve();
+            });
+            child.on('exit', (code, signal) => {
+              tail.finish();
+              void tail.done.then(() => {
+                handle(scriptReader.end());
+                // Its tracer is gone; its exit status is the script's (or says why it never ran).
+                ended(signal ? { signal } : code === 127 && scriptRoot === null ? { error: 'the script tracer could not start' } : { code: code ?? 1 });
+                resolve();
+              });
+            });
+          });
+          if (child.pid !== undefined) scriptTracers.set(child.pid, exited);
+          return outcome;
+        },
+      })
+    : null;
   // The install's output goes to stderr: stdout is the orchestrator's channel.
-  const strace = args.trace
+  manager = args.trace
     ? // Raise the OOM score of strace and (by inheritance) the install above the runner's, so a
       // memory hog in a script is what the kernel kills, never the runner that reports it.
-      spawn('/bin/sh', ['-c', 'echo 500 > /proc/self/oom_score_adj; exec "$0" "$@"', 'strace', ...straceArgs({ output: stracePath, user: userName(args.uid), command: args.command })], {
+      spawn('/bin/sh', ['-c', 'echo 500 > /proc/self/oom_score_adj; exec "$0" "$@"', STRACE, ...straceArgs({ output: managerLog, user, command: args.command, syscalls: 'manager' })], {
         cwd: args.cwd,
         stdio: ['ignore', 2, 2],
+        env: { ...process.env, SAFE_INSTALL_SCRIPT_BROKER: String(broker!.port) },
       })
     : spawn(args.command[0]!, args.command.slice(1), { cwd: args.cwd, uid: args.uid, gid: args.gid, stdio: ['ignore', 2, 2] });
-  if (!args.trace) tail.finish();
+  if (!args.trace) managerTail.finish();
   // docker stop / timeout: end the whole install now, keep everything seen so far.
   process.on('SIGTERM', () => {
     stopped = true;
     killAllAsUser(['-1']);
   });
-  const straceExit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-    strace.on('exit', (code, signal) => resolve({ code, signal }));
-    strace.on('error', reject);
+  const managerExit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    manager!.on('exit', (code, signal) => resolve({ code, signal }));
+    manager!.on('error', reject);
   });
-  tail.finish();
-  await tail.done;
+  managerTail.finish();
+  await managerTail.done;
   handle(reader.end());
+  // Scripts still traced are lingering ones, on their way out (reaped after the grace period).
+  await Promise.all(scriptTracers.values());
+  await broker?.close();
   send(builder.end());
   await forwarder?.close();
   phase('install');
@@ -215,11 +291,11 @@ async function main(): Promise<void> {
   );
   phase('fsdiff');
 
-  const exitCode = stopped ? null : args.trace ? (rootExit?.code ?? (rootExit ? null : straceExit.code)) : straceExit.code;
+  const exitCode = stopped ? null : args.trace ? (rootExit?.code ?? (rootExit ? null : managerExit.code)) : managerExit.code;
   const stats = reader.stats;
   const status: RunnerStatus = {
     exitCode,
-    signal: rootExit?.signal ?? straceExit.signal ?? null,
+    signal: rootExit?.signal ?? managerExit.signal ?? null,
     stopped,
     startedAt,
     endedAt: new Date().toISOString(),

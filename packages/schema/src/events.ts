@@ -43,7 +43,10 @@ export interface ProcessSpawnEvent extends EventBase {
   action: 'spawn';
   /** The new process or thread. */
   child: number;
-  /** The syscall that created it: fork, vfork, clone, clone3. */
+  /**
+   * The syscall that created it: fork, vfork, clone, clone3; or `script-tracer` for a lifecycle
+   * script started in its script shell's place by the script's own tracer (see the runner).
+   */
   syscall: string;
   /** True when the clone created a thread (CLONE_THREAD), not a process. */
   thread: boolean;

@@ -329,6 +329,41 @@ export class EventBuilder {
     return root;
   }
 
+  /**
+   * A script started in the place of the script shell `shellPid`, by a tracer of its own: `pid` is
+   * the first process of that tracer's output. Nobody in the trace spawned it, so the runner, which
+   * did, vouches for it here: it becomes the script shell's child (a spawn event says so), and the
+   * marker it execs is judged by the usual rule — honoured only under the package manager. Call it
+   * before the first entry of `pid`. Returns the spawn event; nothing when `shellPid` is unknown or
+   * `pid` is already known (it is then treated like any other process).
+   */
+  adoptScriptRoot(pid: number, shellPid: number, ts: number): RawEvent[] {
+    const shell = this.#procs.get(shellPid);
+    if (shell === undefined || !shell.alive || this.#procs.get(pid)?.alive === true) return [];
+    const group = shell.leader;
+    const child = newProc(pid, group.pid, group, { cwd: group.fs.cwd });
+    if (group.exe !== undefined) child.exe = group.exe;
+    if (group.attribution !== undefined) child.attribution = group.attribution;
+    this.#procs.set(pid, child);
+    const spawn: Raw<ProcessSpawnEvent> = {
+      ...this.#base(group, ts, { ok: true }),
+      type: 'process',
+      action: 'spawn',
+      child: pid,
+      syscall: 'script-tracer',
+      thread: false,
+    };
+    const out: RawEvent[] = [spawn];
+    this.#release(pid, out);
+    return out;
+  }
+
+  /** A notice from whoever drives the builder (the runner), with `pid`'s attribution when known. */
+  notice(ts: number, pid: number, message: string): RawEvent {
+    const proc = this.#procs.get(pid);
+    return this.#notice(ts, pid, message, proc);
+  }
+
   /** Hold an entry of a pid not yet seen spawned. */
   #wait(entry: StraceEntry, out: RawEvent[]): void {
     const list = this.#waiting.get(entry.pid) ?? [];
