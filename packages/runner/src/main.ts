@@ -68,6 +68,15 @@ function runAsUser(args: RunnerArgs, command: string, argv: string[], stdin: 'in
   });
 }
 
+/** Keep this process (all its threads) to one CPU. Best effort: without it, only slower. */
+function pinSelf(cpu: number): Promise<void> {
+  return new Promise((resolve) => {
+    spawn('taskset', ['-a', '-p', '-c', String(cpu), String(process.pid)], { stdio: 'ignore' })
+      .on('error', () => resolve())
+      .on('exit', () => resolve());
+  });
+}
+
 async function snapshot(args: RunnerArgs): Promise<Snapshot> {
   const pruned = [join(args.cwd, 'node_modules'), join(args.home, '.npm')];
   const { stdout } = await runAsUser(args, 'find', findArgs([args.home, '/tmp'], pruned));
@@ -191,7 +200,13 @@ async function main(): Promise<void> {
   const managerLog = join(args.out, MANAGER_LOG);
   const managerTail = tailFile(managerLog, (chunk) => handle(reader.push(chunk)));
   const scriptTracers = new Map<number, Promise<void>>();
-  const cpus = parseCpuList(/^Cpus_allowed_list:\s*(.*)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '');
+  const cpuList = /^Cpus_allowed_list:\s*(.*)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]?.trim() ?? '';
+  const cpus = parseCpuList(cpuList);
+  // With CPUs to spare, the runner keeps to the first and the scripts' tracers share the others: the
+  // runner's own work (reading traces, relaying the network) then never delays a traced script.
+  // The package manager keeps every CPU.
+  const scriptCpus = args.trace && cpus.length > 1 ? cpus.slice(1) : [];
+  if (scriptCpus.length > 0) await pinSelf(cpus[0]!);
   let scriptCount = 0;
   let manager: ChildProcess | null = null;
   const broker = args.trace
@@ -209,7 +224,7 @@ async function main(): Promise<void> {
           const log = join(args.out, `script-${id}.log`);
           const { name, version, event } = lifecycleOf(environ);
           // One CPU per script, in turn: a ptrace stop that stays on its CPU is several times cheaper.
-          const cpu = cpus.length > 1 ? cpus[(id - 1) % cpus.length]! : -1;
+          const cpu = scriptCpus.length > 0 ? scriptCpus[(id - 1) % scriptCpus.length]! : -1;
           const tracerArgs = straceArgs({ output: log, user, command: [SCRIPT_SHELL, '--run', name, version, event, command] });
           const child = spawn(SPAWN_SCRIPT_TRACER, [String(shellPid), String(cpu), '--', STRACE, ...tracerArgs], { stdio: ['ignore', 'ignore', 2] });
           const scriptReader = new StraceReader();
@@ -255,7 +270,7 @@ async function main(): Promise<void> {
   manager = args.trace
     ? // Raise the OOM score of strace and (by inheritance) the install above the runner's, so a
       // memory hog in a script is what the kernel kills, never the runner that reports it.
-      spawn('/bin/sh', ['-c', 'echo 500 > /proc/self/oom_score_adj; exec "$0" "$@"', STRACE, ...straceArgs({ output: managerLog, user, command: args.command, syscalls: 'manager' })], {
+      spawn('/bin/sh', ['-c', 'echo 500 > /proc/self/oom_score_adj; exec taskset -c "$0" "$@"', cpuList || '0-1023', STRACE, ...straceArgs({ output: managerLog, user, command: args.command, syscalls: 'manager' })], {
         cwd: args.cwd,
         stdio: ['ignore', 2, 2],
         env: { ...process.env, SAFE_INSTALL_SCRIPT_BROKER: String(broker!.port) },
