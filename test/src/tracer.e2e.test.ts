@@ -110,6 +110,23 @@ await describeWithEngine('the tracer, on a real install with a real npm', () => 
       expect(trace.some((event) => isExec(event) && event.path === '/forged')).toBe(false);
     });
 
+    it('is caught reaching into the package manager, whose own file calls are not traced', () => {
+      const notices = theirs().filter((event) => event.type === 'notice').map((event) => (event as { message: string }).message);
+      expect(notices).toContainEqual(expect.stringMatching(/^process_vm_writev\(\d+\) called$/));
+      const mem = theirs().filter((event): event is FileEvent => event.type === 'file' && /^\/proc\/\d+\/mem$/.test(event.path));
+      expect(mem.length).toBe(1);
+      expect(output).toMatch(/tracer-tamper: tamper-tracer@1\.0\.0 \(postinstall\).*code injection/);
+    });
+
+    it('gets no untraced script from the script broker, and its requests are in the trace', () => {
+      const asks = theirs().filter((event) => event.type === 'network' && event.action === 'connect' && event.address === '127.0.0.1');
+      expect(asks.length).toBe(2);
+      const refusals = trace.filter((event) => event.type === 'notice' && /script broker refused a request/.test((event as { message: string }).message));
+      expect(refusals.length).toBe(1);
+      // Its own request is answered `direct`: it is traced already, and stays so.
+      expect(theirs().filter((event) => event.type === 'script' && event.action === 'start').length).toBe(1);
+    });
+
     it('is still traced after its attempts', () => {
       const last = theirs().filter((event): event is FileEvent => event.type === 'file' && event.path === '/etc/hostname');
       expect(last.length).toBeGreaterThan(0);

@@ -131,7 +131,7 @@ export const RULES: readonly RuleInfo[] = [
     'an install script tried to gain privileges or tamper with the host: sudo/su/doas, the Docker socket, iptables, mount, /etc/hosts',
     'install scripts never need root: remove the package'),
   rule('tracer-tamper', 'critical', false,
-    'an install script tried to evade the tracer: spoofed another package\'s script marker, called ptrace, or signalled a process outside its own tree',
+    'an install script tried to evade the tracer: spoofed another package\'s script marker, called ptrace, reached into another process\'s memory, or signalled a process outside its own tree',
     'treat the package as malicious'),
   rule('sandbox-probe', 'low', false,
     'an install script probed for a sandbox (/.dockerenv, /proc/1/cgroup, /proc/self/status TracerPid)',

@@ -49,6 +49,18 @@ export function analyzeFile(a: Analysis, e: FileEvent): void {
   if (run === undefined) return;
   trackTaint(a, e, run, path, target);
 
+  const memory = otherProcessMemory(path, e.pid);
+  if (memory !== null && e.action === 'open') {
+    const write = e.intent?.write === true;
+    report(a, e, run, {
+      rule: 'tracer-tamper',
+      ...(write ? {} : { severity: 'high' as const }),
+      subject: 'process memory',
+      message: `opened ${path} for ${write ? 'writing' : 'reading'}: ${write ? 'code injection into' : 'reading the memory of'} another process${e.ok === false ? ` (attempt failed: ${e.errno ?? 'error'})` : ''}`,
+    });
+    return;
+  }
+
   switch (e.action) {
     case 'open': {
       const intent = e.intent ?? { read: true, write: false, create: false };
@@ -79,6 +91,12 @@ export function analyzeFile(a: Analysis, e: FileEvent): void {
       judgeWrite(a, e, run, path, 'mkdir');
       break;
   }
+}
+
+/** `/proc/<pid>/mem` of a process other than the caller's own; null otherwise. */
+export function otherProcessMemory(path: string, pid: number): string | null {
+  const match = /^\/proc\/(\d+)(?:\/task\/\d+)?\/mem$/.exec(path);
+  return match !== null && Number(match[1]) !== pid ? path : null;
 }
 
 function writes(e: FileEvent): boolean {

@@ -77,6 +77,10 @@ function analyzeNotice(a: Analysis, e: TracerNoticeEvent): void {
     report(a, e, run, { rule: 'tracer-tamper', subject: 'lifecycle marker', message: 'ran the lifecycle marker to pass as another package\'s script' });
   } else if (e.message.startsWith('ptrace(')) {
     report(a, e, run, { rule: 'tracer-tamper', severity: 'high', subject: 'ptrace', message: `called ${e.message.replace(/ called$/, '')} (debugger detection or escape)` });
+  } else if (e.message.startsWith('process_vm_writev(')) {
+    report(a, e, run, { rule: 'tracer-tamper', subject: 'process memory', message: `called ${e.message.replace(/ called$/, '')}: wrote into another process's memory (code injection)` });
+  } else if (e.message.startsWith('process_vm_readv(')) {
+    report(a, e, run, { rule: 'tracer-tamper', severity: 'high', subject: 'process memory', message: `called ${e.message.replace(/ called$/, '')}: read another process's memory` });
   }
 }
 

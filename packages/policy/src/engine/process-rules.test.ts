@@ -270,6 +270,21 @@ describe('tracer-tamper', () => {
     ]);
   });
 
+  it('fires for reaching into another process\'s memory, never for its own', () => {
+    const t = new Trace();
+    const s = shell(t);
+    const n = s.run('/usr/local/bin/node', ['node', 'x.js']);
+    n.notice('process_vm_writev(25) called');
+    n.notice('process_vm_readv(25) called');
+    n.open('/proc/25/mem', 'w');
+    n.open('/proc/25/task/26/mem', 'r', { ok: false, errno: 'EACCES' });
+    n.open(`/proc/${n.pid}/mem`, 'r');
+    n.open('/proc/self/mem', 'r');
+    const f = findingsOf(judge(t), 'tracer-tamper');
+    expect(f.map((x) => [x.subject, x.severity, x.occurrences])).toEqual([['process memory', 'critical', 4]]);
+    expect(f[0]!.message).toMatch(/code injection/);
+  });
+
   it('does not fire for signals to its own children or existence checks', () => {
     const t = new Trace();
     const s = shell(t);

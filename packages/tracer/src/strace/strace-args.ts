@@ -6,7 +6,8 @@
 /**
  * The syscalls traced. Process creation and exec give the process tree and attribution; the file,
  * network and signal calls are the evidence; `ptrace` and `setsid` reveal anti-analysis and
- * daemonising. Reads and writes are left out: they are most of the volume and say little that the
+ * daemonising, `process_vm_*` reaching into another process (the package manager's, say, whose file
+ * calls are not traced). Reads and writes are left out: they are most of the volume and say little that the
  * opens do not.
  */
 export const TRACED_SYSCALLS = [
@@ -47,6 +48,8 @@ export const TRACED_SYSCALLS = [
   'tkill',
   'tgkill',
   'ptrace',
+  'process_vm_readv',
+  'process_vm_writev',
   'setsid',
 ] as const;
 

@@ -471,6 +471,16 @@ describe('signal events', () => {
     ]);
   });
 
+  it('notes calls that reach into another process\'s memory', () => {
+    const { events } = convert(
+      trace([...ROOT, '100 process_vm_writev(25, [{iov_base="\\x90\\x90", iov_len=2}], 1, [{iov_base=0x7f00, iov_len=2}], 1, 0) = 2', '100 process_vm_readv(26, [], 0, [], 0, 0) = -1 EPERM (Operation not permitted)']),
+    );
+    expect(ofType(events, 'notice')).toMatchObject([
+      { message: 'process_vm_writev(25) called', ok: true },
+      { message: 'process_vm_readv(26) called', ok: false, errno: 'EPERM' },
+    ]);
+  });
+
   it('notes ptrace calls', () => {
     const { events } = convert(trace([...ROOT, '100 ptrace(PTRACE_TRACEME) = -1 EPERM (Operation not permitted)']));
     expect(ofType(events, 'notice')).toMatchObject([
@@ -746,5 +756,67 @@ describe('attribution', () => {
       }
     }
     expect([...scripts]).toEqual([16115, 16121]);
+  });
+});
+
+describe('scripts traced by a tracer of their own', () => {
+  /** The package manager's trace (100, its script shell 101) and a script tracer's (200). */
+  const manager = (reader: StraceReader) =>
+    reader.push(
+      trace([
+        ...ROOT,
+        '100 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x1) = 101',
+        '101 chdir("/work/node_modules/esbuild") = 0',
+        `101 execve("${MARKER}", ["${MARKER}", "-c", "node install.js"], 0x1 /* 9 vars */) = 0`,
+      ]),
+    );
+  const script = (reader: StraceReader, pid = 200) =>
+    reader.push(
+      `${pid} 2000.000000 execve("${MARKER}", ["${MARKER}", "--run", "esbuild", "0.25.12", "postinstall", "node install.js"], 0x1 /* 9 vars */) = 0\n` +
+        `${pid} 2000.100000 openat(AT_FDCWD, "install.js", O_RDONLY|O_CLOEXEC) = 3</work/node_modules/esbuild/install.js>\n` +
+        `${pid} 2000.200000 +++ exited with 0 +++\n`,
+    );
+
+  it('makes the script the child of its shell, attributed by its marker', () => {
+    const builder = new EventBuilder({ rootCwd: '/work' });
+    const events = manager(new StraceReader()).flatMap((e) => builder.consume(e));
+    events.push(...builder.adoptScriptRoot(200, 101, 2000));
+    events.push(...script(new StraceReader()).flatMap((e) => builder.consume(e)), ...builder.end());
+    expect(processEvents(events, 'spawn').at(-1)).toMatchObject({ pid: 101, ppid: 100, child: 200, syscall: 'script-tracer', ok: true });
+    expect(ofType(events, 'script')).toMatchObject([
+      { action: 'start', pid: 200, ppid: 101, package: { name: 'esbuild', version: '0.25.12' }, lifecycle: 'postinstall', cwd: '/work/node_modules/esbuild' },
+      { action: 'end', pid: 200, code: 0 },
+    ]);
+    expect(ofType(events, 'file')).toMatchObject([{ pid: 200, path: '/work/node_modules/esbuild/install.js', package: { name: 'esbuild' } }]);
+    expect(builder.chain(200)).toEqual([200, 101, 100]);
+    expect(builder.stats.refusedMarkers).toBe(0);
+  });
+
+  it('adopts nothing for an unknown shell or a pid already running, and the marker is then refused', () => {
+    const builder = new EventBuilder({ rootCwd: '/work' });
+    manager(new StraceReader()).forEach((e) => builder.consume(e));
+    expect(builder.adoptScriptRoot(200, 999, 2000)).toEqual([]);
+    expect(builder.adoptScriptRoot(100, 101, 2000)).toEqual([]);
+    const events = [...script(new StraceReader()).flatMap((e) => builder.consume(e)), ...builder.end()];
+    expect(ofType(events, 'script')).toEqual([]);
+    expect(builder.stats.refusedMarkers).toBe(1);
+  });
+
+  it('keeps a script\'s attribution on anything vouched for under it: the marker is then a spoof', () => {
+    const builder = new EventBuilder({ rootCwd: '/work' });
+    manager(new StraceReader()).forEach((e) => builder.consume(e));
+    builder.adoptScriptRoot(200, 101, 2000);
+    new StraceReader()
+      .push(`200 2000.000000 execve("${MARKER}", ["${MARKER}", "--run", "esbuild", "0.25.12", "postinstall", "x"], 0x1 /* 9 vars */) = 0\n`)
+      .forEach((e) => builder.consume(e));
+    const events = builder.adoptScriptRoot(300, 200, 2001);
+    events.push(
+      ...new StraceReader()
+        .push(`300 2001.000000 execve("${MARKER}", ["${MARKER}", "--run", "other", "1.0.0", "postinstall", "y"], 0x1 /* 9 vars */) = 0\n`)
+        .flatMap((e) => builder.consume(e)),
+    );
+    expect(ofType(events, 'script')).toEqual([]);
+    expect(builder.stats.refusedMarkers).toBe(1);
+    expect(processEvents(events, 'exec')[0]).toMatchObject({ pid: 300, package: { name: 'esbuild' } });
   });
 });

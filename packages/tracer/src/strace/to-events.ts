@@ -432,8 +432,11 @@ export class EventBuilder {
       case 'sendmmsg':
         return this.#network(proc, rec, out);
       case 'ptrace':
+      case 'process_vm_readv':
+      case 'process_vm_writev':
+        // ptrace(REQUEST, PID) and process_vm_*(PID, ...): enough to say what and on whom.
         out.push({
-          ...this.#notice(rec.ts, proc.pid, `ptrace(${rec.args.slice(0, 2).join(', ')}) called`, proc),
+          ...this.#notice(rec.ts, proc.pid, `${rec.name}(${rec.args.slice(0, rec.name === 'ptrace' ? 2 : 1).join(', ')}) called`, proc),
           ...callResult(rec),
         });
         return;

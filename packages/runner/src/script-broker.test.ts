@@ -1,0 +1,144 @@
+import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { judgeRequest, lifecycleOf, parseCpuList, parseProcStatus, scriptCommandOf, splitNul, startScriptBroker, type AskerFacts, type JudgeContext } from './script-broker.js';
+import { tailFile } from './tail-file.js';
+
+const SHELL = '/usr/local/libexec/npm-lifecycle';
+const context: JudgeContext = { installUid: 1000, managerTracerPid: 10, scriptTracerPids: new Set([20, 21]), scriptShell: SHELL };
+const shell: AskerFacts = { uid: 1000, tracerPid: 10, ownsSocket: true, argv: ['/bin/bash', SHELL, '-c', 'node install.js'] };
+
+describe('judgeRequest', () => {
+  it('traces a script asked for by the package manager’s script shell', () => {
+    expect(judgeRequest(shell, context)).toEqual({ kind: 'trace', command: 'node install.js' });
+  });
+
+  it('lets a process inside a traced script run its script itself: its tracer follows', () => {
+    expect(judgeRequest({ ...shell, tracerPid: 21 }, context)).toEqual({ kind: 'direct' });
+  });
+
+  it.each<[string, Partial<AskerFacts>, RegExp]>([
+    ['a pid that does not own the connection', { ownsSocket: false }, /not the asking process/],
+    ['another user', { uid: 0 }, /uid 0/],
+    ['an unreadable status', { uid: null }, /uid unknown/],
+    ['an untraced process', { tracerPid: 0 }, /not part of the package manager/],
+    ['a process traced by someone else', { tracerPid: 99 }, /not part of the package manager/],
+    ['an unreadable tracer', { tracerPid: null }, /not part of the package manager/],
+    ['another program', { argv: ['/usr/bin/node', 'x.js'] }, /not the script shell/],
+    ['the shell with other arguments', { argv: ['/bin/bash', SHELL, '--run', 'a', 'b', 'c', 'd'] }, /not the script shell/],
+    ['the shell with an extra argument', { argv: ['/bin/bash', SHELL, '-c', 'x', 'y'] }, /not the script shell/],
+    ['nothing at all', { argv: [] }, /not the script shell/],
+  ])('refuses %s', (_, facts, reason) => {
+    const verdict = judgeRequest({ ...shell, ...facts }, context);
+    expect(verdict.kind).toBe('refuse');
+    expect(verdict.kind === 'refuse' && verdict.reason).toMatch(reason);
+  });
+
+  it('refuses everything while the package manager’s tracer is unknown', () => {
+    expect(judgeRequest(shell, { ...context, managerTracerPid: null }).kind).toBe('refuse');
+  });
+});
+
+describe('scriptCommandOf', () => {
+  it('takes the command with or without an interpreter in front', () => {
+    expect(scriptCommandOf([SHELL, '-c', 'a b'], SHELL)).toBe('a b');
+    expect(scriptCommandOf(['/bin/bash', SHELL, '-c', ''], SHELL)).toBe('');
+    expect(scriptCommandOf(['/bin/sh', '-x', SHELL, '-c', 'a'], SHELL)).toBeNull();
+  });
+});
+
+describe('parseProcStatus', () => {
+  const status = (uid: string, tracer: string) => `Name:\tbash\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t36\nPid:\t36\nPPid:\t25\nTracerPid:\t${tracer}\nUid:\t${uid}\nGid:\t1000\t1000\t1000\t1000\n`;
+
+  it('reads the uid and the tracer', () => {
+    expect(parseProcStatus(status('1000\t1000\t1000\t1000', '10'))).toEqual({ uid: 1000, tracerPid: 10 });
+  });
+
+  it('gives no uid unless all four agree, and nothing for garbage', () => {
+    expect(parseProcStatus(status('1000\t0\t1000\t1000', '10')).uid).toBeNull();
+    expect(parseProcStatus(status('1000', '10')).uid).toBeNull();
+    expect(parseProcStatus(status('-1\t-1\t-1\t-1', 'x'))).toEqual({ uid: null, tracerPid: null });
+    expect(parseProcStatus('')).toEqual({ uid: null, tracerPid: null });
+    expect(parseProcStatus('TracerPid:\t1\nTracerPid:\t2\nUid:\t5\t5\t5\t5\nUid:\t0\t0\t0\t0\n')).toEqual({ uid: 5, tracerPid: 1 });
+  });
+});
+
+describe('environment and CPU list', () => {
+  it('reads the lifecycle from the environment, empty when missing', () => {
+    const environ = splitNul('PATH=/bin\0npm_package_name=esbuild\0npm_package_version=0.25.12\0npm_lifecycle_event=postinstall\0X=a=b\0');
+    expect(environ).toHaveLength(5);
+    expect(lifecycleOf(environ)).toEqual({ name: 'esbuild', version: '0.25.12', event: 'postinstall' });
+    expect(lifecycleOf(['=x', 'npm_package_name', ''])).toEqual({ name: '', version: '', event: '' });
+  });
+
+  it('parses CPU lists and refuses malformed ones whole', () => {
+    expect(parseCpuList('0-1\n')).toEqual([0, 1]);
+    expect(parseCpuList('0,2-3,6')).toEqual([0, 2, 3, 6]);
+    for (const bad of ['', 'x', '3-1', '0-99999', '1,,2', '-1']) expect(parseCpuList(bad)).toEqual([]);
+  });
+});
+
+describe('startScriptBroker', () => {
+  /** One request over loopback; resolves with the broker's one-line answer. */
+  const ask = (port: number, request: string) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.write(request));
+      let answer = '';
+      socket.on('data', (chunk) => (answer += chunk.toString()));
+      socket.on('end', () => resolve(answer));
+      socket.on('error', reject);
+    });
+
+  it('refuses malformed requests and processes that are not the package manager’s script shell', async () => {
+    const refused: string[] = [];
+    const broker = await startScriptBroker({
+      installUid: 1000,
+      scriptShell: SHELL,
+      managerTracerPid: () => 10,
+      scriptTracerPids: () => new Set(),
+      runScript: () => Promise.reject(new Error('must not run')),
+      onRefused: (_, reason) => refused.push(reason),
+    });
+    try {
+      expect(await ask(broker.port, 'hello\n')).toBe('refused: malformed request\n');
+      expect(await ask(broker.port, `${'9'.repeat(64)}`)).toBe('refused: malformed request\n');
+      // This test process: it owns the connection, but it is not a traced script shell.
+      expect(await ask(broker.port, `${process.pid}\n`)).toMatch(/^refused: /);
+      expect(refused).toHaveLength(3);
+    } finally {
+      await broker.close();
+    }
+  });
+});
+
+describe('tailFile', () => {
+  it('hands over everything written before caughtUp, without waiting for the poll', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tail-'));
+    const path = join(dir, 'log');
+    await writeFile(path, 'a\n');
+    let seen = '';
+    const tail = tailFile(path, (chunk) => (seen += chunk), 60_000);
+    try {
+      await tail.caughtUp();
+      expect(seen).toBe('a\n');
+      await appendFile(path, 'b\n');
+      const started = Date.now();
+      await tail.caughtUp();
+      expect(seen).toBe('a\nb\n');
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      tail.finish();
+      await tail.done;
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('settles waiters when it is finished before the file ever appears', async () => {
+    const tail = tailFile('/nonexistent/never', () => undefined, 60_000);
+    const waiting = tail.caughtUp();
+    tail.finish();
+    await tail.done;
+    await expect(waiting).resolves.toBeUndefined();
+  });
+});
