@@ -18,7 +18,10 @@ npm_dir="$node_prefix/lib/node_modules/npm"
 [ -f "$node_prefix/include/node/node.h" ] || die "Node.js headers not found at $node_prefix/include/node"
 npm_version=$("$node_bin" -p "require('$npm_dir/package.json').version")
 
-packages="ca-certificates,strace,python3,make,g++,git,procps,tini"
+# The build toolchain and tracer, plus the network tools a CI runner has and install-time malware
+# reaches for (curl, wget, nc, ssh, dig): present, their use is traced and goes through the gateway;
+# absent, a shell would only stat() for them, which leaves no trace.
+packages="ca-certificates,strace,python3,make,g++,git,procps,tini,curl,wget,netcat-openbsd,openssh-client,dnsutils,sudo"
 recipe_hash=$( { cat "$0"; echo "$packages node=$node_version npm=$npm_version"; } | sha256sum | cut -c1-12)
 tag="safe-install-base:$recipe_hash"
 
