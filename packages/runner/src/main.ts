@@ -19,18 +19,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PackageRef, RawEvent, TraceEvent } from '@safe-install/schema';
 import { createProcNetIdentify, startForwarder, type ClientIdentity, type IdentifyClient } from '@safe-install/gateway';
-import { EventBuilder, StraceReader, straceArgs, type StraceEntry } from '@safe-install/tracer';
+import { EventBuilder, type StraceEntry } from '@safe-install/tracer';
 import { parseRunnerArgs, type RunnerArgs } from './args.js';
 import { diffSnapshots, findArgs, parseSnapshot, type Snapshot } from './fs-snapshot.js';
 import { FRAME, encodeFrame, type FrameType, type RunnerStatus } from './protocol.js';
-import { lifecycleOf, parseCpuList, startScriptBroker, type ScriptOutcome } from './script-broker.js';
-import { tailFile } from './tail-file.js';
+import { parseCpuList, socketHolders, statusOf } from './proc.js';
+import { startScriptBroker } from './script-broker.js';
+import { SCRIPT_SHELL, startScriptTracer, type ScriptTracer } from './script-tracer.js';
 
-const MANAGER_LOG = 'manager.log';
-const STRACE = '/usr/bin/strace';
-/** The script shell npm is configured with (docker/npmrc); also the attribution marker. */
-const SCRIPT_SHELL = '/usr/local/libexec/npm-lifecycle';
-const SPAWN_SCRIPT_TRACER = '/usr/local/libexec/spawn-script-tracer';
 const EXPORT_CHUNK = 1024 * 1024;
 
 function userName(uid: number): string {
@@ -113,10 +109,9 @@ async function main(): Promise<void> {
     void out.write(FRAME.events, `${lines.join('\n')}\n`);
   };
 
-  const reader = new StraceReader();
   const builder = new EventBuilder({ rootCwd: args.cwd });
-  let rootPid: number | null = null;
-  let rootExit = null as { code: number | null; signal: string | null } | null;
+  const scriptTracers = new Map<number, ScriptTracer>();
+  let managerExit = null as { code: number | null; signal: NodeJS.Signals | null } | null;
   let stopped = false;
 
   const killAllAsUser = (pids: readonly string[]) => {
@@ -126,16 +121,25 @@ async function main(): Promise<void> {
   };
 
   // 2b. The only way out: the forwarder relays the sandbox's HTTP proxy, DNS and sink addresses to
-  // the gateway. A connection is named by its socket inode; the trace says which process made it.
+  // the gateway. A connection is named by its socket inode; /proc says which process holds it, the
+  // trace which package that process belongs to.
   const socketOwners = new Map<string, ClientIdentity>();
   let forwarder: { close(): Promise<void> } | null = null;
   if (args.gateway) {
     const byProcNet = createProcNetIdentify();
     const identify: IdentifyClient = async (query) => {
       const base = await byProcNet(query);
-      // Untraced (benchmarks only), no connect event will ever name the socket: do not wait for one.
       if (!base.socket || !args.trace) return base;
-      // strace reports the connect after it returns; give the trace a moment to catch up.
+      const traced = socketOwners.get(base.socket);
+      if (traced) return { ...base, ...traced };
+      for (const pid of await socketHolders(base.socket)) {
+        const { tracerPid } = await statusOf(pid);
+        // Untraced: the package manager's own (every process of a script is traced).
+        if (tracerPid === 0) return { ...base, pid };
+        const owner = builder.attributionOf(pid);
+        if (owner.package) return { ...base, pid, ...owner };
+      }
+      // Gone already, or not yet in the trace: strace reports the connect after it returns.
       for (let i = 0; i < 40; i++) {
         const owner = socketOwners.get(base.socket);
         if (owner) return { ...base, ...owner };
@@ -167,7 +171,6 @@ async function main(): Promise<void> {
       all.push(...events);
       send(events);
       for (const event of events) {
-        if (rootPid === null && event.pid) rootPid = event.pid;
         if (event.type === 'network' && event.socket && !socketOwners.has(event.socket)) {
           socketOwners.set(event.socket, {
             pid: event.pid,
@@ -184,22 +187,15 @@ async function main(): Promise<void> {
           const scriptPid = event.pid;
           reapLater(() => builder.lingeringAt(scriptPid));
         }
-        if (event.type === 'process' && event.action === 'exit' && event.pid === rootPid && rootExit === null) {
-          rootExit = { code: event.code ?? null, signal: event.signal ?? null };
-          // The package manager is done; whatever still runs outlived the install.
-          reapLater(() => builder.liveProcesses());
-        }
       }
     }
     return all;
   };
 
-  // The package manager, traced for its processes, network and signals; every lifecycle script,
-  // traced in full by a tracer of its own that the script broker starts in its script shell's place.
+  // The package manager runs untraced (node is execute-only in the image, so no script can reach
+  // into it); every lifecycle script runs under a tracer of its own, started by the script broker in
+  // its script shell's place (see script-broker.ts and docs/architecture.md).
   const user = userName(args.uid);
-  const managerLog = join(args.out, MANAGER_LOG);
-  const managerTail = tailFile(managerLog, (chunk) => handle(reader.push(chunk)));
-  const scriptTracers = new Map<number, Promise<void>>();
   const cpuList = /^Cpus_allowed_list:\s*(.*)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]?.trim() ?? '';
   const cpus = parseCpuList(cpuList);
   // With CPUs to spare, the runner keeps to the first and the scripts' tracers share the others: the
@@ -207,90 +203,48 @@ async function main(): Promise<void> {
   // The package manager keeps every CPU.
   const scriptCpus = args.trace && cpus.length > 1 ? cpus.slice(1) : [];
   if (scriptCpus.length > 0) await pinSelf(cpus[0]!);
-  let scriptCount = 0;
   let manager: ChildProcess | null = null;
   const broker = args.trace
     ? await startScriptBroker({
         installUid: args.uid,
         scriptShell: SCRIPT_SHELL,
-        managerTracerPid: () => manager?.pid ?? null,
+        managerPid: () => manager?.pid ?? null,
         scriptTracerPids: () => new Set(scriptTracers.keys()),
         onRefused: (pid, reason) => send([builder.notice(Date.now(), pid ?? 0, `script broker refused a request: ${reason}`)]),
-        runScript: async ({ shellPid, command, environ }) => {
-          // The script shell's own spawn and exec must be in the process table before the script's
-          // first line: the script becomes its child there.
-          await managerTail.caughtUp();
-          const id = ++scriptCount;
-          const log = join(args.out, `script-${id}.log`);
-          const { name, version, event } = lifecycleOf(environ);
+        runScript: (request) => {
+          const id = scriptTracers.size + 1;
           // One CPU per script, in turn: a ptrace stop that stays on its CPU is several times cheaper.
           const cpu = scriptCpus.length > 0 ? scriptCpus[(id - 1) % scriptCpus.length]! : -1;
-          const tracerArgs = straceArgs({ output: log, user, command: [SCRIPT_SHELL, '--run', name, version, event, command] });
-          const child = spawn(SPAWN_SCRIPT_TRACER, [String(shellPid), String(cpu), '--', STRACE, ...tracerArgs], { stdio: ['ignore', 'ignore', 2] });
-          const scriptReader = new StraceReader();
-          let scriptRoot: number | null = null;
-          let ended: (outcome: ScriptOutcome) => void = () => undefined;
-          const outcome = new Promise<ScriptOutcome>((resolve) => {
-            ended = resolve;
-          });
-          const tail = tailFile(log, (chunk) => {
-            const entries = scriptReader.push(chunk);
-            if (scriptRoot === null && entries[0]) {
-              scriptRoot = entries[0].pid;
-              send(builder.adoptScriptRoot(scriptRoot, shellPid, entries[0].ts));
-            }
-            for (const event of handle(entries)) {
-              // The script's own end is its shell's answer; lingering children do not hold npm up.
-              if (event.type === 'script' && event.action === 'end' && event.pid === scriptRoot) {
-                ended(event.signal ? { signal: event.signal } : { code: event.code ?? 1 });
-              }
-            }
-          });
-          const exited = new Promise<void>((resolve) => {
-            child.on('error', (error) => {
-              ended({ error: `cannot start the script's tracer: ${error.message}` });
-              resolve();
-            });
-            child.on('exit', (code, signal) => {
-              tail.finish();
-              void tail.done.then(() => {
-                handle(scriptReader.end());
-                // Its tracer is gone; its exit status is the script's (or says why it never ran).
-                ended(signal ? { signal } : code === 127 && scriptRoot === null ? { error: 'the script tracer could not start' } : { code: code ?? 1 });
-                resolve();
-              });
-            });
-          });
-          if (child.pid !== undefined) scriptTracers.set(child.pid, exited);
-          return outcome;
+          const tracer = startScriptTracer({ request, id, out: args.out, user, cpu, builder, handle, send });
+          if (tracer.pid !== undefined) scriptTracers.set(tracer.pid, tracer);
+          return tracer.outcome;
         },
       })
     : null;
-  // The install's output goes to stderr: stdout is the orchestrator's channel.
-  manager = args.trace
-    ? // Raise the OOM score of strace and (by inheritance) the install above the runner's, so a
-      // memory hog in a script is what the kernel kills, never the runner that reports it.
-      spawn('/bin/sh', ['-c', 'echo 500 > /proc/self/oom_score_adj; exec taskset -c "$0" "$@"', cpuList || '0-1023', STRACE, ...straceArgs({ output: managerLog, user, command: args.command, syscalls: 'manager' })], {
-        cwd: args.cwd,
-        stdio: ['ignore', 2, 2],
-        env: { ...process.env, SAFE_INSTALL_SCRIPT_BROKER: String(broker!.port) },
-      })
-    : spawn(args.command[0]!, args.command.slice(1), { cwd: args.cwd, uid: args.uid, gid: args.gid, stdio: ['ignore', 2, 2] });
-  if (!args.trace) managerTail.finish();
+  // The install's output goes to stderr: stdout is the orchestrator's channel. taskset gives the
+  // package manager back every CPU (the runner may have just kept itself to one).
+  manager = spawn('taskset', ['-c', cpuList || '0-1023', ...args.command], {
+    cwd: args.cwd,
+    uid: args.uid,
+    gid: args.gid,
+    stdio: ['ignore', 2, 2],
+    env: broker ? { ...process.env, SAFE_INSTALL_SCRIPT_BROKER: String(broker.port) } : process.env,
+  });
+  if (manager.pid !== undefined) send(builder.startManager(manager.pid, args.command, Date.now()));
   // docker stop / timeout: end the whole install now, keep everything seen so far.
   process.on('SIGTERM', () => {
     stopped = true;
     killAllAsUser(['-1']);
   });
-  const managerExit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+  managerExit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
     manager!.on('exit', (code, signal) => resolve({ code, signal }));
     manager!.on('error', reject);
   });
-  managerTail.finish();
-  await managerTail.done;
-  handle(reader.end());
-  // Scripts still traced are lingering ones, on their way out (reaped after the grace period).
-  await Promise.all(scriptTracers.values());
+  send(builder.managerExited(managerExit.signal ? { signal: managerExit.signal } : { code: managerExit.code ?? 1 }, Date.now()));
+  // The package manager is done; whatever still runs outlived the install. Scripts still traced are
+  // lingering ones, on their way out (reaped after the grace period).
+  reapLater(() => builder.liveProcesses());
+  await Promise.all([...scriptTracers.values()].map((tracer) => tracer.done));
   await broker?.close();
   send(builder.end());
   await forwarder?.close();
@@ -306,11 +260,16 @@ async function main(): Promise<void> {
   );
   phase('fsdiff');
 
-  const exitCode = stopped ? null : args.trace ? (rootExit?.code ?? (rootExit ? null : managerExit.code)) : managerExit.code;
-  const stats = reader.stats;
+  const exitCode = stopped ? null : managerExit.code;
+  const stats = { lines: 0, syscalls: 0, dropped: 0 };
+  for (const { reader } of scriptTracers.values()) {
+    stats.lines += reader.stats.lines;
+    stats.syscalls += reader.stats.syscalls;
+    stats.dropped += reader.stats.dropped;
+  }
   const status: RunnerStatus = {
     exitCode,
-    signal: rootExit?.signal ?? managerExit.signal ?? null,
+    signal: managerExit.signal ?? null,
     stopped,
     startedAt,
     endedAt: new Date().toISOString(),

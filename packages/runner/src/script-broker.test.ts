@@ -2,12 +2,13 @@ import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { judgeRequest, lifecycleOf, parseCpuList, parseProcStatus, scriptCommandOf, splitNul, startScriptBroker, type AskerFacts, type JudgeContext } from './script-broker.js';
+import { parseCpuList, parseProcStatus, splitNul } from './proc.js';
+import { judgeRequest, lifecycleOf, scriptCommandOf, startScriptBroker, type AskerFacts, type JudgeContext } from './script-broker.js';
 import { tailFile } from './tail-file.js';
 
 const SHELL = '/usr/local/libexec/npm-lifecycle';
-const context: JudgeContext = { installUid: 1000, managerTracerPid: 10, scriptTracerPids: new Set([20, 21]), scriptShell: SHELL };
-const shell: AskerFacts = { uid: 1000, tracerPid: 10, ownsSocket: true, argv: ['/bin/bash', SHELL, '-c', 'node install.js'] };
+const context: JudgeContext = { installUid: 1000, managerPid: 10, scriptTracerPids: new Set([20, 21]), scriptShell: SHELL };
+const shell: AskerFacts = { uid: 1000, tracerPid: 0, lineage: [36, 10, 5, 1], ownsSocket: true, argv: [SHELL, '-c', 'node install.js'] };
 
 describe('judgeRequest', () => {
   it('traces a script asked for by the package manager’s script shell', () => {
@@ -18,12 +19,16 @@ describe('judgeRequest', () => {
     expect(judgeRequest({ ...shell, tracerPid: 21 }, context)).toEqual({ kind: 'direct' });
   });
 
+  it('traces a script shell of a package manager the package manager started (a git dependency’s prepare)', () => {
+    expect(judgeRequest({ ...shell, lineage: [45, 44, 43, 10, 1] }, context).kind).toBe('trace');
+  });
+
   it.each<[string, Partial<AskerFacts>, RegExp]>([
     ['a pid that does not own the connection', { ownsSocket: false }, /not the asking process/],
     ['another user', { uid: 0 }, /uid 0/],
     ['an unreadable status', { uid: null }, /uid unknown/],
-    ['an untraced process', { tracerPid: 0 }, /not part of the package manager/],
-    ['a process traced by someone else', { tracerPid: 99 }, /not part of the package manager/],
+    ['a process outside the package manager', { lineage: [36, 5, 1] }, /not part of the package manager/],
+    ['a traced process that is no script’s', { tracerPid: 99 }, /not part of the package manager/],
     ['an unreadable tracer', { tracerPid: null }, /not part of the package manager/],
     ['another program', { argv: ['/usr/bin/node', 'x.js'] }, /not the script shell/],
     ['the shell with other arguments', { argv: ['/bin/bash', SHELL, '--run', 'a', 'b', 'c', 'd'] }, /not the script shell/],
@@ -36,7 +41,7 @@ describe('judgeRequest', () => {
   });
 
   it('refuses everything while the package manager’s tracer is unknown', () => {
-    expect(judgeRequest(shell, { ...context, managerTracerPid: null }).kind).toBe('refuse');
+    expect(judgeRequest(shell, { ...context, managerPid: null }).kind).toBe('refuse');
   });
 });
 
@@ -51,16 +56,16 @@ describe('scriptCommandOf', () => {
 describe('parseProcStatus', () => {
   const status = (uid: string, tracer: string) => `Name:\tbash\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t36\nPid:\t36\nPPid:\t25\nTracerPid:\t${tracer}\nUid:\t${uid}\nGid:\t1000\t1000\t1000\t1000\n`;
 
-  it('reads the uid and the tracer', () => {
-    expect(parseProcStatus(status('1000\t1000\t1000\t1000', '10'))).toEqual({ uid: 1000, tracerPid: 10 });
+  it('reads the uid, the tracer and the parent', () => {
+    expect(parseProcStatus(status('1000\t1000\t1000\t1000', '10'))).toEqual({ uid: 1000, tracerPid: 10, ppid: 25 });
   });
 
   it('gives no uid unless all four agree, and nothing for garbage', () => {
     expect(parseProcStatus(status('1000\t0\t1000\t1000', '10')).uid).toBeNull();
     expect(parseProcStatus(status('1000', '10')).uid).toBeNull();
-    expect(parseProcStatus(status('-1\t-1\t-1\t-1', 'x'))).toEqual({ uid: null, tracerPid: null });
-    expect(parseProcStatus('')).toEqual({ uid: null, tracerPid: null });
-    expect(parseProcStatus('TracerPid:\t1\nTracerPid:\t2\nUid:\t5\t5\t5\t5\nUid:\t0\t0\t0\t0\n')).toEqual({ uid: 5, tracerPid: 1 });
+    expect(parseProcStatus(status('-1\t-1\t-1\t-1', 'x'))).toMatchObject({ uid: null, tracerPid: null });
+    expect(parseProcStatus('')).toEqual({ uid: null, tracerPid: null, ppid: null });
+    expect(parseProcStatus('TracerPid:\t1\nTracerPid:\t2\nUid:\t5\t5\t5\t5\nUid:\t0\t0\t0\t0\nPPid:\t99999999999\n')).toEqual({ uid: 5, tracerPid: 1, ppid: null });
   });
 });
 
@@ -95,7 +100,7 @@ describe('startScriptBroker', () => {
     const broker = await startScriptBroker({
       installUid: 1000,
       scriptShell: SHELL,
-      managerTracerPid: () => 10,
+      managerPid: () => 10,
       scriptTracerPids: () => new Set(),
       runScript: () => Promise.reject(new Error('must not run')),
       onRefused: (_, reason) => refused.push(reason),

@@ -14,19 +14,21 @@
  *   untraced.
  *
  * Who asks is checked, never taken on trust: the pid must own the connection's socket, run as the
- * install user, and be traced by the package manager's tracer — a direct part of the package
- * manager's own process tree, which scripts are not (they are traced by their own tracers). A
- * script that connects here leaves the connect in its trace.
+ * install user, be untraced and be the package manager or descend from it. Every process a script starts is
+ * traced by that script's tracer (and stays so when it daemonises), so only the package manager's
+ * own processes pass. A script that connects here leaves the connect in its trace.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { readFile, readdir, readlink } from 'node:fs/promises';
 import { socketInodeOf } from '@safe-install/gateway';
+import { ancestorsOf, argvOf, cwdOf, environOf, holdsSocket, statusOf } from './proc.js';
 
 /** What the broker learns about an asking process from /proc. */
 export interface AskerFacts {
   uid: number | null;
   /** TracerPid from /proc/PID/status; 0 when not traced, null when unreadable. */
   tracerPid: number | null;
+  /** The process itself, then its ancestors, nearest first. */
+  lineage: number[];
   /** The connection's socket is among the process's open files. */
   ownsSocket: boolean;
   /** argv from /proc/PID/cmdline. */
@@ -38,8 +40,8 @@ export type Verdict = { kind: 'trace'; command: string } | { kind: 'direct' } | 
 
 export interface JudgeContext {
   installUid: number;
-  /** The package manager's tracer. */
-  managerTracerPid: number | null;
+  /** The package manager, as the runner started it. */
+  managerPid: number | null;
   /** The scripts' tracers running now. */
   scriptTracerPids: ReadonlySet<number>;
   /** The script shell's path: the asker must be running it with `-c COMMAND`. */
@@ -51,7 +53,7 @@ export function judgeRequest(facts: AskerFacts, context: JudgeContext): Verdict 
   if (!facts.ownsSocket) return { kind: 'refuse', reason: 'the connection is not the asking process’s' };
   if (facts.uid !== context.installUid) return { kind: 'refuse', reason: `the asking process runs as uid ${facts.uid ?? 'unknown'}` };
   if (facts.tracerPid !== null && context.scriptTracerPids.has(facts.tracerPid)) return { kind: 'direct' };
-  if (facts.tracerPid === null || facts.tracerPid === 0 || facts.tracerPid !== context.managerTracerPid) {
+  if (facts.tracerPid !== 0 || context.managerPid === null || !facts.lineage.includes(context.managerPid)) {
     return { kind: 'refuse', reason: 'the asking process is not part of the package manager' };
   }
   const command = scriptCommandOf(facts.argv, context.scriptShell);
@@ -66,29 +68,6 @@ export function scriptCommandOf(argv: readonly string[], scriptShell: string): s
   return argv[at + 2] ?? null;
 }
 
-/** Fields of /proc/PID/status that matter here. */
-export function parseProcStatus(text: string): { uid: number | null; tracerPid: number | null } {
-  const field = (name: string): string | undefined => {
-    const line = text.split('\n').find((l) => l.startsWith(`${name}:`));
-    return line?.slice(name.length + 1).trim();
-  };
-  const number = (value: string | undefined): number | null => {
-    if (value === undefined || !/^\d+$/.test(value)) return null;
-    return Number(value);
-  };
-  // Uid: real, effective, saved, filesystem. All four must agree.
-  const uids = (field('Uid') ?? '').split(/\s+/);
-  const uid = uids.length === 4 && uids.every((u) => u === uids[0]) ? number(uids[0]) : null;
-  return { uid, tracerPid: number(field('TracerPid')) };
-}
-
-/** NUL-separated strings (/proc/PID/cmdline, /proc/PID/environ). */
-export function splitNul(text: string): string[] {
-  const parts = text.split('\0');
-  if (parts.at(-1) === '') parts.pop();
-  return parts;
-}
-
 /** The environment variables a script's attribution comes from. */
 export function lifecycleOf(environ: readonly string[]): { name: string; version: string; event: string } {
   const env = new Map<string, string>();
@@ -99,25 +78,13 @@ export function lifecycleOf(environ: readonly string[]): { name: string; version
   return { name: env.get('npm_package_name') ?? '', version: env.get('npm_package_version') ?? '', event: env.get('npm_lifecycle_event') ?? '' };
 }
 
-/** CPUs this process may run on, from a `Cpus_allowed_list` such as `0-3,6`; empty if unreadable. */
-export function parseCpuList(list: string): number[] {
-  const out: number[] = [];
-  for (const part of list.trim().split(',')) {
-    const match = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
-    if (!match) return [];
-    const from = Number(match[1]);
-    const to = Number(match[2] ?? match[1]);
-    if (to < from || to - from > 4096) return [];
-    for (let cpu = from; cpu <= to; cpu++) out.push(cpu);
-  }
-  return out;
-}
-
 /** What the runner does with a script the broker accepted. */
 export interface ScriptRequest {
   shellPid: number;
   command: string;
   environ: string[];
+  /** The shell's working directory (the package's folder), when readable. */
+  cwd?: string;
 }
 
 /** How a traced script ended, as told to its script shell. */
@@ -126,7 +93,7 @@ export type ScriptOutcome = { code: number } | { signal: string } | { error: str
 export interface ScriptBrokerOptions {
   installUid: number;
   scriptShell: string;
-  managerTracerPid(): number | null;
+  managerPid(): number | null;
   scriptTracerPids(): ReadonlySet<number>;
   /** Start the script's tracer; resolves when the script has ended. */
   runScript(request: ScriptRequest): Promise<ScriptOutcome>;
@@ -139,23 +106,12 @@ export interface ScriptBroker {
   close(): Promise<void>;
 }
 
-async function factsOf(pid: number, socket: Socket): Promise<AskerFacts & { environ: string[] }> {
-  const read = (file: string) => readFile(`/proc/${pid}/${file}`, 'utf8').catch(() => '');
-  const [status, cmdline, environ] = await Promise.all([read('status'), read('cmdline'), read('environ')]);
+async function factsOf(pid: number, socket: Socket): Promise<AskerFacts> {
+  const [status, argv, ancestors] = await Promise.all([statusOf(pid), argvOf(pid), ancestorsOf(pid)]);
   const inode = socket.remotePort
     ? await socketInodeOf({ protocol: 'tcp', remotePort: socket.remotePort, localPort: socket.localPort ?? 0, remoteAddress: socket.remoteAddress ?? '', localAddress: socket.localAddress ?? '' })
     : null;
-  let ownsSocket = false;
-  if (inode !== null) {
-    const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
-    for (const fd of fds) {
-      if ((await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '')) === `socket:[${inode}]`) {
-        ownsSocket = true;
-        break;
-      }
-    }
-  }
-  return { ...parseProcStatus(status), ownsSocket, argv: splitNul(cmdline), environ: splitNul(environ) };
+  return { uid: status.uid, tracerPid: status.tracerPid, lineage: [pid, ...ancestors], ownsSocket: inode !== null && (await holdsSocket(pid, inode)), argv };
 }
 
 function reply(socket: Socket, line: string): void {
@@ -192,7 +148,7 @@ export async function startScriptBroker(options: ScriptBrokerOptions): Promise<S
     const facts = await factsOf(pid, socket);
     const verdict = judgeRequest(facts, {
       installUid: options.installUid,
-      managerTracerPid: options.managerTracerPid(),
+      managerPid: options.managerPid(),
       scriptTracerPids: options.scriptTracerPids(),
       scriptShell: options.scriptShell,
     });
@@ -201,7 +157,8 @@ export async function startScriptBroker(options: ScriptBrokerOptions): Promise<S
       options.onRefused(pid, verdict.reason);
       return reply(socket, `refused: ${verdict.reason}`);
     }
-    const outcome = await options.runScript({ shellPid: pid, command: verdict.command, environ: facts.environ }).catch((error: unknown) => ({ error: String(error) }));
+    const [environ, cwd] = await Promise.all([environOf(pid), cwdOf(pid)]);
+    const outcome = await options.runScript({ shellPid: pid, command: verdict.command, environ, ...(cwd === undefined ? {} : { cwd }) }).catch((error: unknown) => ({ error: String(error) }));
     if ('code' in outcome) reply(socket, `exit ${outcome.code}`);
     else if ('signal' in outcome) reply(socket, `signal ${outcome.signal.replace(/^SIG/, '')}`);
     else reply(socket, `refused: ${outcome.error}`);

@@ -44,8 +44,9 @@ export interface ProcessSpawnEvent extends EventBase {
   /** The new process or thread. */
   child: number;
   /**
-   * The syscall that created it: fork, vfork, clone, clone3; or `script-tracer` for a lifecycle
-   * script started in its script shell's place by the script's own tracer (see the runner).
+   * The syscall that created it: fork, vfork, clone, clone3. Or, for processes no tracer saw
+   * created: `untraced` for a script shell the (untraced) package manager started, `script-tracer`
+   * for a lifecycle script started in its script shell's place by its own tracer (see the runner).
    */
   syscall: string;
   /** True when the clone created a thread (CLONE_THREAD), not a process. */

@@ -6,7 +6,9 @@ import type Docker from 'dockerode';
 import { SafeInstallError } from '@safe-install/schema';
 import { runInstall } from './run-install.js';
 
-const PROBE_COMMAND = ['/bin/sh', '-c', 'cat /etc/hostname > /dev/null'];
+// Through the script shell, as npm runs a lifecycle script: the probe takes the whole path a script
+// takes (script broker, spawn-script-tracer, its own strace).
+const PROBE_COMMAND = ['/usr/local/libexec/npm-lifecycle', '-c', 'cat /etc/hostname > /dev/null'];
 
 export async function probeTracer(docker: Docker, image: string): Promise<string> {
   const run = await runInstall({ docker, image, network: 'none', upload: [], stageIn: null, command: PROBE_COMMAND, timeoutMs: 60_000 });

@@ -53,44 +53,11 @@ export const TRACED_SYSCALLS = [
   'setsid',
 ] as const;
 
-/**
- * The syscalls traced in the package manager itself, whose scripts are traced separately: the
- * process tree, its network use and any signal or ptrace — none of the file calls it makes by the
- * thousand while unpacking (what it leaves on disk is in the filesystem diff). Each traced call
- * costs a stop of the traced process; untraced ones cost nothing.
- */
-export const MANAGER_SYSCALLS = [
-  'execve',
-  'execveat',
-  'fork',
-  'vfork',
-  'clone',
-  'clone3',
-  'exit_group',
-  'chdir',
-  'fchdir',
-  'connect',
-  'bind',
-  'sendto',
-  'sendmsg',
-  'sendmmsg',
-  'kill',
-  'tkill',
-  'tgkill',
-  'ptrace',
-  'setsid',
-] as const satisfies readonly TracedSyscall[];
-
 /** A syscall in {@link TRACED_SYSCALLS}. */
 export type TracedSyscall = (typeof TRACED_SYSCALLS)[number];
 
 /** Longest string strace prints before cutting it with `...` (`-s`); also caps printed arrays. */
 export const STRACE_STRING_LIMIT = 4096;
-
-/** The fixed flags for a given syscall set, in order: */
-function fixedFlags(syscalls: readonly TracedSyscall[]): string[] {
-  return ['-f', '--seccomp-bpf', '-ttt', '-y', '-s', String(STRACE_STRING_LIMIT), '-q', '-e', 'signal=!SIGCHLD', '-e', `trace=${syscalls.join(',')}`];
-}
 
 /**
  * The fixed flags, in order:
@@ -103,7 +70,19 @@ function fixedFlags(syscalls: readonly TracedSyscall[]): string[] {
  * - `-e signal=!SIGCHLD` drops the child-exit notices every shell generates;
  * - `-e trace=...` the set above.
  */
-export const STRACE_FIXED_FLAGS: readonly string[] = fixedFlags(TRACED_SYSCALLS);
+export const STRACE_FIXED_FLAGS: readonly string[] = [
+  '-f',
+  '--seccomp-bpf',
+  '-ttt',
+  '-y',
+  '-s',
+  String(STRACE_STRING_LIMIT),
+  '-q',
+  '-e',
+  'signal=!SIGCHLD',
+  '-e',
+  `trace=${TRACED_SYSCALLS.join(',')}`,
+];
 
 /** Arguments of {@link straceArgs}. */
 export interface StraceArgsOptions {
@@ -113,8 +92,6 @@ export interface StraceArgsOptions {
   user: string;
   /** The command and its arguments. */
   command: readonly string[];
-  /** What to trace: everything (a script, the default) or the package manager's short list. */
-  syscalls?: 'all' | 'manager';
 }
 
 /**
@@ -123,11 +100,10 @@ export interface StraceArgsOptions {
  *
  * Throws on an empty command, output or user: that is a bug in the caller, not input to tolerate.
  */
-export function straceArgs({ output, user, command, syscalls = 'all' }: StraceArgsOptions): string[] {
+export function straceArgs({ output, user, command }: StraceArgsOptions): string[] {
   if (output === '') throw new Error('straceArgs: output must not be empty');
   if (user === '') throw new Error('straceArgs: user must not be empty');
   if (command.length === 0 || command[0] === '') throw new Error('straceArgs: command must not be empty');
   // `--` ends strace's options, so a command starting with `-` is never taken for one.
-  const flags = syscalls === 'manager' ? fixedFlags(MANAGER_SYSCALLS) : STRACE_FIXED_FLAGS;
-  return [...flags, '-o', output, '-u', user, '--', ...command];
+  return [...STRACE_FIXED_FLAGS, '-o', output, '-u', user, '--', ...command];
 }

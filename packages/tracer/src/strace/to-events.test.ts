@@ -760,16 +760,6 @@ describe('attribution', () => {
 });
 
 describe('scripts traced by a tracer of their own', () => {
-  /** The package manager's trace (100, its script shell 101) and a script tracer's (200). */
-  const manager = (reader: StraceReader) =>
-    reader.push(
-      trace([
-        ...ROOT,
-        '100 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x1) = 101',
-        '101 chdir("/work/node_modules/esbuild") = 0',
-        `101 execve("${MARKER}", ["${MARKER}", "-c", "node install.js"], 0x1 /* 9 vars */) = 0`,
-      ]),
-    );
   const script = (reader: StraceReader, pid = 200) =>
     reader.push(
       `${pid} 2000.000000 execve("${MARKER}", ["${MARKER}", "--run", "esbuild", "0.25.12", "postinstall", "node install.js"], 0x1 /* 9 vars */) = 0\n` +
@@ -777,34 +767,51 @@ describe('scripts traced by a tracer of their own', () => {
         `${pid} 2000.200000 +++ exited with 0 +++\n`,
     );
 
-  it('makes the script the child of its shell, attributed by its marker', () => {
+  it('roots the tree at the untraced package manager, its script shell under it, the script under that', () => {
     const builder = new EventBuilder({ rootCwd: '/work' });
-    const events = manager(new StraceReader()).flatMap((e) => builder.consume(e));
-    events.push(...builder.adoptScriptRoot(200, 101, 2000));
-    events.push(...script(new StraceReader()).flatMap((e) => builder.consume(e)), ...builder.end());
-    expect(processEvents(events, 'spawn').at(-1)).toMatchObject({ pid: 101, ppid: 100, child: 200, syscall: 'script-tracer', ok: true });
+    const events = builder.startManager(100, ['npm', 'ci'], 1000);
+    events.push(...builder.adoptScriptRoot(200, 101, 2000, '/work/node_modules/esbuild'));
+    events.push(...script(new StraceReader()).flatMap((e) => builder.consume(e)));
+    events.push(...builder.managerExited({ code: 0 }, 3000), ...builder.end());
+    expect(processEvents(events, 'exec')[0]).toMatchObject({ pid: 100, ppid: 0, path: 'npm', argv: ['npm', 'ci'], cwd: '/work' });
+    expect(processEvents(events, 'spawn')).toMatchObject([
+      { pid: 100, child: 101, syscall: 'untraced', ok: true },
+      { pid: 101, ppid: 100, child: 200, syscall: 'script-tracer', ok: true },
+    ]);
     expect(ofType(events, 'script')).toMatchObject([
       { action: 'start', pid: 200, ppid: 101, package: { name: 'esbuild', version: '0.25.12' }, lifecycle: 'postinstall', cwd: '/work/node_modules/esbuild' },
       { action: 'end', pid: 200, code: 0 },
     ]);
     expect(ofType(events, 'file')).toMatchObject([{ pid: 200, path: '/work/node_modules/esbuild/install.js', package: { name: 'esbuild' } }]);
+    expect(processEvents(events, 'exit').at(-1)).toMatchObject({ pid: 100, code: 0 });
     expect(builder.chain(200)).toEqual([200, 101, 100]);
     expect(builder.stats.refusedMarkers).toBe(0);
   });
 
-  it('adopts nothing for an unknown shell or a pid already running, and the marker is then refused', () => {
+  it('puts a second script of the same shell under the shell it already knows', () => {
     const builder = new EventBuilder({ rootCwd: '/work' });
-    manager(new StraceReader()).forEach((e) => builder.consume(e));
-    expect(builder.adoptScriptRoot(200, 999, 2000)).toEqual([]);
-    expect(builder.adoptScriptRoot(100, 101, 2000)).toEqual([]);
+    builder.startManager(100, ['npm', 'ci'], 1000);
+    builder.adoptScriptRoot(200, 101, 2000);
+    const events = builder.adoptScriptRoot(201, 101, 2001);
+    expect(processEvents(events, 'spawn')).toMatchObject([{ pid: 101, child: 201, syscall: 'script-tracer' }]);
+  });
+
+  it('vouches for nothing before the package manager is known, or for a pid already running: the marker is then refused', () => {
+    const builder = new EventBuilder({ rootCwd: '/work' });
+    expect(builder.adoptScriptRoot(200, 101, 2000)).toEqual([]);
     const events = [...script(new StraceReader()).flatMap((e) => builder.consume(e)), ...builder.end()];
     expect(ofType(events, 'script')).toEqual([]);
     expect(builder.stats.refusedMarkers).toBe(1);
+    const second = new EventBuilder({ rootCwd: '/work' });
+    second.startManager(100, ['npm'], 1000);
+    expect(second.adoptScriptRoot(100, 101, 2000)).toEqual([]);
+    expect(second.adoptScriptRoot(101, 101, 2000)).toEqual([]);
+    expect(second.startManager(102, ['npm'], 1001)).toEqual([]);
   });
 
   it('keeps a script\'s attribution on anything vouched for under it: the marker is then a spoof', () => {
     const builder = new EventBuilder({ rootCwd: '/work' });
-    manager(new StraceReader()).forEach((e) => builder.consume(e));
+    builder.startManager(100, ['npm', 'ci'], 1000);
     builder.adoptScriptRoot(200, 101, 2000);
     new StraceReader()
       .push(`200 2000.000000 execve("${MARKER}", ["${MARKER}", "--run", "esbuild", "0.25.12", "postinstall", "x"], 0x1 /* 9 vars */) = 0\n`)

@@ -330,32 +330,58 @@ export class EventBuilder {
   }
 
   /**
-   * A script started in the place of the script shell `shellPid`, by a tracer of its own: `pid` is
-   * the first process of that tracer's output. Nobody in the trace spawned it, so the runner, which
-   * did, vouches for it here: it becomes the script shell's child (a spawn event says so), and the
-   * marker it execs is judged by the usual rule — honoured only under the package manager. Call it
-   * before the first entry of `pid`. Returns the spawn event; nothing when `shellPid` is unknown or
-   * `pid` is already known (it is then treated like any other process).
+   * The package manager, started by the runner and not traced itself (its scripts are, each by a
+   * tracer of its own): the root of the process tree. Call it first. Returns its exec event.
    */
-  adoptScriptRoot(pid: number, shellPid: number, ts: number): RawEvent[] {
-    const shell = this.#procs.get(shellPid);
-    if (shell === undefined || !shell.alive || this.#procs.get(pid)?.alive === true) return [];
+  startManager(pid: number, argv: readonly string[], ts: number): RawEvent[] {
+    if (this.#root !== null) return [];
+    const root = this.#createRoot(pid);
+    root.exe = argv[0] ?? '';
+    const exec: Raw<ProcessExecEvent> = { ...this.#base(root, ts, { ok: true }), type: 'process', action: 'exec', path: root.exe, argv: [...argv], cwd: root.fs.cwd };
+    return [exec];
+  }
+
+  /** The package manager ended (the runner saw it exit). Returns its exit event. */
+  managerExited(status: { code?: number; signal?: string }, ts: number): RawEvent[] {
+    const out: RawEvent[] = [];
+    if (this.#root !== null && this.#root.alive) this.#exit(this.#root, ts, status, out);
+    return out;
+  }
+
+  /**
+   * A script started in the place of the script shell `shellPid` (a process of the package
+   * manager's, untraced), by a tracer of its own: `pid` is the first process of that tracer's
+   * output. Nobody in the trace spawned either, so the runner, which checked the shell and started
+   * the script, vouches for them here: the shell becomes a child of the package manager and the
+   * script the shell's child (spawn events say so), and the marker the script execs is judged by the
+   * usual rule — honoured only under the package manager. Call it before the first entry of `pid`.
+   * Returns nothing when `pid` is already known (it is then treated like any other process).
+   * `cwd` is the shell's working directory, when the runner could read it.
+   */
+  adoptScriptRoot(pid: number, shellPid: number, ts: number, cwd?: string): RawEvent[] {
+    const out: RawEvent[] = [];
+    if (this.#procs.get(pid)?.alive === true || pid === shellPid) return out;
+    let shell = this.#procs.get(shellPid);
+    if (shell === undefined || !shell.alive) {
+      const manager = this.#root;
+      if (manager === null || !manager.alive || shellPid === manager.pid) return out;
+      shell = newProc(shellPid, manager.pid, manager, { cwd: cwd === undefined ? manager.fs.cwd : normalizePath(cwd) });
+      this.#procs.set(shellPid, shell);
+      out.push(this.#adoptedSpawn(manager, shellPid, 'untraced', ts));
+    }
     const group = shell.leader;
     const child = newProc(pid, group.pid, group, { cwd: group.fs.cwd });
     if (group.exe !== undefined) child.exe = group.exe;
     if (group.attribution !== undefined) child.attribution = group.attribution;
     this.#procs.set(pid, child);
-    const spawn: Raw<ProcessSpawnEvent> = {
-      ...this.#base(group, ts, { ok: true }),
-      type: 'process',
-      action: 'spawn',
-      child: pid,
-      syscall: 'script-tracer',
-      thread: false,
-    };
-    const out: RawEvent[] = [spawn];
+    out.push(this.#adoptedSpawn(group, pid, 'script-tracer', ts));
     this.#release(pid, out);
     return out;
+  }
+
+  #adoptedSpawn(parent: Proc, child: number, syscall: string, ts: number): RawEvent {
+    const spawn: Raw<ProcessSpawnEvent> = { ...this.#base(parent, ts, { ok: true }), type: 'process', action: 'spawn', child, syscall, thread: false };
+    return spawn;
   }
 
   /** A notice from whoever drives the builder (the runner), with `pid`'s attribution when known. */

@@ -1,0 +1,85 @@
+/**
+ * One lifecycle script's tracer: started by root in its script shell's place
+ * (`spawn-script-tracer`, see docker/), its strace output followed as it grows and fed to the one
+ * event builder, and the script's end told back to the shell as soon as the script itself has
+ * ended — processes it left behind are reaped later and do not hold the package manager up.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import type { RawEvent } from '@safe-install/schema';
+import { StraceReader, straceArgs, type EventBuilder, type StraceEntry } from '@safe-install/tracer';
+import type { ScriptOutcome, ScriptRequest } from './script-broker.js';
+import { lifecycleOf } from './script-broker.js';
+import { tailFile } from './tail-file.js';
+
+export const STRACE = '/usr/bin/strace';
+/** The script shell npm is configured with (docker/npmrc); also the attribution marker. */
+export const SCRIPT_SHELL = '/usr/local/libexec/npm-lifecycle';
+const SPAWN_SCRIPT_TRACER = '/usr/local/libexec/spawn-script-tracer';
+
+export interface ScriptTracerOptions {
+  request: ScriptRequest;
+  /** Which script of the install this is (names its log). */
+  id: number;
+  /** Root-only folder for the log. */
+  out: string;
+  /** The install user's name, for `strace -u`. */
+  user: string;
+  /** The CPU the script and its tracer share; -1 for none. */
+  cpu: number;
+  builder: EventBuilder;
+  /** Takes the events of each batch of entries (the runner's one handler for all traces). */
+  handle(entries: readonly StraceEntry[]): RawEvent[];
+  send(events: readonly RawEvent[]): void;
+}
+
+export interface ScriptTracer {
+  pid: number | undefined;
+  /** How the script ended: resolves when its own process has. */
+  outcome: Promise<ScriptOutcome>;
+  /** Resolves when the tracer has exited and its log is read to the end. */
+  done: Promise<void>;
+  reader: StraceReader;
+}
+
+export function startScriptTracer(options: ScriptTracerOptions): ScriptTracer {
+  const { request, builder } = options;
+  const log = join(options.out, `script-${options.id}.log`);
+  const { name, version, event } = lifecycleOf(request.environ);
+  const tracerArgs = straceArgs({ output: log, user: options.user, command: [SCRIPT_SHELL, '--run', name, version, event, request.command] });
+  const child = spawn(SPAWN_SCRIPT_TRACER, [String(request.shellPid), String(options.cpu), '--', STRACE, ...tracerArgs], { stdio: ['ignore', 'ignore', 2] });
+
+  const reader = new StraceReader();
+  let root: number | null = null;
+  let ended: (outcome: ScriptOutcome) => void = () => undefined;
+  const outcome = new Promise<ScriptOutcome>((resolve) => {
+    ended = resolve;
+  });
+  const tail = tailFile(log, (chunk) => {
+    const entries = reader.push(chunk);
+    if (root === null && entries[0]) {
+      root = entries[0].pid;
+      options.send(builder.adoptScriptRoot(root, request.shellPid, entries[0].ts, request.cwd));
+    }
+    for (const e of options.handle(entries)) {
+      if (e.type === 'script' && e.action === 'end' && e.pid === root) ended(e.signal ? { signal: e.signal } : { code: e.code ?? 1 });
+    }
+  });
+  const done = new Promise<void>((resolve) => {
+    child.on('error', (error) => {
+      ended({ error: `cannot start the script's tracer: ${error.message}` });
+      tail.finish();
+      void tail.done.finally(resolve);
+    });
+    child.on('exit', (code, signal) => {
+      tail.finish();
+      void tail.done.then(() => {
+        options.handle(reader.end());
+        // The tracer is gone; its exit status is the script's (or says why it never started).
+        ended(signal ? { signal } : code === 127 && root === null ? { error: 'the script tracer could not start' } : { code: code ?? 1 });
+        resolve();
+      });
+    });
+  });
+  return { pid: child.pid, outcome, done, reader };
+}
