@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FileEvent, NetworkEvent, ProcessEvent, ProcessExecEvent, TraceEvent } from '@safe-install/schema';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { TRACE_EVENT_JSON_SCHEMA, type FileEvent, type NetworkEvent, type ProcessEvent, type ProcessExecEvent, type TraceEvent } from '@safe-install/schema';
 import { describeWithEngine, projectWithPackages, readTrace, runCli } from './engine.js';
 
 const BEHAVIOURS = { name: 'trace-behaviours', version: '1.0.0' };
@@ -36,6 +37,14 @@ await describeWithEngine('the tracer, on a real install with a real npm', () => 
     expect(output).toMatch(/tracer-tamper: tamper-tracer@1\.0\.0 \(postinstall\)/);
     expect(output).toContain('verdict: fail');
     expect(exitCode).toBe(1);
+  });
+
+  it('writes a trace whose every event is valid against the published JSON Schema', () => {
+    const validate = new Ajv2020({ strict: true, allErrors: true }).compile(TRACE_EVENT_JSON_SCHEMA);
+    const invalid = trace.filter((event) => !validate(event)).slice(0, 3);
+    expect(invalid).toEqual([]);
+    expect(trace.length).toBeGreaterThan(100);
+    expect([...new Set(trace.map((event) => event.type))]).toEqual(expect.arrayContaining(['process', 'file', 'network', 'script', 'notice', 'fsdiff']));
   });
 
   it('records the script itself, with its command and a content hash', () => {

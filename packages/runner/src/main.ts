@@ -178,7 +178,7 @@ async function main(): Promise<void> {
             ...(event.lifecycle ? { lifecycle: event.lifecycle } : {}),
           });
         }
-        if (event.type === 'file' && event.ok !== false && (event.intent?.write || event.action !== 'open')) {
+        if (event.type === 'file' && event.ok !== false && (event.intent?.write || (event.action !== 'open' && event.action !== 'stat'))) {
           const who = { ...(event.package ? { package: event.package } : {}), ...(event.lifecycle ? { lifecycle: event.lifecycle } : {}) };
           lastWriter.set(event.target ?? event.path, who);
           if (event.action === 'rename' || event.action === 'unlink') lastWriter.set(event.path, who);

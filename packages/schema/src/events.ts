@@ -96,7 +96,8 @@ export type ProcessEvent =
   | ProcessLingeringEvent
   | ProcessSignalEvent;
 
-export type FileAction = 'open' | 'unlink' | 'rename' | 'link' | 'symlink' | 'chmod' | 'mkdir' | 'rmdir';
+/** `stat`: a look at whether (and what) a path is, without opening it — `[ -f /.dockerenv ]`. */
+export type FileAction = 'open' | 'stat' | 'unlink' | 'rename' | 'link' | 'symlink' | 'chmod' | 'mkdir' | 'rmdir';
 
 export interface FileEvent extends EventBase {
   type: 'file';

@@ -2,3 +2,4 @@ export * from './events.js';
 export * from './report.js';
 export * from './errors.js';
 export * from './decoys.js';
+export * from './trace-event-json-schema.js';

@@ -62,6 +62,14 @@ export function analyzeFile(a: Analysis, e: FileEvent): void {
   }
 
   switch (e.action) {
+    case 'stat': {
+      // A look, not a read: only a look for a sandbox or debugger marker says something.
+      const probe = sandboxProbeKind(path);
+      if (probe !== null) {
+        report(a, e, run, { rule: 'sandbox-probe', subject: probeSubject(path), message: `looked for ${path}: ${probe}${e.ok === false ? ` (not there: ${e.errno ?? 'error'})` : ''}` });
+      }
+      break;
+    }
     case 'open': {
       const intent = e.intent ?? { read: true, write: false, create: false };
       if (intent.write || intent.create || intent.truncate === true) {
@@ -101,7 +109,7 @@ export function otherProcessMemory(path: string, pid: number): string | null {
 
 function writes(e: FileEvent): boolean {
   if (e.action === 'open') return e.intent?.write === true || e.intent?.create === true || e.intent?.truncate === true;
-  return e.action !== 'chmod';
+  return e.action !== 'chmod' && e.action !== 'stat';
 }
 
 function trackTaint(a: Analysis, e: FileEvent, run: ScriptRun, path: string, target: string | undefined): void {

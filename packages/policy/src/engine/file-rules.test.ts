@@ -91,6 +91,21 @@ describe('sandbox-probe', () => {
     expect(result.verdict).toBe('pass');
   });
 
+  it('fires on a look (stat) for a container marker, whether it is there or not; other looks say nothing', () => {
+    const t = new Trace();
+    const n = node(t);
+    n.file('stat', '/.dockerenv');
+    n.file('stat', '/run/.containerenv', { ok: false, errno: 'ENOENT' });
+    for (const p of [`${HOME}/.npmrc`, `${HOME}/.ssh/id_rsa`, '/usr/bin/gh', '/etc/passwd']) n.file('stat', p, { ok: false, errno: 'ENOENT' });
+    const result = judge(t);
+    expect(findingsOf(result, 'sandbox-probe').map((f) => [f.subject, f.message])).toEqual([
+      ['/.dockerenv', 'looked for /.dockerenv: container marker file'],
+      ['/run/.containerenv', 'looked for /run/.containerenv: container marker file (not there: ENOENT)'],
+    ]);
+    // Nothing but the two probes: looks at credentials or programs are not reads.
+    expect(behaviour(result)).toEqual(['sandbox-probe:low', 'sandbox-probe:low']);
+  });
+
   it('does not fire on the dynamic loader and libc', () => {
     const t = new Trace();
     const n = node(t);

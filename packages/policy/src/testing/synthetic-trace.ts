@@ -186,7 +186,7 @@ export class Proc {
     return this.open(path, 'w', result);
   }
 
-  file(action: 'unlink' | 'rmdir' | 'mkdir', path: string, result: CallResult = {}): TraceEvent {
+  file(action: 'unlink' | 'rmdir' | 'mkdir' | 'stat', path: string, result: CallResult = {}): TraceEvent {
     return this.emit({ type: 'file', action, path, ok: result.ok ?? true, ...(result.errno === undefined ? {} : { errno: result.errno }) });
   }
 

@@ -13,7 +13,7 @@ describe('straceArgs', () => {
       '-e',
       'signal=!SIGCHLD',
       '-e',
-      'trace=execve,execveat,fork,vfork,clone,clone3,exit_group,chdir,fchdir,open,openat,openat2,creat,unlink,unlinkat,rmdir,rename,renameat,renameat2,link,linkat,symlink,symlinkat,chmod,fchmod,fchmodat,mkdir,mkdirat,connect,bind,sendto,sendmsg,sendmmsg,kill,tkill,tgkill,ptrace,process_vm_readv,process_vm_writev,setsid',
+      'trace=execve,execveat,fork,vfork,clone,clone3,exit_group,chdir,fchdir,open,openat,openat2,creat,unlink,unlinkat,rmdir,rename,renameat,renameat2,link,linkat,symlink,symlinkat,chmod,fchmod,fchmodat,mkdir,mkdirat,stat,lstat,newfstatat,connect,bind,sendto,sendmsg,sendmmsg,kill,tkill,tgkill,ptrace,process_vm_readv,process_vm_writev,setsid',
       '-o',
       '/dev/fd/3',
       '-u',

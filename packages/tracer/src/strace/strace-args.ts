@@ -5,7 +5,8 @@
 
 /**
  * The syscalls traced. Process creation and exec give the process tree and attribution; the file,
- * network and signal calls are the evidence; `ptrace` and `setsid` reveal anti-analysis and
+ * network and signal calls are the evidence (`stat` too: `[ -f /.dockerenv ]` and a shell's search
+ * of PATH open nothing; node's own lookups use `statx`, which is left out, as is every `fstat`); `ptrace` and `setsid` reveal anti-analysis and
  * daemonising, `process_vm_*` reaching into another process (the package manager's, say, whose file
  * calls are not traced). Reads and writes are left out: they are most of the volume and say little that the
  * opens do not.
@@ -39,6 +40,9 @@ export const TRACED_SYSCALLS = [
   'fchmodat',
   'mkdir',
   'mkdirat',
+  'stat',
+  'lstat',
+  'newfstatat',
   'connect',
   'bind',
   'sendto',

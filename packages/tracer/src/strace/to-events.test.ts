@@ -471,6 +471,27 @@ describe('signal events', () => {
     ]);
   });
 
+  it('records looks at paths (stat), never an fstat of an open file', () => {
+    const { events } = convert(
+      trace([
+        ...ROOT,
+        '100 newfstatat(AT_FDCWD, "/.dockerenv", {st_mode=S_IFREG|0755, st_size=0, ...}, 0) = 0',
+        '100 newfstatat(AT_FDCWD, "gh", 0x7ffd, 0) = -1 ENOENT (No such file or directory)',
+        '100 newfstatat(3</etc>, "passwd", {st_mode=S_IFREG|0644, st_size=1, ...}, AT_SYMLINK_NOFOLLOW) = 0',
+        '100 newfstatat(3</etc/hostname>, "", {st_mode=S_IFREG|0644, st_size=1, ...}, AT_EMPTY_PATH) = 0',
+        '100 stat("/root", 0x7ffd) = -1 EACCES (Permission denied)',
+        '100 lstat("link", {st_mode=S_IFLNK|0777, st_size=4, ...}) = 0',
+      ]),
+    );
+    expect(ofType(events, 'file').map((e) => [e.action, e.path, e.ok, e.errno])).toEqual([
+      ['stat', '/.dockerenv', true, undefined],
+      ['stat', '/work/gh', false, 'ENOENT'],
+      ['stat', '/etc/passwd', true, undefined],
+      ['stat', '/root', false, 'EACCES'],
+      ['stat', '/work/link', true, undefined],
+    ]);
+  });
+
   it('notes calls that reach into another process\'s memory', () => {
     const { events } = convert(
       trace([...ROOT, '100 process_vm_writev(25, [{iov_base="\\x90\\x90", iov_len=2}], 1, [{iov_base=0x7f00, iov_len=2}], 1, 0) = 2', '100 process_vm_readv(26, [], 0, [], 0, 0) = -1 EPERM (Operation not permitted)']),

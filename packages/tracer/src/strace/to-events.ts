@@ -669,7 +669,7 @@ export class EventBuilder {
     out.push(event);
   }
 
-  /** unlink*, rmdir, rename*, link*, symlink*, chmod*, mkdir*. */
+  /** stat*, unlink*, rmdir, rename*, link*, symlink*, chmod*, mkdir*. */
   #file(proc: Proc, rec: StraceRecord, out: RawEvent[]): void {
     const a = rec.args;
     const push = (action: FileEvent['action'], path: string | null, extra: Partial<Raw<FileEvent>> = {}): void => {
@@ -682,6 +682,13 @@ export class EventBuilder {
       return mode === undefined ? {} : { mode };
     };
     switch (rec.name) {
+      case 'stat':
+      case 'lstat':
+        return push('stat', this.#pathArg(proc, undefined, a[0]));
+      case 'newfstatat':
+        // glibc's fstat() is newfstatat(fd, "", buf, AT_EMPTY_PATH): a look at an open file, not a path.
+        if (parseFlags(a[3] ?? '').has('AT_EMPTY_PATH') && decodeStraceString(a[1] ?? '')?.value === '') return;
+        return push('stat', this.#pathArg(proc, a[0], a[1]));
       case 'unlink':
         return push('unlink', this.#pathArg(proc, undefined, a[0]));
       case 'unlinkat':
