@@ -28,6 +28,7 @@ export type RuleId =
   | 'persistence-write'
   | 'foreign-package-write'
   | 'self-tamper'
+  | 'destructive-wipe'
   | 'write-outside-package'
   | 'privilege-escalation'
   | 'tracer-tamper'
@@ -124,6 +125,9 @@ export const RULES: readonly RuleInfo[] = [
   rule('self-tamper', 'high', false,
     'an install script deleted its own script or rewrote its own package.json (hiding its tracks)',
     'a package that cleans up its own install script is hiding something: review it'),
+  rule('destructive-wipe', 'high', false,
+    'an install script wiped files: overwrote then deleted them outside its folder and the temporary directory, or ran a wiper (shred, wipe, dd from /dev/zero, rm -rf of HOME)',
+    'overwriting before deleting defeats recovery; no install script needs it: treat the package as malicious'),
   rule('write-outside-package', 'medium', true,
     'an install script wrote outside its own folder and the temporary directory',
     'allow the path in the package\'s `write` list if it is expected'),

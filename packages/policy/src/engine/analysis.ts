@@ -2,7 +2,7 @@
  * One pass over the trace: every event updates the model, then the analyzer for its type judges
  * it; correlation runs at the end. Analyzers share this state and report through `findings`.
  */
-import type { DecoyIndex, ProcessExecEvent, TraceEvent } from '@safe-install/schema';
+import type { DecoyIndex, PackageRef, ProcessExecEvent, TraceEvent } from '@safe-install/schema';
 import type { EvaluationContext, Policy } from '../policy-types.js';
 import { analyzeDecoyEvent } from './analyze-decoys.js';
 import { analyzeFile } from './analyze-file.js';
@@ -36,6 +36,13 @@ export interface Analysis {
   findings: FindingCollector;
   taint: TaintTracker;
   sweeps: Map<string, SweepState>;
+  /**
+   * Per script run that found a sandbox marker: when, and what it did afterwards. A script that
+   * finds one and stops at once is evading analysis (see correlate).
+   */
+  probes: Map<string, { ts: number; package: PackageRef; after: number; endTs: number | null }>;
+  /** Per script run: how often each path was opened to overwrite, and whether a wipe was reported. */
+  wipes: Map<string, { overwrites: Map<string, number>; reported: boolean }>;
   /** Children of one shell: a downloader and a stdin interpreter side by side is `curl | sh`. */
   pipes: Map<number, { downloader?: ProcessExecEvent; interpreter?: ProcessExecEvent; reported?: boolean }>;
 }
@@ -61,10 +68,13 @@ export function analyzeTrace(input: AnalyzeInput): Analysis {
     findings: new FindingCollector((text, max) => sanitizeText(decoys.redact(text), max)),
     taint: new TaintTracker(),
     sweeps: new Map(),
+    probes: new Map(),
+    wipes: new Map(),
     pipes: new Map(),
   };
   for (const e of input.events) {
     a.model.observe(e);
+    if (a.probes.size > 0) followProbe(a, e);
     switch (e.type) {
       case 'file':
         analyzeFile(a, e);
@@ -97,6 +107,32 @@ export function analyzeTrace(input: AnalyzeInput): Analysis {
   }
   correlate(a);
   return a;
+}
+
+/** After a script found a sandbox marker: did it do anything, and when did it end? */
+function followProbe(a: Analysis, e: TraceEvent): void {
+  const run = e.package === undefined ? undefined : a.model.runOf(e);
+  const probe = run === undefined ? undefined : a.probes.get(run.key);
+  if (probe === undefined || e.ts <= probe.ts) return;
+  if (e.type === 'script' && e.action === 'end' && e.pid === run!.pid) probe.endTs = e.ts;
+  else if (isActivity(e)) probe.after += 1;
+}
+
+/** Doing something, as opposed to looking around: running a program, changing files, the network. */
+function isActivity(e: TraceEvent): boolean {
+  if (e.ok === false) return false;
+  switch (e.type) {
+    case 'process':
+      return e.action === 'exec';
+    case 'file':
+      return e.action === 'open' ? e.intent?.write === true : e.action !== 'stat';
+    case 'network':
+    case 'http':
+    case 'dns':
+      return true;
+    default:
+      return false;
+  }
 }
 
 /** Report a hit from event `e` of `run`, with the process chain at this moment. */

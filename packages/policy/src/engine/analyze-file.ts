@@ -48,6 +48,7 @@ export function analyzeFile(a: Analysis, e: FileEvent): void {
   const run = a.model.runOf(e);
   if (run === undefined) return;
   trackTaint(a, e, run, path, target);
+  trackWipe(a, e, run, path, target);
 
   const memory = otherProcessMemory(path, e.pid);
   if (memory !== null && e.action === 'open') {
@@ -67,6 +68,7 @@ export function analyzeFile(a: Analysis, e: FileEvent): void {
       const probe = sandboxProbeKind(path);
       if (probe !== null) {
         report(a, e, run, { rule: 'sandbox-probe', subject: probeSubject(path), message: `looked for ${path}: ${probe}${e.ok === false ? ` (not there: ${e.errno ?? 'error'})` : ''}` });
+        if (e.ok !== false && isContainerMarker(path) && !a.probes.has(run.key)) a.probes.set(run.key, { ts: e.ts, package: run.package, after: 0, endTs: null });
       }
       break;
     }
@@ -101,10 +103,54 @@ export function analyzeFile(a: Analysis, e: FileEvent): void {
   }
 }
 
+/** The files whose presence says "container": a script that finds one knows it is watched. */
+function isContainerMarker(path: string): boolean {
+  return path === '/.dockerenv' || path === '/.containerenv' || path === '/run/.containerenv';
+}
+
 /** `/proc/<pid>/mem` of a process other than the caller's own; null otherwise. */
 export function otherProcessMemory(path: string, pid: number): string | null {
   const match = /^\/proc\/(\d+)(?:\/task\/\d+)?\/mem$/.exec(path);
   return match !== null && Number(match[1]) !== pid ? path : null;
+}
+
+/**
+ * Wipers overwrite a file before deleting it, so nothing can be recovered (Shai-Hulud 2.0's `shred`,
+ * or a rewrite with zeros then `unlink`). A file opened to overwrite — without O_CREAT, or a second
+ * time — and then deleted, outside the script's own folder, node_modules and the temporary
+ * directories, is a wipe. Temporary files (written once, deleted) are not.
+ */
+function trackWipe(a: Analysis, e: FileEvent, run: ScriptRun, path: string, target: string | undefined): void {
+  if (e.ok === false || (e.action !== 'open' && e.action !== 'unlink' && e.action !== 'rename')) return;
+  const { homeDir, nodeModules, projectDir, tmpDirs } = a.ctx;
+  if (isWithin(path, run.dir) || isWithin(path, nodeModules) || tmpDirs.some((t) => isWithin(path, t))) return;
+  if (isWithin(path, projectDir) || path.startsWith('/dev/') || path.startsWith('/proc/')) return;
+  let w = a.wipes.get(run.key);
+  if (w === undefined) {
+    w = { overwrites: new Map(), reported: false };
+    a.wipes.set(run.key, w);
+  }
+  if (e.action === 'open') {
+    const intent = e.intent;
+    if (intent?.write !== true) return;
+    const seen = w.overwrites.get(path) ?? 0;
+    // Opening an existing file to write without creating it is an overwrite at once.
+    w.overwrites.set(path, seen + (intent.create ? 1 : 2));
+    return;
+  }
+  if (e.action === 'rename') {
+    // shred -u renames the overwritten file down to `0` before unlinking it.
+    const count = w.overwrites.get(path);
+    if (count !== undefined && target !== undefined) w.overwrites.set(target, count);
+    return;
+  }
+  if ((w.overwrites.get(path) ?? 0) < 2 || w.reported) return;
+  w.reported = true;
+  report(a, e, run, {
+    rule: 'destructive-wipe',
+    subject: isWithin(path, homeDir) ? areaOf(path, homeDir) : path.split('/').slice(0, 3).join('/'),
+    message: `overwrote ${path}, then deleted it (a wipe: what was there cannot be recovered)`,
+  });
 }
 
 function writes(e: FileEvent): boolean {
@@ -309,6 +355,7 @@ function judgeRead(a: Analysis, e: FileEvent, run: ScriptRun, path: string): voi
   const probe = sandboxProbeKind(path);
   if (probe !== null) {
     report(a, e, run, { rule: 'sandbox-probe', subject: probeSubject(path), message: `read ${path}: ${probe}${attempted}` });
+    if (ok && isContainerMarker(path) && !a.probes.has(run.key)) a.probes.set(run.key, { ts: e.ts, package: run.package, after: 0, endTs: null });
     return;
   }
 

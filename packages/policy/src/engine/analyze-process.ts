@@ -84,6 +84,24 @@ function analyzeNotice(a: Analysis, e: TracerNoticeEvent): void {
   }
 }
 
+/**
+ * A command that destroys data beyond recovery: shred/wipe/srm, dd writing zeros or noise over a
+ * file, or rm -r of HOME or /. Returns what to call it, or null.
+ */
+export function wiperCommand(names: Set<string>, argv: readonly string[], home: string): string | null {
+  for (const n of ['shred', 'wipe', 'srm']) if (names.has(n)) return n;
+  if (names.has('dd')) {
+    const input = argv.find((x) => x.startsWith('if='))?.slice(3);
+    const output = argv.find((x) => x.startsWith('of='))?.slice(3);
+    if (output !== undefined && !output.startsWith('/dev/null') && (input === '/dev/zero' || input === '/dev/urandom' || input === '/dev/random')) return 'dd';
+  }
+  if (names.has('rm') && argv.some((x) => /^-[a-zA-Z]*[rR]/.test(x) || x === '--recursive')) {
+    const targets = argv.slice(1).filter((x) => !x.startsWith('-')).map((x) => x.replace(/\/+$/, '') || '/');
+    if (targets.some((t) => t === '/' || t === home || t === '~' || t === '/home' || t === `${home}/*` || t === '/*')) return 'rm -r';
+  }
+  return null;
+}
+
 /** Program names an exec goes by: the file's and argv[0]'s. */
 function namesOf(e: ProcessExecEvent): Set<string> {
   return new Set([basename(e.path), basename(e.argv[0] ?? '')].filter((n) => n !== ''));
@@ -117,6 +135,11 @@ function analyzeExec(a: Analysis, e: ProcessExecEvent, run: ScriptRun): void {
       report(a, e, run, { rule: 'tracer-tamper', subject: 'lifecycle marker', message: 'ran the lifecycle marker to pass as another package\'s script' });
     }
     return;
+  }
+
+  const wipe = wiperCommand(names, argv, a.ctx.homeDir);
+  if (wipe !== null) {
+    report(a, e, run, { rule: 'destructive-wipe', subject: wipe, message: `ran the wiper \`${cmd}\`${attempted}` });
   }
 
   const windows = hasAny(names, WINDOWS_LOADERS) ?? [...names].find((n) => /\.(?:exe|dll|bat|cmd|vbs|ps1|scr|hta)$/i.test(n));

@@ -11,7 +11,11 @@ import { packageKey } from './trace-model.js';
 const ACCESS_RULES = new Set<RuleId>(['decoy-credential-read', 'credential-store-read', 'env-dump', 'secret-sweep']);
 const EGRESS_RULES = new Set<RuleId>(['network-not-allowed', 'network-direct-connect', 'network-raw-ip', 'dns-encoded-data', 'dns-foreign-resolver']);
 
+/** A script that found a sandbox marker and ended within this long, having done nothing, evaded. */
+const EVASION_WINDOW_MS = 2000;
+
 export function correlate(a: Analysis): void {
+  correlateEvasion(a);
   const byPackage = new Map<string, FindingGroup[]>();
   for (const g of a.findings.groups()) {
     if (g.package === undefined) continue;
@@ -39,6 +43,23 @@ export function correlate(a: Analysis): void {
       g.severity = 'critical';
       g.notes.push('after it read credentials');
       for (const id of readIds) if (!g.evidence.includes(id)) g.evidence.push(id);
+    }
+  }
+}
+
+/**
+ * A sandbox probe alone is common (is-docker, CI detection) and low. A script that finds a
+ * container marker and then stops at once — no program run, nothing written, no network — behaves
+ * like malware that hides from analysis (P15), and what it would do elsewhere is unknown: high.
+ */
+function correlateEvasion(a: Analysis): void {
+  for (const probe of a.probes.values()) {
+    if (probe.after > 0 || probe.endTs === null || probe.endTs - probe.ts > EVASION_WINDOW_MS) continue;
+    const key = packageKey(probe.package);
+    for (const g of a.findings.groups()) {
+      if (g.rule !== 'sandbox-probe' || g.package === undefined || packageKey(g.package) !== key) continue;
+      if (g.severity === 'low' || g.severity === 'info' || g.severity === 'medium') g.severity = 'high';
+      g.notes.push('it found one and stopped at once, having done nothing: evasion');
     }
   }
 }

@@ -106,6 +106,27 @@ describe('sandbox-probe', () => {
     expect(behaviour(result)).toEqual(['sandbox-probe:low', 'sandbox-probe:low']);
   });
 
+  it('is high when the script finds a container marker and stops at once, having done nothing (evasion)', () => {
+    const t = new Trace();
+    const s = t.script('evasive@1.0.0', 'postinstall', 'sh probe.sh');
+    s.file('stat', '/.dockerenv');
+    s.end(0);
+    const f = findingsOf(judge(t), 'sandbox-probe');
+    expect(f.map((x) => [x.subject, x.severity])).toEqual([['/.dockerenv', 'high']]);
+    expect(f[0]!.message).toMatch(/evasion/);
+  });
+
+  it('stays low when the marker is absent, or when the script goes on to do something', () => {
+    for (const variant of ['absent', 'busy'] as const) {
+      const t = new Trace();
+      const s = t.script('curious@1.0.0', 'postinstall', 'sh probe.sh');
+      s.file('stat', '/.dockerenv', variant === 'absent' ? { ok: false, errno: 'ENOENT' } : {});
+      if (variant === 'busy') s.run('/usr/bin/make', ['make']);
+      s.end(0);
+      expect(findingsOf(judge(t), 'sandbox-probe').map((x) => x.severity)).toEqual(['low']);
+    }
+  });
+
   it('does not fire on the dynamic loader and libc', () => {
     const t = new Trace();
     const n = node(t);
@@ -273,5 +294,35 @@ describe('secret-sweep (files)', () => {
       n.read(`${HOME}/.npm/_cacache/index-v5/${i}`);
     }
     expect(behaviour(judge(t))).toEqual([]);
+  });
+});
+
+describe('destructive-wipe', () => {
+  it('fires once for files overwritten then deleted under HOME, following shred\'s renames', () => {
+    const t = new Trace();
+    const n = node(t);
+    for (const f of ['a', 'b']) {
+      n.write(`${HOME}/projects/${f}.txt`);
+      n.write(`${HOME}/projects/${f}.txt`);
+      n.file('unlink', `${HOME}/projects/${f}.txt`);
+    }
+    n.open(`${HOME}/Documents/notes.txt`, 'rw');
+    n.rename(`${HOME}/Documents/notes.txt`, `${HOME}/Documents/0`);
+    n.file('unlink', `${HOME}/Documents/0`);
+    const f = findingsOf(judge(t), 'destructive-wipe');
+    expect(f.map((x) => [x.subject, x.severity, x.message])).toEqual([['~/projects', 'high', `overwrote ${HOME}/projects/a.txt, then deleted it (a wipe: what was there cannot be recovered)`]]);
+  });
+
+  it('does not fire for temporary files, its own folder, node_modules or a file written once and deleted', () => {
+    const t = new Trace();
+    const n = node(t);
+    for (const p of ['/tmp/build/x.o', `${NM}/evil-pkg/build/x.o`, `${NM}/other/cache.json`]) {
+      n.write(p);
+      n.write(p);
+      n.file('unlink', p);
+    }
+    n.write(`${HOME}/.cache/tool/lock`);
+    n.file('unlink', `${HOME}/.cache/tool/lock`);
+    expect(findingsOf(judge(t), 'destructive-wipe')).toEqual([]);
   });
 });

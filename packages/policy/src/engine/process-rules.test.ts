@@ -313,3 +313,30 @@ describe('windows-loader-exec and crypto-miner', () => {
     expect(behaviour(judge(t))).toEqual([]);
   });
 });
+
+describe('destructive-wipe (commands)', () => {
+  it.each([
+    ['shred', ['shred', '-uvz', '-n', '1', '/home/node/x']],
+    ['wipe', ['wipe', '-rf', '/home/node']],
+    ['dd', ['dd', 'if=/dev/zero', 'of=/home/node/.bashrc', 'bs=1k']],
+    ['rm -r', ['rm', '-rf', '/home/node/']],
+    ['rm -r', ['rm', '--recursive', '/']],
+    ['rm -r', ['rm', '-fr', '~']],
+  ])('fires for %s: %j', (subject, argv) => {
+    const t = new Trace();
+    shell(t).run(`/usr/bin/${argv[0]}`, argv);
+    expect(findingsOf(judge(t), 'destructive-wipe').map((x) => [x.subject, x.severity])).toEqual([[subject, 'high']]);
+  });
+
+  it.each([
+    [['rm', '-rf', 'build']],
+    [['rm', '-rf', '/home/node/project/node_modules/evil-pkg/build']],
+    [['rm', '/home/node']],
+    [['dd', 'if=/dev/zero', 'of=/dev/null', 'count=1']],
+    [['dd', 'if=in.bin', 'of=out.bin']],
+  ])('does not fire for %j', (argv) => {
+    const t = new Trace();
+    shell(t).run(`/usr/bin/${argv[0]}`, argv);
+    expect(findingsOf(judge(t), 'destructive-wipe')).toEqual([]);
+  });
+});

@@ -244,6 +244,12 @@ export class Proc {
   exit(code = 0): TraceEvent {
     return this.emit({ type: 'process', action: 'exit', code });
   }
+
+  /** A script's root ending: its exit, then the script's end. */
+  end(code = 0): TraceEvent {
+    this.exit(code);
+    return this.emit({ type: 'script', action: 'end', code });
+  }
 }
 
 /** A decoy index like the sandbox plants: an npm token in ~/.npmrc and env, AWS keys, an ssh key, a .env. */
