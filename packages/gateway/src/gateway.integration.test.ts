@@ -5,7 +5,7 @@
  * answers them, and the one allowed name is pointed at loopback by `hostsOverride`.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
@@ -17,7 +17,7 @@ import { startForwarder, type BoundAddress, type StartedForwarder } from './forw
 import { createProcNetIdentify } from './forwarder/identify.js';
 import type { GatewayEvent } from './gateway/event-log.js';
 import { startGateway, type StartedGateway } from './gateway/server.js';
-import type { ClientIdentity } from './protocol.js';
+import { GATEWAY_SOCKET_NAME, type ClientIdentity } from './protocol.js';
 import { dnsOverUdp, fakeNpmToken, request, startFakeRegistry, startRecordingServer, type FakePackage, type FakeRegistry } from './test-support/fake-registry.js';
 
 const REAL_TOKEN = `real-${randomBytes(12).toString('hex')}`;
@@ -374,8 +374,24 @@ describe('hostile clients', () => {
     expect(response.status).toBe(200);
   }, 30_000);
 
+  test('a client that comes before the gateway listens waits for it (the two containers start side by side)', async () => {
+    const lateDir = join(dir, 'late');
+    mkdirSync(lateDir);
+    const early = await startForwarder({ socketDir: lateDir, proxy: [], dns: [{ host: '127.0.0.1', port: 0 }], sink: [], onError: () => undefined });
+    try {
+      const dnsPort = early.addresses.find((entry) => entry.kind === 'dns-udp')?.port as number;
+      const answer = dnsOverUdp(dnsPort, 'late.test', DNS_TYPE.A);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The gateway "starts": its socket appears where the forwarder looks.
+      symlinkSync(join(dir, 'sock', GATEWAY_SOCKET_NAME), join(lateDir, GATEWAY_SOCKET_NAME));
+      expect(parseDnsAnswers(await answer)?.rcode).toBe(0);
+    } finally {
+      await early.close();
+    }
+  });
+
   test('without a gateway, the forwarder answers DNS with SERVFAIL and closes TCP clients', async () => {
-    const lonely = await startForwarder({ socketDir: join(dir, 'nobody-home'), proxy: [{ host: '127.0.0.1', port: 0 }], dns: [{ host: '127.0.0.1', port: 0 }], sink: [], onError: () => undefined });
+    const lonely = await startForwarder({ socketDir: join(dir, 'nobody-home'), proxy: [{ host: '127.0.0.1', port: 0 }], dns: [{ host: '127.0.0.1', port: 0 }], sink: [], gatewayWaitMs: 200, onError: () => undefined });
     try {
       const dnsPort = lonely.addresses.find((entry) => entry.kind === 'dns-udp')?.port as number;
       expect(parseDnsAnswers(await dnsOverUdp(dnsPort, 'a.test', DNS_TYPE.A))?.rcode).toBe(2);

@@ -23,6 +23,7 @@ import {
   readProject,
   removeOwnedBy,
   requireSandboxImage,
+  rsaMaterialAsync,
   runInstall,
   swapInNodeModules,
   sweepStale,
@@ -106,6 +107,9 @@ export async function ci(options: CiOptions): Promise<number> {
   const { printer } = options;
   const started = performance.now();
   const limits: ResourceLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  // The decoy RSA key takes OpenSSL about half a second: make it on the thread pool meanwhile.
+  const rsaKey = rsaMaterialAsync();
+  rsaKey.catch(() => undefined);
   const project = await readProject(options.dir);
   const loaded = await loadPolicy({
     projectDir: project.root,
@@ -117,17 +121,22 @@ export async function ci(options: CiOptions): Promise<number> {
   if (project.removedCredentials.length > 0) {
     printer.info(`.npmrc credentials kept out of the sandbox: ${project.removedCredentials.map((key) => sanitize(key)).join(', ')}`);
   }
-  const npmConfig = await readHostNpmConfig(project.root);
-  const engine = await connectEngine();
-  const image = await requireSandboxImage(engine.docker, options.base ?? DEFAULT_BASE_IMAGE);
-  const swept = await sweepStale(engine.docker);
+  // npm's configuration (a spawn of npm) and the engine checks do not depend on each other.
+  const [npmConfig, { engine, image, swept }] = await Promise.all([
+    readHostNpmConfig(project.root),
+    (async () => {
+      const engine = await connectEngine();
+      const image = await requireSandboxImage(engine.docker, options.base ?? DEFAULT_BASE_IMAGE);
+      return { engine, image, swept: await sweepStale(engine.docker) };
+    })(),
+  ]);
   if (swept.containers.length + swept.volumes.length > 0) {
     printer.info(`removed ${swept.containers.length} container(s) and ${swept.volumes.length} volume(s) left by runs that died`);
   }
   printer.info(`project ${project.root}: ${project.lockfile.packages} locked packages; sandbox image ${image}`);
 
   const network = await gatewayNetwork(npmConfig, { projectRoot: project.root, allow: egressAllow(policy) });
-  const plan = planUpload(project, { home: SANDBOX_PATHS.home, projectDir: 'project', registry: npmConfig.registry, npmrc: network.npmrc });
+  const plan = planUpload(project, { home: SANDBOX_PATHS.home, projectDir: 'project', registry: npmConfig.registry, npmrc: network.npmrc, rsaKey: await rsaKey });
   if (project.envFiles.length > 0) printer.info(`${project.envFiles.length} .env file(s) replaced by decoys with the same keys`);
   const trace = traceWriter(options.trace);
   let container: Docker.Container | undefined;

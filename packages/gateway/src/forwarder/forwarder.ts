@@ -49,6 +49,8 @@ export interface ForwarderOptions {
   sink?: ListenAddress[];
   /** Default 1000 ms; past it the client is relayed unattributed. */
   identifyTimeoutMs?: number;
+  /** How long a client waits for the gateway's socket to appear (default 30 s). */
+  gatewayWaitMs?: number;
   /** Errors that are nobody's fault in particular (a listener failing later, the gateway gone). */
   onError?: (error: Error) => void;
 }
@@ -94,7 +96,7 @@ async function identifyBounded(identify: IdentifyClient | undefined, query: Iden
   }
 }
 
-function connectGateway(path: string): Promise<Socket> {
+function connectOnce(path: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connect({ path, allowHalfOpen: true });
     socket.once('connect', () => {
@@ -105,10 +107,28 @@ function connectGateway(path: string): Promise<Socket> {
   });
 }
 
+/**
+ * Connects to the gateway's socket, waiting up to `waitMs` for it to appear: the gateway container
+ * starts alongside the sandbox, so the first client may come before the gateway listens.
+ */
+async function connectGateway(path: string, waitMs: number): Promise<Socket> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      return await connectOnce(path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if ((code !== 'ENOENT' && code !== 'ECONNREFUSED') || Date.now() >= deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
+
 /** Starts every listener; if one cannot bind, the others are closed and the error is thrown. */
 export async function startForwarder(options: ForwarderOptions): Promise<StartedForwarder> {
   const gatewayPath = join(options.socketDir, GATEWAY_SOCKET_NAME);
   const timeoutMs = options.identifyTimeoutMs ?? 1000;
+  const gatewayWaitMs = options.gatewayWaitMs ?? 30_000;
   const onError = (error: Error): void => {
     try {
       options.onError?.(error);
@@ -133,7 +153,7 @@ export async function startForwarder(options: ForwarderOptions): Promise<Started
     if (client.destroyed) return;
     let upstream: Socket;
     try {
-      upstream = await connectGateway(gatewayPath);
+      upstream = await connectGateway(gatewayPath, gatewayWaitMs);
     } catch (error) {
       onError(new Error(`gateway unreachable: ${(error as Error).message}`));
       client.destroy();
@@ -231,7 +251,7 @@ export async function startForwarder(options: ForwarderOptions): Promise<Started
       void (async () => {
         const identity = await identifyBounded(options.identify, { protocol: 'udp', localPort: bound.port, remotePort: remote.port, localAddress: bound.address, remoteAddress: remote.address }, timeoutMs, onError);
         try {
-          stream = await connectGateway(gatewayPath);
+          stream = await connectGateway(gatewayPath, gatewayWaitMs);
         } catch (error) {
           onError(new Error(`gateway unreachable: ${(error as Error).message}`));
           for (const queued of queue) servfail(queued, remote);

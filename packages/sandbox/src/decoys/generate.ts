@@ -57,6 +57,8 @@ export interface GenerateDecoysOptions {
   random?: RandomSource;
   /** The clock for issue dates and token lifetimes (default: now). */
   now?: Date;
+  /** An RSA key made ahead ({@link rsaMaterialAsync}); one is made here when absent or unusable. */
+  rsaKey?: SshKeyMaterial;
 }
 
 /** A file to plant in the sandbox. */
@@ -118,7 +120,12 @@ export function generateDecoys(options: GenerateDecoysOptions): DecoySet {
   const world = makeWorld(random, options);
   const comment = `${options.user}@${world.hostname}`;
   const ed25519 = sshKey(() => ed25519Material(random), comment, random);
-  const rsa = sshKey(() => rsaMaterial(3072), comment, random);
+  let premade = options.rsaKey;
+  const rsa = sshKey(() => {
+    const material = premade ?? rsaMaterial(3072);
+    premade = undefined; // a key refused for a tell-tale word is never offered twice
+    return material;
+  }, comment, random);
   // Cheap parts are redrawn whole when a tell-tale word turns up by chance (in base64 of JSON,
   // say); the keys above were already drawn clean and are reused.
   for (let attempt = 0; attempt < 100; attempt++) {

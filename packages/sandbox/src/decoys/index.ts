@@ -16,3 +16,4 @@ export {
   type GithubTokenPrefix,
 } from './tokens.js';
 export { TELLTALE_WORDS, findTelltale } from './words.js';
+export { rsaMaterialAsync, type SshKeyMaterial } from './openssh.js';

@@ -7,7 +7,7 @@
  *
  * Also here: hashed `known_hosts` entries (`HashKnownHosts yes`, the Debian/Ubuntu default).
  */
-import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createHmac, createPrivateKey, createPublicKey, generateKeyPair, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { RandomSource } from './random.js';
 
 /** The raw parts of a key pair, as OpenSSH serialises them. */
@@ -35,7 +35,23 @@ export function ed25519Material(random: RandomSource): SshKeyMaterial {
  * so RSA keys are the one decoy a seeded source does not reproduce.
  */
 export function rsaMaterial(bits = 3072): SshKeyMaterial {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: bits, publicExponent: 65537 });
+  return rsaFromKey(generateKeyPairSync('rsa', { modulusLength: bits, publicExponent: 65537 }).privateKey);
+}
+
+/**
+ * {@link rsaMaterial} off the event loop: a 3072-bit key takes OpenSSL about half a second, which a
+ * caller can start first and overlap with other work.
+ */
+export function rsaMaterialAsync(bits = 3072): Promise<SshKeyMaterial> {
+  return new Promise((resolve, reject) => {
+    generateKeyPair('rsa', { modulusLength: bits, publicExponent: 65537 }, (error, _publicKey, privateKey) => {
+      if (error) reject(error);
+      else resolve(rsaFromKey(privateKey));
+    });
+  });
+}
+
+function rsaFromKey(privateKey: KeyObject): SshKeyMaterial {
   const jwk = privateKey.export({ format: 'jwk' });
   const part = (value: string | undefined): Buffer => Buffer.from(value ?? '', 'base64url');
   // OpenSSH's iqmp is q^-1 mod p, which is JWK's `qi` (the first CRT coefficient).

@@ -30,7 +30,11 @@ export type GatewaySettings = Omit<GatewayConfig, 'socketDir' | 'eventsFile' | '
 export interface RunningGateway {
   /** The per-run volume holding the socket; mount it at GATEWAY_PATHS.socketDir in the sandbox. */
   volume: string;
-  container: Docker.Container;
+  /**
+   * Resolves once the gateway listens. The sandbox need not wait for it: the forwarder waits for
+   * the gateway's socket, so the two containers start side by side.
+   */
+  ready: Promise<void>;
   /** Stop the gateway and return its events. */
   stop(): Promise<TraceEvent[]>;
   /** Remove the container and the per-run volume (idempotent). */
@@ -85,11 +89,7 @@ export async function startGateway(
     advertisedOrigin: 'http://127.0.0.1:3128',
   };
   let container: Docker.Container | null = null;
-  const remove = async () => {
-    await container?.remove({ force: true, v: true }).catch(() => undefined);
-    await docker.getVolume(volume).remove().catch(() => undefined);
-  };
-  try {
+  const ready = (async () => {
     container = await docker.createContainer({
       Image: options.image,
       name: `safe-install-gw-${options.runId}`,
@@ -114,15 +114,21 @@ export async function startGateway(
     await putArchive(container, packFiles([{ path: GATEWAY_PATHS.configFile.slice(1), content: JSON.stringify(config), mode: 0o600 }], { uid: 0, gid: 0 }), '/');
     await container.start();
     await waitReady(container, 30_000);
-  } catch (error) {
-    await remove();
-    throw error;
-  }
-  const started = container;
+  })();
+  ready.catch(() => undefined);
+  const remove = async () => {
+    // A container still being created would escape a removal that did not wait for it.
+    await ready.catch(() => undefined);
+    await container?.remove({ force: true, v: true }).catch(() => undefined);
+    await docker.getVolume(volume).remove().catch(() => undefined);
+  };
   return {
     volume,
-    container: started,
+    ready,
     stop: async () => {
+      await ready.catch(() => undefined);
+      if (container === null) return [];
+      const started: Docker.Container = container;
       await started.stop({ t: 5 }).catch(() => undefined);
       const archive = await getArchive(started, GATEWAY_PATHS.eventsFile);
       return archive ? readEvents(archive) : [];

@@ -6,7 +6,7 @@
  * The decoy index — every planted value and path — stays on the host.
  */
 import type { DecoyIndex, DecoyValue } from '@safe-install/schema';
-import { decoyEnvFile, generateDecoys, npmToken, cryptoRandom, type RandomSource } from '../decoys/index.js';
+import { decoyEnvFile, generateDecoys, npmToken, cryptoRandom, type RandomSource, type SshKeyMaterial } from '../decoys/index.js';
 import type { Project } from '../project/read-project.js';
 import type { ArchiveFile } from '../transfer/pack-files.js';
 
@@ -29,11 +29,13 @@ export interface PlanOptions {
   /** Lines appended to the install user's ~/.npmrc (registries pointed at the gateway). */
   npmrc?: readonly string[];
   random?: RandomSource;
+  /** An RSA decoy key made ahead, off the event loop (see `rsaMaterialAsync`). */
+  rsaKey?: SshKeyMaterial;
 }
 
 export function planUpload(project: Project, options: PlanOptions): UploadPlan {
   const random = options.random ?? cryptoRandom;
-  const decoys = generateDecoys({ home: options.home, user: 'node', registryHost: options.registry, workspace: `${options.home}/${options.projectDir}`, random });
+  const decoys = generateDecoys({ home: options.home, user: 'node', registryHost: options.registry, workspace: `${options.home}/${options.projectDir}`, random, ...(options.rsaKey ? { rsaKey: options.rsaKey } : {}) });
   const values: DecoyValue[] = [...decoys.index.values];
   const files: ArchiveFile[] = [];
   const directoryModes = new Map<string, number>();

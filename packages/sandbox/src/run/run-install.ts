@@ -130,7 +130,14 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
   const network = options.network;
   let gateway: RunningGateway | null = null;
   if (network !== 'none') {
-    gateway = await timed('gateway-start', () => startGateway(docker, { image: options.image, runId, labels: { ...labels, [LABEL_ROLE]: 'gateway' }, settings: network.gateway }));
+    // Only the volume is made before the sandbox starts; the gateway container starts alongside it.
+    gateway = await timed('gateway-volume', () => startGateway(docker, { image: options.image, runId, labels: { ...labels, [LABEL_ROLE]: 'gateway' }, settings: network.gateway }));
+    const pending = gateway.ready;
+    const startedAt = performance.now();
+    void pending.then(
+      () => (timings['gateway-start'] = Math.round(performance.now() - startedAt)),
+      () => undefined,
+    );
   }
   const gatewayEvents: TraceEvent[] = [];
   try {
@@ -217,6 +224,7 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
   let badLines = 0;
   let exportJob: Promise<{ dir: string; nodeModules: string; extract: ExtractResult }> | null = null;
   let exportResult: { ok: boolean; error?: string } | null = null;
+  let statusAt: number | null = null;
   const stageIn = options.stageIn;
 
   try {
@@ -233,6 +241,7 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
       },
       onStatus: (value) => {
         status = value;
+        statusAt = performance.now();
       },
       onExport: (tar) => {
         if (stageIn === null) {
@@ -255,6 +264,8 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
       },
       onExportEnd: (result) => {
         exportResult = result;
+        // From the install's end (its status) to the last byte of node_modules out of the sandbox.
+        if (statusAt !== null) timings['export-stream'] = Math.round(performance.now() - statusAt);
       },
       onRunnerError: (message) => {
         runnerError = message;
@@ -283,6 +294,8 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
       progress(`uploading ${options.upload.length} files`);
       packFiles(options.upload, { uid: INSTALL_UID, gid: INSTALL_GID }, options.directoryModes).pipe(stream as unknown as NodeJS.WritableStream);
       progress(`running \`${options.command.join(' ')}\` in the sandbox`);
+      // The gateway must come up; if it cannot, the run is over (the sandbox would wait for it).
+      if (gateway) await gateway.ready;
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), options.timeoutMs);
@@ -306,9 +319,13 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
     });
     if (status) timings['runner'] = Object.values((status as RunnerStatus).timings).reduce((a, b) => a + b, 0);
 
-    const staged = exportJob ? await timed('export', () => exportJob!) : null;
+    // The export's last files land while the gateway stops and hands over its events.
+    const [staged, stoppedEvents] = await Promise.all([
+      exportJob ? timed('export', () => exportJob!) : null,
+      gateway ? timed('gateway-stop', () => gateway!.stop()) : [],
+    ]);
     if (gateway) {
-      gatewayEvents.push(...(await timed('gateway-stop', () => gateway!.stop())));
+      gatewayEvents.push(...stoppedEvents);
       for (const event of gatewayEvents) options.onEvent?.(event);
       events.push(...gatewayEvents);
     }

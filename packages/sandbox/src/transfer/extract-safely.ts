@@ -112,6 +112,64 @@ function sanitiseMode(mode: number, isDir: boolean): { mode: number; dropped: st
   return { mode: mode & 0o775 & ~0o002, dropped };
 }
 
+/** Creates `abs` (never an existing file, never through a symlink) with `chunks` as its content. */
+async function writeNewFile(abs: string, chunks: readonly Buffer[], mode: number): Promise<void> {
+  const handle = await open(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+  try {
+    if (chunks.length > 0) await handle.writev(chunks as Buffer[]);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * File writes in flight, bounded in number and bytes. The first failure is kept and rethrown by
+ * the next `add` or by `all`, so a failed write still fails the extraction.
+ */
+class BackgroundWrites {
+  static readonly MAX_WRITES = 32;
+  static readonly MAX_BYTES = 64 * 1024 * 1024;
+  readonly #inFlight = new Map<string, Promise<void>>();
+  #bytes = 0;
+  #error: unknown = null;
+
+  async add(path: string, bytes: number, write: () => Promise<void>): Promise<void> {
+    while (this.#inFlight.size > 0 && (this.#inFlight.size >= BackgroundWrites.MAX_WRITES || this.#bytes + bytes > BackgroundWrites.MAX_BYTES)) {
+      await Promise.race(this.#inFlight.values());
+    }
+    this.#throwIfFailed();
+    this.#bytes += bytes;
+    const job = write()
+      .catch((error: unknown) => {
+        this.#error ??= error;
+      })
+      .finally(() => {
+        this.#bytes -= bytes;
+        this.#inFlight.delete(path);
+      });
+    this.#inFlight.set(path, job);
+  }
+
+  /** Wait for the write of `path`, if one is in flight (a hard link needs its target). */
+  async done(path: string): Promise<void> {
+    await this.#inFlight.get(path);
+    this.#throwIfFailed();
+  }
+
+  async settled(): Promise<void> {
+    await Promise.allSettled(this.#inFlight.values());
+  }
+
+  async all(): Promise<void> {
+    await Promise.all(this.#inFlight.values());
+    this.#throwIfFailed();
+  }
+
+  #throwIfFailed(): void {
+    if (this.#error !== null) throw this.#error;
+  }
+}
+
 export async function extractSafely(tar: Readable, options: ExtractOptions): Promise<ExtractResult> {
   const limits = { ...DEFAULT_EXTRACT_LIMITS, ...options.limits };
   const rootLevels = options.symlinkRootLevels ?? 0;
@@ -146,8 +204,19 @@ export async function extractSafely(tar: Readable, options: ExtractOptions): Pro
     for (let p = parent; p !== '.' && !createdDirs.has(p); p = dirname(p)) createdDirs.add(p);
   };
 
+  const writes = new BackgroundWrites();
   const extractor = extract();
   const work = (async () => {
+    try {
+      await extractEntries();
+    } finally {
+      // Nothing may still be writing when the caller removes a refused staging folder.
+      await writes.settled();
+    }
+    await writes.all();
+  })();
+
+  async function extractEntries(): Promise<void> {
     for await (const entry of extractor) {
       const header: Header = entry.header;
       const drain = async () => {
@@ -202,17 +271,17 @@ export async function extractSafely(tar: Readable, options: ExtractOptions): Pro
           if (size > limits.maxFileBytes) throw fail(`${path} is larger than ${limits.maxFileBytes} bytes`);
           if (result.bytes + size > limits.maxTotalBytes) throw fail(`more than ${limits.maxTotalBytes} bytes in total`);
           await ensureParent(path);
-          const handle = await open(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
-          try {
-            let written = 0;
-            for await (const chunk of entry as AsyncIterable<Buffer>) {
-              written += chunk.length;
-              if (written > size) throw fail(`${path} is longer than its header says`);
-              await handle.write(chunk);
-            }
-          } finally {
-            await handle.close();
+          // Read the entry now (the stream must move on); write it in the background, a bounded
+          // number at a time: one file after another, each open/write/close a round trip to the
+          // thread pool, was most of an export's time.
+          const chunks: Buffer[] = [];
+          let read = 0;
+          for await (const chunk of entry as AsyncIterable<Buffer>) {
+            read += chunk.length;
+            if (read > size) throw fail(`${path} is longer than its header says`);
+            chunks.push(chunk);
           }
+          await writes.add(path, read, () => writeNewFile(abs, chunks, mode));
           result.bytes += size;
           result.files += 1;
           regularFiles.add(path);
@@ -237,6 +306,7 @@ export async function extractSafely(tar: Readable, options: ExtractOptions): Pro
             reject(path, `hard link to something that is not a file in the tree (${JSON.stringify((header.linkname ?? '').slice(0, 200))})`);
           } else {
             await ensureParent(path);
+            await writes.done(checkedTarget.path);
             await link(join(options.target, checkedTarget.path), abs);
             result.hardlinks += 1;
           }
@@ -253,7 +323,7 @@ export async function extractSafely(tar: Readable, options: ExtractOptions): Pro
         result.issues.push({ path, action: 'neutralised', reason: `removed ${dropped.join(', ')}` });
       }
     }
-  })();
+  }
 
   // Run the pipe and the extraction together. A failure in either stops both: a refused export
   // destroys the stream so the engine stops sending, and neither promise is left unhandled.
@@ -264,11 +334,13 @@ export async function extractSafely(tar: Readable, options: ExtractOptions): Pro
   });
   piping.catch(() => undefined);
   stopped.catch(() => undefined);
-  try {
-    await Promise.all([stopped, piping]);
-  } catch (error) {
-    // A broken stream (bad header, cut short) is as much a refused export as a limit.
+  const [extracted, piped] = await Promise.allSettled([stopped, piping]);
+  // The extraction's own reason first: the pipe then only says it was cut short.
+  for (const outcome of [extracted, piped]) {
+    if (outcome.status === 'fulfilled') continue;
+    const error: unknown = outcome.reason;
     if (error instanceof SafeInstallError) throw error;
+    // A broken stream (bad header, cut short) is as much a refused export as a limit.
     throw fail(`the archive is damaged: ${(error as Error).message}`);
   }
   return result;
