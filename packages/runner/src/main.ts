@@ -4,14 +4,17 @@
  *
  * 1. extracts the upload (a tar on stdin) into HOME, as the install user;
  * 2. snapshots HOME and /tmp;
- * 3. starts the package manager under `strace -f -u <install user>`, turns strace's output into
- *    attributed events as it arrives, and streams them to the orchestrator (stdout frames);
+ * 3. starts the package manager as the install user, and each of its lifecycle scripts under a
+ *    `strace -f -u <install user>` of its own (script-broker.ts, script-tracer.ts); turns the
+ *    tracers' output into attributed events as it arrives, and streams them to the orchestrator
+ *    (stdout frames);
  * 4. ends processes that outlive their lifecycle script, after a grace period;
  * 5. diffs the snapshot, sends the status, and — after a successful install — node_modules.
  *
- * The traced code cannot reach any of this: the runner and strace run as root (another uid, which
- * it cannot signal or ptrace), strace's log is in a root-only folder and opened close-on-exec, and
- * the container's stdout, the channel to the orchestrator, is held only by the runner.
+ * The traced code cannot reach any of this: the runner and the tracers run as root (another uid,
+ * which it cannot signal or ptrace), their logs are in a root-only folder and opened close-on-exec,
+ * the package manager and the script shells are not dumpable (execute-only binaries), and the
+ * container's stdout, the channel to the orchestrator, is held only by the runner.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
