@@ -225,6 +225,7 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
   let exportJob: Promise<{ dir: string; nodeModules: string; extract: ExtractResult }> | null = null;
   let exportResult: { ok: boolean; error?: string } | null = null;
   let statusAt: number | null = null;
+  let containerStartWall: number | null = null;
   const stageIn = options.stageIn;
 
   try {
@@ -237,6 +238,10 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
     const channel = new RunnerChannel({
       onEvent: (event) => {
         events.push(event);
+        // Sandbox latency: from asking the engine to start the container to the first script.
+        if (event.type === 'script' && event.action === 'start' && containerStartWall !== null && timings['start-to-first-script'] === undefined) {
+          timings['start-to-first-script'] = Math.max(0, Math.round(event.ts - containerStartWall));
+        }
         options.onEvent?.(event);
       },
       onStatus: (value) => {
@@ -289,6 +294,7 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
     let timedOut = false;
     const exited = await timed('run', async () => {
       const startAt = performance.now();
+      containerStartWall = Date.now();
       await container.start();
       timings['container-start'] = Math.round(performance.now() - startAt);
       progress(`uploading ${options.upload.length} files`);
