@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { copyProject, describeWithEngine, runCli } from './engine.js';
+import { copyProject, describeWithEngine, projectWithPackages, readTrace, runCli } from './engine.js';
 
 await describeWithEngine('safe-install ci on the example project', () => {
   let project: string;
@@ -59,6 +59,18 @@ await describeWithEngine('safe-install ci on the example project', () => {
     expect(existsSync(join(dir, 'node_modules'))).toBe(false);
     await rm(dir, { recursive: true, force: true });
   });
+
+  it('passes a project without dependencies, runs its root script traced, and leaves no node_modules (as npm ci)', async () => {
+    const dir = await projectWithPackages([], {}, { manifest: { scripts: { preinstall: 'node -e "1"' } } });
+    await mkdir(join(dir, 'node_modules', 'stale'), { recursive: true });
+    const trace = join(dir, 'trace.jsonl');
+    const result = await runCli(['ci', dir, '--trace', trace, '--mode', 'audit']);
+    expect(result.exitCode).toBe(0);
+    expect(existsSync(join(dir, 'node_modules'))).toBe(false);
+    const events = (await readTrace(trace)).filter((event) => event.type === 'script' && event.action === 'start');
+    expect(events).toMatchObject([{ package: { name: 'fixture-project' }, lifecycle: 'preinstall', command: 'node -e "1"' }]);
+    await rm(dir, { recursive: true, force: true });
+  }, 5 * 60_000);
 
   it('exits 3 and leaves node_modules alone when npm fails', async () => {
     const dir = await copyProject('test/fixtures/projects/failing-install');

@@ -18,7 +18,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PackageRef, RawEvent, TraceEvent } from '@safe-install/schema';
 import { createProcNetIdentify, startForwarder, type ClientIdentity, type IdentifyClient } from '@safe-install/gateway';
@@ -30,6 +30,7 @@ import { parseCpuList, socketHolders, statusOf } from './proc.js';
 import { startScriptBroker } from './script-broker.js';
 import { SCRIPT_SHELL, startScriptTracer, type ScriptTracer } from './script-tracer.js';
 
+const NODE_GYP_DEV_DIR = '/usr/local/share/node-gyp';
 const EXPORT_CHUNK = 1024 * 1024;
 
 function userName(uid: number): string {
@@ -98,6 +99,8 @@ async function main(): Promise<void> {
   const upload = await runAsUser(args, 'tar', ['-x', '--no-same-owner', '-m', '-C', args.home], 'inherit');
   if (upload.code !== 0) throw new Error(`extracting the upload failed (tar exit ${upload.code})`);
   await runAsUser(args, 'mkdir', ['-p', args.cwd]);
+  // node-gyp's dev dir, ready in the image (see the Dockerfile): native builds need no download.
+  if (existsSync(NODE_GYP_DEV_DIR)) await runAsUser(args, 'sh', ['-c', 'mkdir -p "$HOME/.cache" && ln -sfn "$0" "$HOME/.cache/node-gyp"', NODE_GYP_DEV_DIR]);
   phase('upload');
   const before = await snapshot(args);
   phase('snapshot');
@@ -285,7 +288,9 @@ async function main(): Promise<void> {
 
   if (args.exportNodeModules && exitCode === 0) {
     // tar runs as the install user: it reads what that user can, and nothing it could not.
-    const tar = spawn('tar', ['-c', '-C', args.cwd, 'node_modules'], { uid: args.uid, gid: args.gid, stdio: ['ignore', 'pipe', 'inherit'] });
+    // A project without dependencies has no node_modules (npm ci makes none): send an empty archive.
+    const tarArgs = existsSync(join(args.cwd, 'node_modules')) ? ['-c', '-C', args.cwd, 'node_modules'] : ['-c', '-C', args.cwd, '-T', '/dev/null'];
+    const tar = spawn('tar', tarArgs, { uid: args.uid, gid: args.gid, stdio: ['ignore', 'pipe', 'inherit'] });
     for await (const chunk of tar.stdout as AsyncIterable<Buffer>) {
       for (let offset = 0; offset < chunk.length; offset += EXPORT_CHUNK) {
         await out.write(FRAME.exportData, chunk.subarray(offset, offset + EXPORT_CHUNK));

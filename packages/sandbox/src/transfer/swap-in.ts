@@ -3,7 +3,7 @@
  * old tree still exists under a side name, so an interruption never loses it. Staging lives inside
  * the project folder so both renames stay on one filesystem.
  */
-import { rename, rm } from 'node:fs/promises';
+import { lstat, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export async function swapInNodeModules(projectRoot: string, staged: { dir: string; nodeModules: string }): Promise<void> {
@@ -19,8 +19,13 @@ export async function swapInNodeModules(projectRoot: string, staged: { dir: stri
   try {
     await rename(staged.nodeModules, live);
   } catch (error) {
-    if (moved) await rename(previous, live);
-    throw error;
+    // No node_modules came back: the project has no dependencies, and npm ci leaves none either.
+    // The previous one, moved aside, goes with the staging folder, as npm ci would remove it.
+    const none = (error as NodeJS.ErrnoException).code === 'ENOENT' && !(await exists(staged.nodeModules));
+    if (!none) {
+      if (moved) await rename(previous, live);
+      throw error;
+    }
   }
   await rm(staged.dir, { recursive: true, force: true });
 }
@@ -28,4 +33,11 @@ export async function swapInNodeModules(projectRoot: string, staged: { dir: stri
 /** Throw the staged tree away; the project's own node_modules was never touched. */
 export async function discardStaged(staged: { dir: string } | null): Promise<void> {
   if (staged) await rm(staged.dir, { recursive: true, force: true });
+}
+
+async function exists(path: string): Promise<boolean> {
+  return lstat(path).then(
+    () => true,
+    () => false,
+  );
 }
