@@ -179,7 +179,6 @@ export async function startForwarder(options: ForwarderOptions): Promise<Started
         client.destroy();
       });
     });
-    servers.push(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen({ host: address.host, port: address.port, exclusive: true }, () => {
@@ -187,6 +186,7 @@ export async function startForwarder(options: ForwarderOptions): Promise<Started
         resolve();
       });
     });
+    servers.push(server);
     server.on('error', onError);
     const bound = server.address() as AddressInfo;
     const servicePort = (): number => address.servicePort ?? bound.port;
@@ -290,10 +290,21 @@ export async function startForwarder(options: ForwarderOptions): Promise<Started
   try {
     for (const address of listen.proxy) await listenTcp(address, 'proxy');
     for (const address of listen.dns) {
-      await listenUdp(address);
       // DNS over TCP on the same port as bound for UDP (clients retry truncated answers over TCP).
-      const udpBound = addresses[addresses.length - 1] as BoundAddress;
-      await listenTcp({ host: address.host, port: udpBound.port, servicePort: udpBound.servicePort }, 'dns-tcp');
+      // An ephemeral UDP port (tests ask for port 0) may be taken on the TCP side: draw again.
+      for (let attempt = 1; ; attempt++) {
+        await listenUdp(address);
+        const udpBound = addresses[addresses.length - 1] as BoundAddress;
+        try {
+          await listenTcp({ host: address.host, port: udpBound.port, servicePort: udpBound.servicePort }, 'dns-tcp');
+          break;
+        } catch (error) {
+          if (address.port !== 0 || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 20) throw error;
+          addresses.pop();
+          const udp = udpSockets.pop();
+          await new Promise<void>((resolve) => (udp ? udp.close(() => resolve()) : resolve()));
+        }
+      }
     }
     for (const address of listen.sink) await listenTcp(address, 'sink');
   } catch (error) {
