@@ -16,7 +16,8 @@ await describeWithEngine('the tracer, on a real install with a real npm', () => 
   let output: string;
 
   beforeAll(async () => {
-    project = await projectWithPackages(['trace-behaviours', 'tamper-tracer']);
+    // The project names a shell of its own for scripts: the sandbox must not let it switch tracing off.
+    project = await projectWithPackages(['trace-behaviours', 'tamper-tracer'], {}, { projectFiles: { '.npmrc': 'script-shell=/bin/sh\n' } });
     const tracePath = join(project, 'trace.jsonl');
     const result = await runCli(['ci', project, '--trace', tracePath]);
     exitCode = result.exitCode;

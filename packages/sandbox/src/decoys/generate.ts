@@ -462,10 +462,11 @@ function assemble(
   const namespace = pick(random, NAMESPACES);
   const serviceAccount = pick(random, SERVICE_ACCOUNTS);
   const issued = new Date(now.getTime() - randomBetween(random, 1, 200) * 86_400_000);
-  const ca = selfSignedCaCertificate(
-    { commonName: 'kubernetes', dnsNames: ['kubernetes'], notBefore: new Date(issued.getTime() - randomBetween(random, 30, 700) * 86_400_000), notAfter: new Date(issued.getTime() + 3650 * 86_400_000) },
-    random,
-  );
+  const caFields = { commonName: 'kubernetes', dnsNames: ['kubernetes'], notBefore: new Date(issued.getTime() - randomBetween(random, 30, 700) * 86_400_000), notAfter: new Date(issued.getTime() + 3650 * 86_400_000) };
+  // The PEM sits base64-encoded in the kubeconfig, where the set's own check cannot read it; its
+  // signature is OpenSSL's randomness, so a tell-tale word inside is redrawn here.
+  let ca = selfSignedCaCertificate(caFields, random);
+  for (let attempt = 0; attempt < 100 && findTelltale(ca) !== null; attempt++) ca = selfSignedCaCertificate(caFields, random);
   const token = serviceAccountJwt(random, namespace, serviceAccount, issued);
   // The signature is the needle: header and payload start the same in every service-account
   // token, and the matcher also matches pieces of long values, so the whole JWT would match others.

@@ -2,7 +2,7 @@
  * A project .npmrc may hold real credentials; none may reach the sandbox. Secrets below all contain
  * the marker SECRET so a single check proves no value leaked into `safe` or `removed`.
  */
-import { stripNpmrcCredentials, stripNpmrcNetwork } from './npmrc.js';
+import { stripNpmrcCredentials, stripNpmrcSandboxKeys } from './npmrc.js';
 
 /** No credential value survives, and `removed` holds key names only. */
 function expectNoSecret(content: string): ReturnType<typeof stripNpmrcCredentials> {
@@ -187,9 +187,15 @@ describe('stripNpmrcCredentials: hostile content', () => {
   });
 });
 
-describe('stripNpmrcNetwork', () => {
+describe('stripNpmrcSandboxKeys', () => {
+  it('removes a script shell of the project’s, however it is spelled: its scripts would run untraced', () => {
+    const { safe, removed } = stripNpmrcSandboxKeys('script-shell=/bin/sh\n  SCRIPT-SHELL = /bin/bash\nscript_shell=/bin/dash\n"script-shell"=/bin/zsh\nignore-scripts=false\n');
+    expect(removed).toEqual(['script-shell', 'SCRIPT-SHELL', 'script_shell', 'script-shell']);
+    expect(safe).toBe('ignore-scripts=false\n');
+  });
+
   it('removes where-to-connect settings, scoped or not, and keeps the rest', () => {
-    const { safe, removed } = stripNpmrcNetwork('registry=https://r.test/\n@scope:registry=https://s.test/\nproxy=http://p.test\nstrict-ssl=false\nsave-exact=true\n//r.test/:always-auth=true\n');
+    const { safe, removed } = stripNpmrcSandboxKeys('registry=https://r.test/\n@scope:registry=https://s.test/\nproxy=http://p.test\nstrict-ssl=false\nsave-exact=true\n//r.test/:always-auth=true\n');
     expect(removed).toEqual(['registry', '@scope:registry', 'proxy', 'strict-ssl']);
     expect(safe).toBe('save-exact=true\n//r.test/:always-auth=true\n');
   });

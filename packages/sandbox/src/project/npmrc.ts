@@ -56,20 +56,23 @@ export function stripNpmrcCredentials(content: string): NpmrcSplit {
 }
 
 /**
- * Settings that decide where npm connects. Inside the sandbox the gateway decides that (npm is
- * pointed at it through the environment), and a project file would override the environment for
- * keys it names, so they are removed from the uploaded copy. Their values were already read on
- * the host, through `npm config`, and routed through the gateway.
+ * Settings the sandbox decides, removed from the uploaded copy of the project's `.npmrc` (a project
+ * file outranks the sandbox's own npm config):
+ * - where npm connects: the gateway decides that. Their values were already read on the host,
+ *   through `npm config`, and routed through the gateway;
+ * - `script-shell`: every lifecycle script must go through the sandbox's script shell, which has it
+ *   traced. A project that named another shell would have its scripts run untraced.
+ * Keys compare as npm reads them: case-insensitively, `_` as `-`.
  */
-const NETWORK_KEYS = new Set(['registry', 'proxy', 'https-proxy', 'http-proxy', 'noproxy', 'no-proxy', 'cafile', 'ca', 'strict-ssl', 'replace-registry-host']);
+const SANDBOX_KEYS = new Set(['registry', 'proxy', 'https-proxy', 'http-proxy', 'noproxy', 'no-proxy', 'cafile', 'ca', 'strict-ssl', 'replace-registry-host', 'script-shell']);
 
-export function stripNpmrcNetwork(content: string): NpmrcSplit {
+export function stripNpmrcSandboxKeys(content: string): NpmrcSplit {
   const kept: string[] = [];
   const removed: string[] = [];
   for (const line of content.split(/\r\n|\r|\n/)) {
     const key = keyOf(line);
-    const bare = key?.toLowerCase().replace(/^@[^:]+:/, '');
-    if (key !== null && bare !== undefined && !key.startsWith('//') && NETWORK_KEYS.has(bare)) {
+    const bare = key?.toLowerCase().replace(/^@[^:]+:/, '').replace(/_/g, '-');
+    if (key !== null && bare !== undefined && !key.startsWith('//') && SANDBOX_KEYS.has(bare)) {
       removed.push(key);
       continue;
     }

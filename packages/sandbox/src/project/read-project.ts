@@ -6,7 +6,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { SafeInstallError } from '@safe-install/schema';
 import { checkLockfile, type LockfileSummary } from './lockfile.js';
-import { stripNpmrcCredentials, stripNpmrcNetwork } from './npmrc.js';
+import { stripNpmrcCredentials, stripNpmrcSandboxKeys } from './npmrc.js';
 
 /** A file to place in the sandbox, relative to the project root. */
 export interface ProjectFile {
@@ -143,7 +143,7 @@ export async function readProject(dir: string): Promise<Project> {
   let removedCredentials: string[] = [];
   if (npmrc !== null) {
     const { safe: withoutCredentials, removed } = stripNpmrcCredentials(npmrc.toString('utf8'));
-    const { safe } = stripNpmrcNetwork(withoutCredentials);
+    const { safe } = stripNpmrcSandboxKeys(withoutCredentials);
     removedCredentials = removed;
     files.push({ path: '.npmrc', content: Buffer.from(safe), mode: 0o644 });
   }
