@@ -117,7 +117,6 @@ async function main(): Promise<void> {
 
   const builder = new EventBuilder({ rootCwd: args.cwd });
   const scriptTracers = new Map<number, ScriptTracer>();
-  let managerExit = null as { code: number | null; signal: NodeJS.Signals | null } | null;
   let stopped = false;
 
   const killAllAsUser = (pids: readonly string[]) => {
@@ -242,7 +241,7 @@ async function main(): Promise<void> {
     stopped = true;
     killAllAsUser(['-1']);
   });
-  managerExit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+  const managerExit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
     manager!.on('exit', (code, signal) => resolve({ code, signal }));
     manager!.on('error', reject);
   });

@@ -1,10 +1,6 @@
-import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { parseCpuList, parseProcStatus, splitNul } from './proc.js';
+import { splitNul } from './proc.js';
 import { judgeRequest, lifecycleOf, scriptCommandOf, startScriptBroker, type AskerFacts, type JudgeContext } from './script-broker.js';
-import { tailFile } from './tail-file.js';
 
 const SHELL = '/usr/local/libexec/npm-lifecycle';
 const context: JudgeContext = { installUid: 1000, managerPid: 10, scriptTracerPids: new Set([20, 21]), scriptShell: SHELL };
@@ -53,34 +49,12 @@ describe('scriptCommandOf', () => {
   });
 });
 
-describe('parseProcStatus', () => {
-  const status = (uid: string, tracer: string) => `Name:\tbash\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t36\nPid:\t36\nPPid:\t25\nTracerPid:\t${tracer}\nUid:\t${uid}\nGid:\t1000\t1000\t1000\t1000\n`;
-
-  it('reads the uid, the tracer and the parent', () => {
-    expect(parseProcStatus(status('1000\t1000\t1000\t1000', '10'))).toEqual({ uid: 1000, tracerPid: 10, ppid: 25 });
-  });
-
-  it('gives no uid unless all four agree, and nothing for garbage', () => {
-    expect(parseProcStatus(status('1000\t0\t1000\t1000', '10')).uid).toBeNull();
-    expect(parseProcStatus(status('1000', '10')).uid).toBeNull();
-    expect(parseProcStatus(status('-1\t-1\t-1\t-1', 'x'))).toMatchObject({ uid: null, tracerPid: null });
-    expect(parseProcStatus('')).toEqual({ uid: null, tracerPid: null, ppid: null });
-    expect(parseProcStatus('TracerPid:\t1\nTracerPid:\t2\nUid:\t5\t5\t5\t5\nUid:\t0\t0\t0\t0\nPPid:\t99999999999\n')).toEqual({ uid: 5, tracerPid: 1, ppid: null });
-  });
-});
-
-describe('environment and CPU list', () => {
+describe('lifecycleOf', () => {
   it('reads the lifecycle from the environment, empty when missing', () => {
     const environ = splitNul('PATH=/bin\0npm_package_name=esbuild\0npm_package_version=0.25.12\0npm_lifecycle_event=postinstall\0X=a=b\0');
     expect(environ).toHaveLength(5);
     expect(lifecycleOf(environ)).toEqual({ name: 'esbuild', version: '0.25.12', event: 'postinstall' });
     expect(lifecycleOf(['=x', 'npm_package_name', ''])).toEqual({ name: '', version: '', event: '' });
-  });
-
-  it('parses CPU lists and refuses malformed ones whole', () => {
-    expect(parseCpuList('0-1\n')).toEqual([0, 1]);
-    expect(parseCpuList('0,2-3,6')).toEqual([0, 2, 3, 6]);
-    for (const bad of ['', 'x', '3-1', '0-99999', '1,,2', '-1']) expect(parseCpuList(bad)).toEqual([]);
   });
 });
 
@@ -114,36 +88,5 @@ describe('startScriptBroker', () => {
     } finally {
       await broker.close();
     }
-  });
-});
-
-describe('tailFile', () => {
-  it('hands over everything written before caughtUp, without waiting for the poll', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'tail-'));
-    const path = join(dir, 'log');
-    await writeFile(path, 'a\n');
-    let seen = '';
-    const tail = tailFile(path, (chunk) => (seen += chunk), 60_000);
-    try {
-      await tail.caughtUp();
-      expect(seen).toBe('a\n');
-      await appendFile(path, 'b\n');
-      const started = Date.now();
-      await tail.caughtUp();
-      expect(seen).toBe('a\nb\n');
-      expect(Date.now() - started).toBeLessThan(5_000);
-    } finally {
-      tail.finish();
-      await tail.done;
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
-
-  it('settles waiters when it is finished before the file ever appears', async () => {
-    const tail = tailFile('/nonexistent/never', () => undefined, 60_000);
-    const waiting = tail.caughtUp();
-    tail.finish();
-    await tail.done;
-    await expect(waiting).resolves.toBeUndefined();
   });
 });

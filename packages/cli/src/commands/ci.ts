@@ -107,14 +107,15 @@ export async function ci(options: CiOptions): Promise<number> {
   const { printer } = options;
   const started = performance.now();
   const limits: ResourceLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  // The decoy RSA key takes OpenSSL about half a second: make it on the thread pool meanwhile.
-  const rsaKey = rsaMaterialAsync();
-  rsaKey.catch(() => undefined);
   const project = await readProject(options.dir);
   const loaded = await loadPolicy({
     projectDir: project.root,
     overrides: { ...(options.mode ? { mode: options.mode } : {}), ...(options.failOn ? { failOn: options.failOn } : {}) },
   });
+  // The decoy RSA key takes OpenSSL about half a second: make it on the thread pool while the
+  // engine is checked. Only now, once the input is known good: a usage error exits at once.
+  const rsaKey = rsaMaterialAsync();
+  rsaKey.catch(() => undefined);
   for (const warning of loaded.warnings) printer.warn(sanitize(warning));
   const policy = loaded.policy;
   printer.info(`policy: ${policy.sources.join(', ') || 'none'} (mode ${policy.mode}, fails on ${policy.failOn} and above)`);
