@@ -120,18 +120,10 @@ class Parser {
       if (this.#pos >= this.text.length) this.#fail('unexpected end of input');
       const value = this.#value(depth);
       node.entries.push({ key, value });
-      this.#skipSpace();
-      const next = this.text[this.#pos];
-      if (next === ',') {
-        this.#pos++;
-        this.#skipSpace();
-        continue;
-      }
-      if (next === '}') {
-        node.end = ++this.#pos;
+      if (this.#closes('}')) {
+        node.end = this.#pos;
         return node;
       }
-      this.#fail(`expected "," or "}", found ${describe(this.text, this.#pos)}`);
     }
   }
 
@@ -147,19 +139,30 @@ class Parser {
     for (;;) {
       if (this.#pos >= this.text.length) this.#fail('unexpected end of input');
       node.items.push(this.#value(depth));
-      this.#skipSpace();
-      const next = this.text[this.#pos];
-      if (next === ',') {
-        this.#pos++;
-        this.#skipSpace();
-        continue;
-      }
-      if (next === ']') {
-        node.end = ++this.#pos;
+      if (this.#closes(']')) {
+        node.end = this.#pos;
         return node;
       }
-      this.#fail(`expected "," or "]", found ${describe(this.text, this.#pos)}`);
     }
+  }
+
+  /**
+   * After an element of an object or array: true past its closing bracket, false past a comma (and
+   * the space after it), an error otherwise.
+   */
+  #closes(bracket: '}' | ']'): boolean {
+    this.#skipSpace();
+    const next = this.text[this.#pos];
+    if (next === ',') {
+      this.#pos++;
+      this.#skipSpace();
+      return false;
+    }
+    if (next === bracket) {
+      this.#pos++;
+      return true;
+    }
+    this.#fail(`expected "," or "${bracket}", found ${describe(this.text, this.#pos)}`);
   }
 
   #string(): SourceScalar {
