@@ -147,20 +147,21 @@ class Validator {
     const out: string[] = [];
     let ok = true;
     node.items.forEach((item, i) => {
-      const s = this.string(item, [...path, i]);
-      if (s === null) {
-        ok = false;
-        return;
-      }
-      const problem = check(s);
-      if (problem !== null) {
-        this.error(item, [...path, i], problem);
-        ok = false;
-        return;
-      }
-      out.push(s);
+      const s = this.checkedString(item, [...path, i], check);
+      if (s === null) ok = false;
+      else out.push(s);
     });
     return ok ? out : null;
+  }
+
+  /** A string checked by `check` (which returns an error message or null); null after an error. */
+  checkedString(node: SourceNode, path: Path, check: (s: string) => string | null): string | null {
+    const s = this.string(node, path);
+    if (s === null) return null;
+    const problem = check(s);
+    if (problem === null) return s;
+    this.error(node, path, problem);
+    return null;
   }
 
   #required(map: SourceMap, path: Path, present: ReadonlySet<string>, keys: readonly string[]): void {
@@ -351,18 +352,9 @@ class Validator {
         else out[event] = list;
         continue;
       }
-      const s = this.string(value, [...path, event]);
-      if (s === null) {
-        ok = false;
-        continue;
-      }
-      const problem = hashProblem(s);
-      if (problem !== null) {
-        this.error(value, [...path, event], problem);
-        ok = false;
-        continue;
-      }
-      out[event] = s;
+      const s = this.checkedString(value, [...path, event], hashProblem);
+      if (s === null) ok = false;
+      else out[event] = s;
     }
     return ok ? out : null;
   }
