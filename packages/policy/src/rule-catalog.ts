@@ -32,6 +32,7 @@ export type RuleId =
   | 'write-outside-package'
   | 'privilege-escalation'
   | 'tracer-tamper'
+  | 'trace-incomplete'
   | 'sandbox-probe'
   | 'script-not-allowed'
   | 'script-hash-mismatch';
@@ -137,6 +138,9 @@ export const RULES: readonly RuleInfo[] = [
   rule('tracer-tamper', 'critical', false,
     'an install script tried to evade the tracer: spoofed another package\'s script marker, called ptrace, reached into another process\'s memory, or signalled a process outside its own tree',
     'treat the package as malicious'),
+  rule('trace-incomplete', 'critical', false,
+    'part of the trace is missing: lines of a script\'s trace could not be read, or the run reached its trace limit',
+    'a script that floods the tracer is hiding something or is broken; the verdict cannot rest on a partial trace'),
   rule('sandbox-probe', 'low', false,
     'an install script probed for a sandbox (/.dockerenv, /proc/1/cgroup, /proc/self/status TracerPid)',
     'on its own this is common; together with other findings it suggests evasion'),

@@ -209,6 +209,7 @@ async function main(): Promise<void> {
   const scriptCpus = args.trace && cpus.length > 1 ? cpus.slice(1) : [];
   if (scriptCpus.length > 0) await pinSelf(cpus[0]!);
   let manager: ChildProcess | null = null;
+  let scriptsStarted = 0;
   const broker = args.trace
     ? await startScriptBroker({
         installUid: args.uid,
@@ -216,11 +217,12 @@ async function main(): Promise<void> {
         managerPid: () => manager?.pid ?? null,
         scriptTracerPids: () => new Set(scriptTracers.keys()),
         onRefused: (pid, reason) => send([builder.notice(Date.now(), pid ?? 0, `script broker refused a request: ${reason}`)]),
-        runScript: (request) => {
-          const id = scriptTracers.size + 1;
+        runScript: async (request) => {
+          // Counted, not sized: two requests can be setting up at once, and each needs its own log.
+          const id = ++scriptsStarted;
           // One CPU per script, in turn: a ptrace stop that stays on its CPU is several times cheaper.
           const cpu = scriptCpus.length > 0 ? scriptCpus[(id - 1) % scriptCpus.length]! : -1;
-          const tracer = startScriptTracer({ request, id, out: args.out, user, cpu, builder, handle, send });
+          const tracer = await startScriptTracer({ request, id, out: args.out, user, cpu, builder, handle, send });
           if (tracer.pid !== undefined) scriptTracers.set(tracer.pid, tracer);
           return tracer.outcome;
         },

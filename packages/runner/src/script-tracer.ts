@@ -6,11 +6,11 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import type { RawEvent } from '@safe-install/schema';
+import { TRACE_GAP_NOTICE, type RawEvent } from '@safe-install/schema';
 import { StraceReader, straceArgs, type EventBuilder, type StraceEntry } from '@safe-install/tracer';
 import type { ScriptOutcome, ScriptRequest } from './script-broker.js';
 import { lifecycleOf } from './script-broker.js';
-import { tailFile } from './tail-file.js';
+import { followFifo, makeFifo } from './follow-fifo.js';
 
 export const STRACE = '/usr/bin/strace';
 /** The script shell npm is configured with (docker/npmrc); also the attribution marker. */
@@ -42,9 +42,11 @@ export interface ScriptTracer {
   reader: StraceReader;
 }
 
-export function startScriptTracer(options: ScriptTracerOptions): ScriptTracer {
+export async function startScriptTracer(options: ScriptTracerOptions): Promise<ScriptTracer> {
   const { request, builder } = options;
+  // A pipe, not a file: the log can never fill up and blind the tracer (see follow-fifo.ts).
   const log = join(options.out, `script-${options.id}.log`);
+  await makeFifo(log);
   const { name, version, event } = lifecycleOf(request.environ);
   const tracerArgs = straceArgs({ output: log, user: options.user, command: [SCRIPT_SHELL, '--run', name, version, event, request.command] });
   const child = spawn(SPAWN_SCRIPT_TRACER, [String(request.shellPid), String(options.cpu), '--', STRACE, ...tracerArgs], { stdio: ['ignore', 'ignore', 2] });
@@ -55,7 +57,17 @@ export function startScriptTracer(options: ScriptTracerOptions): ScriptTracer {
   const outcome = new Promise<ScriptOutcome>((resolve) => {
     ended = resolve;
   });
-  const tail = tailFile(log, (chunk) => {
+  // A line the reader could not turn into a call is a syscall the policy never sees: say so, as
+  // the script's own event, so the run fails closed instead of passing on a partial trace.
+  let gapsReported = 0;
+  const reportGaps = () => {
+    const gaps = reader.stats.dropped - gapsReported;
+    if (gaps === 0) return;
+    gapsReported = reader.stats.dropped;
+    const notice = builder.notice(Date.now(), root ?? request.shellPid, `${TRACE_GAP_NOTICE} ${gaps} line(s) of this script's trace could not be read`);
+    options.send([{ ...(notice as Extract<RawEvent, { type: 'notice' }>), count: gaps }]);
+  };
+  const tail = followFifo(log, (chunk) => {
     const entries = reader.push(chunk);
     if (root === null && entries[0]) {
       root = entries[0].pid;
@@ -64,6 +76,7 @@ export function startScriptTracer(options: ScriptTracerOptions): ScriptTracer {
     for (const e of options.handle(entries)) {
       if (e.type === 'script' && e.action === 'end' && e.pid === root) ended(e.signal ? { signal: e.signal } : { code: e.code ?? 1 });
     }
+    reportGaps();
   });
   const done = new Promise<void>((resolve) => {
     child.on('error', (error) => {
@@ -73,8 +86,9 @@ export function startScriptTracer(options: ScriptTracerOptions): ScriptTracer {
     });
     child.on('exit', (code, signal) => {
       tail.finish();
-      void tail.done.then(() => {
+      void tail.done.catch(() => undefined).then(() => {
         options.handle(reader.end());
+        reportGaps();
         // The tracer is gone; its exit status is the script's (or says why it never started).
         ended(signal ? { signal } : code === 127 && root === null ? { error: 'the script tracer could not start' } : { code: code ?? 1 });
         resolve();

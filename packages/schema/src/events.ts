@@ -193,6 +193,14 @@ export interface FsDiffEvent extends EventBase {
   path: string;
 }
 
+/**
+ * How notices that mean "the trace is not whole" begin. The runner (lost tracer lines) and the
+ * host (the run's trace limit) write them; the policy's `trace-incomplete` rule fails the run on
+ * them, so a trace that could be blinded never passes.
+ */
+export const TRACE_GAP_NOTICE = 'trace incomplete:';
+export const TRACE_LIMIT_NOTICE = 'trace limit reached:';
+
 /** Something the tracer could not parse or had to drop, counted rather than hidden. */
 export interface TracerNoticeEvent extends EventBase {
   type: 'notice';

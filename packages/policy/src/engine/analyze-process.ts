@@ -6,7 +6,7 @@
  * a shell's PATH search makes several attempts, grouped into one finding). Path-based rules look
  * at execs that found their file.
  */
-import type { ProcessEvent, ProcessExecEvent, Severity, TracerNoticeEvent } from '@safe-install/schema';
+import { TRACE_GAP_NOTICE, TRACE_LIMIT_NOTICE, type ProcessEvent, type ProcessExecEvent, type Severity, type TracerNoticeEvent } from '@safe-install/schema';
 import { basename, isWithin, normalizePath } from '../match/path-pattern.js';
 import type { Analysis } from './analysis.js';
 import { report } from './analysis.js';
@@ -71,6 +71,16 @@ export function analyzeProcess(a: Analysis, e: ProcessEvent | TracerNoticeEvent)
 }
 
 function analyzeNotice(a: Analysis, e: TracerNoticeEvent): void {
+  // Whoever it belongs to — a script, the package manager or the run as a whole — a trace with a
+  // hole in it cannot pass: what is missing is exactly what a payload would want unseen.
+  if (e.message.startsWith(TRACE_GAP_NOTICE) || e.message.startsWith(TRACE_LIMIT_NOTICE)) {
+    report(a, e, e.package === undefined ? undefined : a.model.runOf(e), {
+      rule: 'trace-incomplete',
+      subject: e.message.startsWith(TRACE_GAP_NOTICE) ? 'tracer lines' : 'trace limit',
+      message: e.message,
+    });
+    return;
+  }
   if (e.package === undefined) return;
   const run = a.model.runOf(e);
   if (e.message.includes('attribution spoof attempted')) {
