@@ -201,6 +201,11 @@ export async function ci(options: CiOptions): Promise<number> {
         `phases ${Object.entries(timings).map(([phase, ms]) => `${phase} ${ms}ms`).join(', ')}`,
     );
 
+    if (run.traceLimitReached && !(policy.mode === 'block' && evaluation.verdict === 'fail')) {
+      throw new SafeInstallError('TRACE_LIMIT', 'infrastructure', 'the trace passed its limit, so the install was stopped; node_modules was not changed', {
+        hint: 'a script made millions of traced calls; the trace shows which one',
+      });
+    }
     if (run.timedOut) {
       throw new SafeInstallError('INSTALL_TIMEOUT', 'infrastructure', `the install did not finish within ${options.timeoutSeconds} s; node_modules was not changed`, {
         hint: 'raise --timeout if the install is just slow; the trace shows what was running',

@@ -12,12 +12,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { SafeInstallError, type TraceEvent } from '@safe-install/schema';
+import { SafeInstallError, TRACE_GAP_NOTICE, type TraceEvent } from '@safe-install/schema';
 import type { RunnerStatus } from '@safe-install/runner';
 import { packFiles, type ArchiveFile } from '../transfer/pack-files.js';
 import { extractSafely, type ExtractResult } from '../transfer/extract-safely.js';
 import { LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_ROLE, LABEL_RUN, LABEL_STARTED, LABEL_TOOL, LABEL_VERSION, TOOL_VERSION } from '../docker/labels.js';
 import { RunnerChannel } from './runner-channel.js';
+import { outputLines } from './output-lines.js';
+import { TraceBudget, type TraceLimits } from './trace-budget.js';
 import { GATEWAY_PATHS, startGateway, type GatewaySettings, type RunningGateway } from '../docker/gateway-container.js';
 
 /** Fixed layout inside the image (see docker/Dockerfile). */
@@ -74,6 +76,8 @@ export interface InstallRunOptions {
   env?: Record<string, string>;
   onProgress?: (message: string) => void;
   onOutput?: (line: string) => void;
+  /** The run's trace limit (default DEFAULT_TRACE_LIMITS); past it the run is stopped and cannot pass. */
+  traceLimits?: TraceLimits;
   /** Every event, as it arrives: write it out now so that a crash loses nothing. */
   onEvent?: (event: TraceEvent) => void;
   /** Called with the container as soon as it exists, so the caller can remove it on a signal. */
@@ -85,6 +89,8 @@ export interface InstallRunResult {
   /** The package manager's exit code; null when it never finished (timeout, crash). */
   exitCode: number | null;
   timedOut: boolean;
+  /** The trace passed its limit: the install was stopped and the trace ends there. */
+  traceLimitReached: boolean;
   events: TraceEvent[];
   status: RunnerStatus | null;
   /** node_modules as exported, staged in a folder beside the project; null when there was none. */
@@ -93,16 +99,30 @@ export interface InstallRunResult {
 }
 
 
-/** Split a stream into lines for `onLine`. */
-function lines(stream: Readable, onLine: (line: string) => void): void {
-  let pending = '';
-  stream.on('data', (chunk: Buffer) => {
-    pending += chunk.toString('utf8');
-    const parts = pending.split('\n');
-    pending = parts.pop() ?? '';
-    for (const line of parts) onLine(line);
+/** Wait for `work` at most `ms`; never rejects (a failure reads as not settled). */
+async function within<T>(ms: number, work: Promise<T>): Promise<{ settled: true; value: T } | { settled: false }> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<{ settled: false }>((resolve) => {
+    timer = setTimeout(() => resolve({ settled: false }), ms);
   });
-  stream.on('end', () => pending && onLine(pending));
+  try {
+    return await Promise.race([work.then((value) => ({ settled: true as const, value })), late]);
+  } catch {
+    return { settled: false };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Split a stream into bounded lines for `onLine` (see output-lines.ts). */
+function lines(stream: Readable, onLine: (line: string) => void): void {
+  const split = outputLines(onLine);
+  const decoder = new TextDecoder('utf-8', { fatal: false });
+  stream.on('data', (chunk: Buffer) => split.push(decoder.decode(chunk, { stream: true })));
+  stream.on('end', () => {
+    split.push(decoder.decode());
+    split.end();
+  });
 }
 
 export async function runInstall(options: InstallRunOptions): Promise<InstallRunResult> {
@@ -219,6 +239,16 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
   options.onContainer?.(container);
 
   const events: TraceEvent[] = [];
+  const budget = new TraceBudget(options.traceLimits);
+  let stoppedForLimit = false;
+  const keep = (event: TraceEvent) => {
+    events.push(event);
+    // Sandbox latency: from asking the engine to start the container to the first script.
+    if (event.type === 'script' && event.action === 'start' && containerStartWall !== null && timings['start-to-first-script'] === undefined) {
+      timings['start-to-first-script'] = Math.max(0, Math.round(event.ts - containerStartWall));
+    }
+    options.onEvent?.(event);
+  };
   let status: RunnerStatus | null = null;
   let runnerError: string | null = null;
   let badLines = 0;
@@ -236,13 +266,15 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
     lines(stderr, options.onOutput ?? (() => undefined));
 
     const channel = new RunnerChannel({
-      onEvent: (event) => {
-        events.push(event);
-        // Sandbox latency: from asking the engine to start the container to the first script.
-        if (event.type === 'script' && event.action === 'start' && containerStartWall !== null && timings['start-to-first-script'] === undefined) {
-          timings['start-to-first-script'] = Math.max(0, Math.round(event.ts - containerStartWall));
+      onEvent: (incoming, bytes) => {
+        const kept = budget.admit(incoming, bytes);
+        if (budget.exceeded && !stoppedForLimit) {
+          // The verdict is already fail: end the flood now rather than at the deadline.
+          stoppedForLimit = true;
+          progress('the trace limit was reached; stopping the install');
+          void container.stop({ t: 5 }).catch(() => undefined);
         }
-        options.onEvent?.(event);
+        for (const event of kept) keep(event);
       },
       onStatus: (value) => {
         status = value;
@@ -300,12 +332,16 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
       progress(`uploading ${options.upload.length} files`);
       packFiles(options.upload, { uid: INSTALL_UID, gid: INSTALL_GID }, options.directoryModes).pipe(stream as unknown as NodeJS.WritableStream);
       progress(`running \`${options.command.join(' ')}\` in the sandbox`);
-      // The gateway must come up; if it cannot, the run is over (the sandbox would wait for it).
-      if (gateway) await gateway.ready;
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), options.timeoutMs);
       });
+      // The gateway must come up; if it cannot, the run is over (the sandbox would wait for it).
+      // The deadline covers that wait too: a gateway that never answers is a timeout, not a hang.
+      if (gateway && (await Promise.race([gateway.ready.then(() => 'ready' as const), deadline])) === 'timeout') {
+        clearTimeout(timer);
+        throw new SafeInstallError('GATEWAY_TIMEOUT', 'infrastructure', `the gateway did not start within ${Math.round(options.timeoutMs / 1000)} s`);
+      }
       const waited = container.wait() as Promise<{ StatusCode: number }>;
       const outcome = await Promise.race([waited, deadline]);
       clearTimeout(timer);
@@ -313,9 +349,10 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
       if (outcome === 'timeout') {
         timedOut = true;
         progress(`the install did not finish within ${Math.round(options.timeoutMs / 1000)} s; stopping it`);
-        // SIGTERM lets the runner end the install and send what it has; SIGKILL if it cannot.
-        await container.stop({ t: 10 }).catch(() => undefined);
-        await waited.catch(() => undefined);
+        // SIGTERM lets the runner end the install and send what it has; SIGKILL if it cannot. An
+        // engine call that hangs must not hold the run past the deadline: the container is removed
+        // (force) in the finally below either way.
+        await within(15_000, container.stop({ t: 5 }).then(() => waited));
       }
       // The output can end a little after the exit is reported; never wait for it forever.
       await Promise.race([streamEnded, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
@@ -325,13 +362,21 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
     });
     if (status) timings['runner'] = Object.values((status as RunnerStatus).timings).reduce((a, b) => a + b, 0);
 
-    // The export's last files land while the gateway stops and hands over its events.
+    // The export's last files land while the gateway stops and hands over its events. A gateway
+    // that does not hand them over in time leaves a hole in the trace, and says so.
     const [staged, stoppedEvents] = await Promise.all([
       exportJob ? timed('export', () => exportJob!) : null,
-      gateway ? timed('gateway-stop', () => gateway!.stop()) : [],
+      gateway
+        ? timed('gateway-stop', async () => {
+            const handed = await within(30_000, gateway!.stop());
+            if (handed.settled) return handed.value;
+            return [{ id: 'gap-gateway', ts: Date.now(), type: 'notice', source: 'sandbox', pid: 0, ppid: 0, message: `${TRACE_GAP_NOTICE} the gateway did not hand over its events within 30 s` } as TraceEvent];
+          })
+        : [],
     ]);
     if (gateway) {
-      gatewayEvents.push(...stoppedEvents);
+      // The gateway's events count against the same limit (a DNS flood is events too).
+      for (const event of stoppedEvents) gatewayEvents.push(...budget.admit(event, JSON.stringify(event).length));
       for (const event of gatewayEvents) options.onEvent?.(event);
       events.push(...gatewayEvents);
     }
@@ -342,19 +387,25 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
       await rm(staged.dir, { recursive: true, force: true });
       throw new SafeInstallError('EXPORT_REJECTED', 'infrastructure', `the export of node_modules did not complete: ${(exportResult as { error?: string } | null)?.error ?? 'cut short'}`);
     }
-    if (badLines > 0) progress(`warning: ${badLines} trace lines could not be read`);
+    if (badLines > 0) {
+      // Lines of the event stream that were not events: whatever they held is not judged.
+      keep({ id: 'gap-1', ts: Date.now(), type: 'notice', source: 'sandbox', pid: 0, ppid: 0, message: `${TRACE_GAP_NOTICE} ${badLines} line(s) of the event stream could not be read`, count: badLines });
+    }
     const finalStatus = status as RunnerStatus | null;
     return {
       runId,
       exitCode: timedOut ? null : (finalStatus?.exitCode ?? exited),
       timedOut,
+      traceLimitReached: budget.exceeded,
       events,
       status: finalStatus,
       staged,
       timings,
     };
   } finally {
-    await timed('remove', () => container.remove({ force: true, v: true }).catch(() => undefined));
+    // Bounded: a hung engine must not keep the run from its verdict (the label sweep of the next
+    // run removes what is left).
+    await timed('remove', () => within(15_000, container.remove({ force: true, v: true })));
   }
   }
 }

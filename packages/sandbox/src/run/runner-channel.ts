@@ -9,7 +9,8 @@ import { FRAME, FrameDecoder, type RunnerStatus } from '@safe-install/runner';
 import { parseEventLines } from './event-lines.js';
 
 export interface ChannelHandlers {
-  onEvent(event: TraceEvent): void;
+  /** `bytes`: the event's size as it came (its share of the frame). */
+  onEvent(event: TraceEvent, bytes: number): void;
   onStatus(status: RunnerStatus): void;
   /** Called once, when the first export bytes arrive, with a stream of the tar. */
   onExport(tar: Readable): void;
@@ -34,7 +35,12 @@ export class RunnerChannel {
     for (const frame of this.#decoder.push(chunk)) {
       switch (frame.type) {
         case FRAME.events:
-          for (const event of parseEventLines(frame.payload.toString('utf8'), () => this.#handlers.onBadLine())) this.#handlers.onEvent(event);
+        {
+          const events = parseEventLines(frame.payload.toString('utf8'), () => this.#handlers.onBadLine());
+          // Each event's share of the frame: exact in total, which is what the trace limit counts.
+          const bytes = events.length > 0 ? frame.payload.length / events.length : 0;
+          for (const event of events) this.#handlers.onEvent(event, bytes);
+        }
           break;
         case FRAME.status:
           this.#handlers.onStatus(JSON.parse(frame.payload.toString('utf8')) as RunnerStatus);

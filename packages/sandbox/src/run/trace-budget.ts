@@ -1,0 +1,51 @@
+/**
+ * The run's trace limit. Events are install-controlled in number and size (a script in a loop of
+ * syscalls makes millions), and the host keeps every one of them in memory to judge the run and
+ * writes them to the trace file. Past the limit, the host keeps nothing more and the run cannot
+ * pass: one notice saying so joins the trace, and the policy's `trace-incomplete` rule fails it.
+ */
+import { TRACE_LIMIT_NOTICE, type TraceEvent } from '@safe-install/schema';
+
+export interface TraceLimits {
+  maxEvents: number;
+  /** Bytes of event JSON, as it came from the runner. */
+  maxBytes: number;
+}
+
+export const DEFAULT_TRACE_LIMITS: TraceLimits = { maxEvents: 400_000, maxBytes: 128 * 1024 * 1024 };
+
+export class TraceBudget {
+  readonly #limits: TraceLimits;
+  #events = 0;
+  #bytes = 0;
+  #over = false;
+  dropped = 0;
+
+  constructor(limits: TraceLimits = DEFAULT_TRACE_LIMITS) {
+    this.#limits = limits;
+  }
+
+  get exceeded(): boolean {
+    return this.#over;
+  }
+
+  /**
+   * Count an event of `bytes` bytes. Returns the events to keep: the event itself while within the
+   * limit; the notice, once, when this event would cross it; nothing after that.
+   */
+  admit(event: TraceEvent, bytes: number): TraceEvent[] {
+    if (this.#over) {
+      this.dropped += 1;
+      return [];
+    }
+    if (this.#events + 1 > this.#limits.maxEvents || this.#bytes + bytes > this.#limits.maxBytes) {
+      this.#over = true;
+      this.dropped += 1;
+      const what = this.#events + 1 > this.#limits.maxEvents ? `${this.#limits.maxEvents} events` : `${Math.round(this.#limits.maxBytes / 1024 ** 2)} MiB of events`;
+      return [{ id: 'limit-1', ts: event.ts, type: 'notice', source: 'sandbox', pid: 0, ppid: 0, message: `${TRACE_LIMIT_NOTICE} the trace passed ${what}; nothing after this point was kept, and the install was stopped` }];
+    }
+    this.#events += 1;
+    this.#bytes += bytes;
+    return [event];
+  }
+}
