@@ -27,6 +27,8 @@ import { parseRunnerArgs, type RunnerArgs } from './args.js';
 import { diffSnapshots, findArgs, parseSnapshot, type Snapshot } from './fs-snapshot.js';
 import { FRAME, encodeFrame, type FrameType, type RunnerStatus } from './protocol.js';
 import { parseCpuList, socketHolders, statusOf } from './proc.js';
+import { relayCapped } from './relay-output.js';
+import { startReaper } from './reaper.js';
 import { startScriptBroker } from './script-broker.js';
 import { SCRIPT_SHELL, startScriptTracer, type ScriptTracer } from './script-tracer.js';
 
@@ -119,11 +121,9 @@ async function main(): Promise<void> {
   const scriptTracers = new Map<number, ScriptTracer>();
   let stopped = false;
 
-  const killAllAsUser = (pids: readonly string[]) => {
-    // Root here has no CAP_KILL; switching to the install user lets it signal that user's processes.
-    // Never spawnSync: the forwarder shares this event loop.
-    spawn('kill', ['-KILL', ...pids], { uid: args.uid, gid: args.gid, stdio: 'ignore' }).on('error', () => undefined);
-  };
+  // Started before the install, while pids are plenty: it can end a fork bomb (reaper.ts).
+  const reaper = startReaper(args.uid, args.gid);
+  const killAllAsUser = (pids: readonly string[]) => reaper.kill(pids);
 
   // 2b. The only way out: the forwarder relays the sandbox's HTTP proxy, DNS and sink addresses to
   // the gateway. A connection is named by its socket inode; /proc says which process holds it, the
@@ -228,15 +228,17 @@ async function main(): Promise<void> {
         },
       })
     : null;
-  // The install's output goes to stderr: stdout is the orchestrator's channel. taskset gives the
-  // package manager back every CPU (the runner may have just kept itself to one).
+  // The install's output goes to stderr, capped (relay-output.ts): stdout is the orchestrator's
+  // channel. taskset gives the package manager back every CPU (the runner may have just kept
+  // itself to one).
   manager = spawn('taskset', ['-c', cpuList || '0-1023', ...args.command], {
     cwd: args.cwd,
     uid: args.uid,
     gid: args.gid,
-    stdio: ['ignore', 2, 2],
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: broker ? { ...process.env, SAFE_INSTALL_SCRIPT_BROKER: String(broker.port) } : process.env,
   });
+  const relayed = relayCapped([manager.stdout!, manager.stderr!], process.stderr);
   if (manager.pid !== undefined) send(builder.startManager(manager.pid, args.command, Date.now()));
   // docker stop / timeout: end the whole install now, keep everything seen so far.
   process.on('SIGTERM', () => {
@@ -251,8 +253,22 @@ async function main(): Promise<void> {
   // The package manager is done; whatever still runs outlived the install. Scripts still traced are
   // lingering ones, on their way out (reaped after the grace period).
   reapLater(() => builder.liveProcesses());
-  await Promise.all([...scriptTracers.values()].map((tracer) => tracer.done));
+  // After the grace period, whatever of the install user is left is ended, again and again until
+  // every tracer is done: a fork bomb respawns faster than one kill of a pid list can end it, and
+  // `kill -1` (everything of that user but the reaper) needs no free pid.
+  const tracersDone = Promise.all([...scriptTracers.values()].map((tracer) => tracer.done));
+  let tracing = true;
+  void tracersDone.then(() => (tracing = false));
+  const sweep = setTimeout(function again() {
+    if (!tracing) return;
+    killAllAsUser(['-1']);
+    setTimeout(again, 500).unref();
+  }, args.lingerGraceMs + 500);
+  sweep.unref();
+  await tracersDone;
   await broker?.close();
+  // Everything still holding the install's output was reaped with its script; never wait forever.
+  await Promise.race([relayed, sleep(2000)]);
   send(builder.end());
   await forwarder?.close();
   phase('install');
@@ -301,6 +317,7 @@ async function main(): Promise<void> {
     await out.write(FRAME.exportEnd, JSON.stringify(code === 0 ? { ok: true } : { ok: false, error: `tar exited with ${code}` }));
     phase('export');
   }
+  reaper.close();
   await out.flushed();
   process.exitCode = exitCode ?? 125;
 }

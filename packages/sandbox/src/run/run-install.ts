@@ -233,6 +233,9 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
             }
           : {}),
         Init: false,
+        // The install's output reaches the host over the attach stream only (capped at both ends);
+        // a logging driver would also store all of it on the host's disk.
+        LogConfig: { Type: 'none', Config: {} },
       },
     }),
   );

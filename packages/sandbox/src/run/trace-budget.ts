@@ -42,7 +42,20 @@ export class TraceBudget {
       this.#over = true;
       this.dropped += 1;
       const what = this.#events + 1 > this.#limits.maxEvents ? `${this.#limits.maxEvents} events` : `${Math.round(this.#limits.maxBytes / 1024 ** 2)} MiB of events`;
-      return [{ id: 'limit-1', ts: event.ts, type: 'notice', source: 'sandbox', pid: 0, ppid: 0, message: `${TRACE_LIMIT_NOTICE} the trace passed ${what}; nothing after this point was kept, and the install was stopped` }];
+      // Blame goes to whoever's event crossed the line: in a flood, that is the flooder.
+      return [
+        {
+          id: 'limit-1',
+          ts: event.ts,
+          type: 'notice',
+          source: 'sandbox',
+          pid: event.pid,
+          ppid: event.ppid,
+          ...(event.package ? { package: event.package } : {}),
+          ...(event.lifecycle ? { lifecycle: event.lifecycle } : {}),
+          message: `${TRACE_LIMIT_NOTICE} the trace passed ${what}; nothing after this point was kept, and the install was stopped`,
+        },
+      ];
     }
     this.#events += 1;
     this.#bytes += bytes;
