@@ -13,11 +13,12 @@
  * The last line is `N passed, N failed`; the exit code is 1 when any case failed.
  */
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
+import { LABEL_OWNER_PID } from '@safe-install/sandbox';
 import { cliPath, repoRoot } from './engine.js';
 import { vendorStandin } from './vendor-standin.js';
 
@@ -40,8 +41,20 @@ export interface CorpusCase {
   gap?: string;
   /** Benign: packages from test/fixtures/packages packed into the project before the run. */
   pack: string[];
+  /**
+   * Resource attacks (P29): what must hold besides the verdict. `anyVerdict`: the case passes on
+   * any verdict (exit 0, 1 or 3 with a report written), for floods that are hostile to the tool
+   * rather than to the user; `maxSeconds` and `maxRssMb` bound the CLI's wall time and peak memory.
+   */
+  bounds?: CaseBounds;
   /** Benign: a setup step the runner performs (see `setups`). */
   setup?: string;
+}
+
+export interface CaseBounds {
+  anyVerdict?: boolean;
+  maxSeconds?: number;
+  maxRssMb?: number;
 }
 
 export interface FindingSummary {
@@ -58,6 +71,10 @@ export interface CaseResult {
   missing: string[];
   reason: string;
   ms: number;
+  /** Peak resident memory of the CLI, sampled from /proc while it ran (MiB). */
+  rssMb?: number;
+  /** Whether a report was written (a verdict was reached). */
+  reported?: boolean;
   /** Where the project, report, trace and output were left (failed cases, or --keep). */
   kept?: string;
 }
@@ -68,7 +85,7 @@ const BENIGN_ROOT = join(repoRoot, 'examples/benign');
 
 interface MaliciousManifest {
   pattern: string;
-  cases: Array<{ package: string; style: string; with?: string[]; culprit?: string; expect?: string[]; gap?: string }>;
+  cases: Array<{ package: string; style: string; with?: string[]; culprit?: string; expect?: string[]; gap?: string; bounds?: CaseBounds }>;
 }
 interface BenignManifest {
   style?: string;
@@ -94,6 +111,7 @@ export async function loadCorpus(): Promise<CorpusCase[]> {
         expect: c.expect ?? [],
         pack: [],
         ...(c.gap ? { gap: c.gap } : {}),
+        ...(c.bounds ? { bounds: c.bounds } : {}),
       });
     }
   }
@@ -221,13 +239,20 @@ export async function runCase(c: CorpusCase, options: RunOptions = {}): Promise<
     await mkdir(out, { recursive: true });
     const reportPath = join(out, 'report.json');
     const tracePath = join(out, 'trace.jsonl');
-    const run = await execa('node', [cliPath, 'ci', project, '--report', reportPath, '--trace', tracePath, '--timeout', String(options.timeout ?? 600)], {
+    const child = execa('node', [cliPath, 'ci', project, '--report', reportPath, '--trace', tracePath, '--timeout', String(options.timeout ?? 600)], {
       reject: false,
       all: true,
       timeout: ((options.timeout ?? 600) + 120) * 1000,
     });
+    const peak = samplePeakRss(child.pid);
+    const run = await child;
+    result.rssMb = peak.stop();
     await writeFile(join(out, 'output.txt'), String(run.all ?? ''));
     result.exitCode = run.exitCode;
+    result.reported = existsSync(reportPath);
+    result.ms = Date.now() - started;
+    const leftovers = child.pid === undefined ? '' : (await execa('docker', ['ps', '-aq', '--filter', `label=${LABEL_OWNER_PID}=${child.pid}`], { reject: false })).stdout.trim();
+    if (leftovers !== '') result.reason = `containers left behind: ${leftovers.split('\n').join(', ')}`;
     if (existsSync(reportPath)) {
       const report = JSON.parse(await readFile(reportPath, 'utf8')) as { findings?: Array<{ ruleId: string; severity: string; package?: { name: string } }> };
       result.findings = (report.findings ?? []).map((f) => ({ ruleId: f.ruleId, severity: f.severity, ...(f.package ? { package: f.package.name } : {}) }));
@@ -255,8 +280,44 @@ export async function runCase(c: CorpusCase, options: RunOptions = {}): Promise<
   return result;
 }
 
+/** Follow a process's peak resident memory (VmHWM) until stopped; returns MiB. */
+function samplePeakRss(pid: number | undefined): { stop(): number } {
+  let peakKb = 0;
+  const sample = () => {
+    if (pid === undefined) return;
+    try {
+      const kb = Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+      peakKb = Math.max(peakKb, kb);
+    } catch {
+      // Gone: the last sample stands.
+    }
+  };
+  const timer = setInterval(sample, 100);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return Math.round(peakKb / 1024);
+    },
+  };
+}
+
 function judge(r: CaseResult, options: RunOptions): void {
   const c = r.case;
+  if (r.reason !== '') return;
+  const bounds = c.bounds;
+  if (bounds?.maxSeconds !== undefined && r.ms > bounds.maxSeconds * 1000) {
+    r.reason = `took ${(r.ms / 1000).toFixed(0)} s, more than ${bounds.maxSeconds} s`;
+    return;
+  }
+  if (bounds?.maxRssMb !== undefined && (r.rssMb ?? 0) > bounds.maxRssMb) {
+    r.reason = `the CLI peaked at ${r.rssMb} MiB, more than ${bounds.maxRssMb} MiB`;
+    return;
+  }
+  if (bounds?.anyVerdict) {
+    r.ok = r.reported === true && [0, 1, 3].includes(r.exitCode ?? -1);
+    if (!r.ok) r.reason = `no verdict (exit ${r.exitCode}, report ${r.reported ? 'written' : 'missing'})`;
+    return;
+  }
   if (c.kind === 'benign') {
     r.ok = r.exitCode === 0;
     const severe = r.findings.filter((f) => SEVERE.has(f.severity));
@@ -360,7 +421,7 @@ async function main(argv: string[]): Promise<number> {
     concurrency: 2,
     onResult: (r) => {
       done += 1;
-      process.stdout.write(`  [${done}/${cases.length}] ${r.ok ? 'ok  ' : 'FAIL'} ${r.case.pattern} ${r.case.name} (exit ${r.exitCode ?? '-'}, ${(r.ms / 1000).toFixed(1)}s)${r.reason ? ` — ${r.reason}` : ''}\n`);
+      process.stdout.write(`  [${done}/${cases.length}] ${r.ok ? 'ok  ' : 'FAIL'} ${r.case.pattern} ${r.case.name} (exit ${r.exitCode ?? '-'}, ${(r.ms / 1000).toFixed(1)}s, ${r.rssMb ?? '?'} MiB)${r.reason ? ` — ${r.reason}` : ''}\n`);
     },
   });
   process.stdout.write(`\n${formatTable(results)}\n\n`);

@@ -158,15 +158,24 @@ async function main(): Promise<void> {
       onError: (error) => process.stderr.write(`network relay: ${error.message}\n`),
     });
   }
-  const reapLater = (alive: () => number[]) => {
-    setTimeout(() => {
+  // After the grace period, kill what is left — and keep killing, every half second, until nothing
+  // is: a fork bomb starts new processes faster than one kill of a pid list ends them. Each pid is
+  // reported once.
+  const reported = new Set<number>();
+  const reapLater = (alive: () => number[], owner: { package?: PackageRef; lifecycle?: string } = {}) => {
+    const reap = () => {
       const pids = alive();
       if (pids.length === 0) return;
       const now = Date.now();
-      send(pids.map((pid) => builder.lingeringEvent(pid, 'killed', now)));
-      lingering += pids.length;
+      const fresh = pids.filter((pid) => !reported.has(pid));
+      for (const pid of fresh) reported.add(pid);
+      // A process the builder could not place (its parent's spawn came later) is still the script's.
+      send(fresh.map((pid) => ({ ...owner, ...builder.lingeringEvent(pid, 'killed', now) }) as RawEvent));
+      lingering += fresh.length;
       killAllAsUser(pids.map(String));
-    }, args.lingerGraceMs).unref();
+      setTimeout(reap, 500).unref();
+    };
+    setTimeout(reap, args.lingerGraceMs).unref();
   };
 
   const handle = (entries: readonly StraceEntry[]): RawEvent[] => {
@@ -190,7 +199,9 @@ async function main(): Promise<void> {
         }
         if (event.type === 'script' && event.action === 'end') {
           const scriptPid = event.pid;
-          reapLater(() => builder.lingeringAt(scriptPid));
+          const tracer = [...scriptTracers.values()].find((candidate) => candidate.root === scriptPid);
+          const owner = { ...(event.package ? { package: event.package } : {}), ...(event.lifecycle ? { lifecycle: event.lifecycle } : {}) };
+          reapLater(() => [...new Set([...builder.lingeringAt(scriptPid), ...(tracer?.livePids() ?? [])])].sort((a, b) => a - b), owner);
         }
       }
     }

@@ -40,6 +40,13 @@ export interface ScriptTracer {
   /** Resolves when the tracer has exited and its log is read to the end. */
   done: Promise<void>;
   reader: StraceReader;
+  /** The script's first process, once its trace has begun. */
+  readonly root: number | null;
+  /**
+   * Every process this tracer follows that has not ended, whatever the event builder could
+   * attribute: a process whose parent died before its spawn was read is still this script's.
+   */
+  livePids(): number[];
 }
 
 export async function startScriptTracer(options: ScriptTracerOptions): Promise<ScriptTracer> {
@@ -67,8 +74,13 @@ export async function startScriptTracer(options: ScriptTracerOptions): Promise<S
     const notice = builder.notice(Date.now(), root ?? request.shellPid, `${TRACE_GAP_NOTICE} ${gaps} line(s) of this script's trace could not be read`);
     options.send([{ ...(notice as Extract<RawEvent, { type: 'notice' }>), count: gaps }]);
   };
+  const live = new Set<number>();
   const tail = followFifo(log, (chunk) => {
     const entries = reader.push(chunk);
+    for (const entry of entries) {
+      if (entry.kind === 'exited' || entry.kind === 'killed') live.delete(entry.pid);
+      else live.add(entry.pid);
+    }
     if (root === null && entries[0]) {
       root = entries[0].pid;
       options.send(builder.adoptScriptRoot(root, request.shellPid, entries[0].ts, request.cwd));
@@ -95,5 +107,14 @@ export async function startScriptTracer(options: ScriptTracerOptions): Promise<S
       });
     });
   });
-  return { pid: child.pid, outcome, done, reader };
+  return {
+    pid: child.pid,
+    outcome,
+    done,
+    reader,
+    get root() {
+      return root;
+    },
+    livePids: () => [...live].filter((pid) => pid !== root),
+  };
 }
