@@ -20,6 +20,7 @@ export interface ReportInput {
   findings: Finding[];
   events: readonly TraceEvent[];
   timings: Record<string, number>;
+  export?: Report['export'];
 }
 
 /** Pair each script's start and end events into one record. */
@@ -67,5 +68,6 @@ export function buildReport(input: ReportInput): Report {
       packages: packages.size,
     },
     timings: input.timings,
+    ...(input.export ? { export: input.export } : {}),
   };
 }

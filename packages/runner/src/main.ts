@@ -3,13 +3,14 @@
  * SETUID, SETGID and DAC_READ_SEARCH only (see run-install.ts for why each), and:
  *
  * 1. extracts the upload (a tar on stdin) into HOME, as the install user;
- * 2. snapshots HOME and /tmp;
+ * 2. snapshots HOME, /tmp and the project (and node_modules when the first script starts);
  * 3. starts the package manager as the install user, and each of its lifecycle scripts under a
  *    `strace -f -u <install user>` of its own (script-broker.ts, script-tracer.ts); turns the
  *    tracers' output into attributed events as it arrives, and streams them to the orchestrator
  *    (stdout frames);
  * 4. ends processes that outlive their lifecycle script, after a grace period;
- * 5. diffs the snapshot, sends the status, and — after a successful install — node_modules.
+ * 5. diffs the snapshots, sends the status, and — after a successful install — every node_modules
+ *    folder and the files scripts wrote into the project (see fs-snapshot.ts `exportList`).
  *
  * The traced code cannot reach any of this: the runner and the tracers run as root (another uid,
  * which it cannot signal or ptrace), their logs are in a root-only folder and opened close-on-exec,
@@ -24,7 +25,7 @@ import type { PackageRef, RawEvent, TraceEvent } from '@safe-install/schema';
 import { createProcNetIdentify, startForwarder, type ClientIdentity, type IdentifyClient } from '@safe-install/gateway';
 import { EventBuilder, type StraceEntry } from '@safe-install/tracer';
 import { parseRunnerArgs, type RunnerArgs } from './args.js';
-import { diffSnapshots, findArgs, parseSnapshot, type Snapshot } from './fs-snapshot.js';
+import { diffSnapshots, exportList, findArgs, parseSnapshot, splitProject, type Snapshot } from './fs-snapshot.js';
 import { FRAME, encodeFrame, type FrameType, type RunnerStatus } from './protocol.js';
 import { parseCpuList, socketHolders, statusOf } from './proc.js';
 import { relayCapped } from './relay-output.js';
@@ -79,10 +80,33 @@ function pinSelf(cpu: number): Promise<void> {
   });
 }
 
+/** HOME and /tmp, without npm's cache and the project (which has a snapshot of its own). */
 async function snapshot(args: RunnerArgs): Promise<Snapshot> {
-  const pruned = [join(args.cwd, 'node_modules'), join(args.home, '.npm')];
+  const pruned = [args.cwd, join(args.home, '.npm')];
   const { stdout } = await runAsUser(args, 'find', findArgs([args.home, '/tmp'], pruned));
   return parseSnapshot(stdout);
+}
+
+/** The project, node_modules included, `.git` left out (it never comes back; see docs/architecture.md). */
+async function snapshotProject(args: RunnerArgs): Promise<Snapshot> {
+  const { stdout } = await runAsUser(args, 'find', findArgs([args.cwd], [join(args.cwd, '.git')]));
+  return parseSnapshot(stdout);
+}
+
+/** Run `tar` as the install user with `input` on its stdin; stderr kept (the first lines) for the message. */
+function tarAsUser(args: RunnerArgs, argv: string[], input: string): { stdout: NodeJS.ReadableStream; done: Promise<{ code: number | null; stderr: string }> } {
+  const tar = spawn('tar', argv, { uid: args.uid, gid: args.gid, cwd: args.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  tar.stderr.on('data', (chunk: Buffer) => {
+    if (stderr.length < 4096) stderr += chunk.toString('utf8');
+  });
+  tar.stdin.on('error', () => undefined);
+  tar.stdin.end(input);
+  const done = new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    tar.on('error', (error) => resolve({ code: null, stderr: error.message }));
+    tar.on('close', (code) => resolve({ code, stderr }));
+  });
+  return { stdout: tar.stdout, done };
 }
 
 async function main(): Promise<void> {
@@ -104,7 +128,10 @@ async function main(): Promise<void> {
   // node-gyp's dev dir, ready in the image (see the Dockerfile): native builds need no download.
   if (existsSync(NODE_GYP_DEV_DIR)) await runAsUser(args, 'sh', ['-c', 'mkdir -p "$HOME/.cache" && ln -sfn "$0" "$HOME/.cache/node-gyp"', NODE_GYP_DEV_DIR]);
   phase('upload');
-  const before = await snapshot(args);
+  const [before, projectBefore] = await Promise.all([snapshot(args), snapshotProject(args)]);
+  // node_modules' baseline: taken when the first lifecycle script asks to run (npm runs scripts
+  // only after it unpacked every package), before that script starts.
+  let modulesBaseline: Promise<Snapshot> | null = null;
   phase('snapshot');
 
   // 3. The install, traced.
@@ -229,6 +256,8 @@ async function main(): Promise<void> {
         scriptTracerPids: () => new Set(scriptTracers.keys()),
         onRefused: (pid, reason) => send([builder.notice(Date.now(), pid ?? 0, `script broker refused a request: ${reason}`)]),
         runScript: async (request) => {
+          modulesBaseline ??= snapshotProject(args);
+          await modulesBaseline;
           // Counted, not sized: two requests can be setting up at once, and each needs its own log.
           const id = ++scriptsStarted;
           // One CPU per script, in turn: a ptrace stop that stays on its CPU is several times cheaper.
@@ -285,10 +314,14 @@ async function main(): Promise<void> {
   phase('install');
 
   // 5. What changed on disk, attributed to the last traced writer where there is one.
-  const after = await snapshot(args);
+  const [after, projectAfter] = await Promise.all([snapshot(args), snapshotProject(args)]);
   const now = Date.now();
+  const sourcesBefore = splitProject(projectBefore, args.cwd).sources;
+  const { sources: sourcesAfter, modules: modulesAfter } = splitProject(projectAfter, args.cwd);
+  const projectChanges = diffSnapshots(sourcesBefore, sourcesAfter);
+  const modulesChanges = modulesBaseline ? diffSnapshots(splitProject(await modulesBaseline, args.cwd).modules, modulesAfter) : [];
   send(
-    diffSnapshots(before, after).map(
+    [...diffSnapshots(before, after), ...projectChanges, ...modulesChanges].map(
       ({ path, change }) => ({ ...lastWriter.get(path), type: 'fsdiff', change, path, source: 'fsdiff', ts: now, pid: 0, ppid: 0 }) as RawEvent,
     ),
   );
@@ -315,17 +348,24 @@ async function main(): Promise<void> {
   await out.write(FRAME.status, JSON.stringify(status));
 
   if (args.exportNodeModules && exitCode === 0) {
-    // tar runs as the install user: it reads what that user can, and nothing it could not.
-    // A project without dependencies has no node_modules (npm ci makes none): send an empty archive.
-    const tarArgs = existsSync(join(args.cwd, 'node_modules')) ? ['-c', '-C', args.cwd, 'node_modules'] : ['-c', '-C', args.cwd, '-T', '/dev/null'];
-    const tar = spawn('tar', tarArgs, { uid: args.uid, gid: args.gid, stdio: ['ignore', 'pipe', 'inherit'] });
-    for await (const chunk of tar.stdout as AsyncIterable<Buffer>) {
-      for (let offset = 0; offset < chunk.length; offset += EXPORT_CHUNK) {
-        await out.write(FRAME.exportData, chunk.subarray(offset, offset + EXPORT_CHUNK));
+    // Every node_modules folder and the files scripts wrote into the project, in one tar made by
+    // tar running as the install user: it reads what that user can, and nothing it could not. A
+    // file it cannot read fails the export (and the host says so after the verdict), never the run.
+    const list = exportList(args.cwd, projectAfter, projectChanges);
+    if (list.refusal !== null) {
+      await out.write(FRAME.exportEnd, JSON.stringify({ ok: false, error: list.refusal }));
+    } else {
+      // NUL-separated names, read as names only (`--verbatim-files-from`: a name like `-C` is a name).
+      const tar = tarAsUser(args, ['-c', '--null', '--verbatim-files-from', '-T', '-'], list.paths.map((path) => `${path}\0`).join(''));
+      for await (const chunk of tar.stdout as AsyncIterable<Buffer>) {
+        for (let offset = 0; offset < chunk.length; offset += EXPORT_CHUNK) {
+          await out.write(FRAME.exportData, chunk.subarray(offset, offset + EXPORT_CHUNK));
+        }
       }
+      const { code, stderr } = await tar.done;
+      const why = stderr.split('\n').filter((line) => line.trim() !== '').slice(0, 3).join('; ');
+      await out.write(FRAME.exportEnd, JSON.stringify(code === 0 ? { ok: true } : { ok: false, error: `tar exited with ${code}${why ? `: ${why}` : ''}` }));
     }
-    const code = await new Promise<number | null>((resolve) => (tar.exitCode !== null ? resolve(tar.exitCode) : tar.on('close', resolve)));
-    await out.write(FRAME.exportEnd, JSON.stringify(code === 0 ? { ok: true } : { ok: false, error: `tar exited with ${code}` }));
     phase('export');
   }
   reaper.close();

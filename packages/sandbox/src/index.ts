@@ -14,8 +14,18 @@ export {
 } from './docker/image.js';
 export * from './docker/labels.js';
 export { packFiles, type ArchiveFile } from './transfer/pack-files.js';
-export { extractSafely, checkEntryName, symlinkStaysInside, type ExportIssue, type ExtractResult } from './transfer/extract-safely.js';
-export { swapInNodeModules, discardStaged } from './transfer/swap-in.js';
+export {
+  extractSafely,
+  checkEntryName,
+  exportScope,
+  projectFileRefusal,
+  symlinkStaysInside,
+  type ExportIssue,
+  type ExportScope,
+  type ExportedProjectFile,
+  type ExtractResult,
+} from './transfer/extract-safely.js';
+export { applySwap, discardStaged, planSwap, recoverStaging, swapSteps, STAGING_PREFIX, type StagedExport, type SwapPlan, type SwapStep } from './transfer/swap-in.js';
 export { runInstall, SANDBOX_PATHS, DEFAULT_LIMITS, type InstallRunOptions, type InstallRunResult, type ResourceLimits } from './run/run-install.js';
 
 export { probeTracer } from './run/probe-tracer.js';

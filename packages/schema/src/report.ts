@@ -37,7 +37,7 @@ export interface Report {
   project: string;
   verdict: 'pass' | 'fail';
   /** Why the run ended where it did, when not a plain pass/fail (e.g. `timeout`, `install-failed`). */
-  outcome: 'completed' | 'install-failed' | 'timeout' | 'infrastructure-error';
+  outcome: 'completed' | 'install-failed' | 'timeout' | 'infrastructure-error' | 'export-failed';
   findings: Finding[];
   scripts: ScriptRun[];
   summary: {
@@ -49,4 +49,32 @@ export interface Report {
   };
   /** Wall-clock phases in milliseconds, from the tool's own timings. */
   timings: Record<string, number>;
+  /** What came back from the sandbox, and what was done with it (absent when nothing was exported). */
+  export?: ExportSummary;
+}
+
+/** A file a script created or changed in the project (outside node_modules) that came back. */
+export interface ExportedFile {
+  path: string;
+  /** Against the host's project: there was no such file, or there was one (replaced). */
+  change: 'created' | 'modified';
+  type: 'file' | 'symlink';
+  sha256?: string;
+  bytes: number;
+  mode: number;
+  target?: string;
+}
+
+export interface ExportSummary {
+  /** Whether it was put in place (only on a passing verdict). */
+  applied: boolean;
+  /** The node_modules folders that came back, relative to the project. */
+  nodeModules: string[];
+  projectFiles: ExportedFile[];
+  /** Files the install deleted from the project: reported, never applied to the host. */
+  deleted: string[];
+  /** Entries that were refused or changed (modes reduced) on the way in. */
+  issues: Array<{ path: string; action: 'rejected' | 'neutralised'; reason: string }>;
+  /** Why the export failed, when it did (the verdict is then fail and the exit code 4). */
+  error?: string;
 }

@@ -1,9 +1,12 @@
 /**
- * `safe-install ci [dir]`: `npm ci` in the sandbox, then — only on a passing verdict — the exported
- * node_modules swapped into the project. On any other outcome the project is left as it was.
+ * `safe-install ci [dir]`: `npm ci` in the sandbox, then — only on a passing verdict — what came
+ * back (every node_modules folder npm wrote, and the files scripts wrote into the project) put in
+ * place. On any other outcome the project is left as it was. The run is always judged and the
+ * report written before anything about the export can end it: a failed export is exit 4 after
+ * the verdict, never instead of it.
  */
 import { createWriteStream } from 'node:fs';
-import { readdir, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
@@ -15,8 +18,12 @@ import {
   DEFAULT_LIMITS,
   TOOL_VERSION,
   connectEngine,
+  applySwap,
   discardStaged,
+  exportScope,
   gatewayNetwork,
+  planSwap,
+  recoverStaging,
   planUpload,
   SANDBOX_PATHS,
   readHostNpmConfig,
@@ -25,10 +32,10 @@ import {
   requireSandboxImage,
   rsaMaterialAsync,
   runInstall,
-  swapInNodeModules,
   sweepStale,
   type InstallRunResult,
   type ResourceLimits,
+  type SwapPlan,
 } from '@safe-install/sandbox';
 import { EXIT } from '../exit-codes.js';
 import { sanitize, type Printer } from '../output.js';
@@ -83,10 +90,29 @@ function traceWriter(path: string | undefined) {
   };
 }
 
-/** Staging folders of interrupted runs in this project (the export had begun). */
-async function removeStaging(projectRoot: string): Promise<void> {
-  const entries = await readdir(projectRoot).catch(() => [] as string[]);
-  await Promise.all(entries.filter((name) => name.startsWith('.safe-install-staging-')).map((name) => rm(join(projectRoot, name), { recursive: true, force: true })));
+/** Project files the install deleted (outside node_modules): reported, never applied to the host. */
+function deletedProjectFiles(events: readonly TraceEvent[]): string[] {
+  const prefix = `${SANDBOX_PATHS.project}/`;
+  const deleted: string[] = [];
+  for (const event of events) {
+    if (event.type !== 'fsdiff' || event.change !== 'deleted' || !event.path.startsWith(prefix)) continue;
+    const relative = event.path.slice(prefix.length);
+    if (!relative.split('/').includes('node_modules')) deleted.push(relative);
+  }
+  return deleted;
+}
+
+/** The report's account of the export: what came back, what it does to the project, what failed. */
+function exportSummary(run: InstallRunResult, plan: SwapPlan | null, error: string | null, applied: boolean): Report['export'] {
+  const changes = new Map(plan?.projectFiles.map((file) => [file.path, file.change]));
+  return {
+    applied,
+    nodeModules: run.staged?.extract.roots ?? [],
+    projectFiles: (run.staged?.extract.projectFiles ?? []).map((file) => ({ ...file, change: changes.get(file.path) ?? 'created' })),
+    deleted: deletedProjectFiles(run.events),
+    issues: run.staged?.extract.issues ?? [],
+    ...(error !== null ? { error } : {}),
+  };
 }
 
 /** Why the package manager failed, in one line: the scripts that failed or were killed. */
@@ -108,6 +134,9 @@ export async function ci(options: CiOptions): Promise<number> {
   const started = performance.now();
   const limits: ResourceLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const project = await readProject(options.dir);
+  // A swap a killed run left half-made: put the old trees back before anything else.
+  const undone = await recoverStaging(project.root);
+  if (undone > 0) printer.warn(`restored the project's previous node_modules from ${undone} interrupted run(s)`);
   const loaded = await loadPolicy({
     projectDir: project.root,
     overrides: { ...(options.mode ? { mode: options.mode } : {}), ...(options.failOn ? { failOn: options.failOn } : {}) },
@@ -142,13 +171,16 @@ export async function ci(options: CiOptions): Promise<number> {
   const trace = traceWriter(options.trace);
   let container: Docker.Container | undefined;
   let interrupted = false;
+  let swapping: Promise<void> | null = null;
   const release = onInterrupt(async () => {
     interrupted = true;
-    printer.warn('interrupted: removing the sandbox container; node_modules was not changed');
+    // A swap under way finishes (or rolls back) first: stopping it half-way would mix two trees.
+    if (swapping) await (swapping as Promise<void>).catch(() => undefined);
+    else printer.warn('interrupted: removing the sandbox container; node_modules was not changed');
     await container?.remove({ force: true, v: true }).catch(() => undefined);
     // The gateway and the run's volume too: everything labelled as this process's.
     await removeOwnedBy(engine.docker).catch(() => undefined);
-    await removeStaging(project.root);
+    await recoverStaging(project.root).catch(() => undefined);
     await trace.close().catch(() => undefined);
   });
   try {
@@ -160,6 +192,8 @@ export async function ci(options: CiOptions): Promise<number> {
       env: plan.env,
       hostname: plan.hostname,
       stageIn: project.root,
+      // Every package folder the lockfile knows (workspaces, `file:` folders) may bring its node_modules back.
+      scope: exportScope(project.lockfile.workspaces, { projectFiles: true }),
       network: { gateway: { ...network.gateway, decoys: plan.decoys }, env: network.env },
       command: ['npm', 'ci'],
       timeoutMs: options.timeoutSeconds * 1000,
@@ -183,18 +217,32 @@ export async function ci(options: CiOptions): Promise<number> {
     const evaluation = evaluate({ events, policy, decoys: plan.decoys, context });
     for (const warning of evaluation.warnings) printer.warn(sanitize(warning));
     const findings: Finding[] = evaluation.findings;
-    const outcome: Report['outcome'] = run.timedOut ? 'timeout' : run.exitCode === 0 ? 'completed' : 'install-failed';
+    // Whether what came back can be put in place is known (the host only read) before the report.
+    let swapPlan: SwapPlan | null = null;
+    let exportError = run.exportError;
+    if (run.staged) {
+      try {
+        swapPlan = await planSwap(project.root, run.staged, project.lockfile.workspaces);
+      } catch (error) {
+        exportError = (error as Error).message;
+      }
+    }
+    const outcome: Report['outcome'] = run.timedOut ? 'timeout' : run.exitCode !== 0 ? 'install-failed' : exportError !== null ? 'export-failed' : 'completed';
     const verdict: Report['verdict'] = outcome === 'completed' && evaluation.verdict === 'pass' ? 'pass' : 'fail';
     printFindings(printer, findings);
     const timings = { ...run.timings, ...prefixed('sandbox.', run.status?.timings ?? {}), total: Math.round(performance.now() - started) };
-    const report = buildReport({ command: 'ci', project: project.root, toolVersion: TOOL_VERSION, outcome, verdict, findings, events, timings });
+    const exported = run.staged || exportError !== null ? exportSummary(run, swapPlan, exportError, verdict === 'pass' && swapPlan !== null) : undefined;
+    const report = buildReport({ command: 'ci', project: project.root, toolVersion: TOOL_VERSION, outcome, verdict, findings, events, timings, ...(exported ? { export: exported } : {}) });
     if (options.report) await writeFile(options.report, `${JSON.stringify(report, null, 2)}\n`);
 
-    if (verdict === 'pass' && run.staged) {
-      await swapInNodeModules(project.root, run.staged);
+    if (verdict === 'pass' && swapPlan) {
+      swapping = applySwap(swapPlan);
+      await swapping;
+      for (const file of exported?.projectFiles ?? []) printer.info(`project file ${file.change}: ${sanitize(file.path)}`);
     } else {
       await discardStaged(run.staged);
     }
+    for (const path of exported?.deleted ?? []) printer.warn(`the install deleted ${sanitize(path)} in the sandbox; not applied to the project`);
     printer.info(
       `${report.summary.scripts} lifecycle scripts from ${report.summary.packages} packages, ${report.summary.events} events` +
         `${run.status?.lingering ? `, ${run.status.lingering} lingering process(es) killed` : ''}; ` +
@@ -220,6 +268,11 @@ export async function ci(options: CiOptions): Promise<number> {
         'package-manager',
         `npm ci failed in the sandbox (exit ${run.exitCode})${failureDetail(run, limits)}; node_modules was not changed`,
       );
+    }
+    if (exportError !== null && !violated) {
+      throw new SafeInstallError('EXPORT_FAILED', 'infrastructure', `the install passed, but what it wrote could not come back from the sandbox: ${sanitize(exportError)}; the project was not changed`, {
+        hint: 'the report has the verdict and the findings; the files named here are what the install left that cannot be exported safely',
+      });
     }
     if (options.writePolicy) {
       const learned = learnPolicy(events, loaded.document, { context, decoys: plan.decoys, ...(loaded.source.kind === 'file' ? { existingFile: loaded.source.file } : {}) });

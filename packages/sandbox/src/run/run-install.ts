@@ -8,14 +8,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { SafeInstallError, TRACE_GAP_NOTICE, type TraceEvent } from '@safe-install/schema';
 import type { RunnerStatus } from '@safe-install/runner';
 import { packFiles, type ArchiveFile } from '../transfer/pack-files.js';
-import { extractSafely, type ExtractResult } from '../transfer/extract-safely.js';
+import { DEFAULT_EXTRACT_LIMITS, extractSafely, type ExportScope } from '../transfer/extract-safely.js';
+import { STAGING_PREFIX, type StagedExport } from '../transfer/swap-in.js';
 import { LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_ROLE, LABEL_RUN, LABEL_STARTED, LABEL_TOOL, LABEL_VERSION, TOOL_VERSION } from '../docker/labels.js';
 import { RunnerChannel } from './runner-channel.js';
 import { outputLines } from './output-lines.js';
@@ -57,8 +58,10 @@ export interface InstallRunOptions {
   directoryModes?: ReadonlyMap<string, number>;
   /** The container's host name (a plausible one, from the decoys). */
   hostname?: string;
-  /** Where to stage the exported node_modules (the project root); null: export nothing. */
+  /** Where to stage what comes back (the project root); null: export nothing. */
   stageIn: string | null;
+  /** What may come back: the lockfile's package folders' node_modules, and project files. */
+  scope?: ExportScope;
   /**
    * The network: through the gateway (the sandbox then has no network of its own), or none at
    * all. `env` is the npm and proxy environment that points the install at the gateway.
@@ -93,8 +96,13 @@ export interface InstallRunResult {
   traceLimitReached: boolean;
   events: TraceEvent[];
   status: RunnerStatus | null;
-  /** node_modules as exported, staged in a folder beside the project; null when there was none. */
-  staged: { dir: string; nodeModules: string; extract: ExtractResult } | null;
+  /** What came back, staged in a folder inside the project; null when nothing did (or it failed). */
+  staged: StagedExport | null;
+  /**
+   * Why the export failed (a file tar could not read, a sparse file, a limit, a stream cut short),
+   * or null. A failed export never throws: the caller judges the run first, then reports this.
+   */
+  exportError: string | null;
   timings: Record<string, number>;
 }
 
@@ -255,7 +263,7 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
   let status: RunnerStatus | null = null;
   let runnerError: string | null = null;
   let badLines = 0;
-  let exportJob: Promise<{ dir: string; nodeModules: string; extract: ExtractResult }> | null = null;
+  let exportJob: Promise<StagedExport> | null = null;
   let exportResult: { ok: boolean; error?: string } | null = null;
   let statusAt: number | null = null;
   let containerStartWall: number | null = null;
@@ -290,10 +298,20 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
         }
         progress('exporting node_modules');
         exportJob = (async () => {
-          const dir = await mkdtemp(join(stageIn, '.safe-install-staging-'));
+          const dir = await mkdtemp(join(stageIn, STAGING_PREFIX));
+          const tree = join(dir, 'tree');
           try {
-            const extract = await extractSafely(tar, { target: dir, prefix: 'node_modules', symlinkRootLevels: 0 });
-            return { dir, nodeModules: join(dir, 'node_modules'), extract };
+            await mkdir(tree);
+            // Everything in the export was on the sandbox's HOME, a tmpfs of `homeBytes`: a stream
+            // claiming more (a sparse file read at its apparent size) would be amplified onto the host.
+            const bound = Math.min(limits.homeBytes, DEFAULT_EXTRACT_LIMITS.maxTotalBytes);
+            const extract = await extractSafely(tar, {
+              target: tree,
+              scope: options.scope ?? { folders: new Set(['']), projectFiles: false },
+              symlinkRootLevels: 0,
+              limits: { maxTotalBytes: bound, maxFileBytes: Math.min(bound, DEFAULT_EXTRACT_LIMITS.maxFileBytes) },
+            });
+            return { dir, tree, extract };
           } catch (error) {
             tar.resume();
             await rm(dir, { recursive: true, force: true });
@@ -366,9 +384,16 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
     if (status) timings['runner'] = Object.values((status as RunnerStatus).timings).reduce((a, b) => a + b, 0);
 
     // The export's last files land while the gateway stops and hands over its events. A gateway
-    // that does not hand them over in time leaves a hole in the trace, and says so.
+    // that does not hand them over in time leaves a hole in the trace, and says so. A failed
+    // export is kept as a reason, never thrown: the run is judged first.
+    let exportError: string | null = null;
     const [staged, stoppedEvents] = await Promise.all([
-      exportJob ? timed('export', () => exportJob!) : null,
+      exportJob
+        ? timed('export', () => exportJob!).catch((error: unknown) => {
+            exportError = (error as Error).message;
+            return null;
+          })
+        : null,
       gateway
         ? timed('gateway-stop', async () => {
             const handed = await within(30_000, gateway!.stop());
@@ -386,9 +411,15 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
     if (runnerError !== null && !timedOut) {
       throw new SafeInstallError('RUNNER_FAILED', 'infrastructure', `the sandbox runner failed: ${runnerError}`);
     }
-    if (staged && !(exportResult as { ok: boolean } | null)?.ok) {
-      await rm(staged.dir, { recursive: true, force: true });
-      throw new SafeInstallError('EXPORT_REJECTED', 'infrastructure', `the export of node_modules did not complete: ${(exportResult as { error?: string } | null)?.error ?? 'cut short'}`);
+    const ended = exportResult as { ok: boolean; error?: string } | null;
+    const wanted = stageIn !== null && !timedOut && (status as RunnerStatus | null)?.exitCode === 0;
+    let kept: StagedExport | null = staged;
+    if (exportError === null && wanted && !ended?.ok) {
+      exportError = ended ? `the sandbox could not send it: ${ended.error ?? 'unknown error'}` : 'the stream from the sandbox ended before the export did';
+    }
+    if (exportError !== null) {
+      if (kept) await rm(kept.dir, { recursive: true, force: true });
+      kept = null;
     }
     if (badLines > 0) {
       // Lines of the event stream that were not events: whatever they held is not judged.
@@ -402,7 +433,8 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
       traceLimitReached: budget.exceeded,
       events,
       status: finalStatus,
-      staged,
+      staged: kept,
+      exportError,
       timings,
     };
   } finally {

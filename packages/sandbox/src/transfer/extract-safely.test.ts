@@ -4,13 +4,17 @@
  * dropped or changed entry is reported, and nothing exists outside the target afterwards — no file,
  * no hard link to an outside file, no symlink that resolves outside the allowed root.
  */
+import { createHash } from 'node:crypto';
 import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pack, type Header } from 'tar-stream';
 import { SafeInstallError } from '@safe-install/schema';
-import { checkEntryName, extractSafely, symlinkStaysInside, type ExtractOptions, type ExtractResult } from './extract-safely.js';
+import { checkEntryName, exportScope, extractSafely, symlinkStaysInside, type ExtractOptions, type ExtractResult } from './extract-safely.js';
+
+/** The root package's node_modules only: a project without workspaces, no project files. */
+const ROOT_ONLY = exportScope([]);
 
 const TIMEOUT = 15_000;
 
@@ -222,7 +226,7 @@ async function assertContained(allowed: string = target): Promise<void> {
 }
 
 async function extract(entries: TarEntry[], options: Partial<ExtractOptions> = {}): Promise<ExtractResult> {
-  return extractSafely(streamOf(await tarBuffer(entries)), { target, prefix: 'node_modules', ...options });
+  return extractSafely(streamOf(await tarBuffer(entries)), { target, scope: ROOT_ONLY, ...options });
 }
 
 const rejectedPaths = (result: ExtractResult) => result.issues.filter((issue) => issue.action === 'rejected').map((issue) => issue.path);
@@ -261,7 +265,7 @@ describe('checkEntryName', () => {
     ['node_modules/a b/c', 'node_modules/a b/c'],
   ];
   it.each(ok)('accepts %j as %j', (name, path) => {
-    expect(checkEntryName(name, 'node_modules', 4096)).toEqual({ path });
+    expect(checkEntryName(name, ROOT_ONLY, 4096)).toEqual({ path, root: 'node_modules' });
   });
 
   const refused: Array<[string, RegExp]> = [
@@ -284,14 +288,14 @@ describe('checkEntryName', () => {
     [`node_modules/${'a'.repeat(5000)}`, /longer than 4096/],
   ];
   it.each(refused)('refuses %j', (name, reason) => {
-    const checked = checkEntryName(name, 'node_modules', 4096);
+    const checked = checkEntryName(name, ROOT_ONLY, 4096);
     expect(checked).not.toHaveProperty('path');
     expect((checked as { reason: string }).reason).toMatch(reason);
   });
 
   it('applies the length limit to the raw name', () => {
-    expect(checkEntryName('node_modules/abc', 'node_modules', 16)).toEqual({ path: 'node_modules/abc' });
-    expect(checkEntryName('node_modules/abcd', 'node_modules', 16)).toEqual({ reason: 'path longer than 16' });
+    expect(checkEntryName('node_modules/abc', ROOT_ONLY, 16)).toEqual({ path: 'node_modules/abc', root: 'node_modules' });
+    expect(checkEntryName('node_modules/abcd', ROOT_ONLY, 16)).toEqual({ reason: 'path longer than 16' });
   });
 });
 
@@ -406,7 +410,7 @@ describe('extractSafely: a legitimate tree', () => {
     async () => {
       const result = await extractSafely(packStream([dir('./node_modules/'), file('./node_modules//x/./y', 'hello')]), {
         target,
-        prefix: 'node_modules',
+        scope: ROOT_ONLY,
       });
       expect(result.issues).toEqual([]);
       expect(await listing(target)).toEqual(['d node_modules', 'd node_modules/x', 'f node_modules/x/y']);
@@ -419,8 +423,8 @@ describe('extractSafely: a legitimate tree', () => {
     'handles an empty archive and an archive of zero blocks',
     async () => {
       for (const bytes of [Buffer.alloc(0), Buffer.alloc(1024), await tarBuffer([])]) {
-        const result = await extractSafely(streamOf(bytes), { target, prefix: 'node_modules' });
-        expect(result).toEqual({ files: 0, directories: 0, symlinks: 0, hardlinks: 0, bytes: 0, issues: [] });
+        const result = await extractSafely(streamOf(bytes), { target, scope: ROOT_ONLY });
+        expect(result).toEqual({ roots: [], projectFiles: [], files: 0, directories: 0, symlinks: 0, hardlinks: 0, bytes: 0, issues: [] });
       }
       expect(await readdir(target)).toEqual([]);
     },
@@ -905,7 +909,7 @@ describe('extractSafely: limits', () => {
     async () => {
       const one = (await tarBuffer([file('../escape', 'x')])).subarray(0, 1024);
       const source = endless(one, one);
-      await expectExportRejected(extractSafely(source, { target, prefix: 'node_modules', limits: { maxEntries: 1000 } }), /more than 1000 entries/);
+      await expectExportRejected(extractSafely(source, { target, scope: ROOT_ONLY, limits: { maxEntries: 1000 } }), /more than 1000 entries/);
       await eventually(() => source.destroyed);
       await assertContained();
     },
@@ -927,7 +931,7 @@ describe('extractSafely: limits', () => {
     'refuses a huge file from its header, without reading the body',
     async () => {
       const source = endless(ustarHeader('node_modules/huge', 4 * 1024 ** 3));
-      await expectExportRejected(extractSafely(source, { target, prefix: 'node_modules', limits: { maxFileBytes: 1024 * 1024 } }), /larger than/);
+      await expectExportRejected(extractSafely(source, { target, scope: ROOT_ONLY, limits: { maxFileBytes: 1024 * 1024 } }), /larger than/);
       await eventually(() => source.destroyed);
       await assertContained();
     },
@@ -959,7 +963,7 @@ describe('extractSafely: broken streams', () => {
   const call = (source: Readable) => {
     let promise: Promise<ExtractResult> | undefined;
     expect(() => {
-      promise = extractSafely(source, { target, prefix: 'node_modules' });
+      promise = extractSafely(source, { target, scope: ROOT_ONLY });
     }).not.toThrow();
     return promise as Promise<ExtractResult>;
   };
@@ -1020,6 +1024,176 @@ describe('extractSafely: broken streams', () => {
       const source = new Readable({ read() {} });
       source.destroy(new Error('gone'));
       await expect(call(source)).rejects.toThrow();
+    },
+    TIMEOUT,
+  );
+});
+
+describe('extractSafely: a stream destroyed mid-way never hangs and never passes', () => {
+  it(
+    'rejects a source destroyed without an error in the middle of a file',
+    async () => {
+      const head = await tarBuffer([dir('node_modules'), file('node_modules/a', 'a'.repeat(5000))]);
+      let sent = false;
+      const source = new Readable({
+        read() {
+          if (sent) this.destroy();
+          else {
+            sent = true;
+            this.push(head.subarray(0, 2048));
+          }
+        },
+      });
+      await expect(extractSafely(source, { target, scope: ROOT_ONLY })).rejects.toThrow(/damaged|premature/i);
+    },
+    TIMEOUT,
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
+// Several roots: the root's, each workspace's, each `file:` folder's node_modules, and project files
+
+/** A workspaces project: two workspaces, a `file:` folder, files outside node_modules allowed. */
+const WORKSPACES = exportScope(['packages/a', 'packages/b', 'vendor/local'], { projectFiles: true });
+
+describe('checkEntryName with workspaces and project files', () => {
+  const ok: Array<[string, string, string]> = [
+    ['node_modules/x', 'node_modules/x', 'node_modules'],
+    ['./packages/a/node_modules/ms/index.js', 'packages/a/node_modules/ms/index.js', 'packages/a/node_modules'],
+    ['vendor/local/node_modules/y', 'vendor/local/node_modules/y', 'vendor/local/node_modules'],
+    ['packages/a/node_modules', 'packages/a/node_modules', 'packages/a/node_modules'],
+    ['lib/index.js', 'lib/index.js', ''],
+    ['public/mockServiceWorker.js', 'public/mockServiceWorker.js', ''],
+    ['.husky/_/h', '.husky/_/h', ''],
+    ['packages/a/dist/package.json', 'packages/a/dist/package.json', ''],
+  ];
+  it.each(ok)('accepts %j as %j under %j', (name, path, root) => {
+    expect(checkEntryName(name, WORKSPACES, 4096)).toEqual({ path, root });
+  });
+
+  const refused: Array<[string, RegExp]> = [
+    ['packages/c/node_modules/x', /lockfile expects \(packages\/c\/node_modules is not one\)/],
+    ['src/node_modules/evil/index.js', /lockfile expects/],
+    ['packages/node_modules/x', /lockfile expects/],
+    ['packages/a/../../node_modules/x', /\.\./],
+    ['/home/node/project/lib/x', /absolute/],
+    ['package.json', /never comes back/],
+    ['package-lock.json', /never comes back/],
+    ['npm-shrinkwrap.json', /never comes back/],
+    ['packages/a/package.json', /never comes back/],
+    ['vendor/local/package-lock.json', /never comes back/],
+    ['.git/config', /\.git/],
+    ['.git/hooks/post-checkout', /\.git/],
+    ['packages/a/.git/config', /\.git/],
+    ['.npmrc', /decoy/],
+    ['packages/b/.npmrc', /decoy/],
+    ['.env', /decoy/],
+    ['.env.production', /decoy/],
+  ];
+  it.each(refused)('refuses %j', (name, reason) => {
+    const checked = checkEntryName(name, WORKSPACES, 4096);
+    expect(checked).not.toHaveProperty('path');
+    expect((checked as { reason: string }).reason).toMatch(reason);
+  });
+
+  it('refuses project files when the scope does not take them', () => {
+    expect(checkEntryName('lib/index.js', ROOT_ONLY, 4096)).toEqual({ reason: 'outside node_modules' });
+  });
+});
+
+describe('extractSafely: several roots and project files', () => {
+  it(
+    'brings back every expected node_modules and the project files, with their hashes',
+    async () => {
+      const result = await extract(
+        [
+          dir('./node_modules/'),
+          file('./node_modules/ms/index.js', 'root ms'),
+          symlinkEntry('./node_modules/a', '../packages/a'),
+          dir('./packages/a/node_modules/'),
+          file('./packages/a/node_modules/ms/index.js', 'nested ms'),
+          symlinkEntry('./packages/a/node_modules/b', '../../b'),
+          file('./lib/built.js', 'built', { mode: 0o755 }),
+          symlinkEntry('./lib/current', 'built.js'),
+        ],
+        { scope: WORKSPACES },
+      );
+      expect(result.issues).toEqual([]);
+      expect(result.roots).toEqual(['node_modules', 'packages/a/node_modules']);
+      expect(result.projectFiles).toEqual([
+        { path: 'lib/built.js', type: 'file', sha256: createHash('sha256').update('built').digest('hex'), bytes: 5, mode: 0o755 },
+        { path: 'lib/current', type: 'symlink', bytes: 0, mode: 0o777, target: 'built.js' },
+      ]);
+      expect(await readFile(join(target, 'packages/a/node_modules/ms/index.js'), 'utf8')).toBe('nested ms');
+      await assertContained();
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'refuses hostile entries for the new roots and keeps everything inside',
+    async () => {
+      const result = await extract(
+        [
+          dir('./node_modules/'),
+          file('./node_modules/x', 'x'),
+          file('./packages/a/node_modules/../../../escape', 'e'),
+          file('/etc/cron.d/evil', 'e'),
+          file('./src/node_modules/evil/index.js', 'e'),
+          file('./packages/zzz/node_modules/q', 'e'),
+          symlinkEntry('./packages/a/node_modules/out', '../../../../outside'),
+          symlinkEntry('./packages/a/node_modules/up', '../../../..'),
+          symlinkEntry('./lib/out', '../../victim/secret'),
+          file('./packages/a/node_modules/y', 'y'),
+          hardlink('./packages/a/node_modules/cross', 'node_modules/x'),
+          hardlink('./lib/cross', 'node_modules/x'),
+          file('./lib/f', 'f'),
+          hardlink('./lib/g', 'lib/f'),
+          file('./package.json', '{"scripts":{"postinstall":"evil"}}'),
+          file('./packages/b/package-lock.json', '{}'),
+          file('./.git/hooks/pre-commit', 'evil'),
+          file('./.npmrc', '//registry/:_authToken=decoy'),
+          dir('./lib/emptydir/'),
+        ],
+        { scope: WORKSPACES },
+      );
+      for (const [path, reason] of [
+        ['./packages/a/node_modules/../../../escape', /\.\./],
+        ['/etc/cron.d/evil', /absolute/],
+        ['./src/node_modules/evil/index.js', /lockfile expects/],
+        ['./packages/zzz/node_modules/q', /lockfile expects/],
+        ['packages/a/node_modules/out', /symlink points outside/],
+        ['packages/a/node_modules/up', /symlink points outside/],
+        ['lib/out', /symlink points outside/],
+        ['packages/a/node_modules/cross', /hard link across export roots/],
+        ['lib/cross', /link entries outside node_modules are not exported/],
+        ['lib/g', /link entries outside node_modules are not exported/],
+        ['./package.json', /never comes back/],
+        ['./packages/b/package-lock.json', /never comes back/],
+        ['./.git/hooks/pre-commit', /\.git/],
+        ['./.npmrc', /decoy/],
+        ['lib/emptydir', /directory entries outside node_modules/],
+      ] as Array<[string, RegExp]>) {
+        expectRejected(result, path, reason);
+      }
+      expect(result.roots).toEqual(['node_modules', 'packages/a/node_modules']);
+      expect(result.projectFiles.map((f) => f.path)).toEqual(['lib/f']);
+      expect(await exists(join(target, 'package.json'))).toBe(false);
+      expect(await exists(join(target, '.git'))).toBe(false);
+      expect(await exists(join(target, 'src'))).toBe(false);
+      await assertContained();
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'refuses a root that is not a folder',
+    async () => {
+      const result = await extract([file('./packages/a/node_modules', 'x'), file('./packages/a/node_modules/y', 'y')], { scope: WORKSPACES });
+      expectRejected(result, 'packages/a/node_modules', /must be a directory/);
+      // The refused entry left no file behind: the folder is made as the next entry's parent.
+      expect((await lstat(join(target, 'packages/a/node_modules'))).isDirectory()).toBe(true);
+      await assertContained();
     },
     TIMEOUT,
   );

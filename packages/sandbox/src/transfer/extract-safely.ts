@@ -2,9 +2,13 @@
  * Extract a tar stream that came out of the sandbox. Everything in it was written by untrusted
  * install code, so it is treated as hostile:
  *
- * - names must be relative, without `..`, NUL or backslashes, and under the expected prefix;
+ * - names must be relative, without `..`, NUL or backslashes, and inside the export's scope: one
+ *   of the node_modules folders the lockfile expects, or (when allowed) a project file outside
+ *   every node_modules that is none of the files that never come back (manifests, lockfiles,
+ *   `.git`, `.npmrc`, `.env*`);
  * - nothing is ever written through a symlink, and no file is overwritten (O_EXCL | O_NOFOLLOW);
- * - symlinks must resolve inside the allowed root; hard links only to files already extracted;
+ * - symlinks must resolve inside the allowed root; hard links only to files already extracted
+ *   under the same root (each root is swapped in on its own: a link across two would tie them);
  * - devices, FIFOs and other special entries are dropped;
  * - setuid/setgid/sticky bits and world-writable permissions are removed;
  * - entry count, single-file size, total size and path length are bounded: past a bound the whole
@@ -12,6 +16,7 @@
  *
  * Every dropped or changed entry is reported, so the caller can show it and put it in the report.
  */
+import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { link, mkdir, open, symlink } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
@@ -34,14 +39,29 @@ export const DEFAULT_EXTRACT_LIMITS: ExtractLimits = {
   maxPathLength: 4096,
 };
 
+/**
+ * What may come back: the node_modules folders npm writes for the project root, its workspaces and
+ * its `file:` folders (from the lockfile), and — when `projectFiles` is set — files scripts wrote
+ * into the project outside every node_modules.
+ */
+export interface ExportScope {
+  /** Package folders, relative to the project (`''` is the root): their `node_modules` may come back. */
+  folders: ReadonlySet<string>;
+  /** Files outside node_modules may come back (see `projectFileRefusal` for those that never do). */
+  projectFiles: boolean;
+}
+
+export function exportScope(folders: Iterable<string>, options: { projectFiles?: boolean } = {}): ExportScope {
+  return { folders: new Set(['', ...folders]), projectFiles: options.projectFiles ?? false };
+}
+
+/** The root a checked path falls under: a node_modules folder (`packages/a/node_modules`), or `''` for a project file. */
+export type EntryRoot = string;
+
 export interface ExtractOptions {
-  /** Directory to extract into. It must exist and be empty (a fresh staging directory). */
+  /** Directory to extract into. It must exist and be empty (a fresh staging directory that stands for the project folder). */
   target: string;
-  /**
-   * Only entries under this prefix are extracted, with the prefix kept (Docker's getArchive names
-   * entries after the archived folder, e.g. `node_modules/...`).
-   */
-  prefix: string;
+  scope: ExportScope;
   /**
    * How far up from `target` a symlink may point, as a number of levels. 0 keeps links inside
    * `target`, which stands for the project folder: workspace links `node_modules/a -> ../packages/a`
@@ -58,7 +78,23 @@ export interface ExportIssue {
   reason: string;
 }
 
+/** A file outside node_modules that came back: what a script created or changed in the project. */
+export interface ExportedProjectFile {
+  path: string;
+  type: 'file' | 'symlink';
+  /** sha256 of the content (files), hex. */
+  sha256?: string;
+  bytes: number;
+  mode: number;
+  /** The link's target (symlinks). */
+  target?: string;
+}
+
 export interface ExtractResult {
+  /** The node_modules folders that came back, relative to the project. */
+  roots: string[];
+  /** Files outside node_modules that came back, in archive order. */
+  projectFiles: ExportedProjectFile[];
   files: number;
   directories: number;
   symlinks: number;
@@ -67,8 +103,34 @@ export interface ExtractResult {
   issues: ExportIssue[];
 }
 
-/** A checked, normalised relative path, or a reason it was refused. */
-export function checkEntryName(name: string, prefix: string, maxLength: number): { path: string } | { reason: string } {
+/** Names that never come back from the sandbox, wherever they are outside node_modules. */
+const NEVER_EXPORTED_NAMES = new Set(['.npmrc']);
+/** Names that never come back from a package folder (the root, a workspace, a `file:` folder). */
+const PACKAGE_FOLDER_NAMES = new Set(['package.json', 'package-lock.json', 'npm-shrinkwrap.json']);
+
+/**
+ * Why a project file (outside node_modules) never comes back, or null when it may. Manifests and
+ * lockfiles of package folders are what a tampering dependency rewrites (the policy reports the
+ * change); `.git` holds configuration that runs code on the host (core.hooksPath, core.fsmonitor,
+ * hooks); `.npmrc` and `.env*` were replaced by decoys in the upload, so what comes back would
+ * overwrite the real ones with decoys.
+ */
+export function projectFileRefusal(path: string, folders: ReadonlySet<string>): string | null {
+  const parts = path.split('/');
+  const name = parts[parts.length - 1]!;
+  if (parts.includes('.git')) return '`.git` never comes back from the sandbox';
+  if (NEVER_EXPORTED_NAMES.has(name) || name.startsWith('.env')) return `${name} was replaced by a decoy in the sandbox and never comes back`;
+  if (PACKAGE_FOLDER_NAMES.has(name) && folders.has(parts.slice(0, -1).join('/'))) return `a package folder's ${name} never comes back (a change to it is a finding)`;
+  return null;
+}
+
+/**
+ * A checked, normalised relative path and the root it falls under, or a reason it was refused.
+ * The root is found from the path's first `node_modules` segment (one set lookup, whatever the
+ * number of workspaces): `packages/a/node_modules/x` belongs to `packages/a/node_modules` when
+ * `packages/a` is a package folder of the lockfile, and to nothing otherwise.
+ */
+export function checkEntryName(name: string, scope: ExportScope, maxLength: number): { path: string; root: EntryRoot } | { reason: string } {
   if (name.length > maxLength) return { reason: `path longer than ${maxLength}` };
   if (name.includes('\0')) return { reason: 'NUL in path' };
   if (name.includes('\\')) return { reason: 'backslash in path' };
@@ -76,8 +138,15 @@ export function checkEntryName(name: string, prefix: string, maxLength: number):
   const parts = name.split('/').filter((part) => part !== '' && part !== '.');
   if (parts.includes('..')) return { reason: '`..` in path' };
   const path = parts.join('/');
-  if (path !== prefix && !path.startsWith(`${prefix}/`)) return { reason: `outside ${prefix}/` };
-  return { path };
+  const at = parts.indexOf('node_modules');
+  if (at !== -1) {
+    const folder = parts.slice(0, at).join('/');
+    if (scope.folders.has(folder)) return { path, root: parts.slice(0, at + 1).join('/') };
+    return { reason: `outside node_modules folders the lockfile expects (${parts.slice(0, at + 1).join('/').slice(0, 200)} is not one)` };
+  }
+  if (!scope.projectFiles || path === '') return { reason: 'outside node_modules' };
+  const refusal = projectFileRefusal(path, scope.folders);
+  return refusal === null ? { path, root: '' } : { reason: refusal };
 }
 
 /** Does a symlink at `linkPath` (relative to the extraction root) with `target` stay inside? */
@@ -173,8 +242,9 @@ class BackgroundWrites {
 export async function extractSafely(tar: Readable, options: ExtractOptions): Promise<ExtractResult> {
   const limits = { ...DEFAULT_EXTRACT_LIMITS, ...options.limits };
   const rootLevels = options.symlinkRootLevels ?? 0;
-  const result: ExtractResult = { files: 0, directories: 0, symlinks: 0, hardlinks: 0, bytes: 0, issues: [] };
+  const result: ExtractResult = { roots: [], projectFiles: [], files: 0, directories: 0, symlinks: 0, hardlinks: 0, bytes: 0, issues: [] };
   const seen = new Set<string>();
+  const rootsSeen = new Set<string>();
   const symlinks = new Set<string>();
   const regularFiles = new Set<string>();
   const createdDirs = new Set<string>();
@@ -225,14 +295,14 @@ export async function extractSafely(tar: Readable, options: ExtractOptions): Pro
       entries += 1;
       if (entries > limits.maxEntries) throw fail(`more than ${limits.maxEntries} entries`);
 
-      const checked = checkEntryName(header.name, options.prefix, limits.maxPathLength);
+      const checked = checkEntryName(header.name, options.scope, limits.maxPathLength);
       const shownName = header.name.slice(0, 300);
       if ('reason' in checked) {
         reject(shownName, checked.reason);
         await drain();
         continue;
       }
-      const path = checked.path;
+      const { path, root } = checked;
       // A folder made for an earlier entry's parents counts as seen, except for a folder entry.
       if ((seen.has(path) || createdDirs.has(path)) && !(header.type === 'directory' && createdDirs.has(path))) {
         reject(path, 'duplicate entry');
@@ -245,12 +315,22 @@ export async function extractSafely(tar: Readable, options: ExtractOptions): Pro
         await drain();
         continue;
       }
-      if (path === options.prefix && header.type !== 'directory') {
-        reject(path, `the top-level ${options.prefix} must be a directory`);
+      if (path === root && header.type !== 'directory') {
+        reject(path, `${root} must be a directory`);
+        await drain();
+        continue;
+      }
+      // Outside node_modules only files and links come back (their folders are made as parents).
+      if (root === '' && header.type !== 'file' && header.type !== 'contiguous-file' && header.type !== 'symlink') {
+        reject(path, `${header.type ?? 'unknown'} entries outside node_modules are not exported`);
         await drain();
         continue;
       }
       seen.add(path);
+      if (root !== '' && !rootsSeen.has(root)) {
+        rootsSeen.add(root);
+        result.roots.push(root);
+      }
       const abs = join(options.target, path);
       const { mode, dropped } = sanitiseMode(header.mode ?? 0o644, header.type === 'directory');
 
@@ -276,11 +356,14 @@ export async function extractSafely(tar: Readable, options: ExtractOptions): Pro
           // thread pool, was most of an export's time.
           const chunks: Buffer[] = [];
           let read = 0;
+          const hash = root === '' ? createHash('sha256') : null;
           for await (const chunk of entry as AsyncIterable<Buffer>) {
             read += chunk.length;
             if (read > size) throw fail(`${path} is longer than its header says`);
             chunks.push(chunk);
+            hash?.update(chunk);
           }
+          if (hash) result.projectFiles.push({ path, type: 'file', sha256: hash.digest('hex'), bytes: read, mode });
           await writes.add(path, read, () => writeNewFile(abs, chunks, mode));
           result.bytes += size;
           result.files += 1;
@@ -296,14 +379,18 @@ export async function extractSafely(tar: Readable, options: ExtractOptions): Pro
             await symlink(target, abs);
             symlinks.add(path);
             result.symlinks += 1;
+            if (root === '') result.projectFiles.push({ path, type: 'symlink', bytes: 0, mode: 0o777, target });
           }
           await drain();
           break;
         }
         case 'link': {
-          const checkedTarget = checkEntryName(header.linkname ?? '', options.prefix, limits.maxPathLength);
+          const checkedTarget = checkEntryName(header.linkname ?? '', options.scope, limits.maxPathLength);
           if ('reason' in checkedTarget || !regularFiles.has(checkedTarget.path)) {
             reject(path, `hard link to something that is not a file in the tree (${JSON.stringify((header.linkname ?? '').slice(0, 200))})`);
+          } else if (checkedTarget.root !== root) {
+            reject(path, `hard link across export roots (${JSON.stringify(checkedTarget.path.slice(0, 200))} is under ${checkedTarget.root || 'the project'})`);
+
           } else {
             await ensureParent(path);
             await writes.done(checkedTarget.path);
