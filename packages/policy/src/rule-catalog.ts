@@ -28,6 +28,7 @@ export type RuleId =
   | 'persistence-write'
   | 'foreign-package-write'
   | 'self-tamper'
+  | 'manifest-change'
   | 'destructive-wipe'
   | 'write-outside-package'
   | 'privilege-escalation'
@@ -126,6 +127,9 @@ export const RULES: readonly RuleInfo[] = [
   rule('self-tamper', 'high', false,
     'an install script deleted its own script or rewrote its own package.json (hiding its tracks)',
     'a package that cleans up its own install script is hiding something: review it'),
+  rule('manifest-change', 'high', false,
+    'the install changed or removed the project\'s package.json, package-lock.json or npm-shrinkwrap.json, or created a lockfile (outside node_modules)',
+    'npm ci never writes these; a dependency that does is tampering with your project: review it (the change never reaches the host)'),
   rule('destructive-wipe', 'high', false,
     'an install script wiped files: overwrote then deleted them outside its folder and the temporary directory, or ran a wiper (shred, wipe, dd from /dev/zero, rm -rf of HOME)',
     'overwriting before deleting defeats recovery; no install script needs it: treat the package as malicious'),

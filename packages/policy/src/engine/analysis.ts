@@ -6,6 +6,7 @@ import type { DecoyIndex, PackageRef, ProcessExecEvent, TraceEvent } from '@safe
 import type { EvaluationContext, Policy } from '../policy-types.js';
 import { analyzeDecoyEvent } from './analyze-decoys.js';
 import { analyzeFile } from './analyze-file.js';
+import { analyzeManifest } from './analyze-manifest.js';
 import { analyzeDns, analyzeHttp, analyzeNetwork } from './analyze-network.js';
 import { analyzeProcess } from './analyze-process.js';
 import { analyzeScript } from './analyze-script.js';
@@ -101,7 +102,8 @@ export function analyzeTrace(input: AnalyzeInput): Analysis {
         analyzeProcess(a, e);
         break;
       case 'fsdiff':
-        // The file diff repeats what the file events show, without a process: nothing to add.
+        // The project's manifests and lockfiles, whoever changed them (see analyze-manifest.ts).
+        analyzeManifest(a, e);
         break;
     }
   }
