@@ -77,6 +77,12 @@ describe('planSwap and applySwap', () => {
     expect((await readdir(project)).sort()).toEqual(['lib', 'node_modules', 'packages', 'public', 'src']);
   });
 
+  it('makes no node_modules for a workspace that has none and got none, as npm ci does', async () => {
+    await rm(join(project, 'packages/b/node_modules'), { recursive: true });
+    await applySwap(await planSwap(project, await staged(), ['packages/a', 'packages/b']));
+    expect(await readdir(join(project, 'packages/b'))).toEqual([]);
+  });
+
   it('leaves no node_modules when none came back (no dependencies), as npm ci does', async () => {
     await rm(join(project, 'packages'), { recursive: true });
     await applySwap(await planSwap(project, await stage(project, '2', {}, []), []));

@@ -34,7 +34,7 @@ export interface SwapStep {
   live: string;
   /** What goes in its place; null: the live one is only removed (npm ci leaves none). */
   staged: string | null;
-  /** Make `staged` as an empty folder first (a workspace's node_modules npm ci emptied). */
+  /** `staged` is an empty folder, made here: a workspace's node_modules npm ci empties (when there is one). */
   empty?: boolean;
 }
 
@@ -132,6 +132,8 @@ export async function applySwap(plan: SwapPlan): Promise<void> {
   try {
     for (const step of journal.steps) {
       const live = join(projectRoot, step.live);
+      // A workspace without a node_modules keeps having none (npm ci empties one, makes none).
+      if (step.empty && (await kindOf(live)) === 'missing') continue;
       const record = { step, aside: false, moved: false };
       done.push(record);
       if ((await kindOf(live)) !== 'missing') {
