@@ -13,6 +13,7 @@ import { doctor } from './commands/doctor.js';
 import { imageBuild, imageShow } from './commands/image.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { stderrPrinter } from './output.js';
+import { failClosed } from './fail-closed.js';
 
 async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.pass;
@@ -100,22 +101,15 @@ async function main(argv: string[]): Promise<number> {
   return code;
 }
 
-// Fail closed: until a command has returned its code, the exit code is 4. A run that ends
-// because nothing is left to wait for (a stream destroyed mid-way, a promise never settled) must
-// never pass for a clean exit 0 without a verdict.
-process.exitCode = EXIT.infrastructure;
-let settled = false;
-process.on('exit', () => {
-  if (!settled && process.exitCode === EXIT.infrastructure) process.stderr.write('error: safe-install ended before the run reached a verdict (an internal stream stopped); nothing was installed\n');
-});
+const verdictReached = failClosed();
 
 main(hideBin(process.argv)).then(
   (code) => {
-    settled = true;
+    verdictReached();
     process.exitCode = code;
   },
   (error: unknown) => {
-    settled = true;
+    verdictReached();
     const printer = stderrPrinter();
     if ((error as { usage?: boolean }).usage) {
       printer.error((error as Error).message, 'see `safe-install --help`');

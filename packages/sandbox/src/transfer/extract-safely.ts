@@ -422,13 +422,13 @@ export async function extractSafely(tar: Readable, options: ExtractOptions): Pro
   piping.catch(() => undefined);
   stopped.catch(() => undefined);
   const [extracted, piped] = await Promise.allSettled([stopped, piping]);
-  // The extraction's own reason first: the pipe then only says it was cut short.
-  for (const outcome of [extracted, piped]) {
-    if (outcome.status === 'fulfilled') continue;
-    const error: unknown = outcome.reason;
-    if (error instanceof SafeInstallError) throw error;
-    // A broken stream (bad header, cut short) is as much a refused export as a limit.
-    throw fail(`the archive is damaged: ${(error as Error).message}`);
-  }
+  // The extraction's own reason first (a limit, a refused entry): the pipe then only says it was
+  // cut short. Otherwise the pipe's: the source's own error says why it stopped.
+  const failures = [extracted, piped].flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as unknown] : []));
+  const own = failures.find((error) => error instanceof SafeInstallError);
+  if (own) throw own;
+  const cause = piped.status === 'rejected' ? (piped.reason as Error) : (failures[0] as Error | undefined);
+  // A broken stream (bad header, cut short) is as much a refused export as a limit.
+  if (cause) throw fail(`the archive is damaged: ${cause.message}`);
   return result;
 }

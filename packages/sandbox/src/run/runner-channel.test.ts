@@ -1,0 +1,73 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pack } from 'tar-stream';
+import { FRAME, encodeFrame } from '@safe-install/runner';
+import { exportScope, extractSafely, type ExtractResult } from '../transfer/extract-safely.js';
+import { RunnerChannel } from './runner-channel.js';
+
+async function tarOf(files: Record<string, string>): Promise<Buffer> {
+  const packer = pack();
+  const chunks: Buffer[] = [];
+  const collecting = (async () => {
+    for await (const chunk of packer) chunks.push(chunk as Buffer);
+  })();
+  for (const [name, body] of Object.entries(files)) packer.entry({ name, mode: 0o644 }, body);
+  packer.finalize();
+  await collecting;
+  return Buffer.concat(chunks);
+}
+
+describe('RunnerChannel: an export stream destroyed mid-way', () => {
+  let target: string;
+  beforeEach(async () => {
+    target = await mkdtemp(join(tmpdir(), 'channel-'));
+  });
+  afterEach(() => rm(target, { recursive: true, force: true }));
+
+  /** Feed the channel `bytes` of export data, then end it; returns the extraction's outcome. */
+  async function cutShort(send: (channel: RunnerChannel) => void): Promise<PromiseSettledResult<ExtractResult>> {
+    let extraction: Promise<ExtractResult> | null = null;
+    const channel = new RunnerChannel({
+      onEvent: () => undefined,
+      onStatus: () => undefined,
+      onExport: (tar: Readable) => {
+        extraction = extractSafely(tar, { target, scope: exportScope([]) });
+      },
+      onExportEnd: () => undefined,
+      onRunnerError: () => undefined,
+      onBadLine: () => undefined,
+    });
+    send(channel);
+    channel.end();
+    expect(extraction).not.toBeNull();
+    const [outcome] = await Promise.allSettled([extraction!]);
+    return outcome!;
+  }
+
+  it('fails the extraction (never hangs, never passes) when the stream stops in the middle of a file', async () => {
+    const tar = await tarOf({ 'node_modules/a/index.js': 'a'.repeat(20_000), 'node_modules/b/index.js': 'b' });
+    const outcome = await cutShort((channel) => channel.push(encodeFrame(FRAME.exportData, tar.subarray(0, 6000))));
+    expect(outcome.status).toBe('rejected');
+    expect(String((outcome as PromiseRejectedResult).reason)).toMatch(/stopped in the middle of the export/);
+  });
+
+  it('fails it when the stream stops between two entries, before the exportEnd frame', async () => {
+    const tar = await tarOf({ 'node_modules/a/index.js': 'a' });
+    // The first entry whole (header + one block), no end-of-archive blocks, no exportEnd.
+    const outcome = await cutShort((channel) => channel.push(encodeFrame(FRAME.exportData, tar.subarray(0, 1024))));
+    expect(outcome.status).toBe('rejected');
+  });
+
+  it('fails it when a frame is cut in half', async () => {
+    const tar = await tarOf({ 'node_modules/a/index.js': 'a' });
+    const frame = encodeFrame(FRAME.exportData, tar);
+    const outcome = await cutShort((channel) => {
+      channel.push(encodeFrame(FRAME.exportData, tar.subarray(0, 512)));
+      channel.push(frame.subarray(0, 100));
+    });
+    expect(outcome.status).toBe('rejected');
+    expect(await readdir(target)).toEqual(expect.any(Array));
+  });
+});
