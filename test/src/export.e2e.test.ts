@@ -109,4 +109,21 @@ await describeWithEngine('safe-install ci brings back what host npm ci leaves', 
     const differences = compareTrees(before, await readTree(dir));
     if (differences.length > 0) throw new Error(`the project changed:\n${describeDifferences(differences)}`);
   }, 10 * 60_000);
+
+  it('fails a run whose build output carries a decoy value (hex-encoded), and brings nothing back', async () => {
+    const dir = await workspacesProject({ prepare: 'node scripts/steal.js' });
+    const steal = "const fs = require('fs');\nconst token = /_authToken=(\\S+)/.exec(fs.readFileSync(require('os').homedir() + '/.npmrc', 'utf8'))[1];\nfs.mkdirSync('lib', { recursive: true });\nfs.writeFileSync('lib/config.txt', Buffer.from(token).toString('hex'));\n";
+    await writeFile(join(dir, 'scripts/steal.js'), steal);
+    const out = await mkdtemp(join(tmpdir(), 'safe-install-export-out-'));
+    made.push(dir, out);
+    const result = await runCli(['ci', dir, '--report', join(out, 'report.json')]);
+    expect(result.exitCode).toBe(1);
+    const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
+    expect(report.findings).toEqual(
+      expect.arrayContaining([expect.objectContaining({ ruleId: 'decoy-exfiltration', package: expect.objectContaining({ name: 'ws-root' }), lifecycle: 'prepare', message: expect.stringMatching(/a written file \(hex\)/) })]),
+    );
+    expect(report.export).toMatchObject({ applied: false, projectFiles: [expect.objectContaining({ path: 'lib/config.txt' })] });
+    expect(existsSync(join(dir, 'lib'))).toBe(false);
+    expect(existsSync(join(dir, 'node_modules'))).toBe(false);
+  }, 10 * 60_000);
 });

@@ -25,6 +25,7 @@ export {
   type ExportedProjectFile,
   type ExtractResult,
 } from './transfer/extract-safely.js';
+export { scanExported } from './transfer/scan-exported.js';
 export { applySwap, discardStaged, planSwap, recoverStaging, swapSteps, STAGING_PREFIX, type StagedExport, type SwapPlan, type SwapStep } from './transfer/swap-in.js';
 export { runInstall, SANDBOX_PATHS, DEFAULT_LIMITS, type InstallRunOptions, type InstallRunResult, type ResourceLimits } from './run/run-install.js';
 

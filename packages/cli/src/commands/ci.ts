@@ -24,6 +24,7 @@ import {
   gatewayNetwork,
   planSwap,
   recoverStaging,
+  scanExported,
   planUpload,
   SANDBOX_PATHS,
   readHostNpmConfig,
@@ -208,7 +209,10 @@ export async function ci(options: CiOptions): Promise<number> {
         if (interrupted) void created.remove({ force: true, v: true }).catch(() => undefined);
       },
     });
-    const events = run.events;
+    // A decoy value in a file that would cross to the host is a sighting like any other.
+    const sightings = run.staged ? await scanExported(run.staged.tree, SANDBOX_PATHS.project, run.events, plan.decoys) : [];
+    for (const event of sightings) trace.write(event);
+    const events = sightings.length > 0 ? [...run.events, ...sightings] : run.events;
 
     for (const issue of run.staged?.extract.issues ?? []) {
       printer.warn(`export: ${issue.action} ${sanitize(issue.path)}: ${issue.reason}`);
