@@ -14,7 +14,7 @@ import type { DecoyIndex, TraceEvent } from '@safe-install/schema';
 import { createDecoyMatcher } from '@safe-install/gateway';
 
 const MAX_FILE_BYTES = 1024 * 1024;
-const MAX_TOTAL_BYTES = 256 * 1024 * 1024;
+const MAX_TOTAL_BYTES = 64 * 1024 * 1024;
 
 /** The first `max` bytes of a regular file (never through a symlink), or null. */
 async function head(path: string, max: number): Promise<Buffer | null> {
