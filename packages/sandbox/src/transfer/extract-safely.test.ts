@@ -1198,3 +1198,17 @@ describe('extractSafely: several roots and project files', () => {
     TIMEOUT,
   );
 });
+
+describe('extractSafely: many refused entries', () => {
+  it(
+    'lists the first issues and counts the rest in one',
+    async () => {
+      const entries = [dir('node_modules'), ...Array.from({ length: 1200 }, (_, i) => file(`src/node_modules/x/f${i}`, 'x'))];
+      const result = await extract(entries, { scope: WORKSPACES });
+      expect(result.issues).toHaveLength(1001);
+      expect(result.issues[1000]).toEqual({ path: '…', action: 'rejected', reason: '200 more entries refused or changed (not listed)' });
+      await assertContained();
+    },
+    TIMEOUT,
+  );
+});

@@ -71,6 +71,9 @@ export interface ExtractOptions {
   limits?: Partial<ExtractLimits>;
 }
 
+/** Issues listed one by one; past this, they are counted. */
+export const MAX_ISSUES = 1000;
+
 export interface ExportIssue {
   path: string;
   /** `rejected`: not extracted. `neutralised`: extracted with permissions reduced. */
@@ -252,7 +255,14 @@ export async function extractSafely(tar: Readable, options: ExtractOptions): Pro
 
   const fail = (reason: string) =>
     new SafeInstallError('EXPORT_REJECTED', 'infrastructure', `the sandbox's export was refused: ${reason}`);
-  const reject = (path: string, reason: string) => result.issues.push({ path, action: 'rejected', reason });
+  // Issues are kept up to a bound: a script that leaves a million refused files must not make a
+  // million-line report. The rest are counted in one last issue.
+  let unlisted = 0;
+  const issue = (entry: ExportIssue) => {
+    if (result.issues.length < MAX_ISSUES) result.issues.push(entry);
+    else unlisted += 1;
+  };
+  const reject = (path: string, reason: string) => issue({ path, action: 'rejected', reason });
 
   /**
    * Why `path` cannot be written below its parents: one is a symlink we created (writing there
@@ -407,7 +417,7 @@ export async function extractSafely(tar: Readable, options: ExtractOptions): Pro
         }
       }
       if (dropped.length > 0 && (header.type === 'file' || header.type === 'directory' || header.type === 'contiguous-file')) {
-        result.issues.push({ path, action: 'neutralised', reason: `removed ${dropped.join(', ')}` });
+        issue({ path, action: 'neutralised', reason: `removed ${dropped.join(', ')}` });
       }
     }
   }
@@ -430,5 +440,6 @@ export async function extractSafely(tar: Readable, options: ExtractOptions): Pro
   const cause = piped.status === 'rejected' ? (piped.reason as Error) : (failures[0] as Error | undefined);
   // A broken stream (bad header, cut short) is as much a refused export as a limit.
   if (cause) throw fail(`the archive is damaged: ${cause.message}`);
+  if (unlisted > 0) result.issues.push({ path: '…', action: 'rejected', reason: `${unlisted} more entries refused or changed (not listed)` });
   return result;
 }
