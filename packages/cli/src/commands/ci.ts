@@ -8,7 +8,7 @@
 import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type Docker from 'dockerode';
 import { SafeInstallError, type Finding, type Report, type Severity, type TraceEvent } from '@safe-install/schema';
 import { buildReport } from '@safe-install/report';
@@ -134,10 +134,11 @@ export async function ci(options: CiOptions): Promise<number> {
   const { printer } = options;
   const started = performance.now();
   const limits: ResourceLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const project = await readProject(options.dir);
-  // A swap a killed run left half-made: put the old trees back before anything else.
-  const undone = await recoverStaging(project.root);
+  // A swap a killed run left half-made: put the old trees back before anything else (before the
+  // project is read, so a leftover staging folder is never uploaded as a source).
+  const undone = await recoverStaging(resolve(options.dir));
   if (undone > 0) printer.warn(`restored the project's previous node_modules from ${undone} interrupted run(s)`);
+  const project = await readProject(options.dir);
   const loaded = await loadPolicy({
     projectDir: project.root,
     overrides: { ...(options.mode ? { mode: options.mode } : {}), ...(options.failOn ? { failOn: options.failOn } : {}) },
