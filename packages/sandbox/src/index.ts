@@ -1,6 +1,5 @@
 export { readProject, type Project, type ProjectFile } from './project/read-project.js';
-export { checkLockfile, lockedPackages, lockfileMismatches, registryNameOf, safeRelativePath, type LockedPackages, type LockfileSummary } from './project/lockfile.js';
-export { lockfileAttribution, type EventAttribution } from './run/attribute-events.js';
+export { checkLockfile, lockfileMismatches, safeRelativePath, type LockfileSummary } from './project/lockfile.js';
 export { stripNpmrcCredentials } from './project/npmrc.js';
 export { readHostNpmConfig, pickNpmConfig, type HostNpmConfig } from './host/npm-config.js';
 export { connectEngine, locateEngine, type EngineLocation } from './docker/connect.js';

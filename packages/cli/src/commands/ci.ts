@@ -17,7 +17,6 @@ import {
   connectEngine,
   discardStaged,
   gatewayNetwork,
-  lockfileAttribution,
   planUpload,
   SANDBOX_PATHS,
   readHostNpmConfig,
@@ -168,8 +167,6 @@ export async function ci(options: CiOptions): Promise<number> {
       ...(options.lingerGraceMs !== undefined ? { lingerGraceMs: options.lingerGraceMs } : {}),
       onProgress: (message) => printer.info(message),
       onOutput: (line) => printer.sandbox(line),
-      // Every script is the package the lockfile says sits in its folder, from the first event on.
-      attribution: lockfileAttribution(project.lockfile.identities, SANDBOX_PATHS.project),
       onEvent: (event) => trace.write(event),
       onContainer: (created) => {
         container = created;

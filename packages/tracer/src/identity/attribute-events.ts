@@ -1,5 +1,5 @@
 /**
- * Lockfile attribution, on the host: every event of a lifecycle script is given the package the
+ * Lockfile attribution: every event of a lifecycle script is given the package the
  * lockfile says sits in the script's folder, not the name and version the script's environment
  * claimed (those come from the package's own package.json, which the package wrote).
  *
@@ -18,12 +18,14 @@
  * An exec of a `node_modules/.bin` entry is tagged with the package whose `bin` it is.
  */
 import { posix } from 'node:path';
-import type { PackageIdentity, PackageRef, TraceEvent } from '@safe-install/schema';
-import type { LockedPackages } from '../project/lockfile.js';
+import type { PackageIdentity, PackageRef, RawEvent, TraceEvent } from '@safe-install/schema';
+import type { LockedPackages } from './locked-packages.js';
 
 export interface EventAttribution {
   /** The event with its attribution from the lockfile (the same object, changed in place). */
-  apply(event: TraceEvent): TraceEvent;
+  apply<E extends RawEvent | TraceEvent>(event: E): E;
+  /** The package of a run already started (by its start event through `apply`). */
+  packageOf(run: number): PackageRef | undefined;
 }
 
 /** `path` relative to `projectDir`, or null when outside it. */
@@ -54,7 +56,7 @@ export function lockfileAttribution(locked: LockedPackages, projectDir: string):
     return rel === null ? undefined : locked.byPath.get(rel);
   };
 
-  const startRun = (event: Extract<TraceEvent, { type: 'script' }>, run: number): void => {
+  const startRun = (event: Extract<RawEvent, { type: 'script' }>, run: number): void => {
     const claimed = event.package;
     const folder = folderIdentity(event.cwd);
     const enclosing = event.parentRun === undefined ? undefined : runs.get(event.parentRun);
@@ -75,6 +77,10 @@ export function lockfileAttribution(locked: LockedPackages, projectDir: string):
   };
 
   return {
+    packageOf(run) {
+      const identity = runs.get(run);
+      return identity === undefined ? undefined : ref(identity);
+    },
     apply(event) {
       const run = event.run;
       if (run === undefined) return event;

@@ -3,7 +3,7 @@
  * nested scripts stay with the package that started them unless the project itself started them.
  */
 import type { TraceEvent } from '@safe-install/schema';
-import { lockedPackages } from '../project/lockfile.js';
+import { lockedPackages } from './locked-packages.js';
 import { lockfileAttribution } from './attribute-events.js';
 
 const P = '/home/node/project';

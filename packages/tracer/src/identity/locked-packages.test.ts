@@ -3,7 +3,7 @@
  * untrusted input, and the package's own package.json (which the lockfile echoes as `name`) is
  * only a claim for anything not from the registry.
  */
-import { lockedPackages, registryNameOf } from './lockfile.js';
+import { lockedPackages, registryNameOf } from './locked-packages.js';
 
 const lock = (packages: Record<string, unknown>) => ({ lockfileVersion: 3, packages: { '': { name: 'app', version: '1.0.0', workspaces: ['packages/*'] }, ...packages } });
 
