@@ -88,10 +88,11 @@ async function snapshot(args: RunnerArgs): Promise<Snapshot> {
 /**
  * Who sits in which folder, from the project's lockfile as uploaded: read before the package
  * manager starts, so no install code has touched it yet (the host checked the same bytes). Every
- * event and every gateway connection is attributed by it as it happens. A project without one
- * (tests, benchmarks) gets an empty table: every script is then "unlocked".
+ * event and every gateway connection is attributed by it as it happens. `ci` always uploads one
+ * (the host refuses a project without); a command run without one (the image's self-test, the
+ * tracing benchmark) keeps the scripts' own names: null.
  */
-function lockfileOf(projectDir: string): EventAttribution {
+function lockfileOf(projectDir: string): EventAttribution | null {
   let lock: unknown = null;
   for (const name of ['npm-shrinkwrap.json', 'package-lock.json']) {
     const path = join(projectDir, name);
@@ -103,7 +104,7 @@ function lockfileOf(projectDir: string): EventAttribution {
       continue;
     }
   }
-  return lockfileAttribution(lockedPackages(lock), projectDir);
+  return lock === null ? null : lockfileAttribution(lockedPackages(lock), projectDir);
 }
 
 async function main(): Promise<void> {
@@ -135,7 +136,7 @@ async function main(): Promise<void> {
   const lastWriter = new Map<string, { package?: PackageRef; lifecycle?: string }>();
   const send = (events: readonly RawEvent[]) => {
     if (events.length === 0) return;
-    const lines = events.map((event) => JSON.stringify({ id: `t${++sequence}`, ...attribution.apply(event) } as TraceEvent));
+    const lines = events.map((event) => JSON.stringify({ id: `t${++sequence}`, ...(attribution === null ? event : attribution.apply(event)) } as TraceEvent));
     void out.write(FRAME.events, `${lines.join('\n')}\n`);
   };
 
@@ -165,7 +166,7 @@ async function main(): Promise<void> {
         if (tracerPid === 0) return { ...base, pid };
         // The lockfile's package, not the script's claim: the gateway allows hosts by it.
         const { run, ...owner } = builder.attributionOf(pid);
-        const pkg = run === undefined ? undefined : attribution.packageOf(run);
+        const pkg = run === undefined ? undefined : attribution?.packageOf(run);
         if (owner.package) return { ...base, pid, ...owner, ...(pkg === undefined ? {} : { package: pkg }) };
       }
       // Gone already, or not yet in the trace: strace reports the connect after it returns.
