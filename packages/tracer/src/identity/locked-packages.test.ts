@@ -94,6 +94,10 @@ describe('lockedPackages', () => {
     for (const bad of [null, 1, 'x', [], { packages: [] }, { packages: null }]) expect(lockedPackages(bad).byPath.size).toBe(0);
   });
 
+  it('names the project from its root entry, or the lockfile\'s own name when the entry has none', () => {
+    expect(lockedPackages({ name: 'app', packages: { '': { version: '1.0.0' } } }).byPath.get('')).toMatchObject({ name: 'app', source: 'project' });
+  });
+
   it('reads registry names only from registry-shaped tarball URLs', () => {
     expect(registryNameOf('https://r.example/a/-/a-1.0.0.tgz')).toBe('a');
     expect(registryNameOf('https://r.example/path/@s/a/-/a-1.0.0.tgz')).toBe('@s/a');

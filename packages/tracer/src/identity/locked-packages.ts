@@ -138,8 +138,10 @@ export function lockedPackages(lock: unknown): LockedPackages {
     let name: string;
     if (path === '') {
       source = 'project';
-      installedAs = ownName ?? '';
-      name = ownName ?? '';
+      // npm leaves `name` out of the root entry in some versions; the lockfile's own `name` is the same.
+      const rootName = ownName ?? (isRecord(lock) ? field(lock, 'name') : undefined) ?? '';
+      installedAs = rootName;
+      name = rootName;
     } else if (!inNodeModules) {
       source = isWorkspace(path) ? 'workspace' : 'file';
       installedAs = linkNames.get(path) ?? ownName ?? path.split('/').pop() ?? path;
