@@ -18,15 +18,14 @@ export const PACKAGE_MANAGER_SCRIPTS = new Set([
 
 /**
  * Programs a script expects from the system, by name: a package's `node_modules/.bin` entry under
- * one of these names shadows it for every script whose PATH has that folder first.
+ * one of these names shadows it for every script whose PATH has that folder first. Left out on
+ * purpose: names real packages declare as their bin (`node-gyp`, `which` 1.x, `env`, `find`).
  */
 export const SYSTEM_PROGRAMS = new Set([
-  'node', 'nodejs', 'npm', 'npx', 'pnpm', 'pnpx', 'yarn', 'yarnpkg', 'corepack', 'node-gyp', 'git', 'python', 'python2',
-  'python3', 'perl', 'ruby', 'env', 'tar', 'gzip', 'unzip', 'cp', 'mv', 'rm', 'ln', 'mkdir', 'chmod', 'cat', 'sed',
-  'grep', 'uname', 'which', 'xargs', 'find', 'install', 'pkg-config', 'openssl',
+  'node', 'nodejs', 'npm', 'npx', 'pnpm', 'pnpx', 'yarn', 'yarnpkg', 'corepack', 'git', 'python', 'python2', 'python3',
+  'perl', 'ruby', 'tar', 'gzip', 'cp', 'mv', 'rm', 'ln', 'mkdir', 'chmod', 'sed', 'grep', 'uname', 'openssl',
   'sh', 'bash', 'dash', 'zsh', 'ksh', 'ash', 'mksh', 'busybox',
-  'gcc', 'g++', 'cc', 'c++', 'as', 'ld', 'make', 'cmake', 'ninja', 'ar', 'ranlib', 'strip', 'clang', 'clang++', 'rustc', 'cargo', 'go',
-  'curl', 'wget',
+  'gcc', 'g++', 'cc', 'c++', 'as', 'ld', 'make', 'ar', 'clang', 'clang++', 'curl', 'wget',
 ]);
 
 /** Compilers, assemblers and linkers: what they write was built here from the package's sources. */
