@@ -39,6 +39,10 @@ export interface CorpusCase {
   expect: string[];
   /** Malicious: a detection gap of the tool this case is known to hit (the case still fails until it is fixed). */
   gap?: string;
+  /** Malicious: install the fixture from a project folder (`file:vendor/NAME`) instead of a tarball; `with` become root dependencies. */
+  folder?: boolean;
+  /** Malicious: the project's policy file (copied as safe-install.config.yaml). */
+  policy?: string;
   /** Benign: packages from test/fixtures/packages packed into the project before the run. */
   pack: string[];
   /**
@@ -85,7 +89,9 @@ const BENIGN_ROOT = join(repoRoot, 'examples/benign');
 
 interface MaliciousManifest {
   pattern: string;
-  cases: Array<{ package: string; style: string; with?: string[]; culprit?: string; expect?: string[]; gap?: string; bounds?: CaseBounds }>;
+  /** A policy file in the pattern folder, the project's policy in every case. */
+  policy?: string;
+  cases: Array<{ package: string; style: string; with?: string[]; culprit?: string; expect?: string[]; gap?: string; bounds?: CaseBounds; folder?: boolean }>;
 }
 interface BenignManifest {
   style?: string;
@@ -112,6 +118,8 @@ export async function loadCorpus(): Promise<CorpusCase[]> {
         pack: [],
         ...(c.gap ? { gap: c.gap } : {}),
         ...(c.bounds ? { bounds: c.bounds } : {}),
+        ...(c.folder === true ? { folder: true } : {}),
+        ...(manifest.policy ? { policy: join(MALICIOUS_ROOT, folder, manifest.policy) } : {}),
       });
     }
   }
@@ -170,9 +178,19 @@ async function maliciousProject(c: CorpusCase): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), `safe-install-corpus-${c.name}-`));
   // Tarballs the fixture depends on sit in the project root: npm resolves a file: spec of a
   // dependency's dependency against the root project.
-  for (const dep of c.with) await pack(dep, dir);
-  const tarball = await pack(c.dir, dir);
-  const manifest = { name: 'corpus-project', version: '1.0.0', private: true, dependencies: { [c.name]: `file:./${tarball}` } };
+  const withTarballs: string[] = [];
+  for (const dep of c.with) withTarballs.push(await pack(dep, dir));
+  const dependencies: Record<string, string> = {};
+  if (c.folder === true) {
+    // A dependency that lives in a project folder: npm links it, and runs its scripts there.
+    await cp(c.dir, join(dir, 'vendor', c.name), { recursive: true });
+    dependencies[c.name] = `file:vendor/${c.name}`;
+    for (const [i, dep] of c.with.entries()) dependencies[basename(dep)] = `file:./${withTarballs[i]}`;
+  } else {
+    dependencies[c.name] = `file:./${await pack(c.dir, dir)}`;
+  }
+  if (c.policy !== undefined) await cp(c.policy, join(dir, 'safe-install.config.yaml'));
+  const manifest = { name: 'corpus-project', version: '1.0.0', private: true, dependencies };
   await writeFile(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   await npm(['install', '--package-lock-only', '--ignore-scripts', '--omit-lockfile-registry-resolved', '--no-audit', '--no-fund'], dir);
   return dir;

@@ -34,6 +34,8 @@ export type RuleId =
   | 'privilege-escalation'
   | 'tracer-tamper'
   | 'trace-incomplete'
+  | 'identity-mismatch'
+  | 'planted-bin'
   | 'sandbox-probe'
   | 'script-not-allowed'
   | 'script-hash-mismatch';
@@ -145,6 +147,12 @@ export const RULES: readonly RuleInfo[] = [
   rule('trace-incomplete', 'critical', false,
     'part of the trace is missing: lines of a script\'s trace could not be read, or the run reached its trace limit',
     'a script that floods the tracer is hiding something or is broken; the verdict cannot rest on a partial trace'),
+  rule('identity-mismatch', 'low', false,
+    'a script\'s package.json claims another name or version than the lockfile entry of its folder (high when the claim would have gained allowances the real package lacks)',
+    'the lockfile decides who a package is; a package that claims another\'s name is borrowing its identity: review it'),
+  rule('planted-bin', 'high', false,
+    'a package\'s node_modules/.bin entry ran in another package\'s script: one it wrote there at install time, or one it declares under the name of a system program (node, sh, git, ...)',
+    'the planter is blamed: remove it; a package has no business shadowing the programs other packages run'),
   rule('sandbox-probe', 'low', false,
     'an install script probed for a sandbox (/.dockerenv, /proc/1/cgroup, /proc/self/status TracerPid)',
     'on its own this is common; together with other findings it suggests evasion'),

@@ -19,11 +19,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PackageRef, RawEvent, TraceEvent } from '@safe-install/schema';
 import { createProcNetIdentify, startForwarder, type ClientIdentity, type IdentifyClient } from '@safe-install/gateway';
-import { EventBuilder, type StraceEntry } from '@safe-install/tracer';
+import { EventBuilder, lockedPackages, lockfileAttribution, type EventAttribution, type StraceEntry } from '@safe-install/tracer';
 import { parseRunnerArgs, type RunnerArgs } from './args.js';
 import { diffSnapshots, exportList, findArgs, parseSnapshot, splitProject, type Snapshot } from './fs-snapshot.js';
 import { FRAME, encodeFrame, type FrameType, type RunnerStatus } from './protocol.js';
@@ -109,6 +109,28 @@ function tarAsUser(args: RunnerArgs, argv: string[], input: string): { stdout: N
   return { stdout: tar.stdout, done };
 }
 
+/**
+ * Who sits in which folder, from the project's lockfile as uploaded: read before the package
+ * manager starts, so no install code has touched it yet (the host checked the same bytes). Every
+ * event and every gateway connection is attributed by it as it happens. `ci` always uploads one
+ * (the host refuses a project without); a command run without one (the image's self-test, the
+ * tracing benchmark) keeps the scripts' own names: null.
+ */
+function lockfileOf(projectDir: string): EventAttribution | null {
+  let lock: unknown = null;
+  for (const name of ['npm-shrinkwrap.json', 'package-lock.json']) {
+    const path = join(projectDir, name);
+    try {
+      if (!lstatSync(path).isFile()) continue;
+      lock = JSON.parse(readFileSync(path, 'utf8'));
+      break;
+    } catch {
+      continue;
+    }
+  }
+  return lock === null ? null : lockfileAttribution(lockedPackages(lock), projectDir);
+}
+
 async function main(): Promise<void> {
   const args = parseRunnerArgs(process.argv.slice(2));
   const out = frameWriter();
@@ -137,10 +159,11 @@ async function main(): Promise<void> {
   // 3. The install, traced.
   let sequence = 0;
   let lingering = 0;
+  const attribution = lockfileOf(args.cwd);
   const lastWriter = new Map<string, { package?: PackageRef; lifecycle?: string }>();
   const send = (events: readonly RawEvent[]) => {
     if (events.length === 0) return;
-    const lines = events.map((event) => JSON.stringify({ id: `t${++sequence}`, ...event } as TraceEvent));
+    const lines = events.map((event) => JSON.stringify({ id: `t${++sequence}`, ...(attribution === null ? event : attribution.apply(event)) } as TraceEvent));
     void out.write(FRAME.events, `${lines.join('\n')}\n`);
   };
 
@@ -168,8 +191,10 @@ async function main(): Promise<void> {
         const { tracerPid } = await statusOf(pid);
         // Untraced: the package manager's own (every process of a script is traced).
         if (tracerPid === 0) return { ...base, pid };
-        const owner = builder.attributionOf(pid);
-        if (owner.package) return { ...base, pid, ...owner };
+        // The lockfile's package, not the script's claim: the gateway allows hosts by it.
+        const { run, ...owner } = builder.attributionOf(pid);
+        const pkg = run === undefined ? undefined : attribution?.packageOf(run);
+        if (owner.package) return { ...base, pid, ...owner, ...(pkg === undefined ? {} : { package: pkg }) };
       }
       // Gone already, or not yet in the trace: strace reports the connect after it returns.
       for (let i = 0; i < 40; i++) {
@@ -210,6 +235,7 @@ async function main(): Promise<void> {
     for (const entry of entries) {
       const events = builder.consume(entry);
       all.push(...events);
+      // Attributes the events in place (the lockfile's package), before anything below reads them.
       send(events);
       for (const event of events) {
         if (event.type === 'network' && event.socket && !socketOwners.has(event.socket)) {

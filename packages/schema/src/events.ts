@@ -15,6 +15,35 @@ export interface PackageRef {
   version: string;
 }
 
+/**
+ * Where a locked package comes from: the project itself (`project`: the root), one of its
+ * workspaces, the registry, a `file:` tarball or folder, a git repository, another URL; `unlocked`
+ * for a folder the lockfile does not list.
+ */
+export type PackageSource = 'project' | 'workspace' | 'registry' | 'file' | 'git' | 'remote' | 'unlocked';
+
+/**
+ * Who a package is, as the project's lockfile says — never as the package says of itself.
+ *
+ * `name` is the real package: for a registry package the name in its `resolved` URL (else the
+ * lockfile's `name`, else the folder's), so an npm alias (`"trusted": "npm:other@1"`) is `other`;
+ * for a `file:`, git or URL dependency the name it was declared under (the folder's name), since
+ * the name in its own package.json is only its claim. Policies match `name@version`; `resolved`
+ * and `integrity` say which bytes those are (npm's `allowScripts` matches file and git
+ * dependencies by `resolved`).
+ */
+export interface PackageIdentity extends PackageRef {
+  /** The package's folder relative to the project (`''` for the root, `node_modules/a`, `packages/b`). */
+  path: string;
+  /** The name it is installed under (its folder's name); differs from `name` for an alias. */
+  installedAs: string;
+  source: PackageSource;
+  /** The lockfile's `resolved`: a registry URL, `file:…`, `git+…`; absent when the lockfile omits it. */
+  resolved?: string;
+  /** The lockfile's `integrity` (SRI). */
+  integrity?: string;
+}
+
 /** Where an event came from. */
 export type EventSource = 'tracer' | 'gateway' | 'sandbox' | 'fsdiff';
 
@@ -32,6 +61,11 @@ export interface EventBase {
   package?: PackageRef;
   /** The lifecycle event (`preinstall`, `install`, `postinstall`, `prepare`, ...). */
   lifecycle?: string;
+  /**
+   * The lifecycle script run the event is attributed to: the `run` of that run's `script` start
+   * event (numbered by the tracer, unique in a trace). `package` is that run's package.
+   */
+  run?: number;
   /** Did the call succeed? Absent for events that are not calls (exits, summaries). */
   ok?: boolean;
   /** errno name on failure (`ENOENT`, `EPERM`, ...). */
@@ -62,6 +96,16 @@ export interface ProcessExecEvent extends EventBase {
   cwd: string;
   /** True when strace cut the argument list or an argument short. */
   truncated?: boolean;
+  /**
+   * The process now runs the sandbox image's own package manager (its npm or npx, by path, or
+   * the image's node running it): set by the tracer, never inferred from a name.
+   */
+  packageManager?: boolean;
+  /**
+   * The package whose `bin` this path is, when it is a `node_modules/.bin` entry the lockfile
+   * assigns to a package (set on the host): a planted `.bin/node` is its planter's doing.
+   */
+  binOf?: PackageIdentity;
 }
 
 export interface ProcessExitEvent extends EventBase {
@@ -136,6 +180,15 @@ export interface ScriptEvent extends EventBase {
   commandHash?: string;
   /** The package's directory. */
   cwd?: string;
+  /** Start of a script that a package manager run inside another script started (`npm run build` in a `prepare`): that script's run. */
+  parentRun?: number;
+  /** Start: who the package is, from the lockfile entry of the script's folder (set on the host). */
+  identity?: PackageIdentity;
+  /**
+   * Start: the name and version the script's environment claimed (`npm_package_name`/`_version`,
+   * from the package's own package.json), when they differ from `package`. Evidence only.
+   */
+  claimed?: PackageRef;
   code?: number;
   signal?: string;
 }

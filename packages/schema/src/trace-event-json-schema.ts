@@ -26,8 +26,23 @@ const base = {
     properties: { name: string, version: string },
   },
   lifecycle: string,
+  run: { type: 'integer', minimum: 1 },
   ok: { type: 'boolean' },
   errno: { type: 'string', pattern: '^E[A-Z0-9]+$' },
+} as const;
+const packageRef = { type: 'object', required: ['name', 'version'], properties: { name: string, version: string } } as const;
+const identity = {
+  type: 'object',
+  required: ['name', 'version', 'path', 'installedAs', 'source'],
+  properties: {
+    name: string,
+    version: string,
+    path: string,
+    installedAs: string,
+    source: { enum: ['project', 'workspace', 'registry', 'file', 'git', 'remote', 'unlocked'] },
+    resolved: string,
+    integrity: string,
+  },
 } as const;
 const baseRequired = ['id', 'ts', 'source', 'pid', 'ppid', 'type'] as const;
 
@@ -54,7 +69,7 @@ export const TRACE_EVENT_JSON_SCHEMA = {
   // Dispatch on `type` (and `action`), so an invalid event gets the errors of its own kind.
   oneOf: [
     kind('process', ['spawn'], { child: pid, syscall: string, thread: { type: 'boolean' } }, ['child', 'syscall', 'thread']),
-    kind('process', ['exec'], { path: string, argv: { type: 'array', items: string }, cwd: string, truncated: { type: 'boolean' } }, ['path', 'argv', 'cwd']),
+    kind('process', ['exec'], { path: string, argv: { type: 'array', items: string }, cwd: string, truncated: { type: 'boolean' }, packageManager: { type: 'boolean' }, binOf: identity }, ['path', 'argv', 'cwd']),
     kind('process', ['exit'], { code: integer, signal: string }),
     kind('process', ['lingering'], { outcome: { enum: ['killed', 'exited'] } }, ['outcome']),
     kind('process', ['signal'], { target: integer, signal: string }, ['target', 'signal']),
@@ -79,7 +94,7 @@ export const TRACE_EVENT_JSON_SCHEMA = {
       { family: string, address: string, port: { type: 'integer', minimum: 0, maximum: 65535 }, data: string, socket: { type: 'string', pattern: '^[0-9]+$' } },
       ['family'],
     ),
-    kind('script', ['start', 'end'], { command: string, commandHash: { type: 'string', pattern: '^[0-9a-f]{64}$' }, cwd: string, code: integer, signal: string }),
+    kind('script', ['start', 'end'], { command: string, commandHash: { type: 'string', pattern: '^[0-9a-f]{64}$' }, cwd: string, parentRun: { type: 'integer', minimum: 1 }, identity, claimed: packageRef, code: integer, signal: string }),
     kind('dns', null, { name: string, qtype: string, answered: { enum: ['allowed', 'sinked'] }, socket: string }, ['name', 'qtype', 'answered']),
     kind(
       'http',

@@ -1,1 +1,2 @@
 export * from './strace/index.js';
+export * from './identity/index.js';

@@ -44,6 +44,8 @@ export interface Analysis {
   probes: Map<string, { ts: number; package: PackageRef; after: number; endTs: number | null }>;
   /** Per script run: how often each path was opened to overwrite, and whether a wipe was reported. */
   wipes: Map<string, { overwrites: Map<string, number>; reported: boolean }>;
+  /** `node_modules/.bin` entries scripts wrote at install time, and the run that wrote each. */
+  plantedBins: Map<string, ScriptRun>;
   /** Children of one shell: a downloader and a stdin interpreter side by side is `curl | sh`. */
   pipes: Map<number, { downloader?: ProcessExecEvent; interpreter?: ProcessExecEvent; reported?: boolean }>;
 }
@@ -71,6 +73,7 @@ export function analyzeTrace(input: AnalyzeInput): Analysis {
     sweeps: new Map(),
     probes: new Map(),
     wipes: new Map(),
+    plantedBins: new Map(),
     pipes: new Map(),
   };
   for (const e of input.events) {

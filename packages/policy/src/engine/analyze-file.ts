@@ -76,6 +76,7 @@ export function analyzeFile(a: Analysis, e: FileEvent): void {
       const intent = e.intent ?? { read: true, write: false, create: false };
       if (intent.write || intent.create || intent.truncate === true) {
         judgeWrite(a, e, run, path, intent.create ? 'create' : 'modify');
+        notePlant(a, e, run, path);
       }
       if (intent.read) judgeRead(a, e, run, path);
       break;
@@ -88,10 +89,12 @@ export function analyzeFile(a: Analysis, e: FileEvent): void {
     case 'rename':
       judgeWrite(a, e, run, path, 'rename-from');
       if (target !== undefined) judgeWrite(a, e, run, target, 'rename-to');
+      if (target !== undefined) notePlant(a, e, run, target);
       break;
     case 'link':
     case 'symlink':
       if (target !== undefined) judgeWrite(a, e, run, target, 'link');
+      if (target !== undefined) notePlant(a, e, run, target);
       break;
     case 'chmod':
       judgeWrite(a, e, run, path, 'chmod');
@@ -101,6 +104,12 @@ export function analyzeFile(a: Analysis, e: FileEvent): void {
       judgeWrite(a, e, run, path, 'mkdir');
       break;
   }
+}
+
+/** A `node_modules/.bin` entry written at install time: whoever later runs it runs the writer's code. */
+function notePlant(a: Analysis, e: FileEvent, run: ScriptRun, path: string): void {
+  if (e.ok === false || !/\/node_modules\/\.bin\/[^/]+$/.test(path)) return;
+  if (!a.plantedBins.has(path)) a.plantedBins.set(path, run);
 }
 
 /** The files whose presence says "container": a script that finds one knows it is watched. */

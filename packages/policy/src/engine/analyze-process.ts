@@ -29,6 +29,7 @@ import {
   SECRET_SCANNERS,
   SHELLS,
   STDIN_INTERPRETERS,
+  SYSTEM_PROGRAMS,
   WINDOWS_LOADERS,
 } from './known-programs.js';
 import { formatArgv } from './sanitize-text.js';
@@ -137,6 +138,7 @@ function analyzeExec(a: Analysis, e: ProcessExecEvent, run: ScriptRun): void {
   const cmd = formatArgv(argv);
 
   reportDecoysIn(a, e, run, argv.join(' '), 'argv');
+  if (e.ok !== false) judgePlantedBin(a, e, run, path, cmd);
 
   if (path === a.ctx.marker) {
     // The package's own start is the marker exec in the script's root; anywhere else it is an
@@ -353,6 +355,34 @@ function judgeExecPath(a: Analysis, e: ProcessExecEvent, run: ScriptRun, path: s
     subject: path,
     message: `ran \`${cmd}\`, which is not in its exec list`,
     suggestion: { field: 'exec', value: path, lifecycle: run.lifecycle, why: `ran \`${cmd}\`` },
+  });
+}
+
+/**
+ * A `node_modules/.bin` entry that runs in another package's script is the planter's doing, not the
+ * runner's: one a script wrote there at install time (blamed on that script's package), or one a
+ * package declares in its `bin` under the name of a system program (the lockfile says whose; the
+ * host tags the exec with it), which every later script with that folder first in PATH runs instead
+ * of the real one.
+ */
+function judgePlantedBin(a: Analysis, e: ProcessExecEvent, run: ScriptRun, path: string, cmd: string): void {
+  const planter = a.plantedBins.get(path);
+  if (planter !== undefined && packageKey(planter.package) !== packageKey(run.package)) {
+    report(a, e, planter, {
+      rule: 'planted-bin',
+      subject: path,
+      message: `wrote ${path}, which then ran in ${run.package.name}@${run.package.version}'s ${run.lifecycle} script as \`${cmd}\``,
+    });
+    return;
+  }
+  const owner = e.binOf;
+  if (owner === undefined || !SYSTEM_PROGRAMS.has(basename(path))) return;
+  if (owner.name === run.package.name && owner.version === run.package.version) return;
+  report(a, e, undefined, {
+    rule: 'planted-bin',
+    package: { name: owner.name, version: owner.version },
+    subject: path,
+    message: `declares the bin ${basename(path)}, shadowing the system program: it ran in ${run.package.name}@${run.package.version}'s ${run.lifecycle} script as \`${cmd}\``,
   });
 }
 

@@ -6,6 +6,8 @@
  * code, and npm and pnpm run them without asking too. Their behaviour is still judged.
  */
 import type { ScriptEvent } from '@safe-install/schema';
+import type { ScriptRun } from './trace-model.js';
+import { packageKey } from './trace-model.js';
 import type { Analysis } from './analysis.js';
 import { report } from './analysis.js';
 import { sanitizeText } from './sanitize-text.js';
@@ -13,7 +15,11 @@ import { sanitizeText } from './sanitize-text.js';
 export function analyzeScript(a: Analysis, e: ScriptEvent): void {
   if (e.action !== 'start' || e.package === undefined) return;
   const run = a.model.runOf(e);
+  if (run !== undefined) judgeIdentity(a, e, run);
   if (run === undefined || run.projectOwn) return;
+  // `npm run build` inside a package's own install script is part of that script, allowed (or
+  // not) with it; only a script of another package (the project's `npm rebuild`) is judged anew.
+  if (run.parent !== undefined && packageKey(run.parent.package) === packageKey(run.package)) return;
   const { name, version } = run.package;
   const spec = `${name}@${version}`;
   const command = `\`${sanitizeText(run.command, 120)}\``;
@@ -70,4 +76,34 @@ export function analyzeScript(a: Analysis, e: ScriptEvent): void {
   };
   if (pinSuggestion !== undefined) hit.suggestion = pinSuggestion;
   report(a, e, run, hit);
+}
+
+/**
+ * The lockfile says who a package is; its package.json (what the script's environment carries)
+ * only claims. A claim that differs is evidence: worth a look on its own, and high when the claimed
+ * name is one the policy lets run scripts and the real package is not — a borrowed identity.
+ */
+function judgeIdentity(a: Analysis, e: ScriptEvent, run: ScriptRun): void {
+  const claimed = e.claimed;
+  const identity = e.identity;
+  if (identity?.source === 'unlocked') {
+    report(a, e, run, {
+      rule: 'identity-mismatch',
+      severity: 'medium',
+      subject: 'identity',
+      message: `ran its ${run.lifecycle} script in ${sanitizeText(identity.path, 200)}, a folder the lockfile does not list (it claimed ${sanitizeText(claimed?.name ?? e.package?.name ?? '?', 120)})`,
+    });
+    return;
+  }
+  if (claimed === undefined || identity === undefined) return;
+  const gains = claimed.name !== identity.name && a.policy.forPackage(claimed).allowedBy.length > 0 && a.policy.forPackage(run.package).allowedBy.length === 0;
+  const what = claimed.name === identity.name ? `version ${sanitizeText(claimed.version, 60)}` : `to be ${sanitizeText(`${claimed.name}@${claimed.version}`, 160)}`;
+  report(a, e, run, {
+    rule: 'identity-mismatch',
+    ...(gains ? { severity: 'high' as const } : {}),
+    subject: 'identity',
+    message:
+      `claimed ${what}, but the lockfile entry of ${sanitizeText(identity.path || 'the project', 200)} is ${sanitizeText(`${identity.name}@${identity.version}`, 160)}` +
+      `${identity.resolved === undefined ? '' : ` (${sanitizeText(identity.resolved, 200)})`}${gains ? `: the policy allows ${sanitizeText(claimed.name, 120)}, not it` : ''}`,
+  });
 }

@@ -26,9 +26,19 @@ describe('decoy-credential-read', () => {
 
   it('does not fire for a nested npm reading ~/.npmrc to authenticate (esbuild fallback)', () => {
     const t = new Trace();
-    const npm = node(t, 'esbuild@0.25.12', 'node install.js').run('/usr/local/bin/node', ['node', '/usr/local/lib/node_modules/npm/bin/npm-cli.js', 'install', '@esbuild/linux-x64@0.25.12']);
+    const npm = node(t, 'esbuild@0.25.12', 'node install.js').run('/usr/local/bin/node', ['node', '/usr/local/lib/node_modules/npm/bin/npm-cli.js', 'install', '@esbuild/linux-x64@0.25.12'], { packageManager: true });
     npm.read(`${HOME}/.npmrc`);
     expect(behaviour(judge(t))).toEqual([]);
+  });
+
+  it.each([
+    ['a script file named like npm\'s', '/usr/local/bin/node', ['node', '/home/node/project/node_modules/evil/npm-cli.js']],
+    ['a planted node_modules/.bin/npm', '/home/node/project/node_modules/.bin/npm', ['npm', 'whoami']],
+    ['a process calling itself npm', '/usr/bin/python3', ['npm', 'install']],
+  ])('fires for %s reading ~/.npmrc: a name is no exemption', (_what, path, argv) => {
+    const t = new Trace();
+    node(t, 'evil@1.0.0', 'node install.js').run(path, argv).read(`${HOME}/.npmrc`);
+    expect(summary(judge(t))).toContain('decoy-credential-read:high');
   });
 
   it('does not fire for the package manager itself', () => {

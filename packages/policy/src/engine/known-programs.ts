@@ -5,12 +5,27 @@
 
 export const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'ash', 'mksh', 'busybox']);
 
-/** Package managers: their own reads of ~/.npmrc are how they authenticate. */
+/**
+ * Package managers by name: for recognising what a script asks them to do (`npm publish`). Never
+ * an exemption: whether a process *is* the package manager is the tracer's word (`packageManager`).
+ */
 export const PACKAGE_MANAGERS = new Set(['npm', 'npx', 'pnpm', 'pnpx', 'yarn', 'yarnpkg', 'corepack']);
 /** Entry scripts of package managers run as `node <script>`. */
 export const PACKAGE_MANAGER_SCRIPTS = new Set([
   'npm', 'npx', 'npm-cli.js', 'npx-cli.js', 'pnpm', 'pnpx', 'pnpm.cjs', 'pnpm.mjs', 'pnpm.js', 'pnpx.cjs',
   'yarn', 'yarn.js', 'yarn.cjs', 'corepack', 'corepack.cjs',
+]);
+
+/**
+ * Programs a script expects from the system, by name: a package's `node_modules/.bin` entry under
+ * one of these names shadows it for every script whose PATH has that folder first. Left out on
+ * purpose: names real packages declare as their bin (`node-gyp`, `which` 1.x, `env`, `find`).
+ */
+export const SYSTEM_PROGRAMS = new Set([
+  'node', 'nodejs', 'npm', 'npx', 'pnpm', 'pnpx', 'yarn', 'yarnpkg', 'corepack', 'git', 'python', 'python2', 'python3',
+  'perl', 'ruby', 'tar', 'gzip', 'cp', 'mv', 'rm', 'ln', 'mkdir', 'chmod', 'sed', 'grep', 'uname', 'openssl',
+  'sh', 'bash', 'dash', 'zsh', 'ksh', 'ash', 'mksh', 'busybox',
+  'gcc', 'g++', 'cc', 'c++', 'as', 'ld', 'make', 'ar', 'clang', 'clang++', 'curl', 'wget',
 ]);
 
 /** Compilers, assemblers and linkers: what they write was built here from the package's sources. */

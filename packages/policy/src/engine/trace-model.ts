@@ -7,11 +7,11 @@
  * the one at the time of the event being judged. The socket map and the egress list come from a
  * pre-pass: a gateway event may be logged before the tracer's connect that explains it.
  */
-import type { PackageRef, ScriptEvent, TraceEvent } from '@safe-install/schema';
+import type { PackageIdentity, PackageRef, ScriptEvent, TraceEvent } from '@safe-install/schema';
 import { basename, isWithin, normalizePath } from '../match/path-pattern.js';
 import type { ProcessStep } from '../policy-types.js';
 import { isLoopback, normalizeIp } from './addresses.js';
-import { BUILD_TOOLS, DOWNLOADERS, PACKAGE_MANAGER_SCRIPTS, PACKAGE_MANAGERS } from './known-programs.js';
+import { BUILD_TOOLS, DOWNLOADERS } from './known-programs.js';
 import type { ResolvedContext } from './resolved-context.js';
 
 /** One run of one lifecycle script. */
@@ -26,8 +26,16 @@ export interface ScriptRun {
   commandHash?: string;
   /** The package's own folder. */
   dir: string;
-  /** The project's own (root or workspace) script, not a dependency's. */
+  /**
+   * The project's own (root or workspace) script, not a dependency's: from the lockfile identity
+   * (a `file:` folder dependency is a dependency wherever it sits); for a trace without one, a
+   * folder in the project outside node_modules.
+   */
   projectOwn: boolean;
+  /** Who the package is, from the lockfile (set on the host; absent in traces made without it). */
+  identity?: PackageIdentity;
+  /** For a script a package manager inside another script started: that enclosing run. */
+  parent?: ScriptRun;
   startTs: number;
   /** Files the script runs as its program (`node install.js` → `<dir>/install.js`). */
   scriptFiles: Set<string>;
@@ -39,6 +47,8 @@ interface Image {
   path: string;
   /** The first few arguments; enough to recognise `node npm-cli.js`. */
   argv: string[];
+  /** The tracer saw the image's own package manager exec'd (by path, not by name). */
+  manager: boolean;
 }
 
 interface Proc {
@@ -68,6 +78,8 @@ export class TraceModel {
   readonly #procs = new Map<number, Proc>();
   readonly #runsByPid = new Map<number, ScriptRun>();
   readonly #runs: ScriptRun[] = [];
+  /** Runs by the tracer's run number. */
+  readonly #runsByNumber = new Map<number, ScriptRun>();
   readonly #inferred = new Map<string, ScriptRun>();
   readonly #sockets = new Map<string, { package: PackageRef; lifecycle?: string; pid: number }>();
   readonly #byId = new Map<string, TraceEvent>();
@@ -165,7 +177,7 @@ export class TraceModel {
       if (image !== undefined && !e.thread) child.image = image;
     } else if (e.type === 'process' && e.action === 'exec' && e.ok !== false) {
       // After exec the caller is a single-threaded process running the new program.
-      const image = { path: normalizePath(e.path), argv: e.argv.slice(0, 4) };
+      const image = { path: normalizePath(e.path), argv: e.argv.slice(0, 4), manager: e.packageManager === true };
       const leader = this.#leaderOf(e.pid);
       p.leader = p.pid;
       p.image = image;
@@ -186,12 +198,19 @@ export class TraceModel {
       lifecycle: e.lifecycle ?? '?',
       command,
       dir,
-      projectOwn: isWithin(dir, this.ctx.projectDir) && !dir.split('/').includes('node_modules'),
+      projectOwn:
+        e.identity !== undefined
+          ? e.identity.source === 'project' || e.identity.source === 'workspace'
+          : isWithin(dir, this.ctx.projectDir) && !dir.split('/').includes('node_modules'),
       startTs: e.ts,
       scriptFiles: scriptFilesOf(command, dir),
       seen: true,
     };
     if (e.commandHash !== undefined) run.commandHash = e.commandHash;
+    if (e.identity !== undefined) run.identity = e.identity;
+    const parent = e.parentRun === undefined ? undefined : this.#runsByNumber.get(e.parentRun);
+    if (parent !== undefined) run.parent = parent;
+    if (e.run !== undefined && !this.#runsByNumber.has(e.run)) this.#runsByNumber.set(e.run, run);
     this.#runsByPid.set(e.pid, run);
     this.#runs.push(run);
   }
@@ -237,14 +256,13 @@ export class TraceModel {
     return undefined;
   }
 
-  /** Is `pid` running a package manager (npm, pnpm, yarn — also as `node …/npm-cli.js`)? */
+  /**
+   * Is `pid` running the sandbox image's own package manager? Only the tracer's word counts (it
+   * saw the image's npm exec'd by path): a script named `npm-cli.js`, a `node_modules/.bin/npm` or
+   * a process calling itself npm is not one, and gets none of its exemptions.
+   */
   isPackageManager(pid: number): boolean {
-    const image = this.imageOf(pid);
-    if (image === undefined) return false;
-    const names = [basename(image.path), basename(image.argv[0] ?? '')];
-    if (names.some((n) => PACKAGE_MANAGERS.has(n))) return true;
-    const isNode = names.some((n) => n === 'node' || n === 'nodejs');
-    return isNode && PACKAGE_MANAGER_SCRIPTS.has(basename(image.argv[1] ?? ''));
+    return this.imageOf(pid)?.manager === true;
   }
 
   /** Is `pid` a compiler, assembler or linker? */

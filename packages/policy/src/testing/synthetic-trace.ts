@@ -4,7 +4,7 @@
  * Not shipped (excluded from the package's files).
  */
 import { createHash } from 'node:crypto';
-import type { DecoyIndex, PackageRef, TraceEvent } from '@safe-install/schema';
+import type { DecoyIndex, PackageIdentity, PackageRef, TraceEvent } from '@safe-install/schema';
 import { evaluate } from '../evaluate.js';
 import type { Evaluation, EvaluationContext, Policy, PolicyFinding } from '../policy-types.js';
 import { defaultPolicy, resolvePolicy } from '../resolve-policy.js';
@@ -34,6 +34,8 @@ type Intent = 'r' | 'w' | 'rw' | 'c';
 export interface CallResult {
   ok?: boolean;
   errno?: string;
+  /** An exec the tracer recognised as the image's own package manager (by path). */
+  packageManager?: boolean;
 }
 
 /** A whole trace under construction. */
@@ -59,6 +61,8 @@ export class Trace {
     return this.#nextPid++;
   }
 
+  #runs = 0;
+
   socket(): string {
     return String(this.#nextSocket++);
   }
@@ -72,14 +76,30 @@ export class Trace {
    * Start a lifecycle script the way npm and the tracer's marker do: npm spawns a process that
    * execs the marker (`--run name version event command`), then `sh -c command`.
    */
-  script(spec: string, lifecycle: string, command: string, options: { cwd?: string; hash?: string } = {}): Proc {
+  script(
+    spec: string,
+    lifecycle: string,
+    command: string,
+    options: { cwd?: string; hash?: string; identity?: PackageIdentity; claimed?: PackageRef; parentRun?: number; under?: Proc } = {},
+  ): Proc {
     const at = spec.lastIndexOf('@');
     const pkg: PackageRef = { name: spec.slice(0, at), version: spec.slice(at + 1) };
     const pid = this.pid();
-    this.pm.emit({ type: 'process', action: 'spawn', child: pid, syscall: 'clone', thread: false, ok: true });
+    const parent = options.under ?? this.pm;
+    parent.emit({ type: 'process', action: 'spawn', child: pid, syscall: 'clone', thread: false, ok: true });
     const cwd = options.cwd ?? `${NM}/${pkg.name}`;
-    const root = new Proc(this, pid, 22, pkg, lifecycle);
-    root.emit({ type: 'script', action: 'start', command, commandHash: options.hash ?? sha256(command), cwd });
+    const root = new Proc(this, pid, parent.pid, pkg, lifecycle);
+    root.runNumber = ++this.#runs;
+    root.emit({
+      type: 'script',
+      action: 'start',
+      command,
+      commandHash: options.hash ?? sha256(command),
+      cwd,
+      ...(options.identity === undefined ? {} : { identity: options.identity }),
+      ...(options.claimed === undefined ? {} : { claimed: options.claimed }),
+      ...(options.parentRun === undefined ? {} : { parentRun: options.parentRun }),
+    });
     root.emit({ type: 'process', action: 'exec', path: MARKER, argv: [MARKER, '--run', pkg.name, pkg.version, lifecycle, command], cwd, ok: true });
     root.emit({ type: 'process', action: 'exec', path: '/bin/sh', argv: ['/bin/sh', '-c', command], cwd, ok: true });
     root.cwd = cwd;
@@ -124,6 +144,8 @@ export class Trace {
 /** A process in the trace; its events carry its package attribution. */
 export class Proc {
   cwd = PROJECT;
+  /** The script run its events carry (`run`), as the tracer numbers them. */
+  runNumber?: number;
 
   constructor(
     readonly trace: Trace,
@@ -142,6 +164,7 @@ export class Proc {
       pid: this.pid,
       ppid: this.ppid,
       ...(this.pkg === undefined ? {} : { package: this.pkg, lifecycle: this.lifecycle }),
+      ...(this.runNumber === undefined ? {} : { run: this.runNumber }),
       ...body,
     } as TraceEvent;
     return this.trace.push(event);
@@ -153,6 +176,7 @@ export class Proc {
     this.emit({ type: 'process', action: 'spawn', child: pid, syscall: 'clone', thread: false, ok: true });
     const child = new Proc(this.trace, pid, this.pid, this.pkg, this.lifecycle);
     child.cwd = this.cwd;
+    if (this.runNumber !== undefined) child.runNumber = this.runNumber;
     child.exec(path, argv, result);
     return child;
   }
@@ -161,11 +185,22 @@ export class Proc {
   thread(): Proc {
     const pid = this.trace.pid();
     this.emit({ type: 'process', action: 'spawn', child: pid, syscall: 'clone', thread: true, ok: true });
-    return new Proc(this.trace, pid, this.ppid, this.pkg, this.lifecycle);
+    const thread = new Proc(this.trace, pid, this.ppid, this.pkg, this.lifecycle);
+    if (this.runNumber !== undefined) thread.runNumber = this.runNumber;
+    return thread;
   }
 
   exec(path: string, argv: string[], result: CallResult = {}): TraceEvent {
-    return this.emit({ type: 'process', action: 'exec', path, argv, cwd: this.cwd, ok: result.ok ?? true, ...(result.errno === undefined ? {} : { errno: result.errno }) });
+    return this.emit({
+      type: 'process',
+      action: 'exec',
+      path,
+      argv,
+      cwd: this.cwd,
+      ok: result.ok ?? true,
+      ...(result.errno === undefined ? {} : { errno: result.errno }),
+      ...(result.packageManager === true ? { packageManager: true } : {}),
+    });
   }
 
   open(path: string, intent: Intent = 'r', result: CallResult = {}): TraceEvent {

@@ -6,6 +6,9 @@
  * paths, and nothing here throws anything but SafeInstallError.
  */
 import { SafeInstallError } from '@safe-install/schema';
+import { lockedPackages, safeRelativePath, type LockedPackages } from '@safe-install/tracer';
+
+export { safeRelativePath };
 
 const DEPENDENCY_FIELDS = ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies'] as const;
 
@@ -19,7 +22,10 @@ export interface LockfileSummary {
   tarballs: string[];
   /** Number of installed package entries. */
   packages: number;
+  /** Who sits in which folder: the identity every script's attribution rests on. */
+  identities: LockedPackages;
 }
+
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -39,18 +45,6 @@ function dependencyMaps(manifest: Record<string, unknown>): Map<string, Dependen
   return maps;
 }
 
-/**
- * A relative folder inside the project, or null when the path could escape it (absolute, `..`,
- * backslashes, NUL). Lockfile keys and workspace paths both go through this.
- */
-export function safeRelativePath(path: string): string | null {
-  if (path.length === 0 || path.length > 1024) return null;
-  if (path.includes('\0') || path.includes('\\')) return null;
-  if (path.startsWith('/')) return null;
-  const parts = path.split('/');
-  if (parts.some((part) => part === '..' || part === '')) return null;
-  return parts.filter((part) => part !== '.').join('/') || null;
-}
 
 /** A name or spec for a message: untrusted, so bounded. */
 function shown(text: string | undefined): string {
@@ -122,5 +116,5 @@ export function checkLockfile(manifest: unknown, lock: unknown, lockName: string
       { hint: 'run `npm install` to update the lockfile, review the change, and commit it' },
     );
   }
-  return { lockfileVersion: version, workspaces: workspaces.sort(), tarballs: [...tarballs].sort(), packages: Object.keys(packages).length - 1 };
+  return { lockfileVersion: version, workspaces: workspaces.sort(), tarballs: [...tarballs].sort(), packages: Object.keys(packages).length - 1, identities: lockedPackages(lock) };
 }

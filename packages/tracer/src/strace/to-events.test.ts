@@ -242,6 +242,7 @@ describe('process table', () => {
     expect(builder.attributionOf(16119)).toEqual({
       package: { name: 'evil-pkg', version: '1.2.3' },
       lifecycle: 'postinstall',
+      run: 1,
     });
     expect(builder.attributionOf(16104)).toEqual({});
     expect(builder.parentOf(16119)).toBe(16117);
@@ -253,6 +254,7 @@ describe('process table', () => {
       ppid: 16117,
       package: { name: 'evil-pkg', version: '1.2.3' },
       lifecycle: 'postinstall',
+      run: 1,
       type: 'process',
       action: 'lingering',
       outcome: 'killed',
@@ -846,5 +848,115 @@ describe('scripts traced by a tracer of their own', () => {
     expect(ofType(events, 'script')).toEqual([]);
     expect(builder.stats.refusedMarkers).toBe(1);
     expect(processEvents(events, 'exec')[0]).toMatchObject({ pid: 300, package: { name: 'esbuild' } });
+  });
+});
+
+describe('nested package-manager calls', () => {
+  const NPM = '/usr/local/bin/npm';
+  const CLI = '/usr/local/lib/node_modules/npm/bin/npm-cli.js';
+  /** A root script (pid 101, package `app`) that runs `npm run build` (pid 102), which starts the script shell 103. */
+  const nested = (npmExec: string[], shellArgs = '"-c", "tsc"', claim = '"app", "1.0.0", "build", "tsc"'): string[] => [
+    ...ROOT,
+    '100 clone(child_stack=NULL, flags=SIGCHLD, child_tidptr=0x1) = 101',
+    `101 execve("${MARKER}", ["${MARKER}", "--run", "app", "1.0.0", "prepare", "npm run build"], 0x1 /* 9 vars */) = 0`,
+    '101 clone(child_stack=NULL, flags=SIGCHLD, child_tidptr=0x1) = 102',
+    ...npmExec,
+    '102 clone(child_stack=NULL, flags=CLONE_VM|CLONE_VFORK|SIGCHLD, child_tidptr=0x1) = 103',
+    `103 execve("${MARKER}", ["${MARKER}", ${shellArgs}], 0x1 /* 9 vars */) = 0`,
+    `103 execve("${MARKER}", ["${MARKER}", "--run", ${claim}], 0x1 /* 9 vars */) = 0`,
+    '103 mkdir("/work/lib", 0755) = 0',
+  ];
+  const viaShebang = [
+    `102 execve("${NPM}", ["npm", "run", "build"], 0x1 /* 9 vars */) = 0`,
+    `102 execve("/usr/local/bin/node", ["node", "${NPM}", "run", "build"], 0x1 /* 9 vars */) = 0`,
+  ];
+
+  it('honours the script npm starts inside a script as a nested run of its own, under the enclosing one', () => {
+    const { events, table } = convert(trace(nested(viaShebang)));
+    expect(ofType(events, 'notice')).toEqual([]);
+    const starts = ofType(events, 'script').filter((e) => e.action === 'start');
+    expect(starts).toMatchObject([
+      { pid: 101, run: 1, lifecycle: 'prepare' },
+      { pid: 103, ppid: 102, run: 2, parentRun: 1, lifecycle: 'build', package: { name: 'app' } },
+    ]);
+    expect(starts[0]).not.toHaveProperty('parentRun');
+    expect(ofType(events, 'file')).toMatchObject([{ pid: 103, run: 2, lifecycle: 'build' }]);
+    expect(processEvents(events, 'exec').filter((e) => e.packageManager === true).map((e) => e.path)).toEqual([NPM, '/usr/local/bin/node']);
+    // Nested in the process tree: the build's shell under npm, npm under the prepare script.
+    expect(table.chain(103)).toEqual([103, 102, 101, 100]);
+    expect(table.lingeringAt(101)).toEqual([102, 103]);
+    expect(table.stats.refusedMarkers).toBe(0);
+  });
+
+  it('takes npm run through the image node and the entry script, by a relative path too', () => {
+    const { events } = convert(
+      trace(nested(['102 chdir("/usr/local/lib/node_modules/npm") = 0', `102 execve("/usr/local/bin/node", ["node", "bin/npm-cli.js", "run", "build"], 0x1 /* 9 vars */) = 0`])),
+    );
+    expect(ofType(events, 'notice')).toEqual([]);
+    expect(ofType(events, 'script').filter((e) => e.action === 'start')).toHaveLength(2);
+    expect(processEvents(events, 'exec').find((e) => e.pid === 102)).toMatchObject({ packageManager: true });
+    expect(CLI).toContain('bin/npm-cli.js');
+  });
+
+  it.each([
+    ['a copy of npm elsewhere', [`102 execve("/tmp/npm/bin/npm-cli.js", ["npm", "run", "build"], 0x1 /* 9 vars */) = 0`]],
+    ['a planted node_modules/.bin/npm', [`102 execve("/work/node_modules/.bin/npm", ["npm", "run", "build"], 0x1 /* 9 vars */) = 0`]],
+    ['the real npm run by a planted node', [`102 execve("/work/node_modules/.bin/node", ["node", "${CLI}", "run", "build"], 0x1 /* 9 vars */) = 0`]],
+    ['a process merely named npm', [`102 execve("/usr/bin/perl", ["npm", "${CLI}"], 0x1 /* 9 vars */) = 0`]],
+    ['npm that then exec\'d something else', [...viaShebang, `102 execve("/usr/bin/python3", ["python3", "x.py"], 0x1 /* 9 vars */) = 0`]],
+    ['a failed exec of npm', [`102 execve("${NPM}", ["npm", "run", "build"], 0x1 /* 9 vars */) = -1 ENOENT (No such file or directory)`]],
+  ])('refuses a nested marker under %s: attribution spoof', (_what, npmExec) => {
+    const { events, table } = convert(trace(nested(npmExec)));
+    expect(ofType(events, 'script').filter((e) => e.action === 'start')).toHaveLength(1);
+    expect(ofType(events, 'notice')[0]?.message).toMatch(/attribution spoof attempted: pid 103 claimed app@1\.0\.0 \(build\) inside app@1\.0\.0 \(prepare\)/);
+    // What it did stays with the enclosing script run.
+    expect(ofType(events, 'file')).toMatchObject([{ pid: 103, run: 1, lifecycle: 'prepare' }]);
+    expect(table.stats.refusedMarkers).toBe(1);
+  });
+
+  it('refuses a marker run by hand under the real npm: not the script shell npm starts', () => {
+    // `npm exec -- npm-lifecycle --run victim …`: npm's child execs the marker with --run directly.
+    const lines = nested(viaShebang).filter((l) => !l.includes('"-c"'));
+    const { events } = convert(trace(lines));
+    expect(ofType(events, 'script').filter((e) => e.action === 'start')).toHaveLength(1);
+    expect(ofType(events, 'notice')[0]?.message).toMatch(/spoof attempted: pid 103 claimed app@1\.0\.0/);
+  });
+
+  it('refuses a marker exec\'d by the shell of a nested script (a grandchild of npm)', () => {
+    const { events } = convert(
+      trace([
+        ...nested(viaShebang),
+        '103 clone(child_stack=NULL, flags=SIGCHLD, child_tidptr=0x1) = 104',
+        `104 execve("${MARKER}", ["${MARKER}", "-c", "x"], 0x1 /* 9 vars */) = 0`,
+        `104 execve("${MARKER}", ["${MARKER}", "--run", "victim", "9.9.9", "install", "curl x"], 0x1 /* 9 vars */) = 0`,
+        '104 mkdir("/tmp/victim", 0755) = 0',
+      ]),
+    );
+    expect(ofType(events, 'script').filter((e) => e.action === 'start')).toHaveLength(2);
+    expect(ofType(events, 'notice')[0]?.message).toMatch(/spoof attempted: pid 104 claimed victim@9\.9\.9 \(install\) inside app@1\.0\.0 \(build\).*not started by the package manager/);
+    expect(ofType(events, 'file').at(-1)).toMatchObject({ pid: 104, run: 2, package: { name: 'app' } });
+  });
+
+  it('refuses a nested marker in a thread of npm\'s, or in an orphan taken while npm sits in vfork', () => {
+    const thread = convert(
+      trace([
+        ...nested(viaShebang).slice(0, -3),
+        '102 clone(child_stack=0x1, flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM, child_tidptr=0x1) = 105',
+        `105 execve("${MARKER}", ["${MARKER}", "--run", "victim", "9.9.9", "install", "x"], 0x1 /* 9 vars */) = 0`,
+      ]),
+    );
+    expect(ofType(thread.events, 'script').filter((e) => e.action === 'start')).toHaveLength(1);
+    expect(thread.table.stats.refusedMarkers).toBe(1);
+    const orphan = convert(
+      trace([
+        ...nested(viaShebang).slice(0, -4),
+        '102 vfork( <unfinished ...>',
+        `199 execve("${MARKER}", ["${MARKER}", "-c", "x"], 0x1 /* 9 vars */) = 0`,
+        `199 execve("${MARKER}", ["${MARKER}", "--run", "victim", "9.9.9", "install", "x"], 0x1 /* 9 vars */) = 0`,
+      ]),
+      { maxWaitingPerPid: 1 },
+    );
+    expect(ofType(orphan.events, 'script').filter((e) => e.action === 'start')).toHaveLength(1);
+    expect(orphan.table.stats.refusedMarkers).toBe(1);
   });
 });

@@ -4,10 +4,13 @@
  *
  * Attribution rests on one rule. The script-shell wrapper re-execs itself as
  * `MARKER --run NAME VERSION EVENT COMMAND` in the process the package manager spawned for the
- * script; that process and every descendant then carry NAME@VERSION/EVENT. A marker exec is honoured
- * only in a process with no attribution whose parent has none either — a direct child of the package
- * manager. Anywhere else it is code under analysis trying to pass as another package, and only gets
- * reported.
+ * script; that process and every descendant then carry that script run (numbered; NAME@VERSION is
+ * only the script's claim, the host replaces it by the lockfile's word). A marker exec is honoured
+ * in a process with no attribution whose parent has none either — a direct child of the package
+ * manager — and, inside a script, as a nested script when the process was the script shell
+ * (`MARKER -c`) and its creator runs the image's own package manager (exec'd by path, see
+ * {@link DEFAULT_PACKAGE_MANAGER_PATHS}): `npm run build` in a `prepare`. Anywhere else it is code
+ * under analysis trying to pass as another package, and only gets reported.
  *
  * strace prints a child's first calls before its parent's fork returns when the parent is suspended
  * (vfork) or merely slower, so a line from a pid that has not been seen spawned is held until the
@@ -47,12 +50,32 @@ import type { SocketAddress } from './values.js';
 /** Where the script-shell wrapper lives in the sandbox image. */
 export const DEFAULT_LIFECYCLE_MARKER = '/usr/local/libexec/npm-lifecycle';
 
+/**
+ * The sandbox image's own package manager: its npm and npx as the PATH finds them, and their entry
+ * scripts. A process is a package manager only when it exec'd one of these paths (or the image's
+ * node running one): a copy, a symlink elsewhere or a `node_modules/.bin/npm` is not.
+ */
+export const DEFAULT_PACKAGE_MANAGER_PATHS: readonly string[] = [
+  '/usr/local/bin/npm',
+  '/usr/local/bin/npx',
+  '/usr/local/lib/node_modules/npm/bin/npm',
+  '/usr/local/lib/node_modules/npm/bin/npx',
+  '/usr/local/lib/node_modules/npm/bin/npm-cli.js',
+  '/usr/local/lib/node_modules/npm/bin/npx-cli.js',
+];
+/** The image's node, which runs the package manager's entry scripts. */
+export const DEFAULT_NODE_PATHS: readonly string[] = ['/usr/local/bin/node'];
+
 /** Options for {@link EventBuilder}. */
 export interface EventBuilderOptions {
   /** The cwd of the first (root) process, where the trace starts. */
   rootCwd: string;
   /** Absolute path of the script-shell wrapper whose `--run` exec marks a script. */
   lifecycleMarker?: string;
+  /** Paths of the image's package manager (default {@link DEFAULT_PACKAGE_MANAGER_PATHS}). */
+  packageManagerPaths?: readonly string[];
+  /** Paths of the image's node (default {@link DEFAULT_NODE_PATHS}). */
+  nodePaths?: readonly string[];
   /**
    * Entries held for one pid not yet seen spawned before it is taken as an orphan (parent unknown).
    * Bounds memory against a vfork child that keeps its parent suspended while it floods the trace.
@@ -68,6 +91,10 @@ export interface Attribution {
   lifecycle: string;
   /** The pid that exec'd the marker: the script's root process. */
   scriptPid: number;
+  /** The run's number (1, 2, …): events carry it as `run`. */
+  run: number;
+  /** For a script a package manager inside another script started: that script's attribution. */
+  parent?: Attribution;
 }
 
 /** A read-only view of one process-table entry. */
@@ -127,6 +154,10 @@ interface Proc {
   exitSignal?: string;
   /** Set on a script's root process. */
   script?: { command: string };
+  /** Runs the image's package manager (set at exec; a fork inherits it until it execs). */
+  manager: boolean;
+  /** Runs the script shell as npm starts it (`MARKER -c COMMAND`). */
+  scriptShell: boolean;
 }
 
 const SPAWN_CALLS = new Set(['fork', 'vfork', 'clone', 'clone3']);
@@ -144,6 +175,9 @@ export class EventBuilder {
 
   readonly #rootCwd: string;
   readonly #marker: string;
+  readonly #managerPaths: ReadonlySet<string>;
+  readonly #nodePaths: ReadonlySet<string>;
+  #runs = 0;
   readonly #maxWaitingPerPid: number;
   readonly #maxWaitingTotal: number;
   readonly #procs = new Map<number, Proc>();
@@ -160,6 +194,8 @@ export class EventBuilder {
   constructor(options: EventBuilderOptions) {
     this.#rootCwd = normalizePath(options.rootCwd);
     this.#marker = normalizePath(options.lifecycleMarker ?? DEFAULT_LIFECYCLE_MARKER);
+    this.#managerPaths = new Set((options.packageManagerPaths ?? DEFAULT_PACKAGE_MANAGER_PATHS).map(normalizePath));
+    this.#nodePaths = new Set((options.nodePaths ?? DEFAULT_NODE_PATHS).map(normalizePath));
     this.#maxWaitingPerPid = options.maxWaitingPerPid ?? 10_000;
     this.#maxWaitingTotal = options.maxWaitingTotal ?? 100_000;
   }
@@ -245,9 +281,9 @@ export class EventBuilder {
   }
 
   /** The package and lifecycle `pid` belongs to, ready to spread into an event; `{}` if none. */
-  attributionOf(pid: number): { package?: PackageRef; lifecycle?: string } {
+  attributionOf(pid: number): { package?: PackageRef; lifecycle?: string; run?: number } {
     const a = this.#procs.get(pid)?.attribution;
-    return a === undefined ? {} : { package: { ...a.package }, lifecycle: a.lifecycle };
+    return a === undefined ? {} : { package: { ...a.package }, lifecycle: a.lifecycle, run: a.run };
   }
 
   /** The parent pid events of `pid` carry; 0 when unknown. */
@@ -513,6 +549,9 @@ export class EventBuilder {
       }
       if (group.exe !== undefined) child.exe = group.exe;
       if (group.attribution !== undefined) child.attribution = group.attribution;
+      // A fork of the package manager is the package manager until it execs something else.
+      child.manager = group.manager;
+      child.scriptShell = group.scriptShell;
       this.#procs.set(childPid, child);
     }
     this.#release(childPid, out);
@@ -543,6 +582,7 @@ export class EventBuilder {
     if (ok && path === this.#marker && argv !== null && argv.items[1]?.value === '--run') {
       script = this.#claimScript(group, rec, argv.items, out);
     }
+    const manager = ok && argv !== null && this.#isManager(proc, path, argv.items);
     const event: Raw<ProcessExecEvent> = {
       ...this.#base(proc, rec.ts, rec.formerPid !== undefined ? { ok: true } : callResult(rec)),
       type: 'process',
@@ -553,6 +593,7 @@ export class EventBuilder {
     };
     if (argv === null || argv.truncated || pathArg?.truncated === true || rec.truncated === true)
       event.truncated = true;
+    if (manager) event.packageManager = true;
     if (script !== null) {
       out.push(script);
       if (argv?.items[5]?.truncated === true) {
@@ -561,7 +602,19 @@ export class EventBuilder {
       }
     }
     out.push(event);
-    if (ok) group.exe = path;
+    if (ok) {
+      group.exe = path;
+      group.manager = manager;
+      group.scriptShell = path === this.#marker && argv !== null && argv.items.length === 3 && argv.items[1]?.value === '-c';
+    }
+  }
+
+  /** Does this exec start the image's package manager: its path, or the image's node running it? */
+  #isManager(proc: Proc, path: string, argv: readonly DecodedString[]): boolean {
+    if (this.#managerPaths.has(path)) return true;
+    const script = argv[1];
+    if (!this.#nodePaths.has(path) || script === undefined || script.truncated) return false;
+    return this.#managerPaths.has(resolvePath(proc.fs.cwd, script.value));
   }
 
   /**
@@ -576,16 +629,23 @@ export class EventBuilder {
       out.push(this.#notice(rec.ts, group.pid, `lifecycle marker exec not honoured: ${why}`, group));
       return null;
     };
-    if (group.attribution !== undefined) {
-      const a = group.attribution;
+    const parent = group.parent;
+    // Inside a script, a marker is a nested script only as npm starts one: the process was the
+    // script shell (`MARKER -c`) and its creator runs the image's package manager, under the same
+    // script. Anything else claiming a script there is code trying to pass as another's.
+    const enclosing = group.attribution;
+    const nested =
+      enclosing !== undefined && !group.orphan && group.scriptShell && parent !== null && parent.manager && parent.attribution === enclosing;
+    if (enclosing !== undefined && !nested) {
+      const a = enclosing;
       return refuse(
         `attribution spoof attempted: pid ${group.pid} claimed ${claim} inside ` +
-          `${a.package.name}@${a.package.version} (${a.lifecycle}), script pid ${a.scriptPid}`,
+          `${a.package.name}@${a.package.version} (${a.lifecycle}), script pid ${a.scriptPid}` +
+          (group.scriptShell ? ', not started by the package manager' : ''),
       );
     }
-    const parent = group.parent;
     if (parent === null || group.orphan) return refuse(`pid ${group.pid} claimed ${claim} but its parent is unknown`);
-    if (parent.attribution !== undefined) {
+    if (!nested && parent.attribution !== undefined) {
       return refuse(`attribution spoof attempted: pid ${group.pid} claimed ${claim} under an attributed parent`);
     }
     if (name === undefined || version === undefined || lifecycle === undefined || command === undefined) {
@@ -595,12 +655,14 @@ export class EventBuilder {
       package: { name: name.value, version: version.value },
       lifecycle: lifecycle.value,
       scriptPid: group.pid,
+      run: ++this.#runs,
     };
+    if (enclosing !== undefined) attribution.parent = enclosing;
     group.attribution = attribution;
     for (const thread of group.threads) thread.attribution = attribution;
     group.script = { command: command.value };
     this.#scripts.set(group.pid, group);
-    return {
+    const start: Raw<ScriptEvent> = {
       ...this.#base(group, rec.ts),
       type: 'script',
       action: 'start',
@@ -609,6 +671,8 @@ export class EventBuilder {
       commandHash: createHash('sha256').update(command.bytes).digest('hex'),
       cwd: group.fs.cwd,
     };
+    if (enclosing !== undefined) start.parentRun = enclosing.run;
+    return start;
   }
 
   #chdir(proc: Proc, rec: StraceRecord): void {
@@ -889,6 +953,7 @@ export class EventBuilder {
     if (a !== undefined) {
       base.package = { name: a.package.name, version: a.package.version };
       base.lifecycle = a.lifecycle;
+      base.run = a.run;
     }
     return { ...base, ...result };
   }
@@ -944,6 +1009,7 @@ interface EventBaseFields {
   ppid: number;
   package?: PackageRef;
   lifecycle?: string;
+  run?: number;
   ok?: boolean;
   errno?: string;
 }
@@ -959,6 +1025,8 @@ function newProc(pid: number, ppid: number, parent: Proc | null, fs: { cwd: stri
     orphan: false,
     threads: new Set<Proc>(),
     exitReported: false,
+    manager: false,
+    scriptShell: false,
   } as Omit<Proc, 'leader'> as Proc;
   proc.leader = proc;
   return proc;

@@ -1,0 +1,1 @@
+require('fs').writeFileSync(`${__dirname}/generated.json`, JSON.stringify({ ok: true }) + '\n');

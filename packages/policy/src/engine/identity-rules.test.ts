@@ -1,0 +1,109 @@
+/**
+ * Identity: the lockfile's word decides who a script is (the host sets `package` from it); what
+ * the package claimed is evidence; a `file:` folder is a dependency; a nested `npm run` is part of
+ * its script; a planted `.bin` entry is its planter's doing.
+ */
+import type { PackageIdentity } from '@safe-install/schema';
+import { findingsOf, judge, NM, policyFrom, PROJECT, summary, Trace } from '../testing/synthetic-trace.js';
+
+const id = (name: string, version: string, path: string, source: PackageIdentity['source'], extra: Partial<PackageIdentity> = {}): PackageIdentity => ({
+  name, version, path, installedAs: path.split('/').pop() ?? name, source, ...extra,
+});
+
+const POLICY = policyFrom(`
+version: 1
+packages:
+  trusted:
+    network: [cdn.trusted.example]
+  app-lib: true
+`);
+
+describe('identity-mismatch', () => {
+  it('is high when the claimed name would have gained allowances the real package lacks', () => {
+    const t = new Trace();
+    t.script('evil@6.6.6', 'postinstall', 'node x.js', {
+      identity: id('evil', '6.6.6', 'node_modules/evil', 'file', { resolved: 'file:evil-6.6.6.tgz' }),
+      claimed: { name: 'trusted', version: '1.0.0' },
+    }).connect('127.0.0.1', 3128);
+    const result = judge(t, POLICY);
+    const [finding] = findingsOf(result, 'identity-mismatch');
+    expect(finding).toMatchObject({ severity: 'high', package: { name: 'evil', version: '6.6.6' } });
+    expect(finding?.message).toMatch(/claimed to be trusted@1\.0\.0, but the lockfile entry of node_modules\/evil is evil@6\.6\.6 \(file:evil-6\.6\.6\.tgz\)/);
+    // The claim gains nothing: the real package's script is not allowed.
+    expect(summary(result)).toContain('script-not-allowed:high');
+  });
+
+  it('is low for a claim that gains nothing, and silent when the claim matches', () => {
+    const t = new Trace();
+    t.script('lib@2.0.0', 'install', 'node x.js', { identity: id('lib', '2.0.0', 'node_modules/lib', 'file'), claimed: { name: '@org/lib', version: '2.0.0' } });
+    t.script('trusted@1.0.0', 'install', 'node x.js', { identity: id('trusted', '1.0.0', 'node_modules/trusted', 'registry') });
+    expect(findingsOf(judge(t, POLICY), 'identity-mismatch').map((f) => [f.package?.name, f.severity])).toEqual([['lib', 'low']]);
+  });
+
+  it('is medium for a script in a folder the lockfile does not list', () => {
+    const t = new Trace();
+    t.script('(unlocked) trusted@1.0.0', 'install', 'x', { identity: id('(unlocked) trusted', '1.0.0', '/tmp/x', 'unlocked'), cwd: '/tmp/x' });
+    expect(findingsOf(judge(t, POLICY), 'identity-mismatch')).toMatchObject([{ severity: 'medium' }]);
+  });
+});
+
+describe('project code and file: dependencies', () => {
+  it('judges a file: folder dependency inside the project as a dependency, not the project\'s own code', () => {
+    const t = new Trace();
+    const dir = `${PROJECT}/vendor/lib`;
+    t.script('lib@1.0.0', 'postinstall', 'node x.js', { cwd: dir, identity: id('lib', '1.0.0', 'vendor/lib', 'file') }).write(`${PROJECT}/src/index.js`);
+    const result = summary(judge(t, POLICY));
+    expect(result).toContain('script-not-allowed:high');
+    // A workspace in the same place is the project's own: may run, may change the project.
+    const w = new Trace();
+    w.script('web@1.0.0', 'postinstall', 'node x.js', { cwd: `${PROJECT}/packages/web`, identity: id('web', '1.0.0', 'packages/web', 'workspace') }).write(`${PROJECT}/src/index.js`);
+    expect(summary(judge(w, POLICY))).toEqual([]);
+  });
+});
+
+describe('nested package-manager calls', () => {
+  it('takes a package\'s own `npm run build` as part of its allowed script; another package\'s script run by the project is judged', () => {
+    const t = new Trace();
+    const outer = t.script('app-lib@1.0.0', 'install', 'npm run build', { identity: id('app-lib', '1.0.0', 'node_modules/app-lib', 'registry') });
+    const npm = outer.run('/usr/local/bin/npm', ['npm', 'run', 'build'], { packageManager: true });
+    t.script('app-lib@1.0.0', 'build', 'tsc', { identity: id('app-lib', '1.0.0', 'node_modules/app-lib', 'registry'), parentRun: 1, under: npm });
+    expect(summary(judge(t, POLICY))).toEqual([]);
+
+    const r = new Trace();
+    const root = r.script('app@1.0.0', 'prepare', 'npm rebuild', { cwd: PROJECT, identity: id('app', '1.0.0', '', 'project') });
+    const rebuild = root.run('/usr/local/bin/npm', ['npm', 'rebuild'], { packageManager: true });
+    r.script('other@1.0.0', 'install', 'node x.js', { identity: id('other', '1.0.0', 'node_modules/other', 'registry'), parentRun: 1, under: rebuild });
+    expect(findingsOf(judge(r, POLICY), 'script-not-allowed')).toMatchObject([{ package: { name: 'other' } }]);
+  });
+});
+
+describe('planted-bin', () => {
+  it('blames a .bin entry written at install time on its writer when another package\'s script runs it', () => {
+    const t = new Trace();
+    t.script('planter@1.0.0', 'postinstall', 'node x.js').write(`${NM}/.bin/node`);
+    t.script('app-lib@1.0.0', 'install', 'node build.js').run(`${NM}/.bin/node`, ['node', 'build.js']);
+    const result = judge(t, POLICY);
+    expect(findingsOf(result, 'planted-bin')).toMatchObject([{ severity: 'high', package: { name: 'planter' }, lifecycle: 'postinstall' }]);
+    expect(findingsOf(result, 'planted-bin')[0]?.message).toMatch(/ran in app-lib@1\.0\.0's install script as `node build\.js`/);
+  });
+
+  it('blames a declared bin that shadows a system program on the package that declares it', () => {
+    const t = new Trace();
+    const exec = t.script('app-lib@1.0.0', 'install', 'node build.js').run(`${NM}/.bin/node`, ['node', 'build.js']);
+    const events = t.events.map((e) => (e.type === 'process' && e.action === 'exec' && e.path === `${NM}/.bin/node` ? { ...e, binOf: id('planter', '1.0.0', 'node_modules/planter', 'registry') } : e));
+    expect(exec.pid).toBeGreaterThan(0);
+    expect(findingsOf(judge(events, POLICY), 'planted-bin')).toMatchObject([{ package: { name: 'planter', version: '1.0.0' } }]);
+  });
+
+  it('does not fire for a dependency\'s own bin (node-gyp-build run from .bin) or a package running its own', () => {
+    const t = new Trace();
+    t.script('app-lib@1.0.0', 'install', 'node-gyp-build').run(`${NM}/.bin/node-gyp-build`, ['node-gyp-build']);
+    t.script('planter@1.0.0', 'postinstall', 'x').run(`${NM}/.bin/node`, ['node']);
+    const events = t.events.map((e) =>
+      e.type === 'process' && e.action === 'exec' && e.path.startsWith(`${NM}/.bin/`)
+        ? { ...e, binOf: e.path.endsWith('/node') ? id('planter', '1.0.0', 'node_modules/planter', 'registry') : id('node-gyp-build', '4.8.0', 'node_modules/node-gyp-build', 'registry') }
+        : e,
+    );
+    expect(findingsOf(judge(events, POLICY), 'planted-bin')).toEqual([]);
+  });
+});
