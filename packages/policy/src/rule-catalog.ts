@@ -33,6 +33,8 @@ export type RuleId =
   | 'privilege-escalation'
   | 'tracer-tamper'
   | 'trace-incomplete'
+  | 'tracer-evasion'
+  | 'fileless-exec'
   | 'sandbox-probe'
   | 'script-not-allowed'
   | 'script-hash-mismatch';
@@ -141,6 +143,12 @@ export const RULES: readonly RuleInfo[] = [
   rule('trace-incomplete', 'critical', false,
     'part of the trace is missing: lines of a script\'s trace could not be read, or the run reached its trace limit',
     'a script that floods the tracer is hiding something or is broken; the verdict cannot rest on a partial trace'),
+  rule('tracer-evasion', 'critical', false,
+    'an install script used a kernel interface a syscall tracer cannot follow (io_uring I/O, a clone with CLONE_UNTRACED); the sandbox refused it',
+    'an attempt to act unseen: treat the package as malicious'),
+  rule('fileless-exec', 'high', false,
+    'an install script ran a program from memory (a memfd) or through a file descriptor, leaving no file behind; critical under a false name',
+    'fileless execution is a malware technique: treat the package as malicious'),
   rule('sandbox-probe', 'low', false,
     'an install script probed for a sandbox (/.dockerenv, /proc/1/cgroup, /proc/self/status TracerPid)',
     'on its own this is common; together with other findings it suggests evasion'),

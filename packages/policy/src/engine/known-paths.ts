@@ -114,10 +114,16 @@ export function isEnvironFile(path: string): boolean {
 }
 
 /** Device and pseudo files every program writes without meaning anything by it. */
+/** How the tracer names a memfd: the path its descriptor shows. */
+export const MEMFD_PREFIX = '/memfd:';
+
 export function isHarmlessWrite(path: string): boolean {
   return (
     path === '/dev/null' || path === '/dev/zero' || path === '/dev/tty' || path === '/dev/full' || path === '/dev/random' ||
     path === '/dev/urandom' || /^\/dev\/(?:stdout|stderr|stdin|fd\/\d+|pts\/\d+|ptmx)$/.test(path) ||
-    /^\/proc\/(?:self|thread-self|\d+)\/(?:fd\/\d+|oom_score_adj|comm|attr\/)/.test(path)
+    /^\/proc\/(?:self|thread-self|\d+)\/(?:fd\/\d+|oom_score_adj|comm|attr\/)/.test(path) ||
+    // A memfd (`/memfd:NAME`, as the tracer names it) lives in memory and leaves nothing behind;
+    // running one is what counts (fileless-exec), and its content still carries its writer's mark.
+    path.startsWith(MEMFD_PREFIX)
   );
 }
