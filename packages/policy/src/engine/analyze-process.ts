@@ -57,7 +57,7 @@ export function analyzeProcess(a: Analysis, e: ProcessEvent | TracerNoticeEvent)
       return;
     case 'untraceable': {
       const uring = e.syscall.startsWith('io_uring_');
-      const how = e.signal !== undefined ? `refused with ${e.signal}` : e.errno !== undefined ? `refused: ${e.errno}` : e.ok === true ? 'let through' : 'refused';
+      const how = e.signal !== undefined ? `refused with ${e.signal}` : e.errno !== undefined ? `refused: ${e.errno}` : 'the sandbox refuses it';
       report(a, e, run, {
         rule: 'tracer-evasion',
         subject: uring ? 'io_uring' : 'CLONE_UNTRACED',

@@ -506,15 +506,18 @@ export class EventBuilder {
     const flags = cloneFlags(rec);
     if (flags.has('CLONE_UNTRACED')) {
       // A child the tracer would not follow. The sandbox refuses it (clone: SIGSYS, clone3:
-      // ENOSYS), so this is the attempt, whatever came of it.
+      // ENOSYS), so this is the attempt. Only a failure is a result to trust: a call seccomp
+      // skipped shows the syscall's own number as its "return value" (56 for clone), and a child
+      // that did start is never in the trace — so no spawn, and no process to wait for.
       const event: Raw<ProcessUntraceableEvent> = {
-        ...this.#base(parent, rec.ts, callResult(rec)),
+        ...this.#base(parent, rec.ts, rec.errno === undefined ? {} : callResult(rec)),
         type: 'process',
         action: 'untraceable',
         syscall: rec.name,
         flags: [...flags].sort(),
       };
       out.push(event);
+      return;
     }
     if (!rec.complete || typeof rec.ret !== 'number' || rec.ret <= 0 || rec.ret > 0x7fffffff) return;
     const childPid = rec.ret;
