@@ -123,6 +123,12 @@ export type ProcessEvent =
 /** `stat`: a look at whether (and what) a path is, without opening it — `[ -f /.dockerenv ]`. */
 export type FileAction = 'open' | 'stat' | 'unlink' | 'rename' | 'link' | 'symlink' | 'chmod' | 'mkdir' | 'rmdir';
 
+/**
+ * How a memfd (an in-memory file from `memfd_create`) appears as a path: `/memfd:NAME`, what its
+ * descriptor shows in `/proc/PID/fd`. No file on disk has such a name (the root is read-only).
+ */
+export const MEMFD_PATH_PREFIX = '/memfd:';
+
 export interface FileEvent extends EventBase {
   type: 'file';
   action: FileAction;

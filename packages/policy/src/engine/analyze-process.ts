@@ -6,7 +6,7 @@
  * a shell's PATH search makes several attempts, grouped into one finding). Path-based rules look
  * at execs that found their file.
  */
-import { TRACE_GAP_NOTICE, TRACE_LIMIT_NOTICE, type ProcessEvent, type ProcessExecEvent, type Severity, type TracerNoticeEvent } from '@safe-install/schema';
+import { MEMFD_PATH_PREFIX, TRACE_GAP_NOTICE, TRACE_LIMIT_NOTICE, type ProcessEvent, type ProcessExecEvent, type Severity, type TracerNoticeEvent } from '@safe-install/schema';
 import { basename, isWithin, normalizePath } from '../match/path-pattern.js';
 import type { Analysis } from './analysis.js';
 import { report } from './analysis.js';
@@ -31,7 +31,6 @@ import {
   STDIN_INTERPRETERS,
   WINDOWS_LOADERS,
 } from './known-programs.js';
-import { MEMFD_PREFIX } from './known-paths.js';
 import { formatArgv, sanitizeText } from './sanitize-text.js';
 import type { ScriptRun } from './trace-model.js';
 import { packageKey } from './trace-model.js';
@@ -335,9 +334,9 @@ const DESCRIPTOR_PATH = /^\/(?:proc\/(?:self|thread-self|\d+)(?:\/task\/\d+)?\/f
  * that is not the memfd's own (`[kworker/0:1]`), it is hiding: critical. Returns whether it reported.
  */
 function judgeFileless(a: Analysis, e: ProcessExecEvent, run: ScriptRun, path: string, cmd: string): boolean {
-  const memfd = path.startsWith(MEMFD_PREFIX);
+  const memfd = path.startsWith(MEMFD_PATH_PREFIX);
   if (!memfd && !DESCRIPTOR_PATH.test(path)) return false;
-  const name = memfd ? path.slice(MEMFD_PREFIX.length) : '';
+  const name = memfd ? path.slice(MEMFD_PATH_PREFIX.length) : '';
   const shown = e.argv[0] ?? '';
   const disguised = shown !== '' && shown !== name && basename(shown) !== name;
   const from = memfd ? `the memory file ${path}${e.via === undefined ? '' : ` (through ${e.via})`}` : `the descriptor ${path}`;

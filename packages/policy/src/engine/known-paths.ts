@@ -3,6 +3,7 @@
  * relative entries are resolved against the evaluation context's HOME, so they hold whatever user
  * the install runs as.
  */
+import { MEMFD_PATH_PREFIX } from '@safe-install/schema';
 import { basename, isWithin } from '../match/path-pattern.js';
 
 /** Files under HOME that run code at login, shell start or session start. */
@@ -114,9 +115,6 @@ export function isEnvironFile(path: string): boolean {
 }
 
 /** Device and pseudo files every program writes without meaning anything by it. */
-/** How the tracer names a memfd: the path its descriptor shows. */
-export const MEMFD_PREFIX = '/memfd:';
-
 export function isHarmlessWrite(path: string): boolean {
   return (
     path === '/dev/null' || path === '/dev/zero' || path === '/dev/tty' || path === '/dev/full' || path === '/dev/random' ||
@@ -124,6 +122,6 @@ export function isHarmlessWrite(path: string): boolean {
     /^\/proc\/(?:self|thread-self|\d+)\/(?:fd\/\d+|oom_score_adj|comm|attr\/)/.test(path) ||
     // A memfd (`/memfd:NAME`, as the tracer names it) lives in memory and leaves nothing behind;
     // running one is what counts (fileless-exec), and its content still carries its writer's mark.
-    path.startsWith(MEMFD_PREFIX)
+    path.startsWith(MEMFD_PATH_PREFIX)
   );
 }

@@ -29,6 +29,7 @@ import type {
   ScriptEvent,
   TracerNoticeEvent,
 } from '@safe-install/schema';
+import { MEMFD_PATH_PREFIX } from '@safe-install/schema';
 import { decodeStraceString, parseDecorated } from './parse-line.js';
 import type { DecodedString, ExitedLine, KilledLine, SignalLine, SupersededLine } from './parse-line.js';
 import { dirname, normalizePath, resolvePath } from './paths.js';
@@ -135,8 +136,6 @@ interface Proc {
 const SPAWN_CALLS = new Set(['fork', 'vfork', 'clone', 'clone3']);
 /** The io_uring calls: I/O with none of the calls the tracer stops on (refused by the sandbox). */
 const IO_URING_CALLS = new Set(['io_uring_setup', 'io_uring_enter', 'io_uring_register']);
-/** The path a memfd's descriptor shows (`/proc/PID/fd/N` links to it): `/memfd:NAME`. */
-const MEMFD_PREFIX = '/memfd:';
 /** `/proc/self/fd/3`, `/proc/123/fd/3`, `/dev/fd/3`: a path that names a descriptor. */
 const FD_PATH_RE = /^\/(?:proc\/(self|thread-self|\d{1,10})(?:\/task\/\d{1,10})?\/fd|dev\/fd)\/(\d{1,10})$/;
 /** memfd descriptors remembered per process: a process that makes more is flooding. */
@@ -621,7 +620,7 @@ export class EventBuilder {
   /** `memfd_create(NAME, FLAGS) = FD</memfd:NAME>(deleted)`: a file in memory, written next. */
   #memfd(proc: Proc, rec: StraceRecord, out: RawEvent[]): void {
     const name = decodeStraceString(rec.args[0] ?? '');
-    const path = rec.decoration?.startsWith(MEMFD_PREFIX) === true ? rec.decoration : `${MEMFD_PREFIX}${name?.value ?? ''}`;
+    const path = rec.decoration?.startsWith(MEMFD_PATH_PREFIX) === true ? rec.decoration : `${MEMFD_PATH_PREFIX}${name?.value ?? ''}`;
     if (typeof rec.ret === 'number' && rec.ret >= 0) this.#holdMemfd(proc, rec.ret, path, parseFlags(rec.args[1] ?? '').has('MFD_CLOEXEC'));
     // Made to be written: what a script puts in it carries that script's mark, like any file.
     const event: Raw<FileEvent> = {
@@ -744,7 +743,7 @@ export class EventBuilder {
     }
     if (typeof rec.ret === 'number' && rec.ret >= 0) {
       // The descriptor now holds what was opened; a memfd reopened through /proc stays one.
-      if (path.startsWith(MEMFD_PREFIX)) this.#holdMemfd(proc, rec.ret, path, flags.has('O_CLOEXEC'));
+      if (path.startsWith(MEMFD_PATH_PREFIX)) this.#holdMemfd(proc, rec.ret, path, flags.has('O_CLOEXEC'));
       else proc.files.memfds.delete(rec.ret);
     }
     const write = flags.has('O_WRONLY') || flags.has('O_RDWR');
