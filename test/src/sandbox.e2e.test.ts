@@ -83,6 +83,11 @@ await describeWithEngine('the sandbox container', () => {
     expect(byUid.get('1000')?.some((comm) => comm.startsWith('npm'))).toBe(true);
     for (const comm of byUid.get('0') ?? []) expect(['tini', 'node', 'strace', 'sh']).toContain(comm);
     expect(byUid.get('0')).not.toContain('sleep');
+    // Docker's default seccomp profile (no seccomp= override), and the sandbox's own filter stacked
+    // on it from the init on: a `docker exec` gets only Docker's, every process of the run both.
+    expect((host.SecurityOpt ?? []).filter((opt: string) => opt.startsWith('seccomp'))).toEqual([]);
+    const { output: statuses } = await execIn(docker.getContainer(info.Id), '0:0', 'grep -h "^Seccomp" /proc/1/status /proc/self/status');
+    expect(statuses.trim().split('\n')).toEqual(['Seccomp:\t2', 'Seccomp_filters:\t2', 'Seccomp:\t2', 'Seccomp_filters:\t1']);
     // The install user cannot write outside its HOME and /tmp.
     const { output: text } = await execIn(docker.getContainer(info.Id), '1000:1000', 'touch /usr/x 2>&1; touch /var/lib/npm-lifecycle/x 2>&1; true');
     expect(text).toMatch(/touch: cannot touch '\/usr\/x': Read-only file system/);

@@ -36,6 +36,8 @@ export type RuleId =
   | 'trace-incomplete'
   | 'identity-mismatch'
   | 'planted-bin'
+  | 'tracer-evasion'
+  | 'fileless-exec'
   | 'sandbox-probe'
   | 'script-not-allowed'
   | 'script-hash-mismatch';
@@ -153,6 +155,12 @@ export const RULES: readonly RuleInfo[] = [
   rule('planted-bin', 'high', false,
     'a package\'s node_modules/.bin entry ran in another package\'s script: one it wrote there at install time, or one it declares under the name of a system program (node, sh, git, ...)',
     'the planter is blamed: remove it; a package has no business shadowing the programs other packages run'),
+  rule('tracer-evasion', 'critical', false,
+    'an install script used a kernel interface a syscall tracer cannot follow (io_uring I/O, a clone with CLONE_UNTRACED); the sandbox refused it',
+    'an attempt to act unseen: treat the package as malicious'),
+  rule('fileless-exec', 'high', false,
+    'an install script ran a program from memory (a memfd) or through a file descriptor, leaving no file behind; critical under a false name',
+    'fileless execution is a malware technique: treat the package as malicious'),
   rule('sandbox-probe', 'low', false,
     'an install script probed for a sandbox (/.dockerenv, /proc/1/cgroup, /proc/self/status TracerPid)',
     'on its own this is common; together with other findings it suggests evasion'),

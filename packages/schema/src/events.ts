@@ -106,6 +106,11 @@ export interface ProcessExecEvent extends EventBase {
    * assigns to a package (set on the host): a planted `.bin/node` is its planter's doing.
    */
   binOf?: PackageIdentity;
+  /**
+   * The path the program named, when the executable was reached through a file descriptor and
+   * `path` is what the descriptor held: `/proc/self/fd/3` for `path` `/memfd:x (deleted)`.
+   */
+  via?: string;
 }
 
 export interface ProcessExitEvent extends EventBase {
@@ -133,7 +138,26 @@ export interface ProcessSignalEvent extends EventBase {
   signal: string;
 }
 
+/**
+ * A call to a kernel interface a syscall tracer cannot follow, refused by the sandbox's seccomp
+ * filter: io_uring (file and socket I/O with no open, read, write or connect), or a process created
+ * with `CLONE_UNTRACED` (not followed by the tracer). The call failed: `errno` says how (ENOSYS
+ * from the tracer for io_uring), or `signal` when the kernel refused it with SIGSYS (a clone with
+ * CLONE_UNTRACED; the tracer then sees the signal, not the call, so `flags` is absent).
+ */
+export interface ProcessUntraceableEvent extends EventBase {
+  type: 'process';
+  action: 'untraceable';
+  /** `io_uring_setup`, `io_uring_enter`, `io_uring_register`, `clone`, `clone3`. */
+  syscall: string;
+  /** The clone flags asked for, when the tracer saw the call. */
+  flags?: string[];
+  /** `SIGSYS` when seccomp refused the call with a signal. */
+  signal?: string;
+}
+
 export type ProcessEvent =
+  | ProcessUntraceableEvent
   | ProcessSpawnEvent
   | ProcessExecEvent
   | ProcessExitEvent
@@ -142,6 +166,12 @@ export type ProcessEvent =
 
 /** `stat`: a look at whether (and what) a path is, without opening it — `[ -f /.dockerenv ]`. */
 export type FileAction = 'open' | 'stat' | 'unlink' | 'rename' | 'link' | 'symlink' | 'chmod' | 'mkdir' | 'rmdir';
+
+/**
+ * How a memfd (an in-memory file from `memfd_create`) appears as a path: `/memfd:NAME`, what its
+ * descriptor shows in `/proc/PID/fd`. No file on disk has such a name (the root is read-only).
+ */
+export const MEMFD_PATH_PREFIX = '/memfd:';
 
 export interface FileEvent extends EventBase {
   type: 'file';

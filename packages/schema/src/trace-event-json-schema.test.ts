@@ -39,6 +39,11 @@ const valid: TraceEvent[] = [
   { ...base, source: 'fsdiff', pid: 0, ppid: 0, type: 'fsdiff', change: 'created', path: '/home/node/.bashrc' },
   { ...base, source: 'gateway', type: 'decoy-exfiltration', decoyKind: 'npm-token', where: 'body', encoding: 'base64', seenIn: 'g3' },
   { id: 'n1', ts: 1, source: 'tracer', pid: 0, ppid: 0, type: 'notice', message: 'dropped 3 lines', count: 3 },
+  // Appended: the hostile cases below refer to the ones above by index.
+  { ...base, type: 'process', action: 'untraceable', syscall: 'io_uring_setup', ok: false, errno: 'ENOSYS' },
+  { ...base, type: 'process', action: 'untraceable', syscall: 'clone', signal: 'SIGSYS', ok: false },
+  { ...base, type: 'process', action: 'untraceable', syscall: 'clone3', flags: ['CLONE_UNTRACED'], ok: false, errno: 'ENOSYS' },
+  { ...base, type: 'process', action: 'exec', path: '/memfd:x', via: '/proc/self/fd/3', argv: ['[kworker/0:1]'], cwd: '/', ok: true },
 ];
 
 describe('the trace event JSON Schema', () => {
@@ -68,6 +73,8 @@ describe('the trace event JSON Schema', () => {
     ['a mode that is not octal', { ...valid[9], mode: '0789' }],
     ['an http event with an unknown decision', { ...valid[16], decision: 'maybe' }],
     ['an fsdiff with an unknown change', { ...valid[17], change: 'shredded' }],
+    ['an untraceable call without its syscall', { ...base, type: 'process', action: 'untraceable', ok: false }],
+    ['clone flags that are not strings', { ...base, type: 'process', action: 'untraceable', syscall: 'clone3', flags: [0x800000] }],
   ];
   it.each(hostile)('refuses %s', (_, event) => {
     expect(validate(event)).toBe(false);

@@ -69,10 +69,11 @@ export const TRACE_EVENT_JSON_SCHEMA = {
   // Dispatch on `type` (and `action`), so an invalid event gets the errors of its own kind.
   oneOf: [
     kind('process', ['spawn'], { child: pid, syscall: string, thread: { type: 'boolean' } }, ['child', 'syscall', 'thread']),
-    kind('process', ['exec'], { path: string, argv: { type: 'array', items: string }, cwd: string, truncated: { type: 'boolean' }, packageManager: { type: 'boolean' }, binOf: identity }, ['path', 'argv', 'cwd']),
+    kind('process', ['exec'], { path: string, argv: { type: 'array', items: string }, cwd: string, truncated: { type: 'boolean' }, packageManager: { type: 'boolean' }, binOf: identity, via: string }, ['path', 'argv', 'cwd']),
     kind('process', ['exit'], { code: integer, signal: string }),
     kind('process', ['lingering'], { outcome: { enum: ['killed', 'exited'] } }, ['outcome']),
     kind('process', ['signal'], { target: integer, signal: string }, ['target', 'signal']),
+    kind('process', ['untraceable'], { syscall: string, flags: { type: 'array', items: string }, signal: string }, ['syscall']),
     kind(
       'file',
       ['open', 'stat', 'unlink', 'rename', 'link', 'symlink', 'chmod', 'mkdir', 'rmdir'],

@@ -6,7 +6,7 @@
  * a shell's PATH search makes several attempts, grouped into one finding). Path-based rules look
  * at execs that found their file.
  */
-import { TRACE_GAP_NOTICE, TRACE_LIMIT_NOTICE, type ProcessEvent, type ProcessExecEvent, type Severity, type TracerNoticeEvent } from '@safe-install/schema';
+import { MEMFD_PATH_PREFIX, TRACE_GAP_NOTICE, TRACE_LIMIT_NOTICE, type ProcessEvent, type ProcessExecEvent, type Severity, type TracerNoticeEvent } from '@safe-install/schema';
 import { basename, isWithin, normalizePath } from '../match/path-pattern.js';
 import type { Analysis } from './analysis.js';
 import { report } from './analysis.js';
@@ -32,7 +32,7 @@ import {
   SYSTEM_PROGRAMS,
   WINDOWS_LOADERS,
 } from './known-programs.js';
-import { formatArgv } from './sanitize-text.js';
+import { formatArgv, sanitizeText } from './sanitize-text.js';
 import type { ScriptRun } from './trace-model.js';
 import { packageKey } from './trace-model.js';
 
@@ -55,6 +55,18 @@ export function analyzeProcess(a: Analysis, e: ProcessEvent | TracerNoticeEvent)
             : `left a process running after its script ended (pid ${e.pid}, exited during the grace period)`,
       });
       return;
+    case 'untraceable': {
+      const uring = e.syscall.startsWith('io_uring_');
+      const how = e.signal !== undefined ? `refused with ${e.signal}` : e.errno !== undefined ? `refused: ${e.errno}` : 'the sandbox refuses it';
+      report(a, e, run, {
+        rule: 'tracer-evasion',
+        subject: uring ? 'io_uring' : 'CLONE_UNTRACED',
+        message: uring
+          ? `called ${e.syscall}: io_uring does file and network I/O the tracer cannot see (${how})`
+          : `called ${e.syscall}${e.flags === undefined ? ' with CLONE_UNTRACED (the sandbox refuses no other clone)' : ` with ${e.flags.join('|')}`}: a child the tracer would not follow (${how})`,
+      });
+      return;
+    }
     case 'signal': {
       if (e.target <= 0 || e.target === e.pid || /^(?:0|SIG_0)$/.test(e.signal)) return;
       if (a.model.inSubtree(e.target, run.pid)) return;
@@ -315,10 +327,34 @@ function parseKey(key: string): { name: string; version: string } {
   return at > 0 ? { name: key.slice(0, at), version: key.slice(at + 1) } : { name: key, version: '' };
 }
 
+/** `/proc/self/fd/3`, `/proc/12/task/13/fd/3`, `/dev/fd/3`: a program named by a descriptor. */
+const DESCRIPTOR_PATH = /^\/(?:proc\/(?:self|thread-self|\d+)(?:\/task\/\d+)?\/fd|dev\/fd)\/\d+$/;
+
+/**
+ * A program run from memory (a memfd, which the tracer names `/memfd:NAME`) or through a
+ * descriptor whose file it could not name: nothing on disk to inspect afterwards. Under a name
+ * that is not the memfd's own (`[kworker/0:1]`), it is hiding: critical. Returns whether it reported.
+ */
+function judgeFileless(a: Analysis, e: ProcessExecEvent, run: ScriptRun, path: string, cmd: string): boolean {
+  const memfd = path.startsWith(MEMFD_PATH_PREFIX);
+  if (!memfd && !DESCRIPTOR_PATH.test(path)) return false;
+  const name = memfd ? path.slice(MEMFD_PATH_PREFIX.length) : '';
+  const shown = e.argv[0] ?? '';
+  const disguised = shown !== '' && shown !== name && basename(shown) !== name;
+  const from = memfd ? `the memory file ${path}${e.via === undefined ? '' : ` (through ${e.via})`}` : `the descriptor ${path}`;
+  report(a, e, run, {
+    rule: 'fileless-exec',
+    ...(disguised ? { severity: 'critical' as const } : {}),
+    subject: memfd ? 'memfd' : 'descriptor',
+    message: `ran \`${cmd}\` from ${from}${disguised ? `, calling itself ${JSON.stringify(sanitizeText(shown, 80))}` : ''}: fileless execution`,
+  });
+  return true;
+}
+
 function judgeExecPath(a: Analysis, e: ProcessExecEvent, run: ScriptRun, path: string, cmd: string): void {
+  let reported = judgeFileless(a, e, run, path, cmd);
   if (a.policy.execListed(run, path)) return;
   const taint = a.taint.get(path);
-  let reported = false;
   if (taint !== undefined) {
     const severity = downloadSeverity(a, run, taint.packageKey, e.ts);
     if (severity !== null) {

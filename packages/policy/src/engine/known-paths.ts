@@ -3,6 +3,7 @@
  * relative entries are resolved against the evaluation context's HOME, so they hold whatever user
  * the install runs as.
  */
+import { MEMFD_PATH_PREFIX } from '@safe-install/schema';
 import { basename, isWithin } from '../match/path-pattern.js';
 
 /** Files under HOME that run code at login, shell start or session start. */
@@ -118,6 +119,9 @@ export function isHarmlessWrite(path: string): boolean {
   return (
     path === '/dev/null' || path === '/dev/zero' || path === '/dev/tty' || path === '/dev/full' || path === '/dev/random' ||
     path === '/dev/urandom' || /^\/dev\/(?:stdout|stderr|stdin|fd\/\d+|pts\/\d+|ptmx)$/.test(path) ||
-    /^\/proc\/(?:self|thread-self|\d+)\/(?:fd\/\d+|oom_score_adj|comm|attr\/)/.test(path)
+    /^\/proc\/(?:self|thread-self|\d+)\/(?:fd\/\d+|oom_score_adj|comm|attr\/)/.test(path) ||
+    // A memfd (`/memfd:NAME`, as the tracer names it) lives in memory and leaves nothing behind;
+    // running one is what counts (fileless-exec), and its content still carries its writer's mark.
+    path.startsWith(MEMFD_PATH_PREFIX)
   );
 }

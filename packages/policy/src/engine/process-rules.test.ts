@@ -340,3 +340,76 @@ describe('destructive-wipe (commands)', () => {
     expect(findingsOf(judge(t), 'destructive-wipe')).toEqual([]);
   });
 });
+
+describe('tracer-evasion', () => {
+  it('fires, critical, for io_uring and for a clone with CLONE_UNTRACED, however the sandbox refused them', () => {
+    const t = new Trace();
+    const py = shell(t, 'evil-pkg@1.0.0', 'python3 ring.py').run('/usr/bin/python3', ['python3', 'ring.py']);
+    py.emit({ type: 'process', action: 'untraceable', syscall: 'io_uring_setup', ok: false, errno: 'ENOSYS' });
+    py.emit({ type: 'process', action: 'untraceable', syscall: 'clone3', flags: ['CLONE_UNTRACED'], ok: false, errno: 'ENOSYS' });
+    py.emit({ type: 'process', action: 'untraceable', syscall: 'clone', signal: 'SIGSYS', ok: false });
+    const result = judge(t);
+    const f = findingsOf(result, 'tracer-evasion');
+    expect(f.map((x) => [x.subject, x.severity, x.package?.name])).toEqual([
+      ['io_uring', 'critical', 'evil-pkg'],
+      ['CLONE_UNTRACED', 'critical', 'evil-pkg'],
+    ]);
+    expect(f[0]?.message).toBe('called io_uring_setup: io_uring does file and network I/O the tracer cannot see (refused: ENOSYS)');
+    expect(f[1]?.occurrences).toBe(2);
+    expect(result.verdict).toBe('fail');
+  });
+
+  it('does not fire for ordinary threads, forks and posix_spawn', () => {
+    const t = new Trace();
+    const node = shell(t, 'fine-pkg@1.0.0', 'node build.js').run('/usr/local/bin/node', ['node', 'build.js']);
+    node.thread();
+    node.run('/bin/sh', ['sh', '-c', 'true']);
+    node.emit({ type: 'process', action: 'spawn', child: 9999, syscall: 'clone3', thread: false, ok: true });
+    expect(findingsOf(judge(t), 'tracer-evasion')).toEqual([]);
+  });
+});
+
+describe('fileless-exec', () => {
+  it('fires for a memfd run under its own name (high) and under a false one (critical)', () => {
+    const t = new Trace();
+    const py = shell(t, 'evil-pkg@1.0.0', 'python3 x.py').run('/usr/bin/python3', ['python3', 'x.py']);
+    py.open('/memfd:payload', 'w');
+    py.run('/memfd:payload', ['payload']);
+    py.run('/memfd:payload', ['[kworker/0:1]'], {}).exec('/memfd:payload', ['[kworker/0:1]']);
+    const f = findingsOf(judge(t), 'fileless-exec');
+    expect(f.map((x) => [x.severity, x.occurrences])).toEqual([['critical', 3]]);
+    expect(f[0]?.message).toMatch(/memory file \/memfd:payload/);
+    // Creating a memfd is no write outside the package; only running it counts.
+    expect(findingsOf(judge(t), 'write-outside-package')).toEqual([]);
+  });
+
+  it('fires for a program run through a descriptor it could not name, and says through which', () => {
+    const t = new Trace();
+    const sh = shell(t);
+    sh.emit({ type: 'process', action: 'exec', path: '/memfd:x', via: '/proc/self/fd/3', argv: ['x'], cwd: PROJECT, ok: true });
+    sh.run('/proc/self/fd/7', ['sshd']);
+    const f = findingsOf(judge(t), 'fileless-exec');
+    expect(f.map((x) => [x.subject, x.severity])).toEqual([['descriptor', 'critical'], ['memfd', 'high']]);
+    expect(f[1]?.message).toContain('(through /proc/self/fd/3)');
+  });
+
+  it('is download-then-execute, critical, when the memfd was filled after network access', () => {
+    const t = new Trace();
+    const node = shell(t, 'evil-pkg@1.0.0', 'node x.js').run('/usr/local/bin/node', ['node', 'x.js']);
+    // The memfd is made first, filled after the download: what counts is running it after network.
+    node.open('/memfd:x', 'w');
+    t.http({ url: 'http://payload.invalid/x', host: 'payload.invalid', decision: 'sinked' }, node);
+    node.run('/memfd:x', ['x']);
+    const result = judge(t);
+    expect(findingsOf(result, 'download-then-execute').map((x) => [x.subject, x.severity])).toEqual([['/memfd:x', 'critical']]);
+    expect(findingsOf(result, 'fileless-exec')).toHaveLength(1);
+  });
+
+  it('does not fire for ordinary programs, nor for a script handed to bash as /dev/fd/63', () => {
+    const t = new Trace();
+    const sh = shell(t);
+    sh.run('/bin/bash', ['bash', '/dev/fd/63']);
+    sh.run('/usr/local/bin/node', ['node', '/proc/self/fd/3']);
+    expect(findingsOf(judge(t), 'fileless-exec')).toEqual([]);
+  });
+});

@@ -305,3 +305,21 @@ describe('argument scanning helpers', () => {
     expect(parseTrailingResult('no result here')).toBeNull();
   });
 });
+
+describe('deleted files', () => {
+  it('reads `(deleted)` after a result decoration and after an argument’s', () => {
+    const line = parseStraceLine('12 1.000000 memfd_create("kworker", 0) = 3</memfd:kworker>(deleted)');
+    expect(line).toMatchObject({ kind: 'syscall', ret: 3, decoration: '/memfd:kworker', deleted: true });
+    expect(parseDecorated('3</memfd:kworker>(deleted)')).toEqual({ head: '3', decoration: '/memfd:kworker', deleted: true });
+    expect(parseDecorated('3</tmp/x>')).toEqual({ head: '3', decoration: '/tmp/x' });
+    const exec = parseStraceLine('12 1.000000 execveat(3</memfd:a>(deleted), "", ["x"], 0x1 /* 0 vars */, AT_EMPTY_PATH) = 0');
+    expect(exec).toMatchObject({ kind: 'syscall', args: ['3</memfd:a>(deleted)', '""', '["x"]', '0x1 /* 0 vars */', 'AT_EMPTY_PATH'] });
+  });
+
+  it('does not take `(deleted)` text elsewhere for the marker', () => {
+    expect(parseDecorated('3(deleted)')).toEqual({ head: '3(deleted)' });
+    expect(parseDecorated('3</a>(deleted)x')).toEqual({ head: '3</a>(deleted)x' });
+    expect(parseStraceLine('12 1.000000 openat(AT_FDCWD</>, "x", O_RDONLY) = 3</x>(deleted) junk')).toMatchObject({ ret: 3, deleted: true });
+    expect(parseStraceLine('12 1.000000 io_uring_setup(4, {flags=0}) = -1 ENOSYS (Function not implemented) (INJECTED)')).toMatchObject({ ret: -1, errno: 'ENOSYS' });
+  });
+});

@@ -14,6 +14,8 @@ export interface StraceResult {
   errno?: string;
   /** The `-y` decoration on the return value (`3</etc/passwd>` gives `/etc/passwd`), decoded. */
   decoration?: string;
+  /** strace followed the decoration with `(deleted)`: the file has no name left (a memfd, say). */
+  deleted?: boolean;
 }
 
 /** A syscall that entered and returned on one line. */
@@ -113,11 +115,14 @@ const CALL_RE = /^([A-Za-z_][A-Za-z0-9_]{0,63})\(/;
 /**
  * The result after the closing parenthesis. The decoration may contain anything but an unescaped
  * `>` (strace escapes `<` and `>` in paths as octal) save the `->` of a `-yy` socket peer.
- * Trailing text after the errno (its description, `(errno N)` for unnamed ones, `<unavailable>`)
- * is accepted and ignored.
+ * strace 6 prints `(deleted)` right after the decoration of a file that has no name left
+ * (`3</memfd:x>(deleted)`). Trailing text after the errno (its description, `(errno N)` for
+ * unnamed ones, `<unavailable>`, `(INJECTED)`) is accepted and ignored.
  */
 const RESULT_RE =
-  /^\s*=\s+(\?|-?\d{1,20}|0x[0-9a-fA-F]{1,16})(?:<((?:[^>\\]|\\.|->)*)>)?(?:\s+([A-Z][A-Z0-9_]{0,31})\b)?(?:\s.*)?$/s;
+  /^\s*=\s+(\?|-?\d{1,20}|0x[0-9a-fA-F]{1,16})(?:<((?:[^>\\]|\\.|->)*)>(\(deleted\))?)?(?:\s+([A-Z][A-Z0-9_]{0,31})\b)?(?:\s.*)?$/s;
+/** What strace appends to the decoration of a file without a name. */
+const DELETED = '(deleted)';
 
 const MAX_PID = 0x7fffffff;
 
@@ -199,7 +204,8 @@ export function parseResult(text: string): StraceResult | null {
   if (ret !== '?' && !Number.isFinite(ret)) return null;
   const result: StraceResult = { ret };
   if (m[2] !== undefined) result.decoration = decodeUtf8(unescapeStrace(m[2]));
-  if (m[3] !== undefined) result.errno = m[3];
+  if (m[3] !== undefined) result.deleted = true;
+  if (m[4] !== undefined) result.errno = m[4];
   return result;
 }
 
@@ -278,7 +284,7 @@ export function scanArguments(text: string, start: number, partial = false, clos
       if (i > 0 && isWordChar(text.charCodeAt(i - 1)) && text[i + 1] !== '<') {
         const close = skipDecoration(text, i);
         if (close < 0) return partial ? { stop: 'eof', args, end: text.length, restStart: argStart } : null;
-        i = close;
+        i = text.startsWith(DELETED, close) ? close + DELETED.length : close;
         continue;
       }
       i++;
@@ -458,12 +464,18 @@ export interface DecoratedArg {
   head: string;
   /** The decoded decoration (`/tmp/x`, `socket:[123]`); absent when the argument had none. */
   decoration?: string;
+  /** The decoration was followed by `(deleted)`: the file has no name left (a memfd, say). */
+  deleted?: boolean;
 }
 
-/** Split an fd argument into its value and `-y` decoration. */
+/** Split an fd argument into its value and `-y` decoration (`3</memfd:x>(deleted)` included). */
 export function parseDecorated(arg: string): DecoratedArg {
-  const text = arg.trim();
+  let text = arg.trim();
+  const deleted = text.endsWith(`>${DELETED}`);
+  if (deleted) text = text.slice(0, -DELETED.length);
   const open = text.indexOf('<');
-  if (open <= 0 || !text.endsWith('>') || skipDecoration(text, open) !== text.length) return { head: text };
-  return { head: text.slice(0, open), decoration: decodeUtf8(unescapeStrace(text.slice(open + 1, -1))) };
+  if (open <= 0 || !text.endsWith('>') || skipDecoration(text, open) !== text.length) return { head: arg.trim() };
+  const decorated: DecoratedArg = { head: text.slice(0, open), decoration: decodeUtf8(unescapeStrace(text.slice(open + 1, -1))) };
+  if (deleted) decorated.deleted = true;
+  return decorated;
 }

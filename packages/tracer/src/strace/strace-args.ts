@@ -9,7 +9,8 @@
  * of PATH open nothing; node's own lookups use `statx`, which is left out, as is every `fstat`); `ptrace` and `setsid` reveal anti-analysis and
  * daemonising, `process_vm_*` reaching into another process (the package manager's, say, whose file
  * calls are not traced). Reads and writes are left out: they are most of the volume and say little that the
- * opens do not.
+ * opens do not. `memfd_create` names an in-memory file that can be run without a path (fileless
+ * execution); the io_uring calls are the sandbox's refused ones (see {@link TRACER_REFUSED_SYSCALLS}).
  */
 export const TRACED_SYSCALLS = [
   'execve',
@@ -55,7 +56,21 @@ export const TRACED_SYSCALLS = [
   'process_vm_readv',
   'process_vm_writev',
   'setsid',
+  'memfd_create',
+  'io_uring_setup',
+  'io_uring_enter',
+  'io_uring_register',
 ] as const;
+
+/**
+ * Calls the sandbox's seccomp filter (docker/syscall-filter.c) hands to the tracer
+ * (`SECCOMP_RET_TRACE`) instead of refusing them itself: a refusal by seccomp outranks the tracer's
+ * own stop, so the attempt would never reach the trace. The tracer records each one and makes it
+ * fail with ENOSYS (`-e inject`), the answer a kernel without io_uring gives, so programs fall back
+ * to ordinary calls. Every one of them must be traced (an untraced call stopped by seccomp would
+ * be let through) and the filter must list exactly these.
+ */
+export const TRACER_REFUSED_SYSCALLS = ['io_uring_setup', 'io_uring_enter', 'io_uring_register'] as const;
 
 /** A syscall in {@link TRACED_SYSCALLS}. */
 export type TracedSyscall = (typeof TRACED_SYSCALLS)[number];
@@ -72,6 +87,7 @@ export const STRACE_STRING_LIMIT = 4096;
  * - `-s 4096` keeps argv elements, paths and payload prefixes whole enough to be evidence;
  * - `-q` keeps attach/detach chatter out of the output;
  * - `-e signal=!SIGCHLD` drops the child-exit notices every shell generates;
+ * - `-e inject=...:error=ENOSYS` fails the calls the sandbox hands to the tracer, after recording them;
  * - `-e trace=...` the set above.
  */
 export const STRACE_FIXED_FLAGS: readonly string[] = [
@@ -84,6 +100,8 @@ export const STRACE_FIXED_FLAGS: readonly string[] = [
   '-q',
   '-e',
   'signal=!SIGCHLD',
+  '-e',
+  `inject=${TRACER_REFUSED_SYSCALLS.join(',')}:error=ENOSYS`,
   '-e',
   `trace=${TRACED_SYSCALLS.join(',')}`,
 ];
@@ -100,7 +118,7 @@ export interface StraceArgsOptions {
 
 /**
  * The argv after `strace` for the fixed invocation:
- * `strace -f --seccomp-bpf -ttt -y -s 4096 -q -e signal='!SIGCHLD' -e trace=SET -o OUT -u USER -- CMD...`.
+ * `strace -f --seccomp-bpf -ttt -y -s 4096 -q -e signal='!SIGCHLD' -e inject=REFUSED:error=ENOSYS -e trace=SET -o OUT -u USER -- CMD...`.
  *
  * Throws on an empty command, output or user: that is a bug in the caller, not input to tolerate.
  */

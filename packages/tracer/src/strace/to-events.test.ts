@@ -960,3 +960,139 @@ describe('nested package-manager calls', () => {
     expect(orphan.table.stats.refusedMarkers).toBe(1);
   });
 });
+
+describe('kernel interfaces the tracer cannot follow', () => {
+  it('records io_uring calls the sandbox hands to the tracer, with the injected failure', () => {
+    const { events } = convert(
+      trace([
+        ...ROOT,
+        ...scriptLines(200, 'ring'),
+        '200 io_uring_setup(4, {flags=0, sq_thread_cpu=0, sq_thread_idle=0}) = -1 ENOSYS (Function not implemented) (INJECTED)',
+        '200 io_uring_enter(5, 1, 0, 0, NULL, 8) = -1 ENOSYS (Function not implemented) (INJECTED)',
+      ]),
+    );
+    const calls = processEvents(events, 'untraceable');
+    expect(calls.map((e) => [e.syscall, e.ok, e.errno, e.package?.name])).toEqual([
+      ['io_uring_setup', false, 'ENOSYS', 'ring'],
+      ['io_uring_enter', false, 'ENOSYS', 'ring'],
+    ]);
+  });
+
+  it('records a clone3 with CLONE_UNTRACED, and no such event for ordinary clone3 (threads, posix_spawn)', () => {
+    const { events } = convert(
+      trace([
+        ...ROOT,
+        ...scriptLines(200, 'hide'),
+        '200 clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, child_tid=0x1, parent_tid=0x1, exit_signal=0, stack=0x1, stack_size=0x7ffe80, tls=0x1}, 88) = -1 ENOSYS (Function not implemented)',
+        '200 clone3({flags=CLONE_VM|CLONE_VFORK, exit_signal=SIGCHLD, stack=0x1, stack_size=0x9000}, 88) = -1 ENOSYS (Function not implemented)',
+        '200 clone3({flags=CLONE_UNTRACED, exit_signal=SIGCHLD}, 88) = -1 ENOSYS (Function not implemented)',
+        '200 clone(child_stack=NULL, flags=CLONE_UNTRACED|SIGCHLD) = 201',
+      ]),
+    );
+    const calls = processEvents(events, 'untraceable');
+    expect(calls.map((e) => [e.syscall, e.flags, e.ok, e.package?.name])).toEqual([
+      ['clone3', ['CLONE_UNTRACED'], false, 'hide'],
+      ['clone', ['CLONE_UNTRACED', 'SIGCHLD'], undefined, 'hide'],
+    ]);
+    // Its "return value" cannot be trusted (a call seccomp skipped shows its own number, 56), and a
+    // child it made is never traced: no spawn, no phantom process left "alive" to wait for or kill.
+    expect(processEvents(events, 'spawn').some((e) => e.child === 201)).toBe(false);
+  });
+
+  it('records the SIGSYS of a call seccomp refused, and ignores other SIGSYS', () => {
+    const { events } = convert(
+      trace([
+        ...ROOT,
+        ...scriptLines(200, 'hide'),
+        '200 --- SIGSYS {si_signo=SIGSYS, si_code=SYS_SECCOMP, si_call_addr=0x7f4c2918a829, si_syscall=__NR_clone, si_arch=AUDIT_ARCH_X86_64} ---',
+        '200 --- SIGSYS {si_signo=SIGSYS, si_code=SI_USER, si_pid=1, si_uid=0} ---',
+        '200 --- SIGSYS {si_signo=SIGSYS, si_code=SYS_SECCOMP, si_syscall=<script>} ---',
+        '200 +++ killed by SIGSYS (core dumped) +++',
+      ]),
+    );
+    const calls = processEvents(events, 'untraceable');
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ syscall: 'clone', signal: 'SIGSYS', ok: false, package: { name: 'hide' } });
+  });
+});
+
+describe('fileless execution', () => {
+  it('names a memfd as the kernel does, as a write, and resolves execveat on it', () => {
+    const { events } = convert(
+      trace([
+        ...ROOT,
+        ...scriptLines(200, 'ghost'),
+        '200 memfd_create("kworker", 0) = 3</memfd:kworker>(deleted)',
+        '200 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x1) = 201',
+        '201 execveat(3</memfd:kworker>(deleted), "", ["[kworker/0:1]"], 0x1 /* 0 vars */, AT_EMPTY_PATH) = 0',
+      ]),
+    );
+    const open = ofType(events, 'file').find((e) => e.path === '/memfd:kworker');
+    expect(open).toMatchObject({ action: 'open', intent: { write: true, create: true }, ok: true, package: { name: 'ghost' } });
+    const exec = processEvents(events, 'exec').find((e) => e.pid === 201);
+    expect(exec).toMatchObject({ path: '/memfd:kworker', argv: ['[kworker/0:1]'], package: { name: 'ghost' } });
+  });
+
+  it('resolves /proc/self/fd/N and /dev/fd/N to the memfd, across fork and exec, and keeps what was asked in `via`', () => {
+    const { events } = convert(
+      trace([
+        ...ROOT,
+        ...scriptLines(200, 'ghost'),
+        '200 memfd_create("x", 0) = 3</memfd:x>(deleted)',
+        '200 memfd_create("y", MFD_CLOEXEC) = 4</memfd:y>(deleted)',
+        '200 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x1) = 201',
+        '201 execve("/bin/bash", ["bash", "-c", "exec -a fake /proc/self/fd/3"], 0x1 /* 5 vars */) = 0',
+        '201 execve("/proc/self/fd/3", ["fake"], 0x1 /* 6 vars */) = 0',
+        '200 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x1) = 202',
+        '202 execve("/bin/sh", ["sh"], 0x1 /* 5 vars */) = 0',
+        // fd 4 was close-on-exec: gone after sh's exec, so the path stays what it was.
+        '202 execve("/dev/fd/4", ["y"], 0x1 /* 6 vars */) = -1 ENOENT (No such file or directory)',
+        '200 execve("/proc/200/fd/4", ["y"], 0x1 /* 6 vars */) = 0',
+      ]),
+    );
+    const execs = processEvents(events, 'exec').filter((e) => e.pid !== 100 && e.path !== MARKER);
+    expect(execs.map((e) => [e.pid, e.path, e.via])).toEqual([
+      [201, '/bin/bash', undefined],
+      [201, '/memfd:x', '/proc/self/fd/3'],
+      [202, '/bin/sh', undefined],
+      [202, '/dev/fd/4', undefined],
+      [200, '/memfd:y', '/proc/200/fd/4'],
+    ]);
+  });
+
+  it('forgets a memfd whose descriptor an open reused, and learns one reopened through /proc', () => {
+    const { events } = convert(
+      trace([
+        ...ROOT,
+        ...scriptLines(200, 'ghost'),
+        '200 memfd_create("x", 0) = 3</memfd:x>(deleted)',
+        '200 openat(AT_FDCWD</work>, "/proc/self/fd/3", O_RDONLY) = 5</memfd:x>(deleted)',
+        '200 openat(AT_FDCWD</work>, "/etc/hostname", O_RDONLY) = 3</etc/hostname>',
+        '200 execve("/proc/self/fd/3", ["a"], 0x1 /* 6 vars */) = -1 EACCES (Permission denied)',
+        '200 execve("/proc/self/fd/5", ["b"], 0x1 /* 6 vars */) = 0',
+      ]),
+    );
+    const execs = processEvents(events, 'exec').filter((e) => e.argv[0] === 'a' || e.argv[0] === 'b');
+    expect(execs.map((e) => e.path)).toEqual(['/proc/self/fd/3', '/memfd:x']);
+    expect(ofType(events, 'file').filter((e) => e.path === '/memfd:x').map((e) => e.intent?.write)).toEqual([true, false]);
+  });
+
+  it('survives hostile memfd names and decorations', () => {
+    const { events } = convert(
+      trace([
+        ...ROOT,
+        ...scriptLines(200, 'ghost'),
+        '200 memfd_create("x\\n\\74y\\76", MFD_CLOEXEC) = 4</memfd:x\\n\\74y\\76>(deleted)',
+        '200 memfd_create("", 0) = 5</memfd:>(deleted)',
+        '200 memfd_create("z", 0) = -1 EMFILE (Too many open files)',
+        '200 execveat(4</memfd:x\\n\\74y\\76>(deleted)(deleted), "", ["q"], 0x1, AT_EMPTY_PATH) = 0',
+      ]),
+    );
+    expect(ofType(events, 'file').map((e) => [e.path, e.ok])).toEqual([
+      ['/memfd:x\n<y>', true],
+      ['/memfd:', true],
+      ['/memfd:z', false],
+    ]);
+    expect(processEvents(events, 'exec').at(-1)?.path).toMatch(/^\/proc\/200\/fd\//);
+  });
+});

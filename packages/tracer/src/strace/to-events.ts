@@ -26,13 +26,15 @@ import type {
   ProcessExitEvent,
   ProcessLingeringEvent,
   ProcessSignalEvent,
+  ProcessUntraceableEvent,
   ProcessSpawnEvent,
   RawEvent,
   ScriptEvent,
   TracerNoticeEvent,
 } from '@safe-install/schema';
+import { MEMFD_PATH_PREFIX } from '@safe-install/schema';
 import { decodeStraceString, parseDecorated } from './parse-line.js';
-import type { DecodedString, ExitedLine, KilledLine, SupersededLine } from './parse-line.js';
+import type { DecodedString, ExitedLine, KilledLine, SignalLine, SupersededLine } from './parse-line.js';
 import { dirname, normalizePath, resolvePath } from './paths.js';
 import type { StraceEntry, StraceRecord } from './reader.js';
 import {
@@ -142,6 +144,8 @@ interface Proc {
   thread: boolean;
   /** Shared between clones made with CLONE_FS (threads), copied otherwise. */
   fs: { cwd: string };
+  /** Descriptors that hold a memfd; shared between clones made with CLONE_FILES, copied otherwise. */
+  files: FdTable;
   exe?: string;
   attribution?: Attribution;
   alive: boolean;
@@ -161,6 +165,12 @@ interface Proc {
 }
 
 const SPAWN_CALLS = new Set(['fork', 'vfork', 'clone', 'clone3']);
+/** The io_uring calls: I/O with none of the calls the tracer stops on (refused by the sandbox). */
+const IO_URING_CALLS = new Set(['io_uring_setup', 'io_uring_enter', 'io_uring_register']);
+/** `/proc/self/fd/3`, `/proc/123/fd/3`, `/dev/fd/3`: a path that names a descriptor. */
+const FD_PATH_RE = /^\/(?:proc\/(self|thread-self|\d{1,10})(?:\/task\/\d{1,10})?\/fd|dev\/fd)\/(\d{1,10})$/;
+/** memfd descriptors remembered per process: a process that makes more is flooding. */
+const MAX_MEMFDS = 1024;
 const SIGNAL_CALLS = new Set(['kill', 'tkill', 'tgkill']);
 /** Entries that say only that a process ended or was signalled: nothing to attribute. */
 const LIFECYCLE_KINDS = new Set<StraceEntry['kind']>(['exited', 'killed', 'signal', 'superseded']);
@@ -354,8 +364,19 @@ export class EventBuilder {
         return;
       case 'signal':
         // Delivery of a signal is no call of the process's own; the sender's kill is the event.
+        // Except seccomp's SIGSYS: the kernel refused a call the tracer never saw.
+        this.#seccompSignal(proc, entry, out);
         return;
     }
+  }
+
+  /** `--- SIGSYS {si_code=SYS_SECCOMP, si_syscall=__NR_clone, ...} ---`: a call seccomp refused. */
+  #seccompSignal(proc: Proc, line: SignalLine, out: RawEvent[]): void {
+    if (line.signal !== 'SIGSYS' || !/\bsi_code=SYS_SECCOMP\b/.test(line.info)) return;
+    const syscall = /\bsi_syscall=(?:__NR_)?([a-z_][a-z0-9_]{0,63})\b/.exec(line.info)?.[1];
+    if (syscall === undefined) return;
+    const event: Raw<ProcessUntraceableEvent> = { ...this.#base(proc, line.ts, { ok: false }), type: 'process', action: 'untraceable', syscall, signal: 'SIGSYS' };
+    out.push(event);
   }
 
   #createRoot(pid: number): Proc {
@@ -472,6 +493,12 @@ export class EventBuilder {
     const name = rec.name;
     if (SPAWN_CALLS.has(name)) return this.#spawn(proc, rec, out);
     if (name === 'execve' || name === 'execveat') return this.#exec(proc, rec, out);
+    if (IO_URING_CALLS.has(name)) {
+      const event: Raw<ProcessUntraceableEvent> = { ...this.#base(proc, rec.ts, callResult(rec)), type: 'process', action: 'untraceable', syscall: name };
+      out.push(event);
+      return;
+    }
+    if (name === 'memfd_create') return this.#memfd(proc, rec, out);
     if (SIGNAL_CALLS.has(name)) return this.#signal(proc, rec, out);
     switch (name) {
       case 'exit_group': {
@@ -511,9 +538,24 @@ export class EventBuilder {
 
   #spawn(parent: Proc, rec: StraceRecord, out: RawEvent[]): void {
     this.#spawning.delete(parent);
+    const flags = cloneFlags(rec);
+    if (flags.has('CLONE_UNTRACED')) {
+      // A child the tracer would not follow. The sandbox refuses it (clone: SIGSYS, clone3:
+      // ENOSYS), so this is the attempt. Only a failure is a result to trust: a call seccomp
+      // skipped shows the syscall's own number as its "return value" (56 for clone), and a child
+      // that did start is never in the trace — so no spawn, and no process to wait for.
+      const event: Raw<ProcessUntraceableEvent> = {
+        ...this.#base(parent, rec.ts, rec.errno === undefined ? {} : callResult(rec)),
+        type: 'process',
+        action: 'untraceable',
+        syscall: rec.name,
+        flags: [...flags].sort(),
+      };
+      out.push(event);
+      return;
+    }
     if (!rec.complete || typeof rec.ret !== 'number' || rec.ret <= 0 || rec.ret > 0x7fffffff) return;
     const childPid = rec.ret;
-    const flags = cloneFlags(rec);
     const thread = flags.has('CLONE_THREAD');
     const spawn: Raw<ProcessSpawnEvent> = {
       ...this.#base(parent, rec.ts, callResult(rec)),
@@ -529,6 +571,7 @@ export class EventBuilder {
     // A thread, or a process cloned with CLONE_PARENT, has its creator's parent as parent.
     const ppid = thread || flags.has('CLONE_PARENT') ? group.ppid : group.pid;
     const fs = flags.has('CLONE_FS') ? parent.fs : { cwd: parent.fs.cwd };
+    const files = flags.has('CLONE_FILES') ? parent.files : copyFdTable(parent.files);
     const existing = this.#procs.get(childPid);
     let child: Proc;
     if (existing !== undefined && existing.alive && existing.orphan && !this.#waiting.has(childPid)) {
@@ -541,7 +584,7 @@ export class EventBuilder {
       if (group.attribution !== undefined) child.attribution = group.attribution;
       else delete child.attribution;
     } else {
-      child = newProc(childPid, ppid, group, fs);
+      child = newProc(childPid, ppid, group, fs, files);
       if (thread) {
         child.thread = true;
         child.leader = group;
@@ -573,6 +616,10 @@ export class EventBuilder {
     let path: string;
     if (at) path = this.#resolveAt(proc, rec.args[0], pathArg?.value ?? '');
     else path = resolvePath(proc.fs.cwd, pathArg?.value ?? '');
+    // A descriptor's path (`/proc/self/fd/3`) runs what the descriptor holds: name the memfd.
+    const held = this.#memfdAt(proc, path);
+    const via = held === undefined ? undefined : path;
+    if (held !== undefined) path = held;
     // The kernel moves a thread's successful exec to the leader's pid; strace's return value for
     // that case is unreliable under --seccomp-bpf, but the pid change itself proves success.
     const ok = rec.formerPid !== undefined ? true : rec.ret === 0;
@@ -594,6 +641,7 @@ export class EventBuilder {
     if (argv === null || argv.truncated || pathArg?.truncated === true || rec.truncated === true)
       event.truncated = true;
     if (manager) event.packageManager = true;
+    if (via !== undefined) event.via = via;
     if (script !== null) {
       out.push(script);
       if (argv?.items[5]?.truncated === true) {
@@ -606,6 +654,9 @@ export class EventBuilder {
       group.exe = path;
       group.manager = manager;
       group.scriptShell = path === this.#marker && argv !== null && argv.items.length === 3 && argv.items[1]?.value === '-c';
+      // exec closes the close-on-exec descriptors and no longer shares the table with anyone.
+      group.files = copyFdTable(proc.files, true);
+      proc.files = group.files;
     }
   }
 
@@ -615,6 +666,41 @@ export class EventBuilder {
     const script = argv[1];
     if (!this.#nodePaths.has(path) || script === undefined || script.truncated) return false;
     return this.#managerPaths.has(resolvePath(proc.fs.cwd, script.value));
+  }
+
+  /** `memfd_create(NAME, FLAGS) = FD</memfd:NAME>(deleted)`: a file in memory, written next. */
+  #memfd(proc: Proc, rec: StraceRecord, out: RawEvent[]): void {
+    const name = decodeStraceString(rec.args[0] ?? '');
+    const path = rec.decoration?.startsWith(MEMFD_PATH_PREFIX) === true ? rec.decoration : `${MEMFD_PATH_PREFIX}${name?.value ?? ''}`;
+    if (typeof rec.ret === 'number' && rec.ret >= 0) this.#holdMemfd(proc, rec.ret, path, parseFlags(rec.args[1] ?? '').has('MFD_CLOEXEC'));
+    // Made to be written: what a script puts in it carries that script's mark, like any file.
+    const event: Raw<FileEvent> = {
+      ...this.#base(proc, rec.ts, callResult(rec)),
+      type: 'file',
+      action: 'open',
+      path,
+      intent: { read: true, write: true, create: true },
+    };
+    out.push(event);
+  }
+
+  #holdMemfd(proc: Proc, fd: number, path: string, cloexec: boolean): void {
+    const table = proc.files.memfds;
+    table.delete(fd);
+    if (table.size >= MAX_MEMFDS) {
+      const oldest = table.keys().next();
+      if (oldest.done !== true) table.delete(oldest.value);
+    }
+    table.set(fd, { path, cloexec });
+  }
+
+  /** The memfd a descriptor path (`/proc/self/fd/N`, `/dev/fd/N`) names, when known. */
+  #memfdAt(proc: Proc, path: string): string | undefined {
+    const m = FD_PATH_RE.exec(path);
+    if (m === null) return undefined;
+    const who = m[1];
+    const owner = who === undefined || who === 'self' || who === 'thread-self' ? proc : this.#procs.get(Number(who));
+    return owner?.files.memfds.get(Number(m[2]))?.path;
   }
 
   /**
@@ -716,6 +802,11 @@ export class EventBuilder {
       !flags.has('O_TMPFILE')
     ) {
       path = normalizePath(rec.decoration);
+    }
+    if (typeof rec.ret === 'number' && rec.ret >= 0) {
+      // The descriptor now holds what was opened; a memfd reopened through /proc stays one.
+      if (path.startsWith(MEMFD_PATH_PREFIX)) this.#holdMemfd(proc, rec.ret, path, flags.has('O_CLOEXEC'));
+      else proc.files.memfds.delete(rec.ret);
     }
     const write = flags.has('O_WRONLY') || flags.has('O_RDWR');
     const event: Raw<FileEvent> = {
@@ -1014,13 +1105,26 @@ interface EventBaseFields {
   errno?: string;
 }
 
-function newProc(pid: number, ppid: number, parent: Proc | null, fs: { cwd: string }): Proc {
+/** What a process's descriptors hold, as far as the trace needs: which are memfds. */
+interface FdTable {
+  memfds: Map<number, { path: string; cloexec: boolean }>;
+}
+
+/** A fork's copy of a table; an exec's (`dropCloexec`) leaves the close-on-exec ones behind. */
+function copyFdTable(table: FdTable, dropCloexec = false): FdTable {
+  const memfds = new Map<number, { path: string; cloexec: boolean }>();
+  for (const [fd, held] of table.memfds) if (!(dropCloexec && held.cloexec)) memfds.set(fd, held);
+  return { memfds };
+}
+
+function newProc(pid: number, ppid: number, parent: Proc | null, fs: { cwd: string }, files: FdTable = { memfds: new Map() }): Proc {
   const proc = {
     pid,
     ppid,
     parent,
     thread: false,
     fs,
+    files,
     alive: true,
     orphan: false,
     threads: new Set<Proc>(),
