@@ -8,6 +8,7 @@ import {
   type ScriptRun,
   type Severity,
   type TraceEvent,
+  type UploadSummary,
 } from '@safe-install/schema';
 
 export interface ReportInput {
@@ -20,6 +21,7 @@ export interface ReportInput {
   findings: Finding[];
   events: readonly TraceEvent[];
   timings: Record<string, number>;
+  upload?: UploadSummary;
 }
 
 /** Pair each script's start and end events into one record. */
@@ -67,5 +69,6 @@ export function buildReport(input: ReportInput): Report {
       packages: packages.size,
     },
     timings: input.timings,
+    ...(input.upload ? { upload: input.upload } : {}),
   };
 }

@@ -49,4 +49,21 @@ export interface Report {
   };
   /** Wall-clock phases in milliseconds, from the tool's own timings. */
   timings: Record<string, number>;
+  /** What the upload changed on the way into the sandbox (absent when nothing was). */
+  upload?: UploadSummary;
+}
+
+/** Project files the sandbox received changed: names only, never values. */
+export interface UploadSummary {
+  /**
+   * npm settings removed from an uploaded `.npmrc` because the sandbox decides them: `file` is
+   * relative to the project, `reason` one of `network` (the gateway), `scripts` (how or whether
+   * scripts run and are traced, where npm reads its config), `sandbox` (image folders and
+   * programs), `expansion` (a key spelled with `${…}`).
+   */
+  removedNpmConfig: Array<{ file: string; key: string; reason: string }>;
+  /** Credential keys of uploaded `.npmrc` files replaced by decoys. */
+  decoyCredentials: Array<{ file: string; key: string }>;
+  /** `.env*` files replaced by decoys with the same keys. */
+  decoyEnvFiles: string[];
 }

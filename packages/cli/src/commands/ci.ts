@@ -7,7 +7,7 @@ import { readdir, rm, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
-import { SafeInstallError, type Finding, type Report, type Severity, type TraceEvent } from '@safe-install/schema';
+import { SafeInstallError, type Finding, type Report, type Severity, type TraceEvent, type UploadSummary } from '@safe-install/schema';
 import { buildReport } from '@safe-install/report';
 import { evaluate, learnPolicy, loadPolicy, type EvaluationContext, type Policy, type PolicyMode } from '@safe-install/policy';
 import {
@@ -28,6 +28,8 @@ import {
   swapInNodeModules,
   sweepStale,
   type InstallRunResult,
+  type Project,
+  type RemovedReason,
   type ResourceLimits,
 } from '@safe-install/sandbox';
 import { EXIT } from '../exit-codes.js';
@@ -119,8 +121,15 @@ export async function ci(options: CiOptions): Promise<number> {
   for (const warning of loaded.warnings) printer.warn(sanitize(warning));
   const policy = loaded.policy;
   printer.info(`policy: ${policy.sources.join(', ') || 'none'} (mode ${policy.mode}, fails on ${policy.failOn} and above)`);
-  if (project.removedCredentials.length > 0) {
-    printer.info(`.npmrc credentials kept out of the sandbox: ${project.removedCredentials.map((key) => sanitize(key)).join(', ')}`);
+  const upload = uploadSummary(project);
+  if (upload.decoyCredentials.length > 0) {
+    printer.info(`.npmrc credentials kept out of the sandbox (decoys instead): ${upload.decoyCredentials.map(({ file, key }) => sanitize(`${file} ${key}`)).join(', ')}`);
+  }
+  for (const { file, key, reason } of upload.removedNpmConfig) {
+    // A setting that would change how scripts are traced is what an attack on the tracer looks like.
+    const line = `${sanitize(file)}: ${sanitize(key)} removed, the sandbox decides it (${REMOVED_WHY[reason as RemovedReason]})`;
+    if (reason === 'scripts' || reason === 'expansion') printer.warn(line);
+    else printer.info(line);
   }
   // npm's configuration (a spawn of npm) and the engine checks do not depend on each other.
   const [npmConfig, { engine, image, swept }] = await Promise.all([
@@ -187,7 +196,10 @@ export async function ci(options: CiOptions): Promise<number> {
     const verdict: Report['verdict'] = outcome === 'completed' && evaluation.verdict === 'pass' ? 'pass' : 'fail';
     printFindings(printer, findings);
     const timings = { ...run.timings, ...prefixed('sandbox.', run.status?.timings ?? {}), total: Math.round(performance.now() - started) };
-    const report = buildReport({ command: 'ci', project: project.root, toolVersion: TOOL_VERSION, outcome, verdict, findings, events, timings });
+    const report = buildReport({
+      command: 'ci', project: project.root, toolVersion: TOOL_VERSION, outcome, verdict, findings, events, timings,
+      ...(upload.removedNpmConfig.length + upload.decoyCredentials.length + upload.decoyEnvFiles.length > 0 ? { upload } : {}),
+    });
     if (options.report) await writeFile(options.report, `${JSON.stringify(report, null, 2)}\n`);
 
     if (verdict === 'pass' && run.staged) {
@@ -239,6 +251,22 @@ export async function ci(options: CiOptions): Promise<number> {
     await trace.close();
     release();
   }
+}
+
+const REMOVED_WHY: Record<RemovedReason, string> = {
+  network: 'the gateway connects to registries',
+  scripts: 'it changes how or whether lifecycle scripts run and are traced',
+  sandbox: 'the sandbox image provides it',
+  expansion: 'a key spelled with ${…} could name any setting',
+};
+
+/** What the upload changed, names only: for the terminal and the report. */
+function uploadSummary(project: Project): UploadSummary {
+  return {
+    removedNpmConfig: project.npmrcFiles.flatMap((npmrc) => npmrc.removed.map(({ key, reason }) => ({ file: npmrc.path, key, reason }))),
+    decoyCredentials: project.npmrcFiles.flatMap((npmrc) => npmrc.credentials.map((key) => ({ file: npmrc.path, key }))),
+    decoyEnvFiles: project.envFiles.map((file) => file.path),
+  };
 }
 
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, low: 1, medium: 2, high: 3, critical: 4 };
