@@ -146,7 +146,7 @@ export async function ci(options: CiOptions): Promise<number> {
   printer.info(`project ${project.root}: ${project.lockfile.packages} locked packages; sandbox image ${image}`);
 
   const network = await gatewayNetwork(npmConfig, { projectRoot: project.root, allow: egressAllow(policy) });
-  const plan = planUpload(project, { home: SANDBOX_PATHS.home, projectDir: 'project', registry: npmConfig.registry, npmrc: network.npmrc, rsaKey: await rsaKey });
+  const plan = planUpload(project, { home: SANDBOX_PATHS.home, projectDir: 'project', registry: npmConfig.registry, npmrc: [...network.npmrc, ...npmConfig.installSettings], rsaKey: await rsaKey });
   if (project.envFiles.length > 0) printer.info(`${project.envFiles.length} .env file(s) replaced by decoys with the same keys`);
   const trace = traceWriter(options.trace);
   let container: Docker.Container | undefined;

@@ -299,6 +299,7 @@ describe('sanitizeNpmrc: a project cannot drop or replace the script shell, or m
         return execFileSync('npm', ['config', 'get', 'script-shell', 'ignore-scripts', 'node-options'], {
           cwd: dir,
           encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'ignore'],
           env: { PATH: process.env['PATH'] ?? '', ...ENV, HOME: dir, npm_config_globalconfig: global, npm_config_userconfig: join(dir, 'none') },
         });
       };
