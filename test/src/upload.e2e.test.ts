@@ -109,7 +109,7 @@ await describeWithEngine('the upload: what enters the sandbox', () => {
       // home): files, every process's environment and arguments, and the container's own config.
       const patterns = real.map((value) => `-e '${value}'`).join(' ');
       for (const user of ['1000', '0']) {
-        const grep = await execIn(sandbox, user, `grep -rIFl ${patterns} / --exclude-dir=proc --exclude-dir=sys 2>/dev/null`);
+        const grep = await execIn(sandbox, user, `grep -rFl ${patterns} / --exclude-dir=proc --exclude-dir=sys 2>/dev/null`);
         expect(grep.output).toBe('');
         expect([1, 2]).toContain(grep.code);
       }
