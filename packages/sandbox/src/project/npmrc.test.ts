@@ -226,6 +226,8 @@ describe('sanitizeNpmrc: a project cannot drop or replace the script shell, or m
     ['no value', 'ignore-scripts'],
     ['env prefix', 'npm_config_script_shell=/bin/sh'],
     ['env prefix, upper', 'NPM_CONFIG_SCRIPT_SHELL=/bin/sh'],
+    ['env prefix, twice', 'npm_config_npm_config_script_shell=/bin/sh'],
+    ['spaces inside the quotes', '" script-shell "=/bin/sh'],
     ['expansion to the key', '${SHELL_KEY}=/bin/sh'],
     ['optional expansion inside the key', 'script${NOPE?}-shell=/bin/sh'],
     ['empty expansion', 'scr${EMPTY}ipt-shell=/bin/sh'],

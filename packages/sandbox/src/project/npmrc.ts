@@ -139,8 +139,10 @@ const REASON_OF = new Map<string, Exclude<RemovedReason, 'expansion'>>(
  * case, `_` as `-`, no `npm_config_` prefix, no `//host/:` or `@scope:` prefix.
  */
 export function canonicalKey(key: string): string {
-  let bare = key.slice(key.lastIndexOf(':') + 1).toLowerCase();
-  if (/^npm[-_]config[-_]/.test(bare)) bare = bare.slice('npm_config_'.length);
+  let bare = key.slice(key.lastIndexOf(':') + 1).trim().toLowerCase();
+  // npm exports every file key to scripts as `npm_config_<key>` (set-envs.js), and a nested npm
+  // reads that back: a prefix, however often repeated, is peeled off.
+  while (/^npm[-_]config[-_]/.test(bare)) bare = bare.slice('npm_config_'.length);
   return bare.replace(/(?!^)_/g, '-');
 }
 
