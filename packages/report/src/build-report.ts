@@ -8,6 +8,7 @@ import {
   type ScriptRun,
   type Severity,
   type TraceEvent,
+  type UploadSummary,
 } from '@safe-install/schema';
 
 export interface ReportInput {
@@ -21,6 +22,7 @@ export interface ReportInput {
   events: readonly TraceEvent[];
   timings: Record<string, number>;
   export?: Report['export'];
+  upload?: UploadSummary;
 }
 
 /** Pair each script's start and end events into one record. */
@@ -69,5 +71,6 @@ export function buildReport(input: ReportInput): Report {
     },
     timings: input.timings,
     ...(input.export ? { export: input.export } : {}),
+    ...(input.upload ? { upload: input.upload } : {}),
   };
 }

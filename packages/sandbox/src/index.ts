@@ -1,6 +1,7 @@
-export { readProject, type Project, type ProjectFile } from './project/read-project.js';
+export { readProject, type Project, type ProjectFile, type NpmrcReport } from './project/read-project.js';
 export { checkLockfile, lockfileMismatches, safeRelativePath, type LockfileSummary } from './project/lockfile.js';
-export { stripNpmrcCredentials } from './project/npmrc.js';
+export { sanitizeNpmrc, parseNpmrcLines, canonicalKey, SANDBOX_DECIDES, type RemovedKey, type RemovedReason, type SanitizedNpmrc } from './project/npmrc.js';
+export { readGitStandIn, gitStandInFiles, type GitStandIn } from './project/git-stand-in.js';
 export { readHostNpmConfig, pickNpmConfig, type HostNpmConfig } from './host/npm-config.js';
 export { connectEngine, locateEngine, type EngineLocation } from './docker/connect.js';
 export {

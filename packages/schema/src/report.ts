@@ -51,6 +51,8 @@ export interface Report {
   timings: Record<string, number>;
   /** What came back from the sandbox, and what was done with it (absent when nothing was exported). */
   export?: ExportSummary;
+  /** What the upload changed on the way into the sandbox (absent when nothing was). */
+  upload?: UploadSummary;
 }
 
 /** A file a script created or changed in the project (outside node_modules) that came back. */
@@ -77,4 +79,19 @@ export interface ExportSummary {
   issues: Array<{ path: string; action: 'rejected' | 'neutralised'; reason: string }>;
   /** Why the export failed, when it did (the verdict is then fail and the exit code 4). */
   error?: string;
+}
+
+/** Project files the sandbox received changed: names only, never values. */
+export interface UploadSummary {
+  /**
+   * npm settings removed from an uploaded `.npmrc` because the sandbox decides them: `file` is
+   * relative to the project, `reason` one of `network` (the gateway), `scripts` (how or whether
+   * scripts run and are traced, where npm reads its config), `sandbox` (image folders and
+   * programs), `expansion` (a key spelled with `${…}`).
+   */
+  removedNpmConfig: Array<{ file: string; key: string; reason: string }>;
+  /** Credential keys of uploaded `.npmrc` files replaced by decoys. */
+  decoyCredentials: Array<{ file: string; key: string }>;
+  /** `.env*` files replaced by decoys with the same keys. */
+  decoyEnvFiles: string[];
 }

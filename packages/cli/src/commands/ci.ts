@@ -10,7 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join, resolve } from 'node:path';
 import type Docker from 'dockerode';
-import { SafeInstallError, type Finding, type Report, type Severity, type TraceEvent } from '@safe-install/schema';
+import { SafeInstallError, type Finding, type Report, type Severity, type TraceEvent, type UploadSummary } from '@safe-install/schema';
 import { buildReport } from '@safe-install/report';
 import { evaluate, learnPolicy, loadPolicy, type EvaluationContext, type Policy, type PolicyMode } from '@safe-install/policy';
 import {
@@ -35,6 +35,8 @@ import {
   runInstall,
   sweepStale,
   type InstallRunResult,
+  type Project,
+  type RemovedReason,
   type ResourceLimits,
   type SwapPlan,
 } from '@safe-install/sandbox';
@@ -150,8 +152,15 @@ export async function ci(options: CiOptions): Promise<number> {
   for (const warning of loaded.warnings) printer.warn(sanitize(warning));
   const policy = loaded.policy;
   printer.info(`policy: ${policy.sources.join(', ') || 'none'} (mode ${policy.mode}, fails on ${policy.failOn} and above)`);
-  if (project.removedCredentials.length > 0) {
-    printer.info(`.npmrc credentials kept out of the sandbox: ${project.removedCredentials.map((key) => sanitize(key)).join(', ')}`);
+  const upload = uploadSummary(project);
+  if (upload.decoyCredentials.length > 0) {
+    printer.info(`.npmrc credentials kept out of the sandbox (decoys instead): ${upload.decoyCredentials.map(({ file, key }) => sanitize(`${file} ${key}`)).join(', ')}`);
+  }
+  for (const { file, key, reason } of upload.removedNpmConfig) {
+    // A setting that would change how scripts are traced is what an attack on the tracer looks like.
+    const line = `${sanitize(file)}: ${sanitize(key)} removed, the sandbox decides it (${REMOVED_WHY[reason as RemovedReason]})`;
+    if (reason === 'scripts' || reason === 'expansion') printer.warn(line);
+    else printer.info(line);
   }
   // npm's configuration (a spawn of npm) and the engine checks do not depend on each other.
   const [npmConfig, { engine, image, swept }] = await Promise.all([
@@ -168,7 +177,7 @@ export async function ci(options: CiOptions): Promise<number> {
   printer.info(`project ${project.root}: ${project.lockfile.packages} locked packages; sandbox image ${image}`);
 
   const network = await gatewayNetwork(npmConfig, { projectRoot: project.root, allow: egressAllow(policy) });
-  const plan = planUpload(project, { home: SANDBOX_PATHS.home, projectDir: 'project', registry: npmConfig.registry, npmrc: network.npmrc, rsaKey: await rsaKey });
+  const plan = planUpload(project, { home: SANDBOX_PATHS.home, projectDir: 'project', registry: npmConfig.registry, npmrc: [...network.npmrc, ...npmConfig.installSettings], rsaKey: await rsaKey });
   if (project.envFiles.length > 0) printer.info(`${project.envFiles.length} .env file(s) replaced by decoys with the same keys`);
   const trace = traceWriter(options.trace);
   let container: Docker.Container | undefined;
@@ -237,7 +246,11 @@ export async function ci(options: CiOptions): Promise<number> {
     printFindings(printer, findings);
     const timings = { ...run.timings, ...prefixed('sandbox.', run.status?.timings ?? {}), total: Math.round(performance.now() - started) };
     const exported = run.staged || exportError !== null ? exportSummary(run, swapPlan, exportError, verdict === 'pass' && swapPlan !== null) : undefined;
-    const report = buildReport({ command: 'ci', project: project.root, toolVersion: TOOL_VERSION, outcome, verdict, findings, events, timings, ...(exported ? { export: exported } : {}) });
+    const report = buildReport({
+      command: 'ci', project: project.root, toolVersion: TOOL_VERSION, outcome, verdict, findings, events, timings,
+      ...(exported ? { export: exported } : {}),
+      ...(upload.removedNpmConfig.length + upload.decoyCredentials.length + upload.decoyEnvFiles.length > 0 ? { upload } : {}),
+    });
     if (options.report) await writeFile(options.report, `${JSON.stringify(report, null, 2)}\n`);
 
     if (verdict === 'pass' && swapPlan) {
@@ -297,6 +310,22 @@ export async function ci(options: CiOptions): Promise<number> {
     await trace.close();
     release();
   }
+}
+
+const REMOVED_WHY: Record<RemovedReason, string> = {
+  network: 'the gateway connects to registries',
+  scripts: 'it changes how or whether lifecycle scripts run and are traced',
+  sandbox: 'the sandbox image provides it',
+  expansion: 'a key spelled with ${…} could name any setting',
+};
+
+/** What the upload changed, names only: for the terminal and the report. */
+function uploadSummary(project: Project): UploadSummary {
+  return {
+    removedNpmConfig: project.npmrcFiles.flatMap((npmrc) => npmrc.removed.map(({ key, reason }) => ({ file: npmrc.path, key, reason }))),
+    decoyCredentials: project.npmrcFiles.flatMap((npmrc) => npmrc.credentials.map((key) => ({ file: npmrc.path, key }))),
+    decoyEnvFiles: project.envFiles.map((file) => file.path),
+  };
 }
 
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, low: 1, medium: 2, high: 3, critical: 4 };

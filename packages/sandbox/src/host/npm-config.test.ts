@@ -1,6 +1,7 @@
 /** pickNpmConfig is pure: it picks the fetch settings out of `npm config list --json`. */
 import { SafeInstallError } from '@safe-install/schema';
-import { pickNpmConfig } from './npm-config.js';
+import { carriedSettings, npmEnvKeys, pickNpmConfig } from './npm-config.js';
+import { npmrcValues, parseNpmrcLines } from '../project/npmrc.js';
 
 const REGISTRY = 'https://registry.example/';
 
@@ -15,6 +16,7 @@ describe('pickNpmConfig', () => {
       noproxy: null,
       strictSsl: true,
       npmrcFiles: [],
+      installSettings: [],
     });
   });
 
@@ -39,6 +41,7 @@ describe('pickNpmConfig', () => {
       noproxy: 'localhost,.corp.example',
       strictSsl: false,
       npmrcFiles: [],
+      installSettings: [],
     });
   });
 
@@ -61,7 +64,7 @@ describe('pickNpmConfig', () => {
   it('never carries credentials or unrelated settings', () => {
     const picked = pickNpmConfig({ registry: REGISTRY, '//registry.example/:_authToken': 'secret', _auth: 'secret', 'save-exact': true });
     expect(JSON.stringify(picked)).not.toContain('secret');
-    expect(Object.keys(picked).sort()).toEqual(['cafile', 'httpsProxy', 'noproxy', 'npmrcFiles', 'proxy', 'registry', 'scopedRegistries', 'strictSsl']);
+    expect(Object.keys(picked).sort()).toEqual(['cafile', 'httpsProxy', 'installSettings', 'noproxy', 'npmrcFiles', 'proxy', 'registry', 'scopedRegistries', 'strictSsl']);
   });
 
   it.each([
@@ -113,5 +116,92 @@ describe('pickNpmConfig', () => {
     expect(picked.registry).toBe(REGISTRY);
     expect(picked.scopedRegistries).toEqual({ '@__proto__': 'https://p.example/' });
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+  });
+});
+
+describe('carriedSettings: the host settings that change what npm installs go into the sandbox', () => {
+  // `npm config list --json` of a host whose user npmrc sets these (real key names of npm 11).
+  const config: Record<string, unknown> = {
+    registry: REGISTRY,
+    'legacy-peer-deps': true,
+    'strict-peer-deps': false,
+    'install-links': true,
+    'install-strategy': 'hoisted',
+    'engine-strict': true,
+    'omit-lockfile-registry-resolved': true,
+    omit: ['dev', 'optional'],
+    include: ['peer'],
+    'foreground-scripts': true,
+    'strict-allow-scripts': true,
+    umask: 18,
+    python: '/usr/bin/python3',
+    'build-from-source': 'true',
+    nodedir: '/usr',
+    cache: '/root/.npm',
+    prefix: '/usr',
+    'script-shell': '/bin/sh',
+    'ignore-scripts': true,
+    'node-options': '--require /x.js',
+    'onload-script': '/x.js',
+    cafile: '/etc/ssl/ca.pem',
+    proxy: 'http://p.example:3128',
+    'fetch-timeout': 1,
+    fund: false,
+    json: true,
+    '//registry.example/:_authToken': 'SECRET',
+    '@corp:registry': 'https://corp.example/',
+    _auth: 'SECRET',
+    'sharp-github-token': 'SECRET',
+    'my-api-key': 'SECRET',
+    weird: 'a=b;c#d',
+    spaced: ' x ',
+    'not-explicit': true,
+  };
+  const explicit = Object.keys(config).filter((key) => key !== 'not-explicit');
+
+  it('carries install settings, arrays as ini arrays, unknown keys scripts read (python, build-from-source)', () => {
+    expect(carriedSettings(config, explicit)).toEqual([
+      'legacy-peer-deps=true',
+      'strict-peer-deps=false',
+      'install-links=true',
+      'install-strategy=hoisted',
+      'engine-strict=true',
+      'omit-lockfile-registry-resolved=true',
+      'omit[]=dev',
+      'omit[]=optional',
+      'include[]=peer',
+      'foreground-scripts=true',
+      'strict-allow-scripts=true',
+      'umask=18',
+      'python=/usr/bin/python3',
+      'build-from-source=true',
+      'weird="a=b;c#d"',
+      'spaced=" x "',
+    ]);
+  });
+
+  it('never carries what the sandbox decides, credentials, secret-looking keys, or keys the host did not set', () => {
+    const lines = carriedSettings(config, explicit).join('\n');
+    expect(lines).not.toContain('SECRET');
+    for (const key of ['nodedir', 'cache', 'prefix', 'script-shell', 'ignore-scripts', 'node-options', 'onload-script', 'cafile', 'proxy', 'registry', 'fetch-timeout', 'fund', 'json', 'not-explicit']) {
+      expect(lines).not.toMatch(new RegExp(`^${key}=`, 'm'));
+    }
+  });
+
+  it('writes lines npm reads back as the same values', () => {
+    const lines = carriedSettings(config, explicit).join('\n');
+    const values = npmrcValues(lines);
+    expect(values.get('weird')).toBe('a=b;c#d');
+    expect(values.get('spaced')).toBe(' x ');
+    expect(parseNpmrcLines(lines).filter((line) => line.key === 'omit').map((line) => line.value)).toEqual(['dev', 'optional']);
+  });
+
+  it('reads explicit keys from the environment as npm does', () => {
+    expect(npmEnvKeys({ npm_config_legacy_peer_deps: 'true', NPM_CONFIG_INSTALL_LINKS: 'true', npm_config_empty: '', npm_config__auth: 'x', 'npm_config_//r.example/:_authToken': 'x', PATH: '/bin' })).toEqual([
+      'legacy-peer-deps',
+      'install-links',
+      '_auth',
+      '//r.example/:_authToken',
+    ]);
   });
 });

@@ -7,6 +7,8 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { SafeInstallError } from '@safe-install/schema';
+import { SANDBOX_DECIDES, canonicalKey } from '../project/npmrc.js';
+import { readNpmrcLayers } from './registry-auth.js';
 
 export interface HostNpmConfig {
   registry: string;
@@ -21,6 +23,11 @@ export interface HostNpmConfig {
   strictSsl: boolean;
   /** The npmrc files npm reads, lowest precedence first (for the gateway's credentials). */
   npmrcFiles: string[];
+  /**
+   * The host's settings that change what npm installs, as npmrc lines for the sandbox's user
+   * config (see carriedSettings).
+   */
+  installSettings: string[];
 }
 
 const run = promisify(execFile);
@@ -29,8 +36,62 @@ function stringOrNull(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
 }
 
+/**
+ * Settings of the host's that the sandbox does not carry, beyond the ones it removes from project
+ * files (SANDBOX_DECIDES): how npm fetches (the gateway fetches, the cache starts empty) and how it
+ * prints (the sandbox reads npm's output). Everything else the host set is carried: it changes what
+ * npm installs (peer resolution, strategy, omit/include, install-links, lockfile shape, umask…).
+ */
+const NOT_CARRIED = new Set([
+  ...Object.values(SANDBOX_DECIDES).flat(),
+  'fetch-retries', 'fetch-retry-factor', 'fetch-retry-maxtimeout', 'fetch-retry-mintimeout', 'fetch-timeout', 'maxsockets',
+  'offline', 'prefer-offline', 'prefer-online', 'cache-max', 'cache-min', 'cert', 'key', 'cidr',
+  'audit', 'audit-level', 'fund', 'update-notifier', 'json', 'parseable', 'long', 'color', 'unicode', 'progress', 'loglevel',
+  'heading', 'timing', 'usage', 'logs-max', 'yes', 'npm-version', 'user-agent', 'otp', 'auth-type',
+]);
+
+/** A key that may be a secret whatever npm calls it (unknown keys are passed on to scripts). */
+const SECRET_LIKE = /token|secret|passw|auth|credential|cookie|session|private|api[-_]?key|email|username/i;
+
+/** ini's `safe`: quote what ini would otherwise read differently, escape comment characters. */
+function iniValue(value: string): string {
+  if (/[=\r\n]/.test(value) || value.startsWith('[') || (value.length > 1 && /^(".*"|'.*')$/s.test(value)) || value !== value.trim()) return JSON.stringify(value);
+  return value.replace(/;/g, '\\;').replace(/#/g, '\\#');
+}
+
+/**
+ * Pure: npmrc lines for the settings the host set explicitly (`explicit`: keys of its global and
+ * user npmrc files and of its `npm_config_*` environment), with npm's effective values (`config`,
+ * from `npm config list --json`). A key the project's own .npmrc also sets has the project's value
+ * there, as in the sandbox, where the project file (sanitized) outranks this user config.
+ */
+export function carriedSettings(config: Record<string, unknown>, explicit: Iterable<string>): string[] {
+  const lines: string[] = [];
+  for (const key of new Set(explicit)) {
+    // Scoped and nerf-darted keys are registries and credentials; `_` keys are npm's private ones.
+    if (!/^[a-z0-9][a-z0-9._-]*$/i.test(key) || key.length > 100 || NOT_CARRIED.has(canonicalKey(key)) || SECRET_LIKE.test(key)) continue;
+    if (!Object.hasOwn(config, key)) continue;
+    const value = config[key];
+    if (Array.isArray(value)) {
+      for (const item of value) if (typeof item === 'string' && item !== '') lines.push(`${key}[]=${iniValue(item)}`);
+    } else if (typeof value === 'string') lines.push(`${key}=${iniValue(value)}`);
+    else if (typeof value === 'boolean' || typeof value === 'number' || value === null) lines.push(`${key}=${String(value)}`);
+  }
+  return lines;
+}
+
+/** The keys an environment sets for npm, as npm reads them (its loadEnv). */
+export function npmEnvKeys(env: NodeJS.ProcessEnv): string[] {
+  return Object.entries(env)
+    .filter(([name, value]) => /^npm_config_/i.test(name) && value !== '' && value !== undefined)
+    .map(([name]) => {
+      const key = name.slice('npm_config_'.length);
+      return key.startsWith('//') ? key : key.replace(/(?!^)_/g, '-').toLowerCase();
+    });
+}
+
 /** Pure: pick what matters out of `npm config list --json`. */
-export function pickNpmConfig(config: Record<string, unknown>): Omit<HostNpmConfig, 'ca'> {
+export function pickNpmConfig(config: Record<string, unknown>, explicitKeys: Iterable<string> = []): Omit<HostNpmConfig, 'ca'> {
   const registry = stringOrNull(config['registry']);
   if (registry === null) throw new SafeInstallError('NPM_CONFIG_INVALID', 'usage', 'npm has no registry configured');
   const scopedRegistries: Record<string, string> = {};
@@ -49,6 +110,7 @@ export function pickNpmConfig(config: Record<string, unknown>): Omit<HostNpmConf
     noproxy: Array.isArray(noproxy) ? noproxy.filter((item) => typeof item === 'string' && item).join(',') || null : stringOrNull(noproxy),
     strictSsl: config['strict-ssl'] !== false,
     npmrcFiles: ['globalconfig', 'userconfig'].map((key) => stringOrNull(config[key])).filter((path): path is string => path !== null),
+    installSettings: carriedSettings(config, explicitKeys),
   };
 }
 
@@ -62,7 +124,12 @@ export async function readHostNpmConfig(projectDir: string): Promise<HostNpmConf
       cause: error,
     });
   }
-  const picked = pickNpmConfig(JSON.parse(raw) as Record<string, unknown>);
+  const config = JSON.parse(raw) as Record<string, unknown>;
+  // What the host set on purpose: its global and user files, and its environment (the project's
+  // file goes into the sandbox itself).
+  const files = ['globalconfig', 'userconfig'].map((key) => stringOrNull(config[key]));
+  const layers = await readNpmrcLayers(files);
+  const picked = pickNpmConfig(config, [...layers.flatMap((layer) => [...layer.keys()]), ...npmEnvKeys(process.env)]);
   let ca: Buffer | null = null;
   if (picked.cafile) {
     try {

@@ -1,8 +1,8 @@
 import { credentialFor, nerfDart, parseNpmrc } from './registry-auth.js';
 
 describe('parseNpmrc', () => {
-  it('reads keys, strips quotes, expands ${VAR}, skips comments and sections', () => {
-    const values = parseNpmrc('# c\n; c\n[section]\nregistry = "https://r.test/"\n//r.test/:_authToken=${TOKEN}\r\nbad line\n=nokey\n', { TOKEN: 'abc' });
+  it('reads keys, strips quotes, expands ${VAR}, skips comments; a section\'s entries are not top-level settings', () => {
+    const values = parseNpmrc('# c\n; c\nregistry = "https://r.test/"\n//r.test/:_authToken=${TOKEN}\r\n=nokey\n[section]\n//r.test/:_authToken=inside\n', { TOKEN: 'abc' });
     expect([...values]).toEqual([
       ['registry', 'https://r.test/'],
       ['//r.test/:_authToken', 'abc'],

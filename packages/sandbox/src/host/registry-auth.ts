@@ -7,23 +7,18 @@
  * environment, as npm does.
  */
 import { readFile } from 'node:fs/promises';
+import { npmrcValues } from '../project/npmrc.js';
 
 export type RegistryCredential = { type: 'bearer'; value: string } | { type: 'basic'; value: string };
 
-/** Pure: `key=value` pairs of an npmrc text (comments and sections skipped, quotes removed). */
+/**
+ * Pure: the top-level `key=value` pairs of an npmrc text, read as npm's ini parser reads them (the
+ * same reader that sanitizes uploaded files), with `${VAR}` in values expanded from `env`.
+ */
 export function parseNpmrc(text: string, env: NodeJS.ProcessEnv = process.env): Map<string, string> {
   const values = new Map<string, string>();
-  for (const raw of text.split(/\r\n|\r|\n/)) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#') || line.startsWith(';') || line.startsWith('[')) continue;
-    const eq = line.indexOf('=');
-    if (eq <= 0) continue;
-    const key = line.slice(0, eq).trim().replace(/^"(.*)"$/, '$1');
-    let value = line.slice(eq + 1).trim();
-    if (/^".*"$/.test(value) || /^'.*'$/.test(value)) value = value.slice(1, -1);
-    value = value.replace(/\$\{([A-Za-z0-9_]+)\}/g, (_, name: string) => env[name] ?? '');
-    if (key === '__proto__' || key === 'constructor' || key === 'prototype') continue;
-    values.set(key, value);
+  for (const [key, value] of npmrcValues(text)) {
+    values.set(key, value.replace(/\$\{([A-Za-z0-9_]+)\??\}/g, (_, name: string) => env[name] ?? ''));
   }
   return values;
 }

@@ -2,11 +2,12 @@
  * Read what an install needs from a project folder on the host. Only reads; every path that comes
  * from project data (lockfile keys) is checked to stay inside the project.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { SafeInstallError } from '@safe-install/schema';
 import { checkLockfile, type LockfileSummary } from './lockfile.js';
-import { stripNpmrcCredentials, stripNpmrcSandboxKeys } from './npmrc.js';
+import { sanitizeNpmrc, type RemovedKey } from './npmrc.js';
+import { readGitStandIn, type GitStandIn } from './git-stand-in.js';
 
 /** A file to place in the sandbox, relative to the project root. */
 export interface ProjectFile {
@@ -27,12 +28,24 @@ export interface Project {
    * with the same keys (see planUpload).
    */
   envFiles: ProjectFile[];
-  /** Root lifecycle scripts npm ci will run (their presence makes the whole project uploaded). */
+  /**
+   * Lifecycle scripts npm ci runs for the root or a workspace (`<folder>:<event>`, the root's
+   * folder is `.`). Any one makes the whole project uploaded: scripts read sources anywhere in it.
+   */
   rootScripts: string[];
-  /** The project is a git work tree (its .git is never uploaded; see planUpload). */
-  isGitRepo: boolean;
-  /** Credential keys removed from the project's .npmrc before upload (names only). */
-  removedCredentials: string[];
+  /** What stands in for the project's `.git` (the real one is never uploaded; see git-stand-in). */
+  git: GitStandIn | null;
+  /** Every uploaded `.npmrc`, sanitized: what was removed from it (names only, never values). */
+  npmrcFiles: NpmrcReport[];
+}
+
+export interface NpmrcReport {
+  /** Relative to the project root. */
+  path: string;
+  /** Credential keys removed; the upload plan puts decoy tokens in their place. */
+  credentials: string[];
+  /** Settings the sandbox decides, removed (see npmrc.ts). */
+  removed: RemovedKey[];
 }
 
 const LOCKFILES = ['npm-shrinkwrap.json', 'package-lock.json'];
@@ -60,18 +73,48 @@ function parseJson(content: Buffer, path: string): unknown {
   }
 }
 
-/** Names never uploaded from a local package folder. */
-const SKIPPED_NAMES = new Set(['node_modules', '.git']);
 const MAX_FOLDER_BYTES = 512 * 1024 * 1024;
 
 /**
- * Every regular file under `root/folder` (`''` for the whole project), except node_modules and
- * .git. `.env*` files go to `envFiles`, never to the result: they hold real secrets, and only decoy
- * versions of them may be uploaded. Symlinks are not followed: a link could point anywhere.
+ * Where real secrets may sit in an uploaded folder, and what goes up instead: `.env*` files go to
+ * `envFiles` (only decoy versions with the same keys are uploaded), and every `.npmrc` is
+ * sanitized (credentials and settings the sandbox decides removed; decoys go in later).
  */
-async function readFolder(root: string, folder: string, envFiles: ProjectFile[]): Promise<ProjectFile[]> {
-  const files: ProjectFile[] = [];
-  let total = 0;
+interface Collected {
+  files: ProjectFile[];
+  envFiles: ProjectFile[];
+  npmrcFiles: NpmrcReport[];
+  /** Bytes read so far, against MAX_FOLDER_BYTES. */
+  total: number;
+}
+
+function collect(into: Collected, path: string, content: Buffer, mode: number): void {
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  if (name.startsWith('.env')) {
+    into.envFiles.push({ path, content, mode });
+  } else if (name === '.npmrc') {
+    const { safe, credentials, removed } = sanitizeNpmrc(content.toString('utf8'));
+    into.npmrcFiles.push({ path, credentials, removed });
+    into.files.push({ path, content: Buffer.from(safe), mode });
+  } else {
+    into.files.push({ path, content, mode });
+  }
+}
+
+/**
+ * Every regular file under `root/folder` (`''` for the whole project), except .git, the
+ * `node_modules` folders npm ci empties before it installs (`skipModules`: the root's and each
+ * lockfile folder's), and the files `known` already holds. Symlinks are not followed: a link could
+ * point anywhere.
+ */
+async function readFolder(root: string, folder: string, into: Collected, skipModules: ReadonlySet<string>, known: Set<string>): Promise<void> {
+  // A lockfile folder reached through a symlink (`packages -> ~/.ssh`) would upload what it points
+  // at: only folders that really are inside the project are read.
+  const [real, realRoot] = await Promise.all([realpath(join(root, folder)).catch(() => null), realpath(root)]);
+  if (real === null) return;
+  if (real !== realRoot && !real.startsWith(`${realRoot}/`)) {
+    throw new SafeInstallError('PROJECT_PATH_OUTSIDE', 'usage', `${folder} is a link to a folder outside the project (${real}); safe-install uploads only the project's own files`);
+  }
   const walk = async (relative: string): Promise<void> => {
     let entries;
     try {
@@ -81,26 +124,36 @@ async function readFolder(root: string, folder: string, envFiles: ProjectFile[])
       throw error;
     }
     for (const entry of entries) {
-      if (SKIPPED_NAMES.has(entry.name)) continue;
+      if (entry.name === '.git') continue;
       const path = relative ? `${relative}/${entry.name}` : entry.name;
+      if (entry.name === 'node_modules' && skipModules.has(relative)) continue;
       if (entry.isDirectory()) await walk(path);
-      else if (entry.isFile()) {
+      else if (entry.isFile() && !known.has(path)) {
+        known.add(path);
         const info = await stat(join(root, path));
-        total += info.size;
-        if (total > MAX_FOLDER_BYTES) {
-          throw new SafeInstallError('PROJECT_FILE_TOO_LARGE', 'usage', `${folder || 'the project'} is larger than ${MAX_FOLDER_BYTES} bytes`);
+        into.total += info.size;
+        if (into.total > MAX_FOLDER_BYTES) {
+          throw new SafeInstallError('PROJECT_FILE_TOO_LARGE', 'usage', `the files uploaded from ${root} are larger than ${MAX_FOLDER_BYTES} bytes`);
         }
-        const file = { path, content: await readFile(join(root, path)), mode: info.mode & 0o755 };
-        (entry.name.startsWith('.env') ? envFiles : files).push(file);
+        collect(into, path, await readFile(join(root, path)), info.mode & 0o755);
       }
     }
   };
   await walk(folder);
-  return files;
 }
 
-/** Lifecycle scripts of the root package that npm ci runs: they need the project's sources. */
-const ROOT_SCRIPTS = ['preinstall', 'install', 'postinstall', 'preprepare', 'prepare', 'postprepare'];
+/**
+ * Lifecycle scripts npm 11's `ci` runs for the root (lib/commands/ci.js, then arborist's reify for
+ * the `dependencies` trio) and for each workspace (arborist's rebuild of links).
+ */
+const ROOT_SCRIPTS = ['preinstall', 'install', 'postinstall', 'prepublish', 'preprepare', 'prepare', 'postprepare', 'predependencies', 'dependencies', 'postdependencies'];
+const WORKSPACE_SCRIPTS = ['preinstall', 'install', 'postinstall', 'prepare'];
+
+function scriptsOf(manifest: unknown, events: readonly string[]): string[] {
+  const scripts = typeof manifest === 'object' && manifest !== null ? (manifest as { scripts?: unknown }).scripts : undefined;
+  if (typeof scripts !== 'object' || scripts === null) return [];
+  return events.filter((event) => typeof (scripts as Record<string, unknown>)[event] === 'string');
+}
 
 export async function readProject(dir: string): Promise<Project> {
   const root = resolve(dir);
@@ -139,34 +192,51 @@ export async function readProject(dir: string): Promise<Project> {
     { path: 'package.json', content: manifestBytes, mode: 0o644 },
     { path: lockfileName, content: lockBytes, mode: 0o644 },
   ];
+  const into: Collected = { files, envFiles: [], npmrcFiles: [], total: 0 };
+  // Read through a symlink, as npm reads it; sanitized like every other uploaded .npmrc.
   const npmrc = await readIfExists(join(root, '.npmrc'));
-  let removedCredentials: string[] = [];
-  if (npmrc !== null) {
-    const { safe: withoutCredentials, removed } = stripNpmrcCredentials(npmrc.toString('utf8'));
-    const { safe } = stripNpmrcSandboxKeys(withoutCredentials);
-    removedCredentials = removed;
-    files.push({ path: '.npmrc', content: Buffer.from(safe), mode: 0o644 });
+  if (npmrc !== null) collect(into, '.npmrc', npmrc, 0o644);
+  const rootScripts = scriptsOf(manifest, ROOT_SCRIPTS).map((event) => `.:${event}`);
+  for (const folder of lockfile.workspaces) {
+    const workspaceManifest = await readIfExists(join(root, folder, 'package.json'));
+    if (workspaceManifest === null) continue;
+    let parsed: unknown = null;
+    try {
+      parsed = JSON.parse(workspaceManifest.toString('utf8'));
+    } catch {
+      // npm reports a broken workspace manifest itself, in the sandbox.
+    }
+    rootScripts.push(...scriptsOf(parsed, WORKSPACE_SCRIPTS).map((event) => `${folder}:${event}`));
   }
-  const envFiles: ProjectFile[] = [];
-  const scripts = (manifest as { scripts?: unknown }).scripts;
-  const rootScripts = typeof scripts === 'object' && scripts !== null ? ROOT_SCRIPTS.filter((name) => name in scripts) : [];
+  const skipModules = new Set(['', ...lockfile.workspaces]);
+  const known = new Set(files.map((file) => file.path));
   if (rootScripts.length > 0) {
-    // The root's own scripts (husky's `prepare`, a build) run in the sandbox: upload the sources.
-    const known = new Set(files.map((file) => file.path));
-    files.push(...(await readFolder(root, '', envFiles)).filter((file) => !known.has(file.path)));
+    // Scripts of the root or of a workspace run in the sandbox (husky's `prepare`, a build, a
+    // `dependencies` step): they read sources anywhere in the project, as on the host.
+    await readFolder(root, '', into, skipModules, known);
   } else {
     // Workspaces and `file:` dependencies are installed from their folders: upload them whole.
-    for (const folder of lockfile.workspaces) files.push(...(await readFolder(root, folder, envFiles)));
+    for (const folder of lockfile.workspaces) await readFolder(root, folder, into, skipModules, known);
     for (const entry of await readdir(root, { withFileTypes: true })) {
-      if (entry.isFile() && entry.name.startsWith('.env')) envFiles.push({ path: entry.name, content: await readFile(join(root, entry.name)), mode: 0o644 });
+      if (entry.isFile() && entry.name.startsWith('.env')) collect(into, entry.name, await readFile(join(root, entry.name)), 0o644);
     }
   }
+  const uploaded = new Set(files.map((file) => file.path));
   for (const tarball of lockfile.tarballs) {
-    if (files.some((file) => file.path === tarball)) continue;
+    if (uploaded.has(tarball)) continue;
     const content = await readIfExists(join(root, tarball));
     if (content === null) throw new SafeInstallError('PROJECT_FILE_MISSING', 'usage', `the lockfile installs from ${tarball}, which is not in ${root}`);
     files.push({ path: tarball, content, mode: 0o644 });
   }
-  const isGitRepo = (await stat(join(root, '.git')).catch(() => null)) !== null;
-  return { root, manifest: manifest as Record<string, unknown>, lockfileName, lockfile, files, envFiles, removedCredentials, rootScripts, isGitRepo };
+  return {
+    root,
+    manifest: manifest as Record<string, unknown>,
+    lockfileName,
+    lockfile,
+    files,
+    envFiles: into.envFiles,
+    npmrcFiles: into.npmrcFiles,
+    rootScripts,
+    git: await readGitStandIn(root),
+  };
 }

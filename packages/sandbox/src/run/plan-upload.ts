@@ -8,6 +8,7 @@
 import type { DecoyIndex, DecoyValue } from '@safe-install/schema';
 import { decoyEnvFile, generateDecoys, npmToken, cryptoRandom, type RandomSource, type SshKeyMaterial } from '../decoys/index.js';
 import type { Project } from '../project/read-project.js';
+import { gitStandInFiles } from '../project/git-stand-in.js';
 import type { ArchiveFile } from '../transfer/pack-files.js';
 
 export interface UploadPlan {
@@ -51,30 +52,28 @@ export function planUpload(project: Project, options: PlanOptions): UploadPlan {
   directoryModes.delete('');
 
   const inProject = (path: string) => `${options.projectDir}/${path}`;
+  // Every uploaded .npmrc lost its credential lines on reading; decoys go in their place, so a
+  // script that reads one finds what it expects, and the read can be recognised.
+  const credentialsAt = new Map(project.npmrcFiles.filter((npmrc) => npmrc.credentials.length > 0).map((npmrc) => [npmrc.path, npmrc.credentials]));
   for (const file of project.files) {
-    if (file.path === '.npmrc' && project.removedCredentials.length > 0) {
-      // The real credential lines were removed on reading; put decoys in their place, so a script
-      // that reads the project's .npmrc finds what it expects, and the read can be recognised.
-      const lines = project.removedCredentials.map((key) => {
+    const credentials = credentialsAt.get(file.path);
+    if (credentials) {
+      const plantedAt = `${options.home}/${inProject(file.path)}`;
+      const lines = credentials.map((key) => {
         const token = npmToken(random);
-        values.push({ kind: 'npm-token', value: token, plantedAt: [`${options.home}/${inProject('.npmrc')}`] });
+        values.push({ kind: 'npm-token', value: token, plantedAt: [plantedAt] });
         return `${key}=${token}`;
       });
-      files.push({ ...file, path: inProject(file.path), content: `${file.content.toString('utf8').replace(/\n*$/, '\n')}${lines.join('\n')}\n` });
+      const kept = file.content.toString('utf8').replace(/\n*$/, '\n');
+      files.push({ ...file, path: inProject(file.path), content: `${kept === '\n' ? '' : kept}${lines.join('\n')}\n` });
       continue;
     }
     files.push({ ...file, path: inProject(file.path) });
   }
-  if (project.isGitRepo) {
-    // Hook installers (husky, lefthook) need a repository; the real .git, with its history and
-    // credentials, stays on the host. An empty one stands in for it.
-    files.push(
-      { path: inProject('.git'), content: '', directory: true },
-      { path: inProject('.git/objects'), content: '', directory: true },
-      { path: inProject('.git/refs/heads'), content: '', directory: true },
-      { path: inProject('.git/HEAD'), content: 'ref: refs/heads/main\n' },
-      { path: inProject('.git/config'), content: '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n\tlogallrefupdates = true\n' },
-    );
+  if (project.git) {
+    // Scripts ask git what they build, hook installers need a repository; the real .git, with its
+    // history and credentials, stays on the host (see git-stand-in).
+    for (const file of gitStandInFiles(project.git)) files.push({ ...file, path: inProject(file.path) });
   }
   const decoyFiles = [...decoys.index.files];
   for (const envFile of project.envFiles) {

@@ -28,6 +28,8 @@ export const SANDBOX_PATHS = {
   home: '/home/node',
   project: '/home/node/project',
   traceDir: '/var/lib/npm-lifecycle',
+  /** npm's global config in the image (docker/npmrc: the script shell). */
+  npmGlobalConfig: '/usr/local/etc/npmrc',
 } as const;
 export const INSTALL_UID = 1000;
 export const INSTALL_GID = 1000;
@@ -199,6 +201,11 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
         'LOGNAME=node',
         'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
         `npm_config_cache=${SANDBOX_PATHS.home}/.npm`,
+        // The sandbox decides where npm reads its config: the environment outranks every file, so
+        // no .npmrc of the project's can move the global one (the script shell) or the user's
+        // (the registries, through the gateway) away. See project/npmrc.ts for what is removed.
+        `npm_config_globalconfig=${SANDBOX_PATHS.npmGlobalConfig}`,
+        `npm_config_userconfig=${SANDBOX_PATHS.home}/.npmrc`,
         ...(network === 'none' ? [] : network.env),
         ...Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`),
       ],
