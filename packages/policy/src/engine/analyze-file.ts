@@ -103,7 +103,8 @@ export function analyzeFile(a: Analysis, e: FileEvent): void {
       judgeChmod(a, e, run, path);
       break;
     case 'mkdir':
-      judgeWrite(a, e, run, path, 'mkdir');
+      // `mkdir -p` walks every parent: a folder that already exists was not made (EEXIST).
+      if (!(e.ok === false && e.errno === 'EEXIST')) judgeWrite(a, e, run, path, 'mkdir');
       break;
   }
 }

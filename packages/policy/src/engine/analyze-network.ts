@@ -122,7 +122,7 @@ export function analyzeHttp(a: Analysis, e: HttpEvent): void {
     message: `sent ${request} to ${where}, which the policy does not allow it${refused}`,
     suggestion: { field: 'network', value: where, lifecycle: run.lifecycle, why: `sent ${e.method} ${e.url}` },
   };
-  if (!a.policy.policy.configured && refusedBeforeAnyByte(e)) {
+  if (!a.policy.policy.document && refusedBeforeAnyByte(e)) {
     hit.severity = 'medium';
     hit.message = `tried to open a TLS tunnel to ${where}; the gateway refused it before any byte of a request left (no policy yet: only the host name was seen)`;
     hit.hint = 'a prebuilt-binary download (prebuild-install, node-pre-gyp) falls back to a build from source; allow the host in the package\'s network list if the download should succeed';
