@@ -29,7 +29,7 @@ describe('network-not-allowed', () => {
     expect(f.map((x) => [x.ruleId, x.package?.name])).toEqual([['network-not-allowed', 'plain-crypto-js']]);
   });
 
-  it('with no policy, a refused TLS tunnel (only the host name seen) is medium: the prebuilt download that falls back to a build', () => {
+  it('a refused TLS tunnel (only the host name seen) is medium, with or without a policy: the prebuilt download that falls back to a build', () => {
     const t = new Trace();
     const n = node(t, 'better-sqlite3@12.4.1');
     t.http({ method: 'CONNECT', url: 'github.com:443', host: 'github.com', port: 443, decision: 'denied' }, n);
@@ -39,7 +39,7 @@ describe('network-not-allowed', () => {
     expect(judge(t).verdict).toBe('pass');
   });
 
-  it('what stays high with no policy: plain HTTP to a sinked name (a beacon, P6; a fetch of code, P19), CONNECT to another port, a configured policy', () => {
+  it('what stays high: plain HTTP to a sinked name (a beacon, P6; a fetch of code, P19), a CONNECT to another port', () => {
     const t = new Trace();
     const n = node(t);
     t.http({ url: 'http://c8k2x9d7f3.oast.invalid/i?h=box', host: 'c8k2x9d7f3.oast.invalid', port: 80, decision: 'sinked' }, n);
@@ -50,7 +50,7 @@ describe('network-not-allowed', () => {
     ]);
     const configured = new Trace();
     configured.http({ method: 'CONNECT', url: 'github.com:443', host: 'github.com', port: 443, decision: 'denied' }, node(configured, 'sqlite3@5.1.7'));
-    expect(summary(judge(configured, policyFrom('version: 1\npackages:\n  sqlite3: true\n')))).toEqual(['network-not-allowed:high']);
+    expect(summary(judge(configured, policyFrom('version: 1\npackages:\n  sqlite3: true\n')))).toEqual(['network-not-allowed:medium']);
   });
 
   it('with no policy, a refused TLS tunnel after a credential read is critical (correlation)', () => {
