@@ -41,6 +41,7 @@ import {
 import { EXIT } from '../exit-codes.js';
 import { sanitize, type Printer } from '../output.js';
 import { onInterrupt } from '../interrupt.js';
+import { printScriptReview, scriptReviewOf, strictRefusal, strictRefusalWatch } from '../script-review.js';
 
 export interface CiOptions {
   dir: string;
@@ -171,6 +172,7 @@ export async function ci(options: CiOptions): Promise<number> {
   const plan = planUpload(project, { home: SANDBOX_PATHS.home, projectDir: 'project', registry: npmConfig.registry, npmrc: network.npmrc, rsaKey: await rsaKey });
   if (project.envFiles.length > 0) printer.info(`${project.envFiles.length} .env file(s) replaced by decoys with the same keys`);
   const trace = traceWriter(options.trace);
+  const strict = strictRefusalWatch();
   let container: Docker.Container | undefined;
   let interrupted = false;
   let swapping: Promise<void> | null = null;
@@ -202,7 +204,10 @@ export async function ci(options: CiOptions): Promise<number> {
       limits,
       ...(options.lingerGraceMs !== undefined ? { lingerGraceMs: options.lingerGraceMs } : {}),
       onProgress: (message) => printer.info(message),
-      onOutput: (line) => printer.sandbox(line),
+      onOutput: (line) => {
+        strict.line(line);
+        printer.sandbox(line);
+      },
       onEvent: (event) => trace.write(event),
       onContainer: (created) => {
         container = created;
@@ -218,7 +223,9 @@ export async function ci(options: CiOptions): Promise<number> {
     for (const issue of run.staged?.extract.issues ?? []) {
       printer.warn(`export: ${issue.action} ${sanitize(issue.path)}: ${issue.reason}`);
     }
-    const context = sandboxContext([npmConfig.registry, ...Object.values(npmConfig.scopedRegistries)]);
+    const npmVersion = run.status?.packageManager?.version;
+    const context = { ...sandboxContext([npmConfig.registry, ...Object.values(npmConfig.scopedRegistries)]), ...(npmVersion ? { npmVersion } : {}) };
+    const scriptReview = scriptReviewOf(project, npmVersion);
     const evaluation = evaluate({ events, policy, decoys: plan.decoys, context });
     for (const warning of evaluation.warnings) printer.warn(sanitize(warning));
     const findings: Finding[] = evaluation.findings;
@@ -237,7 +244,8 @@ export async function ci(options: CiOptions): Promise<number> {
     printFindings(printer, findings);
     const timings = { ...run.timings, ...prefixed('sandbox.', run.status?.timings ?? {}), total: Math.round(performance.now() - started) };
     const exported = run.staged || exportError !== null ? exportSummary(run, swapPlan, exportError, verdict === 'pass' && swapPlan !== null) : undefined;
-    const report = buildReport({ command: 'ci', project: project.root, toolVersion: TOOL_VERSION, outcome, verdict, findings, events, timings, ...(exported ? { export: exported } : {}) });
+    const report = buildReport({ command: 'ci', project: project.root, toolVersion: TOOL_VERSION, outcome, verdict, findings, events, timings, ...(exported ? { export: exported } : {}), ...(scriptReview ? { scriptReview } : {}) });
+    printScriptReview(printer, scriptReview);
     if (options.report) await writeFile(options.report, `${JSON.stringify(report, null, 2)}\n`);
 
     if (verdict === 'pass' && swapPlan) {
@@ -267,6 +275,7 @@ export async function ci(options: CiOptions): Promise<number> {
     // A violation outranks the package manager's failure: a script that breaks the install on
     // purpose must not pass for a broken build.
     const violated = policy.mode === 'block' && evaluation.verdict === 'fail';
+    if (run.exitCode !== 0 && !violated && strict.seen(events)) throw strictRefusal(scriptReview, run.exitCode);
     if (run.exitCode !== 0 && !violated) {
       throw new SafeInstallError(
         'PACKAGE_MANAGER_FAILED',
