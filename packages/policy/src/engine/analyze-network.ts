@@ -123,10 +123,11 @@ export function analyzeHttp(a: Analysis, e: HttpEvent): void {
     suggestion: { field: 'network', value: where, lifecycle: run.lifecycle, why: `sent ${e.method} ${e.url}` },
   };
   if (refusedBeforeAnyByte(e)) {
-    // What left the sandbox is a host name, as with a DNS lookup: medium, and critical after a
-    // credential read (correlate). Not learned: the install went on without it, and allowing the
-    // host would change what the next run does (download instead of build).
-    hit.severity = 'medium';
+    // Nothing of the request left the sandbox, only the host name the client asked for: low
+    // (recorded and shown, never failing on its own), and critical after a credential read
+    // (correlate). Not learned: the install went on without it, and allowing the host would
+    // change what the next run does (download instead of build).
+    hit.severity = 'low';
     hit.message = `tried to open a TLS tunnel to ${where}; the gateway refused it before any byte of a request left (only the host name was seen)`;
     hit.hint = 'a prebuilt-binary download (prebuild-install, node-pre-gyp) falls back to a build from source; allow the host in the package\'s network list if the download should succeed';
     delete hit.suggestion;

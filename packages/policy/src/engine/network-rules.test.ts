@@ -29,12 +29,12 @@ describe('network-not-allowed', () => {
     expect(f.map((x) => [x.ruleId, x.package?.name])).toEqual([['network-not-allowed', 'plain-crypto-js']]);
   });
 
-  it('a refused TLS tunnel (only the host name seen) is medium, with or without a policy: the prebuilt download that falls back to a build', () => {
+  it('a refused TLS tunnel (only the host name seen) is low, with or without a policy: the prebuilt download that falls back to a build', () => {
     const t = new Trace();
     const n = node(t, 'better-sqlite3@12.4.1');
     t.http({ method: 'CONNECT', url: 'github.com:443', host: 'github.com', port: 443, decision: 'denied' }, n);
     const f = findingsOf(judge(t), 'network-not-allowed');
-    expect(f.map((x) => [x.subject, x.severity])).toEqual([['github.com:443', 'medium']]);
+    expect(f.map((x) => [x.subject, x.severity])).toEqual([['github.com:443', 'low']]);
     expect(f[0]?.message).toContain('refused it before any byte of a request left');
     expect(judge(t).verdict).toBe('pass');
   });
@@ -50,7 +50,7 @@ describe('network-not-allowed', () => {
     ]);
     const configured = new Trace();
     configured.http({ method: 'CONNECT', url: 'github.com:443', host: 'github.com', port: 443, decision: 'denied' }, node(configured, 'sqlite3@5.1.7'));
-    expect(summary(judge(configured, policyFrom('version: 1\npackages:\n  sqlite3: true\n')))).toEqual(['network-not-allowed:medium']);
+    expect(summary(judge(configured, policyFrom('version: 1\npackages:\n  sqlite3: true\n')))).toEqual(['network-not-allowed:low']);
   });
 
   it('with no policy, a refused TLS tunnel after a credential read is critical (correlation)', () => {
