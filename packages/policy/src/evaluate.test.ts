@@ -1,7 +1,8 @@
 import { importScriptAllowances } from './interop/import-script-allowances.js';
 import { defaultPolicy, resolvePolicy } from './resolve-policy.js';
 import { RULES } from './rule-catalog.js';
-import { EMPTY_POLICY, findingsOf, HOME, judge, NM, policyFrom, PROJECT, sha256, summary, Trace } from './testing/synthetic-trace.js';
+import { CONTEXT, DECOYS, EMPTY_POLICY, findingsOf, HOME, judge, NM, policyFrom, PROJECT, sha256, summary, Trace } from './testing/synthetic-trace.js';
+import { evaluate } from './evaluate.js';
 
 function esbuildScript(t: Trace, version = '0.25.12', command = 'node install.js'): void {
   t.script(`esbuild@${version}`, 'postinstall', command).run('/usr/local/bin/node', ['node', 'install.js']);
@@ -55,14 +56,34 @@ describe('script-not-allowed', () => {
     expect(judge(t, EMPTY_POLICY()).findings).toEqual([]);
   });
 
-  it('package-manager allowances count as a policy (npm allowScripts)', () => {
+  it('under npm 11, a script npm allowScripts does not list is unreviewed (info), judged by what it does', () => {
     const t = new Trace();
     esbuildScript(t);
-    t.script('core-js@3.45.1', 'postinstall', 'node postinstall');
+    t.script('core-js@3.45.1', 'postinstall', 'node postinstall').run('/usr/local/bin/node', ['node', 'postinstall']).read(`${HOME}/.npmrc`);
     const interop = importScriptAllowances({ packageJson: { allowScripts: { 'esbuild@0.25.12': true } }, pnpmWorkspace: null });
     const policy = resolvePolicy({ interop }).value ?? defaultPolicy();
-    const result = judge(t, policy);
-    expect(result.findings.map((f) => [f.ruleId, f.severity, f.package?.name])).toEqual([['script-not-allowed', 'high', 'core-js']]);
+    expect(policy.unlistedScripts).toBe('unreviewed');
+    const result = evaluate({ events: t.events, policy, decoys: DECOYS, context: { ...CONTEXT, npmVersion: '11.19.1' } });
+    expect(result.findings.map((f) => [f.ruleId, f.severity, f.package?.name]).sort()).toEqual([
+      ['decoy-credential-read', 'high', 'core-js'],
+      ['script-not-allowed', 'info', 'core-js'],
+    ]);
+    const unreviewed = findingsOf(result, 'script-not-allowed')[0];
+    expect(unreviewed?.message).toContain('unreviewed: package.json allowScripts does not list it');
+    expect(unreviewed?.hint).toBe('approve it with `npm install-scripts approve core-js` (allowScripts entry "core-js@3.45.1": true), or deny it with `npm install-scripts deny core-js`');
+  });
+
+  it('under npm 12 an unlisted script that ran anyway stays high; so does one a safe-install policy or pnpm leaves out', () => {
+    const t = new Trace();
+    t.script('core-js@3.45.1', 'postinstall', 'node postinstall');
+    const npmOnly = resolvePolicy({ interop: importScriptAllowances({ packageJson: { allowScripts: { esbuild: true } }, pnpmWorkspace: null }) }).value ?? defaultPolicy();
+    const npm12 = evaluate({ events: t.events, policy: npmOnly, decoys: DECOYS, context: { ...CONTEXT, npmVersion: '12.2.0' } });
+    expect(npm12.findings.map((f) => [f.ruleId, f.severity])).toEqual([['script-not-allowed', 'high']]);
+    expect(npm12.findings[0]?.message).toContain('npm 12 skips such scripts, yet it ran');
+    const withFile = resolvePolicy({ document: { version: 1, packages: { esbuild: true } }, interop: importScriptAllowances({ packageJson: { allowScripts: { esbuild: true } }, pnpmWorkspace: null }) }).value ?? defaultPolicy();
+    expect(judge(t, withFile).findings.map((f) => f.severity)).toEqual(['high']);
+    const pnpm = resolvePolicy({ interop: importScriptAllowances({ packageJson: null, pnpmWorkspace: { onlyBuiltDependencies: ['esbuild'] } }) }).value ?? defaultPolicy();
+    expect(judge(t, pnpm).findings.map((f) => f.severity)).toEqual(['high']);
   });
 
   it('pnpm dangerouslyAllowAllBuilds allows every package', () => {

@@ -21,3 +21,5 @@ export type { PolicyIssue, ValidationResult } from './validate/policy-issue.js';
 export { POLICY_JSON_SCHEMA } from './policy-json-schema.js';
 export { learnPolicy } from './learn/learn-policy.js';
 export type { ChangeField, LearnOptions, LearnResult, PolicyChange } from './learn/learn-policy.js';
+export { allowScriptsEntries, identityFromTarballUrl, npmScriptVerdict, reviewAllowScripts, scriptCandidates } from './interop/npm-allow-scripts.js';
+export type { ScriptCandidate, ScriptVerdict } from './interop/npm-allow-scripts.js';

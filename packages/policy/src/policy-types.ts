@@ -112,6 +112,18 @@ export interface Policy {
    * `policy learn` can write the policy.
    */
   configured: boolean;
+  /**
+   * True when a safe-install policy (a file, or package.json `safeInstall`) is part of it. Without
+   * one, what npm/pnpm/LavaMoat allowances say is only which scripts may run; nothing has yet said
+   * which hosts a package may reach (see the policy README, "no policy yet").
+   */
+  document: boolean;
+  /**
+   * `unreviewed` when the only allowances are npm's `allowScripts`: npm 11 runs a script it does
+   * not list with a warning, so a listed-nothing script is reported as unreviewed and judged by
+   * what it does; `fail` when a safe-install policy, pnpm or LavaMoat says which scripts may run.
+   */
+  unlistedScripts: 'fail' | 'unreviewed';
   /** Human-readable list of where the policy came from, in override order. */
   sources: string[];
 }
@@ -137,6 +149,11 @@ export interface EvaluationContext {
   registryHosts?: string[];
   /** Path of the tracer's script-shell marker (default `/usr/local/libexec/npm-lifecycle`). */
   lifecycleMarker?: string;
+  /**
+   * The version of the npm that ran the install (`npm --version` in the sandbox). npm 12 skips
+   * dependency scripts `allowScripts` does not list, so one that ran anyway is not unreviewed.
+   */
+  npmVersion?: string;
   /** "Now" for ignore expiry, epoch ms (default `Date.now()`); tests pin it. */
   now?: number;
 }

@@ -57,6 +57,8 @@ export function defaultPolicy(): Policy {
     ignore: [],
     allowAllScripts: null,
     configured: false,
+    document: false,
+    unlistedScripts: 'fail',
     sources: ['built-in defaults'],
   };
 }
@@ -72,6 +74,7 @@ export function resolvePolicy(layers: PolicyLayers): ResolvedPolicy {
     const file = layers.documentFile ?? 'policy';
     policy.sources.push(file);
     policy.configured = true;
+    policy.document = true;
     if (doc.mode !== undefined) policy.mode = doc.mode;
     if (doc.failOn !== undefined) policy.failOn = doc.failOn;
     policy.network.allow = [...(doc.network?.allow ?? [])];
@@ -93,6 +96,7 @@ export function resolvePolicy(layers: PolicyLayers): ResolvedPolicy {
       policy.configured = true;
       policy.packages.push(...interop.rules);
       policy.allowAllScripts = interop.allowAll;
+      if (doc === null && interop.allowAll === null && interop.rules.every((r) => r.origin.kind === 'npm-allowScripts')) policy.unlistedScripts = 'unreviewed';
       const files = new Set(interop.rules.map((r) => `${r.origin.file} (${r.origin.kind})`));
       if (interop.allowAll !== null) files.add(`${interop.allowAll.file} (pnpm)`);
       policy.sources.push(...files);

@@ -5,6 +5,7 @@ import {
   type Finding,
   type Report,
   type ScriptEvent,
+  type ScriptReviewReport,
   type ScriptRun,
   type Severity,
   type TraceEvent,
@@ -23,6 +24,8 @@ export interface ReportInput {
   timings: Record<string, number>;
   export?: Report['export'];
   upload?: UploadSummary;
+  /** npm's `allowScripts` review of the run, when npm gates scripts. */
+  scriptReview?: ScriptReviewReport;
 }
 
 /** Pair each script's start and end events into one record. */
@@ -62,6 +65,7 @@ export function buildReport(input: ReportInput): Report {
     outcome: input.outcome,
     findings: input.findings,
     scripts,
+    ...(input.scriptReview === undefined ? {} : { scriptReview: input.scriptReview }),
     summary: {
       findings: input.findings.length,
       bySeverity,

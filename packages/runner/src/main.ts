@@ -27,6 +27,7 @@ import { EventBuilder, lockedPackages, lockfileAttribution, type EventAttributio
 import { parseRunnerArgs, type RunnerArgs } from './args.js';
 import { diffSnapshots, exportList, findArgs, parseSnapshot, splitProject, type Snapshot } from './fs-snapshot.js';
 import { FRAME, encodeFrame, type FrameType, type RunnerStatus } from './protocol.js';
+import { packageManagerVersion } from './package-manager.js';
 import { parseCpuList, socketHolders, statusOf } from './proc.js';
 import { relayCapped } from './relay-output.js';
 import { startReaper } from './reaper.js';
@@ -371,6 +372,8 @@ async function main(): Promise<void> {
     parser: { lines: stats.lines, syscalls: stats.syscalls, dropped: stats.dropped },
     timings,
   };
+  const managerVersion = packageManagerVersion(args.command[0] ?? '');
+  if (managerVersion !== null) status.packageManager = managerVersion;
   await out.write(FRAME.status, JSON.stringify(status));
 
   if (args.exportNodeModules && exitCode === 0) {

@@ -112,4 +112,6 @@ export interface RunnerStatus {
   parser: { lines: number; syscalls: number; dropped: number };
   /** Milliseconds spent in the runner's phases. */
   timings: Record<string, number>;
+  /** The package manager that ran (`npm` and its version), when its package could be read. */
+  packageManager?: { name: string; version: string };
 }

@@ -30,6 +30,27 @@ export interface ScriptRun {
   durationMs?: number;
 }
 
+/** A dependency's install script that npm's `allowScripts` does not cover, and how to approve it. */
+export interface ScriptApproval {
+  package: PackageRef;
+  /** Its folder in the project (`node_modules/a`). */
+  path: string;
+  /** npm's own command that approves it (`npm install-scripts approve a`). */
+  approve: string;
+  /** The `allowScripts` entry that command writes. */
+  entry: string;
+}
+
+/** What the sandbox's npm did with the project's `allowScripts` (npm 11.16 and later). */
+export interface ScriptReviewReport {
+  /** `npm --version` in the sandbox. */
+  npmVersion: string;
+  /** Skipped because nothing allows them (npm 12): they did not run. */
+  pending: ScriptApproval[];
+  /** Run without approval (npm 11 warns): judged by what they did. */
+  unreviewed: ScriptApproval[];
+}
+
 export interface Report {
   schemaVersion: number;
   tool: { name: 'safe-install'; version: string };
@@ -40,6 +61,8 @@ export interface Report {
   outcome: 'completed' | 'install-failed' | 'timeout' | 'infrastructure-error' | 'export-failed';
   findings: Finding[];
   scripts: ScriptRun[];
+  /** Set when npm gates dependency scripts with `allowScripts`: which it skipped, which ran unreviewed. */
+  scriptReview?: ScriptReviewReport;
   summary: {
     findings: number;
     bySeverity: Record<Severity, number>;

@@ -43,6 +43,7 @@ import {
 import { EXIT } from '../exit-codes.js';
 import { sanitize, type Printer } from '../output.js';
 import { onInterrupt } from '../interrupt.js';
+import { printScriptReview, scriptReviewOf, strictRefusal, strictRefusalWatch } from '../script-review.js';
 
 export interface CiOptions {
   dir: string;
@@ -180,6 +181,7 @@ export async function ci(options: CiOptions): Promise<number> {
   const plan = planUpload(project, { home: SANDBOX_PATHS.home, projectDir: 'project', registry: npmConfig.registry, npmrc: [...network.npmrc, ...npmConfig.installSettings], rsaKey: await rsaKey });
   if (project.envFiles.length > 0) printer.info(`${project.envFiles.length} .env file(s) replaced by decoys with the same keys`);
   const trace = traceWriter(options.trace);
+  const strict = strictRefusalWatch();
   let container: Docker.Container | undefined;
   let interrupted = false;
   let swapping: Promise<void> | null = null;
@@ -211,7 +213,10 @@ export async function ci(options: CiOptions): Promise<number> {
       limits,
       ...(options.lingerGraceMs !== undefined ? { lingerGraceMs: options.lingerGraceMs } : {}),
       onProgress: (message) => printer.info(message),
-      onOutput: (line) => printer.sandbox(line),
+      onOutput: (line) => {
+        strict.line(line);
+        printer.sandbox(line);
+      },
       onEvent: (event) => trace.write(event),
       onContainer: (created) => {
         container = created;
@@ -227,7 +232,9 @@ export async function ci(options: CiOptions): Promise<number> {
     for (const issue of run.staged?.extract.issues ?? []) {
       printer.warn(`export: ${issue.action} ${sanitize(issue.path)}: ${issue.reason}`);
     }
-    const context = sandboxContext([npmConfig.registry, ...Object.values(npmConfig.scopedRegistries)]);
+    const npmVersion = run.status?.packageManager?.version;
+    const context = { ...sandboxContext([npmConfig.registry, ...Object.values(npmConfig.scopedRegistries)]), ...(npmVersion ? { npmVersion } : {}) };
+    const scriptReview = scriptReviewOf(project, npmVersion);
     const evaluation = evaluate({ events, policy, decoys: plan.decoys, context });
     for (const warning of evaluation.warnings) printer.warn(sanitize(warning));
     const findings: Finding[] = evaluation.findings;
@@ -249,8 +256,10 @@ export async function ci(options: CiOptions): Promise<number> {
     const report = buildReport({
       command: 'ci', project: project.root, toolVersion: TOOL_VERSION, outcome, verdict, findings, events, timings,
       ...(exported ? { export: exported } : {}),
+      ...(scriptReview ? { scriptReview } : {}),
       ...(upload.removedNpmConfig.length + upload.decoyCredentials.length + upload.decoyEnvFiles.length > 0 ? { upload } : {}),
     });
+    printScriptReview(printer, scriptReview);
     if (options.report) await writeFile(options.report, `${JSON.stringify(report, null, 2)}\n`);
 
     if (verdict === 'pass' && swapPlan) {
@@ -280,6 +289,7 @@ export async function ci(options: CiOptions): Promise<number> {
     // A violation outranks the package manager's failure: a script that breaks the install on
     // purpose must not pass for a broken build.
     const violated = policy.mode === 'block' && evaluation.verdict === 'fail';
+    if (run.exitCode !== 0 && !violated && strict.seen(events)) throw strictRefusal(scriptReview, run.exitCode);
     if (run.exitCode !== 0 && !violated) {
       throw new SafeInstallError(
         'PACKAGE_MANAGER_FAILED',

@@ -14,6 +14,7 @@ import { correlate } from './correlate.js';
 import { DecoyMatcher } from './decoy-matcher.js';
 import type { Hit } from './finding-collector.js';
 import { FindingCollector } from './finding-collector.js';
+import { LinkMap } from './link-map.js';
 import { PolicyIndex } from './package-allowances.js';
 import type { ResolvedContext } from './resolved-context.js';
 import { resolveContext } from './resolved-context.js';
@@ -36,6 +37,8 @@ export interface Analysis {
   decoys: DecoyMatcher;
   findings: FindingCollector;
   taint: TaintTracker;
+  /** Links scripts made: a write through one is judged where it lands. */
+  links: LinkMap;
   sweeps: Map<string, SweepState>;
   /**
    * Per script run that found a sandbox marker: when, and what it did afterwards. A script that
@@ -70,6 +73,7 @@ export function analyzeTrace(input: AnalyzeInput): Analysis {
     decoys,
     findings: new FindingCollector((text, max) => sanitizeText(decoys.redact(text), max)),
     taint: new TaintTracker(),
+    links: new LinkMap(),
     sweeps: new Map(),
     probes: new Map(),
     wipes: new Map(),

@@ -42,12 +42,14 @@ export function analyzeFile(a: Analysis, e: FileEvent): void {
     if (e.ok !== false) {
       if (writes(e)) a.taint.removed(target ?? path);
       if (e.action === 'rename') a.taint.removed(path);
+      if (writes(e)) a.links.removed(target ?? path);
     }
     return;
   }
   const run = a.model.runOf(e);
   if (run === undefined) return;
   trackTaint(a, e, run, path, target);
+  trackLinks(a, e, path, target);
   trackWipe(a, e, run, path, target);
 
   const memory = otherProcessMemory(path, e.pid);
@@ -101,7 +103,8 @@ export function analyzeFile(a: Analysis, e: FileEvent): void {
       judgeChmod(a, e, run, path);
       break;
     case 'mkdir':
-      judgeWrite(a, e, run, path, 'mkdir');
+      // `mkdir -p` walks every parent: a folder that already exists was not made (EEXIST).
+      if (!(e.ok === false && e.errno === 'EEXIST')) judgeWrite(a, e, run, path, 'mkdir');
       break;
   }
 }
@@ -167,6 +170,17 @@ function writes(e: FileEvent): boolean {
   return e.action !== 'chmod' && e.action !== 'stat';
 }
 
+function trackLinks(a: Analysis, e: FileEvent, path: string, target: string | undefined): void {
+  if (e.ok === false) return;
+  if (e.action === 'symlink' && target !== undefined) a.links.symlinked(path, target);
+  else if (e.action === 'link' && target !== undefined) a.links.hardlinked(path, target);
+  else if (e.action === 'unlink' || e.action === 'rmdir') a.links.removed(path);
+  else if (e.action === 'rename') {
+    a.links.removed(path);
+    if (target !== undefined) a.links.removed(target);
+  }
+}
+
 function trackTaint(a: Analysis, e: FileEvent, run: ScriptRun, path: string, target: string | undefined): void {
   if (e.ok === false) return;
   const taint = a.model.isBuildTool(e.pid)
@@ -189,16 +203,38 @@ function trackTaint(a: Analysis, e: FileEvent, run: ScriptRun, path: string, tar
   }
 }
 
-/** The deepest `node_modules/<name>` folder containing `path`, with the package name. */
-export function owningPackage(path: string): { dir: string; name: string } | null {
-  const marker = '/node_modules/';
-  const i = path.lastIndexOf(marker);
-  if (i === -1) return null;
-  const rest = path.slice(i + marker.length).split('/');
-  const first = rest[0] ?? '';
-  if (first === '') return null;
-  const name = first.startsWith('@') && rest[1] !== undefined ? `${first}/${rest[1]}` : first;
-  return { dir: path.slice(0, i + marker.length) + name, name };
+/**
+ * The installed package whose folder holds `path`, read the way npm lays packages out: after a
+ * `node_modules/` comes a package name (`@scope/name`), and only a `node_modules` directly inside
+ * that package's folder holds further packages. Later segments are the package's own files,
+ * whatever they spell: node-gyp's `build/Release/.deps/app/node_modules/<name>/…` mirrors source
+ * paths and stays the building package's. A path inside `within` (the writing script's folder) is
+ * read from there, so a `file:` folder outside node_modules is no exception.
+ */
+export function owningPackage(path: string, within?: string): { dir: string; name: string } | null {
+  let dir: string;
+  let rest: string[];
+  if (within !== undefined && isWithin(path, within)) {
+    dir = within;
+    rest = path === within ? [] : path.slice(within.length + 1).split('/');
+  } else {
+    const marker = '/node_modules/';
+    const i = path.indexOf(marker);
+    if (i === -1) return null;
+    dir = path.slice(0, i);
+    rest = ['node_modules', ...path.slice(i + marker.length).split('/')];
+  }
+  let owner: { dir: string; name: string } | null = within !== undefined && dir === within ? { dir, name: '' } : null;
+  while (rest[0] === 'node_modules') {
+    const first = rest[1] ?? '';
+    if (first === '') break;
+    const scoped = first.startsWith('@') && rest[2] !== undefined && rest[2] !== '';
+    const name = scoped ? `${first}/${rest[2] ?? ''}` : first;
+    dir = `${dir}/node_modules/${name}`;
+    owner = { dir, name };
+    rest = rest.slice(scoped ? 3 : 2);
+  }
+  return owner !== null && owner.name === '' ? null : owner;
 }
 
 const VERB: Record<WriteKind, string> = {
@@ -212,10 +248,14 @@ const VERB: Record<WriteKind, string> = {
   mkdir: 'created the folder',
 };
 
-function judgeWrite(a: Analysis, e: FileEvent, run: ScriptRun, path: string, kind: WriteKind): void {
+function judgeWrite(a: Analysis, e: FileEvent, run: ScriptRun, named: string, kind: WriteKind): void {
+  // Through a link a script made, the write lands where the link points.
+  const landed = kind === 'link' ? null : a.links.resolve(named, kind === 'create' || kind === 'modify');
+  const path = landed?.path ?? named;
   if (isHarmlessWrite(path)) return;
   const attempted = e.ok === false ? ` (attempt failed: ${e.errno ?? 'error'})` : '';
   const verb = VERB[kind];
+  const through = landed === null ? '' : ` (through the link ${landed.via}, as ${named})`;
   const found = classifyWrite(a, run, path, kind);
   if (found === null) return;
   // Only what the catalog calls allowable can be allowed by a `write` entry.
@@ -224,7 +264,7 @@ function judgeWrite(a: Analysis, e: FileEvent, run: ScriptRun, path: string, kin
   const hit: Parameters<typeof report>[3] = {
     rule: found.rule,
     subject: found.subject,
-    message: `${verb} ${path}${found.what === '' ? '' : ` — ${found.what}`}${attempted}`,
+    message: `${verb} ${path}${through}${found.what === '' ? '' : ` — ${found.what}`}${attempted}`,
   };
   if (found.severity !== undefined) hit.severity = found.severity;
   if (learnable && e.ok !== false) {
@@ -254,7 +294,7 @@ export function classifyWrite(a: Analysis, run: ScriptRun, path: string, kind: W
   // Scratch space, node_modules folders of throw-away installs in it included (esbuild's fallback).
   if (a.ctx.tmpDirs.some((t) => isWithin(path, t))) return null;
 
-  const owner = owningPackage(path);
+  const owner = owningPackage(path, run.dir);
   if (owner !== null && owner.dir !== run.dir && !run.projectOwn) {
     if (path.split('/').includes('__pycache__')) return null; // Python's bytecode cache (node-gyp's gyp)
     if (owner.name.startsWith('.')) {

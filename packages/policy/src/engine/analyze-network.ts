@@ -116,12 +116,34 @@ export function analyzeHttp(a: Analysis, e: HttpEvent): void {
     report(a, e, run, { rule: 'network-raw-ip', subject: where, message: `sent ${request} to the raw IP address ${where}${refused}` });
     return;
   }
-  report(a, e, run, {
+  const hit: Parameters<typeof report>[3] = {
     rule: 'network-not-allowed',
     subject: where,
     message: `sent ${request} to ${where}, which the policy does not allow it${refused}`,
     suggestion: { field: 'network', value: where, lifecycle: run.lifecycle, why: `sent ${e.method} ${e.url}` },
-  });
+  };
+  if (refusedBeforeAnyByte(e)) {
+    // Nothing of the request left the sandbox, only the host name the client asked for: low
+    // (recorded and shown, never failing on its own), and critical after a credential read
+    // (correlate). Not learned: the install went on without it, and allowing the host would
+    // change what the next run does (download instead of build).
+    hit.severity = 'low';
+    hit.message = `tried to open a TLS tunnel to ${where}; the gateway refused it before any byte of a request left (only the host name was seen)`;
+    hit.hint = 'a prebuilt-binary download (prebuild-install, node-pre-gyp) falls back to a build from source; allow the host in the package\'s network list if the download should succeed';
+    delete hit.suggestion;
+  }
+  report(a, e, run, hit);
+}
+
+/**
+ * A CONNECT to the HTTPS port that the gateway refused: it answered 403 before the client sent a
+ * byte through the tunnel, so all that was disclosed is the host name (which the DNS and decoy
+ * rules judge on their own: a decoy value in it is still critical). This is how prebuild-install and
+ * node-pre-gyp try a GitHub release before they build from source. Plain HTTP, by contrast, hands
+ * the sink its request line and body, which is a beacon or a fetch of code whatever the answer.
+ */
+function refusedBeforeAnyByte(e: HttpEvent): boolean {
+  return e.method.toUpperCase() === 'CONNECT' && e.decision === 'denied' && e.port === 443;
 }
 
 function judgeTokenRequest(a: Analysis, e: HttpEvent, run: ScriptRun, host: string, registry: boolean): void {

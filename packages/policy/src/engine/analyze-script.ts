@@ -58,6 +58,13 @@ export function analyzeScript(a: Analysis, e: ScriptEvent): void {
     if (!configured) {
       hit.severity = 'info';
       hit.hint = 'run `safe-install policy learn` to write a policy that allows exactly the scripts of this install';
+    } else if (a.policy.policy.unlistedScripts === 'unreviewed' && a.ctx.npmMajor < 12) {
+      // npm 11 runs what allowScripts does not list, with a warning: unreviewed, judged by what it does.
+      hit.severity = 'info';
+      hit.message = `ran its ${run.lifecycle} script ${command}, unreviewed: package.json allowScripts does not list it (npm ${a.ctx.npmMajor || 11} runs it with a warning; judged by what it does)`;
+      hit.hint = `approve it with \`npm install-scripts approve ${name}\` (allowScripts entry "${spec}": true), or deny it with \`npm install-scripts deny ${name}\``;
+    } else if (a.policy.policy.unlistedScripts === 'unreviewed') {
+      hit.message = `ran its ${run.lifecycle} script ${command}, which package.json allowScripts does not list: npm ${a.ctx.npmMajor} skips such scripts, yet it ran`;
     }
     report(a, e, run, hit);
     return;

@@ -196,6 +196,52 @@ describe('foreign-package-write', () => {
     expect(behaviour(judge(t))).toEqual([]);
   });
 
+  it('does not fire for a node-gyp build whose own build/ tree mirrors node_modules/<name> paths', () => {
+    const t = new Trace();
+    const gyp = node(t, 'better-sqlite3@12.4.1', 'prebuild-install || node-gyp rebuild --release');
+    const own = `${NM}/better-sqlite3/build/Release/.deps/app/node_modules/better-sqlite3`;
+    gyp.file('mkdir', `${own}/src`);
+    gyp.write(`${own}/src/better_sqlite3.o.d`);
+    gyp.write(`${NM}/better-sqlite3/build/Release/obj.target/deps/node_modules/@scope/x/sqlite3.o`);
+    gyp.write(`${NM}/better-sqlite3/build/node_modules/react/index.js`);
+    expect(behaviour(judge(t))).toEqual([]);
+  });
+
+  it('still fires for hostile lookalikes: .. out of the build tree, a nested dependency, links planted in its own folder', () => {
+    const t = new Trace();
+    const n = node(t, 'addon@1.0.0', 'node-gyp rebuild');
+    // Lexically out of its own folder into a sibling.
+    n.write(`${NM}/addon/build/../../react/index.js`);
+    // Its own node_modules/<dep> is another package, even when the name repeats its own.
+    n.write(`${NM}/addon/node_modules/addon/index.js`);
+    // A symlink in its own build/ to another package, then a write through it.
+    n.symlink(`${NM}/lodash`, `${NM}/addon/build/out`);
+    n.write(`${NM}/addon/build/out/lodash.js`);
+    // A chain of links: own/a -> own/b, own/b -> @scope/lib.
+    n.symlink(`${NM}/@scope/lib`, `${NM}/addon/b`);
+    n.symlink(`${NM}/addon/b`, `${NM}/addon/a`);
+    n.write(`${NM}/addon/a/index.js`);
+    // A hard link of another package's file under its own name, then an overwrite of it.
+    n.link(`${NM}/chalk/index.js`, `${NM}/addon/chalk.js`);
+    n.write(`${NM}/addon/chalk.js`);
+    const f = findingsOf(judge(t), 'foreign-package-write');
+    expect(f.map((x) => x.subject)).toEqual([`${NM}/react`, `${NM}/addon/node_modules/addon`, `${NM}/lodash`, `${NM}/@scope/lib`, `${NM}/chalk`]);
+    expect(f[2]?.message).toBe(`created ${NM}/lodash/lodash.js (through the link ${NM}/addon/build/out, as ${NM}/addon/build/out/lodash.js) — inside package lodash`);
+  });
+
+  it('a link that was removed or replaced no longer redirects writes; a loop of links ends', () => {
+    const t = new Trace();
+    const n = node(t, 'addon@1.0.0', 'node-gyp rebuild');
+    n.symlink(`${NM}/lodash`, `${NM}/addon/out`);
+    n.file('unlink', `${NM}/addon/out`);
+    n.file('mkdir', `${NM}/addon/out`);
+    n.write(`${NM}/addon/out/x.js`);
+    n.symlink(`${NM}/addon/loop2`, `${NM}/addon/loop1`);
+    n.symlink(`${NM}/addon/loop1`, `${NM}/addon/loop2`);
+    n.write(`${NM}/addon/loop1/x.js`);
+    expect(findingsOf(judge(t), 'foreign-package-write')).toEqual([]);
+  });
+
   it('the project\'s own scripts may patch node_modules (patch-package)', () => {
     const t = new Trace();
     const s = t.script('app@1.0.0', 'postinstall', 'patch-package', { cwd: PROJECT });

@@ -29,6 +29,38 @@ describe('network-not-allowed', () => {
     expect(f.map((x) => [x.ruleId, x.package?.name])).toEqual([['network-not-allowed', 'plain-crypto-js']]);
   });
 
+  it('a refused TLS tunnel (only the host name seen) is low, with or without a policy: the prebuilt download that falls back to a build', () => {
+    const t = new Trace();
+    const n = node(t, 'better-sqlite3@12.4.1');
+    t.http({ method: 'CONNECT', url: 'github.com:443', host: 'github.com', port: 443, decision: 'denied' }, n);
+    const f = findingsOf(judge(t), 'network-not-allowed');
+    expect(f.map((x) => [x.subject, x.severity])).toEqual([['github.com:443', 'low']]);
+    expect(f[0]?.message).toContain('refused it before any byte of a request left');
+    expect(judge(t).verdict).toBe('pass');
+  });
+
+  it('what stays high: plain HTTP to a sinked name (a beacon, P6; a fetch of code, P19), a CONNECT to another port', () => {
+    const t = new Trace();
+    const n = node(t);
+    t.http({ url: 'http://c8k2x9d7f3.oast.invalid/i?h=box', host: 'c8k2x9d7f3.oast.invalid', port: 80, decision: 'sinked' }, n);
+    t.http({ method: 'CONNECT', url: 'c2.invalid:8443', host: 'c2.invalid', port: 8443, decision: 'denied' }, n);
+    expect(findingsOf(judge(t), 'network-not-allowed').map((x) => [x.subject, x.severity])).toEqual([
+      ['c8k2x9d7f3.oast.invalid:80', 'high'],
+      ['c2.invalid:8443', 'high'],
+    ]);
+    const configured = new Trace();
+    configured.http({ method: 'CONNECT', url: 'github.com:443', host: 'github.com', port: 443, decision: 'denied' }, node(configured, 'sqlite3@5.1.7'));
+    expect(summary(judge(configured, policyFrom('version: 1\npackages:\n  sqlite3: true\n')))).toEqual(['network-not-allowed:low']);
+  });
+
+  it('with no policy, a refused TLS tunnel after a credential read is critical (correlation)', () => {
+    const t = new Trace();
+    const n = node(t);
+    n.read(`${CONTEXT.homeDir}/.npmrc`);
+    t.http({ method: 'CONNECT', url: 'exfil.test:443', host: 'exfil.test', port: 443, decision: 'denied' }, n);
+    expect(findingsOf(judge(t), 'network-not-allowed').map((x) => x.severity)).toEqual(['critical']);
+  });
+
   it('DNS lookups alone are medium', () => {
     const t = new Trace();
     t.dns('beacon.test', node(t));

@@ -25,6 +25,8 @@ export interface ResolvedContext {
   resolvers: string[];
   registryHosts: Set<string>;
   marker: string;
+  /** Major version of the sandbox's npm; 0 when unknown. */
+  npmMajor: number;
   now: number;
   /** Values for path pattern variables, without `PACKAGE` (which depends on the package). */
   vars: PathVariables;
@@ -45,6 +47,7 @@ export function resolveContext(context: EvaluationContext): ResolvedContext {
     resolvers: context.resolvers ?? ['127.0.0.1', '::1'],
     registryHosts: new Set((context.registryHosts ?? []).map((h) => h.toLowerCase())),
     marker: normalizePath(context.lifecycleMarker ?? DEFAULT_LIFECYCLE_MARKER),
+    npmMajor: Number(/^(\d+)\./.exec(context.npmVersion ?? '')?.[1] ?? 0),
     now: context.now ?? Date.now(),
     vars: { PROJECT: projectDir, HOME: homeDir, TMPDIR: tmpDir, NODE_MODULES: nodeModules },
   };

@@ -6,6 +6,8 @@
  *   "name": false }`. Like npm, semver ranges (`^`, `~`, `>=`) are ignored with a warning: an
  *   allowance must name exact versions or the bare package. Git, file and URL keys cannot be
  *   matched from a trace (we see name@version only), so they are ignored with a warning too.
+ *   What npm itself runs or skips for these entries (npm 11: unlisted scripts run unreviewed;
+ *   npm 12: they are skipped, pending) is `npm-allow-scripts.ts`, on the lockfile's identity.
  * - pnpm: `onlyBuiltDependencies` (allow), `neverBuiltDependencies` and `ignoredBuiltDependencies`
  *   (deny), `allowBuilds` (map: true allows, false denies), `dangerouslyAllowAllBuilds` — under
  *   the `pnpm` key of package.json or at the top of pnpm-workspace.yaml.

@@ -16,16 +16,35 @@ function looksRandom(segment: string): boolean {
   return /[0-9a-f]{6,}/i.test(segment) || /\d{3,}/.test(segment) || entropy(segment) >= 3.3;
 }
 
-/** `path` with its location as a variable; random segments under `$TMPDIR` become `*`. */
+/**
+ * A name made by mkstemp/mkdtemp (`ar`'s `stK3a9Zb`, gcc's `ccAbC123.s`, `tmp.Xy12Ab`): a short
+ * lowercase prefix, then six characters of mixed case and digits, maybe an extension. The capital
+ * inside is what sets it apart from a word; it is fresh every run wherever it is made.
+ */
+export function looksTemporary(segment: string): boolean {
+  const m = /^([a-z]{0,4}\.?)([A-Za-z0-9]{6})(?:\.[a-z]{1,3})?$/.exec(segment);
+  if (m === null) return false;
+  const tail = m[2] ?? '';
+  const upper = tail.replace(/[^A-Z]/g, '').length;
+  const digits = tail.replace(/\D/g, '').length;
+  // Two capitals, or a capital and two digits: rare in words and identifiers (v8Heap, Buffer).
+  return upper === 6 ? false : upper >= 2 || (upper >= 1 && digits >= 2);
+}
+
+/**
+ * `path` with its location as a variable. Random segments under `$TMPDIR` become `*`; elsewhere
+ * only mkstemp-style names do (a build's temporary file beside its output), so a learned policy
+ * holds on the next run of the same install.
+ */
 export function generalizePath(path: string, vars: Partial<Record<PathVariable, string>>): string {
   for (const name of ORDER) {
     const dir = vars[name];
     if (dir === undefined || !isWithin(path, dir)) continue;
     const rest = path.slice(dir.length);
-    if (name !== 'TMPDIR') return `$${name}${rest}`;
-    return `$TMPDIR${rest
+    const random = name === 'TMPDIR' ? (s: string) => looksRandom(s) || looksTemporary(s) : looksTemporary;
+    return `$${name}${rest
       .split('/')
-      .map((s) => (looksRandom(s) ? '*' : s))
+      .map((s) => (random(s) ? '*' : s))
       .join('/')}`;
   }
   return path;

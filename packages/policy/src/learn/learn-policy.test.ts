@@ -245,6 +245,16 @@ describe('path generalization', () => {
     ['/tmp/core-js-banners', '$TMPDIR/core-js-banners'],
     [`${HOME}/.cache/puppeteer/chrome`, '$HOME/.cache/puppeteer/chrome'],
     ['/opt/x', '/opt/x'],
+    // mkstemp names anywhere: ar's archive temp beside its output, gcc's assembler file.
+    [`${PROJECT}/vendor/addon/build/Release/obj.target/stK3a9Zb`, '$PROJECT/vendor/addon/build/Release/obj.target/*'],
+    ['/tmp/ccAbC123.s', '$TMPDIR/*'],
+    [`${HOME}/.cache/x/tmp.Xy12Ab`, '$HOME/.cache/x/*'],
+    // Words, versions and ordinary file names stay.
+    [`${HOME}/.cache/puppeteer/chrome/linux-131/Chrome`, '$HOME/.cache/puppeteer/chrome/linux-131/Chrome'],
+    [`${PROJECT}/build/Release/Makefile`, '$PROJECT/build/Release/Makefile'],
+    [`${PROJECT}/lib/README.md`, '$PROJECT/lib/README.md'],
+    [`${PROJECT}/lib/Buffer.js`, '$PROJECT/lib/Buffer.js'],
+    [`${PROJECT}/lib/v8Heap.js`, '$PROJECT/lib/v8Heap.js'],
   ])('%s → %s', (path, pattern) => {
     expect(generalizePath(path, vars)).toBe(pattern);
   });

@@ -1,0 +1,46 @@
+import type { ScriptReviewReport, TraceEvent } from '@safe-install/schema';
+import type { Printer } from './output.js';
+import { printScriptReview, strictRefusal, strictRefusalWatch } from './script-review.js';
+
+function recorder(): { printer: Printer; lines: string[] } {
+  const lines: string[] = [];
+  const keep = (line: string) => void lines.push(line);
+  return { lines, printer: { info: keep, warn: keep, error: keep, sandbox: keep } };
+}
+
+const HOSTILE = 'evil\u001b[2J\u202e';
+const review: ScriptReviewReport = {
+  npmVersion: '12.2.0',
+  pending: [{ package: { name: 'core-js', version: '3.45.1' }, path: 'node_modules/core-js', approve: 'npm install-scripts approve core-js', entry: '"core-js@3.45.1": true' }],
+  unreviewed: [{ package: { name: HOSTILE, version: '1.0.0' }, path: 'node_modules/x', approve: `npm install-scripts approve ${HOSTILE}`, entry: `"${HOSTILE}": true` }],
+};
+
+describe('script review output', () => {
+  it('lists pending and unreviewed scripts with their approve commands, sanitized', () => {
+    const { printer, lines } = recorder();
+    printScriptReview(printer, review);
+    expect(lines[0]).toBe('npm 12.2.0 skipped the install scripts of 1 package(s) allowScripts does not list (pending, not run): core-js@3.45.1');
+    expect(lines[2]).toBe('    approve core-js: `npm install-scripts approve core-js` (allowScripts "core-js@3.45.1": true)');
+    expect(lines.join('\n')).not.toMatch(/[\u001b\u202e]/);
+    const none = recorder();
+    printScriptReview(none.printer, null);
+    expect(none.lines).toEqual([]);
+  });
+
+  it('counts a strict-allow-scripts refusal only when no script ran (a script cannot fake it)', () => {
+    const watch = strictRefusalWatch();
+    watch.line('npm error code ESTRICTALLOWSCRIPTS');
+    expect(watch.seen([])).toBe(true);
+    const ran = [{ type: 'script', action: 'start', id: 't1', ts: 0, pid: 1, ppid: 0, source: 'tracer' } as unknown as TraceEvent];
+    expect(watch.seen(ran)).toBe(false);
+    expect(strictRefusalWatch().seen([])).toBe(false);
+  });
+
+  it('the refusal is a package-manager error (exit 3) naming the packages and how to approve them', () => {
+    const error = strictRefusal({ ...review, unreviewed: [] }, 1);
+    expect(error.kind).toBe('package-manager');
+    expect(error.message).toBe('npm refused to install (ESTRICTALLOWSCRIPTS, exit 1): strict-allow-scripts is set and 1 package(s) have install scripts allowScripts does not cover: core-js@3.45.1; no script ran and node_modules was not changed');
+    expect(error.hint).toBe('approve them with `npm install-scripts approve core-js` or deny them with `npm install-scripts deny …`');
+    expect(strictRefusal(null, null).message).toContain('some package(s)');
+  });
+});
