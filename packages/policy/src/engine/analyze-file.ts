@@ -47,6 +47,7 @@ export function analyzeFile(a: Analysis, e: FileEvent): void {
   }
   const run = a.model.runOf(e);
   if (run === undefined) return;
+  trackDecoyAliases(a, e, path, target);
   trackTaint(a, e, run, path, target);
   trackWipe(a, e, run, path, target);
 
@@ -100,6 +101,21 @@ export function analyzeFile(a: Analysis, e: FileEvent): void {
     case 'mkdir':
       judgeWrite(a, e, run, path, 'mkdir');
       break;
+  }
+}
+
+/**
+ * A hard link, symbolic link or rename of a planted credential file gives it another name; reading
+ * that name reads the decoy (P3 with `ln ~/.aws/credentials /tmp/c; cat /tmp/c`). Whatever else is
+ * written to the name afterwards is no longer the decoy.
+ */
+function trackDecoyAliases(a: Analysis, e: FileEvent, path: string, target: string | undefined): void {
+  if (e.ok === false) return;
+  if ((e.action === 'link' || e.action === 'symlink' || e.action === 'rename') && target !== undefined) {
+    if (a.decoys.fileKind(path) !== undefined) a.decoys.alias(target, path);
+    else a.decoys.unalias(target);
+  } else if (e.action === 'unlink' || (e.action === 'open' && e.intent?.truncate === true)) {
+    a.decoys.unalias(path);
   }
 }
 
@@ -325,17 +341,20 @@ function judgeRead(a: Analysis, e: FileEvent, run: ScriptRun, path: string): voi
 
   const decoy = a.decoys.fileKind(path);
   if (decoy !== undefined) {
-    // npm, pnpm and yarn read ~/.npmrc to authenticate; a decoy token sent anywhere is caught on the wire.
-    if (basename(path) === '.npmrc' && a.model.isPackageManager(e.pid)) return;
+    const planted = a.decoys.aliasOf(path);
+    // npm, pnpm and yarn read ~/.npmrc to authenticate; a decoy token sent anywhere is caught on the
+    // wire. Not through another name: npm reads its config where it is, never through a link.
+    if (planted === undefined && basename(path) === '.npmrc' && a.model.isPackageManager(e.pid)) return;
     report(a, e, run, {
       rule: 'decoy-credential-read',
       // .env files are read by build tooling (prisma generate loads them): suspicious, not damning.
-      severity: decoy === 'env-file-value' ? 'medium' : 'high',
-      subject: path,
-      message: `read the credential file ${path} (${decoy})${attempted}`,
+      // A link made to read one is not build tooling.
+      severity: decoy === 'env-file-value' && planted === undefined ? 'medium' : 'high',
+      subject: planted ?? path,
+      message: planted === undefined ? `read the credential file ${path} (${decoy})${attempted}` : `read the credential file ${planted} (${decoy}) through another name for it, ${path}${attempted}`,
       access: ok,
     });
-    noteCredentialProbe(a, e, run, credentialCategory(path, home) ?? decoy);
+    noteCredentialProbe(a, e, run, credentialCategory(planted ?? path, home) ?? decoy);
     return;
   }
 

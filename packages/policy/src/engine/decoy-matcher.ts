@@ -81,6 +81,8 @@ function needlesFor(value: DecoyValue): Needle[] {
 /** Decoy lookups for one run. */
 export class DecoyMatcher {
   readonly #files = new Map<string, DecoyKind>();
+  /** Other names of planted files (a hard or symbolic link, a rename): the name → the planted path. */
+  readonly #aliases = new Map<string, string>();
   readonly #needles: Needle[] = [];
   readonly #planted = new Map<string, string[]>();
 
@@ -104,9 +106,29 @@ export class DecoyMatcher {
     return this.#planted.get(kind) ?? [];
   }
 
-  /** The decoy kind of a planted file, if `path` is one. */
+  /** The decoy kind of a planted file, if `path` is one or another name for one. */
   fileKind(path: string): DecoyKind | undefined {
-    return this.#files.get(path);
+    return this.#files.get(this.#aliases.get(path) ?? path);
+  }
+
+  /** The planted file `path` is another name for, when it is an alias (not the file itself). */
+  aliasOf(path: string): string | undefined {
+    return this.#aliases.get(path);
+  }
+
+  /**
+   * `name` now reaches the planted file `path` (or an alias of it): `ln ~/.npmrc /tmp/x` and a read
+   * of /tmp/x is a read of the decoy. Bounded: a script linking in a loop cannot grow it forever.
+   */
+  alias(name: string, path: string): void {
+    const planted = this.#aliases.get(path) ?? path;
+    if (!this.#files.has(planted) || name === planted || this.#aliases.size >= 10_000) return;
+    this.#aliases.set(name, planted);
+  }
+
+  /** `name` no longer reaches a decoy (deleted, or replaced by another file). */
+  unalias(name: string): void {
+    this.#aliases.delete(name);
   }
 
   /** Every decoy value found in `text` (once per value). `dotless` also tries with dots removed (DNS names). */
