@@ -10,6 +10,8 @@ import { analyzeDns, analyzeHttp, analyzeNetwork } from './analyze-network.js';
 import { analyzeProcess } from './analyze-process.js';
 import { analyzeScript } from './analyze-script.js';
 import { correlate } from './correlate.js';
+import type { DnsVolume } from './dns-volume.js';
+import { judgeDnsVolumes } from './dns-volume.js';
 import { DecoyMatcher } from './decoy-matcher.js';
 import type { Hit } from './finding-collector.js';
 import { FindingCollector } from './finding-collector.js';
@@ -43,6 +45,8 @@ export interface Analysis {
   probes: Map<string, { ts: number; package: PackageRef; after: number; endTs: number | null }>;
   /** Per script run: how often each path was opened to overwrite, and whether a wipe was reported. */
   wipes: Map<string, { overwrites: Map<string, number>; reported: boolean }>;
+  /** DNS queries per package and registrable domain (see dns-volume.ts). */
+  dnsVolumes: Map<string, DnsVolume>;
   /** Children of one shell: a downloader and a stdin interpreter side by side is `curl | sh`. */
   pipes: Map<number, { downloader?: ProcessExecEvent; interpreter?: ProcessExecEvent; reported?: boolean }>;
 }
@@ -71,6 +75,7 @@ export function analyzeTrace(input: AnalyzeInput): Analysis {
     probes: new Map(),
     wipes: new Map(),
     pipes: new Map(),
+    dnsVolumes: new Map(),
   };
   for (const e of input.events) {
     a.model.observe(e);
@@ -105,6 +110,7 @@ export function analyzeTrace(input: AnalyzeInput): Analysis {
         break;
     }
   }
+  judgeDnsVolumes(a);
   correlate(a);
   return a;
 }

@@ -12,7 +12,8 @@ import type { Analysis } from './analysis.js';
 import { report } from './analysis.js';
 import { isRegistryRequest, reportDecoysIn } from './analyze-decoys.js';
 import { isLoopback, isMetadataAddress, METADATA_HOSTS, normalizeIp, sameAddress } from './addresses.js';
-import { dnsQueryNames, encodedLabel } from './dns-labels.js';
+import { dnsQueryNames, encodedLabel, registrableDomain } from './dns-labels.js';
+import { noteDnsVolume } from './dns-volume.js';
 import { isContainerEngineSocket } from './known-paths.js';
 import type { ScriptRun } from './trace-model.js';
 
@@ -180,13 +181,13 @@ function judgeDnsName(a: Analysis, e: DnsEvent | NetworkEvent, run: ScriptRun | 
     report(a, e, run, { rule: 'metadata-address', subject: name, message: `${verb} ${name}, the cloud metadata service` });
     return;
   }
+  if (a.ctx.registryHosts.has(name) || a.policy.hostAllowed(run?.package, name, undefined)) return;
+  noteDnsVolume(a, e, run, name);
   const encoded = encodedLabel(raw);
   if (encoded === null) return;
-  const pkg = run?.package;
-  if (a.policy.hostAllowed(pkg, name, undefined)) return;
   report(a, e, run, {
     rule: 'dns-encoded-data',
-    subject: name.split('.').slice(-2).join('.'),
+    subject: registrableDomain(name),
     message: `${verb} ${raw}: the label "${encoded.label}" looks like ${encoded.encoding} data`,
   });
 }

@@ -191,3 +191,119 @@ describe('network-direct-connect at the sink address', () => {
     expect(result.findings.filter((finding) => finding.ruleId.startsWith('network-'))).toEqual([]);
   });
 });
+
+describe('dns-encoded-data: shape and volume, whatever the encoding', () => {
+  // Host data as nibbles written with letters a–p: no digits, no base64 alphabet, no hex.
+  const letters = (text: string) => Buffer.from(text).toString('hex').replace(/[0-9a-f]/g, (c) => 'abcdefghijklmnop'[parseInt(c, 16)] ?? '');
+
+  it.each([
+    [letters('node@ci-runner-7:/home/node/project'), 'long random-looking'],
+    [letters('ci-runner-7').slice(0, 22), 'random-looking'],
+    ['xkcdqzvtrwplmnbgfhjksd', 'random-looking'],
+  ])('fires for a label of %s (%s)', (label, encoding) => {
+    expect(encodedLabel(`${label}.collect.test`)?.encoding).toBe(encoding);
+  });
+
+  it.each([
+    'productionresultssa10.blob.core.windows.net',
+    'github-production-user-asset-6210df.s3.amazonaws.com',
+    'internationalization.example',
+    'r4---sn-4g5e6nsz.googlevideo.com',
+    'ec2-198-51-100-7.compute-1.amazonaws.com',
+    'xn--bcher-kva.example',
+  ])('shape alone does not fire for %s', (name) => {
+    expect(encodedLabel(name)).toBeNull();
+  });
+
+  it('many distinct short names under one domain are data, counted in one finding per package and domain', () => {
+    const t = new Trace();
+    const n = node(t);
+    const chunks = letters('user=node host=ci-runner-7 cwd=/home/node/project arch=x64').match(/.{1,8}/g) ?? [];
+    chunks.forEach((c, i) => t.dns(`${c}.${i}.d.exfil.test`, n));
+    const f = findingsOf(judge(t), 'dns-encoded-data');
+    expect(f).toHaveLength(1);
+    expect(f[0]).toMatchObject({ subject: 'exfil.test', severity: 'high' });
+    // Reported from the query that crossed the thresholds on; every later name is one more occurrence.
+    expect(f[0]?.message).toMatch(/^looked up 13 distinct names under exfil\.test \(121 bytes of labels, [\d.]+ bits per character\)/);
+    expect(f[0]?.occurrences).toBe(chunks.length - 12);
+  });
+
+  it('sixty-four distinct names are data however short; repeats of one name are not', () => {
+    const t = new Trace();
+    const n = node(t);
+    for (let i = 0; i < 64; i++) t.dns(`${i.toString(36)}.beacon.test`, n);
+    for (let i = 0; i < 200; i++) t.dns('www.cdn.test', n);
+    expect(findingsOf(judge(t), 'dns-encoded-data').map((f) => f.subject)).toEqual(['beacon.test']);
+  });
+
+  it('does not count the registry, hosts the policy allows, or a handful of CDN names', () => {
+    const t = new Trace();
+    const n = node(t, 'sharp@0.32.6');
+    for (let i = 0; i < 80; i++) t.dns(`shard-${i}.registry.example`, n);
+    for (let i = 0; i < 80; i++) t.dns(`objects-${i}.githubusercontent.com`, n);
+    for (const region of ['us-east-1', 'eu-west-1', 'ap-south-1', 'us-west-2']) t.dns(`s3.${region}.amazonaws.com`, n);
+    t.dns('d3rlzaxaay9nzl.cloudfront.net', n);
+    const policy = policyFrom('version: 1\npackages:\n  sharp@0.32.6:\n    network: ["*.githubusercontent.com"]\n');
+    expect(findingsOf(judge(t, policy), 'dns-encoded-data')).toEqual([]);
+  });
+
+  it('a flood of distinct domains stays bounded in time', () => {
+    const t = new Trace();
+    const n = node(t);
+    for (let i = 0; i < 20000; i++) t.dns(`a${i}.b${i}.d${i}.test`, n);
+    const started = Date.now();
+    judge(t);
+    expect(Date.now() - started).toBeLessThan(10000);
+  });
+});
+
+describe('decoy values in DNS, in any reversible form', () => {
+  const npm = DECOYS.values[0]?.value ?? '';
+  const aws = DECOYS.values[2]?.value ?? '';
+  const rot13 = (s: string) => s.replace(/[a-z]/gi, (c) => String.fromCharCode(((c.toLowerCase().charCodeAt(0) - 97 + 13) % 26) + (c <= 'Z' ? 65 : 97)));
+  const rev = (s: string) => [...s].reverse().join('');
+  const swap = (s: string) => s.replace(/[a-z]/gi, (c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase()));
+  const b32 = (s: string) => {
+    const A = 'abcdefghijklmnopqrstuvwxyz234567';
+    let bits = 0, acc = 0, out = '';
+    for (const b of Buffer.from(s)) { acc = (acc << 8) | b; bits += 8; while (bits >= 5) { out += A[(acc >>> (bits - 5)) & 31]; bits -= 5; } acc &= (1 << bits) - 1; }
+    return bits > 0 ? out + A[(acc << (5 - bits)) & 31] : out;
+  };
+  const split = (s: string, n: number) => (s.match(new RegExp(`.{1,${n}}`, 'g')) ?? []).join('.');
+
+  it.each([
+    ['reversed', split(rev(npm), 30)],
+    ['rot13', split(rot13(npm), 30)],
+    ['case-swapped', split(swap(aws), 25)],
+    ['hex of the reversed value', split(Buffer.from(rev(aws)).toString('hex'), 60)],
+    ['base32 of rot13', split(b32(rot13(npm)), 50)],
+    ['letters shifted by 3', split(npm.replace(/[a-z]/gi, (c) => String.fromCharCode(((c.toLowerCase().charCodeAt(0) - 97 + 3) % 26) + (c <= 'Z' ? 65 : 97))), 30)],
+    ['split with hyphens', Buffer.from(npm).toString('hex').match(/.{1,20}/g)?.join('-') ?? ''],
+  ])('a DNS name carrying the decoy %s is critical', (_, labels) => {
+    const t = new Trace();
+    t.dns(`${labels}.x.exfil.test`, node(t));
+    const f = findingsOf(judge(t), 'decoy-exfiltration');
+    expect(f.map((x) => [x.severity, x.package?.name])).toEqual([['critical', 'evil-pkg']]);
+    expect(JSON.stringify(f)).not.toContain(npm);
+  });
+
+  it('a decoy cut across several queries, sent in any order, is found at the end', () => {
+    const t = new Trace();
+    const n = node(t);
+    const hex = Buffer.from(npm).toString('hex').match(/.{1,12}/g) ?? [];
+    const order = [3, 0, 6, 1, 5, 2, 4].filter((i) => i < hex.length);
+    for (const i of order) t.dns(`${hex[i]}.${i}-7.q.exfil.test`, n);
+    const f = findingsOf(judge(t), 'decoy-exfiltration');
+    expect(f.map((x) => [x.severity, x.subject])).toEqual([['critical', 'npm-token via dns']]);
+    expect(f[0]?.message).toContain('cut into pieces across several names (hex, in pieces)');
+  });
+
+  it('random labels, or a part of a decoy, are not a decoy', () => {
+    const t = new Trace();
+    const n = node(t);
+    const hex = Buffer.from(npm).toString('hex');
+    t.dns(`${hex.slice(0, 12)}.${hex.slice(30, 42)}.q.exfil.test`, n);
+    for (let i = 0; i < 50; i++) t.dns(`${(i * 7919).toString(16).padStart(6, 'a')}${hex.slice(0, 4)}.p.exfil.test`, n);
+    expect(findingsOf(judge(t), 'decoy-exfiltration')).toEqual([]);
+  });
+});
