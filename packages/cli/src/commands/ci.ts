@@ -7,7 +7,7 @@ import { readdir, rm, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
-import { SafeInstallError, type Finding, type Report, type Severity, type TraceEvent } from '@safe-install/schema';
+import { SafeInstallError, type Finding, type PackageRef, type Report, type Severity, type TraceEvent } from '@safe-install/schema';
 import { buildReport } from '@safe-install/report';
 import { evaluate, learnPolicy, loadPolicy, type EvaluationContext, type Policy, type PolicyMode } from '@safe-install/policy';
 import {
@@ -51,7 +51,7 @@ export interface CiOptions {
 }
 
 /** Where things are inside the sandbox, for the policy engine. */
-function sandboxContext(registries: readonly string[]): EvaluationContext {
+function sandboxContext(registries: readonly string[], lockedPackages: readonly PackageRef[]): EvaluationContext {
   return {
     projectDir: SANDBOX_PATHS.project,
     homeDir: SANDBOX_PATHS.home,
@@ -61,6 +61,7 @@ function sandboxContext(registries: readonly string[]): EvaluationContext {
     gateway: [{ address: '127.0.0.1' }, { address: '127.10.0.1', port: 80 }, { address: '127.10.0.1', port: 443 }],
     resolvers: ['127.0.0.1'],
     registryHosts: registries.map((url) => new URL(url).hostname),
+    lockedPackages,
   };
 }
 
@@ -179,7 +180,7 @@ export async function ci(options: CiOptions): Promise<number> {
     for (const issue of run.staged?.extract.issues ?? []) {
       printer.warn(`export: ${issue.action} ${sanitize(issue.path)}: ${issue.reason}`);
     }
-    const context = sandboxContext([npmConfig.registry, ...Object.values(npmConfig.scopedRegistries)]);
+    const context = sandboxContext([npmConfig.registry, ...Object.values(npmConfig.scopedRegistries)], project.lockfile.locked);
     const evaluation = evaluate({ events, policy, decoys: plan.decoys, context });
     for (const warning of evaluation.warnings) printer.warn(sanitize(warning));
     const findings: Finding[] = evaluation.findings;

@@ -10,10 +10,11 @@ import type { DnsEvent, HttpEvent, NetworkEvent } from '@safe-install/schema';
 import { isIpLiteral, normalizeHost } from '../match/host-pattern.js';
 import type { Analysis } from './analysis.js';
 import { report } from './analysis.js';
-import { isRegistryRequest, reportDecoysIn } from './analyze-decoys.js';
+import { reportDecoysIn } from './analyze-decoys.js';
 import { isLoopback, isMetadataAddress, METADATA_HOSTS, normalizeIp, sameAddress } from './addresses.js';
 import { dnsQueryNames, encodedLabel, registrableDomain } from './dns-labels.js';
 import { noteDnsVolume } from './dns-volume.js';
+import { isRegistryRequest, judgeScriptRegistryRequest } from './registry-requests.js';
 import { isContainerEngineSocket } from './known-paths.js';
 import type { ScriptRun } from './trace-model.js';
 
@@ -84,7 +85,7 @@ export function analyzeHttp(a: Analysis, e: HttpEvent): void {
   const host = normalizeHost(e.host);
   const where = `${host.includes(':') ? `[${host}]` : host}:${e.port}`;
   const request = `${e.method} ${e.url}`;
-  const registry = isRegistryRequest(a, e);
+  const registry = isRegistryRequest(a.ctx, e);
 
   if (METADATA_HOSTS.has(host) || isMetadataAddress(host)) {
     report(a, e, run, { rule: 'metadata-address', subject: host, message: `sent ${request} to the cloud metadata service (${where})` });
@@ -109,8 +110,8 @@ export function analyzeHttp(a: Analysis, e: HttpEvent): void {
     }
     return;
   }
-  judgeTokenRequest(a, e, run, host, registry);
-  if (registry) return;
+  const tokenUse = judgeTokenRequest(a, e, run, host, registry);
+  if (judgeScriptRegistryRequest(a, e, run, tokenUse)) return;
   if (a.policy.hostAllowed(run.package, host, e.port)) return;
   const refused = e.decision === 'denied' ? ' (refused by the gateway)' : e.decision === 'sinked' ? ' (answered by the sink, nothing left the sandbox)' : '';
   if (isIpLiteral(host)) {
@@ -125,7 +126,8 @@ export function analyzeHttp(a: Analysis, e: HttpEvent): void {
   });
 }
 
-function judgeTokenRequest(a: Analysis, e: HttpEvent, run: ScriptRun, host: string, registry: boolean): void {
+/** Reports a request that uses a token; true when it did. */
+function judgeTokenRequest(a: Analysis, e: HttpEvent, run: ScriptRun, host: string, registry: boolean): boolean {
   const path = pathOf(e.url);
   const method = e.method.toUpperCase();
   let what: string | null = null;
@@ -142,13 +144,14 @@ function judgeTokenRequest(a: Analysis, e: HttpEvent, run: ScriptRun, host: stri
   } else if (CLOUD_SECRET_HOSTS.some((re) => re.test(host))) {
     what = 'a cloud secrets or identity API';
   }
-  if (what === null) return;
+  if (what === null) return false;
   report(a, e, run, {
     rule: 'token-use',
     severity: critical ? 'critical' : 'high',
     subject: `${method} ${host}${path}`,
     message: `sent ${method} ${e.url} to ${host}: ${what}, which needs a token`,
   });
+  return true;
 }
 
 export function analyzeDns(a: Analysis, e: DnsEvent): void {

@@ -1,4 +1,5 @@
 import { dnsQueryNames, encodedLabel } from './dns-labels.js';
+import { registryTarget } from './registry-requests.js';
 import { behaviour, CONTEXT, DECOYS, findingsOf, judge, policyFrom, summary, Trace } from '../testing/synthetic-trace.js';
 import { evaluate } from '../evaluate.js';
 import { defaultPolicy } from '../resolve-policy.js';
@@ -305,5 +306,77 @@ describe('decoy values in DNS, in any reversible form', () => {
     t.dns(`${hex.slice(0, 12)}.${hex.slice(30, 42)}.q.exfil.test`, n);
     for (let i = 0; i < 50; i++) t.dns(`${(i * 7919).toString(16).padStart(6, 'a')}${hex.slice(0, 4)}.p.exfil.test`, n);
     expect(findingsOf(judge(t), 'decoy-exfiltration')).toEqual([]);
+  });
+});
+
+describe('registry-misuse', () => {
+  const locked = [
+    { name: 'esbuild', version: '0.25.12' },
+    { name: '@esbuild/linux-x64', version: '0.25.12' },
+    { name: 'evil-pkg', version: '1.0.0' },
+  ];
+  const judgeLocked = (t: Trace) => evaluate({ events: t.events, policy: defaultPolicy(), decoys: DECOYS, context: { ...CONTEXT, lockedPackages: locked } });
+
+  it('a script fetching a package the lockfile lacks is high, data in a package name is high', () => {
+    const t = new Trace();
+    const n = node(t);
+    t.http({ url: 'https://registry.example/stage-two', host: 'registry.example', decision: 'registry' }, n);
+    t.http({ url: 'https://registry.example/stage-two/-/stage-two-6.6.6.tgz', host: 'registry.example', decision: 'registry' }, n);
+    t.http({ url: 'https://registry.example/esbuild/-/esbuild-0.19.0.tgz', host: 'registry.example', decision: 'registry' }, n);
+    t.http({ url: `https://registry.example/${Buffer.from('node@ci-runner-7').toString('hex')}`, host: 'registry.example', decision: 'registry' }, n);
+    const f = findingsOf(judgeLocked(t), 'registry-misuse');
+    expect(f.map((x) => [x.subject, x.severity, x.package?.name])).toEqual([
+      ['registry.example unlocked stage-two', 'high', 'evil-pkg'],
+      ['registry.example unlocked esbuild', 'high', 'evil-pkg'],
+      ['registry.example data in path', 'high', 'evil-pkg'],
+    ]);
+    expect(f[0]?.occurrences).toBe(2);
+    expect(f[1]?.message).toBe('fetched the tarball of esbuild@0.19.0 from the registry, which the lockfile does not contain (GET https://registry.example/esbuild/-/esbuild-0.19.0.tgz)');
+  });
+
+  it('does not fire for a nested install of locked packages (esbuild\'s fallback), scoped or not, nor for npm\'s own requests', () => {
+    const t = new Trace();
+    const n = node(t, 'esbuild@0.25.12');
+    t.http({ url: 'https://registry.example/@esbuild%2flinux-x64', host: 'registry.example', decision: 'registry' }, n);
+    t.http({ url: 'https://registry.example/@esbuild/linux-x64/-/linux-x64-0.25.12.tgz', host: 'registry.example', decision: 'registry' }, n);
+    t.http({ url: 'https://registry.example/unlisted-thing', host: 'registry.example', decision: 'registry' });
+    expect(findingsOf(judgeLocked(t), 'registry-misuse')).toEqual([]);
+  });
+
+  it('a registry request the proxy refused, a registry host on an odd port, with a query, or CONNECT to a non-HTTPS port are findings', () => {
+    const t = new Trace();
+    const n = node(t);
+    t.http({ url: 'https://registry.example/-/v1/search', host: 'registry.example', decision: 'denied' }, n);
+    t.http({ method: 'CONNECT', url: 'registry.example:8443', host: 'registry.example', port: 8443, decision: 'denied' }, n);
+    t.http({ url: 'http://registry.example:8080/x', host: 'registry.example', port: 8080, decision: 'sinked' }, n);
+    t.http({ url: 'http://registry.example/x?d=6e6f6465', host: 'registry.example', port: 80, decision: 'sinked' }, n);
+    t.http({ method: 'CONNECT', url: 'registry.example:443', host: 'registry.example', port: 443, decision: 'denied' }, n);
+    const f = findingsOf(judge(t), 'registry-misuse');
+    expect(f.map((x) => [x.subject, x.message])).toEqual([
+      ['registry.example refused', 'asked the registry for GET https://registry.example/-/v1/search, which the registry proxy refused'],
+      ['registry.example:8443', 'sent CONNECT registry.example:8443 to the registry host registry.example with CONNECT to port 8443, not HTTPS, past the registry proxy'],
+      ['registry.example:8080', 'sent GET http://registry.example:8080/x to the registry host registry.example with port 8080, where no registry listens, past the registry proxy'],
+      ['registry.example:80', 'sent GET http://registry.example/x?d=6e6f6465 to the registry host registry.example with a query string, past the registry proxy'],
+    ]);
+    // Not registry traffic: after a credential read, each of them is egress.
+    expect(findingsOf(judge(t), 'network-not-allowed')).toEqual([]);
+  });
+
+  it('a refused token API is token-use only, not twice', () => {
+    const t = new Trace();
+    t.http({ url: 'https://registry.example/-/whoami', host: 'registry.example', decision: 'denied' }, node(t));
+    expect(behaviour(judge(t))).toEqual(['token-use:high']);
+  });
+
+  it.each([
+    ['https://registry.example/express', { name: 'express' }],
+    ['https://registry.example/@types%2Fnode', { name: '@types/node' }],
+    ['https://registry.example/@types/node/-/node-22.1.0.tgz', { name: '@types/node', version: '22.1.0' }],
+    ['https://registry.example/npm/mirror/lodash/-/lodash-4.17.21.tgz', { name: 'lodash', version: '4.17.21' }],
+    ['https://registry.example/-/whoami', null],
+    ['https://registry.example/', null],
+    ['https://registry.example/%E0%A4%A', { name: '%E0%A4%A' }],
+  ])('registryTarget(%s)', (url, expected) => {
+    expect(registryTarget(url)).toEqual(expected);
   });
 });

@@ -13,6 +13,7 @@ import type { ProcessStep } from '../policy-types.js';
 import { isLoopback, normalizeIp } from './addresses.js';
 import { BUILD_TOOLS, DOWNLOADERS, PACKAGE_MANAGER_SCRIPTS, PACKAGE_MANAGERS } from './known-programs.js';
 import type { ResolvedContext } from './resolved-context.js';
+import { isRegistryRequest } from './registry-requests.js';
 
 /** One run of one lifecycle script. */
 export interface ScriptRun {
@@ -115,7 +116,7 @@ export class TraceModel {
     let registry = false;
     if (e.type === 'http') {
       subject = `${e.host}:${e.port}`;
-      registry = e.decision === 'registry' || this.ctx.registryHosts.has(e.host.toLowerCase());
+      registry = isRegistryRequest(this.ctx, e);
     } else if (e.type === 'dns') {
       subject = e.name;
       registry = this.ctx.registryHosts.has(e.name.toLowerCase().replace(/\.$/, ''));

@@ -5,7 +5,7 @@
  * The lockfile is untrusted input (it arrives with the project): it is validated, never trusted for
  * paths, and nothing here throws anything but SafeInstallError.
  */
-import { SafeInstallError } from '@safe-install/schema';
+import { SafeInstallError, type PackageRef } from '@safe-install/schema';
 
 const DEPENDENCY_FIELDS = ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies'] as const;
 
@@ -19,6 +19,8 @@ export interface LockfileSummary {
   tarballs: string[];
   /** Number of installed package entries. */
   packages: number;
+  /** What the lockfile installs under node_modules, by real name (an alias's `name`) and version. */
+  locked: PackageRef[];
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -98,7 +100,10 @@ export function checkLockfile(manifest: unknown, lock: unknown, lockName: string
   const problems = lockfileMismatches(manifest, packages['']);
   const workspaces: string[] = [];
   const tarballs = new Set<string>();
+  const locked: PackageRef[] = [];
   for (const [key, entry] of Object.entries(packages)) {
+    const ref = lockedRef(key, entry);
+    if (ref !== null) locked.push(ref);
     // `file:` tarball dependencies are read from the project: they must be uploaded too.
     const resolved = isRecord(entry) ? entry['resolved'] : undefined;
     if (typeof resolved === 'string' && resolved.startsWith('file:') && /\.(tgz|tar\.gz|tar)$/.test(resolved)) {
@@ -122,5 +127,19 @@ export function checkLockfile(manifest: unknown, lock: unknown, lockName: string
       { hint: 'run `npm install` to update the lockfile, review the change, and commit it' },
     );
   }
-  return { lockfileVersion: version, workspaces: workspaces.sort(), tarballs: [...tarballs].sort(), packages: Object.keys(packages).length - 1 };
+  return { lockfileVersion: version, workspaces: workspaces.sort(), tarballs: [...tarballs].sort(), packages: Object.keys(packages).length - 1, locked };
+}
+
+/**
+ * The package a `node_modules/…` entry installs: the entry's `name` when it has one (npm writes it
+ * for aliases), else the folder's; its `version`. Null for the root, workspaces and odd entries.
+ */
+function lockedRef(key: string, entry: unknown): PackageRef | null {
+  const at = key.lastIndexOf('node_modules/');
+  if (at === -1 || !isRecord(entry)) return null;
+  const folder = key.slice(at + 'node_modules/'.length);
+  const name = typeof entry['name'] === 'string' ? entry['name'] : folder;
+  const version = entry['version'];
+  if (typeof version !== 'string' || name.length === 0 || name.length > 214) return null;
+  return { name, version: version.slice(0, 256) };
 }
