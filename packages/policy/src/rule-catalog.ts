@@ -31,6 +31,7 @@ export type RuleId =
   | 'self-tamper'
   | 'destructive-wipe'
   | 'write-outside-package'
+  | 'untraced-change'
   | 'privilege-escalation'
   | 'tracer-tamper'
   | 'trace-incomplete'
@@ -136,6 +137,9 @@ export const RULES: readonly RuleInfo[] = [
   rule('write-outside-package', 'medium', true,
     'an install script wrote outside its own folder and the temporary directory',
     'allow the path in the package\'s `write` list if it is expected'),
+  rule('untraced-change', 'high', false,
+    'the filesystem diff shows a file changed by no call the tracer saw (mmap, mknod, truncate, io_uring, a lost process) while the script ran',
+    'something wrote unseen: review the package; the tracer was evaded or lost a process'),
   rule('privilege-escalation', 'critical', false,
     'an install script tried to gain privileges or tamper with the host: sudo/su/doas, the Docker socket, iptables, mount, /etc/hosts',
     'install scripts never need root: remove the package'),

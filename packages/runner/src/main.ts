@@ -289,7 +289,8 @@ async function main(): Promise<void> {
   const now = Date.now();
   send(
     diffSnapshots(before, after).map(
-      ({ path, change }) => ({ ...lastWriter.get(path), type: 'fsdiff', change, path, source: 'fsdiff', ts: now, pid: 0, ppid: 0 }) as RawEvent,
+      ({ path, change, mtime }) =>
+        ({ ...lastWriter.get(path), type: 'fsdiff', change, path, ...(mtime === undefined ? {} : { mtime }), source: 'fsdiff', ts: now, pid: 0, ppid: 0 }) as RawEvent,
     ),
   );
   phase('fsdiff');

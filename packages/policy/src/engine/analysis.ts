@@ -6,6 +6,7 @@ import type { DecoyIndex, PackageRef, ProcessExecEvent, TraceEvent } from '@safe
 import type { EvaluationContext, Policy } from '../policy-types.js';
 import { analyzeDecoyEvent } from './analyze-decoys.js';
 import { analyzeFile } from './analyze-file.js';
+import { analyzeFsDiff, noteTracedChange } from './analyze-fsdiff.js';
 import { analyzeDns, analyzeHttp, analyzeNetwork } from './analyze-network.js';
 import { analyzeProcess } from './analyze-process.js';
 import { analyzeScript } from './analyze-script.js';
@@ -45,6 +46,10 @@ export interface Analysis {
   probes: Map<string, { ts: number; package: PackageRef; after: number; endTs: number | null }>;
   /** Per script run: how often each path was opened to overwrite, and whether a wipe was reported. */
   wipes: Map<string, { overwrites: Map<string, number>; reported: boolean }>;
+  /** Paths some traced call changed: the filesystem diff judges only the rest (analyze-fsdiff.ts). */
+  tracedChanges: Set<string>;
+  /** The set above hit its bound: what it lacks cannot be told from what the tracer missed. */
+  tracedChangesFull: boolean;
   /** DNS queries per package and registrable domain (see dns-volume.ts). */
   dnsVolumes: Map<string, DnsVolume>;
   /** Children of one shell: a downloader and a stdin interpreter side by side is `curl | sh`. */
@@ -76,9 +81,12 @@ export function analyzeTrace(input: AnalyzeInput): Analysis {
     wipes: new Map(),
     pipes: new Map(),
     dnsVolumes: new Map(),
+    tracedChanges: new Set(),
+    tracedChangesFull: false,
   };
   for (const e of input.events) {
     a.model.observe(e);
+    if (e.type === 'file' || e.type === 'network') noteTracedChange(a, e);
     if (a.probes.size > 0) followProbe(a, e);
     switch (e.type) {
       case 'file':
@@ -106,7 +114,7 @@ export function analyzeTrace(input: AnalyzeInput): Analysis {
         analyzeProcess(a, e);
         break;
       case 'fsdiff':
-        // The file diff repeats what the file events show, without a process: nothing to add.
+        analyzeFsDiff(a, e);
         break;
     }
   }

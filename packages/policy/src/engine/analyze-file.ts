@@ -32,7 +32,7 @@ export const HOME_SWEEP_THRESHOLD = 200;
 /** Distinct credential categories probed (even unsuccessfully) that make a sweep. */
 export const CREDENTIAL_SWEEP_THRESHOLD = 4;
 
-type WriteKind = 'create' | 'modify' | 'delete' | 'rename-from' | 'rename-to' | 'link' | 'chmod' | 'mkdir';
+export type WriteKind = 'create' | 'modify' | 'delete' | 'rename-from' | 'rename-to' | 'link' | 'chmod' | 'mkdir';
 
 export function analyzeFile(a: Analysis, e: FileEvent): void {
   const path = normalizePath(e.path);

@@ -30,6 +30,11 @@ export interface ScriptRun {
   /** The project's own (root or workspace) script, not a dependency's. */
   projectOwn: boolean;
   startTs: number;
+  /**
+   * When the script ended (its `script` end event), pushed later by processes it left running
+   * (their `lingering` events); null while it runs, or when no end was seen.
+   */
+  endTs: number | null;
   /** Files the script runs as its program (`node install.js` → `<dir>/install.js`). */
   scriptFiles: Set<string>;
   /** False when no start event was seen and the run was inferred from attribution. */
@@ -173,6 +178,12 @@ export class TraceModel {
       if (leader !== p) leader.image = image;
     } else if (e.type === 'script' && e.action === 'start' && e.package !== undefined) {
       this.#startRun(e);
+    } else if (e.type === 'script' && e.action === 'end') {
+      const run = this.#runsByPid.get(e.pid) ?? (e.package === undefined ? undefined : this.runOf(e));
+      if (run !== undefined && run.endTs === null) run.endTs = e.ts;
+    } else if (e.type === 'process' && e.action === 'lingering' && e.package !== undefined) {
+      const run = this.runOf(e);
+      if (run !== undefined && run.endTs !== null && e.ts > run.endTs) run.endTs = e.ts;
     }
   }
 
@@ -189,6 +200,7 @@ export class TraceModel {
       dir,
       projectOwn: isWithin(dir, this.ctx.projectDir) && !dir.split('/').includes('node_modules'),
       startTs: e.ts,
+      endTs: null,
       scriptFiles: scriptFilesOf(command, dir),
       seen: true,
     };
@@ -220,10 +232,18 @@ export class TraceModel {
     let run = this.#inferred.get(inferredKey);
     if (run === undefined) {
       const dir = `${this.ctx.nodeModules}/${pkg.name}`;
-      run = { key: inferredKey, pid: e.pid, package: pkg, lifecycle, command: '', dir, projectOwn: false, startTs: 0, scriptFiles: new Set(), seen: false };
+      run = { key: inferredKey, pid: e.pid, package: pkg, lifecycle, command: '', dir, projectOwn: false, startTs: 0, endTs: null, scriptFiles: new Set(), seen: false };
       this.#inferred.set(inferredKey, run);
     }
     return run;
+  }
+
+  /**
+   * The script runs (seen starting) that were running at `ts`: started at or before it, and not
+   * ended before it. A run whose end was never seen counts as running to the end of the trace.
+   */
+  runsAt(ts: number): ScriptRun[] {
+    return this.#runs.filter((r) => r.startTs <= ts && (r.endTs === null || ts <= r.endTs));
   }
 
   /** The program `pid` runs: its last exec, or what it inherited. */
