@@ -14,7 +14,7 @@ import { reportDecoysIn } from './analyze-decoys.js';
 import { isLoopback, isMetadataAddress, METADATA_HOSTS, normalizeIp, sameAddress } from './addresses.js';
 import { dnsQueryNames, encodedLabel, registrableDomain } from './dns-labels.js';
 import { noteDnsVolume } from './dns-volume.js';
-import { isRegistryRequest, judgeScriptRegistryRequest } from './registry-requests.js';
+import { isRegistryRequest, judgeScriptRegistryRequest, pathOf } from './registry-requests.js';
 import { isContainerEngineSocket } from './known-paths.js';
 import type { ScriptRun } from './trace-model.js';
 
@@ -70,14 +70,6 @@ export function analyzeNetwork(a: Analysis, e: NetworkEvent): void {
 const REGISTRY_TOKEN_PATHS = /^\/-\/(?:whoami|npm\/v1\/tokens|user\/|v1\/login|org\/|team\/|package\/[^/]+(?:\/[^/]+)?\/(?:access|collaborators|dist-tags))/;
 const REGISTRY_READ_ONLY_POSTS = /^\/-\/npm\/v1\/security\//;
 const CLOUD_SECRET_HOSTS = [/^secretsmanager\.[\w-]+\.amazonaws\.com$/, /^sts(?:\.[\w-]+)?\.amazonaws\.com$/, /^ssm\.[\w-]+\.amazonaws\.com$/, /^secretmanager\.googleapis\.com$/, /^iamcredentials\.googleapis\.com$/, /\.vault\.azure\.net$/];
-
-function pathOf(url: string): string {
-  try {
-    return new URL(url, 'http://x').pathname;
-  } catch {
-    return url;
-  }
-}
 
 export function analyzeHttp(a: Analysis, e: HttpEvent): void {
   const owner = a.model.attributionOf(e);

@@ -43,7 +43,8 @@ function queryOf(url: string): string {
   }
 }
 
-function pathOf(url: string): string {
+/** The path of a request URL (absolute or origin-form), without its query. */
+export function pathOf(url: string): string {
   try {
     return new URL(url, 'http://x').pathname;
   } catch {
