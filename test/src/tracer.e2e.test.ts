@@ -108,6 +108,13 @@ await describeWithEngine('the tracer, on a real install with a real npm', () => 
     expect(write).toMatchObject({ ok: true, intent: expect.objectContaining({ write: true, create: true }) });
     const diff = trace.find((event) => event.type === 'fsdiff' && event.path === '/home/node/.bashrc');
     expect(diff).toMatchObject({ change: 'created', package: BEHAVIOURS, lifecycle: 'postinstall' });
+    // The file's modification time (what attributes a change no traced call explains) falls in the
+    // script's run, on the same clock as the trace (ms, to the filesystem's granularity).
+    const start = mine().find((event) => event.type === 'script' && event.action === 'start')!;
+    const end = mine().find((event) => event.type === 'script' && event.action === 'end')!;
+    const mtime = (diff as { mtime?: number }).mtime;
+    expect(mtime).toBeGreaterThanOrEqual(start.ts - 10);
+    expect(mtime).toBeLessThanOrEqual(end.ts + 10);
   });
 
   it('records the refused connect to a closed loopback port, with its errno', () => {

@@ -2,7 +2,7 @@
  * The policy's shapes: the file as written ({@link PolicyDocument}) and the resolved form the engine
  * works with ({@link Policy}), plus what an evaluation needs and returns.
  */
-import type { Finding, Severity } from '@safe-install/schema';
+import type { Finding, PackageRef, Severity } from '@safe-install/schema';
 
 /** The policy file format version this engine understands. */
 export const POLICY_VERSION = 1;
@@ -147,6 +147,12 @@ export interface EvaluationContext {
   resolvers?: string[];
   /** Hosts of the package registry (from npm's configuration; none by default); registry traffic is always allowed. */
   registryHosts?: string[];
+  /**
+   * The packages the project's lockfile installs (`name` is the real package, as in `resolved`).
+   * A script fetching anything else from the registry is `registry-misuse`; without the list that
+   * comparison is skipped.
+   */
+  lockedPackages?: readonly PackageRef[];
   /** Path of the tracer's script-shell marker (default `/usr/local/libexec/npm-lifecycle`). */
   lifecycleMarker?: string;
   /**

@@ -13,6 +13,7 @@ export type RuleId =
   | 'env-dump'
   | 'secret-sweep'
   | 'token-use'
+  | 'registry-misuse'
   | 'network-not-allowed'
   | 'network-direct-connect'
   | 'network-raw-ip'
@@ -31,6 +32,7 @@ export type RuleId =
   | 'manifest-change'
   | 'destructive-wipe'
   | 'write-outside-package'
+  | 'untraced-change'
   | 'privilege-escalation'
   | 'tracer-tamper'
   | 'trace-incomplete'
@@ -86,6 +88,9 @@ export const RULES: readonly RuleInfo[] = [
   rule('token-use', 'high', false,
     'an install script used a registry, GitHub or cloud token (npm whoami/publish/token, gh auth token, registry write API)',
     'install scripts never need to act as you on the registry or GitHub: review the package'),
+  rule('registry-misuse', 'high', false,
+    'an install script used the registry for more than the locked packages: a package the lockfile lacks, data in the path, a refused API, a registry host on an odd port or with a query string',
+    'install scripts get their code from the lockfile; review what the script fetched and why'),
   rule('network-not-allowed', 'high', true,
     'an install script reached (or tried to reach) a host the policy does not allow it',
     'if the host is expected, add it to the package\'s `network` list (or the global `network.allow`)'),
@@ -140,6 +145,9 @@ export const RULES: readonly RuleInfo[] = [
   rule('write-outside-package', 'medium', true,
     'an install script wrote outside its own folder and the temporary directory',
     'allow the path in the package\'s `write` list if it is expected'),
+  rule('untraced-change', 'high', false,
+    'the filesystem diff shows a file changed by no call the tracer saw (mmap, mknod, truncate, io_uring, a lost process) while the script ran',
+    'something wrote unseen: review the package; the tracer was evaded or lost a process'),
   rule('privilege-escalation', 'critical', false,
     'an install script tried to gain privileges or tamper with the host: sudo/su/doas, the Docker socket, iptables, mount, /etc/hosts',
     'install scripts never need root: remove the package'),

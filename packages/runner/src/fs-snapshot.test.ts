@@ -49,10 +49,10 @@ describe('exportList', () => {
   it('lists the changes outside node_modules, deletions included', () => {
     expect(changes).toEqual([
       { path: `${P}/gone.txt`, change: 'deleted' },
-      { path: `${P}/lib`, change: 'created' },
-      { path: `${P}/lib/index.js`, change: 'created' },
-      { path: `${P}/lib/link`, change: 'created' },
-      { path: `${P}/public/w.js`, change: 'modified' },
+      { path: `${P}/lib`, change: 'created', mtime: 1000 },
+      { path: `${P}/lib/index.js`, change: 'created', mtime: 1000 },
+      { path: `${P}/lib/link`, change: 'created', mtime: 1000 },
+      { path: `${P}/public/w.js`, change: 'modified', mtime: 2000 },
     ]);
   });
 
@@ -67,5 +67,17 @@ describe('exportList', () => {
     const sparse: Snapshot = new Map(after);
     sparse.set(`${P}/node_modules/a/big`, { type: 'f', mode: '644', size: 10 * 1024 ** 3, blocks: 8, mtime: '1' });
     expect(exportList(P, sparse, changes).refusal).toMatch(/node_modules\/a\/big is a sparse file \(10737418240 bytes, 4096 on disk\)/);
+  });
+});
+
+describe('diffSnapshots', () => {
+  it('gives the modification time of what changed in ms, and skips records hostile names could forge', () => {
+    const before = parseSnapshot('f 644 10 8 1800000000.5 /home/node/a\0d 755 0 8 1800000000 /home/node/d\0f 644 1 8 1800000000 /tmp/gone\0garbage\0f 644 x 1 1 /x\0');
+    const after = parseSnapshot('f 644 12 8 1800000100.25 /home/node/a\0d 755 0 8 1800000200 /home/node/d\0f 600 0 0 1800000300.125 /home/node/new file\nwith newline\0');
+    expect(diffSnapshots(before, after)).toEqual([
+      { path: '/home/node/a', change: 'modified', mtime: 1800000100250 },
+      { path: '/home/node/new file\nwith newline', change: 'created', mtime: 1800000300125 },
+      { path: '/tmp/gone', change: 'deleted' },
+    ]);
   });
 });

@@ -26,6 +26,8 @@ export type Snapshot = Map<string, FileState>;
 export interface FsChange {
   path: string;
   change: 'created' | 'modified' | 'deleted';
+  /** Modification time after the install (epoch ms), for created and modified files. */
+  mtime?: number;
 }
 
 /** The `find` arguments; records are `TYPE MODE SIZE BLOCKS MTIME PATH\0`. */
@@ -50,9 +52,11 @@ export function diffSnapshots(before: Snapshot, after: Snapshot): FsChange[] {
   const changes: FsChange[] = [];
   for (const [path, state] of after) {
     const old = before.get(path);
-    if (!old) changes.push({ path, change: 'created' });
+    const mtime = Number(state.mtime) * 1000;
+    const when = Number.isFinite(mtime) ? { mtime } : {};
+    if (!old) changes.push({ path, change: 'created', ...when });
     else if (state.type !== 'd' && (old.size !== state.size || old.mtime !== state.mtime || old.mode !== state.mode || old.type !== state.type)) {
-      changes.push({ path, change: 'modified' });
+      changes.push({ path, change: 'modified', ...when });
     }
   }
   for (const path of before.keys()) if (!after.has(path)) changes.push({ path, change: 'deleted' });

@@ -349,7 +349,8 @@ async function main(): Promise<void> {
   const modulesChanges = modulesBaseline ? diffSnapshots(splitProject(await modulesBaseline, args.cwd).modules, modulesAfter) : [];
   send(
     [...diffSnapshots(before, after), ...projectChanges, ...modulesChanges].map(
-      ({ path, change }) => ({ ...lastWriter.get(path), type: 'fsdiff', change, path, source: 'fsdiff', ts: now, pid: 0, ppid: 0 }) as RawEvent,
+      ({ path, change, mtime }) =>
+        ({ ...lastWriter.get(path), type: 'fsdiff', change, path, ...(mtime === undefined ? {} : { mtime }), source: 'fsdiff', ts: now, pid: 0, ppid: 0 }) as RawEvent,
     ),
   );
   phase('fsdiff');

@@ -274,6 +274,12 @@ export interface FsDiffEvent extends EventBase {
   type: 'fsdiff';
   change: 'created' | 'modified' | 'deleted';
   path: string;
+  /**
+   * For created and modified files: the file's modification time after the install (epoch ms), so
+   * a change no traced call explains is attributed to the script that was running then. The
+   * event's own `ts` is when the diff was taken.
+   */
+  mtime?: number;
 }
 
 /**

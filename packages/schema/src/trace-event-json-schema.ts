@@ -118,7 +118,7 @@ export const TRACE_EVENT_JSON_SCHEMA = {
       },
       ['method', 'url', 'host', 'port', 'decision'],
     ),
-    kind('fsdiff', null, { change: { enum: ['created', 'modified', 'deleted'] }, path: string }, ['change', 'path']),
+    kind('fsdiff', null, { change: { enum: ['created', 'modified', 'deleted'] }, path: string, mtime: { type: 'number', minimum: 0 } }, ['change', 'path']),
     kind(
       'decoy-exfiltration',
       null,

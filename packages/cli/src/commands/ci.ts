@@ -10,7 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join, resolve } from 'node:path';
 import type Docker from 'dockerode';
-import { SafeInstallError, type Finding, type Report, type Severity, type TraceEvent, type UploadSummary } from '@safe-install/schema';
+import { SafeInstallError, type Finding, type PackageRef, type Report, type Severity, type TraceEvent, type UploadSummary } from '@safe-install/schema';
 import { buildReport } from '@safe-install/report';
 import { evaluate, learnPolicy, loadPolicy, type EvaluationContext, type Policy, type PolicyMode } from '@safe-install/policy';
 import {
@@ -62,7 +62,7 @@ export interface CiOptions {
 }
 
 /** Where things are inside the sandbox, for the policy engine. */
-function sandboxContext(registries: readonly string[]): EvaluationContext {
+function sandboxContext(registries: readonly string[], lockedPackages: readonly PackageRef[]): EvaluationContext {
   return {
     projectDir: SANDBOX_PATHS.project,
     homeDir: SANDBOX_PATHS.home,
@@ -72,6 +72,7 @@ function sandboxContext(registries: readonly string[]): EvaluationContext {
     gateway: [{ address: '127.0.0.1' }, { address: '127.10.0.1', port: 80 }, { address: '127.10.0.1', port: 443 }],
     resolvers: ['127.0.0.1'],
     registryHosts: registries.map((url) => new URL(url).hostname),
+    lockedPackages,
   };
 }
 
@@ -233,7 +234,7 @@ export async function ci(options: CiOptions): Promise<number> {
       printer.warn(`export: ${issue.action} ${sanitize(issue.path)}: ${issue.reason}`);
     }
     const npmVersion = run.status?.packageManager?.version;
-    const context = { ...sandboxContext([npmConfig.registry, ...Object.values(npmConfig.scopedRegistries)]), ...(npmVersion ? { npmVersion } : {}) };
+    const context = { ...sandboxContext([npmConfig.registry, ...Object.values(npmConfig.scopedRegistries)], project.lockfile.locked), ...(npmVersion ? { npmVersion } : {}) };
     const scriptReview = scriptReviewOf(project, npmVersion);
     const evaluation = evaluate({ events, policy, decoys: plan.decoys, context });
     for (const warning of evaluation.warnings) printer.warn(sanitize(warning));

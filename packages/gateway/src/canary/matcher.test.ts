@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { DecoyIndex, DecoyKind } from '@safe-install/schema';
-import { base32Encode, createDecoyMatcher, type DecoyMatch } from './matcher.js';
+import { base32Encode, caesarShift, createDecoyMatcher, type DecoyMatch } from './matcher.js';
 import { fakeNpmToken } from '../test-support/fake-registry.js';
 import { rng } from '../test-support/fuzz.js';
 
@@ -85,6 +85,30 @@ describe('DNS names', () => {
   test('ordinary names match nothing', () => {
     expect(matcher.scanDnsLabels(['registry', 'example'])).toEqual([]);
     expect(matcher.scanDnsLabels([Buffer.from('build-host-17').toString('hex'), 'exfil', 'invalid'])).toEqual([]);
+  });
+});
+
+describe('reversible transforms', () => {
+  const rev = (text: string) => [...text].reverse().join('');
+  const swap = (text: string) => text.replace(/[A-Za-z]/g, (c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase()));
+
+  test('reversed, rot13, both, and every other letter shift, in DNS labels and bodies', () => {
+    const labels = (text: string) => text.match(/.{1,30}/g) ?? [];
+    expect(kinds(matcher.scanDnsLabels([...labels(rev(npmToken)), 'x', 'test']))).toEqual(['npm-token/reversed plain']);
+    expect(kinds(matcher.scanDnsLabels([...labels(caesarShift(npmToken, 13)), 'test']))).toEqual(['npm-token/rot13 plain']);
+    expect(kinds(matcher.scan(`d=${caesarShift(rev(awsSecret), 13)}`, 'body'))).toEqual(['aws-secret-access-key/reversed rot13 plain']);
+    expect(kinds(matcher.scan(`d=${caesarShift(npmToken, 5)}`, 'body'))).toEqual(['npm-token/caesar plain']);
+  });
+
+  test('encodings of the transformed value, and a case-swapped value', () => {
+    const hex = Buffer.from(rev(npmToken)).toString('hex');
+    expect(kinds(matcher.scanDnsLabels([hex.slice(0, 60), hex.slice(60), 'q', 'test']))).toEqual(['npm-token/reversed hex']);
+    expect(kinds(matcher.scan(Buffer.from(`x=${caesarShift(githubToken, 13)}`).toString('base64'), 'body'))).toEqual(['github-token/rot13 base64']);
+    expect(kinds(matcher.scan(swap(npmToken), 'header'))).toEqual(['npm-token/plain']);
+  });
+
+  test('keys (multi-line values) get no transforms: a reversed PEM block is no needle', () => {
+    expect(kinds(matcher.scan(rev(sshKey), 'body')).filter((k) => !k.endsWith('/partial'))).toEqual([]);
   });
 });
 

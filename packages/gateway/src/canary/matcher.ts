@@ -12,13 +12,21 @@
  * 16-character piece counts ("partial"), and their encoded forms are matched in 24-character
  * fragments; so a truncated or spliced copy is caught, not only the whole value.
  *
+ * Reversible transforms before the encoding: the value reversed, rot13'd, or both (each then in
+ * every encoding above, from its first byte), and every other Caesar shift of its letters (plain):
+ * letter games that defeat a matcher of encodings alone (`rev | tr A-Za-z N-ZA-Mn-za-m`). Plain and
+ * the case-insensitive encodings are compared lower-cased, so a case-swapped value is found too.
+ *
  * Not found: values encoded twice (base64 of hex), compressed (the gateway inflates gzip/deflate
  * bodies before scanning), encrypted, or split into pieces shorter than the limits above.
  */
 import type { DecoyIndex, DecoyKind } from '@safe-install/schema';
 
 export type DecoyWhere = 'dns' | 'url' | 'header' | 'body';
-export type DecoyEncoding = 'plain' | 'json' | 'hex' | 'base64' | 'base32' | 'url';
+type BaseEncoding = 'plain' | 'json' | 'hex' | 'base64' | 'base32' | 'url';
+/** A transform of the value before its encoding (see the module comment). */
+export type DecoyTransform = 'reversed' | 'rot13' | 'reversed rot13' | 'caesar';
+export type DecoyEncoding = BaseEncoding | `${DecoyTransform} ${BaseEncoding}`;
 
 export interface DecoyMatch {
   kind: DecoyKind;
@@ -151,6 +159,14 @@ function toLatin1(input: string | Uint8Array): string {
   return typeof input === 'string' ? Buffer.from(input, 'utf8').toString('latin1') : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('latin1');
 }
 
+/** The letters of `text` shifted by `n` places (13: rot13); other characters kept. */
+export function caesarShift(text: string, n: number): string {
+  return text.replace(/[A-Za-z]/g, (c) => {
+    const base = c <= 'Z' ? 65 : 97;
+    return String.fromCharCode(((c.charCodeAt(0) - base + n) % 26) + base);
+  });
+}
+
 /** Precomputes every needle for the run's decoys. */
 export function createDecoyMatcher(index: DecoyIndex): DecoyMatcher {
   const exact = new Map<number, Needle[]>(); // case-sensitive: base64
@@ -184,14 +200,15 @@ export function createDecoyMatcher(index: DecoyIndex): DecoyMatcher {
     else table.set(hash, [stored]);
   };
 
-  const addEncodings = (bytes: Buffer, base: Omit<Needle, 'text' | 'encoding'>): void => {
-    add({ ...base, text: bytes.toString('hex'), encoding: 'hex' }, false);
+  const addEncodings = (bytes: Buffer, base: Omit<Needle, 'text' | 'encoding'>, transform?: DecoyTransform): void => {
+    const named = (encoding: BaseEncoding): DecoyEncoding => (transform === undefined ? encoding : `${transform} ${encoding}`);
+    add({ ...base, text: bytes.toString('hex'), encoding: named('hex') }, false);
     for (let align = 0; align < 3; align++) {
       const standard = alignedEncoding(bytes, align, 6, (input) => input.toString('base64'));
-      add({ ...base, text: standard, encoding: 'base64' }, true);
-      add({ ...base, text: standard.replace(/\+/g, '-').replace(/\//g, '_'), encoding: 'base64' }, true);
+      add({ ...base, text: standard, encoding: named('base64') }, true);
+      add({ ...base, text: standard.replace(/\+/g, '-').replace(/\//g, '_'), encoding: named('base64') }, true);
     }
-    for (let align = 0; align < 5; align++) add({ ...base, text: alignedEncoding(bytes, align, 5, base32Encode), encoding: 'base32' }, false);
+    for (let align = 0; align < 5; align++) add({ ...base, text: alignedEncoding(bytes, align, 5, base32Encode), encoding: named('base32') }, false);
   };
 
   index.values.forEach((decoy, valueIndex) => {
@@ -201,6 +218,18 @@ export function createDecoyMatcher(index: DecoyIndex): DecoyMatcher {
     const plain = Buffer.from(value, 'utf8');
     add({ ...base, text: plain.toString('latin1'), encoding: 'plain' }, false);
     addEncodings(plain, base);
+    // Single-line secrets only: a reversed or shifted PEM block is not a thing scripts send.
+    if (!value.includes('\n')) {
+      const reversed = [...value].reverse().join('');
+      for (const [transform, form] of [['reversed', reversed], ['rot13', caesarShift(value, 13)], ['reversed rot13', caesarShift(reversed, 13)]] as const) {
+        const bytes = Buffer.from(form, 'utf8');
+        add({ ...base, text: bytes.toString('latin1'), encoding: `${transform} plain` }, false);
+        addEncodings(bytes, base, transform);
+      }
+      for (let shift = 1; shift < 26; shift++) {
+        if (shift !== 13) add({ ...base, text: Buffer.from(caesarShift(value, shift), 'utf8').toString('latin1'), encoding: 'caesar plain' }, false);
+      }
+    }
     const json = JSON.stringify(value).slice(1, -1);
     for (const escaped of new Set([json, json.replace(/\//g, '\\/')])) {
       if (escaped === value) continue;

@@ -7,10 +7,13 @@ import type { EvaluationContext, Policy } from '../policy-types.js';
 import { analyzeDecoyEvent } from './analyze-decoys.js';
 import { analyzeFile } from './analyze-file.js';
 import { analyzeManifest } from './analyze-manifest.js';
+import { analyzeFsDiff, noteTracedChange } from './analyze-fsdiff.js';
 import { analyzeDns, analyzeHttp, analyzeNetwork } from './analyze-network.js';
 import { analyzeProcess } from './analyze-process.js';
 import { analyzeScript } from './analyze-script.js';
 import { correlate } from './correlate.js';
+import type { DnsVolume } from './dns-volume.js';
+import { judgeDnsVolumes } from './dns-volume.js';
 import { DecoyMatcher } from './decoy-matcher.js';
 import type { Hit } from './finding-collector.js';
 import { FindingCollector } from './finding-collector.js';
@@ -49,6 +52,12 @@ export interface Analysis {
   wipes: Map<string, { overwrites: Map<string, number>; reported: boolean }>;
   /** `node_modules/.bin` entries scripts wrote at install time, and the run that wrote each. */
   plantedBins: Map<string, ScriptRun>;
+  /** Paths some traced call changed: the filesystem diff judges only the rest (analyze-fsdiff.ts). */
+  tracedChanges: Set<string>;
+  /** The set above hit its bound: what it lacks cannot be told from what the tracer missed. */
+  tracedChangesFull: boolean;
+  /** DNS queries per package and registrable domain (see dns-volume.ts). */
+  dnsVolumes: Map<string, DnsVolume>;
   /** Children of one shell: a downloader and a stdin interpreter side by side is `curl | sh`. */
   pipes: Map<number, { downloader?: ProcessExecEvent; interpreter?: ProcessExecEvent; reported?: boolean }>;
 }
@@ -79,9 +88,13 @@ export function analyzeTrace(input: AnalyzeInput): Analysis {
     wipes: new Map(),
     plantedBins: new Map(),
     pipes: new Map(),
+    dnsVolumes: new Map(),
+    tracedChanges: new Set(),
+    tracedChangesFull: false,
   };
   for (const e of input.events) {
     a.model.observe(e);
+    if (e.type === 'file' || e.type === 'network') noteTracedChange(a, e);
     if (a.probes.size > 0) followProbe(a, e);
     switch (e.type) {
       case 'file':
@@ -111,9 +124,11 @@ export function analyzeTrace(input: AnalyzeInput): Analysis {
       case 'fsdiff':
         // The project's manifests and lockfiles, whoever changed them (see analyze-manifest.ts).
         analyzeManifest(a, e);
+        analyzeFsDiff(a, e);
         break;
     }
   }
+  judgeDnsVolumes(a);
   correlate(a);
   return a;
 }

@@ -8,12 +8,13 @@
  * does with the request — and a variable the policy lets a package pass on (`env:`) appearing in
  * its own arguments or in requests to hosts it may reach.
  */
-import type { DecoyExfiltrationEvent, HttpEvent, PackageRef, TraceEvent } from '@safe-install/schema';
+import type { DecoyExfiltrationEvent, PackageRef, TraceEvent } from '@safe-install/schema';
 import { basename } from '../match/path-pattern.js';
 import type { Analysis } from './analysis.js';
 import { report } from './analysis.js';
 import type { DecoySighting } from './decoy-matcher.js';
 import { NETWORK_TOOLS } from './known-programs.js';
+import { isRegistryRequest } from './registry-requests.js';
 import type { ScriptRun } from './trace-model.js';
 
 export type DecoyPlace = DecoyExfiltrationEvent['where'] | 'payload';
@@ -86,7 +87,7 @@ export function analyzeDecoyEvent(a: Analysis, e: DecoyExfiltrationEvent): void 
   if (seen?.type === 'http') {
     dest.host = seen.host;
     dest.port = seen.port;
-    dest.registryAuth = isRegistryRequest(a, seen) && owner === undefined;
+    dest.registryAuth = isRegistryRequest(a.ctx, seen) && owner === undefined;
   } else if (seen?.type === 'dns') {
     dest.host = seen.name;
   } else if (seen?.type === 'process' && seen.action === 'exec') {
@@ -102,8 +103,4 @@ export function analyzeDecoyEvent(a: Analysis, e: DecoyExfiltrationEvent): void 
     message: `the ${e.decoyKind} decoy appeared in ${PLACE_TEXT[e.where]}${to} (${e.encoding})`,
     ...(run === undefined && owner !== undefined ? { package: owner.package, lifecycle: owner.lifecycle } : {}),
   });
-}
-
-export function isRegistryRequest(a: Analysis, e: HttpEvent): boolean {
-  return e.decision === 'registry' || a.ctx.registryHosts.has(e.host.toLowerCase());
 }

@@ -32,7 +32,7 @@ export const HOME_SWEEP_THRESHOLD = 200;
 /** Distinct credential categories probed (even unsuccessfully) that make a sweep. */
 export const CREDENTIAL_SWEEP_THRESHOLD = 4;
 
-type WriteKind = 'create' | 'modify' | 'delete' | 'rename-from' | 'rename-to' | 'link' | 'chmod' | 'mkdir';
+export type WriteKind = 'create' | 'modify' | 'delete' | 'rename-from' | 'rename-to' | 'link' | 'chmod' | 'mkdir';
 
 export function analyzeFile(a: Analysis, e: FileEvent): void {
   const path = normalizePath(e.path);
@@ -48,6 +48,7 @@ export function analyzeFile(a: Analysis, e: FileEvent): void {
   }
   const run = a.model.runOf(e);
   if (run === undefined) return;
+  trackDecoyAliases(a, e, path, target);
   trackTaint(a, e, run, path, target);
   trackLinks(a, e, path, target);
   trackWipe(a, e, run, path, target);
@@ -113,6 +114,21 @@ export function analyzeFile(a: Analysis, e: FileEvent): void {
 function notePlant(a: Analysis, e: FileEvent, run: ScriptRun, path: string): void {
   if (e.ok === false || !/\/node_modules\/\.bin\/[^/]+$/.test(path)) return;
   if (!a.plantedBins.has(path)) a.plantedBins.set(path, run);
+}
+
+/**
+ * A hard link, symbolic link or rename of a planted credential file gives it another name; reading
+ * that name reads the decoy (P3 with `ln ~/.aws/credentials /tmp/c; cat /tmp/c`). Whatever else is
+ * written to the name afterwards is no longer the decoy.
+ */
+function trackDecoyAliases(a: Analysis, e: FileEvent, path: string, target: string | undefined): void {
+  if (e.ok === false) return;
+  if ((e.action === 'link' || e.action === 'symlink' || e.action === 'rename') && target !== undefined) {
+    if (a.decoys.fileKind(path) !== undefined) a.decoys.alias(target, path);
+    else a.decoys.unalias(target);
+  } else if (e.action === 'unlink' || (e.action === 'open' && e.intent?.truncate === true)) {
+    a.decoys.unalias(path);
+  }
 }
 
 /** The files whose presence says "container": a script that finds one knows it is watched. */
@@ -374,17 +390,20 @@ function judgeRead(a: Analysis, e: FileEvent, run: ScriptRun, path: string): voi
 
   const decoy = a.decoys.fileKind(path);
   if (decoy !== undefined) {
-    // npm, pnpm and yarn read ~/.npmrc to authenticate; a decoy token sent anywhere is caught on the wire.
-    if (basename(path) === '.npmrc' && a.model.isPackageManager(e.pid)) return;
+    const planted = a.decoys.aliasOf(path);
+    // npm, pnpm and yarn read ~/.npmrc to authenticate; a decoy token sent anywhere is caught on the
+    // wire. Not through another name: npm reads its config where it is, never through a link.
+    if (planted === undefined && basename(path) === '.npmrc' && a.model.isPackageManager(e.pid)) return;
     report(a, e, run, {
       rule: 'decoy-credential-read',
       // .env files are read by build tooling (prisma generate loads them): suspicious, not damning.
-      severity: decoy === 'env-file-value' ? 'medium' : 'high',
-      subject: path,
-      message: `read the credential file ${path} (${decoy})${attempted}`,
+      // A link made to read one is not build tooling.
+      severity: decoy === 'env-file-value' && planted === undefined ? 'medium' : 'high',
+      subject: planted ?? path,
+      message: planted === undefined ? `read the credential file ${path} (${decoy})${attempted}` : `read the credential file ${planted} (${decoy}) through another name for it, ${path}${attempted}`,
       access: ok,
     });
-    noteCredentialProbe(a, e, run, credentialCategory(path, home) ?? decoy);
+    noteCredentialProbe(a, e, run, credentialCategory(planted ?? path, home) ?? decoy);
     return;
   }
 

@@ -10,9 +10,11 @@ import type { DnsEvent, HttpEvent, NetworkEvent } from '@safe-install/schema';
 import { isIpLiteral, normalizeHost } from '../match/host-pattern.js';
 import type { Analysis } from './analysis.js';
 import { report } from './analysis.js';
-import { isRegistryRequest, reportDecoysIn } from './analyze-decoys.js';
+import { reportDecoysIn } from './analyze-decoys.js';
 import { isLoopback, isMetadataAddress, METADATA_HOSTS, normalizeIp, sameAddress } from './addresses.js';
-import { dnsQueryNames, encodedLabel } from './dns-labels.js';
+import { dnsQueryNames, encodedLabel, registrableDomain } from './dns-labels.js';
+import { noteDnsVolume } from './dns-volume.js';
+import { isRegistryRequest, judgeScriptRegistryRequest, pathOf } from './registry-requests.js';
 import { isContainerEngineSocket } from './known-paths.js';
 import type { ScriptRun } from './trace-model.js';
 
@@ -69,21 +71,13 @@ const REGISTRY_TOKEN_PATHS = /^\/-\/(?:whoami|npm\/v1\/tokens|user\/|v1\/login|o
 const REGISTRY_READ_ONLY_POSTS = /^\/-\/npm\/v1\/security\//;
 const CLOUD_SECRET_HOSTS = [/^secretsmanager\.[\w-]+\.amazonaws\.com$/, /^sts(?:\.[\w-]+)?\.amazonaws\.com$/, /^ssm\.[\w-]+\.amazonaws\.com$/, /^secretmanager\.googleapis\.com$/, /^iamcredentials\.googleapis\.com$/, /\.vault\.azure\.net$/];
 
-function pathOf(url: string): string {
-  try {
-    return new URL(url, 'http://x').pathname;
-  } catch {
-    return url;
-  }
-}
-
 export function analyzeHttp(a: Analysis, e: HttpEvent): void {
   const owner = a.model.attributionOf(e);
   const run = owner === undefined ? undefined : a.model.runOf({ pid: owner.pid ?? e.pid, package: owner.package, ...(owner.lifecycle === undefined ? {} : { lifecycle: owner.lifecycle }) });
   const host = normalizeHost(e.host);
   const where = `${host.includes(':') ? `[${host}]` : host}:${e.port}`;
   const request = `${e.method} ${e.url}`;
-  const registry = isRegistryRequest(a, e);
+  const registry = isRegistryRequest(a.ctx, e);
 
   if (METADATA_HOSTS.has(host) || isMetadataAddress(host)) {
     report(a, e, run, { rule: 'metadata-address', subject: host, message: `sent ${request} to the cloud metadata service (${where})` });
@@ -108,8 +102,8 @@ export function analyzeHttp(a: Analysis, e: HttpEvent): void {
     }
     return;
   }
-  judgeTokenRequest(a, e, run, host, registry);
-  if (registry) return;
+  const tokenUse = judgeTokenRequest(a, e, run, host, registry);
+  if (judgeScriptRegistryRequest(a, e, run, tokenUse)) return;
   if (a.policy.hostAllowed(run.package, host, e.port)) return;
   const refused = e.decision === 'denied' ? ' (refused by the gateway)' : e.decision === 'sinked' ? ' (answered by the sink, nothing left the sandbox)' : '';
   if (isIpLiteral(host)) {
@@ -146,7 +140,8 @@ function refusedBeforeAnyByte(e: HttpEvent): boolean {
   return e.method.toUpperCase() === 'CONNECT' && e.decision === 'denied' && e.port === 443;
 }
 
-function judgeTokenRequest(a: Analysis, e: HttpEvent, run: ScriptRun, host: string, registry: boolean): void {
+/** Reports a request that uses a token; true when it did. */
+function judgeTokenRequest(a: Analysis, e: HttpEvent, run: ScriptRun, host: string, registry: boolean): boolean {
   const path = pathOf(e.url);
   const method = e.method.toUpperCase();
   let what: string | null = null;
@@ -163,13 +158,14 @@ function judgeTokenRequest(a: Analysis, e: HttpEvent, run: ScriptRun, host: stri
   } else if (CLOUD_SECRET_HOSTS.some((re) => re.test(host))) {
     what = 'a cloud secrets or identity API';
   }
-  if (what === null) return;
+  if (what === null) return false;
   report(a, e, run, {
     rule: 'token-use',
     severity: critical ? 'critical' : 'high',
     subject: `${method} ${host}${path}`,
     message: `sent ${method} ${e.url} to ${host}: ${what}, which needs a token`,
   });
+  return true;
 }
 
 export function analyzeDns(a: Analysis, e: DnsEvent): void {
@@ -202,13 +198,13 @@ function judgeDnsName(a: Analysis, e: DnsEvent | NetworkEvent, run: ScriptRun | 
     report(a, e, run, { rule: 'metadata-address', subject: name, message: `${verb} ${name}, the cloud metadata service` });
     return;
   }
+  if (a.ctx.registryHosts.has(name) || a.policy.hostAllowed(run?.package, name, undefined)) return;
+  noteDnsVolume(a, e, run, name);
   const encoded = encodedLabel(raw);
   if (encoded === null) return;
-  const pkg = run?.package;
-  if (a.policy.hostAllowed(pkg, name, undefined)) return;
   report(a, e, run, {
     rule: 'dns-encoded-data',
-    subject: name.split('.').slice(-2).join('.'),
+    subject: registrableDomain(name),
     message: `${verb} ${raw}: the label "${encoded.label}" looks like ${encoded.encoding} data`,
   });
 }

@@ -48,7 +48,10 @@ export function analyzeProcess(a: Analysis, e: ProcessEvent | TracerNoticeEvent)
       report(a, e, run, {
         rule: 'lingering-process',
         severity: e.outcome === 'killed' ? 'high' : 'medium',
-        subject: `pid ${e.pid}`,
+        // One finding per script and outcome, however many processes it left (a fork bomb of
+        // daemons is one finding with a count), the pids as samples.
+        subject: e.outcome === 'killed' ? 'processes left running' : 'processes that outlived the script',
+        sample: `pid ${e.pid}`,
         message:
           e.outcome === 'killed'
             ? `left a process running after its script ended (pid ${e.pid}, killed by the sandbox)`

@@ -1,8 +1,11 @@
 /**
  * DNS names that carry data. Exfiltration over DNS packs bytes into labels as hex, base32 or
- * base64; real host names are words, short hashes (CDN shards) and hyphenated parts. The checks
- * look at each label, and at each hyphen-separated run inside it, so
- * `github-production-release-asset-2e65be` passes while `6e706d5f746f6b656e3d...` does not.
+ * base64 — or any alphabet of its own (a letter substitution, a custom base); real host names are
+ * words, short hashes (CDN shards) and hyphenated parts. The checks look at each label, and at each
+ * hyphen-separated run inside it, so `github-production-release-asset-2e65be` passes while
+ * `6e706d5f746f6b656e3d...` does not. They judge shape, not a list of encodings: a long run of
+ * letters with next to no vowels is data whatever alphabet made it. Data cut into short labels
+ * shows in volume instead (see dns-volume.ts).
  */
 
 /** Shannon entropy in bits per character. */
@@ -28,7 +31,41 @@ function encodingOf(run: string): string | null {
     return 'base64';
   }
   if (run.length >= 40 && entropy(run) >= 4.2) return 'high-entropy';
+  // Host names are made of words; even machine-made ones (`productionresultssa10`, CDN shards)
+  // stay short or keep the vowels of the words they join. A long run, or a run of 20+ letters
+  // that reads like no language, is data in some alphabet (nibbles as letters, a substitution).
+  if (run.length >= 32) return 'long random-looking';
+  if (run.length >= 20 && unpronounceable(run)) return 'random-looking';
   return null;
+}
+
+/**
+ * Few vowels, or long consonant clusters: how random letters look next to words. English text is
+ * about 38% vowels with clusters of at most four consonants; uniform random letters are 19%
+ * vowels (23% counting y) with clusters of six and more.
+ */
+export function unpronounceable(run: string): boolean {
+  const letters = run.toLowerCase().replace(/[^a-z]/g, '');
+  if (letters.length < 16) return false;
+  const vowels = (letters.match(/[aeiouy]/g) ?? []).length;
+  const cluster = Math.max(0, ...(letters.match(/[^aeiouy]+/g) ?? []).map((c) => c.length));
+  return vowels / letters.length < 0.22 || cluster >= 6;
+}
+
+/** Second-level labels under which a country's registrable domains sit (`example.co.uk`). */
+const SECOND_LEVEL = new Set(['co', 'com', 'net', 'org', 'gov', 'edu', 'ac', 'or', 'ne', 'go']);
+
+/**
+ * The registrable domain of `name` (what an attacker registers to receive queries): the last two
+ * labels, or three under a country's second-level label. Without the public suffix list, a name
+ * under a suffix such as `github.io` counts as one domain; that errs towards grouping more, which
+ * is the safe side for a volume check.
+ */
+export function registrableDomain(name: string): string {
+  const labels = name.toLowerCase().replace(/\.$/, '').split('.').filter((l) => l !== '');
+  const n = labels.length;
+  const take = n >= 3 && (labels[n - 1] ?? '').length === 2 && SECOND_LEVEL.has(labels[n - 2] ?? '') ? 3 : 2;
+  return labels.slice(-take).join('.');
 }
 
 /** Describe the first label of `name` that looks like encoded data, or null when none does. */

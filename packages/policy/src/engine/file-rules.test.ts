@@ -24,6 +24,37 @@ describe('decoy-credential-read', () => {
     expect(summary(judge(t))).toContain('decoy-credential-read:medium');
   });
 
+  it('counts a read through a hard link, symbolic link or rename of a decoy as a read of the decoy', () => {
+    const t = new Trace();
+    const n = node(t);
+    n.link(`${HOME}/.aws/credentials`, '/tmp/c');
+    n.symlink(`${HOME}/.npmrc`, `${NM}/evil-pkg/cfg`);
+    n.link('/tmp/c', '/tmp/c2'); // a link of the link still reaches the decoy
+    n.rename(`${PROJECT}/.env`, '/tmp/e');
+    const reads = [n.read('/tmp/c2'), n.read(`${NM}/evil-pkg/cfg`), n.read('/tmp/e')];
+    const f = findingsOf(judge(t), 'decoy-credential-read');
+    expect(f.map((x) => [x.subject, x.severity, x.evidence])).toEqual([
+      [`${HOME}/.aws/credentials`, 'high', [reads[0]!.id]],
+      [`${HOME}/.npmrc`, 'high', [reads[1]!.id]],
+      [`${PROJECT}/.env`, 'high', [reads[2]!.id]],
+    ]);
+    expect(f[0]?.message).toBe(`read the credential file ${HOME}/.aws/credentials (aws-secret-access-key) through another name for it, /tmp/c2`);
+  });
+
+  it('a nested npm reading a link to ~/.npmrc is not exempt; a name replaced or removed is no longer the decoy', () => {
+    const t = new Trace();
+    const n = node(t);
+    n.link(`${HOME}/.npmrc`, '/tmp/rc');
+    n.run('/usr/local/bin/node', ['node', '/usr/local/lib/node_modules/npm/bin/npm-cli.js', 'whoami', '--userconfig', '/tmp/rc']).read('/tmp/rc');
+    n.link(`${HOME}/.aws/credentials`, '/tmp/a');
+    n.file('unlink', '/tmp/a');
+    n.read('/tmp/a');
+    n.link(`${HOME}/.aws/credentials`, '/tmp/b');
+    n.link('/tmp/harmless', '/tmp/b'); // (after a replace) /tmp/b is another file now
+    n.read('/tmp/b');
+    expect(findingsOf(judge(t), 'decoy-credential-read').map((x) => x.subject)).toEqual([`${HOME}/.npmrc`]);
+  });
+
   it('does not fire for a nested npm reading ~/.npmrc to authenticate (esbuild fallback)', () => {
     const t = new Trace();
     const npm = node(t, 'esbuild@0.25.12', 'node install.js').run('/usr/local/bin/node', ['node', '/usr/local/lib/node_modules/npm/bin/npm-cli.js', 'install', '@esbuild/linux-x64@0.25.12'], { packageManager: true });
@@ -380,5 +411,21 @@ describe('destructive-wipe', () => {
     n.write(`${HOME}/.cache/tool/lock`);
     n.file('unlink', `${HOME}/.cache/tool/lock`);
     expect(findingsOf(judge(t), 'destructive-wipe')).toEqual([]);
+  });
+});
+
+describe('finding groups', () => {
+  it('a rule firing with a new subject each time folds past ten subjects into one counted finding', () => {
+    const t = new Trace();
+    const n = node(t);
+    for (let i = 0; i < 500; i++) n.write(`${NM}/victim-${i}/index.js`);
+    const f = findingsOf(judge(t), 'foreign-package-write');
+    expect(f).toHaveLength(11);
+    expect(f.slice(0, 10).map((x) => x.subject)).toEqual(Array.from({ length: 10 }, (_, i) => `${NM}/victim-${i}`));
+    const rest = f[10];
+    expect(rest).toMatchObject({ subject: 'more of the same', occurrences: 490, severity: 'high' });
+    expect(rest?.evidence).toHaveLength(20);
+    // Messages are capped at 300 characters: the count comes first, then as many samples as fit.
+    expect(rest?.message).toMatch(new RegExp(`^created ${NM}/victim-10/index\\.js — inside package victim-10 \\(and more like it\\); 490 further subjects: ${NM}/victim-10, ${NM}/victim-11, `));
   });
 });

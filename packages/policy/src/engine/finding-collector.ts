@@ -1,7 +1,11 @@
 /**
  * Collects rule hits into findings: one finding per rule, package, lifecycle and subject, however
  * many events showed it (a loop that opens ~/.npmrc 500 times is one finding with 500
- * occurrences, and the first events as evidence).
+ * occurrences, and the first events as evidence). A rule that keeps firing with a new subject each
+ * time (a path per file, a pid per process) folds, past {@link MAX_SUBJECTS_PER_RULE} subjects, into
+ * one more finding of that rule that counts the rest and names a few: a script that spawns a
+ * thousand daemons or writes into a thousand folders makes a handful of findings, not a thousand,
+ * and the report stays small.
  */
 import type { PackageRef, Severity } from '@safe-install/schema';
 import type { PolicyFinding, ProcessStep } from '../policy-types.js';
@@ -13,6 +17,10 @@ import { packageKey } from './trace-model.js';
 
 /** Evidence kept per finding; `occurrences` counts the rest. */
 export const MAX_EVIDENCE = 20;
+/** Distinct subjects of one rule, package and lifecycle before the rest fold into one finding. */
+export const MAX_SUBJECTS_PER_RULE = 10;
+/** Distinct samples (pids, paths) named in a finding's message. */
+export const MAX_SAMPLES = 5;
 /** Distinct suggestions kept per finding (learn mode folds many paths into one glob anyway). */
 const MAX_SUGGESTIONS = 1000;
 
@@ -41,6 +49,11 @@ export interface Hit {
   lifecycle?: string | undefined;
   /** Groups hits: a path, host, program. */
   subject: string;
+  /**
+   * What tells this occurrence from the others of its group (a pid, a path): the finding names the
+   * first few when it has more than one.
+   */
+  sample?: string;
   message: string;
   hint?: string;
   chain?: ProcessStep[];
@@ -68,10 +81,17 @@ export interface FindingGroup {
   accessTs: number | null;
   suggestions: Suggestion[];
   notes: string[];
+  /** Distinct samples seen (at most MAX_SAMPLES) and how many there were in all. */
+  samples: string[];
+  sampleCount: number;
+  /** The group that holds the subjects past MAX_SUBJECTS_PER_RULE. */
+  overflow?: boolean;
 }
 
 export class FindingCollector {
   readonly #groups = new Map<string, FindingGroup>();
+  /** Distinct subjects per rule, package and lifecycle. */
+  readonly #subjects = new Map<string, number>();
 
   constructor(
     /** Applied to every untrusted string before it is kept (decoy redaction, then sanitizing). */
@@ -81,15 +101,33 @@ export class FindingCollector {
   add(hit: Hit): void {
     const pkg = hit.run?.package ?? hit.package;
     const lifecycle = hit.run?.lifecycle ?? hit.lifecycle;
-    const key = [hit.rule, pkg === undefined ? '' : packageKey(pkg), lifecycle ?? '', hit.subject].join('\0');
+    const family = [hit.rule, pkg === undefined ? '' : packageKey(pkg), lifecycle ?? ''].join('\0');
+    let key = `${family}\0${hit.subject}`;
+    let subject = hit.subject;
+    let message = hit.message;
+    let sample = hit.sample;
+    let overflow = false;
+    if (!this.#groups.has(key)) {
+      const subjects = this.#subjects.get(family) ?? 0;
+      if (subjects >= MAX_SUBJECTS_PER_RULE) {
+        // One more subject of a rule that already has plenty: counted in the family's overflow.
+        key = `${family}\0\0overflow`;
+        subject = 'more of the same';
+        message = `${hit.message} (and more like it)`;
+        sample = hit.subject;
+        overflow = true;
+      } else {
+        this.#subjects.set(family, subjects + 1);
+      }
+    }
     const severity = hit.severity ?? ruleInfo(hit.rule).severity;
     let group = this.#groups.get(key);
     if (group === undefined) {
       group = {
         rule: hit.rule,
         severity,
-        subject: hit.subject,
-        message: hit.message,
+        subject,
+        message,
         hint: hit.hint ?? ruleInfo(hit.rule).hint,
         evidence: [],
         occurrences: 0,
@@ -97,7 +135,10 @@ export class FindingCollector {
         accessTs: null,
         suggestions: [],
         notes: [],
+        samples: [],
+        sampleCount: 0,
       };
+      if (overflow) group.overflow = true;
       if (pkg !== undefined) group.package = pkg;
       if (lifecycle !== undefined) group.lifecycle = lifecycle;
       if (hit.run !== undefined) group.run = hit.run;
@@ -105,12 +146,16 @@ export class FindingCollector {
       this.#groups.set(key, group);
     } else if (severityRank(severity) > severityRank(group.severity)) {
       // The more severe variant explains the finding better.
-      group.message = hit.message;
+      group.message = message;
       if (hit.hint !== undefined) group.hint = hit.hint;
       if (hit.chain !== undefined) group.chain = hit.chain;
     }
     group.severity = maxSeverity(group.severity, severity);
     group.occurrences++;
+    if (sample !== undefined && !group.samples.includes(sample)) {
+      group.sampleCount++;
+      if (group.samples.length < MAX_SAMPLES) group.samples.push(sample);
+    }
     if (group.evidence.length < MAX_EVIDENCE && !group.evidence.includes(hit.eventId)) group.evidence.push(hit.eventId);
     if (hit.access === true && (group.accessTs === null || hit.ts < group.accessTs)) group.accessTs = hit.ts;
     const suggestions = hit.suggestion === undefined ? [] : Array.isArray(hit.suggestion) ? hit.suggestion : [hit.suggestion];
@@ -132,7 +177,12 @@ export class FindingCollector {
   }
 
   toFinding(g: FindingGroup): PolicyFinding {
-    const message = g.notes.length > 0 ? `${g.message}; ${g.notes.join('; ')}` : g.message;
+    const notes = [...g.notes];
+    if (g.sampleCount > 1 || g.overflow === true) {
+      const more = g.sampleCount > g.samples.length ? ` and ${g.sampleCount - g.samples.length} more` : '';
+      notes.unshift(`${g.sampleCount} ${g.overflow === true ? 'further subjects' : 'in all'}: ${g.samples.join(', ')}${more}`);
+    }
+    const message = notes.length > 0 ? `${g.message}; ${notes.join('; ')}` : g.message;
     const finding: PolicyFinding = {
       ruleId: g.rule,
       severity: g.severity,

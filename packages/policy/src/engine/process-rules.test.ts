@@ -246,6 +246,22 @@ describe('lingering-process', () => {
     expect(findingsOf(judge(t), 'lingering-process').map((f) => f.severity)).toEqual(['high', 'medium']);
   });
 
+  it('a thousand lingering processes are one finding with a count, sample pids and capped evidence', () => {
+    const t = new Trace();
+    const s = shell(t);
+    const pids: number[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const p = s.run('/usr/local/bin/node', ['node', 'daemon.js']);
+      pids.push(p.pid);
+      p.lingering('killed');
+    }
+    const f = findingsOf(judge(t), 'lingering-process');
+    expect(f).toHaveLength(1);
+    expect(f[0]).toMatchObject({ severity: 'high', occurrences: 1000 });
+    expect(f[0]?.evidence).toHaveLength(20);
+    expect(f[0]?.message).toBe(`left a process running after its script ended (pid ${pids[0]}, killed by the sandbox); 1000 in all: ${pids.slice(0, 5).map((p) => `pid ${p}`).join(', ')} and 995 more`);
+  });
+
   it('does not fire for children that exit with their script', () => {
     const t = new Trace();
     shell(t).run('/usr/local/bin/node', ['node', 'x.js']).exit(0);

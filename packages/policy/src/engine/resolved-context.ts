@@ -1,7 +1,9 @@
 /** The evaluation context with defaults applied and paths normalized. */
 import { normalizePath } from '../match/path-pattern.js';
 import type { PathVariables } from '../match/path-pattern.js';
+import type { PackageRef } from '@safe-install/schema';
 import type { EvaluationContext } from '../policy-types.js';
+
 
 /** Where the lifecycle marker lives in the sandbox image (the tracer's default). */
 export const DEFAULT_LIFECYCLE_MARKER = '/usr/local/libexec/npm-lifecycle';
@@ -24,6 +26,8 @@ export interface ResolvedContext {
   gateway: Array<{ address: string; port?: number }>;
   resolvers: string[];
   registryHosts: Set<string>;
+  /** The lockfile's packages, name → versions; null when the caller gave none (nothing to compare). */
+  lockedPackages: Map<string, Set<string>> | null;
   marker: string;
   /** Major version of the sandbox's npm; 0 when unknown. */
   npmMajor: number;
@@ -46,9 +50,18 @@ export function resolveContext(context: EvaluationContext): ResolvedContext {
     gateway: context.gateway ?? [],
     resolvers: context.resolvers ?? ['127.0.0.1', '::1'],
     registryHosts: new Set((context.registryHosts ?? []).map((h) => h.toLowerCase())),
+    lockedPackages: lockedIndex(context.lockedPackages),
     marker: normalizePath(context.lifecycleMarker ?? DEFAULT_LIFECYCLE_MARKER),
     npmMajor: Number(/^(\d+)\./.exec(context.npmVersion ?? '')?.[1] ?? 0),
     now: context.now ?? Date.now(),
     vars: { PROJECT: projectDir, HOME: homeDir, TMPDIR: tmpDir, NODE_MODULES: nodeModules },
   };
+}
+
+/** The lockfile's packages as name → versions. */
+export function lockedIndex(packages: readonly PackageRef[] | undefined): Map<string, Set<string>> | null {
+  if (packages === undefined) return null;
+  const out = new Map<string, Set<string>>();
+  for (const p of packages) out.set(p.name, (out.get(p.name) ?? new Set()).add(p.version));
+  return out;
 }

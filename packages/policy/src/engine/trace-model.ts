@@ -13,6 +13,7 @@ import type { ProcessStep } from '../policy-types.js';
 import { isLoopback, normalizeIp } from './addresses.js';
 import { BUILD_TOOLS, DOWNLOADERS } from './known-programs.js';
 import type { ResolvedContext } from './resolved-context.js';
+import { isRegistryRequest } from './registry-requests.js';
 
 /** One run of one lifecycle script. */
 export interface ScriptRun {
@@ -37,6 +38,11 @@ export interface ScriptRun {
   /** For a script a package manager inside another script started: that enclosing run. */
   parent?: ScriptRun;
   startTs: number;
+  /**
+   * When the script ended (its `script` end event), pushed later by processes it left running
+   * (their `lingering` events); null while it runs, or when no end was seen.
+   */
+  endTs: number | null;
   /** Files the script runs as its program (`node install.js` → `<dir>/install.js`). */
   scriptFiles: Set<string>;
   /** False when no start event was seen and the run was inferred from attribution. */
@@ -127,7 +133,7 @@ export class TraceModel {
     let registry = false;
     if (e.type === 'http') {
       subject = `${e.host}:${e.port}`;
-      registry = e.decision === 'registry' || this.ctx.registryHosts.has(e.host.toLowerCase());
+      registry = isRegistryRequest(this.ctx, e);
     } else if (e.type === 'dns') {
       subject = e.name;
       registry = this.ctx.registryHosts.has(e.name.toLowerCase().replace(/\.$/, ''));
@@ -184,6 +190,12 @@ export class TraceModel {
       if (leader !== p) leader.image = image;
     } else if (e.type === 'script' && e.action === 'start' && e.package !== undefined) {
       this.#startRun(e);
+    } else if (e.type === 'script' && e.action === 'end') {
+      const run = this.#runsByPid.get(e.pid) ?? (e.package === undefined ? undefined : this.runOf(e));
+      if (run !== undefined && run.endTs === null) run.endTs = e.ts;
+    } else if (e.type === 'process' && e.action === 'lingering' && e.package !== undefined) {
+      const run = this.runOf(e);
+      if (run !== undefined && run.endTs !== null && e.ts > run.endTs) run.endTs = e.ts;
     }
   }
 
@@ -203,6 +215,7 @@ export class TraceModel {
           ? e.identity.source === 'project' || e.identity.source === 'workspace'
           : isWithin(dir, this.ctx.projectDir) && !dir.split('/').includes('node_modules'),
       startTs: e.ts,
+      endTs: null,
       scriptFiles: scriptFilesOf(command, dir),
       seen: true,
     };
@@ -238,10 +251,18 @@ export class TraceModel {
     let run = this.#inferred.get(inferredKey);
     if (run === undefined) {
       const dir = `${this.ctx.nodeModules}/${pkg.name}`;
-      run = { key: inferredKey, pid: e.pid, package: pkg, lifecycle, command: '', dir, projectOwn: false, startTs: 0, scriptFiles: new Set(), seen: false };
+      run = { key: inferredKey, pid: e.pid, package: pkg, lifecycle, command: '', dir, projectOwn: false, startTs: 0, endTs: null, scriptFiles: new Set(), seen: false };
       this.#inferred.set(inferredKey, run);
     }
     return run;
+  }
+
+  /**
+   * The script runs (seen starting) that were running at `ts`: started at or before it, and not
+   * ended before it. A run whose end was never seen counts as running to the end of the trace.
+   */
+  runsAt(ts: number): ScriptRun[] {
+    return this.#runs.filter((r) => r.startTs <= ts && (r.endTs === null || ts <= r.endTs));
   }
 
   /** The program `pid` runs: its last exec, or what it inherited. */

@@ -130,6 +130,22 @@ export class Trace {
     return this.pushGateway({ type: 'dns', name, qtype: 'A', answered, ...(socket === undefined ? {} : { socket }) } as Body);
   }
 
+  /**
+   * An `fsdiff` event as the runner sends it after the install: `mtime` is the file's modification
+   * time (default: now), `writer` the last traced writer the runner knew of.
+   */
+  fsdiff(change: 'created' | 'modified' | 'deleted', path: string, options: { mtime?: number | null; writer?: Proc } = {}): TraceEvent {
+    const ts = this.tick();
+    const mtime = options.mtime === null ? {} : { mtime: options.mtime ?? ts };
+    const who = options.writer?.pkg === undefined ? {} : { package: options.writer.pkg, ...(options.writer.lifecycle === undefined ? {} : { lifecycle: options.writer.lifecycle }) };
+    return this.push({ id: `f${this.events.length + 1}`, ts, source: 'fsdiff', pid: 0, ppid: 0, type: 'fsdiff', change, path, ...mtime, ...who } as TraceEvent);
+  }
+
+  /** The current time of the trace (the last event's), without advancing it. */
+  now(): number {
+    return this.#ts;
+  }
+
   /** A `decoy-exfiltration` event as the gateway reports it. */
   decoy(fields: { decoyKind: string; where: 'dns' | 'url' | 'header' | 'body' | 'argv' | 'file'; encoding?: string; seenIn?: string }): TraceEvent {
     return this.pushGateway({ type: 'decoy-exfiltration', encoding: 'plain', ...fields } as Body);

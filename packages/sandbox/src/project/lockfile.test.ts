@@ -59,11 +59,40 @@ describe('checkLockfile: valid lockfiles', () => {
       lockfile(deps, { 'node_modules/react': { version: '18.2.0' }, 'node_modules/jest': { version: '30.0.0', dev: true } }, version),
       'package-lock.json',
     );
-    expect(summary).toMatchObject({ lockfileVersion: version, workspaces: [], tarballs: [], packages: 2 });
+    expect(summary).toMatchObject({
+      lockfileVersion: version,
+      workspaces: [],
+      tarballs: [],
+      packages: 2,
+      locked: [
+        { name: 'react', version: '18.2.0' },
+        { name: 'jest', version: '30.0.0' },
+      ],
+    });
   });
 
   it('accepts a project without dependencies', () => {
-    expect(checkLockfile(manifest(), lockfile(), 'package-lock.json')).toMatchObject({ lockfileVersion: 3, workspaces: [], tarballs: [], packages: 0 });
+    expect(checkLockfile(manifest(), lockfile(), 'package-lock.json')).toMatchObject({ lockfileVersion: 3, workspaces: [], tarballs: [], packages: 0, locked: [] });
+  });
+
+  it('lists locked packages by their real name (an alias\'s `name`), nested ones too, and skips hostile entries', () => {
+    const deps = { dependencies: { trusted: 'npm:other@1.0.0' } };
+    const summary = checkLockfile(
+      manifest(deps),
+      lockfile(deps, {
+        'node_modules/trusted': { name: 'other', version: '1.0.0' },
+        'node_modules/@s/a/node_modules/b': { version: '2.0.0' },
+        'node_modules/no-version': {},
+        'node_modules/bad-version': { version: 42 },
+        'node_modules/not-an-object': 'x',
+        [`node_modules/${'x'.repeat(300)}`]: { version: '1.0.0' },
+      }),
+      'package-lock.json',
+    );
+    expect(summary.locked).toEqual([
+      { name: 'other', version: '1.0.0' },
+      { name: 'b', version: '2.0.0' },
+    ]);
   });
 
   it('lists workspaces (sorted, normalised) and ignores installed package entries', () => {

@@ -5,7 +5,7 @@
  * The lockfile is untrusted input (it arrives with the project): it is validated, never trusted for
  * paths, and nothing here throws anything but SafeInstallError.
  */
-import { SafeInstallError } from '@safe-install/schema';
+import { SafeInstallError, type PackageRef } from '@safe-install/schema';
 import { lockedPackages, safeRelativePath, type LockedPackages } from '@safe-install/tracer';
 
 export { safeRelativePath };
@@ -24,6 +24,8 @@ export interface LockfileSummary {
   packages: number;
   /** Who sits in which folder: the identity every script's attribution rests on. */
   identities: LockedPackages;
+  /** What the lockfile installs under node_modules, by real name (an alias's `name`) and version. */
+  locked: PackageRef[];
 }
 
 
@@ -116,5 +118,11 @@ export function checkLockfile(manifest: unknown, lock: unknown, lockName: string
       { hint: 'run `npm install` to update the lockfile, review the change, and commit it' },
     );
   }
-  return { lockfileVersion: version, workspaces: workspaces.sort(), tarballs: [...tarballs].sort(), packages: Object.keys(packages).length - 1, identities: lockedPackages(lock) };
+  const identities = lockedPackages(lock);
+  // What the lockfile installs under node_modules, by real name: the same identities, flattened.
+  // Entries with no version or an impossible name (npm's limit is 214) install nothing to ask for.
+  const locked = [...identities.byPath.values()]
+    .filter((identity) => identity.path.includes('node_modules/') && identity.version !== '' && identity.name.length <= 214)
+    .map(({ name, version }) => ({ name, version }));
+  return { lockfileVersion: version, workspaces: workspaces.sort(), tarballs: [...tarballs].sort(), packages: Object.keys(packages).length - 1, identities, locked };
 }

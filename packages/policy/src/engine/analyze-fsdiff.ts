@@ -1,0 +1,113 @@
+/**
+ * The filesystem diff as a backstop. The runner lists what changed on disk between before and
+ * after the install; a change some traced call explains (an open to write, a rename, a link, an
+ * unlink, a unix socket's bind) was judged when that call was, and is skipped here. A change no
+ * traced call explains was made by means the tracer did not see — mmap of a file opened long
+ * before, a syscall it does not stop on (`mknod`, `truncate`, io_uring), a process it lost — and
+ * is judged like a write of the script that was running at the file's modification time: the
+ * write rules decide what it is (persistence, another package's folder, …), and where they see
+ * nothing wrong it is still `untraced-change`, since something wrote there unseen.
+ *
+ * The package manager's own work does not fire: its cache is not in the diff, and what it unpacks
+ * carries the tarball's timestamps (or was written before any script started), outside every
+ * script's run. A change at a time no script ran is judged only for what the package manager
+ * never does (persistence, host files), without a package.
+ */
+import type { FsDiffEvent, Severity, TraceEvent } from '@safe-install/schema';
+import { isWithin, normalizePath } from '../match/path-pattern.js';
+import type { Analysis } from './analysis.js';
+import { report } from './analysis.js';
+import type { WriteKind } from './analyze-file.js';
+import { classifyWrite } from './analyze-file.js';
+import { isHarmlessWrite } from './known-paths.js';
+import { ruleInfo } from '../rule-catalog.js';
+import { maxSeverity } from '../severity.js';
+import type { ScriptRun } from './trace-model.js';
+
+/** Paths a traced call changed; bounded (past it, only what the package manager never does is judged). */
+export const MAX_TRACED_CHANGES = 500_000;
+
+const KIND: Record<FsDiffEvent['change'], WriteKind> = { created: 'create', modified: 'modify', deleted: 'delete' };
+
+/** Remember the paths a traced call changed (any process, attributed or not). Called for every event. */
+export function noteTracedChange(a: Analysis, e: TraceEvent): void {
+  if (e.ok === false) return;
+  const add = (path: string | undefined): void => {
+    if (path === undefined) return;
+    if (a.tracedChanges.size >= MAX_TRACED_CHANGES) {
+      a.tracedChangesFull = true;
+      return;
+    }
+    a.tracedChanges.add(normalizePath(path));
+  };
+  if (e.type === 'file') {
+    if (e.action === 'stat') return;
+    if (e.action === 'open' && e.intent?.write !== true && e.intent?.create !== true && e.intent?.truncate !== true) return;
+    // A symlink event's path is what the link points to; only the link itself is a change.
+    if (e.action !== 'symlink' && e.action !== 'link') add(e.path);
+    add(e.target);
+  } else if (e.type === 'network' && e.action === 'bind' && e.family === 'AF_UNIX' && e.address !== undefined && e.address.startsWith('/')) {
+    add(e.address);
+  }
+}
+
+export function analyzeFsDiff(a: Analysis, e: FsDiffEvent): void {
+  // The runner names the last traced writer of the path: that write was judged already.
+  if (e.package !== undefined) return;
+  const path = normalizePath(e.path);
+  if (a.tracedChanges.has(path) || isHarmlessWrite(path)) return;
+  const kind = KIND[e.change];
+  const when = e.mtime ?? e.ts;
+  const runs = e.mtime === undefined ? [] : a.model.runsAt(when).filter((r) => r.seen);
+  const how = e.change === 'deleted' ? 'deleted' : e.change === 'created' ? 'created' : 'changed';
+  if (runs.length === 0) {
+    judgeUnattributed(a, e, path, kind, how);
+    return;
+  }
+  const others = runs.length > 1 ? `; ${runs.length} scripts were running then` : '';
+  for (const run of runs) judgeForRun(a, e, run, path, kind, `${path} was ${how} while its ${run.lifecycle} script ran, by no call the tracer saw (filesystem diff)${others}`);
+}
+
+function judgeForRun(a: Analysis, e: FsDiffEvent, run: ScriptRun, path: string, kind: WriteKind, message: string): void {
+  const found = classifyWrite(a, run, path, kind);
+  if (found !== null) {
+    if (ruleInfo(found.rule).allowable && a.policy.writeAllowed(run, path)) return;
+    // Unseen by the tracer, so at least high: the script hid how it did it.
+    const severity: Severity = maxSeverity(found.severity ?? ruleInfo(found.rule).severity, 'high');
+    report(a, e, run, { rule: found.rule, severity, subject: found.subject, message: `${message} — ${found.what || 'a write'}` });
+    return;
+  }
+  // Scratch space is nobody's business, traced or not.
+  if (a.ctx.tmpDirs.some((t) => isWithin(path, t))) return;
+  if (a.tracedChangesFull) return;
+  report(a, e, run, { rule: 'untraced-change', subject: areaOfChange(path, run.dir), message });
+}
+
+function judgeUnattributed(a: Analysis, e: FsDiffEvent, path: string, kind: WriteKind, how: string): void {
+  const nobody: ScriptRun = {
+    key: 'fsdiff',
+    pid: 0,
+    package: { name: '', version: '' },
+    lifecycle: '',
+    command: '',
+    dir: '/nonexistent',
+    projectOwn: false,
+    startTs: 0,
+    endTs: 0,
+    scriptFiles: new Set(),
+    seen: false,
+  };
+  const found = classifyWrite(a, nobody, path, kind);
+  if (found === null || (found.rule !== 'persistence-write' && found.rule !== 'privilege-escalation')) return;
+  report(a, e, undefined, {
+    rule: found.rule,
+    subject: found.subject,
+    message: `${path} was ${how} by no call the tracer saw, at a time no script ran (filesystem diff) — ${found.what}`,
+  });
+}
+
+/** Group unseen changes by folder: a thousand files unpacked unseen make one finding. */
+function areaOfChange(path: string, dir: string): string {
+  if (isWithin(path, dir)) return dir;
+  return path.split('/').slice(0, 4).join('/') || '/';
+}

@@ -1,0 +1,129 @@
+import { behaviour, findingsOf, HOME, judge, NM, policyFrom, PROJECT, summary, Trace } from '../testing/synthetic-trace.js';
+
+/** A dependency's postinstall running python, ready to act. */
+function python(t: Trace, spec = 'evil-pkg@1.0.0') {
+  return t.script(spec, 'postinstall', 'python3 x.py').run('/usr/bin/python3', ['python3', 'x.py']);
+}
+
+describe('the filesystem diff as a backstop', () => {
+  it('a change no traced call made, while a script ran, is judged as that script\'s write (mknod of an autostart entry)', () => {
+    const t = new Trace();
+    const p = python(t);
+    const during = t.now();
+    t.script('evil-pkg@1.0.0', 'postinstall', 'python3 x.py');
+    p.exit(0);
+    t.fsdiff('created', `${HOME}/.config/autostart/update.desktop`, { mtime: during });
+    const [f] = findingsOf(judge(t), 'persistence-write');
+    expect(f).toMatchObject({ severity: 'critical', package: { name: 'evil-pkg', version: '1.0.0' }, lifecycle: 'postinstall' });
+    expect(f?.message).toMatch(/^\/home\/node\/\.config\/autostart\/update\.desktop was created while its postinstall script ran, by no call the tracer saw \(filesystem diff\) — /);
+  });
+
+  it('a change inside its own folder or the project nobody traced is untraced-change; in /tmp it is nothing', () => {
+    const t = new Trace();
+    const p = python(t);
+    const during = t.now();
+    p.end();
+    t.fsdiff('created', `${NM}/evil-pkg/payload.bin`, { mtime: during });
+    t.fsdiff('modified', `${NM}/evil-pkg/lib/a.js`, { mtime: during });
+    t.fsdiff('created', '/tmp/scratch', { mtime: during });
+    const f = findingsOf(judge(t), 'untraced-change');
+    expect(f.map((x) => [x.subject, x.severity, x.occurrences])).toEqual([[`${NM}/evil-pkg`, 'high', 2]]);
+  });
+
+  it('a write outside its folder nobody traced is at least high', () => {
+    const t = new Trace();
+    const p = python(t);
+    t.fsdiff('created', `${HOME}/.cache/x/blob`, { mtime: t.now() });
+    p.end();
+    expect(behaviour(judge(t))).toEqual(['write-outside-package:high']);
+  });
+
+  it('is not a duplicate of a traced write, whoever made it', () => {
+    const t = new Trace();
+    const p = python(t);
+    p.write(`${HOME}/.bashrc`);
+    t.pm.write(`${NM}/.package-lock.json`);
+    p.link(`${NM}/evil-pkg/bin`, `${NM}/other/bin`);
+    p.end();
+    t.fsdiff('modified', `${HOME}/.bashrc`, { writer: p });
+    t.fsdiff('modified', `${HOME}/.bashrc`);
+    t.fsdiff('created', `${NM}/.package-lock.json`);
+    t.fsdiff('created', `${NM}/other/bin`);
+    const result = judge(t);
+    expect(findingsOf(result, 'persistence-write').map((f) => f.occurrences)).toEqual([1]);
+    expect(behaviour(result)).toEqual(['persistence-write:critical', 'foreign-package-write:high']);
+  });
+
+  it('the package manager\'s own work does not fire: unpacked files (tarball timestamps, before any script), its lockfile after the last', () => {
+    const t = new Trace();
+    const before = t.now();
+    t.tick();
+    const p = python(t, 'esbuild@0.25.12');
+    p.end();
+    t.tick();
+    t.fsdiff('created', `${NM}/left-pad/index.js`, { mtime: Date.parse('1985-10-26T08:15:00Z') });
+    t.fsdiff('created', `${NM}/.bin/esbuild`, { mtime: before });
+    t.fsdiff('created', `${NM}/.package-lock.json`);
+    t.fsdiff('modified', `${HOME}/.config/configstore/update-notifier-npm.json`);
+    t.fsdiff('deleted', `${HOME}/.cache/old`, { mtime: null });
+    expect(behaviour(judge(t))).toEqual([]);
+  });
+
+  it('at a time no script ran, only what the package manager never does is a finding, without a package', () => {
+    const t = new Trace();
+    python(t).end();
+    t.fsdiff('created', `${HOME}/.config/systemd/user/miner.service`, { mtime: 1 });
+    t.fsdiff('created', `${PROJECT}/dist/x.js`, { mtime: 1 });
+    const f = judge(t).findings.filter((x) => x.ruleId !== 'script-not-allowed');
+    expect(f.map((x) => [x.ruleId, x.severity, x.package])).toEqual([['persistence-write', 'critical', undefined]]);
+  });
+
+  it('a process left running stretches its script\'s window; two scripts running then are both named', () => {
+    const t = new Trace();
+    const a = python(t, 'a@1.0.0');
+    const b = python(t, 'b@1.0.0');
+    const both = t.now();
+    a.end();
+    b.run('/usr/bin/python3', ['python3', 'daemon.py']);
+    b.end();
+    const late = t.tick();
+    b.lingering('killed');
+    t.fsdiff('created', `${NM}/victim/index.js`, { mtime: both });
+    t.fsdiff('created', `${NM}/victim2/index.js`, { mtime: late });
+    const f = findingsOf(judge(t), 'foreign-package-write');
+    expect(f.map((x) => [x.package?.name, x.subject])).toEqual([
+      ['a', `${NM}/victim`],
+      ['b', `${NM}/victim`],
+      ['b', `${NM}/victim2`],
+    ]);
+    expect(f[0]?.message).toContain('2 scripts were running then');
+  });
+
+  it('a write the policy allows is allowed, unseen or not', () => {
+    const t = new Trace();
+    const p = python(t, 'puppeteer@22.0.0');
+    t.fsdiff('created', `${HOME}/.cache/puppeteer/chrome/x`, { mtime: t.now() });
+    p.end();
+    const policy = policyFrom('version: 1\npackages:\n  puppeteer@22.0.0:\n    write: ["$HOME/.cache/puppeteer/**"]\n');
+    expect(summary(judge(t, policy))).toEqual([]);
+  });
+
+  it('hostile diffs: huge, negative or absent times, odd paths, and a hundred thousand changes in bounded time', () => {
+    const t = new Trace();
+    const p = python(t);
+    p.end();
+    t.fsdiff('created', `${HOME}/.bashrc`, { mtime: -1 });
+    t.fsdiff('created', `${HOME}/../../etc/profile.d/x.sh`, { mtime: Number.MAX_SAFE_INTEGER });
+    t.fsdiff('created', `${HOME}/a\nb`, { mtime: null });
+    for (let i = 0; i < 100_000; i++) t.fsdiff('created', `${NM}/pkg-${i}/index.js`, { mtime: 1 });
+    const started = Date.now();
+    const result = judge(t);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    // Outside every window, so without a package; the normalized path is judged for what it is.
+    expect(findingsOf(result, 'persistence-write').map((f) => [f.subject, f.package])).toEqual([
+      [`${HOME}/.bashrc`, undefined],
+      ['/etc/profile.d/x.sh', undefined],
+    ]);
+    expect(behaviour(result)).toHaveLength(2);
+  });
+});
