@@ -57,7 +57,7 @@ await describeWithEngine('the sandbox container', () => {
     // The container's init is the root runner with four capabilities; everything else is dropped.
     expect(inspect.Config.User).toBe('0:0');
     expect(host.CapDrop).toEqual(['ALL']);
-    expect([...(host.CapAdd ?? [])].sort()).toEqual(['DAC_READ_SEARCH', 'SYS_PTRACE', 'SETGID', 'SETUID'].sort());
+    expect([...(host.CapAdd ?? [])].sort()).toEqual(['DAC_READ_SEARCH', 'SYS_ADMIN', 'SYS_PTRACE', 'SETGID', 'SETUID'].sort());
     expect(host.SecurityOpt).toContain('no-new-privileges');
     expect(host.ReadonlyRootfs).toBe(true);
     expect(Object.keys(host.Tmpfs ?? {}).sort()).toEqual(['/home/node', '/tmp', '/var/lib/npm-lifecycle']);
@@ -81,7 +81,7 @@ await describeWithEngine('the sandbox container', () => {
     }
     expect(byUid.get('1000')).toEqual(expect.arrayContaining(['sleep']));
     expect(byUid.get('1000')?.some((comm) => comm.startsWith('npm'))).toBe(true);
-    for (const comm of byUid.get('0') ?? []) expect(['tini', 'node', 'strace', 'sh']).toContain(comm);
+    for (const comm of byUid.get('0') ?? []) expect(['tini', 'node', 'strace', 'sh', 'npm-lifecycle']).toContain(comm);
     expect(byUid.get('0')).not.toContain('sleep');
     // Docker's default seccomp profile (no seccomp= override), and the sandbox's own filter stacked
     // on it from the init on: a `docker exec` gets only Docker's, every process of the run both.
