@@ -21,6 +21,7 @@ import {
   isEnvironFile,
   isHarmlessWrite,
   persistenceKind,
+  isObserverProbe,
   probeSubject,
   sandboxProbeKind,
 } from './known-paths.js';
@@ -115,9 +116,12 @@ function notePlant(a: Analysis, e: FileEvent, run: ScriptRun, path: string): voi
   if (!a.plantedBins.has(path)) a.plantedBins.set(path, run);
 }
 
-/** The files whose presence says "container": a script that finds one knows it is watched. */
+/**
+ * The files whose presence says "container", and the looks for the observer (TracerPid, the process
+ * list): a script that finds one and stops at once is hiding (see correlate.ts).
+ */
 function isContainerMarker(path: string): boolean {
-  return path === '/.dockerenv' || path === '/.containerenv' || path === '/run/.containerenv';
+  return path === '/.dockerenv' || path === '/.containerenv' || path === '/run/.containerenv' || isObserverProbe(path);
 }
 
 /** `/proc/<pid>/mem` of a process other than the caller's own; null otherwise. */

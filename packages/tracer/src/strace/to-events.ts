@@ -526,7 +526,7 @@ export class EventBuilder {
         // ptrace(REQUEST, PID) and process_vm_*(PID, ...): enough to say what and on whom.
         // The pid is strace's (the trace's), also when the caller named it inside its namespace.
         out.push({
-          ...this.#notice(rec.ts, proc.pid, `${rec.name}(${rec.name === 'ptrace' ? `${rec.args[0] ?? ''}, ${pidText(rec.args[1])}` : pidText(rec.args[0])}) called`, proc),
+          ...this.#notice(rec.ts, proc.pid, `${rec.name}(${[rec.name === 'ptrace' ? rec.args[0] : pidText(rec.args[0]), ...(rec.name === 'ptrace' && rec.args.length > 1 ? [pidText(rec.args[1])] : [])].join(', ')}) called`, proc),
           ...callResult(rec),
         });
         return;
