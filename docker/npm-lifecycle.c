@@ -291,11 +291,12 @@ static int enter(int argc, char **argv) {
   char *area = argv[0];
   size_t room = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) - area);
   size_t length = strlen(title) < room ? strlen(title) : room;
-  memmove(area, title, length);
-  memset(area + length, 0, room - length);
+  /* The title lies inside the area it is copied over: take the name from it first. */
   char comm[16];
   snprintf(comm, sizeof comm, "%.*s", (int)length, title);
   prctl(PR_SET_NAME, comm, 0, 0, 0);
+  memmove(area, title, length);
+  memset(area + length, 0, room - length);
 
   int code = 1;
   for (;;) {
