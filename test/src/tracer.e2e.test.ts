@@ -3,6 +3,8 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { TRACE_EVENT_JSON_SCHEMA, type FileEvent, type NetworkEvent, type ProcessEvent, type ProcessExecEvent, type TraceEvent } from '@safe-install/schema';
+import { execa } from 'execa';
+import { advertisedRegistryUrl } from '@safe-install/sandbox';
 import { describeWithEngine, projectWithPackages, readTrace, runCli } from './engine.js';
 
 const BEHAVIOURS = { name: 'trace-behaviours', version: '1.0.0' };
@@ -190,6 +192,14 @@ await describeWithEngine('the tracer, on a real install with a real npm', () => 
       expect(texts.filter((text) => TOOL_WORDS.test(text))).toEqual([]);
       // The trace and gateway folders are not even mounted where it looks.
       expect(facts('mount').filter((line) => / \/(?:var\/lib\/npm-lifecycle|run\/gateway) /.test(String(line)))).toEqual([]);
+    });
+
+    it('sees the registry URL a CI job would have: the real registry’s host and path, not the proxy’s address', async () => {
+      const host = (await execa('npm', ['config', 'get', 'registry'], { cwd: project })).stdout.trim();
+      const [registry] = facts('registry') as string[];
+      expect(registry).toBe(advertisedRegistryUrl(host));
+      expect(new URL(registry!).hostname).toBe(new URL(host).hostname);
+      expect(registry).not.toMatch(/127\.0\.0\.1|localhost|\/r\/\d+\//);
     });
 
     it('counts the CPUs of the machine, not the one its tracer keeps to', () => {
