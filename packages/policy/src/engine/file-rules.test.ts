@@ -168,6 +168,19 @@ describe('sandbox-probe', () => {
     expect(f[0]!.message).toMatch(/evasion/);
   });
 
+  it('takes the environments ps is refused as part of its look, not as an env dump; one it reads still is', () => {
+    const t = new Trace();
+    const lister = t.script('lister@1.0.0', 'postinstall', 'sh x.sh').run('/usr/bin/ps', ['ps', 'e']);
+    lister.read('/proc/1/environ', { ok: false, errno: 'EACCES' });
+    expect(findingsOf(judge(t), 'env-dump')).toEqual([]);
+    const u = new Trace();
+    u.script('lister@1.0.0', 'postinstall', 'sh x.sh').run('/usr/bin/ps', ['ps', 'e']).read('/proc/7/environ');
+    expect(findingsOf(judge(u), 'env-dump').map((f) => f.severity)).toEqual(['high']);
+    const v = new Trace();
+    node(v).read('/proc/1/environ', { ok: false, errno: 'EACCES' });
+    expect(findingsOf(judge(v), 'env-dump')).toHaveLength(1);
+  });
+
   it('stays low when a script that looked for its observer goes on to work', () => {
     const t = new Trace();
     const s = t.script('curious@1.0.0', 'postinstall', 'sh build.sh');

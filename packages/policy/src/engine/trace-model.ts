@@ -11,7 +11,7 @@ import type { PackageIdentity, PackageRef, ScriptEvent, TraceEvent } from '@safe
 import { basename, isWithin, normalizePath } from '../match/path-pattern.js';
 import type { ProcessStep } from '../policy-types.js';
 import { isLoopback, normalizeIp } from './addresses.js';
-import { BUILD_TOOLS, DOWNLOADERS } from './known-programs.js';
+import { BUILD_TOOLS, DOWNLOADERS, PROCESS_LISTERS } from './known-programs.js';
 import type { ResolvedContext } from './resolved-context.js';
 
 /** One run of one lifecycle script. */
@@ -263,6 +263,13 @@ export class TraceModel {
    */
   isPackageManager(pid: number): boolean {
     return this.imageOf(pid)?.manager === true;
+  }
+
+  /** Is `pid` a process lister (`ps`, `pgrep`, …)? */
+  isProcessLister(pid: number): boolean {
+    const image = this.imageOf(pid);
+    if (image === undefined) return false;
+    return PROCESS_LISTERS.has(basename(image.path)) || PROCESS_LISTERS.has(basename(image.argv[0] ?? ''));
   }
 
   /** Is `pid` a compiler, assembler or linker? */
