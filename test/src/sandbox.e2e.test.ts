@@ -88,6 +88,17 @@ await describeWithEngine('the sandbox container', () => {
     expect((host.SecurityOpt ?? []).filter((opt: string) => opt.startsWith('seccomp'))).toEqual([]);
     const { output: statuses } = await execIn(docker.getContainer(info.Id), '0:0', 'grep -h "^Seccomp" /proc/1/status /proc/self/status');
     expect(statuses.trim().split('\n')).toEqual(['Seccomp:\t2', 'Seccomp_filters:\t2', 'Seccomp:\t2', 'Seccomp_filters:\t1']);
+    // The script runs in a PID namespace of its own: two pid levels, another namespace than the
+    // container's init, and a tracer that is there when looked at from outside (inside it reads 0).
+    const { output: ns } = await execIn(
+      docker.getContainer(info.Id),
+      '0:0',
+      'for p in /proc/[0-9]*; do [ "$(cat $p/comm 2>/dev/null)" = sleep ] || continue; grep -E "^(NSpid|TracerPid):" $p/status; [ "$(readlink $p/ns/pid)" != "$(readlink /proc/1/ns/pid)" ] && echo own-pid-namespace; [ "$(readlink $p/ns/mnt)" != "$(readlink /proc/1/ns/mnt)" ] && echo own-mount-namespace; done; true',
+    );
+    expect(ns).toMatch(/^NSpid:\s+\d+\s+\d+$/m);
+    expect(ns).toMatch(/^TracerPid:\s+[1-9]\d*$/m);
+    expect(ns).toContain('own-pid-namespace');
+    expect(ns).toContain('own-mount-namespace');
     // The install user cannot write outside its HOME and /tmp.
     const { output: text } = await execIn(docker.getContainer(info.Id), '1000:1000', 'touch /usr/x 2>&1; touch /var/lib/npm-lifecycle/x 2>&1; true');
     expect(text).toMatch(/touch: cannot touch '\/usr\/x': Read-only file system/);
