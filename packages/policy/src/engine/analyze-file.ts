@@ -372,9 +372,10 @@ function judgeRead(a: Analysis, e: FileEvent, run: ScriptRun, path: string): voi
   const { homeDir: home } = a.ctx;
 
   if (isEnvironFile(path)) {
-    // `ps` walks every process and the kernel refuses it the environments of others: that failed
-    // read is part of the process-list look (a sandbox probe), not a dump. One that succeeds counts.
-    if (!ok && a.model.isProcessLister(e.pid)) return;
+    // `ps` reads the environment of every process it lists (the kernel refuses it those of others;
+    // in the script's PID namespace the rest are the script's own): part of its look at the process
+    // list (a sandbox probe), not a dump — unless it was asked to print them (`ps e`).
+    if (a.model.isProcessListerOnly(e.pid)) return;
     report(a, e, run, { rule: 'env-dump', subject: path.replace(/\/\d+\//, '/<pid>/'), message: `read ${path}: the whole environment${attempted}`, access: ok });
     return;
   }

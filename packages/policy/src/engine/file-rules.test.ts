@@ -168,13 +168,15 @@ describe('sandbox-probe', () => {
     expect(f[0]!.message).toMatch(/evasion/);
   });
 
-  it('takes the environments ps is refused as part of its look, not as an env dump; one it reads still is', () => {
+  it('takes the environments ps reads while it lists processes as part of its look, not as an env dump', () => {
     const t = new Trace();
-    const lister = t.script('lister@1.0.0', 'postinstall', 'sh x.sh').run('/usr/bin/ps', ['ps', 'e']);
+    const lister = t.script('lister@1.0.0', 'postinstall', 'sh x.sh').run('/usr/bin/ps', ['ps', '-e', '-o', 'comm=']);
     lister.read('/proc/1/environ', { ok: false, errno: 'EACCES' });
+    lister.read('/proc/2/environ');
     expect(findingsOf(judge(t), 'env-dump')).toEqual([]);
+    // Asked to print them (`ps eww`), or read by anything else, they are a dump.
     const u = new Trace();
-    u.script('lister@1.0.0', 'postinstall', 'sh x.sh').run('/usr/bin/ps', ['ps', 'e']).read('/proc/7/environ');
+    u.script('lister@1.0.0', 'postinstall', 'sh x.sh').run('/usr/bin/ps', ['ps', 'eww']).read('/proc/7/environ');
     expect(findingsOf(judge(u), 'env-dump').map((f) => f.severity)).toEqual(['high']);
     const v = new Trace();
     node(v).read('/proc/1/environ', { ok: false, errno: 'EACCES' });

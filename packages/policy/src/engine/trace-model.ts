@@ -265,11 +265,16 @@ export class TraceModel {
     return this.imageOf(pid)?.manager === true;
   }
 
-  /** Is `pid` a process lister (`ps`, `pgrep`, …)? */
-  isProcessLister(pid: number): boolean {
+  /**
+   * Is `pid` a process lister (`ps`, `pgrep`, …) not asked for environments? procps reads every
+   * `/proc/<pid>/environ` it may while it walks the list; `ps e` (BSD `e` in an option word) is
+   * asked to print them.
+   */
+  isProcessListerOnly(pid: number): boolean {
     const image = this.imageOf(pid);
     if (image === undefined) return false;
-    return PROCESS_LISTERS.has(basename(image.path)) || PROCESS_LISTERS.has(basename(image.argv[0] ?? ''));
+    if (!PROCESS_LISTERS.has(basename(image.path)) && !PROCESS_LISTERS.has(basename(image.argv[0] ?? ''))) return false;
+    return !image.argv.slice(1).some((arg) => /^[A-Za-z]+$/.test(arg) && arg.includes('e'));
   }
 
   /** Is `pid` a compiler, assembler or linker? */
