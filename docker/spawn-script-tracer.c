@@ -9,11 +9,14 @@
  *    /proc/PID/fd cannot reopen) so the script talks to the package manager exactly as if the
  *    package manager had spawned it;
  *  - moves into PID's working directory;
- *  - hands PID's environment to the tracer as `-E NAME=VALUE` options, so that it reaches the
- *    script while the tracer itself, running as root, starts with an empty environment (the
- *    script's environment is the package manager's, but nothing it holds should steer root);
- *  - pins itself, and so the tracer and the script, to CPU (unless CPU is -1): a ptrace stop that
- *    wakes the tracer on another CPU costs several times one that switches on the same CPU;
+ *  - hands PID's environment, less the variable that names the runner's script broker (the script
+ *    has no use for it, and it would tell the script what watches it), to the script through a
+ *    memfd on descriptor 3, read by the script's namespace entry (npm-lifecycle --enter): the
+ *    tracer, and that entry while it is root, run with an empty environment, so nothing in the
+ *    script's environment (the package manager's) can steer root;
+ *  - pins itself, and so the tracer, to CPU (unless CPU is -1): a ptrace stop that wakes the tracer
+ *    on another CPU costs several times one that switches on the same CPU (the script itself is
+ *    given every CPU back by npm-lifecycle --enter: it must see the CPU count of a real machine);
  *  - raises its OOM score, so a memory hog in a script is what the kernel kills, never the runner;
  *  - execs TRACER with ARGS.
  *
@@ -27,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -40,6 +44,10 @@
 
 /* Longest environment taken from PID; npm's script environment is tens of KiB. */
 #define MAX_ENVIRON (1024 * 1024)
+/* Where the script's environment waits for npm-lifecycle --enter (see there). */
+#define ENVIRON_FD 3
+/* The script shell finds the runner's broker through this; the script never sees it. */
+static const char BROKER_VARIABLE[] = "SAFE_INSTALL_SCRIPT_BROKER=";
 
 static void fail(const char *what) {
   fprintf(stderr, "spawn-script-tracer: %s: %s\n", what, strerror(errno));
@@ -103,27 +111,28 @@ int main(int argc, char **argv) {
 
   close(pidfd);
 
-  size_t vars = 0;
-  for (size_t i = 0; i < size; i++)
-    if (environ_buf[i] == '\0') vars++;
-  if (size > 0 && environ_buf[size - 1] != '\0') vars++;
-  size_t tracer_args = 0;
-  while (tracer[tracer_args] != NULL) tracer_args++;
-  char **exec_argv = calloc(1 + 2 * vars + tracer_args + 1, sizeof(char *));
-  if (exec_argv == NULL) fail("calloc");
-  size_t n = 0;
-  exec_argv[n++] = tracer[0];
+  /* The environment, less the broker's variable, into a memfd on ENVIRON_FD (not close-on-exec:
+   * it passes through the tracer to the namespace entry, which reads and closes it). */
+  int memfd = (int)syscall(SYS_memfd_create, "environ", 0);
+  if (memfd < 0) fail("memfd_create");
   for (size_t i = 0; i < size;) {
-    size_t len = strlen(environ_buf + i);
-    /* Only NAME=VALUE entries; anything else is not an environment variable. */
-    if (len > 0 && strchr(environ_buf + i, '=') != NULL && environ_buf[i] != '=') {
-      exec_argv[n++] = "-E";
-      exec_argv[n++] = environ_buf + i;
+    size_t len = strnlen(environ_buf + i, size - i);
+    if (strncmp(environ_buf + i, BROKER_VARIABLE, sizeof BROKER_VARIABLE - 1) != 0) {
+      size_t left = len + 1 > size - i ? size - i : len + 1;
+      for (size_t done = 0; done < left;) {
+        ssize_t put = write(memfd, environ_buf + i + done, left - done);
+        if (put < 0 && errno == EINTR) continue;
+        if (put < 0) fail("writing the environment");
+        done += (size_t)put;
+      }
     }
     i += len + 1;
   }
-  for (size_t i = 1; i < tracer_args; i++) exec_argv[n++] = tracer[i];
-  exec_argv[n] = NULL;
+  if (lseek(memfd, 0, SEEK_SET) < 0) fail("lseek");
+  if (memfd != ENVIRON_FD) {
+    if (dup2(memfd, ENVIRON_FD) < 0) fail("dup2");
+    close(memfd);
+  }
 
   if (cpu >= 0) {
     cpu_set_t set;
@@ -138,7 +147,7 @@ int main(int argc, char **argv) {
   }
 
   char *empty_env[] = {NULL};
-  execve(tracer[0], exec_argv, empty_env);
+  execve(tracer[0], tracer, empty_env);
   fail(tracer[0]);
   return 127;
 }

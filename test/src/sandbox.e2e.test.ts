@@ -57,7 +57,7 @@ await describeWithEngine('the sandbox container', () => {
     // The container's init is the root runner with four capabilities; everything else is dropped.
     expect(inspect.Config.User).toBe('0:0');
     expect(host.CapDrop).toEqual(['ALL']);
-    expect([...(host.CapAdd ?? [])].sort()).toEqual(['DAC_READ_SEARCH', 'SYS_PTRACE', 'SETGID', 'SETUID'].sort());
+    expect([...(host.CapAdd ?? [])].sort()).toEqual(['DAC_READ_SEARCH', 'SYS_ADMIN', 'SYS_PTRACE', 'SETGID', 'SETUID'].sort());
     expect(host.SecurityOpt).toContain('no-new-privileges');
     expect(host.ReadonlyRootfs).toBe(true);
     expect(Object.keys(host.Tmpfs ?? {}).sort()).toEqual(['/home/node', '/tmp', '/var/lib/npm-lifecycle']);
@@ -81,13 +81,24 @@ await describeWithEngine('the sandbox container', () => {
     }
     expect(byUid.get('1000')).toEqual(expect.arrayContaining(['sleep']));
     expect(byUid.get('1000')?.some((comm) => comm.startsWith('npm'))).toBe(true);
-    for (const comm of byUid.get('0') ?? []) expect(['tini', 'node', 'strace', 'sh']).toContain(comm);
+    for (const comm of byUid.get('0') ?? []) expect(['tini', 'node', 'strace', 'sh', 'npm-lifecycle']).toContain(comm);
     expect(byUid.get('0')).not.toContain('sleep');
     // Docker's default seccomp profile (no seccomp= override), and the sandbox's own filter stacked
     // on it from the init on: a `docker exec` gets only Docker's, every process of the run both.
     expect((host.SecurityOpt ?? []).filter((opt: string) => opt.startsWith('seccomp'))).toEqual([]);
     const { output: statuses } = await execIn(docker.getContainer(info.Id), '0:0', 'grep -h "^Seccomp" /proc/1/status /proc/self/status');
     expect(statuses.trim().split('\n')).toEqual(['Seccomp:\t2', 'Seccomp_filters:\t2', 'Seccomp:\t2', 'Seccomp_filters:\t1']);
+    // The script runs in a PID namespace of its own: two pid levels, another namespace than the
+    // container's init, and a tracer that is there when looked at from outside (inside it reads 0).
+    const { output: ns } = await execIn(
+      docker.getContainer(info.Id),
+      '0:0',
+      'for p in /proc/[0-9]*; do [ "$(cat $p/comm 2>/dev/null)" = sleep ] || continue; grep -E "^(NSpid|TracerPid):" $p/status; [ "$(readlink $p/ns/pid)" != "$(readlink /proc/1/ns/pid)" ] && echo own-pid-namespace; [ "$(readlink $p/ns/mnt)" != "$(readlink /proc/1/ns/mnt)" ] && echo own-mount-namespace; done; true',
+    );
+    expect(ns).toMatch(/^NSpid:\s+\d+\s+\d+$/m);
+    expect(ns).toMatch(/^TracerPid:\s+[1-9]\d*$/m);
+    expect(ns).toContain('own-pid-namespace');
+    expect(ns).toContain('own-mount-namespace');
     // The install user cannot write outside its HOME and /tmp.
     const { output: text } = await execIn(docker.getContainer(info.Id), '1000:1000', 'touch /usr/x 2>&1; touch /var/lib/npm-lifecycle/x 2>&1; true');
     expect(text).toMatch(/touch: cannot touch '\/usr\/x': Read-only file system/);

@@ -1,7 +1,10 @@
 import { rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { TRACE_EVENT_JSON_SCHEMA, type FileEvent, type NetworkEvent, type ProcessEvent, type ProcessExecEvent, type TraceEvent } from '@safe-install/schema';
+import { execa } from 'execa';
+import { advertisedRegistryUrl } from '@safe-install/sandbox';
 import { describeWithEngine, projectWithPackages, readTrace, runCli } from './engine.js';
 
 const BEHAVIOURS = { name: 'trace-behaviours', version: '1.0.0' };
@@ -17,7 +20,8 @@ await describeWithEngine('the tracer, on a real install with a real npm', () => 
 
   beforeAll(async () => {
     // The project names a shell of its own for scripts: the sandbox must not let it switch tracing off.
-    project = await projectWithPackages(['trace-behaviours', 'tamper-tracer', 'kernel-probe'], {}, { projectFiles: { '.npmrc': 'script-shell=/bin/sh\n' } });
+    // foreground-scripts: npm shows the scripts' output, where the observer probe reports.
+    project = await projectWithPackages(['trace-behaviours', 'tamper-tracer', 'kernel-probe', 'observer-probe'], {}, { projectFiles: { '.npmrc': 'script-shell=/bin/sh\nforeground-scripts=true\n' } });
     const tracePath = join(project, 'trace.jsonl');
     const result = await runCli(['ci', project, '--trace', tracePath]);
     exitCode = result.exitCode;
@@ -126,10 +130,15 @@ await describeWithEngine('the tracer, on a real install with a real npm', () => 
     const TAMPER = { name: 'tamper-tracer', version: '1.0.0' };
     const theirs = () => trace.filter((event) => attributedTo(event, TAMPER));
 
-    it('fails to kill the root processes, and each attempt is in the trace', () => {
-      const kills = theirs().filter((event) => event.type === 'process' && event.action === 'signal' && event.signal === 'SIGKILL');
-      expect(kills.length).toBeGreaterThanOrEqual(2);
-      for (const kill of kills) expect(kill).toMatchObject({ ok: false, errno: 'EPERM' });
+    it('can kill nothing outside its own tree: it sees only its namespace’s init, which the kernel shields; each attempt is in the trace', () => {
+      const kills = theirs().filter((event): event is ProcessEvent & { target: number } => event.type === 'process' && event.action === 'signal' && event.signal === 'SIGKILL');
+      expect(kills.length).toBeGreaterThanOrEqual(1);
+      const scriptPid = theirs().find((event) => event.type === 'script' && event.action === 'start')!.pid;
+      // The target is given as strace sees it: the namespace's init, the script's parent's parent.
+      const spawns = trace.filter((event) => event.type === 'process' && event.action === 'spawn');
+      const parentOf = (pid: number) => spawns.find((event) => 'child' in event && event.child === pid)?.pid;
+      for (const kill of kills) expect(kill.target).toBe(parentOf(scriptPid));
+      expect(output).toMatch(/tracer-tamper: tamper-tracer@1\.0\.0 \(postinstall\).*sent SIGKILL to pid/);
     });
 
     it('fails to write the tracer output', () => {
@@ -150,10 +159,10 @@ await describeWithEngine('the tracer, on a real install with a real npm', () => 
 
     it('gets no untraced script from the script broker, and its requests are in the trace', () => {
       const asks = theirs().filter((event) => event.type === 'network' && event.action === 'connect' && event.address === '127.0.0.1');
-      expect(asks.length).toBe(2);
+      expect(asks.length).toBeGreaterThanOrEqual(2);
+      // It names pids of its own namespace, which mean other processes (or none) to the broker.
       const refusals = trace.filter((event) => event.type === 'notice' && /script broker refused a request/.test((event as { message: string }).message));
-      expect(refusals.length).toBe(1);
-      // Its own request is answered `direct`: it is traced already, and stays so.
+      expect(refusals.length).toBe(asks.length);
       expect(theirs().filter((event) => event.type === 'script' && event.action === 'start').length).toBe(1);
     });
 
@@ -161,6 +170,49 @@ await describeWithEngine('the tracer, on a real install with a real npm', () => 
       const last = theirs().filter((event): event is FileEvent => event.type === 'file' && event.path === '/etc/hostname');
       expect(last.length).toBeGreaterThan(0);
       expect(theirs().find((event) => event.type === 'script' && event.action === 'end')).toMatchObject({ code: 0 });
+    });
+  });
+
+  describe('what a script can learn about what watches it', () => {
+    const facts = (key: string): unknown[] =>
+      output
+        .split('\n')
+        .map((line) => new RegExp(`observer-probe ${key} (.*)$`).exec(line)?.[1])
+        .filter((json): json is string => json !== undefined)
+        .map((json) => JSON.parse(json) as unknown);
+    const TOOL_WORDS = /safe.?install|sandbox|decoy|honey|canary|tracer|strace/i;
+
+    it('reads TracerPid 0: its tracer is outside its PID namespace', () => {
+      expect(facts('tracer-pid')).toEqual(['0']);
+    });
+
+    it('sees no runner, tracer, broker or package manager: only its namespace’s init, titled as npm, and itself', () => {
+      const processes = facts('process') as Array<{ pid: number; comm: string; cmdline: string[] }>;
+      expect(processes.find((p) => p.pid === 1)).toMatchObject({ comm: 'npm ci', cmdline: ['npm ci'] });
+      for (const p of processes.filter((p) => p.pid !== 1)) expect([['sh', '-c', 'node probe.js'], ['node', 'probe.js']]).toContainEqual(p.cmdline);
+      for (const p of processes) expect(`${p.comm} ${p.cmdline.join(' ')}`).not.toMatch(/tini|strace|runner|npm-lifecycle/);
+    });
+
+    it('finds no tool name in its environment, argv, mounts, host name, process titles or the folders it lists', () => {
+      const texts = [...facts('env'), ...facts('argv'), ...facts('mount'), ...facts('hostname'), ...facts('process'), ...facts('files')].map((fact) => JSON.stringify(fact));
+      expect(texts.length).toBeGreaterThan(50);
+      expect(texts.filter((text) => TOOL_WORDS.test(text))).toEqual([]);
+      // The trace and gateway folders are not even mounted where it looks.
+      expect(facts('mount').filter((line) => / \/(?:var\/lib\/npm-lifecycle|run\/gateway) /.test(String(line)))).toEqual([]);
+    });
+
+    it('sees the registry URL a CI job would have: the real registry’s host and path, not the proxy’s address', async () => {
+      const host = (await execa('npm', ['config', 'get', 'registry'], { cwd: project })).stdout.trim();
+      const [registry] = facts('registry') as string[];
+      expect(registry).toBe(advertisedRegistryUrl(host));
+      expect(new URL(registry!).hostname).toBe(new URL(host).hostname);
+      expect(registry).not.toMatch(/127\.0\.0\.1|localhost|\/r\/\d+\//);
+    });
+
+    it('counts the CPUs of the machine, not the one its tracer keeps to', () => {
+      const [cpus] = facts('cpus') as Array<{ cpus: number; parallelism: number; nproc: number }>;
+      expect(cpus).toEqual({ cpus: expect.any(Number), parallelism: availableParallelism(), nproc: availableParallelism() });
+      expect(cpus!.cpus).toBeGreaterThanOrEqual(availableParallelism());
     });
   });
 });

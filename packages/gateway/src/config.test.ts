@@ -47,6 +47,14 @@ describe('validateGatewayConfig', () => {
     );
   });
 
+  test('takes an advertised registry URL only as plain http, ending in /, without a query', () => {
+    const registries = (advertised: unknown) => [{ prefix: '/r/0/', upstream: 'https://registry.example/', advertised }];
+    expect(validateGatewayConfig({ ...minimal, registries: registries('http://registry.example/') }).value?.registries[0]).toMatchObject({ advertised: 'http://registry.example/' });
+    for (const bad of ['https://registry.example/', 'http://registry.example', 'http://registry.example/?x=1', 'registry.example/', 7]) {
+      expect(validateGatewayConfig({ ...minimal, registries: registries(bad) }).errors).toEqual(['registries[0].advertised must be an http URL ending in /, without a query']);
+    }
+  });
+
   test('warns about what is legal but risky', () => {
     const { warnings } = validateGatewayConfig({ ...minimal, strictSsl: false, registries: [{ prefix: '/r/0/', upstream: 'http://registry.example/', auth: { type: 'basic', value: 'dTpw' } }], hostsOverride: { 'a.test': '127.0.0.1' }, decoys: { values: [], files: [] } });
     expect(warnings).toEqual(expect.arrayContaining(['registry /r/0/ sends credentials over plain http', 'strictSsl is false: upstream TLS certificates are not verified', 'hostsOverride is set: meant for tests only', 'no decoy values: canary detection is off']));

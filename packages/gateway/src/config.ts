@@ -23,6 +23,13 @@ export interface RegistryUpstreamConfig {
   /** The real registry's base URL (http or https), as in the user's npm config. */
   upstream: string;
   auth?: RegistryAuth;
+  /**
+   * The plain-http base URL the sandbox knows the registry by (its real host and path, e.g.
+   * `http://registry.example/`), besides the prefix: requests for it, through the proxy or sent to
+   * a DNS answer's sink address, are this registry's, and packument tarball URLs are given under it.
+   * So the install sees the registry URL a CI job would, not the gateway's address.
+   */
+  advertised?: string;
 }
 
 export interface GatewayLimits {
@@ -141,7 +148,13 @@ export function validateGatewayConfig(input: unknown): ValidationResult<GatewayC
           errors.push(`${where}.auth must be {type: 'bearer'|'basic', value: non-empty string}`);
         } else auth = { type: rawAuth['type'], value: rawAuth['value'] };
       }
-      if (typeof prefix === 'string' && isHttpUrl(upstream)) registries.push(auth ? { prefix, upstream, auth } : { prefix, upstream });
+      const advertised = entry['advertised'];
+      if (advertised !== undefined && (typeof advertised !== 'string' || !advertised.startsWith('http://') || !isHttpUrl(advertised) || new URL(advertised).search !== '' || !advertised.endsWith('/'))) {
+        errors.push(`${where}.advertised must be an http URL ending in /, without a query`);
+      }
+      if (typeof prefix === 'string' && isHttpUrl(upstream)) {
+        registries.push({ prefix, upstream, ...(auth ? { auth } : {}), ...(typeof advertised === 'string' && isHttpUrl(advertised) ? { advertised } : {}) });
+      }
       return undefined;
     });
     const prefixes = registries.map((registry) => registry.prefix);

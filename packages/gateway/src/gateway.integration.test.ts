@@ -81,6 +81,8 @@ beforeAll(async () => {
     registries: [
       { prefix: '/r/0/', upstream: `${registry.origin}/`, auth: { type: 'bearer', value: REAL_TOKEN } },
       { prefix: '/r/1/', upstream: `${registry.origin}/`, auth: { type: 'bearer', value: REAL_TOKEN } },
+      // Known in the sandbox by a host and path of its own (the real registry's, in a run).
+      { prefix: '/r/2/', upstream: `${registry.origin}/`, auth: { type: 'bearer', value: REAL_TOKEN }, advertised: 'http://registry.example/npm/' },
     ],
     strictSsl: true,
     allow: { global: [], packages: { 'pkg-a': [`allowed.test:${allowedHttp.port}`, `allowed.test:${allowedRaw.port}`] } },
@@ -157,6 +159,38 @@ describe('registry proxy', () => {
     const response = await request({ host: '127.0.0.1', port: proxyPort(), path: `http://127.0.0.1:${proxyPort()}/r/0/demo-pkg/-/demo-pkg-1.0.0.tgz` });
     expect(response.status).toBe(200);
     expect(response.body.equals(demo.tarball)).toBe(true);
+  });
+
+  test('a registry known by its own URL: fetched through the proxy by that URL, tarballs given under it, npm’s configured token no leak', async () => {
+    const before = registry.requests.length;
+    const eventsBefore = events.length;
+    const headers = { accept: 'application/json', authorization: `Bearer ${NPM_DECOY}` };
+    const response = await request({ host: '127.0.0.1', port: proxyPort(), path: 'http://registry.example/npm/demo-pkg', headers });
+    expect(response.status).toBe(200);
+    const tarball = (JSON.parse(response.body.toString('utf8')) as { versions: Record<string, { dist: { tarball: string } }> }).versions['1.0.0']?.dist.tarball;
+    expect(tarball).toBe('http://registry.example/npm/demo-pkg/-/demo-pkg-1.0.0.tgz');
+    const fetched = await request({ host: '127.0.0.1', port: proxyPort(), path: tarball!, headers });
+    expect(fetched.body.equals(demo.tarball)).toBe(true);
+    // Served from the cache the tests before filled; anything that did reach the upstream carried the
+    // real token, never the decoy npm sent from its config.
+    for (const seen of registry.requests.slice(before)) expect(seen.authorization).toBe(`Bearer ${REAL_TOKEN}`);
+    // Events are written after each response; on a loaded machine that can take a while.
+    for (let i = 0; i < 40 && events.length < eventsBefore + 2; i++) await settle();
+    await settle();
+    expect(events.slice(eventsBefore).map((event) => [event.type, (event as { decision?: string }).decision])).toEqual([
+      ['http', 'registry'],
+      ['http', 'registry'],
+    ]);
+  });
+
+  test('a registry known by its own URL keeps the API refused, and the decoy token sent to it is evidence', async () => {
+    identity = { package: { name: 'pkg-b', version: '1.0.0' }, lifecycle: 'postinstall' };
+    const response = await request({ host: '127.0.0.1', port: proxyPort(), path: 'http://registry.example/npm/-/whoami', headers: { authorization: `Bearer ${NPM_DECOY}` } });
+    expect(response.status).toBe(403);
+    await settle();
+    const refused = last('http', (event) => event.url.endsWith('/-/whoami'));
+    expect(refused).toMatchObject({ decision: 'denied', package: { name: 'pkg-b' } });
+    expect(last('decoy-exfiltration')).toMatchObject({ decoyKind: 'npm-token', where: 'header', seenIn: refused.id });
   });
 
   test('keep-alive: several requests on one connection', async () => {

@@ -37,14 +37,6 @@ import { SCRIPT_SHELL, startScriptTracer, type ScriptTracer } from './script-tra
 const NODE_GYP_DEV_DIR = '/usr/local/share/node-gyp';
 const EXPORT_CHUNK = 1024 * 1024;
 
-function userName(uid: number): string {
-  for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
-    const [name, , id] = line.split(':');
-    if (name && Number(id) === uid) return name;
-  }
-  throw new Error(`no user with uid ${uid} in /etc/passwd`);
-}
-
 /** Writes frames to stdout in order, respecting backpressure. */
 function frameWriter() {
   let chain = Promise.resolve();
@@ -265,7 +257,6 @@ async function main(): Promise<void> {
   // The package manager runs untraced (node is execute-only in the image, so no script can reach
   // into it); every lifecycle script runs under a tracer of its own, started by the script broker in
   // its script shell's place (see script-broker.ts and docs/architecture.md).
-  const user = userName(args.uid);
   const cpuList = /^Cpus_allowed_list:\s*(.*)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]?.trim() ?? '';
   const cpus = parseCpuList(cpuList);
   // With CPUs to spare, the runner keeps to the first and the scripts' tracers share the others: the
@@ -289,7 +280,8 @@ async function main(): Promise<void> {
           const id = ++scriptsStarted;
           // One CPU per script, in turn: a ptrace stop that stays on its CPU is several times cheaper.
           const cpu = scriptCpus.length > 0 ? scriptCpus[(id - 1) % scriptCpus.length]! : -1;
-          const tracer = await startScriptTracer({ request, id, out: args.out, user, cpu, builder, handle, send });
+          const hide = [args.out, ...(args.gateway ? [args.gateway] : [])];
+          const tracer = await startScriptTracer({ request, id, out: args.out, uid: args.uid, gid: args.gid, title: args.command.join(' '), hide, cpu, builder, handle, send });
           if (tracer.pid !== undefined) scriptTracers.set(tracer.pid, tracer);
           return tracer.outcome;
         },

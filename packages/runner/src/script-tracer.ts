@@ -15,7 +15,8 @@ import { followFifo, makeFifo } from './follow-fifo.js';
 export const STRACE = '/usr/bin/strace';
 /** The script shell npm is configured with (docker/npmrc); also the attribution marker. */
 export const SCRIPT_SHELL = '/usr/local/libexec/npm-lifecycle';
-const SPAWN_SCRIPT_TRACER = '/usr/local/libexec/spawn-script-tracer';
+/** docker/spawn-script-tracer.c, installed under a name that says nothing to a script that lists the folder. */
+const SPAWN_SCRIPT_TRACER = '/usr/local/libexec/npm-lifecycle-start';
 
 export interface ScriptTracerOptions {
   request: ScriptRequest;
@@ -23,9 +24,14 @@ export interface ScriptTracerOptions {
   id: number;
   /** Root-only folder for the log. */
   out: string;
-  /** The install user's name, for `strace -u`. */
-  user: string;
-  /** The CPU the script and its tracer share; -1 for none. */
+  /** The install user, whom the script runs as. */
+  uid: number;
+  gid: number;
+  /** The package manager's command line: the title of the script's namespace init (its parent). */
+  title: string;
+  /** Folders the script must not see (the trace folder, the gateway's): unmounted in its namespace. */
+  hide: readonly string[];
+  /** The CPU the tracer keeps to; -1 for none. The script itself always has every CPU. */
   cpu: number;
   builder: EventBuilder;
   /** Takes the events of each batch of entries (the runner's one handler for all traces). */
@@ -55,11 +61,16 @@ export async function startScriptTracer(options: ScriptTracerOptions): Promise<S
   const log = join(options.out, `script-${options.id}.log`);
   await makeFifo(log);
   const { name, version, event } = lifecycleOf(request.environ);
-  const tracerArgs = straceArgs({ output: log, user: options.user, command: [SCRIPT_SHELL, '--run', name, version, event, request.command] });
+  // The script's namespace entry (docker/npm-lifecycle.c, --enter) starts as root, makes the
+  // script's PID and mount namespace, and drops to the install user before the marker exec.
+  const enter = [SCRIPT_SHELL, '--enter', String(options.uid), String(options.gid), options.title, options.hide.join(':'), name, version, event, request.command];
+  const tracerArgs = straceArgs({ output: log, command: enter });
   const child = spawn(SPAWN_SCRIPT_TRACER, [String(request.shellPid), String(options.cpu), '--', STRACE, ...tracerArgs], { stdio: ['ignore', 'ignore', 2] });
 
   const reader = new StraceReader();
   let root: number | null = null;
+  // The marker's process (in the namespace, under the entry and its init): its end is the script's.
+  let scriptPid: number | null = null;
   let ended: (outcome: ScriptOutcome) => void = () => undefined;
   const outcome = new Promise<ScriptOutcome>((resolve) => {
     ended = resolve;
@@ -86,7 +97,8 @@ export async function startScriptTracer(options: ScriptTracerOptions): Promise<S
       options.send(builder.adoptScriptRoot(root, request.shellPid, entries[0].ts, request.cwd));
     }
     for (const e of options.handle(entries)) {
-      if (e.type === 'script' && e.action === 'end' && e.pid === root) ended(e.signal ? { signal: e.signal } : { code: e.code ?? 1 });
+      if (e.type === 'script' && e.action === 'start' && scriptPid === null) scriptPid = e.pid;
+      if (e.type === 'script' && e.action === 'end' && e.pid === scriptPid) ended(e.signal ? { signal: e.signal } : { code: e.code ?? 1 });
     }
     reportGaps();
   });

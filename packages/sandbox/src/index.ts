@@ -34,6 +34,6 @@ export { probeTracer } from './run/probe-tracer.js';
 export { sweepStale, deadRuns, processAlive, removeOwnedBy, type SweepResult } from './docker/sweep.js';
 export { planUpload, type UploadPlan, type PlanOptions } from './run/plan-upload.js';
 export * from './decoys/index.js';
-export { gatewayNetwork, routeRegistries, PROXY_ORIGIN, type RegistryRouting } from './run/network.js';
+export { advertisedRegistryUrl, gatewayNetwork, routeRegistries, PROXY_ORIGIN, type RegistryRouting } from './run/network.js';
 export { startGateway, GATEWAY_PATHS, REGISTRY_CACHE_VOLUME, type GatewaySettings, type RunningGateway } from './docker/gateway-container.js';
 export { credentialFor, parseNpmrc, nerfDart, readNpmrcLayers, type RegistryCredential } from './host/registry-auth.js';

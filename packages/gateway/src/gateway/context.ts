@@ -12,6 +12,7 @@ import type { ClientIdentity, ForwardHeader } from '../protocol.js';
 import type { StreamReader } from '../io/stream-reader.js';
 import type { EventLog, GatewayHttpEvent } from './event-log.js';
 import type { Upstream } from './upstream.js';
+import type { RegistryAlias } from '../http/route.js';
 
 export interface GatewayContext {
   config: GatewayConfig;
@@ -21,6 +22,8 @@ export interface GatewayContext {
   upstream: Upstream;
   /** `host:port` forms under which the sandbox reaches the proxy port itself. */
   selfAuthorities: ReadonlySet<string>;
+  /** Registries the sandbox knows by their own host and path. */
+  registryAliases: readonly RegistryAlias[];
 }
 
 /** One client connection after the forwarder's header line. */

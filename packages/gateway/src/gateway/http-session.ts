@@ -93,6 +93,11 @@ export class HttpSession {
     private readonly connection: ClientConnection,
   ) {}
 
+  /** The decoy npm tokens: what npm's config (~/.npmrc) holds for the registry it knows. */
+  get #npmTokens(): ReadonlySet<string> {
+    return new Set(this.context.config.decoys.values.filter((value) => value.kind === 'npm-token').map((value) => value.value));
+  }
+
   get #client() {
     return this.connection.header.client;
   }
@@ -109,7 +114,7 @@ export class HttpSession {
         break;
       }
       const { head } = read;
-      const route = routeRequest({ kind, servicePort: header.port, head, selfAuthorities: this.context.selfAuthorities });
+      const route = routeRequest({ kind, servicePort: header.port, head, selfAuthorities: this.context.selfAuthorities, registryAliases: this.context.registryAliases });
       if (route.type === 'connect') {
         await this.#connect(head, route.host, route.port);
         return; // the connection is a tunnel now, or closed
@@ -125,9 +130,14 @@ export class HttpSession {
       if (framing.type !== 'none' && /100-continue/i.test(headerValue(head, 'expect') ?? '')) socket.write('HTTP/1.1 100 Continue\r\n\r\n');
       const keep = egress?.allowed ? limits.maxRequestBodyBytes : limits.evidenceBodyBytes;
       const body = await readBody(reader, framing, keep, limits.maxRequestBodyBytes);
-      const matches = scanRequest(this.context.matcher, { url: head.target, headers: head.headers, body: body.kept, ...(headerValue(head, 'content-encoding') ? { contentEncoding: headerValue(head, 'content-encoding') as string } : {}) });
+      const scan = (headers: ReadonlyArray<[string, string]>) =>
+        scanRequest(this.context.matcher, { url: head.target, headers: [...headers], body: body.kept, ...(headerValue(head, 'content-encoding') ? { contentEncoding: headerValue(head, 'content-encoding') as string } : {}) });
+      const matches = scan(head.headers);
       if (route.type === 'registry') {
-        await this.registry.handle(socket, this.#client, head, route.path, matches);
+        // A package fetch may carry the token npm's config holds for the registry; a refused call
+        // (the registry's API) keeps it as evidence.
+        const fetchMatches = matches.length > 0 ? scan(withoutConfiguredToken(head.headers, this.#npmTokens)) : matches;
+        await this.registry.handle(socket, this.#client, head, route.path, matches, fetchMatches);
       } else if (egress?.allowed && body.complete && matches.length === 0) {
         await this.#forward(head, route.host, route.port, route.path, body.kept, egress.rule);
         return; // forwarded requests use their own connection, closed after the response
@@ -288,3 +298,18 @@ export async function firstHello(reader: StreamReader, waitMs: number): Promise<
   }
 }
 
+/**
+ * A registry request's headers, less an `Authorization: Bearer <token>` whose token is the one npm's
+ * config holds (~/.npmrc scopes the decoy npm token to the registry the sandbox knows by its real
+ * host, so npm sends it with every request, as it would in CI). The registry proxy never forwards
+ * the client's Authorization, so on a package fetch that header leaks nothing; any other place a
+ * decoy appears in (a URL, another header, a body, another scheme) still counts, and so does the
+ * token itself on a request the registry proxy refuses. Exported for tests.
+ */
+export function withoutConfiguredToken(headers: ReadonlyArray<[string, string]>, tokens: ReadonlySet<string>): Array<[string, string]> {
+  return headers.filter(([name, value]) => {
+    if (name.toLowerCase() !== 'authorization') return true;
+    const bearer = /^Bearer (\S+)$/.exec(value.trim());
+    return bearer === null || !tokens.has(bearer[1] as string);
+  });
+}

@@ -65,14 +65,17 @@ export class RegistryProxy {
 
   constructor(private readonly context: GatewayContext) {
     this.#cache = new RegistryCache(context.config.cacheDir);
-    this.#mapTarball = tarballUrlMapper(context.config.registries, context.config.advertisedOrigin);
+    // To the gateway path (`/r/<n>/…`, what it knows it handed out), then to the URL the sandbox
+    // knows that registry by: its advertised one (the real host and path), or the proxy's origin.
+    this.#mapTarball = tarballUrlMapper(context.config.registries, '');
   }
 
   /**
    * Answers one registry request. `matches` are decoys already found in the request: such a request
-   * is never forwarded, whatever it asks for.
+   * is never forwarded, whatever it asks for — but for a package fetch, only `fetchMatches` count:
+   * the decoys found once the Authorization npm sends from its config is left out.
    */
-  async handle(socket: Socket, client: ClientIdentity, head: RequestHead, path: string, matches: readonly DecoyMatch[]): Promise<void> {
+  async handle(socket: Socket, client: ClientIdentity, head: RequestHead, path: string, matches: readonly DecoyMatch[], fetchMatches: readonly DecoyMatch[] = matches): Promise<void> {
     const { registries } = this.context.config;
     const selection = selectRegistry(path, registries);
     const registry = registries[selection.index] as RegistryUpstreamConfig;
@@ -83,10 +86,13 @@ export class RegistryProxy {
     const isHead = head.method === 'HEAD';
     const handedOut = selection.prefixed && (head.method === 'GET' || head.method === 'HEAD') && this.#handedOut.has(`${registry.prefix}${selection.rest}`);
     const verdict = handedOut ? ({ allowed: true, kind: 'tarball', name: '' } as const) : classifyRegistryRequest(head.method, selection.rest);
-    if (!verdict.allowed || matches.length > 0) {
+    // A fetch it serves is judged without the token npm's own config adds (`fetchMatches`); a refused
+    // request keeps every decoy it carries as evidence.
+    const relevant = verdict.allowed ? fetchMatches : matches;
+    if (!verdict.allowed || relevant.length > 0) {
       const reason = !verdict.allowed ? verdict.reason : 'decoy value in a registry request';
       const bytes = writeResponse(socket, 403, { 'content-type': 'application/json' }, jsonError(`refused by the install sandbox: ${reason}`), { head: isHead });
-      recordHttp(this.context, client, { ...base, decision: 'denied', status: 403, bytes, reason }, matches);
+      recordHttp(this.context, client, { ...base, decision: 'denied', status: 403, bytes, reason }, relevant);
       return;
     }
     const corgi = verdict.kind !== 'tarball' && (headerValue(head, 'accept') ?? '').includes(CORGI);
@@ -121,15 +127,22 @@ export class RegistryProxy {
       bytes = isHead ? 0 : entry.size;
     } else {
       const raw = (await this.#cache.readBody(entry)).toString('utf8');
-      const origin = this.context.config.advertisedOrigin;
       const rewritten = rewritePackument(raw, (tarball) => {
-        const mapped = this.#mapTarball(tarball, registry.prefix);
-        if (mapped?.startsWith(origin) && this.#handedOut.size < 1_000_000) this.#handedOut.add(mapped.slice(origin.length).split('?')[0] as string);
-        return mapped;
+        const path = this.#mapTarball(tarball, registry.prefix);
+        if (path === null) return null;
+        if (this.#handedOut.size < 1_000_000) this.#handedOut.add(path.split('?')[0] as string);
+        return this.#advertise(path);
       });
       bytes = writeResponse(socket, 200, { 'content-type': entry.contentType }, rewritten ? rewritten.body : raw, { head: isHead });
     }
     recordHttp(this.context, client, { ...base, decision: 'registry', status: 200, bytes, upstream: served.upstream });
+  }
+
+  /** A gateway path (`/r/<n>/…`) as a URL the sandbox uses: under the registry's advertised URL if it has one. */
+  #advertise(path: string): string {
+    let registry: RegistryUpstreamConfig | undefined;
+    for (const r of this.context.config.registries) if (path.startsWith(r.prefix) && (registry === undefined || r.prefix.length > registry.prefix.length)) registry = r;
+    return registry?.advertised !== undefined ? `${registry.advertised}${path.slice(registry.prefix.length)}` : `${this.context.config.advertisedOrigin}${path}`;
   }
 
   async #fetch(key: string, url: string, registry: RegistryUpstreamConfig, kind: 'tarball' | 'packument', corgi: boolean): Promise<Served> {

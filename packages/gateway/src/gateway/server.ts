@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createDecoyMatcher } from '../canary/matcher.js';
 import { validateGatewayConfig, type GatewayConfig } from '../config.js';
 import { compileAllowlist } from '../egress/allow.js';
-import { selfAuthoritiesFor } from '../http/route.js';
+import { registryAliasesFor, selfAuthoritiesFor } from '../http/route.js';
 import { StreamReader, readLine } from '../io/stream-reader.js';
 import { GATEWAY_SOCKET_NAME, MAX_HEADER_LINE_BYTES, parseForwardHeader } from '../protocol.js';
 import type { GatewayContext } from './context.js';
@@ -66,6 +66,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     allowlist: compileAllowlist(valid.allow).allowlist,
     upstream,
     selfAuthorities: selfAuthoritiesFor(valid.advertisedOrigin),
+    registryAliases: registryAliasesFor(valid.registries),
   };
   const registry = new RegistryProxy(context);
   const sockets = new Set<Socket>();

@@ -1,6 +1,7 @@
 import { ChunkedDecoder } from './chunked.js';
 import { findHeadEnd, headerRecord, headerValue, keepsAlive, parseAuthority, parseRequestHead, parseRequestTarget, requestBodyFraming, type RequestHead } from './request-head.js';
-import { routeRequest, selfAuthoritiesFor } from './route.js';
+import { registryAliasesFor, routeRequest, selfAuthoritiesFor } from './route.js';
+import { withoutConfiguredToken } from '../gateway/http-session.js';
 import { mutateMany, rng } from '../test-support/fuzz.js';
 
 const head = (text: string): RequestHead => {
@@ -133,6 +134,53 @@ describe('routeRequest', () => {
   });
   test('CONNECT is a tunnel request', () => {
     expect(routeRequest({ kind: 'proxy', servicePort: 3128, head: head('CONNECT a.test:22 HTTP/1.1\r\n\r\n'), selfAuthorities: self })).toEqual({ type: 'connect', host: 'a.test', port: 22 });
+  });
+
+  describe('a registry the sandbox knows by its own host and path (advertised)', () => {
+    const registryAliases = registryAliasesFor([
+      { prefix: '/r/0/', advertised: 'http://registry.example/' },
+      { prefix: '/r/1/', advertised: 'http://corp.example:8080/api/npm/' },
+      { prefix: '/r/2/' },
+    ]);
+    const route = (kind: 'proxy' | 'sink', text: string, servicePort = kind === 'proxy' ? 3128 : 80) =>
+      routeRequest({ kind, servicePort, head: head(text), selfAuthorities: self, registryAliases });
+
+    test('absolute-form through the proxy goes to its registry prefix, the longest path first', () => {
+      expect(route('proxy', 'GET http://registry.example/express HTTP/1.1\r\n\r\n')).toEqual({ type: 'registry', path: '/r/0/express' });
+      expect(route('proxy', 'GET http://REGISTRY.example:80/@s%2fx HTTP/1.1\r\n\r\n')).toEqual({ type: 'registry', path: '/r/0/@s%2fx' });
+      expect(route('proxy', 'GET http://corp.example:8080/api/npm/x/-/x-1.tgz HTTP/1.1\r\n\r\n')).toEqual({ type: 'registry', path: '/r/1/x/-/x-1.tgz' });
+      // The registry's API stays a registry request, refused there with the rest of its rules.
+      expect(route('proxy', 'GET http://registry.example/-/whoami HTTP/1.1\r\n\r\n')).toEqual({ type: 'registry', path: '/r/0/-/whoami' });
+    });
+
+    test('a client that ignores the proxy reaches it through the sink by its Host', () => {
+      expect(route('sink', 'GET /express HTTP/1.1\r\nHost: registry.example\r\n\r\n')).toEqual({ type: 'registry', path: '/r/0/express' });
+    });
+
+    test('another port, another path or another host is not the registry: egress, as before', () => {
+      expect(route('proxy', 'GET http://registry.example:8080/express HTTP/1.1\r\n\r\n')).toEqual({ type: 'egress', host: 'registry.example', port: 8080, path: '/express' });
+      expect(route('proxy', 'GET http://corp.example:8080/other/x HTTP/1.1\r\n\r\n')).toEqual({ type: 'egress', host: 'corp.example', port: 8080, path: '/other/x' });
+      expect(route('proxy', 'GET http://registry.example.evil.test/x HTTP/1.1\r\n\r\n').type).toBe('egress');
+      expect(route('sink', 'GET /x HTTP/1.1\r\nHost: registry.example:81\r\n\r\n').type).toBe('egress');
+      expect(route('proxy', 'GET https://registry.example/x HTTP/1.1\r\n\r\n').type).toBe('invalid');
+    });
+  });
+});
+
+describe('withoutConfiguredToken', () => {
+  const tokens = new Set(['npm_decoy0123456789abcdef0123456789abcd']);
+  test('drops the Authorization npm sends from its config, only that one', () => {
+    const headers: Array<[string, string]> = [
+      ['Host', 'registry.example'],
+      ['authorization', 'Bearer npm_decoy0123456789abcdef0123456789abcd'],
+      ['X-Copy', 'Bearer npm_decoy0123456789abcdef0123456789abcd'],
+    ];
+    expect(withoutConfiguredToken(headers, tokens)).toEqual([headers[0], headers[2]]);
+  });
+  test('keeps any other Authorization: another token, another scheme, the token with more around it', () => {
+    for (const value of ['Bearer npm_other', 'Basic bnBtX2RlY295', 'Bearer npm_decoy0123456789abcdef0123456789abcd extra', 'Bearer']) {
+      expect(withoutConfiguredToken([['Authorization', value]], tokens)).toEqual([['Authorization', value]]);
+    }
   });
 });
 

@@ -18,9 +18,39 @@ export interface RouteInput {
   head: RequestHead;
   /** `host:port` forms that name the proxy itself (absolute-form requests to them are registry requests). */
   selfAuthorities: ReadonlySet<string>;
+  /** Registries the sandbox knows by their own host and path (see {@link registryAliasesFor}). */
+  registryAliases?: readonly RegistryAlias[];
 }
 
-export function routeRequest({ kind, servicePort, head, selfAuthorities }: RouteInput): HttpRoute {
+/** A registry's plain-http address in the sandbox: `host:port` and base path, and its gateway prefix. */
+export interface RegistryAlias {
+  authority: string;
+  path: string;
+  prefix: string;
+}
+
+/** The aliases of registries that have an advertised URL, longest path first. */
+export function registryAliasesFor(registries: ReadonlyArray<{ prefix: string; advertised?: string }>): RegistryAlias[] {
+  const aliases: RegistryAlias[] = [];
+  for (const { prefix, advertised } of registries) {
+    if (advertised === undefined) continue;
+    const url = new URL(advertised);
+    const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+    aliases.push({ authority: `${host}:${Number(url.port) || 80}`, path: url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`, prefix });
+  }
+  return aliases.sort((a, b) => b.path.length - a.path.length);
+}
+
+/** The gateway path of a request for an aliased registry, or null. */
+function aliased(aliases: readonly RegistryAlias[], host: string, port: number, path: string): string | null {
+  const authority = `${host.toLowerCase()}:${port}`;
+  for (const alias of aliases) {
+    if (alias.authority === authority && path.startsWith(alias.path)) return `${alias.prefix}${path.slice(alias.path.length)}`;
+  }
+  return null;
+}
+
+export function routeRequest({ kind, servicePort, head, selfAuthorities, registryAliases = [] }: RouteInput): HttpRoute {
   const target = parseRequestTarget(head.method, head.target);
   const hosts = headerValues(head, 'host');
   // RFC 9112 §3.2: exactly one Host; two could make the gateway and the origin disagree on the target.
@@ -35,6 +65,8 @@ export function routeRequest({ kind, servicePort, head, selfAuthorities }: Route
     case 'absolute': {
       if (target.scheme !== 'http') return { type: 'invalid', reason: `${target.scheme} in absolute-form (use CONNECT)`, host: target.host, port: target.port };
       if (selfAuthorities.has(`${target.host}:${target.port}`)) return { type: 'registry', path: target.path };
+      const registry = aliased(registryAliases, target.host, target.port, target.path);
+      if (registry !== null) return { type: 'registry', path: registry };
       return { type: 'egress', host: target.host, port: target.port, path: target.path };
     }
     case 'origin': {
@@ -43,6 +75,9 @@ export function routeRequest({ kind, servicePort, head, selfAuthorities }: Route
       if (host === undefined) return { type: 'invalid', reason: 'no Host header' };
       const authority = parseAuthority(host, servicePort);
       if (!authority) return { type: 'invalid', reason: 'bad Host header' };
+      // A client that ignores the proxy settings reaches an aliased registry through DNS and the sink.
+      const registry = aliased(registryAliases, authority.host, authority.port, target.path);
+      if (registry !== null) return { type: 'registry', path: registry };
       return { type: 'egress', host: authority.host, port: authority.port, path: target.path };
     }
   }

@@ -21,6 +21,7 @@ import {
   isEnvironFile,
   isHarmlessWrite,
   persistenceKind,
+  isObserverProbe,
   probeSubject,
   sandboxProbeKind,
 } from './known-paths.js';
@@ -131,9 +132,12 @@ function trackDecoyAliases(a: Analysis, e: FileEvent, path: string, target: stri
   }
 }
 
-/** The files whose presence says "container": a script that finds one knows it is watched. */
+/**
+ * The files whose presence says "container", and the looks for the observer (TracerPid, the process
+ * list): a script that finds one and stops at once is hiding (see correlate.ts).
+ */
 function isContainerMarker(path: string): boolean {
-  return path === '/.dockerenv' || path === '/.containerenv' || path === '/run/.containerenv';
+  return path === '/.dockerenv' || path === '/.containerenv' || path === '/run/.containerenv' || isObserverProbe(path);
 }
 
 /** `/proc/<pid>/mem` of a process other than the caller's own; null otherwise. */
@@ -384,6 +388,10 @@ function judgeRead(a: Analysis, e: FileEvent, run: ScriptRun, path: string): voi
   const { homeDir: home } = a.ctx;
 
   if (isEnvironFile(path)) {
+    // `ps` reads the environment of every process it lists (the kernel refuses it those of others;
+    // in the script's PID namespace the rest are the script's own): part of its look at the process
+    // list (a sandbox probe), not a dump — unless it was asked to print them (`ps e`).
+    if (a.model.isProcessListerOnly(e.pid)) return;
     report(a, e, run, { rule: 'env-dump', subject: path.replace(/\/\d+\//, '/<pid>/'), message: `read ${path}: the whole environment${attempted}`, access: ok });
     return;
   }

@@ -24,6 +24,7 @@ import {
   PACKAGE_MANAGER_SCRIPTS,
   PACKAGE_MANAGERS,
   PRIVILEGE_TOOLS,
+  PROCESS_LISTERS,
   REGISTRY_TOKEN_COMMANDS,
   SEARCH_TOOLS,
   SECRET_SCANNERS,
@@ -162,6 +163,14 @@ function analyzeExec(a: Analysis, e: ProcessExecEvent, run: ScriptRun): void {
       report(a, e, run, { rule: 'tracer-tamper', subject: 'lifecycle marker', message: 'ran the lifecycle marker to pass as another package\'s script' });
     }
     return;
+  }
+
+  const lister = hasAny(names, PROCESS_LISTERS);
+  if (lister !== undefined) {
+    // P28: the process list is where a tracer or analysis tool would show. Low alone; looking and
+    // then stopping at once is evasion (correlate.ts).
+    report(a, e, run, { rule: 'sandbox-probe', subject: `process list (${lister})`, message: `listed processes: \`${cmd}\`${attempted} (looking for a tracer or analysis tool)` });
+    if (e.ok !== false && !a.probes.has(run.key)) a.probes.set(run.key, { ts: e.ts, package: run.package, after: 0, endTs: null });
   }
 
   const wipe = wiperCommand(names, argv, a.ctx.homeDir);

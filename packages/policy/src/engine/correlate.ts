@@ -49,8 +49,11 @@ export function correlate(a: Analysis): void {
 
 /**
  * A sandbox probe alone is common (is-docker, CI detection) and low. A script that finds a
- * container marker and then stops at once — no program run, nothing written, no network — behaves
- * like malware that hides from analysis (P15), and what it would do elsewhere is unknown: high.
+ * container marker, or looks for its observer (TracerPid, the process list: P28), and then stops
+ * at once — no program run, nothing written, no network — behaves like malware that hides from
+ * analysis (P15, P28), and what it would do elsewhere is unknown: high. (The sandbox shows a
+ * script TracerPid 0 and no tracer in its process list, so a sample that acts when it sees none
+ * acts here, and is judged on what it does.)
  */
 function correlateEvasion(a: Analysis): void {
   for (const probe of a.probes.values()) {
@@ -59,7 +62,7 @@ function correlateEvasion(a: Analysis): void {
     for (const g of a.findings.groups()) {
       if (g.rule !== 'sandbox-probe' || g.package === undefined || packageKey(g.package) !== key) continue;
       if (g.severity === 'low' || g.severity === 'info' || g.severity === 'medium') g.severity = 'high';
-      g.notes.push('it found one and stopped at once, having done nothing: evasion');
+      g.notes.push('it looked and stopped at once, having done nothing: evasion');
     }
   }
 }

@@ -168,6 +168,61 @@ describe('sandbox-probe', () => {
     }
   });
 
+  it('fires low on a look at other processes’ command lines, and on a process lister (P28)', () => {
+    const t = new Trace();
+    const n = node(t);
+    n.read('/proc/1/cmdline');
+    n.read('/proc/77/comm');
+    n.read('/proc/78/comm');
+    n.run('/usr/bin/ps', ['ps', 'ax']);
+    n.read('/proc/self/cmdline');
+    const result = judge(t);
+    expect(findingsOf(result, 'sandbox-probe').map((f) => [f.subject, f.severity])).toEqual([
+      ['/proc/1/cmdline', 'low'],
+      ['/proc/<pid>/comm', 'low'],
+      ['process list (ps)', 'low'],
+    ]);
+    expect(result.verdict).toBe('pass');
+  });
+
+  it.each([
+    ['reads its TracerPid', (s: ReturnType<Trace['script']>) => s.read('/proc/self/status')],
+    ['scans the process list', (s: ReturnType<Trace['script']>) => s.read('/proc/1/cmdline')],
+    ['runs ps', (s: ReturnType<Trace['script']>) => s.run('/usr/bin/ps', ['ps', '-ef'])],
+  ])('is high when the script %s and stops at once, having done nothing (dormant on seeing its observer)', (_, look) => {
+    const t = new Trace();
+    const s = t.script('dormant@1.0.0', 'postinstall', 'sh probe.sh');
+    look(s);
+    s.end(0);
+    const f = findingsOf(judge(t), 'sandbox-probe');
+    expect(f.map((x) => x.severity)).toEqual(['high']);
+    expect(f[0]!.message).toMatch(/evasion/);
+  });
+
+  it('takes the environments ps reads while it lists processes as part of its look, not as an env dump', () => {
+    const t = new Trace();
+    const lister = t.script('lister@1.0.0', 'postinstall', 'sh x.sh').run('/usr/bin/ps', ['ps', '-e', '-o', 'comm=']);
+    lister.read('/proc/1/environ', { ok: false, errno: 'EACCES' });
+    lister.read('/proc/2/environ');
+    expect(findingsOf(judge(t), 'env-dump')).toEqual([]);
+    // Asked to print them (`ps eww`), or read by anything else, they are a dump.
+    const u = new Trace();
+    u.script('lister@1.0.0', 'postinstall', 'sh x.sh').run('/usr/bin/ps', ['ps', 'eww']).read('/proc/7/environ');
+    expect(findingsOf(judge(u), 'env-dump').map((f) => f.severity)).toEqual(['high']);
+    const v = new Trace();
+    node(v).read('/proc/1/environ', { ok: false, errno: 'EACCES' });
+    expect(findingsOf(judge(v), 'env-dump')).toHaveLength(1);
+  });
+
+  it('stays low when a script that looked for its observer goes on to work', () => {
+    const t = new Trace();
+    const s = t.script('curious@1.0.0', 'postinstall', 'sh build.sh');
+    s.read('/proc/self/status');
+    s.run('/usr/bin/make', ['make']);
+    s.end(0);
+    expect(findingsOf(judge(t), 'sandbox-probe').map((x) => x.severity)).toEqual(['low']);
+  });
+
   it('does not fire on the dynamic loader and libc', () => {
     const t = new Trace();
     const n = node(t);

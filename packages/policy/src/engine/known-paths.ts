@@ -101,7 +101,21 @@ export function sandboxProbeKind(path: string): string | null {
     return 'process status (TracerPid: debugger check)';
   }
   if (/^\/sys\/class\/dmi\/id\/(?:product_name|sys_vendor|board_vendor|bios_vendor|product_version)$/.test(path)) return 'hardware vendor (VM check)';
+  if (isProcessListRead(path)) return 'another process’s command line (looking for a tracer in the process list)';
   return null;
+}
+
+/** `/proc/<pid>/cmdline|comm|stat` of a process by number: what `ps` and a hand-written process scan read. */
+function isProcessListRead(path: string): boolean {
+  return /^\/proc\/\d+\/(?:cmdline|comm|stat)$/.test(path);
+}
+
+/**
+ * A look for the observer itself (P28): its TracerPid, or the process list it would appear in. A
+ * script that looks and then stops at once is hiding from analysis, as with a container marker.
+ */
+export function isObserverProbe(path: string): boolean {
+  return /^\/proc\/(?:self|thread-self|\d+)(?:\/task\/\d+)?\/status$/.test(path) || isProcessListRead(path);
 }
 
 /** Generalise a probe path for grouping: `/proc/123/status` and `/proc/124/status` are one thing. */

@@ -79,6 +79,9 @@ export const AI_BYPASS_FLAGS = [
 /** `q` is also a common CSV tool; only these make it Amazon Q. */
 export const AMAZON_Q_MARKERS = ['chat', '--trust-all-tools', '--no-interactive'];
 
+/** Programs that list processes: how a script looks for a tracer or an analysis tool watching it (P28). */
+export const PROCESS_LISTERS = new Set(['ps', 'pgrep', 'pidof', 'pstree', 'top', 'htop']);
+
 export const SEARCH_TOOLS = new Set(['find', 'grep', 'egrep', 'fgrep', 'rg', 'ag', 'ack', 'fd', 'fdfind', 'locate', 'mlocate', 'plocate']);
 
 export const WINDOWS_LOADERS = new Set([

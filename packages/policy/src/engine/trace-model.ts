@@ -11,7 +11,7 @@ import type { PackageIdentity, PackageRef, ScriptEvent, TraceEvent } from '@safe
 import { basename, isWithin, normalizePath } from '../match/path-pattern.js';
 import type { ProcessStep } from '../policy-types.js';
 import { isLoopback, normalizeIp } from './addresses.js';
-import { BUILD_TOOLS, DOWNLOADERS } from './known-programs.js';
+import { BUILD_TOOLS, DOWNLOADERS, PROCESS_LISTERS } from './known-programs.js';
 import type { ResolvedContext } from './resolved-context.js';
 import { isRegistryRequest } from './registry-requests.js';
 
@@ -284,6 +284,18 @@ export class TraceModel {
    */
   isPackageManager(pid: number): boolean {
     return this.imageOf(pid)?.manager === true;
+  }
+
+  /**
+   * Is `pid` a process lister (`ps`, `pgrep`, …) not asked for environments? procps reads every
+   * `/proc/<pid>/environ` it may while it walks the list; `ps e` (BSD `e` in an option word) is
+   * asked to print them.
+   */
+  isProcessListerOnly(pid: number): boolean {
+    const image = this.imageOf(pid);
+    if (image === undefined) return false;
+    if (!PROCESS_LISTERS.has(basename(image.path)) && !PROCESS_LISTERS.has(basename(image.argv[0] ?? ''))) return false;
+    return !image.argv.slice(1).some((arg) => /^[A-Za-z]+$/.test(arg) && arg.includes('e'));
   }
 
   /** Is `pid` a compiler, assembler or linker? */

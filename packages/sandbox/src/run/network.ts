@@ -1,7 +1,9 @@
 /**
- * How the sandbox's npm reaches registries: every registry (default and per scope) becomes a path
- * prefix on the gateway's proxy address, which forwards to the real one with the real credentials.
- * One function builds both sides, so npm's view and the gateway's table cannot disagree.
+ * How the sandbox's npm reaches registries: every registry (default and per scope) is known in the
+ * sandbox by its own host and path over plain http, reached through the proxy (or DNS and the sink)
+ * and routed by the gateway to its registry proxy (a path prefix there), which forwards to the real
+ * one with the real credentials. One function builds both sides, so npm's view and the gateway's
+ * table cannot disagree.
  */
 import { join } from 'node:path';
 import type { EgressAllowConfig, RegistryUpstreamConfig } from '@safe-install/gateway';
@@ -20,16 +22,29 @@ export interface RegistryRouting {
   env: string[];
 }
 
+/**
+ * The URL the sandbox knows a registry by: its own host and path, over plain http (the gateway
+ * speaks TLS to the real one). A script that reads npm's config sees the registry a CI job would
+ * have — not the proxy's loopback address — and the proxy routes requests for it to the gateway's
+ * registry proxy, which adds the credentials and refuses the registry's API.
+ */
+export function advertisedRegistryUrl(upstream: string): string {
+  const url = new URL(upstream);
+  const port = url.port !== '' && !(url.protocol === 'https:' && url.port === '443') ? `:${url.port}` : '';
+  const path = url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
+  return `http://${url.hostname}${port}${path}`;
+}
+
 export function routeRegistries(config: HostNpmConfig, npmrcLayers: ReadonlyArray<Map<string, string>>): RegistryRouting {
   const upstreams = [config.registry, ...Object.values(config.scopedRegistries)];
   const registries = upstreams.map((upstream, index): RegistryUpstreamConfig => {
     const auth = credentialFor(upstream, npmrcLayers);
-    return { prefix: `/r/${index}/`, upstream, ...(auth ? { auth } : {}) };
+    return { prefix: `/r/${index}/`, upstream, advertised: advertisedRegistryUrl(upstream), ...(auth ? { auth } : {}) };
   });
   // In the user's npmrc rather than the environment: npm ignores `npm_config_@scope:registry`.
   const npmrc = [
-    `registry=${PROXY_ORIGIN}/r/0/`,
-    ...Object.keys(config.scopedRegistries).map((scope, index) => `${scope}:registry=${PROXY_ORIGIN}/r/${index + 1}/`),
+    `registry=${registries[0]!.advertised}`,
+    ...Object.keys(config.scopedRegistries).map((scope, index) => `${scope}:registry=${registries[index + 1]!.advertised}`),
   ];
   const env = [
     // Lockfile URLs name the real registry; npm must still fetch through the gateway. Not `always`:

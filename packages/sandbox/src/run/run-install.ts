@@ -182,7 +182,7 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
       Image: options.image,
       name: `safe-install-${runId}`,
       ...(options.hostname ? { Hostname: options.hostname } : {}),
-      // The entrypoint is the tracer's runner (root, with four capabilities); it drops to
+      // The entrypoint is the tracer's runner (root, with five capabilities); it drops to
       // INSTALL_UID for the package manager, so no install code ever runs as root.
       User: '0:0',
       Cmd: [
@@ -217,12 +217,14 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
       StdinOnce: true,
       Labels: { ...labels, [LABEL_ROLE]: 'sandbox' },
       HostConfig: {
-        // Why these four: strace must seize the install (SYS_PTRACE), start it as another user
+        // Why these five: strace must seize the install (SYS_PTRACE), start it as another user
         // (SETUID, SETGID), and resolve its file descriptors to paths and socket inodes through
-        // /proc/<pid>/fd, a folder only its owner may read (DAC_READ_SEARCH). no-new-privileges and
-        // the install's non-root uid keep all four from ever reaching install code.
+        // /proc/<pid>/fd, a folder only its owner may read (DAC_READ_SEARCH); each script gets a PID
+        // and mount namespace with a /proc of its own, so that it sees neither its tracer nor the
+        // runner (SYS_ADMIN: unshare, mount; docs/architecture.md weighs it). no-new-privileges
+        // and the install's non-root uid keep all five from ever reaching install code.
         CapDrop: ['ALL'],
-        CapAdd: ['SYS_PTRACE', 'SETUID', 'SETGID', 'DAC_READ_SEARCH'],
+        CapAdd: ['SYS_PTRACE', 'SETUID', 'SETGID', 'DAC_READ_SEARCH', 'SYS_ADMIN'],
         SecurityOpt: ['no-new-privileges'],
         ReadonlyRootfs: true,
         // The only writable places. Sizes cap what the install can write; nosuid and nodev hold

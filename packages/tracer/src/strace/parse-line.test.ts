@@ -5,6 +5,7 @@ import {
   parseResult,
   parseStraceLine,
   parseTrailingResult,
+  pidArgument,
   scanArguments,
   splitTopLevel,
   unescapeStrace,
@@ -321,5 +322,29 @@ describe('deleted files', () => {
     expect(parseDecorated('3</a>(deleted)x')).toEqual({ head: '3</a>(deleted)x' });
     expect(parseStraceLine('12 1.000000 openat(AT_FDCWD</>, "x", O_RDONLY) = 3</x>(deleted) junk')).toMatchObject({ ret: 3, deleted: true });
     expect(parseStraceLine('12 1.000000 io_uring_setup(4, {flags=0}) = -1 ENOSYS (Function not implemented) (INJECTED)')).toMatchObject({ ret: -1, errno: 'ENOSYS' });
+  });
+});
+
+describe('pids across a PID namespace (--pidns-translation)', () => {
+  it('takes strace’s pid from a fork-family result, keeping errno and decorations apart', () => {
+    expect(parseResult(" = 2 /* 12 in strace's PID NS */")).toEqual({ ret: 12 });
+    expect(parseResult(' = 12')).toEqual({ ret: 12 });
+    expect(parseResult(" = -1 /* 5 in strace's PID NS */ EAGAIN (Resource temporarily unavailable)")).toMatchObject({ ret: 5, errno: 'EAGAIN' });
+    expect(parseStraceLine("11 1.000000 <... vfork resumed>) = 2 /* 12 in strace's PID NS */")).toMatchObject({ kind: 'resumed' });
+  });
+
+  it('reads a pid argument as strace’s when translated, as written otherwise', () => {
+    expect(pidArgument("1 /* 11 in strace's PID NS */")).toBe(11);
+    expect(pidArgument("-3 /* -13 in strace's PID NS */")).toBe(-13);
+    expect(pidArgument('77')).toBe(77);
+    expect(pidArgument(undefined)).toBeNaN();
+  });
+
+  it('is not fooled by a comment that only looks like a translation', () => {
+    expect(pidArgument("1 /* 11 in strace's PID NS */ extra")).toBeNaN();
+    expect(pidArgument("1 /* x in strace's PID NS */")).toBeNaN();
+    expect(pidArgument("1 /* 99999999999 in strace's PID NS */")).toBeNaN();
+    // A result whose comment is malformed still parses, and keeps its own value.
+    expect(parseResult(" = 2 /* twelve in strace's PID NS */")).toMatchObject({ ret: 2 });
   });
 });

@@ -120,9 +120,22 @@ const CALL_RE = /^([A-Za-z_][A-Za-z0-9_]{0,63})\(/;
  * unnamed ones, `<unavailable>`, `(INJECTED)`) is accepted and ignored.
  */
 const RESULT_RE =
-  /^\s*=\s+(\?|-?\d{1,20}|0x[0-9a-fA-F]{1,16})(?:<((?:[^>\\]|\\.|->)*)>(\(deleted\))?)?(?:\s+([A-Z][A-Z0-9_]{0,31})\b)?(?:\s.*)?$/s;
+  /^\s*=\s+(\?|-?\d{1,20}|0x[0-9a-fA-F]{1,16})(?:<((?:[^>\\]|\\.|->)*)>(\(deleted\))?)?(?: \/\* (-?\d{1,10}) in strace's PID NS \*\/)?(?:\s+([A-Z][A-Z0-9_]{0,31})\b)?(?:\s.*)?$/s;
 /** What strace appends to the decoration of a file without a name. */
 const DELETED = '(deleted)';
+
+/** `N /* M in strace's PID NS *\/` (`--pidns-translation`): a pid named inside a PID namespace. */
+const TRANSLATED_PID_RE = /^(-?\d{1,10}) \/\* (-?\d{1,10}) in strace's PID NS \*\/$/;
+
+/**
+ * A pid argument as strace sees it: the translation `--pidns-translation` adds when the process
+ * lives in a PID namespace of its own, else the number as written. NaN when it is neither.
+ */
+export function pidArgument(text: string | undefined): number {
+  if (text === undefined) return Number.NaN;
+  const translated = TRANSLATED_PID_RE.exec(text);
+  return Number(translated ? translated[2] : text);
+}
 
 const MAX_PID = 0x7fffffff;
 
@@ -194,18 +207,21 @@ export function parseStraceLine(line: string): StraceLine | null {
 }
 
 /**
- * Parse the text after an argument list's closing `)`: ` = RET[<decoration>] [ERRNO (text)]`.
+ * Parse the text after an argument list's closing `)`:
+ * ` = RET[<decoration>] [/* PID in strace's PID NS *\/] [ERRNO (text)]`.
  */
 export function parseResult(text: string): StraceResult | null {
   const m = RESULT_RE.exec(text);
   if (!m) return null;
-  const raw = m[1] ?? '?';
+  // A fork-family call inside a PID namespace returns the child's pid there; strace's own (the
+  // pid the child's lines carry) follows in a comment, and is the one the trace keeps.
+  const raw = m[4] ?? m[1] ?? '?';
   const ret = raw === '?' ? '?' : Number(raw);
   if (ret !== '?' && !Number.isFinite(ret)) return null;
   const result: StraceResult = { ret };
   if (m[2] !== undefined) result.decoration = decodeUtf8(unescapeStrace(m[2]));
   if (m[3] !== undefined) result.deleted = true;
-  if (m[4] !== undefined) result.errno = m[4];
+  if (m[5] !== undefined) result.errno = m[5];
   return result;
 }
 

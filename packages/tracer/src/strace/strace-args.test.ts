@@ -9,6 +9,7 @@ describe('straceArgs', () => {
       '-y',
       '-s',
       '4096',
+      '--pidns-translation',
       '-q',
       '-e',
       'signal=!SIGCHLD',
@@ -24,6 +25,12 @@ describe('straceArgs', () => {
       'npm',
       'ci',
     ]);
+  });
+
+  it('leaves -u out for a command that drops its privileges itself', () => {
+    const args = straceArgs({ output: 'out.txt', command: ['/x', '--enter'] });
+    expect(args).not.toContain('-u');
+    expect(args.slice(args.indexOf('-o'))).toEqual(['-o', 'out.txt', '--', '/x', '--enter']);
   });
 
   it('ends strace’s options before the command, whatever it looks like', () => {

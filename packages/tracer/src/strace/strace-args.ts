@@ -85,6 +85,10 @@ export const STRACE_STRING_LIMIT = 4096;
  * - `-ttt` prints absolute timestamps with microseconds (the parser expects them);
  * - `-y` decorates fds with their paths: resolves dirfds, fchdir and the files actually opened;
  * - `-s 4096` keeps argv elements, paths and payload prefixes whole enough to be evidence;
+ * - `--pidns-translation` adds, to every pid a traced process names or gets back (a fork's result,
+ *   a kill's target) from inside a PID namespace of its own, the same pid as strace sees it —
+ *   the pid the output's lines carry — as `N /* M in strace's PID NS *\/`: a script runs in its own
+ *   namespace (see docker/npm-lifecycle.c), and the trace keeps strace's pids throughout;
  * - `-q` keeps attach/detach chatter out of the output;
  * - `-e signal=!SIGCHLD` drops the child-exit notices every shell generates;
  * - `-e inject=...:error=ENOSYS` fails the calls the sandbox hands to the tracer, after recording them;
@@ -97,6 +101,7 @@ export const STRACE_FIXED_FLAGS: readonly string[] = [
   '-y',
   '-s',
   String(STRACE_STRING_LIMIT),
+  '--pidns-translation',
   '-q',
   '-e',
   'signal=!SIGCHLD',
@@ -110,22 +115,25 @@ export const STRACE_FIXED_FLAGS: readonly string[] = [
 export interface StraceArgsOptions {
   /** Where strace writes the trace: a file path, or `/dev/fd/N` for a pipe the runner holds. */
   output: string;
-  /** The user the command runs as (`-u`): strace runs as root, the install does not. */
-  user: string;
+  /**
+   * The user the command runs as (`-u`): strace runs as root, the install does not. Left out when
+   * the command drops its privileges itself (a script's namespace entry must start as root).
+   */
+  user?: string;
   /** The command and its arguments. */
   command: readonly string[];
 }
 
 /**
  * The argv after `strace` for the fixed invocation:
- * `strace -f --seccomp-bpf -ttt -y -s 4096 -q -e signal='!SIGCHLD' -e inject=REFUSED:error=ENOSYS -e trace=SET -o OUT -u USER -- CMD...`.
+ * `strace -f --seccomp-bpf -ttt -y -s 4096 --pidns-translation -q -e signal='!SIGCHLD' -e inject=REFUSED:error=ENOSYS -e trace=SET -o OUT [-u USER] -- CMD...`.
  *
  * Throws on an empty command, output or user: that is a bug in the caller, not input to tolerate.
  */
 export function straceArgs({ output, user, command }: StraceArgsOptions): string[] {
   if (output === '') throw new Error('straceArgs: output must not be empty');
-  if (user === '') throw new Error('straceArgs: user must not be empty');
+  if (user !== undefined && user === '') throw new Error('straceArgs: user must not be empty');
   if (command.length === 0 || command[0] === '') throw new Error('straceArgs: command must not be empty');
   // `--` ends strace's options, so a command starting with `-` is never taken for one.
-  return [...STRACE_FIXED_FLAGS, '-o', output, '-u', user, '--', ...command];
+  return [...STRACE_FIXED_FLAGS, '-o', output, ...(user === undefined ? [] : ['-u', user]), '--', ...command];
 }

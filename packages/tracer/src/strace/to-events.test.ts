@@ -512,6 +512,52 @@ describe('signal events', () => {
   });
 });
 
+describe('a script in a PID namespace of its own (--pidns-translation)', () => {
+  // As strace prints it: the namespace entry (41) outside, its init (42, pid 1 inside), the script (43,
+  // pid 2 inside) and its child (44, pid 3 inside). Pids the script names or gets back are its own,
+  // with strace's after them in a comment; the trace keeps strace's.
+  const lines = [
+    ...ROOT,
+    `100 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x1) = 41`,
+    `41 execve("${MARKER}", ["${MARKER}", "--enter", "1000", "1000", "npm ci", "/var/lib/x", "ns-pkg", "1.0.0", "postinstall", "sh x.sh"], 0x1 /* 0 vars */) = 0`,
+    '41 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x1) = 42',
+    "42 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x1) = 2 /* 43 in strace's PID NS */",
+    `43 execve("${MARKER}", ["${MARKER}", "--run", "ns-pkg", "1.0.0", "postinstall", "sh x.sh"], 0x1 /* 9 vars */) = 0`,
+    '43 vfork( <unfinished ...>',
+    '44 execve("/usr/bin/python3", ["python3"], 0x1 /* 9 vars */) = 0',
+    "43 <... vfork resumed>) = 3 /* 44 in strace's PID NS */",
+    "44 kill(1 /* 42 in strace's PID NS */, SIGKILL) = 0",
+    "44 tgkill(3 /* 44 in strace's PID NS */, 3 /* 44 in strace's PID NS */, SIGTERM) = 0",
+    '44 kill(77, SIGTERM) = -1 ESRCH (No such process)',
+    "44 ptrace(PTRACE_ATTACH, 1 /* 42 in strace's PID NS */) = -1 EPERM (Operation not permitted)",
+    "44 process_vm_writev(1 /* 42 in strace's PID NS */, [], 0, [], 0, 0) = -1 EPERM (Operation not permitted)",
+  ];
+
+  it('builds the tree from strace’s pids, and attributes the script and its children', () => {
+    const { events } = convert(trace(lines));
+    expect(processEvents(events, 'spawn').map((e) => [e.pid, e.child])).toEqual([
+      [100, 41],
+      [41, 42],
+      [42, 43],
+      [43, 44],
+    ]);
+    const start = ofType(events, 'script').find((e) => e.action === 'start');
+    expect(start).toMatchObject({ pid: 43, ppid: 42, package: { name: 'ns-pkg', version: '1.0.0' } });
+    const python = processEvents(events, 'exec').find((e) => e.path === '/usr/bin/python3');
+    expect(python).toMatchObject({ pid: 44, ppid: 43, package: { name: 'ns-pkg' }, lifecycle: 'postinstall' });
+  });
+
+  it('gives signal targets and reached-into processes as strace’s pids; an untranslatable one as written', () => {
+    const { events } = convert(trace(lines));
+    expect(processEvents(events, 'signal').map((e) => [e.target, e.signal, e.ok])).toEqual([
+      [42, 'SIGKILL', true],
+      [44, 'SIGTERM', true],
+      [77, 'SIGTERM', false],
+    ]);
+    expect(ofType(events, 'notice').map((e) => e.message)).toEqual(['ptrace(PTRACE_ATTACH, 42) called', 'process_vm_writev(42) called']);
+  });
+});
+
 describe('attribution', () => {
   it('attributes a recorded script and its whole subtree, and refuses a spoof from inside it', () => {
     const { events, builder } = convert(fixture('lifecycle.txt'), {

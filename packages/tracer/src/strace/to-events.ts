@@ -33,7 +33,7 @@ import type {
   TracerNoticeEvent,
 } from '@safe-install/schema';
 import { MEMFD_PATH_PREFIX } from '@safe-install/schema';
-import { decodeStraceString, parseDecorated } from './parse-line.js';
+import { decodeStraceString, parseDecorated, pidArgument } from './parse-line.js';
 import type { DecodedString, ExitedLine, KilledLine, SignalLine, SupersededLine } from './parse-line.js';
 import { dirname, normalizePath, resolvePath } from './paths.js';
 import type { StraceEntry, StraceRecord } from './reader.js';
@@ -524,8 +524,9 @@ export class EventBuilder {
       case 'process_vm_readv':
       case 'process_vm_writev':
         // ptrace(REQUEST, PID) and process_vm_*(PID, ...): enough to say what and on whom.
+        // The pid is strace's (the trace's), also when the caller named it inside its namespace.
         out.push({
-          ...this.#notice(rec.ts, proc.pid, `${rec.name}(${rec.args.slice(0, rec.name === 'ptrace' ? 2 : 1).join(', ')}) called`, proc),
+          ...this.#notice(rec.ts, proc.pid, `${rec.name}(${[rec.name === 'ptrace' ? rec.args[0] : pidText(rec.args[0]), ...(rec.name === 'ptrace' && rec.args.length > 1 ? [pidText(rec.args[1])] : [])].join(', ')}) called`, proc),
           ...callResult(rec),
         });
         return;
@@ -984,7 +985,8 @@ export class EventBuilder {
 
   #signal(proc: Proc, rec: StraceRecord, out: RawEvent[]): void {
     // kill(pid, sig), tkill(tid, sig), tgkill(tgid, tid, sig): the target is the process (tgid).
-    const target = Number(rec.args[0]);
+    // Named inside the script's PID namespace, the target is translated to strace's pid.
+    const target = pidArgument(rec.args[0]);
     const signal = rec.args[rec.name === 'tgkill' ? 2 : 1];
     if (!Number.isInteger(target) || signal === undefined) return;
     const event: Raw<ProcessSignalEvent> = {
@@ -1148,6 +1150,12 @@ function callResult(rec: StraceRecord): CallResult {
   if (rec.ret === '?' && rec.errno === undefined) return {};
   const ok = typeof rec.ret === 'number' && rec.ret >= 0;
   return ok ? { ok } : rec.errno === undefined ? { ok } : { ok, errno: rec.errno };
+}
+
+/** A pid argument as the trace writes it: strace's pid when translated, else as written. */
+function pidText(arg: string | undefined): string {
+  const pid = pidArgument(arg);
+  return Number.isNaN(pid) ? (arg ?? '') : String(pid);
 }
 
 /** Flags of a fork-family call: vfork implies CLONE_VM|CLONE_VFORK; clone3 has them in its struct. */
