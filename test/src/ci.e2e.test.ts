@@ -90,7 +90,9 @@ describe('safe-install without a reachable engine', () => {
     expect(result.stderr).toMatch(/error: the Docker engine at unix:\/\/\/nonexistent\/docker.sock \(DOCKER_HOST\) does not answer/);
     expect(result.stderr).not.toMatch(/\n\s+at /);
     await rm(dir, { recursive: true, force: true });
-  });
+    // The CLI starts, reads the project and the host's npm config before it asks the engine:
+    // seconds on a loaded 2-core machine, more than jest's default 5.
+  }, 60_000);
 
   it('doctor reports every check and exits non-zero', async () => {
     const result = await runCli(['doctor'], { env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });

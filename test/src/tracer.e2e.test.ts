@@ -47,10 +47,11 @@ await describeWithEngine('the tracer, on a real install with a real npm', () => 
   it('runs scripts under the sandbox\'s seccomp filter, which refuses what the tracer cannot follow, and records the attempts', () => {
     const probe = { name: 'kernel-probe', version: '1.0.0' };
     const echo = trace.filter(isExec).find((event) => attributedTo(event, probe) && event.path === '/bin/echo');
-    // Filters: Docker's default profile, the sandbox's own (docker/syscall-filter.c), strace's.
+    // Filters: Docker's default profile, the sandbox's own (docker/syscall-filter.c), the script
+    // entry's refusal of new namespaces (docker/npm-lifecycle.c), strace's.
     // io_uring is failed by the tracer (ENOSYS), clone3 by Docker's profile and ours (ENOSYS, so
     // glibc falls back to clone), a clone with CLONE_UNTRACED by a SIGSYS (31).
-    expect(echo?.argv.slice(1)).toEqual(['seccomp=2', 'filters=3', 'io_uring_setup=ENOSYS', 'clone3=ENOSYS', 'untraced-clone=signal-31']);
+    expect(echo?.argv.slice(1)).toEqual(['seccomp=2', 'filters=4', 'io_uring_setup=ENOSYS', 'clone3=ENOSYS', 'untraced-clone=signal-31']);
     const attempts = trace.filter((event): event is Extract<ProcessEvent, { action: 'untraceable' }> => event.type === 'process' && event.action === 'untraceable' && attributedTo(event, probe));
     expect(attempts.map((event) => [event.syscall, event.errno ?? event.signal])).toEqual(expect.arrayContaining([['io_uring_setup', 'ENOSYS'], ['clone', 'SIGSYS']]));
     expect(output).toMatch(/critical tracer-evasion: kernel-probe@1\.0\.0 \(postinstall\)/);
