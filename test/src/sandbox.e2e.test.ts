@@ -54,7 +54,7 @@ await describeWithEngine('the sandbox container', () => {
     const info = await containerOf(cli.pid!);
     const inspect = await docker.getContainer(info.Id).inspect();
     const host = inspect.HostConfig;
-    // The container's init is the root runner with four capabilities; everything else is dropped.
+    // The container's init is the root runner with five capabilities; everything else is dropped.
     expect(inspect.Config.User).toBe('0:0');
     expect(host.CapDrop).toEqual(['ALL']);
     expect([...(host.CapAdd ?? [])].sort()).toEqual(['DAC_READ_SEARCH', 'SYS_ADMIN', 'SYS_PTRACE', 'SETGID', 'SETUID'].sort());

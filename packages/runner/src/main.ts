@@ -1,6 +1,6 @@
 /**
  * The runner: the sandbox container's entry point (under tini). It runs as root with SYS_PTRACE,
- * SETUID, SETGID and DAC_READ_SEARCH only (see run-install.ts for why each), and:
+ * SETUID, SETGID, DAC_READ_SEARCH and SYS_ADMIN only (see run-install.ts for why each), and:
  *
  * 1. extracts the upload (a tar on stdin) into HOME, as the install user;
  * 2. snapshots HOME, /tmp and the project (and node_modules when the first script starts);
