@@ -12,7 +12,7 @@ export interface TraceLimits {
   maxBytes: number;
 }
 
-export const DEFAULT_TRACE_LIMITS: TraceLimits = { maxEvents: 400_000, maxBytes: 128 * 1024 * 1024 };
+export const DEFAULT_TRACE_LIMITS: TraceLimits = { maxEvents: 400_000, maxBytes: 64 * 1024 * 1024 };
 
 export class TraceBudget {
   readonly #limits: TraceLimits;
