@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { copyProject, describeWithEngine, runCli } from './engine.js';
-import { describeDifference, diffTrees, explainDifferences, snapshotTree, type ExpectedDifference } from './tree-compare.js';
+import { compareTrees, describeDifference, explainDifferences, readTree, type ExpectedDifference } from './tree-compare.js';
 
 /** Where the sandbox installs the project (packages/sandbox run-install.ts): files may name it. */
 const SANDBOX_PROJECT_ROOT = '/home/node/project';
@@ -128,7 +128,7 @@ await describeWithEngine('safe-install ci as a drop-in for npm ci on real projec
         if (cli.exitCode === 0) {
           start = performance.now();
           const roots = [hostDir, candidateDir, SANDBOX_PROJECT_ROOT];
-          const differences = diffTrees(await snapshotTree(hostDir, { roots }), await snapshotTree(candidateDir, { roots }));
+          const differences = compareTrees(await readTree(hostDir, { roots }), await readTree(candidateDir, { roots }));
           const { explained, unexplained, unused } = explainDifferences(differences, project.expected);
           time['compare'] = Math.round(performance.now() - start);
           for (const difference of unexplained) problems.push(`tree: ${describeDifference(difference)}`);

@@ -2,7 +2,7 @@
 import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { diffTrees, explainDifferences, normaliseRoots, snapshotTree } from './tree-compare.js';
+import { compareTrees, explainDifferences, normaliseRoots, readTree } from './tree-compare.js';
 
 async function tree(files: Record<string, string>, links: Record<string, string> = {}): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), 'tree-compare-'));
@@ -25,7 +25,7 @@ describe('tree comparison', () => {
   const pair = async (a: Record<string, string>, b: Record<string, string>, linksA = {}, linksB = {}) => {
     const [left, right] = [await tree(a, linksA), await tree(b, linksB)];
     made.push(left, right);
-    return diffTrees(await snapshotTree(left, { roots: [left, right] }), await snapshotTree(right, { roots: [left, right] }));
+    return compareTrees(await readTree(left, { roots: [left, right] }), await readTree(right, { roots: [left, right] }));
   };
 
   it('finds no difference between equal trees, even where files name their own root', async () => {
@@ -43,8 +43,8 @@ describe('tree comparison', () => {
       'content c.txt',
       'type kind',
       'target link',
-      'missing lost',
-      'extra new.txt',
+      'only-left lost',
+      'only-right new.txt',
     ]);
   });
 
@@ -53,7 +53,7 @@ describe('tree comparison', () => {
     made.push(left, right);
     await chmod(join(right, 'bin'), 0o755);
     await chmod(join(left, 'bin'), 0o644);
-    expect(diffTrees(await snapshotTree(left), await snapshotTree(right))).toMatchObject([{ path: 'bin', kind: 'mode' }]);
+    expect(compareTrees(await readTree(left), await readTree(right))).toMatchObject([{ path: 'bin', kind: 'mode' }]);
   });
 
   it('normalises every occurrence of a root, and only whole roots', () => {
@@ -65,7 +65,7 @@ describe('tree comparison', () => {
     const result = explainDifferences(
       [
         { path: 'node_modules/.package-lock.json', kind: 'content' },
-        { path: 'node_modules/x', kind: 'missing' },
+        { path: 'node_modules/x', kind: 'only-left' },
       ],
       [
         { path: /^node_modules\/\.package-lock\.json$/, kinds: ['content'], why: 'because' },
@@ -73,7 +73,7 @@ describe('tree comparison', () => {
       ],
     );
     expect(result.explained).toMatchObject([{ path: 'node_modules/.package-lock.json', why: 'because' }]);
-    expect(result.unexplained).toMatchObject([{ path: 'node_modules/x', kind: 'missing' }]);
+    expect(result.unexplained).toMatchObject([{ path: 'node_modules/x', kind: 'only-left' }]);
     expect(result.unused.map((entry) => entry.why)).toEqual(['stale']);
   });
 });

@@ -31,9 +31,9 @@ export interface TreeEntry {
 /** Relative path (POSIX, no leading `./`) to entry. */
 export type Tree = Map<string, TreeEntry>;
 
-export interface SnapshotOptions {
-  /** Leave out a relative path (and, for a folder, everything under it). */
-  exclude?: (relativePath: string) => boolean;
+export interface ReadTreeOptions {
+  /** Leave out a relative path (`/`-separated) and, for a folder, everything under it. */
+  ignore?: (relativePath: string) => boolean;
   /** Absolute roots to replace with one placeholder before hashing (longest first is not needed: each is whole). */
   roots?: string[];
 }
@@ -69,7 +69,7 @@ function typeOf(stats: { isFile(): boolean; isDirectory(): boolean; isSymbolicLi
 }
 
 /** Walk `root` (not following links) into a Tree. The root itself is not an entry. */
-export async function snapshotTree(root: string, options: SnapshotOptions = {}): Promise<Tree> {
+export async function readTree(root: string, options: ReadTreeOptions = {}): Promise<Tree> {
   const tree: Tree = new Map();
   const roots = options.roots ?? [];
   const pending: string[] = [''];
@@ -78,7 +78,7 @@ export async function snapshotTree(root: string, options: SnapshotOptions = {}):
     const names = await readdir(join(root, relativeDir));
     for (const name of names.sort()) {
       const relativePath = relativeDir === '' ? name : `${relativeDir}/${name}`;
-      if (options.exclude?.(relativePath)) continue;
+      if (options.ignore?.(relativePath)) continue;
       const absolute = join(root, relativePath);
       const stats = await lstat(absolute);
       const entry: TreeEntry = { type: typeOf(stats), mode: stats.mode & 0o7777 };
@@ -97,22 +97,23 @@ export async function snapshotTree(root: string, options: SnapshotOptions = {}):
   return tree;
 }
 
-export type DifferenceKind = 'missing' | 'extra' | 'type' | 'mode' | 'content' | 'target';
+export type DifferenceKind = 'only-left' | 'only-right' | 'type' | 'mode' | 'content' | 'target';
 
-/** One way the candidate tree differs from the reference: `missing` is only in the reference. */
+/** One way `right` (safe-install's tree) differs from `left` (host npm's). */
 export interface TreeDifference {
   path: string;
   kind: DifferenceKind;
-  reference?: TreeEntry;
-  candidate?: TreeEntry;
+  left?: TreeEntry;
+  right?: TreeEntry;
 }
 
 /**
- * Every difference between `reference` (host npm) and `candidate` (safe-install), sorted by path.
+ * Every difference between `left` (host npm) and `right` (safe-install), sorted by path; empty when
+ * they match.
  * Under a missing or extra folder only the folder itself is listed, so one lost `node_modules` is
  * one line, not ten thousand.
  */
-export function diffTrees(reference: Tree, candidate: Tree): TreeDifference[] {
+export function compareTrees(left: Tree, right: Tree): TreeDifference[] {
   const differences: TreeDifference[] = [];
   const underReported = (path: string, reported: Set<string>): boolean => {
     for (let at = path.lastIndexOf('/'); at > 0; at = path.lastIndexOf('/', at - 1)) if (reported.has(path.slice(0, at))) return true;
@@ -120,28 +121,28 @@ export function diffTrees(reference: Tree, candidate: Tree): TreeDifference[] {
   };
   const missingDirs = new Set<string>();
   const extraDirs = new Set<string>();
-  for (const [path, entry] of [...reference].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const other = candidate.get(path);
+  for (const [path, entry] of [...left].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const other = right.get(path);
     if (!other) {
       if (underReported(path, missingDirs)) continue;
-      differences.push({ path, kind: 'missing', reference: entry });
+      differences.push({ path, kind: 'only-left', left: entry });
       if (entry.type === 'dir') missingDirs.add(path);
       continue;
     }
     if (other.type !== entry.type) {
-      differences.push({ path, kind: 'type', reference: entry, candidate: other });
+      differences.push({ path, kind: 'type', left: entry, right: other });
       // What lies under a folder that is something else on the other side is that one line too.
       if (entry.type === 'dir') missingDirs.add(path);
       if (other.type === 'dir') extraDirs.add(path);
     } else {
-      if (entry.type !== 'symlink' && other.mode !== entry.mode) differences.push({ path, kind: 'mode', reference: entry, candidate: other });
-      if (entry.type === 'file' && other.sha256 !== entry.sha256) differences.push({ path, kind: 'content', reference: entry, candidate: other });
-      if (entry.type === 'symlink' && other.target !== entry.target) differences.push({ path, kind: 'target', reference: entry, candidate: other });
+      if (entry.type !== 'symlink' && other.mode !== entry.mode) differences.push({ path, kind: 'mode', left: entry, right: other });
+      if (entry.type === 'file' && other.sha256 !== entry.sha256) differences.push({ path, kind: 'content', left: entry, right: other });
+      if (entry.type === 'symlink' && other.target !== entry.target) differences.push({ path, kind: 'target', left: entry, right: other });
     }
   }
-  for (const [path, entry] of [...candidate].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    if (reference.has(path) || underReported(path, extraDirs)) continue;
-    differences.push({ path, kind: 'extra', candidate: entry });
+  for (const [path, entry] of [...right].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (left.has(path) || underReported(path, extraDirs)) continue;
+    differences.push({ path, kind: 'only-right', right: entry });
     if (entry.type === 'dir') extraDirs.add(path);
   }
   return differences.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -184,5 +185,10 @@ export function describeDifference(difference: TreeDifference): string {
     if (entry.type === 'symlink') return `symlink -> ${entry.target}`;
     return `${entry.type} ${mode}`;
   };
-  return `${difference.kind.padEnd(7)} ${difference.path}  (npm: ${show(difference.reference)}; safe-install: ${show(difference.candidate)})`;
+  return `${difference.kind.padEnd(10)} ${difference.path}  (npm: ${show(difference.left)}; safe-install: ${show(difference.right)})`;
+}
+
+/** One line a difference, for a failing assertion's message. */
+export function describeDifferences(differences: readonly TreeDifference[]): string {
+  return differences.map(describeDifference).join('\n');
 }
