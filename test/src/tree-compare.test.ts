@@ -69,7 +69,7 @@ describe('tree comparison', () => {
       ],
       [
         { path: /^node_modules\/\.package-lock\.json$/, kinds: ['content'], why: 'because' },
-        { path: /^never$/, kinds: ['extra'], why: 'stale' },
+        { path: /^never$/, kinds: ['only-right'], why: 'stale' },
       ],
     );
     expect(result.explained).toMatchObject([{ path: 'node_modules/.package-lock.json', why: 'because' }]);
