@@ -6,6 +6,10 @@
  * and the orchestrator's peak RSS.
  *
  *   BENCH_RUNS=5 node bench/dist/ci-overhead.js      (the cold variant empties the registry cache)
+ *
+ * BENCH_PROJECT=examples/real/apollo-server-monorepo picks another project (a path from the
+ * repository root; default examples/webapp); BENCH_WARM_ONLY=1 skips the cold variant, which
+ * removes the shared registry cache volume (do not run it where others use the engine).
  */
 import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,7 +23,8 @@ import { compare, median, report, runsFromEnv } from './measure.js';
 const runs = runsFromEnv(5);
 const docker = new Docker();
 const project = await mkdtemp(join(tmpdir(), 'bench-ci-'));
-await cp(join(repoRoot, 'examples/webapp'), project, { recursive: true, filter: (src) => !src.includes('node_modules') });
+const projectSource = process.env['BENCH_PROJECT'] ?? 'examples/webapp';
+await cp(join(repoRoot, projectSource), project, { recursive: true, filter: (src) => !src.includes('node_modules') });
 
 async function countFiles(dir: string): Promise<number> {
   let count = 0;
@@ -126,17 +131,19 @@ try {
       `export ${exportPer10k} ms per 10k files (${files} files, streaming plus the host's last writes); orchestrator peak RSS ${Math.max(...candidate.map((run) => run.rssMiB)).toFixed(0)} MiB\n`,
   );
 
-  // Cold: empty caches on both sides every run.
-  const coldHost: number[] = [];
-  const coldCandidate: number[] = [];
-  for (let i = 0; i < Math.max(1, Math.ceil(runs / 2)); i++) {
-    const cache = await mkdtemp(join(tmpdir(), 'bench-npm-cache-'));
-    coldHost.push(await hostNpmCi(cache));
-    await rm(cache, { recursive: true, force: true });
-    await docker.getVolume(REGISTRY_CACHE_VOLUME).remove().catch(() => undefined);
-    coldCandidate.push((await safeInstallCi()).ms);
+  if (process.env['BENCH_WARM_ONLY'] !== '1') {
+    // Cold: empty caches on both sides every run.
+    const coldHost: number[] = [];
+    const coldCandidate: number[] = [];
+    for (let i = 0; i < Math.max(1, Math.ceil(runs / 2)); i++) {
+      const cache = await mkdtemp(join(tmpdir(), 'bench-npm-cache-'));
+      coldHost.push(await hostNpmCi(cache));
+      await rm(cache, { recursive: true, force: true });
+      await docker.getVolume(REGISTRY_CACHE_VOLUME).remove().catch(() => undefined);
+      coldCandidate.push((await safeInstallCi()).ms);
+    }
+    await report(compare('ci-overhead-cold', 'ms', ['host npm ci (empty cache)', coldHost], ['safe-install ci (empty cache)', coldCandidate]));
   }
-  await report(compare('ci-overhead-cold', 'ms', ['host npm ci (empty cache)', coldHost], ['safe-install ci (empty cache)', coldCandidate]));
 } finally {
   await rm(project, { recursive: true, force: true });
 }

@@ -1,0 +1,159 @@
+/**
+ * `safe-install ci` as a drop-in on real projects (examples/real): host `npm ci` and `safe-install
+ * ci` run on two copies of each project; the test compares the trees they leave (paths, hashes,
+ * link targets, modes), requires a passing verdict with no finding at or above medium, and runs
+ * something from the installed tree on the host. Every tree difference must be explained below;
+ * one run a project serves all its assertions (CI time), and every problem of a project is listed
+ * together, so one run tells the whole story.
+ *
+ * Timings (host npm ci, safe-install ci, comparison) are printed and written to
+ * $TMPDIR/real-projects-timings.json.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { copyProject, describeWithEngine, runCli } from './engine.js';
+import { compareTrees, describeDifference, explainDifferences, readTree, type ExpectedDifference } from './tree-compare.js';
+
+/** Where the sandbox installs the project (packages/sandbox run-install.ts): files may name it. */
+const SANDBOX_PROJECT_ROOT = '/home/node/project';
+const AT_OR_ABOVE_MEDIUM = new Set(['medium', 'high', 'critical']);
+
+interface RealProject {
+  folder: string;
+  /** Runs on the host in the installed candidate tree; returns problems (empty when all is well). */
+  check: (dir: string) => Promise<string[]>;
+  /** Differences from host npm ci that are not drop-in failures, each with its reason. */
+  expected: ExpectedDifference[];
+}
+
+async function run(file: string, args: string[], cwd: string): Promise<{ ok: boolean; out: string }> {
+  const result = await execa(file, args, { cwd, reject: false, all: true, env: { CI: 'true' } });
+  return { ok: result.exitCode === 0, out: result.all ?? '' };
+}
+
+/** `npm ls --all` exits non-zero on a tree that is not what the lockfile says (missing, invalid, extraneous). */
+async function npmLs(dir: string): Promise<string[]> {
+  const ls = await run('npm', ['ls', '--all'], dir);
+  return ls.ok ? [] : [`npm ls --all failed in the installed tree:\n${ls.out.split('\n').filter((line) => /invalid|missing|extraneous|ERR/.test(line)).slice(0, 20).join('\n')}`];
+}
+
+async function nodeSays(dir: string, code: string, expected: string, what: string): Promise<string[]> {
+  const result = await run('node', ['-e', code], dir);
+  return result.ok && result.out.trim() === expected ? [] : [`${what}: expected ${expected}, got (${result.ok ? 'exit 0' : 'failed'}) ${result.out.trim().slice(0, 600)}`];
+}
+
+const projects: RealProject[] = [
+  {
+    folder: 'examples/real/apollo-server-monorepo',
+    check: async (dir) => [
+      ...(await npmLs(dir)),
+      // The workspace resolves its own nested copies (lru-cache 7, uuid 9), not the root's (6, 8),
+      // and the root postinstall's `npm run compile` left the compiled workspaces behind.
+      ...(await nodeSays(dir, "const v=require('@apollo/server').versions;console.log([v.server,v.lruCache,v.uuid,v.scope].join(' '))", '4.0.1 7.10.1 9.0.0 PUBLIC', 'the compiled workspace requires its nested versions')),
+    ],
+    expected: [],
+  },
+  {
+    folder: 'examples/real/kutt-better-sqlite3',
+    check: async (dir) => [
+      ...(await npmLs(dir)),
+      ...(await nodeSays(dir, "const D=require('better-sqlite3');console.log(new D(':memory:').prepare('select 6*7 as n').get().n)", '42', 'better-sqlite3 (built from source) loads and runs a query')),
+      ...(await nodeSays(dir, "const {unpack,pack}=require('msgpackr');console.log(unpack(pack({a:1})).a)", '1', 'msgpackr (with its native extract) works')),
+    ],
+    // The built addon and every object file are byte-identical; only node-gyp's build metadata
+    // differs, because it names the toolchain's own paths, which the sandbox has elsewhere: the
+    // node headers' dev dir (the host's ~/.cache/node-gyp vs the image's, linked from the sandbox
+    // user's home), the python node-gyp found, and the headers each .o.d lists as dependencies.
+    expected: [
+      {
+        path: /^node_modules\/better-sqlite3\/build\/(Makefile|config\.gypi|(deps\/)?[a-z0-9_]+\.target\.mk|Release\/\.deps\/Release\/obj\.target\/.+\.o\.d)$/,
+        kinds: ['content'],
+        why: "node-gyp's build metadata names the toolchain's paths (node headers dir, python), which differ between the host and the sandbox image",
+      },
+    ],
+  },
+  {
+    folder: 'examples/real/path-to-regexp-prepare',
+    check: async (dir) => [
+      ...(await npmLs(dir)),
+      // The root prepare's `npm run build` wrote dist/: the project requires itself.
+      ...(await nodeSays(dir, "console.log(JSON.stringify(require('./').match('/user/:id','/user/42')))", '{"id":"42"}', 'the project requires its own built dist/')),
+    ],
+    expected: [],
+  },
+  {
+    folder: 'examples/real/msw-allow-scripts',
+    check: async (dir) => {
+      const problems = await npmLs(dir);
+      const worker = await readFile(join(dir, 'public/mockServiceWorker.js'), 'utf8').catch(() => null);
+      const shipped = await readFile(join(dir, 'node_modules/msw/lib/mockServiceWorker.js'), 'utf8');
+      if (worker !== shipped) problems.push(`public/mockServiceWorker.js (msw's postinstall, workerDirectory) ${worker === null ? 'is missing' : 'differs from the one msw ships'}`);
+      const vitest = await run(join(dir, 'node_modules/.bin/vitest'), ['--version'], dir);
+      if (!vitest.ok || !/^vitest\/0\.30\.1 /.test(vitest.out.trim())) problems.push(`node_modules/.bin/vitest --version: ${vitest.out.trim().slice(0, 300)}`);
+      return problems;
+    },
+    expected: [],
+  },
+];
+
+const timings: Record<string, Record<string, number>> = {};
+
+await describeWithEngine('safe-install ci as a drop-in for npm ci on real projects', () => {
+  afterAll(async () => {
+    process.stderr.write(`real-projects timings (ms): ${JSON.stringify(timings, null, 2)}\n`);
+    await writeFile(join(tmpdir(), 'real-projects-timings.json'), JSON.stringify(timings, null, 2));
+  });
+
+  for (const project of projects) {
+    it(`${project.folder}: same tree as host npm ci, a clean pass, and it runs`, async () => {
+      const hostDir = await copyProject(project.folder);
+      const candidateDir = await copyProject(project.folder);
+      const out = await mkdtemp(join(tmpdir(), 'real-project-out-'));
+      const problems: string[] = [];
+      const time: Record<string, number> = {};
+      try {
+        let start = performance.now();
+        const host = await run('npm', ['ci', '--no-audit', '--no-fund'], hostDir);
+        time['hostNpmCi'] = Math.round(performance.now() - start);
+        if (!host.ok) throw new Error(`host npm ci failed, so there is nothing to compare with:\n${host.out.slice(-3000)}`);
+
+        start = performance.now();
+        const reportPath = join(out, 'report.json');
+        const cli = await runCli(['ci', candidateDir, '--report', reportPath, '--trace', join(out, 'trace.jsonl')]);
+        time['safeInstallCi'] = Math.round(performance.now() - start);
+        if (cli.exitCode !== 0) problems.push(`safe-install ci exited ${cli.exitCode}:\n${String(cli.all ?? '').split('\n').slice(-40).join('\n')}`);
+        const report = JSON.parse(await readFile(reportPath, 'utf8').catch(() => '{}')) as {
+          verdict?: string;
+          findings?: Array<{ ruleId: string; severity: string; message: string; package?: { name: string; version?: string }; lifecycle?: string }>;
+          timings?: Record<string, number>;
+        };
+        if (report.verdict !== 'pass') problems.push(`verdict: ${report.verdict ?? 'no report'}`);
+        for (const finding of report.findings ?? []) {
+          if (AT_OR_ABOVE_MEDIUM.has(finding.severity)) problems.push(`finding ${finding.severity} ${finding.ruleId} ${finding.package?.name}@${finding.package?.version} ${finding.lifecycle ?? ''}: ${finding.message.slice(0, 300)}`);
+        }
+        for (const [phase, ms] of Object.entries(report.timings ?? {})) time[`phase.${phase}`] = Math.round(ms);
+
+        if (cli.exitCode === 0) {
+          start = performance.now();
+          const roots = [hostDir, candidateDir, SANDBOX_PROJECT_ROOT];
+          const differences = compareTrees(await readTree(hostDir, { roots }), await readTree(candidateDir, { roots }));
+          const { explained, unexplained, unused } = explainDifferences(differences, project.expected);
+          time['compare'] = Math.round(performance.now() - start);
+          for (const difference of unexplained) problems.push(`tree: ${describeDifference(difference)}`);
+          for (const difference of explained) process.stderr.write(`${project.folder}: explained ${describeDifference(difference)}: ${difference.why}\n`);
+          for (const expectation of unused) process.stderr.write(`${project.folder}: no difference matched the expectation ${expectation.path} (${expectation.why})\n`);
+          problems.push(...(await project.check(candidateDir)));
+        }
+      } finally {
+        timings[project.folder] = time;
+        await rm(hostDir, { recursive: true, force: true });
+        await rm(candidateDir, { recursive: true, force: true });
+        await rm(out, { recursive: true, force: true });
+      }
+      // Cap the list: a tree that lost a whole folder is one line, but a thousand changed files are not.
+      expect(problems.length > 60 ? [...problems.slice(0, 60), `... and ${problems.length - 60} more`] : problems).toEqual([]);
+    }, 20 * 60_000);
+  }
+});
