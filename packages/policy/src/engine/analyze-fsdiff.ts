@@ -55,7 +55,7 @@ export function analyzeFsDiff(a: Analysis, e: FsDiffEvent): void {
   // The runner names the last traced writer of the path: that write was judged already.
   if (e.package !== undefined) return;
   const path = normalizePath(e.path);
-  if (a.tracedChanges.has(path) || isHarmlessWrite(path)) return;
+  if (a.tracedChanges.has(path) || isHarmlessWrite(path) || isPackageManagerBookkeeping(path)) return;
   const kind = KIND[e.change];
   const when = e.mtime ?? e.ts;
   const runs = e.mtime === undefined ? [] : a.model.runsAt(when).filter((r) => r.seen);
@@ -66,6 +66,18 @@ export function analyzeFsDiff(a: Analysis, e: FsDiffEvent): void {
   }
   const others = runs.length > 1 ? `; ${runs.length} scripts were running then` : '';
   for (const run of runs) judgeForRun(a, e, run, path, kind, `${path} was ${how} while its ${run.lifecycle} script ran, by no call the tracer saw (filesystem diff)${others}`);
+}
+
+/**
+ * What the package manager writes in every install while scripts may be running: its hidden
+ * lockfile (written as reify ends, a moment after the last script — within that script's run once
+ * the end event's timestamp or its leftovers stretch it) and the `.bin` links it makes for each
+ * package as it builds them, next to other packages' scripts. Its own untraced work would
+ * otherwise be blamed on whichever script ran then. A script's traced write to either is still
+ * judged (`foreign-package-write`, `planted-bin`); only an untraced one goes unjudged here.
+ */
+export function isPackageManagerBookkeeping(path: string): boolean {
+  return /\/node_modules\/\.package-lock\.json$/.test(path) || /\/node_modules\/\.bin\/[^/]+$/.test(path);
 }
 
 function judgeForRun(a: Analysis, e: FsDiffEvent, run: ScriptRun, path: string, kind: WriteKind, message: string): void {

@@ -30,6 +30,19 @@ describe('the filesystem diff as a backstop', () => {
     expect(f.map((x) => [x.subject, x.severity, x.occurrences])).toEqual([[`${NM}/evil-pkg`, 'high', 2]]);
   });
 
+  it('leaves the package manager\'s bookkeeping to it: the hidden lockfile and .bin links written while a script ran', () => {
+    const t = new Trace();
+    const p = python(t);
+    const during = t.now();
+    t.fsdiff('created', `${NM}/.package-lock.json`, { mtime: during });
+    t.fsdiff('created', `${NM}/.bin/esbuild`, { mtime: during });
+    t.fsdiff('created', `${PROJECT}/packages/a/node_modules/.bin/tsc`, { mtime: during });
+    // Lookalikes are not bookkeeping: a file inside .bin's folder tree, another package's lockfile.
+    t.fsdiff('created', `${NM}/other/.package-lock.json.bak`, { mtime: during });
+    p.end();
+    expect(findingsOf(judge(t), 'foreign-package-write').map((f) => f.subject ?? f.message)).toHaveLength(1);
+  });
+
   it('a write outside its folder nobody traced is at least high', () => {
     const t = new Trace();
     const p = python(t);
