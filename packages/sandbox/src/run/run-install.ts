@@ -20,7 +20,7 @@ import { STAGING_PREFIX, type StagedExport } from '../transfer/swap-in.js';
 import { LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_ROLE, LABEL_RUN, LABEL_STARTED, LABEL_TOOL, LABEL_VERSION, TOOL_VERSION } from '../docker/labels.js';
 import { RunnerChannel } from './runner-channel.js';
 import { outputLines } from './output-lines.js';
-import { TraceBudget, type TraceLimits } from './trace-budget.js';
+import { sandboxNotice, TraceBudget, type TraceLimits } from './trace-budget.js';
 import { GATEWAY_PATHS, startGateway, type GatewaySettings, type RunningGateway } from '../docker/gateway-container.js';
 
 /** Fixed layout inside the image (see docker/Dockerfile). */
@@ -169,7 +169,6 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
       () => undefined,
     );
   }
-  const gatewayEvents: TraceEvent[] = [];
   try {
     return await runSandbox();
   } finally {
@@ -407,15 +406,13 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
         ? timed('gateway-stop', async () => {
             const handed = await within(30_000, gateway!.stop());
             if (handed.settled) return handed.value;
-            return [{ id: 'gap-gateway', ts: Date.now(), type: 'notice', source: 'sandbox', pid: 0, ppid: 0, message: `${TRACE_GAP_NOTICE} the gateway did not hand over its events within 30 s` } as TraceEvent];
+            return [sandboxNotice('gap-gateway', Date.now(), `${TRACE_GAP_NOTICE} the gateway did not hand over its events within 30 s`)];
           })
         : [],
     ]);
     if (gateway) {
       // The gateway's events count against the same limit (a DNS flood is events too).
-      for (const event of stoppedEvents) gatewayEvents.push(...budget.admit(event, JSON.stringify(event).length));
-      for (const event of gatewayEvents) options.onEvent?.(event);
-      events.push(...gatewayEvents);
+      for (const event of stoppedEvents) for (const admitted of budget.admit(event, JSON.stringify(event).length)) keep(admitted);
     }
     if (runnerError !== null && !timedOut) {
       throw new SafeInstallError('RUNNER_FAILED', 'infrastructure', `the sandbox runner failed: ${runnerError}`);
@@ -432,7 +429,7 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
     }
     if (badLines > 0) {
       // Lines of the event stream that were not events: whatever they held is not judged.
-      keep({ id: 'gap-1', ts: Date.now(), type: 'notice', source: 'sandbox', pid: 0, ppid: 0, message: `${TRACE_GAP_NOTICE} ${badLines} line(s) of the event stream could not be read`, count: badLines });
+      keep(sandboxNotice('gap-1', Date.now(), `${TRACE_GAP_NOTICE} ${badLines} line(s) of the event stream could not be read`, undefined, badLines));
     }
     const finalStatus = status as RunnerStatus | null;
     return {

@@ -14,6 +14,25 @@ export interface TraceLimits {
 
 export const DEFAULT_TRACE_LIMITS: TraceLimits = { maxEvents: 400_000, maxBytes: 64 * 1024 * 1024 };
 
+/**
+ * A notice the host itself adds to the trace (the trace limit, lines that were not events, a gateway
+ * that kept its events): no process of its own, unless it blames the event that caused it.
+ */
+export function sandboxNotice(id: string, ts: number, message: string, from?: TraceEvent, count?: number): TraceEvent {
+  return {
+    id,
+    ts,
+    type: 'notice',
+    source: 'sandbox',
+    pid: from?.pid ?? 0,
+    ppid: from?.ppid ?? 0,
+    ...(from?.package ? { package: from.package } : {}),
+    ...(from?.lifecycle ? { lifecycle: from.lifecycle } : {}),
+    message,
+    ...(count === undefined ? {} : { count }),
+  };
+}
+
 export class TraceBudget {
   readonly #limits: TraceLimits;
   #events = 0;
@@ -43,19 +62,7 @@ export class TraceBudget {
       this.dropped += 1;
       const what = this.#events + 1 > this.#limits.maxEvents ? `${this.#limits.maxEvents} events` : `${Math.round(this.#limits.maxBytes / 1024 ** 2)} MiB of events`;
       // Blame goes to whoever's event crossed the line: in a flood, that is the flooder.
-      return [
-        {
-          id: 'limit-1',
-          ts: event.ts,
-          type: 'notice',
-          source: 'sandbox',
-          pid: event.pid,
-          ppid: event.ppid,
-          ...(event.package ? { package: event.package } : {}),
-          ...(event.lifecycle ? { lifecycle: event.lifecycle } : {}),
-          message: `${TRACE_LIMIT_NOTICE} the trace passed ${what}; nothing after this point was kept, and the install was stopped`,
-        },
-      ];
+      return [sandboxNotice('limit-1', event.ts, `${TRACE_LIMIT_NOTICE} the trace passed ${what}; nothing after this point was kept, and the install was stopped`, event)];
     }
     this.#events += 1;
     this.#bytes += bytes;
