@@ -277,7 +277,10 @@ export async function ci(options: CiOptions): Promise<number> {
         `phases ${Object.entries(timings).map(([phase, ms]) => `${phase} ${ms}ms`).join(', ')}`,
     );
 
-    if (run.traceLimitReached && !(policy.mode === 'block' && evaluation.verdict === 'fail')) {
+    // A violation outranks the package manager's failure: a script that breaks the install on
+    // purpose must not pass for a broken build.
+    const violated = policy.mode === 'block' && evaluation.verdict === 'fail';
+    if (run.traceLimitReached && !violated) {
       throw new SafeInstallError('TRACE_LIMIT', 'infrastructure', 'the trace passed its limit, so the install was stopped; node_modules was not changed', {
         hint: 'a script made millions of traced calls; the trace shows which one',
       });
@@ -287,9 +290,6 @@ export async function ci(options: CiOptions): Promise<number> {
         hint: 'raise --timeout if the install is just slow; the trace shows what was running',
       });
     }
-    // A violation outranks the package manager's failure: a script that breaks the install on
-    // purpose must not pass for a broken build.
-    const violated = policy.mode === 'block' && evaluation.verdict === 'fail';
     if (run.exitCode !== 0 && !violated && strict.seen(events)) throw strictRefusal(scriptReview, run.exitCode);
     if (run.exitCode !== 0 && !violated) {
       throw new SafeInstallError(
