@@ -201,9 +201,12 @@ interface SshKeyFiles {
 
 /** A key pair whose files are free of tell-tale words (base64 spells one now and then). */
 function sshKey(make: () => SshKeyMaterial, comment: string, random: RandomSource): SshKeyFiles {
+  // Drawn once, not per attempt: an RSA key comes from OpenSSL, so how many attempts it takes is
+  // not up to the injected source, and per-attempt draws would shift every later value.
+  const check = Buffer.from(random.bytes(4)).readUInt32BE(0);
   for (let attempt = 0; attempt < 100; attempt++) {
     const material = make();
-    const files = { privateKey: formatPrivateKey(material, comment, random), publicKey: formatPublicKey(material, comment) };
+    const files = { privateKey: formatPrivateKey(material, comment, check), publicKey: formatPublicKey(material, comment) };
     if (findTelltale(files.privateKey + files.publicKey) === null) return files;
   }
   throw new Error('generateDecoys: could not produce a clean SSH key');

@@ -114,11 +114,10 @@ export function formatPublicKey(key: SshKeyMaterial, comment: string): string {
 const AUTH_MAGIC = Buffer.from('openssh-key-v1\0', 'latin1');
 
 /**
- * The private key file, as `ssh-keygen -N ''` writes it. The two "check ints" are random (OpenSSH
- * uses them to detect a wrong passphrase); the padding is 1, 2, 3… up to the 8-byte block size.
+ * The private key file, as `ssh-keygen -N ''` writes it. The two "check ints" are `check`, a random
+ * 32-bit value (OpenSSH uses them to detect a wrong passphrase); the padding is 1, 2, 3… up to the 8-byte block size.
  */
-export function formatPrivateKey(key: SshKeyMaterial, comment: string, random: RandomSource): string {
-  const check = Buffer.from(random.bytes(4)).readUInt32BE(0);
+export function formatPrivateKey(key: SshKeyMaterial, comment: string, check: number): string {
   const secret = new SshBuffer().uint32(check).uint32(check).string(key.type);
   if (key.type === 'ssh-ed25519') {
     secret.string(key.publicKey).string(Buffer.concat([key.seed, key.publicKey]));
