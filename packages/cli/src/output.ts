@@ -4,13 +4,11 @@
  * terminal or forge GitHub workflow commands, so they are escaped before printing.
  */
 
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+import { sanitizeText } from '@safe-install/schema';
 
-/** Make an untrusted string safe to print on one line. */
+/** Make an untrusted string safe to print on one line (the one sanitizer: see @safe-install/schema). */
 export function sanitize(text: string, maxLength = 2000): string {
-  const clean = text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).replace(/\n/g, '\\n');
-  return clean.length > maxLength ? `${clean.slice(0, maxLength)}…` : clean;
+  return sanitizeText(text, maxLength);
 }
 
 /** Like sanitize, but keeps it to one line of npm output: escape sequences for colour are dropped. */

@@ -23,3 +23,4 @@ export { learnPolicy } from './learn/learn-policy.js';
 export type { ChangeField, LearnOptions, LearnResult, PolicyChange } from './learn/learn-policy.js';
 export { allowScriptsEntries, identityFromTarballUrl, npmScriptVerdict, reviewAllowScripts, scriptCandidates } from './interop/npm-allow-scripts.js';
 export type { ScriptCandidate, ScriptVerdict } from './interop/npm-allow-scripts.js';
+export { atLeast, severityRank, maxSeverity, isSeverity } from './severity.js';

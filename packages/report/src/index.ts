@@ -1,1 +1,2 @@
 export * from './build-report.js';
+export * from './terminal.js';

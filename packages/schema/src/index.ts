@@ -3,3 +3,4 @@ export * from './report.js';
 export * from './errors.js';
 export * from './decoys.js';
 export * from './trace-event-json-schema.js';
+export * from './sanitize-text.js';

@@ -3,7 +3,6 @@
  * exit non-zero when anything fails. Checks after a failed one that depends on it are skipped,
  * with the reason, rather than failing with a confusing second error.
  */
-import type Docker from 'dockerode';
 import { isSafeInstallError } from '@safe-install/schema';
 import { DEFAULT_BASE_IMAGE, connectEngine, probeTracer, readHostNpmConfig, resolveSandboxImage, type HostNpmConfig } from '@safe-install/sandbox';
 import { EXIT } from '../exit-codes.js';
@@ -42,7 +41,7 @@ export async function runChecks(options: { base?: string | undefined; dir: strin
     results.push(failure('npm registry settings', error));
   }
 
-  let docker: Docker | undefined;
+  let docker: Awaited<ReturnType<typeof connectEngine>>['docker'] | undefined;
   try {
     const engine = await connectEngine();
     docker = engine.docker;

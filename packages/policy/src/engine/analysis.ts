@@ -21,7 +21,7 @@ import { LinkMap } from './link-map.js';
 import { PolicyIndex } from './package-allowances.js';
 import type { ResolvedContext } from './resolved-context.js';
 import { resolveContext } from './resolved-context.js';
-import { sanitizeText } from './sanitize-text.js';
+import { sanitizeText } from '@safe-install/schema';
 import { TaintTracker } from './taint-tracker.js';
 import type { ScriptRun } from './trace-model.js';
 import { TraceModel } from './trace-model.js';

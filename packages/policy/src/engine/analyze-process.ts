@@ -33,7 +33,7 @@ import {
   SYSTEM_PROGRAMS,
   WINDOWS_LOADERS,
 } from './known-programs.js';
-import { formatArgv, sanitizeText } from './sanitize-text.js';
+import { formatArgv, sanitizeText } from '@safe-install/schema';
 import type { ScriptRun } from './trace-model.js';
 import { packageKey } from './trace-model.js';
 

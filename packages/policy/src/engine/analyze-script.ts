@@ -10,7 +10,7 @@ import type { ScriptRun } from './trace-model.js';
 import { packageKey } from './trace-model.js';
 import type { Analysis } from './analysis.js';
 import { report } from './analysis.js';
-import { sanitizeText } from './sanitize-text.js';
+import { sanitizeText } from '@safe-install/schema';
 
 export function analyzeScript(a: Analysis, e: ScriptEvent): void {
   if (e.action !== 'start' || e.package === undefined) return;

@@ -17,7 +17,7 @@ import type { Node as YamlNode, Pair, YAMLMap } from 'yaml';
 import { analyzeTrace } from '../engine/analysis.js';
 import { isBaselineProgram } from '../engine/analyze-process.js';
 import { resolveContext, SANDBOX_CONTEXT } from '../engine/resolved-context.js';
-import { sanitizeText } from '../engine/sanitize-text.js';
+import { sanitizeText } from '@safe-install/schema';
 import { packageKey } from '../engine/trace-model.js';
 import { evaluate } from '../evaluate.js';
 import { parsePackageSpec, specMatches } from '../match/package-spec.js';

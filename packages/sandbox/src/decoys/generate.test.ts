@@ -414,6 +414,15 @@ describe('runs differ', () => {
   );
 });
 
+describe('a registry of the user\'s that happens to spell a tell-tale word', () => {
+  it('is planted as it is, and the rest of the set is still clean', () => {
+    const set = generateDecoys({ ...BASE, registryHost: 'https://npm.example-mock.corp/' });
+    const npmrc = set.files.find((file) => file.path.endsWith('/.npmrc'))!;
+    expect(npmrc.content).toContain('//npm.example-mock.corp/:_authToken=');
+    expect(telltaleIn(set, ['//npm.example-mock.corp/'])).toBeNull();
+  });
+});
+
 describe('options', () => {
   it.each([
     ['a relative home', { home: 'home/node' }],

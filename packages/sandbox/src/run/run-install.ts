@@ -105,6 +105,11 @@ export interface InstallRunResult {
    * or null. A failed export never throws: the caller judges the run first, then reports this.
    */
   exportError: string | null;
+  /**
+   * The runner's own failure (not the install's), or null. Like a failed export it never throws:
+   * the trace up to it is judged, and the run cannot pass.
+   */
+  runnerError: string | null;
   timings: Record<string, number>;
 }
 
@@ -414,9 +419,6 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
       // The gateway's events count against the same limit (a DNS flood is events too).
       for (const event of stoppedEvents) for (const admitted of budget.admit(event, JSON.stringify(event).length)) keep(admitted);
     }
-    if (runnerError !== null && !timedOut) {
-      throw new SafeInstallError('RUNNER_FAILED', 'infrastructure', `the sandbox runner failed: ${runnerError}`);
-    }
     const ended = exportResult as { ok: boolean; error?: string } | null;
     const wanted = stageIn !== null && !timedOut && (status as RunnerStatus | null)?.exitCode === 0;
     let kept: StagedExport | null = staged;
@@ -441,6 +443,7 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
       status: finalStatus,
       staged: kept,
       exportError,
+      runnerError: timedOut ? null : runnerError,
       timings,
     };
   } finally {

@@ -1,0 +1,208 @@
+/**
+ * The ci pipeline without an engine: a fake engine behind the seam returns a scripted run (events,
+ * status, a staged export made on disk as the real one is), and the real policy, report, swap and
+ * verdict code does the rest. The end-to-end tests run the same pipeline on Docker.
+ */
+import { mkdtemp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Report, TraceEvent } from '@safe-install/schema';
+import { STAGING_PREFIX, type HostNpmConfig, type InstallRunResult } from '@safe-install/sandbox';
+import { startCi, type CiResult, type RunObserver } from './ci-pipeline.js';
+import { npm } from './npm.js';
+import type { PackageManager } from './package-manager.js';
+import type { SandboxEngine, SandboxInstall } from './sandbox-engine.js';
+
+const HOST_CONFIG: HostNpmConfig = {
+  registry: 'https://registry.example/',
+  scopedRegistries: {},
+  ca: null,
+  cafile: null,
+  proxy: null,
+  httpsProxy: null,
+  noproxy: null,
+  strictSsl: true,
+  npmrcFiles: [],
+  installSettings: [],
+};
+// npm's real code for everything but asking the host's npm for its config.
+const testNpm: PackageManager = { ...npm, hostConfig: async () => HOST_CONFIG };
+
+const LOCK = {
+  name: 'app',
+  version: '1.0.0',
+  lockfileVersion: 3,
+  requires: true,
+  packages: {
+    '': { name: 'app', version: '1.0.0', dependencies: { 'left-pad': '1.3.0' } },
+    'node_modules/left-pad': { version: '1.3.0', resolved: 'https://registry.example/left-pad/-/left-pad-1.3.0.tgz', integrity: 'sha512-AAAA', hasInstallScript: true },
+  },
+};
+
+let project: string;
+beforeEach(async () => {
+  project = await mkdtemp(join(tmpdir(), 'si-core-'));
+  await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', dependencies: { 'left-pad': '1.3.0' } }));
+  await writeFile(join(project, 'package-lock.json'), JSON.stringify(LOCK));
+});
+afterEach(async () => {
+  await rm(project, { recursive: true, force: true });
+});
+
+const base = { source: 'tracer' as const, ppid: 1 };
+const pad = { name: 'left-pad', version: '1.3.0' };
+const scriptRun = (extra: TraceEvent[], code = 0): TraceEvent[] => [
+  { ...base, id: 'e1', ts: 1000, pid: 10, type: 'script', action: 'start', package: pad, lifecycle: 'install', run: 1, command: 'node install.js', cwd: '/home/node/project/node_modules/left-pad' },
+  ...extra,
+  { ...base, id: 'e9', ts: 2000, pid: 10, type: 'script', action: 'end', package: pad, lifecycle: 'install', run: 1, code },
+];
+const egress: TraceEvent = { ...base, id: 'e2', ts: 1500, pid: 11, type: 'network', action: 'connect', family: 'AF_INET', address: '198.51.100.7', port: 443, ok: false, errno: 'ENETUNREACH', package: pad, lifecycle: 'install', run: 1 };
+
+interface Scripted {
+  events: TraceEvent[];
+  exitCode?: number | null;
+  timedOut?: boolean;
+  runnerError?: string | null;
+  exportError?: string | null;
+  /** Files the install put in node_modules (a staged export is made of them). */
+  nodeModules?: Record<string, string>;
+}
+
+/** A fake engine: records what it was asked, returns the scripted run. */
+function fakeEngine(script: Scripted): SandboxEngine & { asked: SandboxInstall[]; aborted: number } {
+  const engine = {
+    asked: [] as SandboxInstall[],
+    aborted: 0,
+    prepare: async () => ({ image: 'safe-install-sandbox:fake', swept: { containers: 0, volumes: 0 } }),
+    install: async (options: SandboxInstall): Promise<InstallRunResult> => {
+      engine.asked.push(options);
+      for (const event of script.events) options.onEvent?.(event);
+      let staged: InstallRunResult['staged'] = null;
+      if (script.nodeModules && options.stageIn) {
+        const dir = await mkdtemp(join(options.stageIn, STAGING_PREFIX));
+        const tree = join(dir, 'tree');
+        for (const [path, content] of Object.entries(script.nodeModules)) {
+          await mkdir(join(tree, 'node_modules', path, '..'), { recursive: true });
+          await writeFile(join(tree, 'node_modules', path), content);
+        }
+        staged = { dir, tree, extract: { roots: ['node_modules'], projectFiles: [], files: 1, directories: 1, symlinks: 0, hardlinks: 0, bytes: 1, issues: [] } };
+      }
+      return {
+        runId: 'fake',
+        exitCode: script.exitCode === undefined ? 0 : script.exitCode,
+        timedOut: script.timedOut ?? false,
+        traceLimitReached: false,
+        events: script.events,
+        status: null,
+        staged,
+        exportError: script.exportError ?? null,
+        runnerError: script.runnerError ?? null,
+        timings: { run: 1 },
+      };
+    },
+    abort: async () => void (engine.aborted += 1),
+  };
+  return engine;
+}
+
+function quietObserver(): RunObserver & { lines: string[] } {
+  const lines: string[] = [];
+  return { lines, info: (m) => void lines.push(m), warn: (m) => void lines.push(`warn: ${m}`), output: (l) => void lines.push(`| ${l}`) };
+}
+
+async function run(script: Scripted, extra: { report?: string; trace?: string } = {}): Promise<{ result: CiResult; engine: ReturnType<typeof fakeEngine> }> {
+  const engine = fakeEngine(script);
+  const result = await startCi({ dir: project, timeoutSeconds: 60, ...extra }, quietObserver(), { engine, packageManager: testNpm }).result;
+  return { result, engine };
+}
+
+describe('the ci pipeline, on a fake engine', () => {
+  it('asks the engine for npm ci in the project, through the gateway, with decoys and the lockfile scope', async () => {
+    const { engine } = await run({ events: [] });
+    const asked = engine.asked[0]!;
+    expect(asked.command).toEqual(['npm', 'ci']);
+    expect(asked.stageIn).toBe(project);
+    expect(asked.network).not.toBe('none');
+    const network = asked.network as Exclude<SandboxInstall['network'], 'none'>;
+    expect(network.gateway.decoys.values.length).toBeGreaterThan(0);
+    expect(network.gateway.registries[0]!.upstream).toBe(HOST_CONFIG.registry);
+    // The project's real files go up; no real .env or credential does.
+    expect(asked.upload.map((file) => file.path)).toEqual(expect.arrayContaining(['project/package.json', 'project/package-lock.json', '.npmrc']));
+  });
+
+  it('a clean run passes and puts node_modules in place', async () => {
+    const { result } = await run({ events: scriptRun([]), nodeModules: { 'left-pad/index.js': 'module.exports = 1' } });
+    expect(result.decision).toMatchObject({ end: 'pass', verdict: 'pass', outcome: 'completed' });
+    expect(result.failure).toBeNull();
+    expect(await readFile(join(project, 'node_modules/left-pad/index.js'), 'utf8')).toBe('module.exports = 1');
+    expect((await readdir(project)).some((name) => name.startsWith(STAGING_PREFIX))).toBe(false);
+    expect(result.report.scripts).toEqual([expect.objectContaining({ package: pad, lifecycle: 'install', code: 0 })]);
+  });
+
+  it('a violation leaves the project as it was, writes the report first, and outranks the install failing', async () => {
+    const reportFile = join(project, '..', `${project.split('/').pop()}-report.json`);
+    const { result } = await run({ events: scriptRun([egress], 1), exitCode: 1, nodeModules: { 'left-pad/index.js': 'x' } }, { report: reportFile });
+    expect(result.decision.end).toBe('violation');
+    expect(result.findings.some((finding) => finding.package?.name === 'left-pad' && finding.evidence.includes('e2'))).toBe(true);
+    expect(result.failure).toBeNull();
+    await expect(readdir(join(project, 'node_modules'))).rejects.toThrow();
+    expect((await readdir(project)).some((name) => name.startsWith(STAGING_PREFIX))).toBe(false);
+    const written = JSON.parse(await readFile(reportFile, 'utf8')) as Report;
+    expect(written.verdict).toBe('fail');
+    expect(written.findings.length).toBe(result.findings.length);
+    await rm(reportFile, { force: true });
+  });
+
+  it('the package manager failing with nothing found is its own error, naming the failed script', async () => {
+    const { result } = await run({ events: scriptRun([], 2), exitCode: 1 });
+    expect(result.decision.end).toBe('package-manager-failed');
+    expect(result.failure?.kind).toBe('package-manager');
+    expect(result.failure?.message).toBe('npm ci failed in the sandbox (exit 1): install of left-pad@1.3.0 exited with 2; node_modules was not changed');
+  });
+
+  it('a runner that broke is judged first: the findings stand, and the run cannot pass', async () => {
+    const broken = await run({ events: scriptRun([]), runnerError: 'the tracer exited' , nodeModules: { 'left-pad/index.js': 'x' } });
+    expect(broken.result.decision).toMatchObject({ end: 'runner-failed', verdict: 'fail', outcome: 'infrastructure-error' });
+    expect(broken.result.failure?.code).toBe('RUNNER_FAILED');
+    expect(broken.result.report.outcome).toBe('infrastructure-error');
+    await expect(readdir(join(project, 'node_modules'))).rejects.toThrow();
+    const caught = await run({ events: scriptRun([egress]), runnerError: 'the tracer exited' });
+    expect(caught.result.decision.end).toBe('violation');
+  });
+
+  it('a failed export is reported after the verdict, with the export error in the report', async () => {
+    const { result } = await run({ events: scriptRun([]), exportError: 'a sparse file' });
+    expect(result.decision.end).toBe('export-failed');
+    expect(result.failure?.code).toBe('EXPORT_FAILED');
+    expect(result.report.export?.error).toBe('a sparse file');
+  });
+
+  it('a timeout is an infrastructure error with the limit in its message', async () => {
+    const { result } = await run({ events: [], timedOut: true, exitCode: null });
+    expect(result.failure?.code).toBe('INSTALL_TIMEOUT');
+    expect(result.failure?.message).toContain('within 60 s');
+  });
+
+  it('writes every event to the trace file as it comes', async () => {
+    const traceFile = join(project, '..', `${project.split('/').pop()}-trace.jsonl`);
+    await run({ events: scriptRun([egress]) }, { trace: traceFile });
+    const lines = (await readFile(traceFile, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { id?: string });
+    expect(lines.map((line) => line.id).filter(Boolean)).toEqual(expect.arrayContaining(['e1', 'e2', 'e9']));
+    await rm(traceFile, { force: true });
+  });
+
+  it('an abort removes what the engine made, once, however often it is asked', async () => {
+    const engine = fakeEngine({ events: [] });
+    const running = startCi({ dir: project, timeoutSeconds: 60 }, quietObserver(), { engine, packageManager: testNpm });
+    await Promise.all([running.abort(), running.abort()]);
+    await running.result;
+    expect(engine.aborted).toBe(1);
+  });
+
+  it('bad input is a usage error before the engine is asked anything', async () => {
+    await rm(join(project, 'package-lock.json'));
+    const engine = fakeEngine({ events: [] });
+    await expect(startCi({ dir: project, timeoutSeconds: 60 }, quietObserver(), { engine, packageManager: testNpm }).result).rejects.toMatchObject({ kind: 'usage' });
+    expect(engine.asked).toHaveLength(0);
+  });
+});

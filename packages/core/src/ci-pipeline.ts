@@ -1,0 +1,387 @@
+/**
+ * The pipeline of a `ci` run: read the project, plan the sandbox, run, collect, judge, export.
+ * It returns a typed result and leaves printing and exit codes to its caller; what it says while
+ * it runs goes to an observer. The project is changed only on a passing verdict, and the run is
+ * always judged (and the report written) before anything about the export can end it.
+ */
+import { createWriteStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { constants } from 'node:os';
+import { join, resolve } from 'node:path';
+import { SafeInstallError, sanitizeText, type Finding, type PackageRef, type Report, type ScriptReviewReport, type Severity, type TraceEvent, type UploadSummary } from '@safe-install/schema';
+import { buildReport } from '@safe-install/report';
+import { evaluate, learnPolicy, loadPolicy, type EvaluationContext, type Policy, type PolicyMode } from '@safe-install/policy';
+import {
+  DEFAULT_LIMITS,
+  TOOL_VERSION,
+  applySwap,
+  discardStaged,
+  planSwap,
+  recoverStaging,
+  scanExported,
+  planUpload,
+  SANDBOX_PATHS,
+  rsaMaterialAsync,
+  type InstallRunResult,
+  type Project,
+  type RemovedReason,
+  type ResourceLimits,
+  type SwapPlan,
+} from '@safe-install/sandbox';
+import type { PackageManager } from './package-manager.js';
+import type { SandboxEngine } from './sandbox-engine.js';
+import { npm } from './npm.js';
+import { strictRefusal, strictRefusalWatch } from './npm-script-review.js';
+import { decide, type Decision } from './verdict.js';
+
+export interface CiOptions {
+  dir: string;
+  /** Write the JSON report here (before anything is put in place). */
+  report?: string | undefined;
+  /** Write the trace here, as events arrive. */
+  trace?: string | undefined;
+  base?: string | undefined;
+  timeoutSeconds: number;
+  limits?: Partial<ResourceLimits>;
+  lingerGraceMs?: number;
+  /** Overrides of the policy (CLI flags win over environment and file). */
+  mode?: PolicyMode | undefined;
+  failOn?: Severity | undefined;
+  /** After the run, write the least-privilege policy that passes it (learn mode). */
+  writePolicy?: boolean;
+}
+
+/** What the pipeline says while it runs. Untrusted parts of every message are already sanitized. */
+export interface RunObserver {
+  info(message: string): void;
+  warn(message: string): void;
+  /** A line of the package manager's output from inside the sandbox (untrusted, unsanitized). */
+  output(line: string): void;
+}
+
+export interface CiDeps {
+  engine: SandboxEngine;
+  packageManager?: PackageManager;
+}
+
+export interface CiResult {
+  decision: Decision;
+  report: Report;
+  findings: Finding[];
+  scriptReview: ScriptReviewReport | null;
+  /** When the run ended in an error of its own (not a verdict): that error, message and hint. */
+  failure: SafeInstallError | null;
+  projectRoot: string;
+  lingering: number;
+  policy: { mode: PolicyMode; failOn: Severity };
+  /** The learned policy, when one was written. */
+  learned?: { target: string; applied: number; proposed: string[] };
+}
+
+export interface CiRun {
+  result: Promise<CiResult>;
+  /** Stop the run (a signal): finish or roll back a swap under way, remove what the run created. */
+  abort(): Promise<void>;
+}
+
+const sanitize = (text: string): string => sanitizeText(text, 2000);
+
+/** Where things are inside the sandbox, for the policy engine. */
+export function sandboxContext(registries: readonly string[], lockedPackages: readonly PackageRef[]): EvaluationContext {
+  return {
+    projectDir: SANDBOX_PATHS.project,
+    homeDir: SANDBOX_PATHS.home,
+    tmpDir: '/tmp',
+    nodeModules: `${SANDBOX_PATHS.project}/node_modules`,
+    // The forwarder's proxy on loopback, and the sink where every DNS answer points (80/443 only).
+    gateway: [{ address: '127.0.0.1' }, { address: '127.10.0.1', port: 80 }, { address: '127.10.0.1', port: 443 }],
+    resolvers: ['127.0.0.1'],
+    registryHosts: registries.map((url) => new URL(url).hostname),
+    lockedPackages,
+  };
+}
+
+/** The policy's network allowances, in the gateway's terms: global, and per package name. */
+export function egressAllow(policy: Policy): { global: string[]; packages: Record<string, string[]> } {
+  const packages: Record<string, string[]> = {};
+  for (const rule of policy.packages) {
+    if (rule.allow && rule.network.length > 0) packages[rule.name] = [...(packages[rule.name] ?? []), ...rule.network];
+  }
+  return { global: [...policy.network.allow], packages };
+}
+
+/** The trace file is written as events arrive: a crash or a kill keeps everything seen so far. */
+function traceWriter(path: string | undefined) {
+  if (!path) return { write: (_event: TraceEvent) => undefined, close: async () => undefined };
+  const out = createWriteStream(path);
+  let closed: Promise<void> | null = null;
+  return {
+    write: (event: TraceEvent) => void out.write(`${JSON.stringify(event)}\n`),
+    close: () => (closed ??= new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())))),
+  };
+}
+
+/** Project files the install deleted (outside node_modules): reported, never applied to the host. */
+export function deletedProjectFiles(events: readonly TraceEvent[]): string[] {
+  const prefix = `${SANDBOX_PATHS.project}/`;
+  const deleted: string[] = [];
+  for (const event of events) {
+    if (event.type !== 'fsdiff' || event.change !== 'deleted' || !event.path.startsWith(prefix)) continue;
+    const relative = event.path.slice(prefix.length);
+    if (!relative.split('/').includes('node_modules')) deleted.push(relative);
+  }
+  return deleted;
+}
+
+/** The report's account of the export: what came back, what it does to the project, what failed. */
+function exportSummary(run: InstallRunResult, plan: SwapPlan | null, error: string | null, applied: boolean): Report['export'] {
+  const changes = new Map(plan?.projectFiles.map((file) => [file.path, file.change]));
+  return {
+    applied,
+    nodeModules: run.staged?.extract.roots ?? [],
+    projectFiles: (run.staged?.extract.projectFiles ?? []).map((file) => ({ ...file, change: changes.get(file.path) ?? 'created' })),
+    deleted: deletedProjectFiles(run.events),
+    issues: run.staged?.extract.issues ?? [],
+    ...(error !== null ? { error } : {}),
+  };
+}
+
+/** Why the package manager failed, in one line: the scripts that failed or were killed. */
+export function failureDetail(events: readonly TraceEvent[], limits: ResourceLimits): string {
+  const failed = events.filter((event) => event.type === 'script' && event.action === 'end' && (event.code !== 0 || event.signal));
+  const parts = failed.map((event) => {
+    if (event.type !== 'script') return '';
+    const who = `${event.lifecycle ?? 'script'} of ${event.package?.name ?? '?'}@${event.package?.version ?? '?'}`;
+    // A shell reports a child killed by signal N as exit 128+N.
+    const signal = event.signal ?? (event.code !== undefined && event.code > 128 ? signalName(event.code - 128) : undefined);
+    if (signal === 'SIGKILL') return `${who} was killed (SIGKILL; the memory limit is ${Math.round(limits.memoryBytes / 1024 ** 2)} MiB)`;
+    return signal ? `${who} was killed by ${signal}` : `${who} exited with ${event.code}`;
+  });
+  return parts.length ? `: ${parts.map((part) => sanitize(part)).join('; ')}` : '';
+}
+
+const REMOVED_WHY: Record<RemovedReason, string> = {
+  network: 'the gateway connects to registries',
+  scripts: 'it changes how or whether lifecycle scripts run and are traced',
+  sandbox: 'the sandbox image provides it',
+  expansion: 'a key spelled with ${…} could name any setting',
+};
+
+/** What the upload changed, names only: for the terminal and the report. */
+function uploadSummary(project: Project): UploadSummary {
+  return {
+    removedNpmConfig: project.npmrcFiles.flatMap((npmrc) => npmrc.removed.map(({ key, reason }) => ({ file: npmrc.path, key, reason }))),
+    decoyCredentials: project.npmrcFiles.flatMap((npmrc) => npmrc.credentials.map((key) => ({ file: npmrc.path, key }))),
+    decoyEnvFiles: project.envFiles.map((file) => file.path),
+  };
+}
+
+export function startCi(options: CiOptions, observer: RunObserver, deps: CiDeps): CiRun {
+  const state: { interrupted: boolean; swapping: Promise<void> | null; cleanup: (() => Promise<void>) | null } = { interrupted: false, swapping: null, cleanup: null };
+  let aborting: Promise<void> | null = null;
+  const result = runCi(options, observer, deps, state);
+  return {
+    result,
+    abort: () =>
+      (aborting ??= (async () => {
+        state.interrupted = true;
+        // A swap under way finishes (or rolls back) first: stopping it half-way would mix two trees.
+        if (state.swapping) await state.swapping.catch(() => undefined);
+        else observer.warn('interrupted: removing the sandbox container; node_modules was not changed');
+        await deps.engine.abort();
+        await state.cleanup?.().catch(() => undefined);
+      })()),
+  };
+}
+
+async function runCi(
+  options: CiOptions,
+  observer: RunObserver,
+  deps: CiDeps,
+  state: { interrupted: boolean; swapping: Promise<void> | null; cleanup: (() => Promise<void>) | null },
+): Promise<CiResult> {
+  const pm = deps.packageManager ?? npm;
+  const started = performance.now();
+  const limits: ResourceLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  // A swap a killed run left half-made: put the old trees back before anything else (before the
+  // project is read, so a leftover staging folder is never uploaded as a source).
+  const undone = await recoverStaging(resolve(options.dir));
+  if (undone > 0) observer.warn(`restored the project's previous node_modules from ${undone} interrupted run(s)`);
+  const project = await pm.readProject(options.dir);
+  const loaded = await loadPolicy({
+    projectDir: project.root,
+    overrides: { ...(options.mode ? { mode: options.mode } : {}), ...(options.failOn ? { failOn: options.failOn } : {}) },
+  });
+  // The decoy RSA key takes OpenSSL about half a second: make it on the thread pool while the
+  // engine is checked. Only now, once the input is known good: a usage error exits at once.
+  const rsaKey = rsaMaterialAsync();
+  rsaKey.catch(() => undefined);
+  for (const warning of loaded.warnings) observer.warn(sanitize(warning));
+  const policy = loaded.policy;
+  observer.info(`policy: ${policy.sources.join(', ') || 'none'} (mode ${policy.mode}, fails on ${policy.failOn} and above)`);
+  const upload = uploadSummary(project);
+  if (upload.decoyCredentials.length > 0) {
+    observer.info(`.npmrc credentials kept out of the sandbox (decoys instead): ${upload.decoyCredentials.map(({ file, key }) => sanitize(`${file} ${key}`)).join(', ')}`);
+  }
+  for (const { file, key, reason } of upload.removedNpmConfig) {
+    // A setting that would change how scripts are traced is what an attack on the tracer looks like.
+    const line = `${sanitize(file)}: ${sanitize(key)} removed, the sandbox decides it (${REMOVED_WHY[reason as RemovedReason]})`;
+    if (reason === 'scripts' || reason === 'expansion') observer.warn(line);
+    else observer.info(line);
+  }
+  // The manager's configuration (a spawn of npm) and the engine checks do not depend on each other.
+  const [hostConfig, { image, swept }] = await Promise.all([pm.hostConfig(project.root), deps.engine.prepare(options.base)]);
+  if (swept.containers + swept.volumes > 0) {
+    observer.info(`removed ${swept.containers} container(s) and ${swept.volumes} volume(s) left by runs that died`);
+  }
+  observer.info(`project ${project.root}: ${project.lockfile.packages} locked packages; sandbox image ${image}`);
+
+  const network = await pm.sandboxNetwork(hostConfig, project.root, egressAllow(policy));
+  const plan = planUpload(project, { home: SANDBOX_PATHS.home, projectDir: 'project', registry: hostConfig.registry, npmrc: [...network.npmrc, ...hostConfig.installSettings], rsaKey: await rsaKey });
+  if (project.envFiles.length > 0) observer.info(`${project.envFiles.length} .env file(s) replaced by decoys with the same keys`);
+  const trace = traceWriter(options.trace);
+  const strict = strictRefusalWatch();
+  state.cleanup = async () => {
+    await recoverStaging(project.root).catch(() => undefined);
+    await trace.close().catch(() => undefined);
+  };
+  try {
+    const run = await deps.engine.install({
+      image,
+      upload: plan.files,
+      directoryModes: plan.directoryModes,
+      env: plan.env,
+      hostname: plan.hostname,
+      stageIn: project.root,
+      scope: pm.exportScope(project),
+      network: { gateway: { ...network.gateway, decoys: plan.decoys }, env: network.env },
+      command: pm.command({ kind: 'ci' }),
+      timeoutMs: options.timeoutSeconds * 1000,
+      limits,
+      ...(options.lingerGraceMs !== undefined ? { lingerGraceMs: options.lingerGraceMs } : {}),
+      onProgress: (message) => observer.info(message),
+      onOutput: (line) => {
+        strict.line(line);
+        observer.output(line);
+      },
+      onEvent: (event) => trace.write(event),
+    });
+    // A decoy value in a file that would cross to the host is a sighting like any other.
+    const sightings = run.staged ? await scanExported(run.staged.tree, SANDBOX_PATHS.project, run.events, plan.decoys) : [];
+    for (const event of sightings) trace.write(event);
+    const events = sightings.length > 0 ? [...run.events, ...sightings] : run.events;
+
+    for (const issue of run.staged?.extract.issues ?? []) {
+      observer.warn(`export: ${issue.action} ${sanitize(issue.path)}: ${issue.reason}`);
+    }
+    const managerVersion = run.status?.packageManager?.version;
+    const context = { ...sandboxContext([hostConfig.registry, ...Object.values(hostConfig.scopedRegistries)], pm.lockedPackages(project)), ...(managerVersion ? { npmVersion: managerVersion } : {}) };
+    const scriptReview = pm.scriptReview(project, managerVersion);
+    const evaluation = evaluate({ events, policy, decoys: plan.decoys, context });
+    for (const warning of evaluation.warnings) observer.warn(sanitize(warning));
+    const findings: Finding[] = evaluation.findings;
+    // Whether what came back can be put in place is known (the host only read) before the report.
+    let swapPlan: SwapPlan | null = null;
+    let exportError = run.exportError;
+    if (run.staged) {
+      try {
+        swapPlan = await planSwap(project.root, run.staged, project.lockfile.workspaces);
+      } catch (error) {
+        exportError = (error as Error).message;
+      }
+    }
+    const decision = decide({
+      timedOut: run.timedOut,
+      traceLimitReached: run.traceLimitReached,
+      exitCode: run.exitCode,
+      runnerError: run.runnerError,
+      exportError,
+      strictRefused: strict.seen(events),
+      policyVerdict: evaluation.verdict,
+      mode: policy.mode,
+      failOn: policy.failOn,
+      findings,
+    });
+    const timings = { ...run.timings, ...prefixed('sandbox.', run.status?.timings ?? {}), total: Math.round(performance.now() - started) };
+    const exported = run.staged || exportError !== null ? exportSummary(run, swapPlan, exportError, decision.verdict === 'pass' && swapPlan !== null) : undefined;
+    const report = buildReport({
+      command: 'ci', project: project.root, toolVersion: TOOL_VERSION, outcome: decision.outcome, verdict: decision.verdict, findings, events, timings,
+      ...(exported ? { export: exported } : {}),
+      ...(scriptReview ? { scriptReview } : {}),
+      ...(upload.removedNpmConfig.length + upload.decoyCredentials.length + upload.decoyEnvFiles.length > 0 ? { upload } : {}),
+    });
+    if (options.report) await writeFile(options.report, `${JSON.stringify(report, null, 2)}\n`);
+
+    if (decision.verdict === 'pass' && swapPlan && !state.interrupted) {
+      state.swapping = applySwap(swapPlan);
+      await state.swapping;
+    } else {
+      await discardStaged(run.staged);
+    }
+    const failure = failureOf(decision, { run, exportError, scriptReview, options, limits, events });
+    let learned: CiResult['learned'];
+    if (options.writePolicy && failure === null) {
+      const learnt = learnPolicy(events, loaded.document, { context, decoys: plan.decoys, ...(loaded.source.kind === 'file' ? { existingFile: loaded.source.file } : {}) });
+      const target = loaded.source.kind === 'file' ? loaded.source.file : join(project.root, 'safe-install.config.yaml');
+      await writeFile(target, learnt.yamlText);
+      learned = { target, applied: learnt.changes.length - learnt.proposed.length, proposed: learnt.proposed.map((change) => sanitize(JSON.stringify(change))) };
+    }
+    return {
+      decision,
+      report,
+      findings,
+      scriptReview,
+      failure,
+      projectRoot: project.root,
+      lingering: run.status?.lingering ?? 0,
+      policy: { mode: policy.mode, failOn: policy.failOn },
+      ...(learned ? { learned } : {}),
+    };
+  } finally {
+    await trace.close();
+  }
+}
+
+/** The error a run ended in, when it did not end in a verdict: what happened and what to do. */
+function failureOf(
+  decision: Decision,
+  run: { run: InstallRunResult; exportError: string | null; scriptReview: ScriptReviewReport | null; options: CiOptions; limits: ResourceLimits; events: readonly TraceEvent[] },
+): SafeInstallError | null {
+  switch (decision.end) {
+    case 'pass':
+    case 'violation':
+      return null;
+    case 'trace-limit':
+      return new SafeInstallError('TRACE_LIMIT', 'infrastructure', 'the trace passed its limit, so the install was stopped; node_modules was not changed', {
+        hint: 'a script made millions of traced calls; the trace shows which one',
+      });
+    case 'timeout':
+      return new SafeInstallError('INSTALL_TIMEOUT', 'infrastructure', `the install did not finish within ${run.options.timeoutSeconds} s; node_modules was not changed`, {
+        hint: 'raise --timeout if the install is just slow; the trace shows what was running',
+      });
+    case 'runner-failed':
+      return new SafeInstallError('RUNNER_FAILED', 'infrastructure', `the sandbox runner failed: ${sanitize(run.run.runnerError ?? 'unknown error')}; node_modules was not changed`, {
+        hint: 'the report has the verdict and what was traced until then; `safe-install doctor` checks the engine and the image',
+      });
+    case 'strict-refusal':
+      return strictRefusal(run.scriptReview, run.run.exitCode);
+    case 'package-manager-failed':
+      return new SafeInstallError(
+        'PACKAGE_MANAGER_FAILED',
+        'package-manager',
+        `npm ci failed in the sandbox (exit ${run.run.exitCode})${failureDetail(run.events, run.limits)}; node_modules was not changed`,
+      );
+    case 'export-failed':
+      return new SafeInstallError('EXPORT_FAILED', 'infrastructure', `the install passed, but what it wrote could not come back from the sandbox: ${sanitize(run.exportError ?? '')}; the project was not changed`, {
+        hint: 'the report has the verdict and the findings; the files named here are what the install left that cannot be exported safely',
+      });
+  }
+}
+
+function signalName(number: number): string | undefined {
+  return Object.entries(constants.signals).find(([, value]) => value === number)?.[0];
+}
+
+function prefixed(prefix: string, values: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(values).map(([key, value]) => [`${prefix}${key}`, value]));
+}

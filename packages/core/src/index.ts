@@ -1,0 +1,6 @@
+export { decide, type Decision, type RunEnd, type RunFacts } from './verdict.js';
+export { startCi, sandboxContext, egressAllow, deletedProjectFiles, failureDetail, type CiOptions, type CiDeps, type CiResult, type CiRun, type RunObserver } from './ci-pipeline.js';
+export { dockerEngine, type SandboxEngine, type SandboxInstall } from './sandbox-engine.js';
+export type { PackageManager, InstallJob, SandboxNetwork } from './package-manager.js';
+export { npm } from './npm.js';
+export { scriptReviewOf, strictRefusal, strictRefusalWatch } from './npm-script-review.js';

@@ -1,0 +1,46 @@
+/**
+ * The package-manager seam: everything a run needs to know about the manager that installs the
+ * project, so the pipeline never names one. npm is the only implementation today (`npm.ts`);
+ * pnpm, Yarn and Bun plug in here with their own lockfiles, configs and commands.
+ */
+import type { PackageRef, ScriptReviewReport } from '@safe-install/schema';
+import type { EgressAllowConfig } from '@safe-install/gateway';
+import type { ExportScope, GatewaySettings, HostNpmConfig, Project } from '@safe-install/sandbox';
+
+/** What a job asks the manager to do. */
+export type InstallJob = { kind: 'ci' } | { kind: 'add'; packages: readonly string[] };
+
+/** The sandbox side of the manager's network: its user-config lines and environment, and the gateway's table. */
+export interface SandboxNetwork {
+  gateway: Omit<GatewaySettings, 'decoys'>;
+  /** Lines for the install user's config (registries pointed at the gateway). */
+  npmrc: string[];
+  env: string[];
+}
+
+export interface PackageManager {
+  readonly name: string;
+  /** True when the folder holds this manager's lockfile. */
+  detect(dir: string): Promise<boolean>;
+  /** Read and check the project and its lockfile (untrusted input: bounded, validated). */
+  readProject(dir: string): Promise<Project>;
+  /** The host's registry, scopes, CA, proxy and install settings, as the manager itself reads them. */
+  hostConfig(projectRoot: string): Promise<HostNpmConfig>;
+  /** The manager's network inside the sandbox: every registry through the gateway. */
+  sandboxNetwork(config: HostNpmConfig, projectRoot: string, allow: EgressAllowConfig): Promise<SandboxNetwork>;
+  /** The command that runs a job, inside the sandbox. */
+  command(job: InstallJob): string[];
+  /**
+   * How lifecycle scripts are captured: through the manager's script-shell hook (each script
+   * traced on its own, attributed by its folder), or by tracing the manager's whole process tree.
+   */
+  readonly scriptCapture: 'script-shell' | 'process-tree';
+  /** What the install outputs: the folders whose node_modules, and the project files, may come back. */
+  exportScope(project: Project): ExportScope;
+  /** Cache folders under HOME that the filesystem snapshot skips (the manager's own cache). */
+  readonly cacheFolders: readonly string[];
+  /** The packages the lockfile installs: a script's package is the one the lockfile puts in its folder. */
+  lockedPackages(project: Project): readonly PackageRef[];
+  /** The manager's own gate on dependency scripts, as it applied it (null when it has none). */
+  scriptReview(project: Project, managerVersion: string | undefined): ScriptReviewReport | null;
+}
