@@ -7,6 +7,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { isSafeInstallError } from '@safe-install/schema';
 import { TOOL_VERSION } from '@safe-install/sandbox';
+import { LOG_LEVELS, diagnosticLog, type LogLevel } from '@safe-install/core';
 import { limitsFrom } from './limits.js';
 import { ci } from './commands/ci.js';
 import { doctor } from './commands/doctor.js';
@@ -24,6 +25,8 @@ async function main(argv: string[]): Promise<number> {
     .strict()
     .option('base', { type: 'string', describe: 'base image of the sandbox image (default: safe-install-base:latest)' })
     .option('quiet', { type: 'boolean', default: false, describe: 'print only warnings, errors and the verdict' })
+    .option('log-level', { choices: LOG_LEVELS, describe: 'diagnostic log level (JSON lines; default info when --log-file is given, else off)' })
+    .option('log-file', { type: 'string', describe: 'append the diagnostic log to FILE (default: stderr, when --log-level is given)' })
     .command(
       'ci [dir]',
       'npm ci inside the sandbox; node_modules is installed only on a passing verdict',
@@ -54,6 +57,7 @@ async function main(argv: string[]): Promise<number> {
             mode: args.mode,
             failOn: args.failOn,
             writePolicy: args.writePolicy,
+            log: diagnosticLog({ level: args.logLevel, file: args.logFile }),
             printer: stderrPrinter({ quiet: args.quiet }),
           }),
         ),
@@ -72,6 +76,7 @@ async function main(argv: string[]): Promise<number> {
                 timeoutSeconds: args.timeout,
                 mode: 'audit',
                 writePolicy: true,
+                log: diagnosticLog({ level: args.logLevel as LogLevel | undefined, file: args.logFile as string | undefined }),
                 printer: stderrPrinter({ quiet: args.quiet as boolean }),
               }),
             ),

@@ -33,6 +33,7 @@ import type { SandboxEngine } from './sandbox-engine.js';
 import { npm } from './npm.js';
 import { strictRefusal, strictRefusalWatch } from './npm-script-review.js';
 import { decide, type Decision } from './verdict.js';
+import { silentLog, type Logger } from './log.js';
 
 export interface CiOptions {
   dir: string;
@@ -62,6 +63,8 @@ export interface RunObserver {
 export interface CiDeps {
   engine: SandboxEngine;
   packageManager?: PackageManager;
+  /** The diagnostic log (default: none); the run logs to a child of it. */
+  log?: Logger;
 }
 
 export interface CiResult {
@@ -202,6 +205,7 @@ async function runCi(
 ): Promise<CiResult> {
   const pm = deps.packageManager ?? npm;
   const started = performance.now();
+  let log = (deps.log ?? silentLog).child({ job: 'ci', packageManager: pm.name });
   const limits: ResourceLimits = { ...DEFAULT_LIMITS, ...options.limits };
   // A swap a killed run left half-made: put the old trees back before anything else (before the
   // project is read, so a leftover staging folder is never uploaded as a source).
@@ -235,6 +239,7 @@ async function runCi(
     observer.info(`removed ${swept.containers} container(s) and ${swept.volumes} volume(s) left by runs that died`);
   }
   observer.info(`project ${project.root}: ${project.lockfile.packages} locked packages; sandbox image ${image}`);
+  log.info({ project: project.root, packages: project.lockfile.packages, image, swept }, 'engine ready');
 
   const network = await pm.sandboxNetwork(hostConfig, project.root, egressAllow(policy));
   const plan = planUpload(project, { home: SANDBOX_PATHS.home, projectDir: 'project', registry: hostConfig.registry, npmrc: [...network.npmrc, ...hostConfig.installSettings], rsaKey: await rsaKey });
@@ -266,6 +271,8 @@ async function runCi(
       },
       onEvent: (event) => trace.write(event),
     });
+    log = log.child({ run: run.runId });
+    log.info({ exitCode: run.exitCode, timedOut: run.timedOut, traceLimitReached: run.traceLimitReached, events: run.events.length, exported: run.staged !== null, exportError: run.exportError !== null, runnerError: run.runnerError !== null, timings: run.timings }, 'install finished');
     // A decoy value in a file that would cross to the host is a sighting like any other.
     const sightings = run.staged ? await scanExported(run.staged.tree, SANDBOX_PATHS.project, run.events, plan.decoys) : [];
     for (const event of sightings) trace.write(event);
@@ -302,6 +309,7 @@ async function runCi(
       failOn: policy.failOn,
       findings,
     });
+    log.info({ ...decision, findings: findings.length }, 'judged');
     const timings = { ...run.timings, ...prefixed('sandbox.', run.status?.timings ?? {}), total: Math.round(performance.now() - started) };
     const exported = run.staged || exportError !== null ? exportSummary(run, swapPlan, exportError, decision.verdict === 'pass' && swapPlan !== null) : undefined;
     const report = buildReport({
@@ -318,6 +326,7 @@ async function runCi(
     } else {
       await discardStaged(run.staged);
     }
+    log.info({ applied: decision.verdict === 'pass' && swapPlan !== null && !state.interrupted }, 'export settled');
     const failure = failureOf(decision, { run, exportError, scriptReview, options, limits, events });
     let learned: CiResult['learned'];
     if (options.writePolicy && failure === null) {

@@ -4,3 +4,4 @@ export { dockerEngine, type SandboxEngine, type SandboxInstall } from './sandbox
 export type { PackageManager, InstallJob, SandboxNetwork } from './package-manager.js';
 export { npm } from './npm.js';
 export { scriptReviewOf, strictRefusal, strictRefusalWatch } from './npm-script-review.js';
+export { diagnosticLog, silentLog, LOG_LEVELS, type LogLevel, type Logger } from './log.js';

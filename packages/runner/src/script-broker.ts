@@ -5,7 +5,7 @@
  * shell's place (docker/spawn-script-tracer.c). So npm's thousands of file calls while unpacking
  * cost nothing, and a script's tracer can share the script's CPU.
  *
- * The protocol, over loopback TCP (bash's /dev/tcp; the shell has nothing else): the shell sends
+ * The protocol, over loopback TCP (the script shell is docker/npm-lifecycle.c): the shell sends
  * its pid and a newline; the broker answers one line and closes:
  * - `exit N` or `signal NAME`: the script ran, traced, and ended so;
  * - `direct`: the asker is already inside a traced script (a script running `npm run x`): its own

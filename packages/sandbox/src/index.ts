@@ -37,3 +37,4 @@ export * from './decoys/index.js';
 export { advertisedRegistryUrl, gatewayNetwork, routeRegistries, PROXY_ORIGIN, type RegistryRouting } from './run/network.js';
 export { startGateway, GATEWAY_PATHS, REGISTRY_CACHE_VOLUME, type GatewaySettings, type RunningGateway } from './docker/gateway-container.js';
 export { credentialFor, parseNpmrc, nerfDart, readNpmrcLayers, type RegistryCredential } from './host/registry-auth.js';
+export { sandboxContainerSpec, type SandboxContainerSpec } from './docker/sandbox-container.js';

@@ -312,7 +312,7 @@ export type TraceEventType = TraceEvent['type'];
 
 /**
  * An event before the id, attribution and ordering that the merge step gives it.
- * The tracer emits these; `finalizeTrace` turns them into TraceEvents.
+ * The tracer emits these; the runner numbers them (`id`) as it streams them to the host.
  */
 export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 export type RawEvent = DistributiveOmit<TraceEvent, 'id'>;

@@ -3,7 +3,7 @@
  * back put in place. The run itself is the run engine's (@safe-install/core); this command maps
  * its flags in, renders the result and maps it to an exit code.
  */
-import { dockerEngine, startCi, type CiOptions as RunOptions, type SandboxEngine } from '@safe-install/core';
+import { dockerEngine, startCi, type CiOptions as RunOptions, type Logger, type SandboxEngine } from '@safe-install/core';
 import { renderExport, renderFindings, renderScriptReview, renderSummary, type TerminalLine } from '@safe-install/report';
 import { EXIT } from '../exit-codes.js';
 import { type Printer } from '../output.js';
@@ -13,6 +13,8 @@ export interface CiOptions extends RunOptions {
   printer: Printer;
   /** The engine sandboxes run on (default: Docker). */
   engine?: SandboxEngine;
+  /** The diagnostic log (--log-level, --log-file). */
+  log?: Logger;
 }
 
 export function printLines(printer: Printer, lines: readonly TerminalLine[]): void {
@@ -20,8 +22,8 @@ export function printLines(printer: Printer, lines: readonly TerminalLine[]): vo
 }
 
 export async function ci(options: CiOptions): Promise<number> {
-  const { printer, engine, ...runOptions } = options;
-  const run = startCi(runOptions, { info: printer.info, warn: printer.warn, output: printer.sandbox }, { engine: engine ?? dockerEngine() });
+  const { printer, engine, log, ...runOptions } = options;
+  const run = startCi(runOptions, { info: printer.info, warn: printer.warn, output: printer.sandbox }, { engine: engine ?? dockerEngine(), ...(log ? { log } : {}) });
   const release = onInterrupt(() => run.abort());
   try {
     const result = await run.result;

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import { SafeInstallError } from '@safe-install/schema';
 import { packFiles, type ArchiveFile } from '../transfer/pack-files.js';
-import { LABEL_TOOL, TOOL_VERSION } from './labels.js';
+import { LABEL_TOOL, LABEL_VERSION, TOOL_VERSION } from './labels.js';
 
 export const SANDBOX_REPOSITORY = 'safe-install-sandbox';
 /** Tagged by scripts/build-base-image.sh; users with a registry pass e.g. `node:22-bookworm`. */
@@ -51,7 +51,8 @@ export async function sandboxBuildContext(): Promise<ArchiveFile[]> {
   const files: ArchiveFile[] = [];
   for (const path of await listFiles(dockerDir)) {
     const name = relative(dockerDir, path);
-    files.push({ path: name, content: await readFile(path), mode: name === 'npm-lifecycle' ? 0o755 : 0o644 });
+    // Modes are set by the Dockerfile (the helpers are compiled there, then made 0700/0711).
+    files.push({ path: name, content: await readFile(path), mode: 0o644 });
   }
   const runnerDir = dirname(require.resolve('@safe-install/runner/package.json'));
   for (const path of await listFiles(join(runnerDir, 'dist'))) {
@@ -120,7 +121,7 @@ export async function buildSandboxImage(
   const stream = await docker.buildImage(context as unknown as NodeJS.ReadableStream, {
     t: image.tag,
     buildargs: { BASE: base },
-    labels: { [LABEL_TOOL]: 'safe-install', 'dev.safe-install.version': TOOL_VERSION },
+    labels: { [LABEL_TOOL]: 'safe-install', [LABEL_VERSION]: TOOL_VERSION },
     rm: true,
     forcerm: true,
   });

@@ -21,35 +21,11 @@ import { LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_ROLE, LABEL_RUN, LABEL_STARTED
 import { RunnerChannel } from './runner-channel.js';
 import { outputLines } from './output-lines.js';
 import { sandboxNotice, TraceBudget, type TraceLimits } from './trace-budget.js';
-import { GATEWAY_PATHS, startGateway, type GatewaySettings, type RunningGateway } from '../docker/gateway-container.js';
+import { DEFAULT_LIMITS, INSTALL_GID, INSTALL_UID, type ResourceLimits } from '../layout.js';
+import { sandboxContainerSpec } from '../docker/sandbox-container.js';
+import { startGateway, type GatewaySettings, type RunningGateway } from '../docker/gateway-container.js';
 
-/** Fixed layout inside the image (see docker/Dockerfile). */
-export const SANDBOX_PATHS = {
-  home: '/home/node',
-  project: '/home/node/project',
-  traceDir: '/var/lib/npm-lifecycle',
-  /** npm's global config in the image (docker/npmrc: the script shell). */
-  npmGlobalConfig: '/usr/local/etc/npmrc',
-} as const;
-export const INSTALL_UID = 1000;
-export const INSTALL_GID = 1000;
-
-export interface ResourceLimits {
-  memoryBytes: number;
-  pids: number;
-  cpus: number;
-  /** Size of the writable HOME (project, node_modules, caches): the disk-write limit. */
-  homeBytes: number;
-  tmpBytes: number;
-}
-
-export const DEFAULT_LIMITS: ResourceLimits = {
-  memoryBytes: 6 * 1024 ** 3,
-  pids: 2048,
-  cpus: 2,
-  homeBytes: 4 * 1024 ** 3,
-  tmpBytes: 1024 ** 3,
-};
+export { SANDBOX_PATHS, INSTALL_UID, INSTALL_GID, DEFAULT_LIMITS, type ResourceLimits } from '../layout.js';
 
 export interface InstallRunOptions {
   docker: Docker;
@@ -182,83 +158,21 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
 
   async function runSandbox(): Promise<InstallRunResult> {
   const container = await timed('create', () =>
-    docker.createContainer({
-      Image: options.image,
-      name: `safe-install-${runId}`,
-      ...(options.hostname ? { Hostname: options.hostname } : {}),
-      // The entrypoint is the tracer's runner (root, with five capabilities); it drops to
-      // INSTALL_UID for the package manager, so no install code ever runs as root.
-      User: '0:0',
-      Cmd: [
-        '--uid', String(INSTALL_UID), '--gid', String(INSTALL_GID),
-        '--home', SANDBOX_PATHS.home, '--cwd', SANDBOX_PATHS.project, '--out', SANDBOX_PATHS.traceDir,
-        '--linger-grace-ms', String(options.lingerGraceMs ?? 2000),
-        '--export', options.stageIn === null ? 'no' : 'yes',
-        '--trace', options.trace === false ? 'no' : 'yes',
-        ...(gateway ? ['--gateway', GATEWAY_PATHS.socketDir] : []),
-        '--', ...options.command,
-      ],
-      WorkingDir: '/',
-      Env: [
-        `HOME=${SANDBOX_PATHS.home}`,
-        'USER=node',
-        'LOGNAME=node',
-        'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-        `npm_config_cache=${SANDBOX_PATHS.home}/.npm`,
-        // The sandbox decides where npm reads its config: the environment outranks every file, so
-        // no .npmrc of the project's can move the global one (the script shell) or the user's
-        // (the registries, through the gateway) away. See project/npmrc.ts for what is removed.
-        `npm_config_globalconfig=${SANDBOX_PATHS.npmGlobalConfig}`,
-        `npm_config_userconfig=${SANDBOX_PATHS.home}/.npmrc`,
-        ...(network === 'none' ? [] : network.env),
-        ...Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`),
-      ],
-      // stdin carries the upload; stdout the runner's frames; stderr the install's output.
-      AttachStdin: true,
-      AttachStdout: true,
-      AttachStderr: true,
-      OpenStdin: true,
-      StdinOnce: true,
-      Labels: { ...labels, [LABEL_ROLE]: 'sandbox' },
-      HostConfig: {
-        // Why these five: strace must seize the install (SYS_PTRACE), start it as another user
-        // (SETUID, SETGID), and resolve its file descriptors to paths and socket inodes through
-        // /proc/<pid>/fd, a folder only its owner may read (DAC_READ_SEARCH); each script gets a PID
-        // and mount namespace with a /proc of its own, so that it sees neither its tracer nor the
-        // runner (SYS_ADMIN: unshare, mount; docs/architecture.md weighs it). no-new-privileges
-        // and the install's non-root uid keep all five from ever reaching install code.
-        CapDrop: ['ALL'],
-        CapAdd: ['SYS_PTRACE', 'SETUID', 'SETGID', 'DAC_READ_SEARCH', 'SYS_ADMIN'],
-        SecurityOpt: ['no-new-privileges'],
-        ReadonlyRootfs: true,
-        // The only writable places. Sizes cap what the install can write; nosuid and nodev hold
-        // even if a setuid file or device node is created there.
-        Tmpfs: {
-          [SANDBOX_PATHS.home]: `rw,exec,nosuid,nodev,size=${limits.homeBytes},uid=${INSTALL_UID},gid=${INSTALL_GID},mode=0755`,
-          '/tmp': `rw,exec,nosuid,nodev,size=${limits.tmpBytes},mode=1777`,
-          [SANDBOX_PATHS.traceDir]: 'rw,noexec,nosuid,nodev,size=2g,mode=0700',
-        },
-        Memory: limits.memoryBytes,
-        MemorySwap: limits.memoryBytes,
-        PidsLimit: limits.pids,
-        NanoCpus: Math.round(limits.cpus * 1e9),
-        // No network at all: only loopback, where the forwarder listens. Whatever is not relayed to
-        // the gateway has no route anywhere, by construction rather than by firewall rules.
-        NetworkMode: 'none',
-        ...(gateway
-          ? {
-              Mounts: [{ Type: 'volume' as const, Source: gateway.volume, Target: GATEWAY_PATHS.socketDir }],
-              Dns: ['127.0.0.1'],
-              // The forwarder (root without NET_BIND_SERVICE) binds DNS on 53 and the sink on 80/443.
-              Sysctls: { 'net.ipv4.ip_unprivileged_port_start': '0' },
-            }
-          : {}),
-        Init: false,
-        // The install's output reaches the host over the attach stream only (capped at both ends);
-        // a logging driver would also store all of it on the host's disk.
-        LogConfig: { Type: 'none', Config: {} },
-      },
-    }),
+    docker.createContainer(
+      sandboxContainerSpec({
+        image: options.image,
+        runId,
+        hostname: options.hostname,
+        lingerGraceMs: options.lingerGraceMs ?? 2000,
+        exportTree: options.stageIn !== null,
+        trace: options.trace !== false,
+        command: options.command,
+        env: [...(network === 'none' ? [] : network.env), ...Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`)],
+        labels: { ...labels, [LABEL_ROLE]: 'sandbox' },
+        limits,
+        gatewayVolume: gateway?.volume ?? null,
+      }),
+    ),
   );
   options.onContainer?.(container);
 

@@ -1,0 +1,69 @@
+import { DEFAULT_LIMITS, INSTALL_UID, SANDBOX_PATHS } from '../layout.js';
+import { sandboxContainerSpec, type SandboxContainerSpec } from './sandbox-container.js';
+
+const SPEC: SandboxContainerSpec = {
+  image: 'safe-install-sandbox:x',
+  runId: 'r1',
+  hostname: 'fv-az123-456',
+  lingerGraceMs: 2000,
+  exportTree: true,
+  trace: true,
+  command: ['npm', 'ci'],
+  env: ['HTTP_PROXY=http://127.0.0.1:3128'],
+  labels: { 'dev.safe-install.run': 'r1' },
+  limits: DEFAULT_LIMITS,
+  gatewayVolume: 'safe-install-gw-r1',
+};
+
+describe('the sandbox container: hardening, from a pure function', () => {
+  const created = sandboxContainerSpec(SPEC);
+  const host = created.HostConfig!;
+
+  it('drops every capability but the five the runner needs, and no new privileges', () => {
+    expect(host.CapDrop).toEqual(['ALL']);
+    expect([...(host.CapAdd ?? [])].sort()).toEqual(['DAC_READ_SEARCH', 'SETGID', 'SETUID', 'SYS_ADMIN', 'SYS_PTRACE']);
+    expect(host.SecurityOpt).toContain('no-new-privileges');
+    expect(host.Privileged).toBeFalsy();
+  });
+
+  it('has no network of its own, a read-only root and writable places that are nosuid and nodev', () => {
+    expect(host.NetworkMode).toBe('none');
+    expect(host.ReadonlyRootfs).toBe(true);
+    const tmpfs = host.Tmpfs ?? {};
+    expect(Object.keys(tmpfs).sort()).toEqual([SANDBOX_PATHS.home, SANDBOX_PATHS.traceDir, '/tmp'].sort());
+    for (const options of Object.values(tmpfs)) expect(options).toMatch(/nosuid,nodev/);
+    expect(tmpfs[SANDBOX_PATHS.traceDir]).toMatch(/noexec/);
+    expect(tmpfs[SANDBOX_PATHS.home]).toContain(`uid=${INSTALL_UID}`);
+  });
+
+  it('is bounded: memory without swap, processes, CPUs, disk, and no log driver storing output', () => {
+    expect(host.Memory).toBe(DEFAULT_LIMITS.memoryBytes);
+    expect(host.MemorySwap).toBe(DEFAULT_LIMITS.memoryBytes);
+    expect(host.PidsLimit).toBe(DEFAULT_LIMITS.pids);
+    expect(host.NanoCpus).toBe(DEFAULT_LIMITS.cpus * 1e9);
+    expect(host.Tmpfs![SANDBOX_PATHS.home]).toContain(`size=${DEFAULT_LIMITS.homeBytes}`);
+    expect(host.LogConfig).toEqual({ Type: 'none', Config: {} });
+  });
+
+  it('decides where npm reads its config, in the environment (which outranks every file)', () => {
+    expect(created.Env).toEqual(expect.arrayContaining([`npm_config_globalconfig=${SANDBOX_PATHS.npmGlobalConfig}`, `npm_config_userconfig=${SANDBOX_PATHS.home}/.npmrc`]));
+    // The run's own environment comes after the fixed one and cannot remove it.
+    expect(created.Env!.indexOf('HTTP_PROXY=http://127.0.0.1:3128')).toBeGreaterThan(created.Env!.indexOf(`npm_config_userconfig=${SANDBOX_PATHS.home}/.npmrc`));
+  });
+
+  it('starts the runner as root to drop to the install user, and passes the command after --', () => {
+    expect(created.User).toBe('0:0');
+    const cmd = created.Cmd as string[];
+    expect(cmd.slice(cmd.indexOf('--uid'), cmd.indexOf('--uid') + 2)).toEqual(['--uid', String(INSTALL_UID)]);
+    expect(cmd.slice(cmd.indexOf('--') + 1)).toEqual(['npm', 'ci']);
+  });
+
+  it('reaches the gateway only through its socket volume; without one there is no gateway at all', () => {
+    expect(host.Mounts).toEqual([expect.objectContaining({ Type: 'volume', Source: 'safe-install-gw-r1' })]);
+    expect(host.Dns).toEqual(['127.0.0.1']);
+    const offline = sandboxContainerSpec({ ...SPEC, gatewayVolume: null });
+    expect(offline.HostConfig!.Mounts).toBeUndefined();
+    expect(offline.Cmd as string[]).not.toContain('--gateway');
+    expect(offline.HostConfig!.NetworkMode).toBe('none');
+  });
+});

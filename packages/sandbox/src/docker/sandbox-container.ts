@@ -1,0 +1,106 @@
+/**
+ * The sandbox container's create options, from a pure function: the hardening is unit-tested here
+ * (sandbox-container.test.ts) as well as inspected on a live container (test/src/sandbox.e2e.test.ts).
+ */
+import type Docker from 'dockerode';
+import { INSTALL_GID, INSTALL_UID, SANDBOX_PATHS, type ResourceLimits } from '../layout.js';
+import { GATEWAY_PATHS } from './gateway-container.js';
+
+export interface SandboxContainerSpec {
+  image: string;
+  runId: string;
+  /** A plausible host name (from the decoys). */
+  hostname?: string | undefined;
+  lingerGraceMs: number;
+  /** Whether the runner sends node_modules and project files back after the install. */
+  exportTree: boolean;
+  /** Trace the install (off only to measure the tracer's own cost). */
+  trace: boolean;
+  /** The package-manager command. */
+  command: readonly string[];
+  /** The run's environment on top of the fixed one (the network's, the decoys'). */
+  env: readonly string[];
+  labels: Record<string, string>;
+  limits: ResourceLimits;
+  /** The gateway's per-run socket volume, or null for no network at all. */
+  gatewayVolume: string | null;
+}
+
+export function sandboxContainerSpec(spec: SandboxContainerSpec): Docker.ContainerCreateOptions {
+  return {
+    Image: spec.image,
+    name: `safe-install-${spec.runId}`,
+    ...(spec.hostname ? { Hostname: spec.hostname } : {}),
+    // The entrypoint is the tracer's runner (root, with five capabilities); it drops to
+    // INSTALL_UID for the package manager, so no install code ever runs as root.
+    User: '0:0',
+    Cmd: [
+      '--uid', String(INSTALL_UID), '--gid', String(INSTALL_GID),
+      '--home', SANDBOX_PATHS.home, '--cwd', SANDBOX_PATHS.project, '--out', SANDBOX_PATHS.traceDir,
+      '--linger-grace-ms', String(spec.lingerGraceMs),
+      '--export', spec.exportTree ? 'yes' : 'no',
+      '--trace', spec.trace ? 'yes' : 'no',
+      ...(spec.gatewayVolume !== null ? ['--gateway', GATEWAY_PATHS.socketDir] : []),
+      '--', ...spec.command,
+    ],
+    WorkingDir: '/',
+    Env: [
+      `HOME=${SANDBOX_PATHS.home}`,
+      'USER=node',
+      'LOGNAME=node',
+      'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      `npm_config_cache=${SANDBOX_PATHS.home}/.npm`,
+      // The sandbox decides where npm reads its config: the environment outranks every file, so
+      // no .npmrc of the project's can move the global one (the script shell) or the user's
+      // (the registries, through the gateway) away. See project/npmrc.ts for what is removed.
+      `npm_config_globalconfig=${SANDBOX_PATHS.npmGlobalConfig}`,
+      `npm_config_userconfig=${SANDBOX_PATHS.home}/.npmrc`,
+      ...spec.env,
+    ],
+    // stdin carries the upload; stdout the runner's frames; stderr the install's output.
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    OpenStdin: true,
+    StdinOnce: true,
+    Labels: spec.labels,
+    HostConfig: {
+      // Why these five: strace must seize the install (SYS_PTRACE), start it as another user
+      // (SETUID, SETGID), and resolve its file descriptors to paths and socket inodes through
+      // /proc/<pid>/fd, a folder only its owner may read (DAC_READ_SEARCH); each script gets a PID
+      // and mount namespace with a /proc of its own, so that it sees neither its tracer nor the
+      // runner (SYS_ADMIN: unshare, mount; docs/architecture.md weighs it). no-new-privileges
+      // and the install's non-root uid keep all five from ever reaching install code.
+      CapDrop: ['ALL'],
+      CapAdd: ['SYS_PTRACE', 'SETUID', 'SETGID', 'DAC_READ_SEARCH', 'SYS_ADMIN'],
+      SecurityOpt: ['no-new-privileges'],
+      ReadonlyRootfs: true,
+      // The only writable places. Sizes cap what the install can write; nosuid and nodev hold
+      // even if a setuid file or device node is created there.
+      Tmpfs: {
+        [SANDBOX_PATHS.home]: `rw,exec,nosuid,nodev,size=${spec.limits.homeBytes},uid=${INSTALL_UID},gid=${INSTALL_GID},mode=0755`,
+        '/tmp': `rw,exec,nosuid,nodev,size=${spec.limits.tmpBytes},mode=1777`,
+        [SANDBOX_PATHS.traceDir]: 'rw,noexec,nosuid,nodev,size=2g,mode=0700',
+      },
+      Memory: spec.limits.memoryBytes,
+      MemorySwap: spec.limits.memoryBytes,
+      PidsLimit: spec.limits.pids,
+      NanoCpus: Math.round(spec.limits.cpus * 1e9),
+      // No network at all: only loopback, where the forwarder listens. Whatever is not relayed to
+      // the gateway has no route anywhere, by construction rather than by firewall rules.
+      NetworkMode: 'none',
+      ...(spec.gatewayVolume !== null
+        ? {
+            Mounts: [{ Type: 'volume' as const, Source: spec.gatewayVolume, Target: GATEWAY_PATHS.socketDir }],
+            Dns: ['127.0.0.1'],
+            // The forwarder (root without NET_BIND_SERVICE) binds DNS on 53 and the sink on 80/443.
+            Sysctls: { 'net.ipv4.ip_unprivileged_port_start': '0' },
+          }
+        : {}),
+      Init: false,
+      // The install's output reaches the host over the attach stream only (capped at both ends);
+      // a logging driver would also store all of it on the host's disk.
+      LogConfig: { Type: 'none', Config: {} },
+    },
+  };
+}
