@@ -105,6 +105,29 @@ async function within<T>(ms: number, work: Promise<T>): Promise<{ settled: true;
   }
 }
 
+/** What `untilDeadline` answers when the deadline came first. */
+const LATE = Symbol('late');
+
+/** Wait for `work` until `ms` have passed: its value, its rejection, or LATE. */
+async function untilDeadline<T>(ms: number, work: Promise<T>): Promise<T | typeof LATE> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<typeof LATE>((resolve) => {
+    timer = setTimeout(() => resolve(LATE), ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * After the deadline, the engine calls that end the run (stop, the last output, the gateway's
+ * events, removal) share this much time; then the run ends with what it has. A hung engine costs
+ * at most this past `--timeout`, and whatever it left is labelled and swept by the next run.
+ */
+export const CLEANUP_GRACE_MS = 10_000;
+
 /** Split a stream into bounded lines for `onLine` (see output-lines.ts). */
 function lines(stream: Readable, onLine: (line: string) => void): void {
   const split = outputLines(onLine);
@@ -120,6 +143,11 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
   const { docker } = options;
   const limits = options.limits ?? DEFAULT_LIMITS;
   const runId = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+  // One deadline for the whole run, engine calls included: an engine that stops answering while
+  // the container is made or started is a timeout like a slow install, not a hang.
+  const deadlineAt = Date.now() + options.timeoutMs;
+  const untilEnd = () => Math.max(0, deadlineAt - Date.now());
+  const graceLeft = () => Math.max(1000, deadlineAt + CLEANUP_GRACE_MS - Date.now());
   const timings: Record<string, number> = {};
   const timed = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
     const start = performance.now();
@@ -153,12 +181,20 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
   try {
     return await runSandbox();
   } finally {
-    if (gateway) await gateway.remove();
+    if (gateway) await within(graceLeft() + 5000, gateway.remove());
+  }
+
+  /** The run when the engine did not answer before the deadline: a timeout, with a gap notice. */
+  function engineHung(what: string, events: TraceEvent[] = []): InstallRunResult {
+    progress(`the engine did not answer (${what}) within ${Math.round(options.timeoutMs / 1000)} s; giving up`);
+    const notice = sandboxNotice('gap-engine', Date.now(), `${TRACE_GAP_NOTICE} the engine did not answer (${what}) before the deadline`);
+    events.push(notice);
+    options.onEvent?.(notice);
+    return { runId, exitCode: null, timedOut: true, traceLimitReached: false, events, status: null, staged: null, exportError: null, runnerError: null, timings };
   }
 
   async function runSandbox(): Promise<InstallRunResult> {
-  const container = await timed('create', () =>
-    docker.createContainer(
+  const creating = docker.createContainer(
       sandboxContainerSpec({
         image: options.image,
         runId,
@@ -172,8 +208,14 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
         limits,
         gatewayVolume: gateway?.volume ?? null,
       }),
-    ),
-  );
+    );
+  const created = await timed('create', () => untilDeadline(untilEnd(), creating));
+  if (created === LATE) {
+    // It may still appear: remove it then (or the next run's sweep will).
+    void creating.then((late) => late.remove({ force: true, v: true })).catch(() => undefined);
+    return engineHung('creating the sandbox container');
+  }
+  const container = created;
   options.onContainer?.(container);
 
   const events: TraceEvent[] = [];
@@ -197,7 +239,9 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
   const stageIn = options.stageIn;
 
   try {
-    const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as unknown as NodeJS.ReadWriteStream & Readable;
+    const attached = await untilDeadline(untilEnd(), container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true }));
+    if (attached === LATE) return engineHung('attaching to the sandbox container', events);
+    const stream = attached as unknown as NodeJS.ReadWriteStream & Readable;
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     docker.modem.demuxStream(stream, stdout, stderr);
@@ -272,17 +316,21 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
     });
 
     let timedOut = false;
+    let startHung = false;
     const exited = await timed('run', async () => {
       const startAt = performance.now();
       containerStartWall = Date.now();
-      await container.start();
+      if ((await untilDeadline(untilEnd(), container.start())) === LATE) {
+        startHung = true;
+        return null;
+      }
       timings['container-start'] = Math.round(performance.now() - startAt);
       progress(`uploading ${options.upload.length} files`);
       packFiles(options.upload, { uid: INSTALL_UID, gid: INSTALL_GID }, options.directoryModes).pipe(stream as unknown as NodeJS.WritableStream);
       progress(`running \`${options.command.join(' ')}\` in the sandbox`);
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), options.timeoutMs);
+        timer = setTimeout(() => resolve('timeout'), untilEnd());
       });
       // The gateway must come up; if it cannot, the run is over (the sandbox would wait for it).
       // The deadline covers that wait too: a gateway that never answers is a timeout, not a hang.
@@ -300,14 +348,18 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
         // SIGTERM lets the runner end the install and send what it has; SIGKILL if it cannot. An
         // engine call that hangs must not hold the run past the deadline: the container is removed
         // (force) in the finally below either way.
-        await within(15_000, container.stop({ t: 5 }).then(() => waited));
+        await within(graceLeft(), container.stop({ t: 5 }).then(() => waited));
       }
       // The output can end a little after the exit is reported; never wait for it forever.
-      await Promise.race([streamEnded, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+      await Promise.race([streamEnded, new Promise((resolve) => setTimeout(resolve, timedOut ? Math.min(5000, graceLeft()) : 5000).unref())]);
       timings['output-drain'] = Math.round(performance.now() - exitedAt);
       channel.end();
       return outcome === 'timeout' ? null : outcome.StatusCode;
     });
+    if (startHung) {
+      channel.end();
+      return engineHung('starting the sandbox container', events);
+    }
     if (status) timings['runner'] = Object.values((status as RunnerStatus).timings).reduce((a, b) => a + b, 0);
 
     // The export's last files land while the gateway stops and hands over its events. A gateway
@@ -323,7 +375,7 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
         : null,
       gateway
         ? timed('gateway-stop', async () => {
-            const handed = await within(30_000, gateway!.stop());
+            const handed = await within(timedOut ? graceLeft() : 30_000, gateway!.stop());
             if (handed.settled) return handed.value;
             return [sandboxNotice('gap-gateway', Date.now(), `${TRACE_GAP_NOTICE} the gateway did not hand over its events within 30 s`)];
           })
@@ -363,7 +415,7 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
   } finally {
     // Bounded: a hung engine must not keep the run from its verdict (the label sweep of the next
     // run removes what is left).
-    await timed('remove', () => within(15_000, container.remove({ force: true, v: true })));
+    await timed('remove', () => within(Math.min(15_000, graceLeft()), container.remove({ force: true, v: true })));
   }
   }
 }
