@@ -59,8 +59,8 @@ export async function copyProject(relativePath: string): Promise<string> {
 }
 
 /** Run the CLI to the end; `pid` identifies its containers (label owner-pid). */
-export async function runCli(args: string[], options: { env?: Record<string, string> } = {}): Promise<Result & { pid: number }> {
-  const child = execa('node', [cliPath, ...args], { reject: false, all: true, env: options.env ?? {}, timeout: 20 * 60_000 });
+export async function runCli(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<Result & { pid: number }> {
+  const child = execa('node', [cliPath, ...args], { reject: false, all: true, env: options.env ?? {}, timeout: 20 * 60_000, ...(options.cwd === undefined ? {} : { cwd: options.cwd }) });
   const pid = child.pid!;
   return Object.assign(await child, { pid });
 }

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { copyProject, describeWithEngine, projectWithPackages, runCli } from './engine.js';
@@ -87,6 +88,34 @@ await describeWithEngine('policies on real installs', () => {
     expect(loaded.stdout).toBe('string');
     process.stderr.write(`learn → ci → ci on cpu-features: ${timings.map((ms) => `${Math.round(ms / 1000)} s`).join(', ')}\n`);
   }, 20 * 60_000);
+
+  it('policy learn run from another folder updates the project\'s own policy, comments and all; ci then passes, also with --policy', async () => {
+    const existing = '# Reviewed by the security team.\nversion: 1\npackages:\n  # never, whatever depends on it\n  left-pad: false\n';
+    const project = await projectWithPackages(['process-check'], {}, { projectFiles: { 'safe-install.config.yaml': existing } });
+    const elsewhere = await mkdtemp(join(tmpdir(), 'safe-install-e2e-cwd-'));
+    cleanup.push(project, elsewhere);
+    const learn = await runCli(['policy', 'learn', project], { cwd: elsewhere });
+    expect(learn.exitCode).toBe(0);
+    expect(await readdir(elsewhere)).toEqual([]);
+    const policy = await readFile(join(project, 'safe-install.config.yaml'), 'utf8');
+    expect(policy.startsWith(existing)).toBe(true);
+    expect(policy).toMatch(/\n {2}# process-check@1\.0\.0 postinstall ran `sh build\.sh`\n {2}process-check@1\.0\.0:\n/);
+    await rm(join(project, 'node_modules'), { recursive: true, force: true });
+    const again = await runCli(['ci', project], { cwd: elsewhere });
+    expect(again.stderr).not.toMatch(/!! high|!!! critical/);
+    expect(again.exitCode).toBe(0);
+
+    // --policy, relative to the current folder: the file named is the policy, found nowhere else.
+    await rename(join(project, 'safe-install.config.yaml'), join(elsewhere, 'moved.yaml'));
+    await rm(join(project, 'node_modules'), { recursive: true, force: true });
+    const named = await runCli(['ci', project, '--policy', 'moved.yaml', '--report', join(project, 'r.json')], { cwd: elsewhere });
+    expect(named.exitCode).toBe(0);
+    const report = JSON.parse(await readFile(join(project, 'r.json'), 'utf8'));
+    expect(report.findings.filter((f: { ruleId: string }) => f.ruleId === 'script-not-allowed')).toEqual([]);
+    const missing = await runCli(['ci', project, '--policy', 'nope.yaml'], { cwd: elsewhere });
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toContain(`policy file ${join(elsewhere, 'nope.yaml')} does not exist`);
+  }, 15 * 60_000);
 
   it('honours npm allowScripts with no safe-install config', async () => {
     const allowed = await projectWithPackages([], { esbuild: '0.25.12' }, { manifest: { allowScripts: { esbuild: true } } });

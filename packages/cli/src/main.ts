@@ -3,6 +3,7 @@
  * The safe-install command line. Commands return an exit code; errors are printed as one line
  * (plus a hint) and mapped to the contract's exit codes here and nowhere else.
  */
+import { resolve } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { isSafeInstallError } from '@safe-install/schema';
@@ -15,6 +16,13 @@ import { imageBuild, imageShow } from './commands/image.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { stderrPrinter } from './output.js';
 import { failClosed } from './fail-closed.js';
+
+/** `--policy FILE`: a path on the command line is relative to the current folder, not the project. */
+const policyOption = {
+  type: 'string',
+  describe: 'the policy to use instead of looking in the project: a .yaml/.yml/.json policy file, or a package.json with a "safeInstall" key',
+  coerce: (file: string) => resolve(file),
+} as const;
 
 async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.pass;
@@ -43,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
           .option('linger-grace', { type: 'number', default: 2, describe: 'seconds a process may outlive its script before it is killed' })
           .option('mode', { choices: ['block', 'audit'] as const, describe: 'block: fail on findings (default); audit: report only' })
           .option('fail-on', { choices: ['info', 'low', 'medium', 'high', 'critical'] as const, describe: 'lowest severity that fails the run in block mode' })
+          .option('policy', policyOption)
           .option('write-policy', { type: 'boolean', default: false, describe: 'write the least-privilege policy that passes this run (learn mode)' }),
       (args) =>
         setCode(
@@ -56,6 +65,7 @@ async function main(argv: string[]): Promise<number> {
             lingerGraceMs: Math.round(args.lingerGrace * 1000),
             mode: args.mode,
             failOn: args.failOn,
+            policy: args.policy,
             writePolicy: args.writePolicy,
             log: diagnosticLog({ level: args.logLevel, file: args.logFile }),
             printer: stderrPrinter({ quiet: args.quiet }),
@@ -66,8 +76,12 @@ async function main(argv: string[]): Promise<number> {
       y
         .command(
           'learn [dir]',
-          'install in audit mode and write the least-privilege policy that passes (safe-install.config.yaml); re-learning never silently widens a rule',
-          (b) => b.positional('dir', { type: 'string', default: '.' }).option('timeout', { type: 'number', default: 1800 }),
+          'install in audit mode and write the least-privilege policy that passes into the project\'s policy (a new safe-install.config.yaml when it has none); re-learning never silently widens a rule',
+          (b) =>
+            b
+              .positional('dir', { type: 'string', default: '.', describe: 'project folder (package.json + package-lock.json)' })
+              .option('timeout', { type: 'number', default: 1800 })
+              .option('policy', policyOption),
           (args) =>
             setCode(
               ci({
@@ -75,6 +89,7 @@ async function main(argv: string[]): Promise<number> {
                 base: args.base as string | undefined,
                 timeoutSeconds: args.timeout,
                 mode: 'audit',
+                policy: args.policy,
                 writePolicy: true,
                 log: diagnosticLog({ level: args.logLevel as LogLevel | undefined, file: args.logFile as string | undefined }),
                 printer: stderrPrinter({ quiet: args.quiet as boolean }),

@@ -5,7 +5,7 @@
  */
 import { mkdtemp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { Report, TraceEvent } from '@safe-install/schema';
 import { STAGING_PREFIX, type HostNpmConfig, type InstallRunResult } from '@safe-install/sandbox';
 import { startCi, type CiResult, type RunObserver } from './ci-pipeline.js';
@@ -205,4 +205,67 @@ describe('the ci pipeline, on a fake engine', () => {
     await expect(startCi({ dir: project, timeoutSeconds: 60 }, quietObserver(), { engine, packageManager: testNpm }).result).rejects.toMatchObject({ kind: 'usage' });
     expect(engine.asked).toHaveLength(0);
   });
+});
+
+describe('learning (policy learn, --write-policy) and --policy, on a fake engine', () => {
+  let cwd: string;
+  let elsewhere: string;
+  beforeEach(async () => {
+    // Run from another folder than the project: nothing may be written here.
+    elsewhere = await mkdtemp(join(tmpdir(), 'si-core-cwd-'));
+    cwd = process.cwd();
+    process.chdir(elsewhere);
+  });
+  afterEach(async () => {
+    process.chdir(cwd);
+    await rm(elsewhere, { recursive: true, force: true });
+  });
+
+  const learnRun = (options: { policy?: string } = {}) =>
+    startCi({ dir: relative(elsewhere, project), timeoutSeconds: 60, mode: 'audit', writePolicy: true, ...options }, quietObserver(), { engine: fakeEngine({ events: scriptRun([]) }), packageManager: testNpm }).result;
+
+  it('updates the project\'s YAML policy in place, comments kept, when run from another folder', async () => {
+    const yaml = '# Reviewed by the security team.\nversion: 1\npackages:\n  # never\n  core-js: false # no telemetry\n';
+    await writeFile(join(project, 'safe-install.config.yaml'), yaml);
+    const result = await learnRun();
+    expect(result.learned).toMatchObject({ target: join(project, 'safe-install.config.yaml'), written: true });
+    const text = await readFile(join(project, 'safe-install.config.yaml'), 'utf8');
+    expect(text.startsWith(yaml)).toBe(true);
+    expect(text).toMatch(/\n {2}# left-pad@1\.3\.0 install ran `node install\.js`\n {2}left-pad@1\.3\.0:/);
+    expect(await readdir(elsewhere)).toEqual([]);
+  }, 30_000);
+
+  it('updates a package.json "safeInstall" policy where it is, and writes no second policy', async () => {
+    const manifest = { name: 'app', version: '1.0.0', dependencies: { 'left-pad': '1.3.0' }, safeInstall: { version: 1 } };
+    await writeFile(join(project, 'package.json'), `${JSON.stringify(manifest, null, 4)}\n`);
+    const result = await learnRun();
+    expect(result.learned).toMatchObject({ target: join(project, 'package.json'), written: true });
+    expect((await readdir(project)).filter((name) => name.startsWith('safe-install.config'))).toEqual([]);
+    const after = JSON.parse(await readFile(join(project, 'package.json'), 'utf8'));
+    expect(Object.keys(after)).toEqual(['name', 'version', 'dependencies', 'safeInstall']);
+    expect(Object.keys(after.safeInstall.packages)).toEqual(['left-pad@1.3.0']);
+    // The next run loads it (no POLICY_AMBIGUOUS) and the script is allowed.
+    const next = await startCi({ dir: project, timeoutSeconds: 60 }, quietObserver(), { engine: fakeEngine({ events: scriptRun([]) }), packageManager: testNpm }).result;
+    expect(next.decision.end).toBe('pass');
+    expect(next.findings.filter((finding) => finding.ruleId === 'script-not-allowed')).toEqual([]);
+  }, 30_000);
+
+  it('--policy names the policy (discovery skipped) and learning writes into it', async () => {
+    await writeFile(join(project, 'safe-install.config.yaml'), 'version: 1\n');
+    await writeFile(join(project, 'safe-install.config.json'), '{"version": 1}');
+    const shared = join(elsewhere, 'org-policy.yaml');
+    await writeFile(shared, '# for every service\nversion: 1\n');
+    const result = await learnRun({ policy: shared });
+    expect(result.learned?.target).toBe(shared);
+    expect(await readFile(shared, 'utf8')).toMatch(/^# for every service\nversion: 1\npackages:\n/);
+    expect(await readFile(join(project, 'safe-install.config.yaml'), 'utf8')).toBe('version: 1\n');
+    await rm(shared);
+    const engine = fakeEngine({ events: [] });
+    await expect(startCi({ dir: project, timeoutSeconds: 60, policy: shared }, quietObserver(), { engine, packageManager: testNpm }).result).rejects.toMatchObject({
+      kind: 'usage',
+      code: 'POLICY_NOT_FOUND',
+      message: `policy file ${shared} does not exist`,
+    });
+    expect(engine.asked).toHaveLength(0);
+  }, 30_000);
 });

@@ -7,10 +7,10 @@
 import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { SafeInstallError, sanitizeText, type Finding, type PackageRef, type Report, type ScriptReviewReport, type Severity, type TraceEvent, type UploadSummary } from '@safe-install/schema';
 import { buildReport } from '@safe-install/report';
-import { evaluate, learnPolicy, loadPolicy, type EvaluationContext, type Policy, type PolicyMode } from '@safe-install/policy';
+import { evaluate, learnIntoPolicy, loadPolicy, type EvaluationContext, type Policy, type PolicyMode } from '@safe-install/policy';
 import {
   DEFAULT_LIMITS,
   TOOL_VERSION,
@@ -48,6 +48,8 @@ export interface CiOptions {
   /** Overrides of the policy (CLI flags win over environment and file). */
   mode?: PolicyMode | undefined;
   failOn?: Severity | undefined;
+  /** `--policy`: the policy file to use instead of looking in the project (absolute, or relative to `dir`). */
+  policy?: string | undefined;
   /** After the run, write the least-privilege policy that passes it (learn mode). */
   writePolicy?: boolean;
 }
@@ -77,8 +79,8 @@ export interface CiResult {
   projectRoot: string;
   lingering: number;
   policy: { mode: PolicyMode; failOn: Severity };
-  /** The learned policy, when one was written. */
-  learned?: { target: string; applied: number; proposed: string[] };
+  /** The learned policy, when learning ran: where it lives, and whether it changed (`written`). */
+  learned?: { target: string; written: boolean; applied: number; proposed: string[] };
 }
 
 export interface CiRun {
@@ -214,7 +216,7 @@ async function runCi(
   const project = await pm.readProject(options.dir);
   const loaded = await loadPolicy({
     projectDir: project.root,
-    overrides: { ...(options.mode ? { mode: options.mode } : {}), ...(options.failOn ? { failOn: options.failOn } : {}) },
+    overrides: { ...(options.mode ? { mode: options.mode } : {}), ...(options.failOn ? { failOn: options.failOn } : {}), ...(options.policy ? { policyFile: options.policy } : {}) },
   });
   // The decoy RSA key takes OpenSSL about half a second: make it on the thread pool while the
   // engine is checked. Only now, once the input is known good: a usage error exits at once.
@@ -330,10 +332,10 @@ async function runCi(
     const failure = failureOf(decision, { run, exportError, scriptReview, options, limits, events });
     let learned: CiResult['learned'];
     if (options.writePolicy && failure === null) {
-      const learnt = learnPolicy(events, loaded.document, { context, decoys: plan.decoys, ...(loaded.source.kind === 'file' ? { existingFile: loaded.source.file } : {}) });
-      const target = loaded.source.kind === 'file' ? loaded.source.file : join(project.root, 'safe-install.config.yaml');
-      await writeFile(target, learnt.yamlText);
-      learned = { target, applied: learnt.changes.length - learnt.proposed.length, proposed: learnt.proposed.map((change) => sanitize(JSON.stringify(change))) };
+      // Into the file the policy was loaded from (an absolute path), in its own format.
+      const saved = await learnIntoPolicy(loaded, events, { context, decoys: plan.decoys });
+      const learnt = saved.learned;
+      learned = { target: saved.path, written: saved.written, applied: learnt.changes.length - learnt.proposed.length, proposed: learnt.proposed.map((change) => sanitize(JSON.stringify(change))) };
     }
     return {
       decision,

@@ -1,6 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { isSafeInstallError } from '@safe-install/schema';
 import { loadPolicy, PolicyLoadError } from './load-policy.js';
 
@@ -129,5 +129,58 @@ describe('loadPolicy', () => {
     ]);
     write('package.json', '{"name": ');
     expect((await failure(loadPolicy({ projectDir: dir, env: {} }))).message).toBe('invalid policy (1 error):\n  package.json:1:10: JSON syntax error: unexpected end of input');
+  });
+
+  it('records where the policy lives, as an absolute path, with the text it read', async () => {
+    const relativeDir = relative(process.cwd(), dir);
+    expect((await loadPolicy({ projectDir: relativeDir, env: {} })).location).toEqual({ path: join(dir, 'safe-install.config.yaml'), format: 'yaml', text: null });
+    write('safe-install.config.yml', 'version: 1 # ours\n');
+    expect((await loadPolicy({ projectDir: relativeDir, env: {} })).location).toEqual({ path: join(dir, 'safe-install.config.yml'), format: 'yaml', text: 'version: 1 # ours\n' });
+    rmSync(join(dir, 'safe-install.config.yml'));
+    const manifest = '{"name": "app", "safeInstall": {"version": 1}}';
+    write('package.json', manifest);
+    expect((await loadPolicy({ projectDir: relativeDir, env: {} })).location).toEqual({ path: join(dir, 'package.json'), format: 'package.json', text: manifest });
+  });
+
+  describe('an explicit policy (--policy)', () => {
+    it('may live outside the project, is validated as usual, and its errors name it', async () => {
+      const outside = mkdtempSync(join(tmpdir(), 'si-policy-outside-'));
+      try {
+        const file = join(outside, 'org-policy.json');
+        writeFileSync(file, '{"version": 1, "failOn": "low"}');
+        const loaded = await loadPolicy({ projectDir: dir, env: {}, overrides: { policyFile: file } });
+        expect(loaded.policy.failOn).toBe('low');
+        expect(loaded.location).toEqual({ path: file, format: 'json', text: '{"version": 1, "failOn": "low"}' });
+        expect(loaded.policy.sources).toContain(file);
+        writeFileSync(file, '{"version": 1, "failOn": "urgent"}');
+        const error = await failure(loadPolicy({ projectDir: dir, env: {}, overrides: { policyFile: file } }));
+        expect(error.code).toBe('POLICY_INVALID');
+        expect(error.message).toBe(`invalid policy (1 error):\n  ${file}:1:26: failOn: expected one of info, low, medium, high, critical, got "urgent"`);
+        const missing = await failure(loadPolicy({ projectDir: dir, env: {}, overrides: { policyFile: join(outside, 'nope.yaml') } }));
+        expect(missing.message).toBe(`policy file ${join(outside, 'nope.yaml')} does not exist`);
+        expect(missing.hint).toBe('check the path given with --policy');
+        mkdirSync(join(outside, 'dir.yaml'));
+        const folder = await failure(loadPolicy({ projectDir: dir, env: {}, overrides: { policyFile: join(outside, 'dir.yaml') } }));
+        expect(folder.message).toBe(`${join(outside, 'dir.yaml')} is not a regular file`);
+      } finally {
+        rmSync(outside, { recursive: true, force: true });
+      }
+    });
+
+    it('a package.json names its "safeInstall" key, even beside another policy file', async () => {
+      write('safe-install.config.yaml', 'version: 1\n');
+      write('package.json', JSON.stringify({ name: 'app', safeInstall: { version: 1, mode: 'audit' } }));
+      const loaded = await loadPolicy({ projectDir: dir, env: {}, overrides: { policyFile: 'package.json' } });
+      expect(loaded.policy.mode).toBe('audit');
+      expect(loaded.source).toEqual({ kind: 'package.json', file: 'package.json' });
+      expect(loaded.location.format).toBe('package.json');
+      write('package.json', JSON.stringify({ name: 'app', safeInstall: { version: 1, mod: 'audit' } }));
+      expect((await failure(loadPolicy({ projectDir: dir, env: {}, overrides: { policyFile: 'package.json' } }))).message).toBe(
+        'invalid policy (1 error):\n  package.json:1:42: safeInstall: unknown key "mod" (did you mean "mode"?)',
+      );
+      write('package.json', JSON.stringify({ name: 'app' }));
+      const none = await failure(loadPolicy({ projectDir: dir, env: {}, overrides: { policyFile: 'package.json' } }));
+      expect([none.code, none.message]).toEqual(['POLICY_NOT_FOUND', 'package.json has no "safeInstall" key']);
+    });
   });
 });

@@ -4,7 +4,7 @@
  * allowances, applies environment and CLI overrides, and throws one error listing every problem.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { basename, isAbsolute, join, relative } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { SafeInstallError } from '@safe-install/schema';
 import type { ImportedAllowances } from './interop/import-script-allowances.js';
 import { importScriptAllowances } from './interop/import-script-allowances.js';
@@ -26,6 +26,9 @@ import {
 /** Policy file names looked for at the project root, in this order. */
 export const POLICY_FILE_NAMES = ['safe-install.config.json', 'safe-install.config.yaml', 'safe-install.config.yml'] as const;
 
+/** Where `policy learn` writes a project's first policy. */
+export const NEW_POLICY_FILE = 'safe-install.config.yaml';
+
 /** The key of package.json that may hold the policy instead of a file. */
 export const PACKAGE_JSON_KEY = 'safeInstall';
 
@@ -33,8 +36,25 @@ export interface LoadPolicyOptions {
   projectDir: string;
   /** Defaults to `process.env`. */
   env?: Readonly<Record<string, string | undefined>>;
-  /** CLI flags: the highest layer. `policyFile` replaces the search (relative to `projectDir`). */
+  /**
+   * CLI flags: the highest layer. `policyFile` (the CLI's `--policy`, relative to `projectDir`)
+   * replaces the search: a `.json`, `.yaml` or `.yml` policy file, or a `package.json` whose
+   * `safeInstall` key is the policy.
+   */
   overrides?: PolicyOverrides & { policyFile?: string };
+}
+
+/**
+ * Where the policy lives on disk, and its text as it was read: what `policy learn` updates in
+ * place (see `save-policy.ts`). Without a policy, where a new one goes.
+ */
+export interface PolicyLocation {
+  /** Absolute path of the file. */
+  path: string;
+  /** A YAML or JSON policy file, or package.json's `safeInstall` key. */
+  format: 'yaml' | 'json' | 'package.json';
+  /** The file's text as read; null when there is no policy yet. */
+  text: string | null;
 }
 
 /** Where the policy came from. */
@@ -48,6 +68,7 @@ export interface LoadedPolicy {
   /** The validated document (for `policy learn` to merge into); null without a policy file. */
   document: PolicyDocument | null;
   source: PolicySource;
+  location: PolicyLocation;
   interop: ImportedAllowances;
   /** Non-fatal problems, formatted `file:line:column: message` where a position is known. */
   warnings: string[];
@@ -102,20 +123,37 @@ export async function loadPolicy(options: LoadPolicyOptions): Promise<LoadedPoli
   let document: PolicyDocument | null = null;
   let source: PolicySource = { kind: 'none' };
   const explicit = options.overrides?.policyFile;
+  let location: PolicyLocation = { path: resolve(dir, NEW_POLICY_FILE), format: 'yaml', text: null };
   if (explicit !== undefined) {
     const path = isAbsolute(explicit) ? explicit : join(dir, explicit);
     const display = isAbsolute(explicit) ? explicit : relative(dir, path) || basename(path);
     const format = formatOf(path);
     if (format === null) {
-      throw new PolicyLoadError('POLICY_INVALID', `${display}: a policy file must end in .json, .yaml or .yml`, []);
+      throw new PolicyLoadError('POLICY_INVALID', `${display}: a policy file must end in .json, .yaml or .yml`, [], 'name a policy file, or a package.json that has a "safeInstall" key');
     }
-    const text = await readBounded(path, MAX_POLICY_BYTES, display);
-    if (text === null) throw new PolicyLoadError('POLICY_NOT_FOUND', `policy file ${display} does not exist`, []);
-    const result = parsePolicyText(text, { file: display, format });
-    warnings.push(...result.warnings.map(formatIssue));
-    if (result.value === null) fail(result.errors, validationHint);
-    document = result.value;
-    source = { kind: 'file', file: display };
+    const manifestFile = basename(path) === 'package.json';
+    const text = await readBounded(path, manifestFile ? MAX_MANIFEST_BYTES : MAX_POLICY_BYTES, display);
+    if (text === null) throw new PolicyLoadError('POLICY_NOT_FOUND', `policy file ${display} does not exist`, [], 'check the path given with --policy');
+    if (manifestFile) {
+      // A package.json names the policy kept under its key, not a policy of its own shape.
+      const named = parseManifestPolicy(text, display);
+      if (named.errors.length > 0) fail(named.errors, 'package.json must be valid JSON');
+      if (named.policy === null) {
+        throw new PolicyLoadError('POLICY_NOT_FOUND', `${display} has no "${PACKAGE_JSON_KEY}" key`, [], `add the policy under "${PACKAGE_JSON_KEY}", or name a policy file`);
+      }
+      warnings.push(...named.policy.warnings.map(formatIssue));
+      if (named.policy.value === null) fail(named.policy.errors, validationHint);
+      document = named.policy.value;
+      source = { kind: 'package.json', file: display };
+      location = { path: resolve(path), format: 'package.json', text };
+    } else {
+      const result = parsePolicyText(text, { file: display, format });
+      warnings.push(...result.warnings.map(formatIssue));
+      if (result.value === null) fail(result.errors, validationHint);
+      document = result.value;
+      source = { kind: 'file', file: display };
+      location = { path: resolve(path), format, text };
+    }
   } else {
     const found: string[] = [];
     const texts = new Map<string, string>();
@@ -143,11 +181,13 @@ export async function loadPolicy(options: LoadPolicyOptions): Promise<LoadedPoli
       if (result.value === null) fail(result.errors, validationHint);
       document = result.value;
       source = { kind: 'file', file: name };
+      location = { path: resolve(dir, name), format, text: texts.get(name) ?? '' };
     } else if (manifest?.policy != null) {
       warnings.push(...manifest.policy.warnings.map(formatIssue));
       if (manifest.policy.value === null) fail(manifest.policy.errors, validationHint);
       document = manifest.policy.value;
       source = { kind: 'package.json', file: 'package.json' };
+      location = { path: resolve(dir, 'package.json'), format: 'package.json', text: pkgText ?? '' };
     }
   }
 
@@ -164,7 +204,7 @@ export async function loadPolicy(options: LoadPolicyOptions): Promise<LoadedPoli
   }
   const interop = importScriptAllowances({ packageJson: manifest?.manifest ?? null, pnpmWorkspace: workspace });
 
-  const documentFile = source.kind === 'none' ? undefined : source.kind === 'file' ? source.file : `package.json "${PACKAGE_JSON_KEY}"`;
+  const documentFile = source.kind === 'none' ? undefined : source.kind === 'file' ? source.file : `${source.file} "${PACKAGE_JSON_KEY}"`;
   const resolved = resolvePolicy({
     document,
     ...(documentFile === undefined ? {} : { documentFile }),
@@ -176,5 +216,5 @@ export async function loadPolicy(options: LoadPolicyOptions): Promise<LoadedPoli
   if (resolved.value === null) {
     throw new PolicyLoadError('POLICY_ENV_INVALID', resolved.errors.join('; '), [], 'fix or unset the environment variable');
   }
-  return { policy: resolved.value, document, source, interop, warnings };
+  return { policy: resolved.value, document, source, location, interop, warnings };
 }

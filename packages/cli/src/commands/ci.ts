@@ -37,7 +37,11 @@ export async function ci(options: CiOptions): Promise<number> {
     // to its exit code by main, like every other error.
     if (result.failure) throw result.failure;
     if (result.learned) {
-      printer.info(`learned policy written to ${result.learned.target} (${result.learned.applied} change(s) applied)`);
+      printer.info(
+        result.learned.written
+          ? `learned policy written to ${result.learned.target} (${result.learned.applied} change(s) applied)`
+          : `learned policy: ${result.learned.target} already allows this run; not changed`,
+      );
       for (const change of result.learned.proposed) printer.warn(`not applied (would widen an existing rule): ${change}`);
     }
     if (result.decision.end === 'violation') {

@@ -224,7 +224,7 @@ describe('learnPolicy', () => {
       expect(judge(t, policyOf(result.policy)).findings).toEqual([]);
     });
 
-    it('rewrites a JSON (or package.json) policy as commented YAML', () => {
+    it('renders a JSON (or package.json) policy as commented YAML text (learnIntoPolicy keeps such a policy JSON)', () => {
       const t = new Trace();
       t.script('sharp@0.33.5', 'install', 'node install/check');
       const result = learn(t, existing, { existingFile: 'safe-install.config.json' });

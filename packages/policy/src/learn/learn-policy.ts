@@ -9,7 +9,8 @@
  * Merging with an existing policy never silently widens an existing rule. A new package gets its
  * entry; anything that would let an existing entry do more — a new version, a new script pin, a
  * new program, path or host — is a proposed change, applied only with `{ widen: true }`. Denials
- * are never lifted. A YAML policy is edited in place, so its comments survive.
+ * are never lifted. A YAML policy is edited in place, so its comments survive; `policy-text.ts`
+ * turns the result into the new text of whichever file holds the policy.
  */
 import type { DecoyIndex, PackageRef, TraceEvent } from '@safe-install/schema';
 import { Document, isMap, isScalar, isSeq, parseDocument } from 'yaml';
@@ -60,6 +61,11 @@ export interface LearnResult {
   /** The learned policy (validated: it is what `yamlText` parses to). */
   policy: PolicyDocument;
   yamlText: string;
+  /**
+   * The same policy as the existing document with the applied changes, in its key order and
+   * without the defaults a fresh YAML file spells out: what a JSON policy becomes.
+   */
+  merged: PolicyDocument;
   /** Every change, applied or not. */
   changes: PolicyChange[];
   /** The changes that were not applied (widenings without `widen`, denials). */
@@ -273,7 +279,7 @@ export function learnPolicy(events: readonly TraceEvent[], existing?: PolicyDocu
   if (check.findings.length > 0) {
     warnings.push(`${check.findings.length} ${check.findings.length === 1 ? 'finding remains' : 'findings remain'} that learn mode does not allow: ${[...new Set(check.findings.map((f) => f.ruleId))].join(', ')}`);
   }
-  return { policy: reparsed.value, yamlText, changes, proposed, unresolved: check.findings, warnings };
+  return { policy: reparsed.value, yamlText, merged: doc, changes, proposed, unresolved: check.findings, warnings };
 }
 
 function displayValue(field: ChangeField, value: string): string {
