@@ -77,6 +77,7 @@ const NARROWED_FOR_SYS_ADMIN = ['clone', 'unshare'] as const;
  */
 export function withSandboxRules(dockerDefault: SeccompProfile): SeccompProfile {
   const syscalls: SeccompRule[] = [];
+  let narrowed = 0;
   for (const rule of dockerDefault.syscalls) {
     if (rule.names.some((name) => (IO_URING_SYSCALLS as readonly string[]).includes(name))) {
       // An older default listing io_uring: the rule below allows it anyway; keep one place.
@@ -87,10 +88,13 @@ export function withSandboxRules(dockerDefault: SeccompProfile): SeccompProfile 
     if (isSysAdminAllowlist(rule)) {
       syscalls.push({ ...rule, names: rule.names.filter((name) => !(NARROWED_FOR_SYS_ADMIN as readonly string[]).includes(name)) });
       syscalls.push(...withoutNewUser());
+      narrowed++;
       continue;
     }
     syscalls.push(rule);
   }
+  // A new copy of Docker's default laid out otherwise must be looked at, not half applied.
+  if (narrowed !== 1) throw new Error(`Docker's default profile: expected one CAP_SYS_ADMIN allowlist with clone and unshare, found ${narrowed}`);
   syscalls.push({
     names: [...IO_URING_SYSCALLS],
     action: 'SCMP_ACT_ALLOW',
