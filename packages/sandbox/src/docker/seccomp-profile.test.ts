@@ -42,19 +42,26 @@ describe('the sandbox\'s seccomp profile', () => {
     const after = new Set(sandbox.syscalls.map(key));
     const removed = original.syscalls.filter((rule) => !after.has(key(rule)));
     const added = sandbox.syscalls.filter((rule) => !before.has(key(rule)));
-    // Removed: only the CAP_SYS_ADMIN allowlist, which comes back without clone and unshare.
-    expect(removed).toHaveLength(1);
-    expect(removed[0]).toMatchObject({ action: 'SCMP_ACT_ALLOW', includes: { caps: ['CAP_SYS_ADMIN'] } });
-    expect(added[0]).toEqual({ ...removed[0], names: removed[0]!.names.filter((name) => name !== 'clone' && name !== 'unshare') });
-    // Added: clone (two ABIs' argument order) and unshare without CLONE_NEWUSER, and io_uring.
-    const rest = added.slice(1).map((rule) => ({ names: rule.names, action: rule.action, args: rule.args, includes: rule.includes, excludes: rule.excludes }));
+    // Changed: the main allowlist loses fchmodat2; the CAP_SYS_ADMIN allowlist loses clone and unshare.
+    expect(removed).toHaveLength(2);
+    expect(added[0]).toEqual({ ...removed[0], names: removed[0]!.names.filter((name) => name !== 'fchmodat2') });
+    expect(added[0]!.names).toHaveLength(removed[0]!.names.length - 1);
+    expect(removed[1]).toMatchObject({ action: 'SCMP_ACT_ALLOW', includes: { caps: ['CAP_SYS_ADMIN'] } });
+    expect(added[1]).toEqual({ ...removed[1], names: removed[1]!.names.filter((name) => name !== 'clone' && name !== 'unshare') });
+    expect(added[1]!.names).toHaveLength(removed[1]!.names.length - 2);
+    // Added: clone (two ABIs' argument order) and unshare without CLONE_NEWUSER, io_uring, fchmodat2.
+    const rest = added.slice(2).map((rule) => ({ names: rule.names, action: rule.action, args: rule.args, includes: rule.includes, excludes: rule.excludes }));
     const noNewUser = (index: number) => [{ index, value: CLONE_NEWUSER, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ' }];
     expect(rest).toEqual([
       { names: ['clone'], action: 'SCMP_ACT_ALLOW', args: noNewUser(0), includes: { caps: ['CAP_SYS_ADMIN'] }, excludes: { arches: ['s390', 's390x'] } },
       { names: ['clone'], action: 'SCMP_ACT_ALLOW', args: noNewUser(1), includes: { caps: ['CAP_SYS_ADMIN'], arches: ['s390', 's390x'] }, excludes: undefined },
       { names: ['unshare'], action: 'SCMP_ACT_ALLOW', args: noNewUser(0), includes: { caps: ['CAP_SYS_ADMIN'] }, excludes: undefined },
       { names: ['io_uring_setup', 'io_uring_enter', 'io_uring_register'], action: 'SCMP_ACT_ALLOW', args: undefined, includes: undefined, excludes: undefined },
+      { names: ['fchmodat2'], action: 'SCMP_ACT_ERRNO', args: undefined, includes: undefined, excludes: undefined },
     ]);
+    expect(added.at(-1)).toMatchObject({ errnoRet: 38 });
+    // Each replaced call has our rule alone.
+    for (const name of ['fchmodat2', ...IO_URING_SYSCALLS]) expect(naming(sandbox, name)).toHaveLength(1);
     // Everything Docker's has, unchanged, keeps its place.
     const kept = sandbox.syscalls.filter((rule) => before.has(key(rule))).map(key);
     expect(kept).toEqual(original.syscalls.filter((rule) => after.has(key(rule))).map(key));
@@ -85,7 +92,7 @@ describe('the sandbox\'s seccomp profile', () => {
     older.syscalls[0] = { ...older.syscalls[0]!, names: [...older.syscalls[0]!.names, ...IO_URING_SYSCALLS] };
     const profile = withSandboxRules(older);
     for (const name of IO_URING_SYSCALLS) expect(naming(profile, name)).toHaveLength(1);
-    expect(profile.syscalls[0]!.names).toEqual(dockerDefault().syscalls[0]!.names);
+    expect(profile.syscalls[0]!.names).toEqual(dockerDefault().syscalls[0]!.names.filter((name) => name !== 'fchmodat2'));
   });
 
   it('refuses a default laid out otherwise rather than applying half its deltas', () => {

@@ -54,11 +54,25 @@ export interface SeccompProfile {
 
 export const IO_URING_SYSCALLS = ['io_uring_setup', 'io_uring_enter', 'io_uring_register'] as const;
 
+/**
+ * Calls Docker's default allows that the script's tracer cannot follow and that have an older
+ * equivalent it does follow: answered ENOSYS, as a kernel without them would, so libc falls back.
+ * fchmodat2 (Linux 6.6) is a chmod the image's strace (6.1) cannot name, so it is not traced;
+ * glibc falls back to fchmodat, which is. (Docker 20.10's default did not list it, and runc answers
+ * ENOSYS for a call newer than the profile; Docker's current default allows it.)
+ */
+export const ENOSYS_SYSCALLS = ['fchmodat2'] as const;
+
 /** CLONE_NEWUSER: the namespace flag that would give the install user a user namespace. */
 export const CLONE_NEWUSER = 0x10000000;
 
-/** The calls CAP_SYS_ADMIN unlocks in Docker's default that this profile narrows (rule 2). */
+/** The calls CAP_SYS_ADMIN unlocks in Docker's default that this profile narrows (rule 3). */
 const NARROWED_FOR_SYS_ADMIN = ['clone', 'unshare'] as const;
+
+const ENOSYS = 38;
+
+/** Calls whose every rule of Docker's is replaced by one rule of ours (libseccomp takes one action per call). */
+const REPLACED: readonly string[] = [...IO_URING_SYSCALLS, ...ENOSYS_SYSCALLS];
 
 /**
  * Docker's default profile with the sandbox's deltas:
@@ -67,21 +81,22 @@ const NARROWED_FOR_SYS_ADMIN = ['clone', 'unshare'] as const;
  *     SECCOMP_RET_TRACE decides (the script's tracer records the attempt and fails it with ENOSYS;
  *     outside a tracer the kernel answers ENOSYS). Never reachable unfiltered: the stacked filter
  *     is installed by the image's entrypoint before anything else runs.
- *  2. Under CAP_SYS_ADMIN (the root runner needs it for each script's PID and mount namespace),
+ *  2. fchmodat2 answered ENOSYS (ENOSYS_SYSCALLS).
+ *  3. Under CAP_SYS_ADMIN (the root runner needs it for each script's PID and mount namespace),
  *     Docker's default allows clone and unshare with any flag to every process of the container,
  *     the install user's included. Here they are allowed only without CLONE_NEWUSER: nothing in the
  *     sandbox needs a user namespace, and an unprivileged one is a large kernel surface. Without
  *     CAP_SYS_ADMIN Docker's default already refuses every namespace flag.
  *
- * Everything else is Docker's, in Docker's order.
+ * Everything else is Docker's, in Docker's order; our rules for 1 and 2 come last.
  */
 export function withSandboxRules(dockerDefault: SeccompProfile): SeccompProfile {
   const syscalls: SeccompRule[] = [];
   let narrowed = 0;
   for (const rule of dockerDefault.syscalls) {
-    if (rule.names.some((name) => (IO_URING_SYSCALLS as readonly string[]).includes(name))) {
-      // An older default listing io_uring: the rule below allows it anyway; keep one place.
-      const names = rule.names.filter((name) => !(IO_URING_SYSCALLS as readonly string[]).includes(name));
+    if (rule.names.some((name) => REPLACED.includes(name))) {
+      // A default listing one of them (an older one allowed io_uring): ours below replaces it.
+      const names = rule.names.filter((name) => !REPLACED.includes(name));
       if (names.length > 0) syscalls.push({ ...rule, names });
       continue;
     }
@@ -99,6 +114,12 @@ export function withSandboxRules(dockerDefault: SeccompProfile): SeccompProfile 
     names: [...IO_URING_SYSCALLS],
     action: 'SCMP_ACT_ALLOW',
     comment: 'safe-install: the stacked filter (docker/syscall-filter.c) hands io_uring to the tracer (SECCOMP_RET_TRACE); an ERRNO here would outrank it and the attempt would not be traced',
+  });
+  syscalls.push({
+    names: [...ENOSYS_SYSCALLS],
+    action: 'SCMP_ACT_ERRNO',
+    errnoRet: ENOSYS,
+    comment: 'safe-install: not traced by the script tracer; libc falls back to a call that is',
   });
   return { ...dockerDefault, syscalls };
 }
