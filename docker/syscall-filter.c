@@ -2,10 +2,11 @@
  * syscall-filter PROGRAM [ARGS...]
  *
  * Adds the sandbox's own seccomp filter to the process, then execs PROGRAM (the container's init).
- * Every process of the sandbox inherits it and no process can remove it. It stacks on Docker's
- * default profile, which the engine applies as it is: the kernel runs both filters on every call
- * and the stricter answer wins. So the sandbox's profile is exactly Docker's default plus the
- * three rules below, whatever the engine version, without a copy of Docker's profile to drift.
+ * Every process of the sandbox inherits it and no process can remove it. It stacks on the
+ * container's seccomp profile: the kernel runs both filters on every call and the stricter answer
+ * wins. That profile is the sandbox's own (packages/sandbox/src/docker/seccomp-profile.ts: Docker's
+ * default with io_uring allowed, so that the TRACE below decides; an engine's ERRNO would outrank
+ * it); these rules hold under any profile.
  *
  * The rules close kernel interfaces that act without the calls a syscall tracer stops on:
  *

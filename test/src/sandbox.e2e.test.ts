@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
 import { execa } from 'execa';
-import { AWS_DOCUMENTED_KEY_ID, DEFAULT_BASE_IMAGE, LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_ROLE, LABEL_RUN, LABEL_TOOL, requireSandboxImage, verifyGithubToken } from '@safe-install/sandbox';
+import { AWS_DOCUMENTED_KEY_ID, DEFAULT_BASE_IMAGE, LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_ROLE, LABEL_RUN, LABEL_TOOL, requireSandboxImage, sandboxSeccompProfile, verifyGithubToken } from '@safe-install/sandbox';
 import { cliPath, copyProject, describeWithEngine, execIn, projectWithPackages, readTrace, runCli, runningSandboxOf } from './engine.js';
 
 const docker = new Docker();
@@ -83,11 +83,23 @@ await describeWithEngine('the sandbox container', () => {
     expect(byUid.get('1000')?.some((comm) => comm.startsWith('npm'))).toBe(true);
     for (const comm of byUid.get('0') ?? []) expect(['tini', 'node', 'strace', 'sh', 'npm-lifecycle']).toContain(comm);
     expect(byUid.get('0')).not.toContain('sleep');
-    // Docker's default seccomp profile (no seccomp= override), and the sandbox's own filter stacked
-    // on it from the init on: a `docker exec` gets only Docker's, every process of the run both.
-    expect((host.SecurityOpt ?? []).filter((opt: string) => opt.startsWith('seccomp'))).toEqual([]);
+    // The sandbox's seccomp profile (Docker's default plus its deltas, docker/seccomp-profile.ts),
+    // and the sandbox's own filter stacked on it from the init on: a `docker exec` gets only the
+    // profile, every process of the run both.
+    expect((host.SecurityOpt ?? []).filter((opt: string) => opt.startsWith('seccomp'))).toEqual([`seccomp=${sandboxSeccompProfile()}`]);
     const { output: statuses } = await execIn(docker.getContainer(info.Id), '0:0', 'grep -h "^Seccomp" /proc/1/status /proc/self/status');
     expect(statuses.trim().split('\n')).toEqual(['Seccomp:\t2', 'Seccomp_filters:\t2', 'Seccomp:\t2', 'Seccomp_filters:\t1']);
+    // What the profile changes, seen from a process that has only it: io_uring is not refused at the
+    // engine's layer (the stacked filter hands it to the tracer), fchmodat2 (untraced) is ENOSYS, and
+    // with SYS_ADMIN in the container's set neither root nor the install user gets a user namespace;
+    // root still gets the PID and mount namespaces each script runs in.
+    const probe = 'import ctypes, errno; libc = ctypes.CDLL(None, use_errno=True); say = lambda name, r: print(name + "=" + ("ok" if r >= 0 else errno.errorcode[ctypes.get_errno()])); say("io_uring_setup", libc.syscall(425, 1, ctypes.create_string_buffer(120))); say("fchmodat2", libc.syscall(452, -100, b"/tmp", 0o1777, 0))';
+    const { output: kernel } = await execIn(
+      docker.getContainer(info.Id),
+      '0:0',
+      `python3 -c '${probe}'; unshare --pid --mount --fork true && echo root-pid-mount=ok; unshare --user true 2>/dev/null || echo root-user=refused; setpriv --reuid 1000 --regid 1000 --clear-groups unshare --user true 2>/dev/null || echo install-user-user=refused`,
+    );
+    expect(kernel.trim().split('\n')).toEqual(['io_uring_setup=ok', 'fchmodat2=ENOSYS', 'root-pid-mount=ok', 'root-user=refused', 'install-user-user=refused']);
     // The script runs in a PID namespace of its own: two pid levels, another namespace than the
     // container's init, and a tracer that is there when looked at from outside (inside it reads 0).
     const { output: ns } = await execIn(

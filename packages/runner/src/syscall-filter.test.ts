@@ -1,7 +1,8 @@
 /**
  * The sandbox's own seccomp filter (docker/syscall-filter.c), compiled and run for real on this
- * machine — alone, and under the script tracer's exact strace invocation — without Docker: Docker's
- * default profile is the engine's, applied as it is, and this filter adds exactly its rules on top.
+ * machine — alone, and under the script tracer's exact strace invocation — without Docker: the
+ * container's profile (packages/sandbox/src/docker/seccomp-profile.ts) is the engine's layer, and
+ * this filter adds exactly its rules on top.
  * What it must refuse: io_uring_setup/enter/register (to the tracer: ENOSYS with none attached),
  * clone3 (ENOSYS), clone with CLONE_UNTRACED (SIGSYS). What it must leave alone: fork, posix_spawn,
  * threads, unshare. Skipped only outside CI when there is no compiler or the tracer cannot run.

@@ -14,6 +14,7 @@ export {
   type SandboxImage,
 } from './docker/image.js';
 export * from './docker/labels.js';
+export { sandboxSeccompProfile, withSandboxRules, DOCKER_DEFAULT_SECCOMP_FILE, DOCKER_DEFAULT_SECCOMP_SOURCE, type SeccompProfile } from './docker/seccomp-profile.js';
 export { packFiles, type ArchiveFile } from './transfer/pack-files.js';
 export {
   extractSafely,

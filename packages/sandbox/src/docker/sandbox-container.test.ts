@@ -1,5 +1,6 @@
 import { DEFAULT_LIMITS, INSTALL_UID, SANDBOX_PATHS } from '../layout.js';
 import { sandboxContainerSpec, type SandboxContainerSpec } from './sandbox-container.js';
+import { sandboxSeccompProfile } from './seccomp-profile.js';
 
 const SPEC: SandboxContainerSpec = {
   image: 'safe-install-sandbox:x',
@@ -24,6 +25,10 @@ describe('the sandbox container: hardening, from a pure function', () => {
     expect([...(host.CapAdd ?? [])].sort()).toEqual(['DAC_READ_SEARCH', 'SETGID', 'SETUID', 'SYS_ADMIN', 'SYS_PTRACE']);
     expect(host.SecurityOpt).toContain('no-new-privileges');
     expect(host.Privileged).toBeFalsy();
+  });
+
+  it('runs the sandbox\'s own seccomp profile, not the engine\'s default', () => {
+    expect(host.SecurityOpt).toEqual(['no-new-privileges', `seccomp=${sandboxSeccompProfile()}`]);
   });
 
   it('has no network of its own, a read-only root and writable places that are nosuid and nodev', () => {

@@ -5,6 +5,7 @@
 import type Docker from 'dockerode';
 import { INSTALL_GID, INSTALL_UID, SANDBOX_PATHS, type ResourceLimits } from '../layout.js';
 import { GATEWAY_PATHS } from './gateway-container.js';
+import { sandboxSeccompOpt } from './seccomp-profile.js';
 
 export interface SandboxContainerSpec {
   image: string;
@@ -73,7 +74,9 @@ export function sandboxContainerSpec(spec: SandboxContainerSpec): Docker.Contain
       // and the install's non-root uid keep all five from ever reaching install code.
       CapDrop: ['ALL'],
       CapAdd: ['SYS_PTRACE', 'SETUID', 'SETGID', 'DAC_READ_SEARCH', 'SYS_ADMIN'],
-      SecurityOpt: ['no-new-privileges'],
+      // Docker's default seccomp profile with io_uring left to the stacked filter (seccomp-profile.ts):
+      // a fixed document shipped with the tool, read once.
+      SecurityOpt: ['no-new-privileges', sandboxSeccompOpt()],
       ReadonlyRootfs: true,
       // The only writable places. Sizes cap what the install can write; nosuid and nodev hold
       // even if a setuid file or device node is created there.
