@@ -4,13 +4,17 @@
  *
  * 1. extracts the upload (a tar on stdin) into HOME, as the install user;
  * 2. snapshots HOME, /tmp and the project (and node_modules when the first script starts);
- * 3. starts the package manager as the install user, and each of its lifecycle scripts under a
+ * 3. runs the job's steps in order (job.ts in the schema; `ci` is one step). A `scripts` step starts
+ *    the package manager as the install user, and each of its lifecycle scripts under a
  *    `strace -f -u <install user>` of its own (script-broker.ts, script-tracer.ts); turns the
  *    tracers' output into attributed events as it arrives, and streams them to the orchestrator
- *    (stdout frames);
- * 4. ends processes that outlive their lifecycle script, after a grace period;
- * 5. diffs the snapshots, sends the status, and — after a successful install — every node_modules
- *    folder and the files scripts wrote into the project (see fs-snapshot.ts `exportList`).
+ *    (stdout frames), each stamped with its step's phase. A `tree` step starts its command through
+ *    the script shell, so that its whole process tree is traced as one script (job-steps.ts);
+ * 4. ends processes that outlive their lifecycle script, after a grace period, and everything of
+ *    the install user at the end of each step;
+ * 5. diffs the snapshots after each step, sends the status, and — after a successful job whose last
+ *    step exports — every node_modules folder and the files that step wrote into the project (see
+ *    fs-snapshot.ts `exportList`).
  *
  * The traced code cannot reach any of this: the runner and the tracers run as root (another uid,
  * which it cannot signal or ptrace), their logs are in a root-only folder and opened close-on-exec,
