@@ -33,7 +33,7 @@ import { diffSnapshots, exportList, findArgs, parseSnapshot, splitProject, type 
 import { jobOutcome, shouldContinue, stepProcess, subjectAttribution, type StepResult } from './job-steps.js';
 import { FRAME, encodeFrame, type FrameType, type RunnerStatus } from './protocol.js';
 import { packageManagerVersion } from './package-manager.js';
-import { parseCpuList, socketHolders, statusOf } from './proc.js';
+import { parseCpuList, processesOf, socketHolders, statusOf } from './proc.js';
 import { relayCapped } from './relay-output.js';
 import { startReaper } from './reaper.js';
 import { startScriptBroker } from './script-broker.js';
@@ -135,6 +135,13 @@ interface StepRun {
   tracers: ScriptTracer[];
 }
 
+/** The step running now, and how its events are attributed. */
+interface StepContext {
+  step: JobStep;
+  builder: EventBuilder;
+  attribution: EventAttribution | null;
+}
+
 async function main(): Promise<void> {
   const args = parseRunnerArgs(process.argv.slice(2));
   const { job } = args;
@@ -163,11 +170,12 @@ async function main(): Promise<void> {
   let lingering = 0;
   // Read once, before any step runs: no install code has touched the lockfile yet.
   const lockfile = lockfileOf(args.cwd);
-  // The step running now: events are stamped with its phase and attributed its way.
-  let current: { step: JobStep; builder: EventBuilder; attribution: EventAttribution | null } | null = null;
-  const send = (events: readonly RawEvent[]) => {
-    if (events.length === 0 || current === null) return;
-    const { attribution, step } = current;
+  // The step running now (the gateway's connections are identified by its trace).
+  let current: StepContext | null = null;
+  // A step's events: stamped with its phase and attributed its way — also those sent late, by a
+  // reaper of that step.
+  const sender = ({ step, attribution }: StepContext) => (events: readonly RawEvent[]) => {
+    if (events.length === 0) return;
     const lines = events.map((event) => JSON.stringify({ id: `t${++sequence}`, ...(attribution === null ? event : attribution.apply(event)), phase: step.phase } as TraceEvent));
     void out.write(FRAME.events, `${lines.join('\n')}\n`);
   };
@@ -230,7 +238,6 @@ async function main(): Promise<void> {
     stopped = true;
     killAllAsUser(['-1']);
   });
-  const reported = new Set<number>();
   let scriptsStarted = 0;
   let runsBefore = 0;
 
@@ -248,7 +255,8 @@ async function main(): Promise<void> {
     const attribution = step.attribution === 'subject' && step.subject !== undefined ? subjectAttribution(step.subject) : lockfile;
     const builder = new EventBuilder({ rootCwd: args.cwd, runsBefore });
     current = { step, builder, attribution };
-    const run = await runStep(step, builder);
+    const send = sender(current);
+    const run = await runStep(step, builder, send);
     runsBefore = builder.lastRun;
     runs.push(run);
     phase(step.phase);
@@ -270,21 +278,39 @@ async function main(): Promise<void> {
     projectBefore = projectNow;
     projectAfter = projectNow;
     phase('fsdiff');
+    if (runs.length < job.steps.length) {
+      // Nothing outlives its step: what is left is reported by the step's reapers after the grace
+      // period, then everything of the install user ends before the next step starts.
+      await sleep(args.lingerGraceMs + 600);
+      run.close();
+      // The reaper acknowledges nothing: wait until the install user has no process but it.
+      const except = new Set(reaper.pid === undefined ? [] : [reaper.pid]);
+      for (let i = 0; i < 50; i++) {
+        if ((await processesOf(args.uid, except)).length === 0) break;
+        killAllAsUser(['-1']);
+        await sleep(100);
+      }
+      phase(`${step.phase}-reap`);
+    }
   }
   await forwarder?.close();
 
   /** One step: its process started as the install user, traced as the step says, until all is done. */
-  async function runStep(step: JobStep, builder: EventBuilder): Promise<StepRun & { modulesBaseline: Promise<Snapshot> | null; lastWriter: Map<string, { package?: PackageRef; lifecycle?: string }> }> {
+  async function runStep(step: JobStep, builder: EventBuilder, send: (events: readonly RawEvent[]) => void) {
     // node_modules' baseline: taken when the first lifecycle script asks to run (npm runs scripts
     // only after it unpacked every package), before that script starts.
     let modulesBaseline: Promise<Snapshot> | null = null;
     const lastWriter = new Map<string, { package?: PackageRef; lifecycle?: string }>();
     const scriptTracers = new Map<number, ScriptTracer>();
+    const reported = new Set<number>();
+    // A step closed for good: its reapers stop (a pid they remember may be another step's by now).
+    let closed = false;
     // After the grace period, kill what is left — and keep killing, every half second, until nothing
     // is: a fork bomb starts new processes faster than one kill of a pid list ends them. Each pid is
     // reported once.
     const reapLater = (alive: () => number[], owner: { package?: PackageRef; lifecycle?: string } = {}) => {
       const reap = () => {
+        if (closed) return;
         const pids = alive();
         if (pids.length === 0) return;
         const now = Date.now();
@@ -396,6 +422,7 @@ async function main(): Promise<void> {
       tracers: [...scriptTracers.values()],
       modulesBaseline,
       lastWriter,
+      close: () => (closed = true),
     };
   }
 
