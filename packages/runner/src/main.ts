@@ -246,9 +246,9 @@ async function main(): Promise<void> {
   const runs: StepRun[] = [];
   let projectAfter: Snapshot = projectBefore;
   let projectChanges: FsChange[] = [];
-  for (const step of job.steps) {
-    const previous = runs.at(-1);
-    if (previous !== undefined && (!previous.result.ran || !shouldContinue(job.steps[runs.length - 1]!, previous.result, stopped))) {
+  let halted = false;
+  for (const [index, step] of job.steps.entries()) {
+    if (halted || stopped) {
       runs.push({ result: { phase: step.phase, ran: false, exitCode: null, signal: null }, tracers: [] });
       continue;
     }
@@ -278,7 +278,8 @@ async function main(): Promise<void> {
     projectBefore = projectNow;
     projectAfter = projectNow;
     phase('fsdiff');
-    if (runs.length < job.steps.length) {
+    halted = !shouldContinue(step, run.result, stopped);
+    if (!halted && index < job.steps.length - 1) {
       // Nothing outlives its step: what is left is reported by the step's reapers after the grace
       // period, then everything of the install user ends before the next step starts.
       await sleep(args.lingerGraceMs + 600);
