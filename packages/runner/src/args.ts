@@ -1,3 +1,5 @@
+import { parseJob, type SandboxJob } from '@safe-install/schema';
+
 /** The runner's command line, set by the orchestrator (never by project data). */
 export interface RunnerArgs {
   uid: number;
@@ -9,26 +11,24 @@ export interface RunnerArgs {
   /** Root-only scratch folder for strace's output. */
   out: string;
   lingerGraceMs: number;
-  /** Send node_modules back after a successful install. */
-  exportNodeModules: boolean;
-  /** Run under strace (the default). Off only for benchmarks that measure the tracer's cost. */
-  trace: boolean;
   /** The folder holding the gateway's socket; when set, the forwarder relays all network use there. */
   gateway: string | null;
-  command: string[];
+  /** What to run: the steps, each with its phase, command, tracing, attribution and export (job.ts). */
+  job: SandboxJob;
 }
 
-const USAGE = 'usage: runner --uid N --gid N --home DIR --cwd DIR --out DIR [--linger-grace-ms N] [--export yes|no] [--trace yes|no] [--gateway DIR] -- COMMAND...';
+const USAGE = 'usage: runner --uid N --gid N --home DIR --cwd DIR --out DIR [--linger-grace-ms N] [--gateway DIR] --job JSON';
+const KNOWN = new Set(['uid', 'gid', 'home', 'cwd', 'out', 'linger-grace-ms', 'gateway', 'job']);
 
 export function parseRunnerArgs(argv: readonly string[]): RunnerArgs {
-  const split = argv.indexOf('--');
-  if (split === -1 || split === argv.length - 1) throw new Error(USAGE);
   const options = new Map<string, string>();
-  for (let i = 0; i < split; i += 2) {
+  for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i];
     const value = argv[i + 1];
-    if (!key?.startsWith('--') || value === undefined || i + 1 >= split) throw new Error(`bad runner option near ${key ?? '(end)'}; ${USAGE}`);
-    options.set(key.slice(2), value);
+    if (!key?.startsWith('--') || value === undefined) throw new Error(`bad runner option near ${key ?? '(end)'}; ${USAGE}`);
+    const name = key.slice(2);
+    if (!KNOWN.has(name) || options.has(name)) throw new Error(`${KNOWN.has(name) ? 'repeated' : 'unknown'} runner option ${key.slice(0, 40)}; ${USAGE}`);
+    options.set(name, value);
   }
   const number = (key: string, fallback?: number): number => {
     const raw = options.get(key);
@@ -42,11 +42,8 @@ export function parseRunnerArgs(argv: readonly string[]): RunnerArgs {
     if (!value?.startsWith('/')) throw new Error(`--${key} must be an absolute path`);
     return value;
   };
-  const flag = (key: string): boolean => {
-    const value = options.get(key) ?? 'yes';
-    if (value !== 'yes' && value !== 'no') throw new Error(`--${key} must be yes or no`);
-    return value === 'yes';
-  };
+  const job = options.get('job');
+  if (job === undefined) throw new Error(`--job is required; ${USAGE}`);
   return {
     uid: number('uid'),
     gid: number('gid'),
@@ -54,9 +51,7 @@ export function parseRunnerArgs(argv: readonly string[]): RunnerArgs {
     cwd: path('cwd'),
     out: path('out'),
     lingerGraceMs: number('linger-grace-ms', 2000),
-    exportNodeModules: flag('export'),
-    trace: flag('trace'),
     gateway: options.has('gateway') ? path('gateway') : null,
-    command: argv.slice(split + 1),
+    job: parseJob(job),
   };
 }

@@ -4,13 +4,17 @@
  *
  * 1. extracts the upload (a tar on stdin) into HOME, as the install user;
  * 2. snapshots HOME, /tmp and the project (and node_modules when the first script starts);
- * 3. starts the package manager as the install user, and each of its lifecycle scripts under a
+ * 3. runs the job's steps in order (job.ts in the schema; `ci` is one step). A `scripts` step starts
+ *    the package manager as the install user, and each of its lifecycle scripts under a
  *    `strace -f -u <install user>` of its own (script-broker.ts, script-tracer.ts); turns the
  *    tracers' output into attributed events as it arrives, and streams them to the orchestrator
- *    (stdout frames);
- * 4. ends processes that outlive their lifecycle script, after a grace period;
- * 5. diffs the snapshots, sends the status, and — after a successful install — every node_modules
- *    folder and the files scripts wrote into the project (see fs-snapshot.ts `exportList`).
+ *    (stdout frames), each stamped with its step's phase. A `tree` step starts its command through
+ *    the script shell, so that its whole process tree is traced as one script (job-steps.ts);
+ * 4. ends processes that outlive their lifecycle script, after a grace period, and everything of
+ *    the install user at the end of each step;
+ * 5. diffs the snapshots after each step, sends the status, and — after a successful job whose last
+ *    step exports — every node_modules folder and the files that step wrote into the project (see
+ *    fs-snapshot.ts `exportList`).
  *
  * The traced code cannot reach any of this: the runner and the tracers run as root (another uid,
  * which it cannot signal or ptrace), their logs are in a root-only folder and opened close-on-exec,
@@ -21,14 +25,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PackageRef, RawEvent, TraceEvent } from '@safe-install/schema';
+import type { JobStep, PackageRef, RawEvent, TraceEvent } from '@safe-install/schema';
 import { createProcNetIdentify, startForwarder, type ClientIdentity, type IdentifyClient } from '@safe-install/gateway';
 import { EventBuilder, lockedPackages, lockfileAttribution, type EventAttribution, type StraceEntry } from '@safe-install/tracer';
 import { parseRunnerArgs, type RunnerArgs } from './args.js';
-import { diffSnapshots, exportList, findArgs, parseSnapshot, splitProject, type Snapshot } from './fs-snapshot.js';
+import { diffSnapshots, exportList, findArgs, parseSnapshot, splitProject, type FsChange, type Snapshot } from './fs-snapshot.js';
+import { jobOutcome, shouldContinue, stepProcess, subjectAttribution, type StepResult } from './job-steps.js';
 import { FRAME, encodeFrame, type FrameType, type RunnerStatus } from './protocol.js';
 import { packageManagerVersion } from './package-manager.js';
-import { parseCpuList, socketHolders, statusOf } from './proc.js';
+import { parseCpuList, processesOf, socketHolders, statusOf } from './proc.js';
 import { relayCapped } from './relay-output.js';
 import { startReaper } from './reaper.js';
 import { startScriptBroker } from './script-broker.js';
@@ -124,15 +129,30 @@ function lockfileOf(projectDir: string): EventAttribution | null {
   return lock === null ? null : lockfileAttribution(lockedPackages(lock), projectDir);
 }
 
+/** Everything a step leaves for the job's end: its exit, its tracers' counts. */
+interface StepRun {
+  result: StepResult;
+  tracers: ScriptTracer[];
+}
+
+/** The step running now, and how its events are attributed. */
+interface StepContext {
+  step: JobStep;
+  builder: EventBuilder;
+  attribution: EventAttribution | null;
+}
+
 async function main(): Promise<void> {
   const args = parseRunnerArgs(process.argv.slice(2));
+  const { job } = args;
   const out = frameWriter();
   const timings: Record<string, number> = {};
   const startedAt = new Date().toISOString();
   let phaseStart = performance.now();
+  // Summed, so that a job's steps add up under one name each (`fsdiff`) and `ci`'s names stay.
   const phase = (name: string) => {
     const now = performance.now();
-    timings[name] = Math.round(now - phaseStart);
+    timings[name] = (timings[name] ?? 0) + Math.round(now - phaseStart);
     phaseStart = now;
   };
 
@@ -143,30 +163,28 @@ async function main(): Promise<void> {
   // node-gyp's dev dir, ready in the image (see the Dockerfile): native builds need no download.
   if (existsSync(NODE_GYP_DEV_DIR)) await runAsUser(args, 'sh', ['-c', 'mkdir -p "$HOME/.cache" && ln -sfn "$0" "$HOME/.cache/node-gyp"', NODE_GYP_DEV_DIR]);
   phase('upload');
-  const [before, projectBefore] = await Promise.all([snapshot(args), snapshotProject(args)]);
-  // node_modules' baseline: taken when the first lifecycle script asks to run (npm runs scripts
-  // only after it unpacked every package), before that script starts.
-  let modulesBaseline: Promise<Snapshot> | null = null;
+  let [before, projectBefore] = await Promise.all([snapshot(args), snapshotProject(args)]);
   phase('snapshot');
 
-  // 3. The install, traced.
   let sequence = 0;
   let lingering = 0;
-  const attribution = lockfileOf(args.cwd);
-  const lastWriter = new Map<string, { package?: PackageRef; lifecycle?: string }>();
-  const send = (events: readonly RawEvent[]) => {
+  // Read once, before any step runs: no install code has touched the lockfile yet.
+  const lockfile = lockfileOf(args.cwd);
+  // The step running now (the gateway's connections are identified by its trace).
+  let current: StepContext | null = null;
+  // A step's events: stamped with its phase and attributed its way — also those sent late, by a
+  // reaper of that step.
+  const sender = ({ step, attribution }: StepContext) => (events: readonly RawEvent[]) => {
     if (events.length === 0) return;
-    const lines = events.map((event) => JSON.stringify({ id: `t${++sequence}`, ...(attribution === null ? event : attribution.apply(event)) } as TraceEvent));
+    const lines = events.map((event) => JSON.stringify({ id: `t${++sequence}`, ...(attribution === null ? event : attribution.apply(event)), phase: step.phase } as TraceEvent));
     void out.write(FRAME.events, `${lines.join('\n')}\n`);
   };
-
-  const builder = new EventBuilder({ rootCwd: args.cwd });
-  const scriptTracers = new Map<number, ScriptTracer>();
   let stopped = false;
 
   // Started before the install, while pids are plenty: it can end a fork bomb (reaper.ts).
   const reaper = startReaper(args.uid, args.gid);
   const killAllAsUser = (pids: readonly string[]) => reaper.kill(pids);
+  const traced = job.steps.some((step) => step.trace !== 'none');
 
   // 2b. The only way out: the forwarder relays the sandbox's HTTP proxy, DNS and sink addresses to
   // the gateway. A connection is named by its socket inode; /proc says which process holds it, the
@@ -177,16 +195,17 @@ async function main(): Promise<void> {
     const byProcNet = createProcNetIdentify();
     const identify: IdentifyClient = async (query) => {
       const base = await byProcNet(query);
-      if (!base.socket || !args.trace) return base;
-      const traced = socketOwners.get(base.socket);
-      if (traced) return { ...base, ...traced };
+      if (!base.socket || !traced) return base;
+      const tracedOwner = socketOwners.get(base.socket);
+      if (tracedOwner) return { ...base, ...tracedOwner };
       for (const pid of await socketHolders(base.socket)) {
         const { tracerPid } = await statusOf(pid);
         // Untraced: the package manager's own (every process of a script is traced).
         if (tracerPid === 0) return { ...base, pid };
+        if (current === null) break;
         // The lockfile's package, not the script's claim: the gateway allows hosts by it.
-        const { run, ...owner } = builder.attributionOf(pid);
-        const pkg = run === undefined ? undefined : attribution?.packageOf(run);
+        const { run, ...owner } = current.builder.attributionOf(pid);
+        const pkg = run === undefined ? undefined : current.attribution?.packageOf(run);
         if (owner.package) return { ...base, pid, ...owner, ...(pkg === undefined ? {} : { package: pkg }) };
       }
       // Gone already, or not yet in the trace: strace reports the connect after it returns.
@@ -203,56 +222,6 @@ async function main(): Promise<void> {
       onError: (error) => process.stderr.write(`network relay: ${error.message}\n`),
     });
   }
-  // After the grace period, kill what is left — and keep killing, every half second, until nothing
-  // is: a fork bomb starts new processes faster than one kill of a pid list ends them. Each pid is
-  // reported once.
-  const reported = new Set<number>();
-  const reapLater = (alive: () => number[], owner: { package?: PackageRef; lifecycle?: string } = {}) => {
-    const reap = () => {
-      const pids = alive();
-      if (pids.length === 0) return;
-      const now = Date.now();
-      const fresh = pids.filter((pid) => !reported.has(pid));
-      for (const pid of fresh) reported.add(pid);
-      // A process the builder could not place (its parent's spawn came later) is still the script's.
-      send(fresh.map((pid) => ({ ...owner, ...builder.lingeringEvent(pid, 'killed', now) }) as RawEvent));
-      lingering += fresh.length;
-      killAllAsUser(pids.map(String));
-      setTimeout(reap, 500).unref();
-    };
-    setTimeout(reap, args.lingerGraceMs).unref();
-  };
-
-  const handle = (entries: readonly StraceEntry[]): RawEvent[] => {
-    const all: RawEvent[] = [];
-    for (const entry of entries) {
-      const events = builder.consume(entry);
-      all.push(...events);
-      // Attributes the events in place (the lockfile's package), before anything below reads them.
-      send(events);
-      for (const event of events) {
-        if (event.type === 'network' && event.socket && !socketOwners.has(event.socket)) {
-          socketOwners.set(event.socket, {
-            pid: event.pid,
-            ...(event.package ? { package: event.package } : {}),
-            ...(event.lifecycle ? { lifecycle: event.lifecycle } : {}),
-          });
-        }
-        if (event.type === 'file' && event.ok !== false && (event.intent?.write || (event.action !== 'open' && event.action !== 'stat'))) {
-          const who = { ...(event.package ? { package: event.package } : {}), ...(event.lifecycle ? { lifecycle: event.lifecycle } : {}) };
-          lastWriter.set(event.target ?? event.path, who);
-          if (event.action === 'rename' || event.action === 'unlink') lastWriter.set(event.path, who);
-        }
-        if (event.type === 'script' && event.action === 'end') {
-          const scriptPid = event.pid;
-          const tracer = [...scriptTracers.values()].find((candidate) => candidate.root === scriptPid);
-          const owner = { ...(event.package ? { package: event.package } : {}), ...(event.lifecycle ? { lifecycle: event.lifecycle } : {}) };
-          reapLater(() => [...new Set([...builder.lingeringAt(scriptPid), ...(tracer?.livePids() ?? [])])].sort((a, b) => a - b), owner);
-        }
-      }
-    }
-    return all;
-  };
 
   // The package manager runs untraced (node is execute-only in the image, so no script can reach
   // into it); every lifecycle script runs under a tracer of its own, started by the script broker in
@@ -262,101 +231,212 @@ async function main(): Promise<void> {
   // With CPUs to spare, the runner keeps to the first and the scripts' tracers share the others: the
   // runner's own work (reading traces, relaying the network) then never delays a traced script.
   // The package manager keeps every CPU.
-  const scriptCpus = args.trace && cpus.length > 1 ? cpus.slice(1) : [];
+  const scriptCpus = traced && cpus.length > 1 ? cpus.slice(1) : [];
   if (scriptCpus.length > 0) await pinSelf(cpus[0]!);
-  let manager: ChildProcess | null = null;
-  let scriptsStarted = 0;
-  const broker = args.trace
-    ? await startScriptBroker({
-        installUid: args.uid,
-        scriptShell: SCRIPT_SHELL,
-        managerPid: () => manager?.pid ?? null,
-        scriptTracerPids: () => new Set(scriptTracers.keys()),
-        onRefused: (pid, reason) => send([builder.notice(Date.now(), pid ?? 0, `script broker refused a request: ${reason}`)]),
-        runScript: async (request) => {
-          modulesBaseline ??= snapshotProject(args);
-          await modulesBaseline;
-          // Counted, not sized: two requests can be setting up at once, and each needs its own log.
-          const id = ++scriptsStarted;
-          // One CPU per script, in turn: a ptrace stop that stays on its CPU is several times cheaper.
-          const cpu = scriptCpus.length > 0 ? scriptCpus[(id - 1) % scriptCpus.length]! : -1;
-          const hide = [args.out, ...(args.gateway ? [args.gateway] : [])];
-          const tracer = await startScriptTracer({ request, id, out: args.out, uid: args.uid, gid: args.gid, title: args.command.join(' '), hide, cpu, builder, handle, send });
-          if (tracer.pid !== undefined) scriptTracers.set(tracer.pid, tracer);
-          return tracer.outcome;
-        },
-      })
-    : null;
-  // The install's output goes to stderr, capped (relay-output.ts): stdout is the orchestrator's
-  // channel. taskset gives the package manager back every CPU (the runner may have just kept
-  // itself to one).
-  manager = spawn('taskset', ['-c', cpuList || '0-1023', ...args.command], {
-    cwd: args.cwd,
-    uid: args.uid,
-    gid: args.gid,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: broker ? { ...process.env, SAFE_INSTALL_SCRIPT_BROKER: String(broker.port) } : process.env,
-  });
-  const relayed = relayCapped([manager.stdout!, manager.stderr!], process.stderr);
-  if (manager.pid !== undefined) send(builder.startManager(manager.pid, args.command, Date.now()));
-  // docker stop / timeout: end the whole install now, keep everything seen so far.
+  // docker stop / timeout: end the whole job now, keep everything seen so far.
   process.on('SIGTERM', () => {
     stopped = true;
     killAllAsUser(['-1']);
   });
-  const managerExit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-    manager!.on('exit', (code, signal) => resolve({ code, signal }));
-    manager!.on('error', reject);
-  });
-  send(builder.managerExited(managerExit.signal ? { signal: managerExit.signal } : { code: managerExit.code ?? 1 }, Date.now()));
-  // The package manager is done; whatever still runs outlived the install. Scripts still traced are
-  // lingering ones, on their way out (reaped after the grace period).
-  reapLater(() => builder.liveProcesses());
-  // After the grace period, whatever of the install user is left is ended, again and again until
-  // every tracer is done: a fork bomb respawns faster than one kill of a pid list can end it, and
-  // `kill -1` (everything of that user but the reaper) needs no free pid.
-  const tracersDone = Promise.all([...scriptTracers.values()].map((tracer) => tracer.done));
-  let tracing = true;
-  void tracersDone.then(() => (tracing = false));
-  const sweep = setTimeout(function again() {
-    if (!tracing) return;
-    killAllAsUser(['-1']);
-    setTimeout(again, 500).unref();
-  }, args.lingerGraceMs + 500);
-  sweep.unref();
-  await tracersDone;
-  await broker?.close();
-  // Everything still holding the install's output was reaped with its script; never wait forever.
-  await Promise.race([relayed, sleep(2000)]);
-  send(builder.end());
+  let scriptsStarted = 0;
+  let runsBefore = 0;
+
+  // 3. The steps, in order, each traced its way (scripts: each lifecycle script; tree: the whole
+  // process tree of its command, as one script run), each followed by its own filesystem diff.
+  const runs: StepRun[] = [];
+  let projectAfter: Snapshot = projectBefore;
+  let projectChanges: FsChange[] = [];
+  let halted = false;
+  for (const [index, step] of job.steps.entries()) {
+    if (halted || stopped) {
+      runs.push({ result: { phase: step.phase, ran: false, exitCode: null, signal: null }, tracers: [] });
+      continue;
+    }
+    const attribution = step.attribution === 'subject' && step.subject !== undefined ? subjectAttribution(step.subject) : lockfile;
+    const builder = new EventBuilder({ rootCwd: args.cwd, runsBefore });
+    current = { step, builder, attribution };
+    const send = sender(current);
+    const run = await runStep(step, builder, send);
+    runsBefore = builder.lastRun;
+    runs.push(run);
+    phase(step.phase);
+
+    // 5. What changed on disk, attributed to the last traced writer where there is one.
+    const [after, projectNow] = await Promise.all([snapshot(args), snapshotProject(args)]);
+    const now = Date.now();
+    const sourcesBefore = splitProject(projectBefore, args.cwd).sources;
+    const { sources: sourcesAfter, modules: modulesAfter } = splitProject(projectNow, args.cwd);
+    projectChanges = diffSnapshots(sourcesBefore, sourcesAfter);
+    const modulesChanges = run.modulesBaseline ? diffSnapshots(splitProject(await run.modulesBaseline, args.cwd).modules, modulesAfter) : [];
+    send(
+      [...diffSnapshots(before, after), ...projectChanges, ...modulesChanges].map(
+        ({ path, change, mtime }) =>
+          ({ ...run.lastWriter.get(path), type: 'fsdiff', change, path, ...(mtime === undefined ? {} : { mtime }), source: 'fsdiff', ts: now, pid: 0, ppid: 0 }) as RawEvent,
+      ),
+    );
+    before = after;
+    projectBefore = projectNow;
+    projectAfter = projectNow;
+    phase('fsdiff');
+    halted = !shouldContinue(step, run.result, stopped);
+    if (!halted && index < job.steps.length - 1) {
+      // Nothing outlives its step: what is left is reported by the step's reapers after the grace
+      // period, then everything of the install user ends before the next step starts.
+      await sleep(args.lingerGraceMs + 600);
+      run.close();
+      // The reaper acknowledges nothing: wait until the install user has no process but it.
+      const except = new Set(reaper.pid === undefined ? [] : [reaper.pid]);
+      for (let i = 0; i < 50; i++) {
+        if ((await processesOf(args.uid, except)).length === 0) break;
+        killAllAsUser(['-1']);
+        await sleep(100);
+      }
+      phase(`${step.phase}-reap`);
+    }
+  }
   await forwarder?.close();
-  phase('install');
 
-  // 5. What changed on disk, attributed to the last traced writer where there is one.
-  const [after, projectAfter] = await Promise.all([snapshot(args), snapshotProject(args)]);
-  const now = Date.now();
-  const sourcesBefore = splitProject(projectBefore, args.cwd).sources;
-  const { sources: sourcesAfter, modules: modulesAfter } = splitProject(projectAfter, args.cwd);
-  const projectChanges = diffSnapshots(sourcesBefore, sourcesAfter);
-  const modulesChanges = modulesBaseline ? diffSnapshots(splitProject(await modulesBaseline, args.cwd).modules, modulesAfter) : [];
-  send(
-    [...diffSnapshots(before, after), ...projectChanges, ...modulesChanges].map(
-      ({ path, change, mtime }) =>
-        ({ ...lastWriter.get(path), type: 'fsdiff', change, path, ...(mtime === undefined ? {} : { mtime }), source: 'fsdiff', ts: now, pid: 0, ppid: 0 }) as RawEvent,
-    ),
-  );
-  phase('fsdiff');
+  /** One step: its process started as the install user, traced as the step says, until all is done. */
+  async function runStep(step: JobStep, builder: EventBuilder, send: (events: readonly RawEvent[]) => void) {
+    // node_modules' baseline: taken when the first lifecycle script asks to run (npm runs scripts
+    // only after it unpacked every package), before that script starts.
+    let modulesBaseline: Promise<Snapshot> | null = null;
+    const lastWriter = new Map<string, { package?: PackageRef; lifecycle?: string }>();
+    const scriptTracers = new Map<number, ScriptTracer>();
+    const reported = new Set<number>();
+    // A step closed for good: its reapers stop (a pid they remember may be another step's by now).
+    let closed = false;
+    // After the grace period, kill what is left — and keep killing, every half second, until nothing
+    // is: a fork bomb starts new processes faster than one kill of a pid list ends them. Each pid is
+    // reported once.
+    const reapLater = (alive: () => number[], owner: { package?: PackageRef; lifecycle?: string } = {}) => {
+      const reap = () => {
+        if (closed) return;
+        const pids = alive();
+        if (pids.length === 0) return;
+        const now = Date.now();
+        const fresh = pids.filter((pid) => !reported.has(pid));
+        for (const pid of fresh) reported.add(pid);
+        // A process the builder could not place (its parent's spawn came later) is still the script's.
+        send(fresh.map((pid) => ({ ...owner, ...builder.lingeringEvent(pid, 'killed', now) }) as RawEvent));
+        lingering += fresh.length;
+        killAllAsUser(pids.map(String));
+        setTimeout(reap, 500).unref();
+      };
+      setTimeout(reap, args.lingerGraceMs).unref();
+    };
 
-  const exitCode = stopped ? null : managerExit.code;
+    const handle = (entries: readonly StraceEntry[]): RawEvent[] => {
+      const all: RawEvent[] = [];
+      for (const entry of entries) {
+        const events = builder.consume(entry);
+        all.push(...events);
+        // Attributes the events in place (the lockfile's package), before anything below reads them.
+        send(events);
+        for (const event of events) {
+          if (event.type === 'network' && event.socket && !socketOwners.has(event.socket)) {
+            socketOwners.set(event.socket, {
+              pid: event.pid,
+              ...(event.package ? { package: event.package } : {}),
+              ...(event.lifecycle ? { lifecycle: event.lifecycle } : {}),
+            });
+          }
+          if (event.type === 'file' && event.ok !== false && (event.intent?.write || (event.action !== 'open' && event.action !== 'stat'))) {
+            const who = { ...(event.package ? { package: event.package } : {}), ...(event.lifecycle ? { lifecycle: event.lifecycle } : {}) };
+            lastWriter.set(event.target ?? event.path, who);
+            if (event.action === 'rename' || event.action === 'unlink') lastWriter.set(event.path, who);
+          }
+          if (event.type === 'script' && event.action === 'end') {
+            const scriptPid = event.pid;
+            const tracer = [...scriptTracers.values()].find((candidate) => candidate.root === scriptPid);
+            const owner = { ...(event.package ? { package: event.package } : {}), ...(event.lifecycle ? { lifecycle: event.lifecycle } : {}) };
+            reapLater(() => [...new Set([...builder.lingeringAt(scriptPid), ...(tracer?.livePids() ?? [])])].sort((a, b) => a - b), owner);
+          }
+        }
+      }
+      return all;
+    };
+
+    let manager: ChildProcess | null = null;
+    const broker = step.trace !== 'none'
+      ? await startScriptBroker({
+          installUid: args.uid,
+          scriptShell: SCRIPT_SHELL,
+          managerPid: () => manager?.pid ?? null,
+          scriptTracerPids: () => new Set(scriptTracers.keys()),
+          onRefused: (pid, reason) => send([builder.notice(Date.now(), pid ?? 0, `script broker refused a request: ${reason}`)]),
+          runScript: async (request) => {
+            modulesBaseline ??= snapshotProject(args);
+            await modulesBaseline;
+            // Counted, not sized: two requests can be setting up at once, and each needs its own log.
+            const id = ++scriptsStarted;
+            // One CPU per script, in turn: a ptrace stop that stays on its CPU is several times cheaper.
+            const cpu = scriptCpus.length > 0 ? scriptCpus[(id - 1) % scriptCpus.length]! : -1;
+            const hide = [args.out, ...(args.gateway ? [args.gateway] : [])];
+            const tracer = await startScriptTracer({ request, id, out: args.out, uid: args.uid, gid: args.gid, title: step.command.join(' '), hide, cpu, builder, handle, send });
+            if (tracer.pid !== undefined) scriptTracers.set(tracer.pid, tracer);
+            return tracer.outcome;
+          },
+        })
+      : null;
+    // The step's output goes to stderr, capped (relay-output.ts): stdout is the orchestrator's
+    // channel. taskset gives the step back every CPU (the runner may have just kept itself to one).
+    const { argv, env } = stepProcess(step, SCRIPT_SHELL);
+    manager = spawn('taskset', ['-c', cpuList || '0-1023', ...argv], {
+      cwd: args.cwd,
+      uid: args.uid,
+      gid: args.gid,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env, ...(broker ? { SAFE_INSTALL_SCRIPT_BROKER: String(broker.port) } : {}) },
+    });
+    const relayed = relayCapped([manager.stdout!, manager.stderr!], process.stderr);
+    if (manager.pid !== undefined) send(builder.startManager(manager.pid, argv, Date.now()));
+    // A stop that came before this step's process existed: end it now.
+    if (stopped) killAllAsUser(['-1']);
+    const managerExit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+      manager!.on('exit', (code, signal) => resolve({ code, signal }));
+      manager!.on('error', reject);
+    });
+    send(builder.managerExited(managerExit.signal ? { signal: managerExit.signal } : { code: managerExit.code ?? 1 }, Date.now()));
+    // The step's process is done; whatever still runs outlived it. Scripts still traced are
+    // lingering ones, on their way out (reaped after the grace period).
+    reapLater(() => builder.liveProcesses());
+    // After the grace period, whatever of the install user is left is ended, again and again until
+    // every tracer is done: a fork bomb respawns faster than one kill of a pid list can end it, and
+    // `kill -1` (everything of that user but the reaper) needs no free pid.
+    const tracersDone = Promise.all([...scriptTracers.values()].map((tracer) => tracer.done));
+    let tracing = true;
+    void tracersDone.then(() => (tracing = false));
+    const sweep = setTimeout(function again() {
+      if (!tracing) return;
+      killAllAsUser(['-1']);
+      setTimeout(again, 500).unref();
+    }, args.lingerGraceMs + 500);
+    sweep.unref();
+    await tracersDone;
+    await broker?.close();
+    // Everything still holding the step's output was reaped with its script; never wait forever.
+    await Promise.race([relayed, sleep(2000)]);
+    send(builder.end());
+    return {
+      result: { phase: step.phase, ran: true, exitCode: stopped ? null : managerExit.code, signal: managerExit.signal ?? null },
+      tracers: [...scriptTracers.values()],
+      modulesBaseline,
+      lastWriter,
+      close: () => (closed = true),
+    };
+  }
+
+  const { exitCode, signal } = jobOutcome(runs.map((run) => run.result));
   const stats = { lines: 0, syscalls: 0, dropped: 0 };
-  for (const { reader } of scriptTracers.values()) {
+  for (const { reader } of runs.flatMap((run) => run.tracers)) {
     stats.lines += reader.stats.lines;
     stats.syscalls += reader.stats.syscalls;
     stats.dropped += reader.stats.dropped;
   }
   const status: RunnerStatus = {
-    exitCode,
-    signal: managerExit.signal ?? null,
+    exitCode: stopped ? null : exitCode,
+    signal,
     stopped,
     startedAt,
     endedAt: new Date().toISOString(),
@@ -364,12 +444,14 @@ async function main(): Promise<void> {
     lingering,
     parser: { lines: stats.lines, syscalls: stats.syscalls, dropped: stats.dropped },
     timings,
+    steps: runs.map((run) => run.result),
   };
-  const managerVersion = packageManagerVersion(args.command[0] ?? '');
+  const managerVersion = job.steps.map((step) => packageManagerVersion(step.command[0] ?? '')).find((version) => version !== null) ?? null;
   if (managerVersion !== null) status.packageManager = managerVersion;
   await out.write(FRAME.status, JSON.stringify(status));
 
-  if (args.exportNodeModules && exitCode === 0) {
+  const last = job.steps.at(-1)!;
+  if (last.export === 'install' && runs.at(-1)?.result.ran === true && status.exitCode === 0) {
     // Every node_modules folder and the files scripts wrote into the project, in one tar made by
     // tar running as the install user: it reads what that user can, and nothing it could not. A
     // file it cannot read fails the export (and the host says so after the verdict), never the run.
@@ -392,7 +474,7 @@ async function main(): Promise<void> {
   }
   reaper.close();
   await out.flushed();
-  process.exitCode = exitCode ?? 125;
+  process.exitCode = status.exitCode ?? 125;
 }
 
 main().catch(async (error: unknown) => {

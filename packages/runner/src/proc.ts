@@ -97,3 +97,16 @@ export async function socketHolders(inode: string): Promise<number[]> {
   const held = await Promise.all(pids.map(async (pid) => ((await holdsSocket(pid, inode)) ? pid : null)));
   return held.filter((pid): pid is number => pid !== null);
 }
+
+/** The live processes of `uid` (zombies left out: they are gone but for their parent's wait), less `except`. */
+export async function processesOf(uid: number, except: ReadonlySet<number>): Promise<number[]> {
+  const pids = (await readdir('/proc').catch(() => [] as string[])).filter((name) => /^\d+$/.test(name)).map(Number);
+  const live = await Promise.all(
+    pids.map(async (pid) => {
+      if (except.has(pid)) return null;
+      const text = await read(pid, 'status');
+      return parseProcStatus(text).uid === uid && !/^State:\s*[ZX]/m.test(text) ? pid : null;
+    }),
+  );
+  return live.filter((pid): pid is number => pid !== null);
+}

@@ -12,7 +12,7 @@
 export const FRAME = {
   /** UTF-8 JSON Lines: one or more complete trace events. */
   events: 1,
-  /** UTF-8 JSON: the RunnerStatus, sent once after the install ended. */
+  /** UTF-8 JSON: the RunnerStatus, sent once after the job's last step ended. */
   status: 2,
   /** A piece of the node_modules tar stream (exported only after a successful install). */
   exportData: 3,
@@ -98,8 +98,19 @@ export class FrameDecoder {
   }
 }
 
+/** How one step of the job ended (`ran: false`: skipped after an earlier step failed, or a stop). */
+export interface RunnerStepStatus {
+  phase: string;
+  ran: boolean;
+  exitCode: number | null;
+  signal: string | null;
+}
+
 export interface RunnerStatus {
-  /** The package manager's exit code; null when it was killed. */
+  /**
+   * The job's exit code: the first failed step's (for `ci`, the package manager's), 0 when every
+   * step succeeded; null when it was killed or stopped.
+   */
   exitCode: number | null;
   signal: string | null;
   /** The run was stopped from outside (timeout or interrupt) before the package manager ended. */
@@ -112,6 +123,8 @@ export interface RunnerStatus {
   parser: { lines: number; syscalls: number; dropped: number };
   /** Milliseconds spent in the runner's phases. */
   timings: Record<string, number>;
+  /** Each step of the job, in order. */
+  steps?: RunnerStepStatus[];
   /** The package manager that ran (`npm` and its version), when its package could be read. */
   packageManager?: { name: string; version: string };
 }

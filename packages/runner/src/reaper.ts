@@ -11,6 +11,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 export interface Reaper {
   /** SIGKILL these pids, or `-1` for every process of the install user. */
   kill(pids: readonly string[]): void;
+  /** The reaper's own shell (a process of the install user that is not the install's). */
+  readonly pid: number | undefined;
   close(): void;
 }
 
@@ -29,7 +31,9 @@ export function startReaper(uid: number, gid: number): Reaper {
     // Never spawnSync: the forwarder shares this event loop.
     spawn('kill', ['-KILL', ...pids], { uid, gid, stdio: 'ignore' }).on('error', () => undefined);
   };
+  const pid = shell.pid;
   return {
+    pid,
     kill(pids) {
       // Only numbers (and -1) ever reach the shell: the pids come from /proc and the trace.
       const safe = pids.filter((pid) => /^-?\d+$/.test(pid));

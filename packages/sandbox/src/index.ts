@@ -31,7 +31,7 @@ export { scanExported } from './transfer/scan-exported.js';
 export { applySwap, discardStaged, planSwap, recoverStaging, swapSteps, STAGING_PREFIX, type StagedExport, type SwapPlan, type SwapStep } from './transfer/swap-in.js';
 export { runInstall, SANDBOX_PATHS, DEFAULT_LIMITS, type InstallRunOptions, type InstallRunResult, type ResourceLimits } from './run/run-install.js';
 
-export { probeTracer } from './run/probe-tracer.js';
+export { PROBE_JOB, probeTracer } from './run/probe-tracer.js';
 export { sweepStale, deadRuns, processAlive, removeOwnedBy, type SweepResult } from './docker/sweep.js';
 export { planUpload, type UploadPlan, type PlanOptions } from './run/plan-upload.js';
 export * from './decoys/index.js';

@@ -66,6 +66,11 @@ export interface EventBase {
    * event (numbered by the tracer, unique in a trace). `package` is that run's package.
    */
   run?: number;
+  /**
+   * The step of the sandbox job the event belongs to (`install`, `import`, `run`, `probe`, …; see
+   * job.ts). Set by the runner on every event of a step; absent on the host's own notices.
+   */
+  phase?: string;
   /** Did the call succeed? Absent for events that are not calls (exits, summaries). */
   ok?: boolean;
   /** errno name on failure (`ENOENT`, `EPERM`, ...). */

@@ -44,6 +44,7 @@ const valid: TraceEvent[] = [
   { ...base, type: 'process', action: 'untraceable', syscall: 'clone', signal: 'SIGSYS', ok: false },
   { ...base, type: 'process', action: 'untraceable', syscall: 'clone3', flags: ['CLONE_UNTRACED'], ok: false, errno: 'ENOSYS' },
   { ...base, type: 'process', action: 'exec', path: '/memfd:x', via: '/proc/self/fd/3', argv: ['[kworker/0:1]'], cwd: '/', ok: true },
+  { ...base, phase: 'install', run: 3, type: 'file', action: 'open', path: '/etc/hostname', intent: { read: true, write: false, create: false }, ok: true },
 ];
 
 describe('the trace event JSON Schema', () => {
@@ -74,6 +75,8 @@ describe('the trace event JSON Schema', () => {
     ['an http event with an unknown decision', { ...valid[16], decision: 'maybe' }],
     ['an fsdiff with an unknown change', { ...valid[17], change: 'shredded' }],
     ['an untraceable call without its syscall', { ...base, type: 'process', action: 'untraceable', ok: false }],
+    ['a phase that is not a phase name', { ...valid[3], phase: 'Install; rm -rf /' }],
+    ['a phase that is not a string', { ...valid[3], phase: 1 }],
     ['clone flags that are not strings', { ...base, type: 'process', action: 'untraceable', syscall: 'clone3', flags: [0x800000] }],
   ];
   it.each(hostile)('refuses %s', (_, event) => {

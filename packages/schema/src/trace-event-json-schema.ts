@@ -27,6 +27,7 @@ const base = {
   },
   lifecycle: string,
   run: { type: 'integer', minimum: 1 },
+  phase: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,31}$' },
   ok: { type: 'boolean' },
   errno: { type: 'string', pattern: '^E[A-Z0-9]+$' },
 } as const;

@@ -1,3 +1,4 @@
+import { installJob, parseJob } from '@safe-install/schema';
 import { DEFAULT_LIMITS, INSTALL_UID, SANDBOX_PATHS } from '../layout.js';
 import { sandboxContainerSpec, type SandboxContainerSpec } from './sandbox-container.js';
 import { sandboxSeccompProfile } from './seccomp-profile.js';
@@ -7,9 +8,7 @@ const SPEC: SandboxContainerSpec = {
   runId: 'r1',
   hostname: 'fv-az123-456',
   lingerGraceMs: 2000,
-  exportTree: true,
-  trace: true,
-  command: ['npm', 'ci'],
+  job: installJob(['npm', 'ci'], { export: true, trace: true }),
   env: ['HTTP_PROXY=http://127.0.0.1:3128'],
   labels: { 'dev.safe-install.run': 'r1' },
   limits: DEFAULT_LIMITS,
@@ -56,11 +55,12 @@ describe('the sandbox container: hardening, from a pure function', () => {
     expect(created.Env!.indexOf('HTTP_PROXY=http://127.0.0.1:3128')).toBeGreaterThan(created.Env!.indexOf(`npm_config_userconfig=${SANDBOX_PATHS.home}/.npmrc`));
   });
 
-  it('starts the runner as root to drop to the install user, and passes the command after --', () => {
+  it('starts the runner as root to drop to the install user, and passes the job in --job', () => {
     expect(created.User).toBe('0:0');
     const cmd = created.Cmd as string[];
     expect(cmd.slice(cmd.indexOf('--uid'), cmd.indexOf('--uid') + 2)).toEqual(['--uid', String(INSTALL_UID)]);
-    expect(cmd.slice(cmd.indexOf('--') + 1)).toEqual(['npm', 'ci']);
+    expect(parseJob(cmd[cmd.indexOf('--job') + 1]!).steps.map((step) => step.command)).toEqual([['npm', 'ci']]);
+    expect(cmd.at(-2)).toBe('--job');
   });
 
   it('reaches the gateway only through its socket volume; without one there is no gateway at all', () => {

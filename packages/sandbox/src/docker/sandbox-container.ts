@@ -3,6 +3,7 @@
  * (sandbox-container.test.ts) as well as inspected on a live container (test/src/sandbox.e2e.test.ts).
  */
 import type Docker from 'dockerode';
+import type { SandboxJob } from '@safe-install/schema';
 import { INSTALL_GID, INSTALL_UID, SANDBOX_PATHS, type ResourceLimits } from '../layout.js';
 import { GATEWAY_PATHS } from './gateway-container.js';
 import { sandboxSeccompOpt } from './seccomp-profile.js';
@@ -13,12 +14,8 @@ export interface SandboxContainerSpec {
   /** A plausible host name (from the decoys). */
   hostname?: string | undefined;
   lingerGraceMs: number;
-  /** Whether the runner sends node_modules and project files back after the install. */
-  exportTree: boolean;
-  /** Trace the install (off only to measure the tracer's own cost). */
-  trace: boolean;
-  /** The package-manager command. */
-  command: readonly string[];
+  /** What the runner does, step by step (job.ts in the schema): `ci`'s is one `install` step. */
+  job: SandboxJob;
   /** The run's environment on top of the fixed one (the network's, the decoys'). */
   env: readonly string[];
   labels: Record<string, string>;
@@ -39,10 +36,10 @@ export function sandboxContainerSpec(spec: SandboxContainerSpec): Docker.Contain
       '--uid', String(INSTALL_UID), '--gid', String(INSTALL_GID),
       '--home', SANDBOX_PATHS.home, '--cwd', SANDBOX_PATHS.project, '--out', SANDBOX_PATHS.traceDir,
       '--linger-grace-ms', String(spec.lingerGraceMs),
-      '--export', spec.exportTree ? 'yes' : 'no',
-      '--trace', spec.trace ? 'yes' : 'no',
       ...(spec.gatewayVolume !== null ? ['--gateway', GATEWAY_PATHS.socketDir] : []),
-      '--', ...spec.command,
+      // On the command line, like every other runner option: set when the container is made,
+      // shown by `docker inspect`, and out of the install's reach (see docs/architecture.md).
+      '--job', JSON.stringify(spec.job),
     ],
     WorkingDir: '/',
     Env: [

@@ -12,7 +12,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { SafeInstallError, TRACE_GAP_NOTICE, type TraceEvent } from '@safe-install/schema';
+import { installJob, SafeInstallError, TRACE_GAP_NOTICE, validateJob, type SandboxJob, type TraceEvent } from '@safe-install/schema';
 import type { RunnerStatus } from '@safe-install/runner';
 import { packFiles, type ArchiveFile } from '../transfer/pack-files.js';
 import { DEFAULT_EXTRACT_LIMITS, extractSafely, type ExportScope } from '../transfer/extract-safely.js';
@@ -45,8 +45,13 @@ export interface InstallRunOptions {
    * all. `env` is the npm and proxy environment that points the install at the gateway.
    */
   network: { gateway: GatewaySettings; env: string[] } | 'none';
-  /** The package-manager command, e.g. `['npm', 'ci']`. */
+  /** The package-manager command, e.g. `['npm', 'ci']`: the job's one `install` step, unless `job` is given. */
   command: string[];
+  /**
+   * What the runner does, step by step (job.ts). Default: `installJob(command)`, exporting when
+   * `stageIn` is set and tracing unless `trace` is false — the job of `ci`.
+   */
+  job?: SandboxJob;
   timeoutMs: number;
   limits?: ResourceLimits;
   /** How long a process may outlive its lifecycle script before it is killed. */
@@ -167,6 +172,8 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
     [LABEL_STARTED]: new Date().toISOString(),
   };
   const network = options.network;
+  // Checked here too, so that a bad job fails before a container exists (the runner checks it again).
+  const job = validateJob(options.job ?? installJob(options.command, { export: options.stageIn !== null, trace: options.trace !== false }));
   let gateway: RunningGateway | null = null;
   if (network !== 'none') {
     // Only the volume is made before the sandbox starts; the gateway container starts alongside it.
@@ -200,9 +207,7 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
         runId,
         hostname: options.hostname,
         lingerGraceMs: options.lingerGraceMs ?? 2000,
-        exportTree: options.stageIn !== null,
-        trace: options.trace !== false,
-        command: options.command,
+        job,
         env: [...(network === 'none' ? [] : network.env), ...Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`)],
         labels: { ...labels, [LABEL_ROLE]: 'sandbox' },
         limits,
@@ -327,7 +332,7 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
       timings['container-start'] = Math.round(performance.now() - startAt);
       progress(`uploading ${options.upload.length} files`);
       packFiles(options.upload, { uid: INSTALL_UID, gid: INSTALL_GID }, options.directoryModes).pipe(stream as unknown as NodeJS.WritableStream);
-      progress(`running \`${options.command.join(' ')}\` in the sandbox`);
+      progress(job.steps.length === 1 ? `running \`${job.steps[0]!.command.join(' ')}\` in the sandbox` : `running ${job.steps.map((step) => `${step.phase} (\`${step.command.join(' ')}\`)`).join(', ')} in the sandbox`);
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), untilEnd());
@@ -383,7 +388,9 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
     ]);
     if (gateway) {
       // The gateway's events count against the same limit (a DNS flood is events too).
-      for (const event of stoppedEvents) for (const admitted of budget.admit(event, JSON.stringify(event).length)) keep(admitted);
+      // A job of one step: the gateway's events are that step's (a longer job's are not told apart yet).
+      const only = job.steps.length === 1 ? job.steps[0]!.phase : undefined;
+      for (const event of stoppedEvents) for (const admitted of budget.admit(event, JSON.stringify(event).length)) keep(only === undefined || admitted.source !== 'gateway' ? admitted : { ...admitted, phase: only });
     }
     const ended = exportResult as { ok: boolean; error?: string } | null;
     const wanted = stageIn !== null && !timedOut && (status as RunnerStatus | null)?.exitCode === 0;

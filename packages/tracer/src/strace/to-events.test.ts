@@ -1142,3 +1142,17 @@ describe('fileless execution', () => {
     expect(processEvents(events, 'exec').at(-1)?.path).toMatch(/^\/proc\/200\/fd\//);
   });
 });
+
+describe('runs across a job’s steps', () => {
+  it('numbers a later step’s runs after the earlier steps’ (one builder per step, one trace)', () => {
+    const first = convert(trace([...ROOT, ...scriptLines(101, 'a'), ...scriptLines(102, 'b')]));
+    const starts = (events: RawEvent[]) => ofType(events, 'script').filter((e) => e.action === 'start').map((e) => e.run);
+    expect(starts(first.events)).toEqual([1, 2]);
+    const builder = new EventBuilder({ rootCwd: '/work', runsBefore: 2 });
+    expect(builder.lastRun).toBe(2);
+    const reader = new StraceReader();
+    const events = reader.push(trace([...ROOT, ...scriptLines(101, 'c')])).flatMap((entry) => builder.consume(entry));
+    expect(starts(events)).toEqual([3]);
+    expect(builder.lastRun).toBe(3);
+  });
+});

@@ -85,6 +85,11 @@ export interface EventBuilderOptions {
   maxWaitingPerPid?: number;
   /** Entries held for all such pids together. */
   maxWaitingTotal?: number;
+  /**
+   * Script runs already numbered in this trace by earlier builders (a job's earlier steps, one
+   * builder each): this builder numbers its runs after them, so `run` stays unique in the trace.
+   */
+  runsBefore?: number;
 }
 
 /** Which script a process belongs to. Shared by reference across the script's whole subtree. */
@@ -208,6 +213,12 @@ export class EventBuilder {
     this.#nodePaths = new Set((options.nodePaths ?? DEFAULT_NODE_PATHS).map(normalizePath));
     this.#maxWaitingPerPid = options.maxWaitingPerPid ?? 10_000;
     this.#maxWaitingTotal = options.maxWaitingTotal ?? 100_000;
+    this.#runs = options.runsBefore ?? 0;
+  }
+
+  /** The number of the last script run numbered in the trace (0 before the first). */
+  get lastRun(): number {
+    return this.#runs;
   }
 
   /** Take one entry; returns the events it completes (possibly several, possibly none). */

@@ -1,0 +1,86 @@
+import { installJob, JOB_LIMITS, JobError, parseJob, validateJob, type SandboxJob } from './job.js';
+
+const install = { phase: 'install', command: ['npm', 'ci'], trace: 'scripts', attribution: 'lockfile', export: 'install' } as const;
+const importStep = { phase: 'import', command: ['node', '-e', 'require("x")'], trace: 'tree', attribution: 'subject', subject: { name: 'x', version: '1.0.0' }, export: 'none' } as const;
+const job = (...steps: unknown[]) => ({ version: 1, steps });
+
+describe('the sandbox job', () => {
+  it('takes the ci job as installJob builds it', () => {
+    const built = installJob(['npm', 'ci'], { export: true, trace: true });
+    expect(parseJob(JSON.stringify(built))).toEqual(built);
+    expect(built.steps).toEqual([install]);
+    expect(installJob(['npm', 'ci'], { export: false, trace: false }).steps[0]).toMatchObject({ trace: 'none', export: 'none' });
+  });
+
+  it('takes a job of several steps, in order', () => {
+    const last = { phase: 'run', command: ['node', 'bin.js'], trace: 'tree', attribution: 'lockfile', export: 'install', continueOnFailure: true };
+    const parsed = parseJob(JSON.stringify(job({ ...install, export: 'none' }, importStep, last)));
+    expect(parsed.steps.map((s) => s.phase)).toEqual(['install', 'import', 'run']);
+    expect(parsed.steps[1]!.subject).toEqual({ name: 'x', version: '1.0.0' });
+    expect(parsed.steps[2]!.continueOnFailure).toBe(true);
+  });
+
+  it('returns a copy: changing the input afterwards changes nothing checked', () => {
+    const input = job({ ...install, command: ['npm', 'ci'] });
+    const checked: SandboxJob = validateJob(input);
+    (input.steps[0] as { command: string[] }).command.push('--ignore-scripts=false');
+    expect(checked.steps[0]!.command).toEqual(['npm', 'ci']);
+  });
+
+  const hostile: Array<[string, unknown]> = [
+    ['null', null],
+    ['an array', [install]],
+    ['a string', 'npm ci'],
+    ['another version', { version: 2, steps: [install] }],
+    ['no steps', job()],
+    ['steps that are not an array', { version: 1, steps: { 0: install } }],
+    ['an unknown top-level field', { ...job(install), uid: 0 }],
+    ['an unknown step field', job({ ...install, user: 'root' })],
+    ['a __proto__ field', JSON.parse(`{"version":1,"steps":[${JSON.stringify(install).replace('{', '{"__proto__":{"trace":"none"},')}]}`)],
+    ['a step that is not an object', job('npm ci')],
+    ['an empty command', job({ ...install, command: [] })],
+    ['a command that is a string', job({ ...install, command: 'npm ci' })],
+    ['an empty program', job({ ...install, command: ['', 'ci'] })],
+    ['an argument that is a number', job({ ...install, command: ['npm', 1] })],
+    ['an argument with NUL', job({ ...install, command: ['npm', 'ci\u0000--foo'] })],
+    ['an argument with a newline', job({ ...install, command: ['npm', 'ci\n'] })],
+    ['an argument too long', job({ ...install, command: ['npm', 'x'.repeat(JOB_LIMITS.argChars + 1)] })],
+    ['too many arguments', job({ ...install, command: Array.from({ length: JOB_LIMITS.args + 1 }, () => 'x') })],
+    ['too many steps', job(...Array.from({ length: JOB_LIMITS.steps + 1 }, (_, i) => ({ ...install, phase: `p${i}`, export: 'none' })))],
+    ['an unknown trace mode', job({ ...install, trace: 'some' })],
+    ['an unknown attribution', job({ ...install, attribution: 'claimed' })],
+    ['an unknown export', job({ ...install, export: 'everything' })],
+    ['a missing export', job({ phase: 'install', command: ['npm', 'ci'], trace: 'scripts', attribution: 'lockfile' })],
+    ['a phase with a capital', job({ ...install, phase: 'Install' })],
+    ['a phase with a space', job({ ...install, phase: 'in stall' })],
+    ['a phase too long', job({ ...install, phase: 'p'.repeat(33) })],
+    ['an empty phase', job({ ...install, phase: '' })],
+    ['a phase used twice', job({ ...install, export: 'none' }, { ...install })],
+    ['an export before the last step', job(install, importStep)],
+    ['a subject with lockfile attribution', job({ ...install, subject: { name: 'x', version: '1' } })],
+    ['subject attribution with scripts tracing', job({ ...importStep, trace: 'scripts' })],
+    ['subject attribution with no subject', job({ ...importStep, subject: undefined })],
+    ['a subject with a space in its name', job({ ...importStep, subject: { name: 'x y', version: '1' } })],
+    ['a subject with a control character', job({ ...importStep, subject: { name: 'x', version: '1\u001b[2J' } })],
+    ['a subject with an extra field', job({ ...importStep, subject: { name: 'x', version: '1', path: '/' } })],
+    ['a subject without a version', job({ ...importStep, subject: { name: 'x' } })],
+    ['continueOnFailure that is not a boolean', job({ ...install, continueOnFailure: 'yes' })],
+  ];
+  it.each(hostile)('refuses %s', (_, value) => {
+    expect(() => validateJob(value)).toThrow(JobError);
+    expect(() => parseJob(JSON.stringify(value))).toThrow(JobError);
+  });
+
+  it.each([
+    ['not JSON', '{version: 1}'],
+    ['empty', ''],
+    ['too large', JSON.stringify(job({ ...install, command: ['npm', ...Array.from({ length: 20 }, () => 'x'.repeat(4000))] }))],
+    ['a number', '1'],
+  ])('refuses job text that is %s', (_, text) => {
+    expect(() => parseJob(text)).toThrow(JobError);
+  });
+
+  it('names the field it refuses', () => {
+    expect(() => validateJob(job(install, { ...importStep, phase: 'Run' }))).toThrow(/steps\[1\]\.phase/);
+  });
+});

@@ -1,0 +1,185 @@
+/**
+ * A sandbox job: what the runner does inside one container, as ordered steps. `ci` is a job of one
+ * step (`install`: `npm ci`, each lifecycle script traced, attributed by the lockfile, node_modules
+ * exported); `doctor`'s probe is another; `analyze` (install, import and bin phases of a package)
+ * is the next.
+ *
+ * The host builds the job and passes it on the runner's command line (`--job JSON`); the runner
+ * validates it with {@link parseJob} before anything runs. The host is trusted, but the job is the
+ * runner's whole instruction set and is read by root: it is checked strictly anyway (unknown keys,
+ * wrong types, control characters, sizes), so that a bug on the host fails the run instead of
+ * steering root.
+ */
+import type { PackageRef } from './events.js';
+
+/** Bumped on any incompatible change to the job's shape. */
+export const JOB_VERSION = 1;
+
+/**
+ * What a step's tracing covers.
+ * - `scripts`: the command (a package manager) runs untraced; each lifecycle script it starts runs
+ *   under a tracer of its own, through the script shell and the script broker (today's `ci`).
+ * - `tree`: the command's whole process tree is traced, as one script run of the step's phase.
+ * - `none`: nothing is traced (only for benchmarks that measure the tracer's own cost).
+ */
+export type JobTrace = 'scripts' | 'tree' | 'none';
+
+/**
+ * Whom a step's events are attributed to.
+ * - `lockfile`: each script run to the package whose folder it runs in, as the uploaded lockfile
+ *   says (never as the package says of itself);
+ * - `subject`: every script run of the step to the step's `subject` (a `tree` step only: the
+ *   package under analysis, whatever folder its code runs in).
+ */
+export type JobAttribution = 'lockfile' | 'subject';
+
+/**
+ * What goes back to the host after the step succeeded.
+ * - `install`: every node_modules folder and the project files the step created or changed;
+ * - `none`: nothing.
+ */
+export type JobExport = 'install' | 'none';
+
+export interface JobStep {
+  /** The phase the step's events carry (`install`, `import`, `run`, `probe`, …): unique in the job. */
+  phase: string;
+  /** The program and its arguments, run as the install user in the project folder. */
+  command: string[];
+  trace: JobTrace;
+  attribution: JobAttribution;
+  /** The package the step is about; required with `attribution: 'subject'`, refused otherwise. */
+  subject?: PackageRef;
+  /** At most one step exports, and only the last: the runner sends one export per run. */
+  export: JobExport;
+  /** Go on to the next step even when this one fails (default: the job stops there). */
+  continueOnFailure?: boolean;
+}
+
+export interface SandboxJob {
+  version: typeof JOB_VERSION;
+  steps: JobStep[];
+}
+
+/** A phase name: a short lowercase word, safe in an event, an environment variable and a file name. */
+export const PHASE_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
+/** Limits far above any real job, so that a runaway one is refused rather than passed to exec. */
+export const JOB_LIMITS = { bytes: 64 * 1024, steps: 16, args: 256, argChars: 4096, refChars: 214 } as const;
+
+const STEP_KEYS = new Set(['phase', 'command', 'trace', 'attribution', 'subject', 'export', 'continueOnFailure']);
+// No control characters (NUL cannot be in an argument at all; newlines and escapes have no place
+// in a package name or an argument the host wrote).
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** Why a job is refused: names the field. */
+export class JobError extends Error {
+  constructor(message: string) {
+    super(`invalid sandbox job: ${message}`);
+    this.name = 'JobError';
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+function onlyKeys(value: Record<string, unknown>, allowed: ReadonlySet<string>, where: string): void {
+  for (const key of Object.keys(value)) if (!allowed.has(key)) throw new JobError(`${where} has an unknown field ${JSON.stringify(key.slice(0, 40))}`);
+}
+
+function text(value: unknown, where: string, max: number): string {
+  if (typeof value !== 'string') throw new JobError(`${where} must be a string`);
+  if (value.length > max) throw new JobError(`${where} is longer than ${max} characters`);
+  if (CONTROL.test(value)) throw new JobError(`${where} holds a control character`);
+  return value;
+}
+
+function oneOf<T extends string>(value: unknown, allowed: readonly T[], where: string): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) throw new JobError(`${where} must be one of ${allowed.join(', ')}`);
+  return value as T;
+}
+
+function packageRef(value: unknown, where: string): PackageRef {
+  if (!isPlainObject(value)) throw new JobError(`${where} must be an object`);
+  onlyKeys(value, new Set(['name', 'version']), where);
+  const name = text(value['name'], `${where}.name`, JOB_LIMITS.refChars);
+  const version = text(value['version'], `${where}.version`, JOB_LIMITS.refChars);
+  // npm's names and versions have no spaces; one here is a bug, and would read as an unlocked claim.
+  if (name === '' || /\s/.test(name)) throw new JobError(`${where}.name must be a package name`);
+  if (version === '' || /\s/.test(version)) throw new JobError(`${where}.version must be a version`);
+  return { name, version };
+}
+
+function step(value: unknown, index: number): JobStep {
+  const where = `steps[${index}]`;
+  if (!isPlainObject(value)) throw new JobError(`${where} must be an object`);
+  onlyKeys(value, STEP_KEYS, where);
+  const phase = text(value['phase'], `${where}.phase`, 32);
+  if (!PHASE_PATTERN.test(phase)) throw new JobError(`${where}.phase must match ${PHASE_PATTERN.source}`);
+  const command = value['command'];
+  if (!Array.isArray(command) || command.length === 0) throw new JobError(`${where}.command must be a non-empty array`);
+  if (command.length > JOB_LIMITS.args) throw new JobError(`${where}.command has more than ${JOB_LIMITS.args} arguments`);
+  const argv = command.map((arg, i) => text(arg, `${where}.command[${i}]`, JOB_LIMITS.argChars));
+  if (argv[0] === '') throw new JobError(`${where}.command[0] must not be empty`);
+  const trace = oneOf(value['trace'], ['scripts', 'tree', 'none'] as const, `${where}.trace`);
+  const attribution = oneOf(value['attribution'], ['lockfile', 'subject'] as const, `${where}.attribution`);
+  const exported = oneOf(value['export'], ['install', 'none'] as const, `${where}.export`);
+  const out: JobStep = { phase, command: argv, trace, attribution, export: exported };
+  if (attribution === 'subject') {
+    // Only a whole traced tree is the subject's doing; in `scripts` each script is its folder's.
+    if (trace !== 'tree') throw new JobError(`${where}: attribution "subject" needs trace "tree"`);
+    if (value['subject'] === undefined) throw new JobError(`${where}: attribution "subject" needs a subject`);
+    out.subject = packageRef(value['subject'], `${where}.subject`);
+  } else if (value['subject'] !== undefined) {
+    throw new JobError(`${where}: a subject is only taken with attribution "subject"`);
+  }
+  const go = value['continueOnFailure'];
+  if (go !== undefined) {
+    if (typeof go !== 'boolean') throw new JobError(`${where}.continueOnFailure must be a boolean`);
+    out.continueOnFailure = go;
+  }
+  return out;
+}
+
+/** Check a job (already parsed JSON); returns a fresh copy holding only what was checked. */
+export function validateJob(value: unknown): SandboxJob {
+  if (!isPlainObject(value)) throw new JobError('the job must be an object');
+  onlyKeys(value, new Set(['version', 'steps']), 'the job');
+  if (value['version'] !== JOB_VERSION) throw new JobError(`version must be ${JOB_VERSION}`);
+  const steps = value['steps'];
+  if (!Array.isArray(steps) || steps.length === 0) throw new JobError('steps must be a non-empty array');
+  if (steps.length > JOB_LIMITS.steps) throw new JobError(`more than ${JOB_LIMITS.steps} steps`);
+  const checked = steps.map((s, i) => step(s, i));
+  const phases = new Set<string>();
+  checked.forEach((s, i) => {
+    if (phases.has(s.phase)) throw new JobError(`steps[${i}].phase ${s.phase} is used twice (events are told apart by it)`);
+    phases.add(s.phase);
+    // One export stream per run, after the job: a later step could change what an earlier one left.
+    if (s.export !== 'none' && i !== checked.length - 1) throw new JobError(`steps[${i}] exports, but only the last step may`);
+  });
+  return { version: JOB_VERSION, steps: checked };
+}
+
+/** Parse and check a job from its JSON text (the runner's `--job` argument). */
+export function parseJob(json: string): SandboxJob {
+  if (typeof json !== 'string') throw new JobError('the job must be JSON text');
+  if (new TextEncoder().encode(json).length > JOB_LIMITS.bytes) throw new JobError(`the job is larger than ${JOB_LIMITS.bytes} bytes`);
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (error) {
+    throw new JobError(`not JSON (${(error as Error).message})`);
+  }
+  return validateJob(value);
+}
+
+/**
+ * The job of `ci` (and `add`): one `install` step running the package manager, each lifecycle
+ * script traced and attributed by the lockfile, the install's output exported when wanted.
+ */
+export function installJob(command: readonly string[], options: { export: boolean; trace: boolean }): SandboxJob {
+  return {
+    version: JOB_VERSION,
+    steps: [{ phase: 'install', command: [...command], trace: options.trace ? 'scripts' : 'none', attribution: 'lockfile', export: options.export ? 'install' : 'none' }],
+  };
+}
