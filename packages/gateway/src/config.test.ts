@@ -47,12 +47,20 @@ describe('validateGatewayConfig', () => {
     );
   });
 
-  test('takes an advertised registry URL only as plain http, ending in /, without a query', () => {
+  test('takes an advertised registry URL as http or https, ending in /, without a query or credentials', () => {
     const registries = (advertised: unknown) => [{ prefix: '/r/0/', upstream: 'https://registry.example/', advertised }];
-    expect(validateGatewayConfig({ ...minimal, registries: registries('http://registry.example/') }).value?.registries[0]).toMatchObject({ advertised: 'http://registry.example/' });
-    for (const bad of ['https://registry.example/', 'http://registry.example', 'http://registry.example/?x=1', 'registry.example/', 7]) {
-      expect(validateGatewayConfig({ ...minimal, registries: registries(bad) }).errors).toEqual(['registries[0].advertised must be an http URL ending in /, without a query']);
+    for (const good of ['http://registry.example/', 'https://registry.example/', 'https://corp.example:8443/api/npm/']) {
+      expect(validateGatewayConfig({ ...minimal, registries: registries(good) }).value?.registries[0]).toMatchObject({ advertised: good });
     }
+    for (const bad of ['ftp://registry.example/', 'https://registry.example', 'http://registry.example/?x=1', 'https://u:p@registry.example/', 'registry.example/', 7]) {
+      expect(validateGatewayConfig({ ...minimal, registries: registries(bad) }).errors).toEqual(['registries[0].advertised must be an http(s) URL ending in /, without a query or credentials']);
+    }
+  });
+
+  test('takes a trust bundle only as an absolute path', () => {
+    expect(validateGatewayConfig({ ...minimal, trustBundle: '/etc/ssl/certs/ca-certificates.crt' }).value?.trustBundle).toBe('/etc/ssl/certs/ca-certificates.crt');
+    expect(validateGatewayConfig({ ...minimal }).value?.trustBundle).toBeUndefined();
+    for (const bad of ['certs.pem', 7, '']) expect(validateGatewayConfig({ ...minimal, trustBundle: bad }).errors).toEqual(['trustBundle must be an absolute path']);
   });
 
   test('warns about what is legal but risky', () => {

@@ -2,7 +2,7 @@
  * The gateway process's core: listens on `<socketDir>/gateway.sock` for the forwarder's
  * connections, reads each one's header line and hands the rest to the matching handler.
  */
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { createDecoyMatcher } from '../canary/matcher.js';
@@ -17,6 +17,7 @@ import { EventLog, type GatewayEvent } from './event-log.js';
 import { HttpSession } from './http-session.js';
 import { RegistryProxy } from './registry-proxy.js';
 import { serveTls } from './tls-session.js';
+import { RegistryTls } from './registry-tls.js';
 import { Upstream } from './upstream.js';
 
 export interface GatewayOptions {
@@ -28,6 +29,8 @@ export interface GatewayOptions {
 
 export interface StartedGateway {
   socketPath: string;
+  /** The run's CA certificate (PEM) when a registry is advertised over https, else null. */
+  caCertificate: string | null;
   /** Events written so far. */
   readonly eventCount: number;
   /** Stops listening, ends open connections and closes the event log. Idempotent. */
@@ -43,6 +46,17 @@ export class GatewayConfigError extends Error {
 }
 
 const HEADER_TIMEOUT_MS = 10_000;
+
+/** Appends a PEM certificate to a bundle, on a line of its own, as update-ca-certificates would. */
+function appendTrust(bundle: string, pem: string): void {
+  let existing = '';
+  try {
+    existing = readFileSync(bundle, 'utf8');
+  } catch {
+    // a missing bundle is made
+  }
+  appendFileSync(bundle, `${existing === '' || existing.endsWith('\n') ? '' : '\n'}${pem}`, { mode: 0o644 });
+}
 
 /** Starts the gateway in this process. Throws GatewayConfigError for a bad config. */
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<StartedGateway> {
@@ -67,7 +81,15 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     upstream,
     selfAuthorities: selfAuthoritiesFor(valid.advertisedOrigin),
     registryAliases: registryAliasesFor(valid.registries),
+    tls: null,
   };
+  if (context.registryAliases.some((alias) => alias.tls)) {
+    // A fresh CA for every run; its key stays in this process.
+    context.tls = new RegistryTls();
+    // Before the socket exists: the sandbox's forwarder waits for the socket before the install
+    // starts, so every process of the install finds the CA in the bundle it reads at start.
+    if (valid.trustBundle) appendTrust(valid.trustBundle, context.tls.caCertificate);
+  }
   const registry = new RegistryProxy(context);
   const sockets = new Set<Socket>();
   const reportError = (error: unknown): void => {
@@ -97,7 +119,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       case 'sink': {
         // Sniff, do not trust the port: TLS on 80 or plain HTTP on 443 are handled for what they are.
         while (reader.length === 0) if (!(await reader.more())) return void socket.destroy();
-        if (reader.buffer[0] === 0x16) return serveTls(context, connection);
+        if (reader.buffer[0] === 0x16) return serveTls(context, registry, connection);
         return new HttpSession(context, registry, connection).run();
       }
       case 'dns-udp':
@@ -144,6 +166,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   };
   return {
     socketPath,
+    caCertificate: context.tls?.caCertificate ?? null,
     get eventCount() {
       return events.count;
     },
