@@ -57,10 +57,13 @@ describe('validateGatewayConfig', () => {
     }
   });
 
-  test('takes a trust bundle only as an absolute path', () => {
-    expect(validateGatewayConfig({ ...minimal, trustBundle: '/etc/ssl/certs/ca-certificates.crt' }).value?.trustBundle).toBe('/etc/ssl/certs/ca-certificates.crt');
-    expect(validateGatewayConfig({ ...minimal }).value?.trustBundle).toBeUndefined();
-    for (const bad of ['certs.pem', 7, '']) expect(validateGatewayConfig({ ...minimal, trustBundle: bad }).errors).toEqual(['trustBundle must be an absolute path']);
+  test('takes a trust store as two absolute folders and a bundle file name', () => {
+    const good = { from: '/etc/ssl/certs', into: '/run/trust', bundle: 'ca-certificates.crt' };
+    expect(validateGatewayConfig({ ...minimal, trustStore: good }).value?.trustStore).toEqual(good);
+    expect(validateGatewayConfig({ ...minimal }).value?.trustStore).toBeUndefined();
+    for (const bad of ['/etc/ssl/certs', { ...good, from: 'certs' }, { ...good, into: '/run/../etc' }, { ...good, bundle: '../x' }, { ...good, bundle: 'a/b' }, { ...good, bundle: '' }]) {
+      expect(validateGatewayConfig({ ...minimal, trustStore: bad }).errors).toEqual(['trustStore must be {from: absolute path, into: absolute path, bundle: file name}']);
+    }
   });
 
   test('warns about what is legal but risky', () => {

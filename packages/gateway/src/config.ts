@@ -34,6 +34,13 @@ export interface RegistryUpstreamConfig {
   advertised?: string;
 }
 
+export interface TrustStoreConfig {
+  from: string;
+  into: string;
+  /** A file name in `from`, e.g. `ca-certificates.crt`. */
+  bundle: string;
+}
+
 export interface GatewayLimits {
   /** Request body bytes kept as evidence of a sinkholed request. */
   evidenceBodyBytes: number;
@@ -67,11 +74,13 @@ export interface GatewayConfig {
   allow: EgressAllowConfig;
   decoys: DecoyIndex;
   /**
-   * A PEM bundle file the gateway appends its per-run CA certificate to before it listens (in the
-   * container: the image's system bundle, in a volume the sandbox mounts read-only). The CA exists
-   * only when a registry is advertised over https; its private key never leaves the gateway.
+   * The sandbox's trust store, written before the gateway listens: the folder `from` (the image's
+   * /etc/ssl/certs) copied into `into` (a volume the sandbox mounts at `from`, read-only), the
+   * run's CA certificate appended to its `bundle` (ca-certificates.crt), as a machine with an
+   * organisation's CA installed has it. Only when a registry is advertised over https (the CA
+   * exists only then); the CA's private key never leaves the gateway.
    */
-  trustBundle?: string;
+  trustStore?: TrustStoreConfig;
   /** IPv4 address every DNS answer points to: the forwarder's sink listeners (e.g. `127.10.0.1`). */
   sinkAddress: string;
   /** How the sandbox reaches the proxy port; rewritten tarball URLs start with it. Default `http://127.0.0.1:3128`. */
@@ -207,8 +216,11 @@ export function validateGatewayConfig(input: unknown): ValidationResult<GatewayC
   else if (!decoys['values'].every((value: unknown) => isRecord(value) && typeof value['kind'] === 'string' && typeof value['value'] === 'string')) errors.push('decoys.values must be {kind, value, plantedAt}');
   else if (decoys['values'].length === 0) warnings.push('no decoy values: canary detection is off');
 
-  const trustBundle = input['trustBundle'];
-  if (trustBundle !== undefined && (typeof trustBundle !== 'string' || !trustBundle.startsWith('/'))) errors.push('trustBundle must be an absolute path');
+  const trustStore = input['trustStore'];
+  const absolute = (value: unknown): value is string => typeof value === 'string' && value.startsWith('/') && !value.split('/').includes('..');
+  if (trustStore !== undefined && (!isRecord(trustStore) || !absolute(trustStore['from']) || !absolute(trustStore['into']) || typeof trustStore['bundle'] !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(trustStore['bundle']))) {
+    errors.push('trustStore must be {from: absolute path, into: absolute path, bundle: file name}');
+  }
 
   const sinkAddress = input['sinkAddress'];
   if (typeof sinkAddress !== 'string' || ipv4Octets(sinkAddress) === null) errors.push('sinkAddress must be an IPv4 address');
@@ -253,7 +265,7 @@ export function validateGatewayConfig(input: unknown): ValidationResult<GatewayC
   if (typeof input['proxy'] === 'string') value.proxy = input['proxy'];
   if (typeof input['httpsProxy'] === 'string') value.httpsProxy = input['httpsProxy'];
   if (typeof noproxy === 'string' && noproxy !== '') value.noproxy = noproxy;
-  if (typeof trustBundle === 'string') value.trustBundle = trustBundle;
+  if (isRecord(trustStore)) value.trustStore = { from: trustStore['from'] as string, into: trustStore['into'] as string, bundle: trustStore['bundle'] as string };
   if (isRecord(hostsOverride)) value.hostsOverride = hostsOverride as Record<string, string>;
   return { value, warnings, errors };
 }

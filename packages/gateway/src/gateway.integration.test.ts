@@ -5,7 +5,7 @@
  * answers them, and the one allowed name is pointed at loopback by `hostsOverride`.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
@@ -310,15 +310,25 @@ describe('a registry known by an https URL (the gateway ends its TLS with the ru
     tunnel.socket.destroy();
   });
 
-  test('with a trust bundle, the CA certificate is appended to it before the gateway listens; each gateway has its own CA', async () => {
-    const bundle = join(dir, 'bundle.pem');
+  test('with a trust store, the certificate folder is copied and the CA appended to its bundle before the gateway listens; each gateway has its own CA', async () => {
+    const from = join(dir, 'certs');
+    mkdirSync(from);
     const existing = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
-    writeFileSync(bundle, existing);
-    const other = await startGateway({ ...config, socketDir: join(dir, 'sock-bundle'), eventsFile: join(dir, 'out', 'bundle.jsonl'), trustBundle: bundle });
+    writeFileSync(join(from, 'ca-certificates.crt'), existing);
+    writeFileSync(join(from, 'other.pem'), 'other');
+    symlinkSync('/usr/share/ca-certificates/x.crt', join(from, 'x.pem'));
+    mkdirSync(join(from, 'subfolder'));
+    const into = join(dir, 'trust');
+    const other = await startGateway({ ...config, socketDir: join(dir, 'sock-bundle'), eventsFile: join(dir, 'out', 'bundle.jsonl'), trustStore: { from, into, bundle: 'ca-certificates.crt' } });
     try {
       expect(other.caCertificate).not.toBeNull();
       expect(other.caCertificate).not.toBe(gateway.caCertificate);
-      expect(readFileSync(bundle, 'utf8')).toBe(`${existing}\n${other.caCertificate}`);
+      expect(readFileSync(join(into, 'ca-certificates.crt'), 'utf8')).toBe(`${existing}\n${other.caCertificate}`);
+      expect(readFileSync(join(into, 'other.pem'), 'utf8')).toBe('other');
+      expect(readlinkSync(join(into, 'x.pem'))).toBe('/usr/share/ca-certificates/x.crt');
+      expect(readdirSync(into).sort()).toEqual(['ca-certificates.crt', 'other.pem', 'x.pem']);
+      // The source is left as it was.
+      expect(readFileSync(join(from, 'ca-certificates.crt'), 'utf8')).toBe(existing);
     } finally {
       await other.close();
     }
@@ -499,6 +509,26 @@ describe('hostile clients', () => {
     } finally {
       await early.close();
     }
+  });
+
+  test('a forwarder told to wait for the gateway starts only once its socket exists (the install then finds the trust store written)', async () => {
+    const waitDir = join(dir, 'wait');
+    mkdirSync(waitDir);
+    let started = false;
+    const pending = startForwarder({ socketDir: waitDir, proxy: [], dns: [{ host: '127.0.0.1', port: 0 }], sink: [], waitForGateway: true, onError: () => undefined }).then((started_) => {
+      started = true;
+      return started_;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(started).toBe(false);
+    symlinkSync(join(dir, 'sock', GATEWAY_SOCKET_NAME), join(waitDir, GATEWAY_SOCKET_NAME));
+    await (await pending).close();
+    expect(started).toBe(true);
+    // Without a gateway it gives up after gatewayWaitMs and reports it, rather than hang.
+    const errors: string[] = [];
+    const lonely = await startForwarder({ socketDir: join(dir, 'nobody-waits'), proxy: [], dns: [], sink: [], waitForGateway: true, gatewayWaitMs: 100, onError: (error) => errors.push(error.message) });
+    await lonely.close();
+    expect(errors).toEqual([expect.stringContaining('did not appear within 100 ms')]);
   });
 
   test('without a gateway, the forwarder answers DNS with SERVFAIL and closes TCP clients', async () => {

@@ -2,11 +2,11 @@
  * The gateway process's core: listens on `<socketDir>/gateway.sock` for the forwarder's
  * connections, reads each one's header line and hands the rest to the matching handler.
  */
-import { appendFileSync, chmodSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { createDecoyMatcher } from '../canary/matcher.js';
-import { validateGatewayConfig, type GatewayConfig } from '../config.js';
+import { validateGatewayConfig, type GatewayConfig, type TrustStoreConfig } from '../config.js';
 import { compileAllowlist } from '../egress/allow.js';
 import { registryAliasesFor, selfAuthoritiesFor } from '../http/route.js';
 import { StreamReader, readLine } from '../io/stream-reader.js';
@@ -47,15 +47,29 @@ export class GatewayConfigError extends Error {
 
 const HEADER_TIMEOUT_MS = 10_000;
 
-/** Appends a PEM certificate to a bundle, on a line of its own, as update-ca-certificates would. */
-function appendTrust(bundle: string, pem: string): void {
+/**
+ * Copies a certificate folder (files and symlinks; no subfolders there) and appends `pem` to its
+ * bundle on a line of its own, as update-ca-certificates leaves it. Exported for tests.
+ */
+export function writeTrustStore(store: TrustStoreConfig, pem: string): void {
+  mkdirSync(store.into, { recursive: true });
+  for (const entry of readdirSync(store.from, { withFileTypes: true })) {
+    const target = join(store.into, entry.name);
+    if (entry.isSymbolicLink()) {
+      rmSync(target, { force: true });
+      symlinkSync(readlinkSync(join(store.from, entry.name)), target);
+    } else if (entry.isFile()) copyFileSync(join(store.from, entry.name), target);
+  }
+  const bundle = join(store.into, store.bundle);
   let existing = '';
   try {
     existing = readFileSync(bundle, 'utf8');
   } catch {
-    // a missing bundle is made
+    // no bundle in the image: it is made
   }
-  appendFileSync(bundle, `${existing === '' || existing.endsWith('\n') ? '' : '\n'}${pem}`, { mode: 0o644 });
+  // The bundle may be a symlink into the image (read-only there): write a file in its place.
+  rmSync(bundle, { force: true });
+  writeFileSync(bundle, `${existing}${existing === '' || existing.endsWith('\n') ? '' : '\n'}${pem}`, { mode: 0o644 });
 }
 
 /** Starts the gateway in this process. Throws GatewayConfigError for a bad config. */
@@ -88,7 +102,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     context.tls = new RegistryTls();
     // Before the socket exists: the sandbox's forwarder waits for the socket before the install
     // starts, so every process of the install finds the CA in the bundle it reads at start.
-    if (valid.trustBundle) appendTrust(valid.trustBundle, context.tls.caCertificate);
+    if (valid.trustStore) writeTrustStore(valid.trustStore, context.tls.caCertificate);
   }
   const registry = new RegistryProxy(context);
   const sockets = new Set<Socket>();
