@@ -304,6 +304,22 @@ describe('a registry known by an https URL (the gateway ends its TLS with the ru
     expect(last('http', (event) => event.method === 'TLS' && event.host === 'secure.example')).toMatchObject({ decision: 'denied', reason: expect.stringMatching(/^TLS to the registry not completed/) });
   });
 
+  test('plain HTTP or garbage inside the registry tunnel ends it, recorded; the gateway keeps serving', async () => {
+    for (const junk of ['GET /demo-pkg HTTP/1.1\r\nHost: secure.example\r\n\r\n', '\x16\x03\x01\x00\x05hello', '\x16\x03\x03\xff\xff' + 'A'.repeat(3000)]) {
+      const tunnel = await openTunnel(proxyPort(), 'secure.example:443');
+      expect(tunnel.status).toBe(200);
+      tunnel.socket.write(Buffer.from(junk, 'latin1'));
+      const answer = await readAll(tunnel.socket);
+      // Nothing from the registry comes back: at most a TLS alert.
+      expect(answer).not.toMatch(/HTTP\/1\.1|demo-pkg/);
+    }
+    await settle();
+    const failures = events.filter((event) => event.type === 'http' && event.method === 'TLS' && event.host === 'secure.example');
+    expect(failures.length).toBeGreaterThanOrEqual(3);
+    const response = await httpsRequest({ via: 'connect', host: 'secure.example', path: '/demo-pkg', headers: { accept: 'application/json' } });
+    expect(response.status).toBe(200);
+  });
+
   test('another port of that host is not the registry: CONNECT there is refused as before', async () => {
     const tunnel = await openTunnel(proxyPort(), 'secure.example:8443');
     expect(tunnel.status).toBe(403);
