@@ -2,7 +2,7 @@
  * The gateway process's core: listens on `<socketDir>/gateway.sock` for the forwarder's
  * connections, reads each one's header line and hands the rest to the matching handler.
  */
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { createDecoyMatcher } from '../canary/matcher.js';
@@ -67,9 +67,12 @@ export function writeTrustStore(store: TrustStoreConfig, pem: string): void {
   } catch {
     // no bundle in the image: it is made
   }
-  // The bundle may be a symlink into the image (read-only there): write a file in its place.
-  rmSync(bundle, { force: true });
-  writeFileSync(bundle, `${existing}${existing === '' || existing.endsWith('\n') ? '' : '\n'}${pem}`, { mode: 0o644 });
+  // Replaced by a rename, never rewritten in place: a reader (the sandbox may already have the
+  // folder mounted) sees the old bundle or the new one, not half of it. A symlink in its place
+  // (into the read-only image) is replaced the same way.
+  const temporary = join(store.into, `.${store.bundle}.new`);
+  writeFileSync(temporary, `${existing}${existing === '' || existing.endsWith('\n') ? '' : '\n'}${pem}`, { mode: 0o644 });
+  renameSync(temporary, bundle);
 }
 
 /** Starts the gateway in this process. Throws GatewayConfigError for a bad config. */
