@@ -2,11 +2,11 @@
  * The gateway process's core: listens on `<socketDir>/gateway.sock` for the forwarder's
  * connections, reads each one's header line and hands the rest to the matching handler.
  */
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { createDecoyMatcher } from '../canary/matcher.js';
-import { validateGatewayConfig, type GatewayConfig, type TrustStoreConfig } from '../config.js';
+import { validateGatewayConfig, type GatewayConfig } from '../config.js';
 import { compileAllowlist } from '../egress/allow.js';
 import { registryAliasesFor, selfAuthoritiesFor } from '../http/route.js';
 import { StreamReader, readLine } from '../io/stream-reader.js';
@@ -18,6 +18,7 @@ import { HttpSession } from './http-session.js';
 import { RegistryProxy } from './registry-proxy.js';
 import { serveTls } from './tls-session.js';
 import { RegistryTls } from './registry-tls.js';
+import { writeTrustStore } from './trust-store.js';
 import { Upstream } from './upstream.js';
 
 export interface GatewayOptions {
@@ -46,34 +47,6 @@ export class GatewayConfigError extends Error {
 }
 
 const HEADER_TIMEOUT_MS = 10_000;
-
-/**
- * Copies a certificate folder (files and symlinks; no subfolders there) and appends `pem` to its
- * bundle on a line of its own, as update-ca-certificates leaves it. Exported for tests.
- */
-export function writeTrustStore(store: TrustStoreConfig, pem: string): void {
-  mkdirSync(store.into, { recursive: true });
-  for (const entry of readdirSync(store.from, { withFileTypes: true })) {
-    const target = join(store.into, entry.name);
-    if (entry.isSymbolicLink()) {
-      rmSync(target, { force: true });
-      symlinkSync(readlinkSync(join(store.from, entry.name)), target);
-    } else if (entry.isFile()) copyFileSync(join(store.from, entry.name), target);
-  }
-  const bundle = join(store.into, store.bundle);
-  let existing = '';
-  try {
-    existing = readFileSync(bundle, 'utf8');
-  } catch {
-    // no bundle in the image: it is made
-  }
-  // Replaced by a rename, never rewritten in place: a reader (the sandbox may already have the
-  // folder mounted) sees the old bundle or the new one, not half of it. A symlink in its place
-  // (into the read-only image) is replaced the same way.
-  const temporary = join(store.into, `.${store.bundle}.new`);
-  writeFileSync(temporary, `${existing}${existing === '' || existing.endsWith('\n') ? '' : '\n'}${pem}`, { mode: 0o644 });
-  renameSync(temporary, bundle);
-}
 
 /** Starts the gateway in this process. Throws GatewayConfigError for a bad config. */
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<StartedGateway> {
