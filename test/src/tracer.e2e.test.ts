@@ -208,6 +208,21 @@ await describeWithEngine('the tracer, on a real install with a real npm', () => 
       expect(registry).toBe(advertisedRegistryUrl(host));
       expect(new URL(registry!).hostname).toBe(new URL(host).hostname);
       expect(registry).not.toMatch(/127\.0\.0\.1|localhost|\/r\/\d+\//);
+      // Its scheme too: an https registry is https in the sandbox (the gateway ends that TLS).
+      expect(new URL(registry!).protocol).toBe(new URL(host).protocol);
+      // npm exports a setting to scripts only when it differs from npm's default: no variable for
+      // the default registry (as in CI), else the same URL.
+      const [env] = facts('registry-env');
+      expect([null, registry]).toContainEqual(env);
+    });
+
+    it('talks TLS to that registry with node and curl, as a CI job could: both trust the run’s CA through the system bundle', () => {
+      const tls = facts('tls') as Array<{ client: string; status: unknown }>;
+      expect(tls.map((fact) => fact.client).sort()).toEqual(['curl', 'node']);
+      // Any answer from the registry will do (the probe's own name may not be published): what
+      // matters is that the handshake succeeded, not a certificate error.
+      expect(tls.find((fact) => fact.client === 'node')?.status).toEqual(expect.any(Number));
+      expect(String(tls.find((fact) => fact.client === 'curl')?.status)).toMatch(/^\d{3}$/);
     });
 
     it('counts the CPUs of the machine, not the one its tracer keeps to', () => {

@@ -47,11 +47,22 @@ describe('validateGatewayConfig', () => {
     );
   });
 
-  test('takes an advertised registry URL only as plain http, ending in /, without a query', () => {
+  test('takes an advertised registry URL as http or https, ending in /, without a query or credentials', () => {
     const registries = (advertised: unknown) => [{ prefix: '/r/0/', upstream: 'https://registry.example/', advertised }];
-    expect(validateGatewayConfig({ ...minimal, registries: registries('http://registry.example/') }).value?.registries[0]).toMatchObject({ advertised: 'http://registry.example/' });
-    for (const bad of ['https://registry.example/', 'http://registry.example', 'http://registry.example/?x=1', 'registry.example/', 7]) {
-      expect(validateGatewayConfig({ ...minimal, registries: registries(bad) }).errors).toEqual(['registries[0].advertised must be an http URL ending in /, without a query']);
+    for (const good of ['http://registry.example/', 'https://registry.example/', 'https://corp.example:8443/api/npm/']) {
+      expect(validateGatewayConfig({ ...minimal, registries: registries(good) }).value?.registries[0]).toMatchObject({ advertised: good });
+    }
+    for (const bad of ['ftp://registry.example/', 'https://registry.example', 'http://registry.example/?x=1', 'https://u:p@registry.example/', 'registry.example/', 7]) {
+      expect(validateGatewayConfig({ ...minimal, registries: registries(bad) }).errors).toEqual(['registries[0].advertised must be an http(s) URL ending in /, without a query or credentials']);
+    }
+  });
+
+  test('takes a trust store as two absolute folders and a bundle file name', () => {
+    const good = { from: '/etc/ssl/certs', into: '/run/trust', bundle: 'ca-certificates.crt' };
+    expect(validateGatewayConfig({ ...minimal, trustStore: good }).value?.trustStore).toEqual(good);
+    expect(validateGatewayConfig({ ...minimal }).value?.trustStore).toBeUndefined();
+    for (const bad of ['/etc/ssl/certs', { ...good, from: 'certs' }, { ...good, into: '/run/../etc' }, { ...good, bundle: '../x' }, { ...good, bundle: 'a/b' }, { ...good, bundle: '' }]) {
+      expect(validateGatewayConfig({ ...minimal, trustStore: bad }).errors).toEqual(['trustStore must be {from: absolute path, into: absolute path, bundle: file name}']);
     }
   });
 

@@ -24,12 +24,21 @@ export interface RegistryUpstreamConfig {
   upstream: string;
   auth?: RegistryAuth;
   /**
-   * The plain-http base URL the sandbox knows the registry by (its real host and path, e.g.
-   * `http://registry.example/`), besides the prefix: requests for it, through the proxy or sent to
-   * a DNS answer's sink address, are this registry's, and packument tarball URLs are given under it.
-   * So the install sees the registry URL a CI job would, not the gateway's address.
+   * The base URL the sandbox knows the registry by (its real scheme, host and path, e.g.
+   * `https://registry.example/`), besides the prefix: requests for it, through the proxy (CONNECT,
+   * for https) or sent to a DNS answer's sink address, are this registry's, and packument tarball
+   * URLs are given under it. So the install sees the registry URL a CI job would, not the gateway's
+   * address. For an https URL the gateway ends the TLS itself with a certificate from its per-run
+   * CA (see `trustBundle`), and reads and judges every request inside it.
    */
   advertised?: string;
+}
+
+export interface TrustStoreConfig {
+  from: string;
+  into: string;
+  /** A file name in `from`, e.g. `ca-certificates.crt`. */
+  bundle: string;
 }
 
 export interface GatewayLimits {
@@ -64,6 +73,14 @@ export interface GatewayConfig {
   noproxy?: string;
   allow: EgressAllowConfig;
   decoys: DecoyIndex;
+  /**
+   * The sandbox's trust store, written before the gateway listens: the folder `from` (the image's
+   * /etc/ssl/certs) copied into `into` (a volume the sandbox mounts at `from`, read-only), the
+   * run's CA certificate appended to its `bundle` (ca-certificates.crt), as a machine with an
+   * organisation's CA installed has it. Only when a registry is advertised over https (the CA
+   * exists only then); the CA's private key never leaves the gateway.
+   */
+  trustStore?: TrustStoreConfig;
   /** IPv4 address every DNS answer points to: the forwarder's sink listeners (e.g. `127.10.0.1`). */
   sinkAddress: string;
   /** How the sandbox reaches the proxy port; rewritten tarball URLs start with it. Default `http://127.0.0.1:3128`. */
@@ -149,8 +166,8 @@ export function validateGatewayConfig(input: unknown): ValidationResult<GatewayC
         } else auth = { type: rawAuth['type'], value: rawAuth['value'] };
       }
       const advertised = entry['advertised'];
-      if (advertised !== undefined && (typeof advertised !== 'string' || !advertised.startsWith('http://') || !isHttpUrl(advertised) || new URL(advertised).search !== '' || !advertised.endsWith('/'))) {
-        errors.push(`${where}.advertised must be an http URL ending in /, without a query`);
+      if (advertised !== undefined && (!isHttpUrl(advertised) || new URL(advertised).search !== '' || new URL(advertised).username !== '' || !advertised.endsWith('/'))) {
+        errors.push(`${where}.advertised must be an http(s) URL ending in /, without a query or credentials`);
       }
       if (typeof prefix === 'string' && isHttpUrl(upstream)) {
         registries.push({ prefix, upstream, ...(auth ? { auth } : {}), ...(typeof advertised === 'string' && isHttpUrl(advertised) ? { advertised } : {}) });
@@ -199,6 +216,12 @@ export function validateGatewayConfig(input: unknown): ValidationResult<GatewayC
   else if (!decoys['values'].every((value: unknown) => isRecord(value) && typeof value['kind'] === 'string' && typeof value['value'] === 'string')) errors.push('decoys.values must be {kind, value, plantedAt}');
   else if (decoys['values'].length === 0) warnings.push('no decoy values: canary detection is off');
 
+  const trustStore = input['trustStore'];
+  const absolute = (value: unknown): value is string => typeof value === 'string' && value.startsWith('/') && !value.split('/').includes('..');
+  if (trustStore !== undefined && (!isRecord(trustStore) || !absolute(trustStore['from']) || !absolute(trustStore['into']) || typeof trustStore['bundle'] !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(trustStore['bundle']))) {
+    errors.push('trustStore must be {from: absolute path, into: absolute path, bundle: file name}');
+  }
+
   const sinkAddress = input['sinkAddress'];
   if (typeof sinkAddress !== 'string' || ipv4Octets(sinkAddress) === null) errors.push('sinkAddress must be an IPv4 address');
 
@@ -242,6 +265,7 @@ export function validateGatewayConfig(input: unknown): ValidationResult<GatewayC
   if (typeof input['proxy'] === 'string') value.proxy = input['proxy'];
   if (typeof input['httpsProxy'] === 'string') value.httpsProxy = input['httpsProxy'];
   if (typeof noproxy === 'string' && noproxy !== '') value.noproxy = noproxy;
+  if (isRecord(trustStore)) value.trustStore = { from: trustStore['from'] as string, into: trustStore['into'] as string, bundle: trustStore['bundle'] as string };
   if (isRecord(hostsOverride)) value.hostsOverride = hostsOverride as Record<string, string>;
   return { value, warnings, errors };
 }

@@ -5,7 +5,7 @@
  * answers them, and the one allowed name is pointed at loopback by `hostsOverride`.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
@@ -72,6 +72,7 @@ beforeAll(async () => {
     sink: [
       { host: '127.0.0.1', port: 0, servicePort: 80 },
       { host: '127.0.0.1', port: 0, servicePort: allowedRaw.port },
+      { host: '127.0.0.1', port: 0, servicePort: 443 },
     ],
   });
   const checked = validateGatewayConfig({
@@ -83,6 +84,8 @@ beforeAll(async () => {
       { prefix: '/r/1/', upstream: `${registry.origin}/`, auth: { type: 'bearer', value: REAL_TOKEN } },
       // Known in the sandbox by a host and path of its own (the real registry's, in a run).
       { prefix: '/r/2/', upstream: `${registry.origin}/`, auth: { type: 'bearer', value: REAL_TOKEN }, advertised: 'http://registry.example/npm/' },
+      // Known by an https URL, as a CI job knows the registry: the gateway ends its TLS.
+      { prefix: '/r/3/', upstream: `${registry.origin}/`, auth: { type: 'bearer', value: REAL_TOKEN }, advertised: 'https://secure.example/' },
     ],
     strictSsl: true,
     allow: { global: [], packages: { 'pkg-a': [`allowed.test:${allowedHttp.port}`, `allowed.test:${allowedRaw.port}`] } },
@@ -251,6 +254,100 @@ describe('registry proxy', () => {
     expect(refused).toMatchObject({ decision: 'denied', status: 403, package: { name: 'pkg-b', version: '1.0.0' }, lifecycle: 'postinstall' });
     // The decoy token the script sent along is itself evidence.
     expect(last('decoy-exfiltration')).toMatchObject({ decoyKind: 'npm-token', where: 'header', seenIn: refused.id });
+  });
+});
+
+describe('a registry known by an https URL (the gateway ends its TLS with the run\'s CA)', () => {
+  test('CONNECT to it: the client trusting the run\'s CA gets packuments with https tarball URLs under that host', async () => {
+    expect(gateway.caCertificate).toContain('-----BEGIN CERTIFICATE-----');
+    const before = registry.requests.length;
+    const packument = await httpsRequest({ via: 'connect', host: 'secure.example', path: '/demo-pkg', headers: { accept: 'application/json', authorization: `Bearer ${NPM_DECOY}` } });
+    expect(packument.status).toBe(200);
+    const tarball = (JSON.parse(packument.body.toString('utf8')) as { versions: Record<string, { dist: { tarball: string } }> }).versions['1.0.0']?.dist.tarball;
+    expect(tarball).toBe('https://secure.example/demo-pkg/-/demo-pkg-1.0.0.tgz');
+    const fetched = await httpsRequest({ via: 'connect', host: 'secure.example', path: new URL(tarball!).pathname });
+    expect(fetched.status).toBe(200);
+    expect(fetched.body.equals(demo.tarball)).toBe(true);
+    for (const seen of registry.requests.slice(before)) expect(seen.authorization).toBe(`Bearer ${REAL_TOKEN}`);
+    await settle();
+    expect(last('http', (event) => event.url.endsWith('/demo-pkg-1.0.0.tgz') && event.decision === 'registry')).toMatchObject({ status: 200 });
+    // The tunnel itself is no event: what matters happens inside it.
+    expect(events.some((event) => event.type === 'http' && event.method === 'CONNECT' && event.host === 'secure.example')).toBe(false);
+  });
+
+  test('inside that TLS the registry rules hold: the API is refused, another Host is sinkholed and never forwarded', async () => {
+    identity = { package: { name: 'pkg-a', version: '1.0.0' } };
+    const whoami = await httpsRequest({ via: 'connect', host: 'secure.example', path: '/-/whoami', headers: { authorization: `Bearer ${NPM_DECOY}` } });
+    expect(whoami.status).toBe(403);
+    await settle();
+    const refused = last('http', (event) => event.url.endsWith('/-/whoami'));
+    expect(refused).toMatchObject({ decision: 'denied', package: { name: 'pkg-a' } });
+    expect(last('decoy-exfiltration')).toMatchObject({ decoyKind: 'npm-token', seenIn: refused.id });
+    // allowed.test is allowed for pkg-a, but not from inside the registry's TLS (domain fronting).
+    const received = allowedHttp.received.length;
+    const fronted = await httpsRequest({ via: 'connect', host: 'secure.example', hostHeader: `allowed.test:${allowedHttp.port}`, path: '/x' });
+    expect(fronted.status).toBe(200);
+    await settle();
+    expect(allowedHttp.received.length).toBe(received);
+    expect(last('http', (event) => event.host === 'allowed.test')).toMatchObject({ decision: 'sinked', reason: 'not the registry, inside a TLS connection to it', url: `https://allowed.test:${allowedHttp.port}/x` });
+  });
+
+  test('a client that ignores the proxy reaches it through DNS and the sink\'s 443 by its server name', async () => {
+    const response = await httpsRequest({ via: 'sink', host: 'secure.example', path: '/demo-pkg', headers: { accept: 'application/json' } });
+    expect(response.status).toBe(200);
+    expect(response.body.toString('utf8')).toContain('https://secure.example/demo-pkg/-/demo-pkg-1.0.0.tgz');
+  });
+
+  test('a client that does not trust the run\'s CA fails the handshake, and the attempt is recorded', async () => {
+    await expect(httpsRequest({ via: 'connect', host: 'secure.example', path: '/demo-pkg', trust: null })).rejects.toThrow(/self[- ]signed|unable to verify|local issuer/i);
+    await settle();
+    expect(last('http', (event) => event.method === 'TLS' && event.host === 'secure.example')).toMatchObject({ decision: 'denied', reason: expect.stringMatching(/^TLS to the registry not completed/) });
+  });
+
+  test('plain HTTP or garbage inside the registry tunnel ends it, recorded; the gateway keeps serving', async () => {
+    for (const junk of ['GET /demo-pkg HTTP/1.1\r\nHost: secure.example\r\n\r\n', '\x16\x03\x01\x00\x05hello', '\x16\x03\x03\xff\xff' + 'A'.repeat(3000)]) {
+      const tunnel = await openTunnel(proxyPort(), 'secure.example:443');
+      expect(tunnel.status).toBe(200);
+      tunnel.socket.write(Buffer.from(junk, 'latin1'));
+      const answer = await readAll(tunnel.socket);
+      // Nothing from the registry comes back: at most a TLS alert.
+      expect(answer).not.toMatch(/HTTP\/1\.1|demo-pkg/);
+    }
+    await settle();
+    const failures = events.filter((event) => event.type === 'http' && event.method === 'TLS' && event.host === 'secure.example');
+    expect(failures.length).toBeGreaterThanOrEqual(3);
+    const response = await httpsRequest({ via: 'connect', host: 'secure.example', path: '/demo-pkg', headers: { accept: 'application/json' } });
+    expect(response.status).toBe(200);
+  });
+
+  test('another port of that host is not the registry: CONNECT there is refused as before', async () => {
+    const tunnel = await openTunnel(proxyPort(), 'secure.example:8443');
+    expect(tunnel.status).toBe(403);
+    tunnel.socket.destroy();
+  });
+
+  test('with a trust store, the certificate folder is copied and the CA appended to its bundle before the gateway listens; each gateway has its own CA', async () => {
+    const from = join(dir, 'certs');
+    mkdirSync(from);
+    const existing = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
+    writeFileSync(join(from, 'ca-certificates.crt'), existing);
+    writeFileSync(join(from, 'other.pem'), 'other');
+    symlinkSync('/usr/share/ca-certificates/x.crt', join(from, 'x.pem'));
+    mkdirSync(join(from, 'subfolder'));
+    const into = join(dir, 'trust');
+    const other = await startGateway({ ...config, socketDir: join(dir, 'sock-bundle'), eventsFile: join(dir, 'out', 'bundle.jsonl'), trustStore: { from, into, bundle: 'ca-certificates.crt' } });
+    try {
+      expect(other.caCertificate).not.toBeNull();
+      expect(other.caCertificate).not.toBe(gateway.caCertificate);
+      expect(readFileSync(join(into, 'ca-certificates.crt'), 'utf8')).toBe(`${existing}\n${other.caCertificate}`);
+      expect(readFileSync(join(into, 'other.pem'), 'utf8')).toBe('other');
+      expect(readlinkSync(join(into, 'x.pem'))).toBe('/usr/share/ca-certificates/x.crt');
+      expect(readdirSync(into).sort()).toEqual(['ca-certificates.crt', 'other.pem', 'x.pem']);
+      // The source is left as it was.
+      expect(readFileSync(join(from, 'ca-certificates.crt'), 'utf8')).toBe(existing);
+    } finally {
+      await other.close();
+    }
   });
 });
 
@@ -430,6 +527,26 @@ describe('hostile clients', () => {
     }
   });
 
+  test('a forwarder told to wait for the gateway starts only once its socket exists (the install then finds the trust store written)', async () => {
+    const waitDir = join(dir, 'wait');
+    mkdirSync(waitDir);
+    let started = false;
+    const pending = startForwarder({ socketDir: waitDir, proxy: [], dns: [{ host: '127.0.0.1', port: 0 }], sink: [], waitForGateway: true, onError: () => undefined }).then((started_) => {
+      started = true;
+      return started_;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(started).toBe(false);
+    symlinkSync(join(dir, 'sock', GATEWAY_SOCKET_NAME), join(waitDir, GATEWAY_SOCKET_NAME));
+    await (await pending).close();
+    expect(started).toBe(true);
+    // Without a gateway it gives up after gatewayWaitMs and reports it, rather than hang.
+    const errors: string[] = [];
+    const lonely = await startForwarder({ socketDir: join(dir, 'nobody-waits'), proxy: [], dns: [], sink: [], waitForGateway: true, gatewayWaitMs: 100, onError: (error) => errors.push(error.message) });
+    await lonely.close();
+    expect(errors).toEqual([expect.stringContaining('did not appear within 100 ms')]);
+  });
+
   test('without a gateway, the forwarder answers DNS with SERVFAIL and closes TCP clients', async () => {
     const lonely = await startForwarder({ socketDir: join(dir, 'nobody-home'), proxy: [{ host: '127.0.0.1', port: 0 }], dns: [{ host: '127.0.0.1', port: 0 }], sink: [], gatewayWaitMs: 200, onError: () => undefined });
     try {
@@ -452,6 +569,31 @@ test('the events file holds every event, one JSON object per line, in order', as
   // The real token never appears in anything the sandbox side could be shown.
   expect(readFileSync(config.eventsFile, 'utf8')).not.toContain(REAL_TOKEN);
 });
+
+/** One https request to a registry host, through a CONNECT on the proxy or straight to the sink's 443. */
+async function httpsRequest(options: { via: 'connect' | 'sink'; host: string; path: string; hostHeader?: string; headers?: Record<string, string>; trust?: string | null }): Promise<{ status: number; body: Buffer }> {
+  let raw: import('node:net').Socket;
+  if (options.via === 'connect') {
+    const tunnel = await openTunnel(proxyPort(), `${options.host}:443`);
+    if (tunnel.status !== 200) throw new Error(`CONNECT answered ${tunnel.status}`);
+    raw = tunnel.socket;
+  } else {
+    raw = connect({ host: '127.0.0.1', port: bound('sink', 443) });
+  }
+  const trust = options.trust === undefined ? (gateway.caCertificate as string) : options.trust;
+  const socket = tlsConnect({ socket: raw, servername: options.host, ...(trust === null ? {} : { ca: trust }) });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('secureConnect', () => resolve());
+    socket.once('error', reject);
+  });
+  const headers = Object.entries(options.headers ?? {}).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  socket.write(`GET ${options.path} HTTP/1.1\r\nHost: ${options.hostHeader ?? options.host}\r\n${headers}Connection: close\r\n\r\n`);
+  const chunks: Buffer[] = [];
+  for await (const chunk of socket) chunks.push(chunk as Buffer);
+  const response = Buffer.concat(chunks);
+  const end = response.indexOf('\r\n\r\n');
+  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(response.toString('latin1'))?.[1]), body: response.subarray(end + 4) };
+}
 
 function openTunnel(port: number, authority: string): Promise<{ status: number; socket: import('node:net').Socket }> {
   return new Promise((resolve) => {

@@ -7,7 +7,7 @@ export { startGateway, GatewayConfigError, type GatewayOptions, type StartedGate
 export type { GatewayEvent, GatewayHttpEvent, GatewayDecoyEvent } from './gateway/event-log.js';
 export { startForwarder, DEFAULT_FORWARDER_LISTEN, type BoundAddress, type ForwarderOptions, type IdentifyClient, type IdentifyQuery, type ListenAddress, type StartedForwarder } from './forwarder/forwarder.js';
 export { createProcNetIdentify, socketInodeOf } from './forwarder/identify.js';
-export { validateGatewayConfig, DEFAULT_LIMITS, DEFAULT_ADVERTISED_ORIGIN, type GatewayConfig, type GatewayLimits, type RegistryAuth, type RegistryUpstreamConfig, type ValidationResult } from './config.js';
+export { validateGatewayConfig, DEFAULT_LIMITS, DEFAULT_ADVERTISED_ORIGIN, type GatewayConfig, type GatewayLimits, type RegistryAuth, type RegistryUpstreamConfig, type TrustStoreConfig, type ValidationResult } from './config.js';
 export * from './protocol.js';
 export * from './dns/message.js';
 export * from './dns/framing.js';

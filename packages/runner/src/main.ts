@@ -219,6 +219,8 @@ async function main(): Promise<void> {
     forwarder = await startForwarder({
       socketDir: args.gateway,
       identify,
+      // The gateway writes the trust store (the run's CA) before it listens; npm reads it at start.
+      waitForGateway: true,
       onError: (error) => process.stderr.write(`network relay: ${error.message}\n`),
     });
   }

@@ -10,6 +10,7 @@
  */
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DnsFrameSplitter, frameDnsMessage } from '../dns/framing.js';
 import { DNS_RCODE, buildDnsErrorResponse, buildDnsResponse, parseDnsQuery } from '../dns/message.js';
@@ -51,6 +52,12 @@ export interface ForwarderOptions {
   identifyTimeoutMs?: number;
   /** How long a client waits for the gateway's socket to appear (default 30 s). */
   gatewayWaitMs?: number;
+  /**
+   * Resolve only once the gateway's socket exists (waiting at most `gatewayWaitMs`). The gateway
+   * writes the sandbox's trust store (its per-run CA) before it listens, and programs read their
+   * trust store when they start: an install started after this finds the CA there.
+   */
+  waitForGateway?: boolean;
   /** Errors that are nobody's fault in particular (a listener failing later, the gateway gone). */
   onError?: (error: Error) => void;
 }
@@ -310,6 +317,16 @@ export async function startForwarder(options: ForwarderOptions): Promise<Started
   } catch (error) {
     await close();
     throw error;
+  }
+  if (options.waitForGateway) {
+    const deadline = Date.now() + gatewayWaitMs;
+    while (!existsSync(gatewayPath)) {
+      if (Date.now() >= deadline) {
+        onError(new Error(`the gateway's socket did not appear within ${gatewayWaitMs} ms`));
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   }
   return { addresses, close, [Symbol.asyncDispose]: close };
 }

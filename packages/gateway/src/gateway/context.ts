@@ -13,6 +13,7 @@ import type { StreamReader } from '../io/stream-reader.js';
 import type { EventLog, GatewayHttpEvent } from './event-log.js';
 import type { Upstream } from './upstream.js';
 import type { RegistryAlias } from '../http/route.js';
+import type { RegistryTls } from './registry-tls.js';
 
 export interface GatewayContext {
   config: GatewayConfig;
@@ -24,6 +25,8 @@ export interface GatewayContext {
   selfAuthorities: ReadonlySet<string>;
   /** Registries the sandbox knows by their own host and path. */
   registryAliases: readonly RegistryAlias[];
+  /** The run's CA, when a registry is known by an https URL; null otherwise. */
+  tls: RegistryTls | null;
 }
 
 /** One client connection after the forwarder's header line. */

@@ -6,7 +6,7 @@
 import type { Socket } from 'node:net';
 import { ChunkedDecoder } from '../http/chunked.js';
 import { headerRecord, headerValue, keepsAlive, parseRequestHead, requestBodyFraming, type BodyFraming, type RequestHead } from '../http/request-head.js';
-import { routeRequest } from '../http/route.js';
+import { isTlsRegistry, routeRequest } from '../http/route.js';
 import { decideEgress } from '../egress/allow.js';
 import { parseClientHello } from '../tls/client-hello.js';
 import type { StreamReader } from '../io/stream-reader.js';
@@ -14,6 +14,7 @@ import { bodyEvidence, recordHttp, scanRequest, writeResponse, type ClientConnec
 import type { RegistryProxy } from './registry-proxy.js';
 import { DialError } from './upstream.js';
 import { splice } from './splice.js';
+import { serveRegistryTls } from './registry-tls.js';
 
 type HeadRead = { status: 'ok'; head: RequestHead; raw: Buffer } | { status: 'invalid'; reason: string; raw: Buffer } | { status: 'eof' };
 
@@ -91,6 +92,8 @@ export class HttpSession {
     private readonly context: GatewayContext,
     private readonly registry: RegistryProxy,
     private readonly connection: ClientConnection,
+    /** `tls`: the requests come from inside a registry's TLS the gateway ended (registry-tls.ts). */
+    private readonly options: { tls?: boolean } = {},
   ) {}
 
   /** The decoy npm tokens: what npm's config (~/.npmrc) holds for the registry it knows. */
@@ -115,17 +118,19 @@ export class HttpSession {
       }
       const { head } = read;
       const route = routeRequest({ kind, servicePort: header.port, head, selfAuthorities: this.context.selfAuthorities, registryAliases: this.context.registryAliases });
-      if (route.type === 'connect') {
+      if (route.type === 'connect' && !this.options.tls) {
         await this.#connect(head, route.host, route.port);
         return; // the connection is a tunnel now, or closed
       }
       const framing = requestBodyFraming(head);
-      if (framing.type === 'invalid' || route.type === 'invalid') {
-        this.#recordInvalid(framing.type === 'invalid' ? framing.reason : (route as { reason: string }).reason, read.raw, head);
+      if (framing.type === 'invalid' || route.type === 'invalid' || route.type === 'connect') {
+        const reason = framing.type === 'invalid' ? framing.reason : route.type === 'connect' ? 'CONNECT inside a registry TLS connection' : (route as { reason: string }).reason;
+        this.#recordInvalid(reason, read.raw, head);
         writeResponse(socket, 400, { connection: 'close' });
         break;
       }
-      const egress = route.type === 'egress' ? decideEgress(this.context.allowlist, route.host, route.port, this.#client.package?.name) : null;
+      // Inside the registry's TLS only the registry is served: anything else there is sinkholed.
+      const egress = route.type === 'egress' && this.options.tls ? { allowed: false as const } : route.type === 'egress' ? decideEgress(this.context.allowlist, route.host, route.port, this.#client.package?.name) : null;
       const { limits } = this.context.config;
       if (framing.type !== 'none' && /100-continue/i.test(headerValue(head, 'expect') ?? '')) socket.write('HTTP/1.1 100 Continue\r\n\r\n');
       const keep = egress?.allowed ? limits.maxRequestBodyBytes : limits.evidenceBodyBytes;
@@ -142,7 +147,7 @@ export class HttpSession {
         await this.#forward(head, route.host, route.port, route.path, body.kept, egress.rule);
         return; // forwarded requests use their own connection, closed after the response
       } else {
-        const reason = matches.length > 0 ? 'decoy value in request' : egress?.allowed ? 'request body incomplete or too large' : 'host not allowed';
+        const reason = matches.length > 0 ? 'decoy value in request' : egress?.allowed ? 'request body incomplete or too large' : this.options.tls ? 'not the registry, inside a TLS connection to it' : 'host not allowed';
         this.#sinkhole(head, route.host, route.port, body, matches, reason);
       }
       if (!body.complete || !keepsAlive(head)) break;
@@ -186,7 +191,8 @@ export class HttpSession {
   #absoluteUrl(head: RequestHead, host: string, port: number): string {
     if (!head.target.startsWith('/')) return head.target;
     const authority = host.includes(':') ? `[${host}]` : host;
-    return `http://${authority}${port === 80 ? '' : `:${port}`}${head.target}`;
+    const scheme = this.options.tls ? 'https' : 'http';
+    return `${scheme}://${authority}${port === (this.options.tls ? 443 : 80) ? '' : `:${port}`}${head.target}`;
   }
 
   /** Forwards an allowed plain-HTTP request and relays the response; the client connection closes after it. */
@@ -250,6 +256,12 @@ export class HttpSession {
     const decision = decideEgress(this.context.allowlist, host, port, pkg);
     const matches = scanRequest(this.context.matcher, { url: head.target, headers: head.headers });
     const base = { type: 'http' as const, method: 'CONNECT', url: head.target, host, port };
+    if (isTlsRegistry(this.context.registryAliases, host, port) && matches.length === 0) {
+      // The registry the sandbox knows by https: the gateway is the other end of this tunnel.
+      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      await serveRegistryTls(this.context, this.registry, this.connection, host, port);
+      return;
+    }
     if (!decision.allowed || matches.length > 0) {
       const bytes = writeResponse(socket, 403, { connection: 'close', 'content-type': 'text/plain' }, 'CONNECT refused by the install sandbox\n');
       recordHttp(this.context, this.#client, { ...base, decision: 'denied', status: 403, bytes, reason: matches.length > 0 ? 'decoy value in request' : 'host not allowed', request: { headers: headerRecord(head), bodyBytes: 0 } }, matches);

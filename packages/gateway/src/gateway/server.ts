@@ -17,6 +17,8 @@ import { EventLog, type GatewayEvent } from './event-log.js';
 import { HttpSession } from './http-session.js';
 import { RegistryProxy } from './registry-proxy.js';
 import { serveTls } from './tls-session.js';
+import { RegistryTls } from './registry-tls.js';
+import { writeTrustStore } from './trust-store.js';
 import { Upstream } from './upstream.js';
 
 export interface GatewayOptions {
@@ -28,6 +30,8 @@ export interface GatewayOptions {
 
 export interface StartedGateway {
   socketPath: string;
+  /** The run's CA certificate (PEM) when a registry is advertised over https, else null. */
+  caCertificate: string | null;
   /** Events written so far. */
   readonly eventCount: number;
   /** Stops listening, ends open connections and closes the event log. Idempotent. */
@@ -67,7 +71,15 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     upstream,
     selfAuthorities: selfAuthoritiesFor(valid.advertisedOrigin),
     registryAliases: registryAliasesFor(valid.registries),
+    tls: null,
   };
+  if (context.registryAliases.some((alias) => alias.tls)) {
+    // A fresh CA for every run; its key stays in this process.
+    context.tls = new RegistryTls();
+    // Before the socket exists: the sandbox's forwarder waits for the socket before the install
+    // starts, so every process of the install finds the CA in the bundle it reads at start.
+    if (valid.trustStore) writeTrustStore(valid.trustStore, context.tls.caCertificate);
+  }
   const registry = new RegistryProxy(context);
   const sockets = new Set<Socket>();
   const reportError = (error: unknown): void => {
@@ -97,7 +109,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       case 'sink': {
         // Sniff, do not trust the port: TLS on 80 or plain HTTP on 443 are handled for what they are.
         while (reader.length === 0) if (!(await reader.more())) return void socket.destroy();
-        if (reader.buffer[0] === 0x16) return serveTls(context, connection);
+        if (reader.buffer[0] === 0x16) return serveTls(context, registry, connection);
         return new HttpSession(context, registry, connection).run();
       }
       case 'dns-udp':
@@ -144,6 +156,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   };
   return {
     socketPath,
+    caCertificate: context.tls?.caCertificate ?? null,
     get eventCount() {
       return events.count;
     },

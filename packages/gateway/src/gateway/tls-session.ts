@@ -1,7 +1,8 @@
 /**
  * A TLS connection to the sink (a client that resolved a name through the DNS sink and ignored the
- * proxy settings). The gateway cannot read inside TLS without a CA the client trusts; it reads the
- * ClientHello's server name, splices the connection to that host when the policy allows it, and
+ * proxy settings). The gateway reads the ClientHello's server name. The registry the sandbox knows
+ * by https is served by the gateway itself (registry-tls.ts); for any other host the gateway does
+ * not read inside the TLS: it splices the connection to that host when the policy allows it, and
  * otherwise records the attempt (with the name) and closes.
  */
 import { decideEgress } from '../egress/allow.js';
@@ -9,10 +10,13 @@ import { recordHttp, type ClientConnection, type GatewayContext } from './contex
 import { firstHello } from './http-session.js';
 import { DialError } from './upstream.js';
 import { splice } from './splice.js';
+import { isTlsRegistry } from '../http/route.js';
+import type { RegistryProxy } from './registry-proxy.js';
+import { serveRegistryTls } from './registry-tls.js';
 
 const HELLO_WAIT_MS = 10_000;
 
-export async function serveTls(context: GatewayContext, connection: ClientConnection): Promise<void> {
+export async function serveTls(context: GatewayContext, registry: RegistryProxy, connection: ClientConnection): Promise<void> {
   const { socket, reader, header } = connection;
   const client = header.client;
   const port = header.port;
@@ -25,6 +29,7 @@ export async function serveTls(context: GatewayContext, connection: ClientConnec
     socket.destroy();
     return;
   }
+  if (isTlsRegistry(context.registryAliases, serverName, port)) return serveRegistryTls(context, registry, connection, serverName, port);
   const matches = context.matcher.scanDnsLabels(serverName.split('.'));
   const decision = decideEgress(context.allowlist, serverName, port, client.package?.name);
   if (!decision.allowed || matches.length > 0) {

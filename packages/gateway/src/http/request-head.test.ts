@@ -1,6 +1,6 @@
 import { ChunkedDecoder } from './chunked.js';
 import { findHeadEnd, headerRecord, headerValue, keepsAlive, parseAuthority, parseRequestHead, parseRequestTarget, requestBodyFraming, type RequestHead } from './request-head.js';
-import { registryAliasesFor, routeRequest, selfAuthoritiesFor } from './route.js';
+import { isTlsRegistry, registryAliasesFor, routeRequest, selfAuthoritiesFor } from './route.js';
 import { withoutConfiguredToken } from '../gateway/http-session.js';
 import { mutateMany, rng } from '../test-support/fuzz.js';
 
@@ -163,6 +163,31 @@ describe('routeRequest', () => {
       expect(route('proxy', 'GET http://registry.example.evil.test/x HTTP/1.1\r\n\r\n').type).toBe('egress');
       expect(route('sink', 'GET /x HTTP/1.1\r\nHost: registry.example:81\r\n\r\n').type).toBe('egress');
       expect(route('proxy', 'GET https://registry.example/x HTTP/1.1\r\n\r\n').type).toBe('invalid');
+    });
+  });
+
+  describe('a registry the sandbox knows by an https URL', () => {
+    const registryAliases = registryAliasesFor([
+      { prefix: '/r/0/', advertised: 'https://registry.example/' },
+      { prefix: '/r/1/', advertised: 'https://corp.example:8443/api/npm/' },
+      { prefix: '/r/2/', advertised: 'http://plain.example/' },
+    ]);
+    test('its TLS is the gateway\'s to end, on its own port only', () => {
+      expect(isTlsRegistry(registryAliases, 'registry.example', 443)).toBe(true);
+      expect(isTlsRegistry(registryAliases, 'REGISTRY.example', 443)).toBe(true);
+      expect(isTlsRegistry(registryAliases, 'corp.example', 8443)).toBe(true);
+      expect(isTlsRegistry(registryAliases, 'registry.example', 8443)).toBe(false);
+      expect(isTlsRegistry(registryAliases, 'corp.example', 443)).toBe(false);
+      expect(isTlsRegistry(registryAliases, 'plain.example', 443)).toBe(false);
+      expect(isTlsRegistry(registryAliases, 'plain.example', 80)).toBe(false);
+      expect(isTlsRegistry(registryAliases, 'registry.example.evil.test', 443)).toBe(false);
+    });
+    test('inside that TLS, requests go by Host to the registry; plain http to its name is not the registry', () => {
+      const route = (text: string, servicePort: number) => routeRequest({ kind: 'sink', servicePort, head: head(text), selfAuthorities: self, registryAliases });
+      expect(route('GET /express HTTP/1.1\r\nHost: registry.example\r\n\r\n', 443)).toEqual({ type: 'registry', path: '/r/0/express' });
+      expect(route('GET /api/npm/x HTTP/1.1\r\nHost: corp.example:8443\r\n\r\n', 8443)).toEqual({ type: 'registry', path: '/r/1/x' });
+      expect(route('GET /x HTTP/1.1\r\nHost: other.example\r\n\r\n', 443)).toEqual({ type: 'egress', host: 'other.example', port: 443, path: '/x' });
+      expect(route('GET /express HTTP/1.1\r\nHost: registry.example\r\n\r\n', 80).type).toBe('egress');
     });
   });
 });

@@ -22,11 +22,13 @@ export interface RouteInput {
   registryAliases?: readonly RegistryAlias[];
 }
 
-/** A registry's plain-http address in the sandbox: `host:port` and base path, and its gateway prefix. */
+/** A registry's address in the sandbox: `host:port` and base path, and its gateway prefix. */
 export interface RegistryAlias {
   authority: string;
   path: string;
   prefix: string;
+  /** Known by an `https:` URL: the gateway terminates TLS for `authority` (see registry-tls.ts). */
+  tls: boolean;
 }
 
 /** The aliases of registries that have an advertised URL, longest path first. */
@@ -36,9 +38,16 @@ export function registryAliasesFor(registries: ReadonlyArray<{ prefix: string; a
     if (advertised === undefined) continue;
     const url = new URL(advertised);
     const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
-    aliases.push({ authority: `${host}:${Number(url.port) || 80}`, path: url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`, prefix });
+    const tls = url.protocol === 'https:';
+    aliases.push({ authority: `${host}:${Number(url.port) || (tls ? 443 : 80)}`, path: url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`, prefix, tls });
   }
   return aliases.sort((a, b) => b.path.length - a.path.length);
+}
+
+/** Whether `host:port` is a registry the sandbox knows by an https URL (its TLS is the gateway's to end). */
+export function isTlsRegistry(aliases: readonly RegistryAlias[], host: string, port: number): boolean {
+  const authority = `${host.replace(/^\[|\]$/g, '').toLowerCase()}:${port}`;
+  return aliases.some((alias) => alias.tls && alias.authority === authority);
 }
 
 /** The gateway path of a request for an aliased registry, or null. */

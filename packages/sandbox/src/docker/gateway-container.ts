@@ -3,7 +3,12 @@
  * on the default bridge (it must reach the registry), holds the real registry credentials, and
  * listens on a unix socket in a per-run volume that only root in the sandbox (the runner's
  * forwarder) can reach. Its events are collected when it stops.
+ *
+ * When a registry is known by https, a second per-run volume carries the sandbox's trust store: the
+ * gateway writes the image's /etc/ssl/certs into it with the run's CA appended to the bundle (the
+ * CA's key stays in the gateway), and the sandbox mounts it read-only at /etc/ssl/certs.
  */
+import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { extract } from 'tar-stream';
@@ -20,16 +25,25 @@ export const GATEWAY_PATHS = {
   configFile: '/etc/safe-install-gateway.json',
   eventsFile: '/var/lib/gateway-events.jsonl',
   entry: '/usr/local/lib/npm-lifecycle/node_modules/@safe-install/gateway/dist/gateway/main.js',
+  /** Where the gateway writes the sandbox's trust store (a volume), and where the sandbox sees it. */
+  trustStoreWrite: '/run/trust',
+  trustStore: '/etc/ssl/certs',
+  trustBundle: 'ca-certificates.crt',
 } as const;
+
+/** Mount the volume as it is (dockerode's type wants the fields of a volume made on the fly too). */
+const NO_COPY = { NoCopy: true } as NonNullable<Docker.MountSettings['VolumeOptions']>;
 
 /** Persistent across runs: tarballs by integrity, packuments by URL. */
 export const REGISTRY_CACHE_VOLUME = 'safe-install-registry-cache';
 
-export type GatewaySettings = Omit<GatewayConfig, 'socketDir' | 'eventsFile' | 'cacheDir' | 'limits' | 'sinkAddress' | 'advertisedOrigin'>;
+export type GatewaySettings = Omit<GatewayConfig, 'socketDir' | 'eventsFile' | 'cacheDir' | 'limits' | 'sinkAddress' | 'advertisedOrigin' | 'trustStore'>;
 
 export interface RunningGateway {
   /** The per-run volume holding the socket; mount it at GATEWAY_PATHS.socketDir in the sandbox. */
   volume: string;
+  /** The trust store's volume when a registry is known by https (mount it read-only at GATEWAY_PATHS.trustStore), else null. */
+  trustVolume: string | null;
   /**
    * Resolves once the gateway listens. The sandbox need not wait for it: the forwarder waits for
    * the gateway's socket, so the two containers start side by side.
@@ -79,6 +93,11 @@ export async function startGateway(
   await ensureCacheVolume(docker);
   const volume = `safe-install-gw-${options.runId}`;
   await docker.createVolume({ Name: volume, Labels: options.labels });
+  // The sandbox sees the trust store's mount source in /proc/self/mountinfo: a name like Docker's
+  // own for an anonymous volume, not the tool's. The labels (not visible inside) mark it as the run's.
+  const https = options.settings.registries.some((registry) => registry.advertised?.startsWith('https:'));
+  const trustVolume = https ? randomBytes(32).toString('hex') : null;
+  if (trustVolume) await docker.createVolume({ Name: trustVolume, Labels: options.labels });
   const config: Partial<GatewayConfig> = {
     ...options.settings,
     socketDir: GATEWAY_PATHS.socketDir,
@@ -87,6 +106,7 @@ export async function startGateway(
     // Every DNS answer points here, where the forwarder's sink listens (see the forwarder).
     sinkAddress: '127.10.0.1',
     advertisedOrigin: 'http://127.0.0.1:3128',
+    ...(trustVolume ? { trustStore: { from: GATEWAY_PATHS.trustStore, into: GATEWAY_PATHS.trustStoreWrite, bundle: GATEWAY_PATHS.trustBundle } } : {}),
   };
   let container: Docker.Container | null = null;
   const ready = (async () => {
@@ -108,6 +128,8 @@ export async function startGateway(
         Mounts: [
           { Type: 'volume', Source: volume, Target: GATEWAY_PATHS.socketDir },
           { Type: 'volume', Source: REGISTRY_CACHE_VOLUME, Target: GATEWAY_PATHS.cacheDir },
+          // Empty until the gateway writes it: Docker must not fill it from the image on its own.
+          ...(trustVolume ? [{ Type: 'volume' as const, Source: trustVolume, Target: GATEWAY_PATHS.trustStoreWrite, VolumeOptions: NO_COPY }] : []),
         ],
       },
     });
@@ -121,9 +143,11 @@ export async function startGateway(
     await ready.catch(() => undefined);
     await container?.remove({ force: true, v: true }).catch(() => undefined);
     await docker.getVolume(volume).remove().catch(() => undefined);
+    if (trustVolume) await docker.getVolume(trustVolume).remove().catch(() => undefined);
   };
   return {
     volume,
+    trustVolume,
     ready,
     stop: async () => {
       await ready.catch(() => undefined);

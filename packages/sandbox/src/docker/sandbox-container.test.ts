@@ -71,4 +71,13 @@ describe('the sandbox container: hardening, from a pure function', () => {
     expect(offline.Cmd as string[]).not.toContain('--gateway');
     expect(offline.HostConfig!.NetworkMode).toBe('none');
   });
+
+  it('mounts the trust store of an https registry read-only over the system certificates, and no other writable place', () => {
+    const withTrust = sandboxContainerSpec({ ...SPEC, trustVolume: 'ab12' }).HostConfig!;
+    expect(withTrust.Mounts).toEqual([
+      expect.objectContaining({ Type: 'volume', Source: 'safe-install-gw-r1' }),
+      { Type: 'volume', Source: 'ab12', Target: '/etc/ssl/certs', ReadOnly: true },
+    ]);
+    expect(withTrust.ReadonlyRootfs).toBe(true);
+  });
 });

@@ -22,6 +22,8 @@ export interface SandboxContainerSpec {
   limits: ResourceLimits;
   /** The gateway's per-run socket volume, or null for no network at all. */
   gatewayVolume: string | null;
+  /** The gateway's per-run trust store volume (a registry known by https), mounted at /etc/ssl/certs. */
+  trustVolume?: string | null;
 }
 
 export function sandboxContainerSpec(spec: SandboxContainerSpec): Docker.ContainerCreateOptions {
@@ -91,7 +93,15 @@ export function sandboxContainerSpec(spec: SandboxContainerSpec): Docker.Contain
       NetworkMode: 'none',
       ...(spec.gatewayVolume !== null
         ? {
-            Mounts: [{ Type: 'volume' as const, Source: spec.gatewayVolume, Target: GATEWAY_PATHS.socketDir }],
+            Mounts: [
+              { Type: 'volume' as const, Source: spec.gatewayVolume, Target: GATEWAY_PATHS.socketDir },
+              // Read-only. Docker fills it from the image if the sandbox is created before the
+              // gateway wrote it (the same folder the gateway copies): the runner's own node, started
+              // before the gateway may be up, finds the bundle NODE_EXTRA_CA_CERTS names. The gateway
+              // then replaces the bundle (a rename) before it listens, and the install starts only
+              // after that (the forwarder waits for the gateway's socket).
+              ...(spec.trustVolume ? [{ Type: 'volume' as const, Source: spec.trustVolume, Target: GATEWAY_PATHS.trustStore, ReadOnly: true }] : []),
+            ],
             Dns: ['127.0.0.1'],
             // The forwarder (root without NET_BIND_SERVICE) binds DNS on 53 and the sink on 80/443.
             Sysctls: { 'net.ipv4.ip_unprivileged_port_start': '0' },

@@ -1,9 +1,11 @@
 /**
  * How the sandbox's npm reaches registries: every registry (default and per scope) is known in the
- * sandbox by its own host and path over plain http, reached through the proxy (or DNS and the sink)
- * and routed by the gateway to its registry proxy (a path prefix there), which forwards to the real
- * one with the real credentials. One function builds both sides, so npm's view and the gateway's
- * table cannot disagree.
+ * sandbox by its own URL — scheme, host and path as the user's npm config names it — reached
+ * through the proxy (CONNECT for https; or DNS and the sink) and routed by the gateway to its
+ * registry proxy (a path prefix there), which forwards to the real one with the real credentials.
+ * For an https registry the gateway ends the TLS with a per-run CA that the sandbox's trust store
+ * holds (see the gateway's registry-tls.ts). One function builds both sides, so npm's view and the
+ * gateway's table cannot disagree.
  */
 import { join } from 'node:path';
 import type { EgressAllowConfig, RegistryUpstreamConfig } from '@safe-install/gateway';
@@ -23,17 +25,20 @@ export interface RegistryRouting {
 }
 
 /**
- * The URL the sandbox knows a registry by: its own host and path, over plain http (the gateway
- * speaks TLS to the real one). A script that reads npm's config sees the registry a CI job would
- * have — not the proxy's loopback address — and the proxy routes requests for it to the gateway's
- * registry proxy, which adds the credentials and refuses the registry's API.
+ * The URL the sandbox knows a registry by: the user's own, scheme, host and path (with a trailing
+ * `/`). A script that reads npm's config sees the registry a CI job would have — not the proxy's
+ * loopback address, not `http:` for an https registry — and the proxy routes requests for it to
+ * the gateway's registry proxy, which adds the credentials and refuses the registry's API.
  */
 export function advertisedRegistryUrl(upstream: string): string {
   const url = new URL(upstream);
-  const port = url.port !== '' && !(url.protocol === 'https:' && url.port === '443') ? `:${url.port}` : '';
   const path = url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
-  return `http://${url.hostname}${port}${path}`;
+  // URL drops a scheme's default port itself (`https://x:443/` is `https://x/`).
+  return `${url.protocol}//${url.host}${path}`;
 }
+
+/** The image's system CA bundle, where the gateway's trust store puts the run's CA (Debian's path). */
+export const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 
 export function routeRegistries(config: HostNpmConfig, npmrcLayers: ReadonlyArray<Map<string, string>>): RegistryRouting {
   const upstreams = [config.registry, ...Object.values(config.scopedRegistries)];
@@ -55,6 +60,10 @@ export function routeRegistries(config: HostNpmConfig, npmrcLayers: ReadonlyArra
     ...['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy'].map((name) => `${name}=${PROXY_ORIGIN}`),
     'NO_PROXY=127.0.0.1,localhost',
     'no_proxy=127.0.0.1,localhost',
+    // Node (npm, and every script's node) has its own compiled-in roots and reads no system store;
+    // pointed at the system bundle, as machines behind an organisation's TLS proxy commonly do, it
+    // trusts the run's CA there too. curl, git and OpenSSL read that bundle themselves.
+    ...(registries.some((registry) => registry.advertised?.startsWith('https:')) ? [`NODE_EXTRA_CA_CERTS=${SYSTEM_CA_BUNDLE}`] : []),
   ];
   return { registries, npmrc, env };
 }

@@ -212,6 +212,7 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
         labels: { ...labels, [LABEL_ROLE]: 'sandbox' },
         limits,
         gatewayVolume: gateway?.volume ?? null,
+        trustVolume: gateway?.trustVolume ?? null,
       }),
     );
   const created = await timed('create', () => untilDeadline(untilEnd(), creating));
