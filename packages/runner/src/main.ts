@@ -23,7 +23,7 @@ import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PackageRef, RawEvent, TraceEvent } from '@safe-install/schema';
 import { createProcNetIdentify, startForwarder, type ClientIdentity, type IdentifyClient } from '@safe-install/gateway';
-import { EventBuilder, lockedPackages, lockfileAttribution, type EventAttribution, type StraceEntry } from '@safe-install/tracer';
+import { EventBuilder, lockedPackageManagerPaths, lockedPackages, lockfileAttribution, type EventAttribution, type LockedPackages, type StraceEntry } from '@safe-install/tracer';
 import { parseRunnerArgs, type RunnerArgs } from './args.js';
 import { diffSnapshots, exportList, findArgs, parseSnapshot, splitProject, type Snapshot } from './fs-snapshot.js';
 import { FRAME, encodeFrame, type FrameType, type RunnerStatus } from './protocol.js';
@@ -109,7 +109,7 @@ function tarAsUser(args: RunnerArgs, argv: string[], input: string): { stdout: N
  * (the host refuses a project without); a command run without one (the image's self-test, the
  * tracing benchmark) keeps the scripts' own names: null.
  */
-function lockfileOf(projectDir: string): EventAttribution | null {
+function lockfileOf(projectDir: string): LockedPackages | null {
   let lock: unknown = null;
   for (const name of ['npm-shrinkwrap.json', 'package-lock.json']) {
     const path = join(projectDir, name);
@@ -121,7 +121,7 @@ function lockfileOf(projectDir: string): EventAttribution | null {
       continue;
     }
   }
-  return lock === null ? null : lockfileAttribution(lockedPackages(lock), projectDir);
+  return lock === null ? null : lockedPackages(lock);
 }
 
 async function main(): Promise<void> {
@@ -152,7 +152,8 @@ async function main(): Promise<void> {
   // 3. The install, traced.
   let sequence = 0;
   let lingering = 0;
-  const attribution = lockfileOf(args.cwd);
+  const locked = lockfileOf(args.cwd);
+  const attribution: EventAttribution | null = locked === null ? null : lockfileAttribution(locked, args.cwd);
   const lastWriter = new Map<string, { package?: PackageRef; lifecycle?: string }>();
   const send = (events: readonly RawEvent[]) => {
     if (events.length === 0) return;
@@ -160,7 +161,9 @@ async function main(): Promise<void> {
     void out.write(FRAME.events, `${lines.join('\n')}\n`);
   };
 
-  const builder = new EventBuilder({ rootCwd: args.cwd });
+  // A copy of npm the lockfile installs (a dependency on `npm`) runs nested scripts like the
+  // image's npm; only the image's is the package manager.
+  const builder = new EventBuilder({ rootCwd: args.cwd, lockedManagerPaths: locked === null ? [] : lockedPackageManagerPaths(locked, args.cwd) });
   const scriptTracers = new Map<number, ScriptTracer>();
   let stopped = false;
 

@@ -30,6 +30,7 @@ import {
   SECRET_SCANNERS,
   SHELLS,
   STDIN_INTERPRETERS,
+  PACKAGE_MANAGER_BINS,
   SYSTEM_PROGRAMS,
   WINDOWS_LOADERS,
 } from './known-programs.js';
@@ -426,6 +427,8 @@ function judgePlantedBin(a: Analysis, e: ProcessExecEvent, run: ScriptRun, path:
   const owner = e.binOf;
   if (owner === undefined || !SYSTEM_PROGRAMS.has(basename(path))) return;
   if (owner.name === run.package.name && owner.version === run.package.version) return;
+  // The registry's npm declaring `npm` is the project's own copy of npm, not a shadow of it.
+  if (owner.source === 'registry' && PACKAGE_MANAGER_BINS.get(owner.name)?.has(basename(path)) === true) return;
   report(a, e, undefined, {
     rule: 'planted-bin',
     package: { name: owner.name, version: owner.version },

@@ -4,7 +4,7 @@
  * its script; a planted `.bin` entry is its planter's doing.
  */
 import type { PackageIdentity } from '@safe-install/schema';
-import { findingsOf, judge, NM, policyFrom, PROJECT, summary, Trace } from '../testing/synthetic-trace.js';
+import { findingsOf, HOME, judge, NM, policyFrom, PROJECT, summary, Trace } from '../testing/synthetic-trace.js';
 
 const id = (name: string, version: string, path: string, source: PackageIdentity['source'], extra: Partial<PackageIdentity> = {}): PackageIdentity => ({
   name, version, path, installedAs: path.split('/').pop() ?? name, source, ...extra,
@@ -74,6 +74,33 @@ describe('nested package-manager calls', () => {
     const rebuild = root.run('/usr/local/bin/npm', ['npm', 'rebuild'], { packageManager: true });
     r.script('other@1.0.0', 'install', 'node x.js', { identity: id('other', '1.0.0', 'node_modules/other', 'registry'), parentRun: 1, under: rebuild });
     expect(findingsOf(judge(r, POLICY), 'script-not-allowed')).toMatchObject([{ package: { name: 'other' } }]);
+  });
+});
+
+describe('a dependency\'s own copy of npm', () => {
+  // `app-lib` depends on `npm`; its install script runs `npm run build`, which PATH finds in
+  // node_modules/.bin: the lockfile's npm, not the image's. The tracer honours the nested run and
+  // leaves the exec without `packageManager`.
+  const trace = (npmrc: boolean) => {
+    const t = new Trace();
+    const outer = t.script('app-lib@1.0.0', 'install', 'npm run build', { identity: id('app-lib', '1.0.0', 'node_modules/app-lib', 'registry') });
+    const npm = outer.run(`${NM}/.bin/npm`, ['npm', 'run', 'build']);
+    if (npmrc) npm.read(`${HOME}/.npmrc`);
+    t.script('app-lib@1.0.0', 'build', 'tsc', { identity: id('app-lib', '1.0.0', 'node_modules/app-lib', 'registry'), parentRun: 1, under: npm });
+    return t.events.map((e) => (e.type === 'process' && e.action === 'exec' && e.path === `${NM}/.bin/npm` ? { ...e, binOf: id('npm', '10.9.2', 'node_modules/npm', 'registry') } : e));
+  };
+
+  it('is no finding merely for running it: not a shadowed system program, not a spoof', () => {
+    expect(summary(judge(trace(false), POLICY))).toEqual([]);
+  });
+
+  it('gets no package-manager exemption: its ~/.npmrc read is the script\'s', () => {
+    expect(findingsOf(judge(trace(true), POLICY), 'decoy-credential-read')).toMatchObject([{ package: { name: 'app-lib' } }]);
+  });
+
+  it('is still a shadow when a package other than the registry\'s npm declares `npm`', () => {
+    const events = trace(false).map((e) => ('binOf' in e && e.binOf !== undefined ? { ...e, binOf: id('npm', '1.0.0', 'node_modules/npm', 'file') } : e));
+    expect(findingsOf(judge(events, POLICY), 'planted-bin')).toMatchObject([{ package: { name: 'npm' } }]);
   });
 });
 

@@ -960,6 +960,45 @@ describe('nested package-manager calls', () => {
     expect(table.stats.refusedMarkers).toBe(1);
   });
 
+  describe('a copy of npm the lockfile installs (a dependency on `npm`)', () => {
+    const LOCKED = ['/work/node_modules/npm/bin/npm-cli.js', '/work/node_modules/.bin/npm'];
+    const viaBin = [
+      `102 execve("/work/node_modules/.bin/npm", ["npm", "run", "build"], 0x1 /* 9 vars */) = 0`,
+      `102 execve("/usr/local/bin/node", ["node", "/work/node_modules/.bin/npm", "run", "build"], 0x1 /* 9 vars */) = 0`,
+    ];
+
+    it('honours the scripts it starts as nested runs, and grants it no package-manager exemption', () => {
+      const { events, table } = convert(trace(nested(viaBin)), { lockedManagerPaths: LOCKED });
+      expect(ofType(events, 'notice')).toEqual([]);
+      expect(ofType(events, 'script').filter((e) => e.action === 'start')).toMatchObject([
+        { pid: 101, run: 1 },
+        { pid: 103, ppid: 102, run: 2, parentRun: 1, lifecycle: 'build' },
+      ]);
+      // Its own calls are its enclosing script's code: not `packageManager`.
+      expect(processEvents(events, 'exec').filter((e) => e.pid === 102)).toHaveLength(2);
+      expect(processEvents(events, 'exec').some((e) => e.packageManager === true)).toBe(false);
+      expect(table.stats.refusedMarkers).toBe(0);
+    });
+
+    it('takes its entry script run by the image node, by a relative path too', () => {
+      const lines = nested(['102 chdir("/work/node_modules/npm") = 0', `102 execve("/usr/local/bin/node", ["node", "bin/npm-cli.js", "run", "build"], 0x1 /* 9 vars */) = 0`]);
+      const { events } = convert(trace(lines), { lockedManagerPaths: LOCKED });
+      expect(ofType(events, 'notice')).toEqual([]);
+      expect(ofType(events, 'script').filter((e) => e.action === 'start')).toHaveLength(2);
+    });
+
+    it.each([
+      ['the same path when the lockfile lists no npm', [], viaBin],
+      ['another package\'s copy at a path the lockfile does not list', LOCKED, [`102 execve("/usr/local/bin/node", ["node", "/work/node_modules/evil/npm-cli.js", "run", "build"], 0x1 /* 9 vars */) = 0`]],
+      ['the locked copy run by a planted node', LOCKED, [`102 execve("/work/node_modules/.bin/node", ["node", "${LOCKED[0]}", "run", "build"], 0x1 /* 9 vars */) = 0`]],
+    ])('still refuses a nested marker under %s', (_what, locked, npmExec) => {
+      const { events, table } = convert(trace(nested(npmExec)), { lockedManagerPaths: locked });
+      expect(ofType(events, 'script').filter((e) => e.action === 'start')).toHaveLength(1);
+      expect(ofType(events, 'notice')[0]?.message).toMatch(/attribution spoof attempted: pid 103/);
+      expect(table.stats.refusedMarkers).toBe(1);
+    });
+  });
+
   it('refuses a marker run by hand under the real npm: not the script shell npm starts', () => {
     // `npm exec -- npm-lifecycle --run victim …`: npm's child execs the marker with --run directly.
     const lines = nested(viaShebang).filter((l) => !l.includes('"-c"'));

@@ -9,8 +9,11 @@
  * in a process with no attribution whose parent has none either — a direct child of the package
  * manager — and, inside a script, as a nested script when the process was the script shell
  * (`MARKER -c`) and its creator runs the image's own package manager (exec'd by path, see
- * {@link DEFAULT_PACKAGE_MANAGER_PATHS}): `npm run build` in a `prepare`. Anywhere else it is code
- * under analysis trying to pass as another package, and only gets reported.
+ * {@link DEFAULT_PACKAGE_MANAGER_PATHS}) or a copy of npm the project's lockfile installs (a
+ * dependency on `npm`, by its path: {@link EventBuilderOptions.lockedManagerPaths}): `npm run build`
+ * in a `prepare`. Anywhere else it is code under analysis trying to pass as another package, and
+ * only gets reported. Only the image's npm is the package manager (`packageManager` on its exec,
+ * the one exemption the rules grant): a locked copy is a dependency's code, judged as its script's.
  *
  * strace prints a child's first calls before its parent's fork returns when the parent is suspended
  * (vfork) or merely slower, so a line from a pid that has not been seen spawned is held until the
@@ -79,6 +82,13 @@ export interface EventBuilderOptions {
   /** Paths of the image's node (default {@link DEFAULT_NODE_PATHS}). */
   nodePaths?: readonly string[];
   /**
+   * Absolute paths of copies of npm the project's lockfile installs (a package depending on `npm`:
+   * `…/node_modules/npm/bin/npm-cli.js` and its `.bin` links), from the runner's lockfile table.
+   * The scripts such a copy starts inside a script are nested runs (who they are follows the
+   * lockfile, as for the image's npm); the copy itself gets no exemption.
+   */
+  lockedManagerPaths?: readonly string[];
+  /**
    * Entries held for one pid not yet seen spawned before it is taken as an orphan (parent unknown).
    * Bounds memory against a vfork child that keeps its parent suspended while it floods the trace.
    */
@@ -86,6 +96,9 @@ export interface EventBuilderOptions {
   /** Entries held for all such pids together. */
   maxWaitingTotal?: number;
 }
+
+/** Which package manager a process runs, if any: the image's, or a copy the lockfile installs. */
+type ManagerKind = 'image' | 'locked' | null;
 
 /** Which script a process belongs to. Shared by reference across the script's whole subtree. */
 export interface Attribution {
@@ -158,8 +171,11 @@ interface Proc {
   exitSignal?: string;
   /** Set on a script's root process. */
   script?: { command: string };
-  /** Runs the image's package manager (set at exec; a fork inherits it until it execs). */
-  manager: boolean;
+  /**
+   * Runs the image's package manager (`image`) or a copy the lockfile installs (`locked`); set at
+   * exec, a fork inherits it until it execs.
+   */
+  manager: ManagerKind;
   /** Runs the script shell as npm starts it (`MARKER -c COMMAND`). */
   scriptShell: boolean;
 }
@@ -186,6 +202,7 @@ export class EventBuilder {
   readonly #rootCwd: string;
   readonly #marker: string;
   readonly #managerPaths: ReadonlySet<string>;
+  readonly #lockedManagerPaths: ReadonlySet<string>;
   readonly #nodePaths: ReadonlySet<string>;
   #runs = 0;
   readonly #maxWaitingPerPid: number;
@@ -206,6 +223,7 @@ export class EventBuilder {
     this.#marker = normalizePath(options.lifecycleMarker ?? DEFAULT_LIFECYCLE_MARKER);
     this.#managerPaths = new Set((options.packageManagerPaths ?? DEFAULT_PACKAGE_MANAGER_PATHS).map(normalizePath));
     this.#nodePaths = new Set((options.nodePaths ?? DEFAULT_NODE_PATHS).map(normalizePath));
+    this.#lockedManagerPaths = new Set((options.lockedManagerPaths ?? []).map(normalizePath));
     this.#maxWaitingPerPid = options.maxWaitingPerPid ?? 10_000;
     this.#maxWaitingTotal = options.maxWaitingTotal ?? 100_000;
   }
@@ -630,7 +648,7 @@ export class EventBuilder {
     if (ok && path === this.#marker && argv !== null && argv.items[1]?.value === '--run') {
       script = this.#claimScript(group, rec, argv.items, out);
     }
-    const manager = ok && argv !== null && this.#isManager(proc, path, argv.items);
+    const manager = ok && argv !== null ? this.#managerKind(proc, path, argv.items) : null;
     const event: Raw<ProcessExecEvent> = {
       ...this.#base(proc, rec.ts, rec.formerPid !== undefined ? { ok: true } : callResult(rec)),
       type: 'process',
@@ -641,7 +659,7 @@ export class EventBuilder {
     };
     if (argv === null || argv.truncated || pathArg?.truncated === true || rec.truncated === true)
       event.truncated = true;
-    if (manager) event.packageManager = true;
+    if (manager === 'image') event.packageManager = true;
     if (via !== undefined) event.via = via;
     if (script !== null) {
       out.push(script);
@@ -661,12 +679,17 @@ export class EventBuilder {
     }
   }
 
-  /** Does this exec start the image's package manager: its path, or the image's node running it? */
-  #isManager(proc: Proc, path: string, argv: readonly DecodedString[]): boolean {
-    if (this.#managerPaths.has(path)) return true;
+  /**
+   * Does this exec start a package manager — the image's, or a copy the lockfile installs: its path,
+   * or the image's node running it? A name proves nothing; only these exact paths do.
+   */
+  #managerKind(proc: Proc, path: string, argv: readonly DecodedString[]): ManagerKind {
+    const kind = (p: string): ManagerKind => (this.#managerPaths.has(p) ? 'image' : this.#lockedManagerPaths.has(p) ? 'locked' : null);
+    const direct = kind(path);
+    if (direct !== null) return direct;
     const script = argv[1];
-    if (!this.#nodePaths.has(path) || script === undefined || script.truncated) return false;
-    return this.#managerPaths.has(resolvePath(proc.fs.cwd, script.value));
+    if (!this.#nodePaths.has(path) || script === undefined || script.truncated) return null;
+    return kind(resolvePath(proc.fs.cwd, script.value));
   }
 
   /** `memfd_create(NAME, FLAGS) = FD</memfd:NAME>(deleted)`: a file in memory, written next. */
@@ -718,11 +741,12 @@ export class EventBuilder {
     };
     const parent = group.parent;
     // Inside a script, a marker is a nested script only as npm starts one: the process was the
-    // script shell (`MARKER -c`) and its creator runs the image's package manager, under the same
+    // script shell (`MARKER -c`) and its creator runs a package manager (the image's, or a copy the
+    // lockfile installs: who the run is follows the lockfile either way), under the same
     // script. Anything else claiming a script there is code trying to pass as another's.
     const enclosing = group.attribution;
     const nested =
-      enclosing !== undefined && !group.orphan && group.scriptShell && parent !== null && parent.manager && parent.attribution === enclosing;
+      enclosing !== undefined && !group.orphan && group.scriptShell && parent !== null && parent.manager !== null && parent.attribution === enclosing;
     if (enclosing !== undefined && !nested) {
       const a = enclosing;
       return refuse(
@@ -1131,7 +1155,7 @@ function newProc(pid: number, ppid: number, parent: Proc | null, fs: { cwd: stri
     orphan: false,
     threads: new Set<Proc>(),
     exitReported: false,
-    manager: false,
+    manager: null,
     scriptShell: false,
   } as Omit<Proc, 'leader'> as Proc;
   proc.leader = proc;
