@@ -422,6 +422,8 @@ function judgePlantedBin(a: Analysis, e: ProcessExecEvent, run: ScriptRun, path:
       subject: path,
       message: `wrote ${path}, which then ran in ${run.package.name}@${run.package.version}'s ${run.lifecycle} script as \`${cmd}\``,
     });
+    // What it does from here is the planter's code: its subtree is judged as the planter's.
+    a.model.plant(e.pid, path, run, planter, e.ts);
     return;
   }
   const owner = e.binOf;
@@ -435,6 +437,7 @@ function judgePlantedBin(a: Analysis, e: ProcessExecEvent, run: ScriptRun, path:
     subject: path,
     message: `declares the bin ${basename(path)}, shadowing the system program: it ran in ${run.package.name}@${run.package.version}'s ${run.lifecycle} script as \`${cmd}\``,
   });
+  a.model.plant(e.pid, path, run, { identity: owner }, e.ts);
 }
 
 /** Programs every script runs: the marker, the shell npm starts it with, and Node. */

@@ -122,6 +122,61 @@ describe('planted-bin', () => {
     expect(findingsOf(judge(events, POLICY), 'planted-bin')).toMatchObject([{ package: { name: 'planter', version: '1.0.0' } }]);
   });
 
+  describe('what the planted program then does is the planter\'s', () => {
+    it('re-attributes the planted program\'s subtree to the script that wrote the entry, the running script kept as context', () => {
+      const t = new Trace();
+      t.script('planter@1.0.0', 'postinstall', 'node x.js').write(`${NM}/.bin/node`);
+      const user = t.script('app-lib@1.0.0', 'install', 'node build.js');
+      user.read(`${PROJECT}/.env`); // before the planted program: app-lib's own
+      const planted = user.run(`${NM}/.bin/node`, ['node', 'build.js']);
+      planted.read(`${HOME}/.npmrc`);
+      planted.run('/bin/sh', ['sh', '-c', 'cat ~/.aws/credentials']).read(`${HOME}/.aws/credentials`);
+      const result = judge(t, POLICY);
+      const reads = findingsOf(result, 'decoy-credential-read').map((f) => [f.package?.name, f.lifecycle, f.subject, f.ranIn?.package.name ?? null]);
+      expect(reads).toEqual(
+        expect.arrayContaining([
+          ['app-lib', 'install', `${PROJECT}/.env`, null],
+          ['planter', 'postinstall', `${HOME}/.npmrc`, 'app-lib'],
+          ['planter', 'postinstall', `${HOME}/.aws/credentials`, 'app-lib'],
+        ]),
+      );
+      expect(reads).toHaveLength(3);
+      const npmrc = findingsOf(result, 'decoy-credential-read').find((f) => f.subject === `${HOME}/.npmrc`);
+      expect(npmrc?.ranIn).toEqual({ package: { name: 'app-lib', version: '1.0.0' }, lifecycle: 'install', bin: `${NM}/.bin/node` });
+      expect(npmrc?.message).toMatch(/its planted .*\/\.bin\/node ran in app-lib@1\.0\.0's install script/);
+    });
+
+    it('re-attributes a declared shadowing bin\'s subtree to the declaring package, in the lifecycle it ran in', () => {
+      const t = new Trace();
+      const user = t.script('app-lib@1.0.0', 'install', 'node build.js');
+      const planted = user.run(`${NM}/.bin/node`, ['node', 'build.js']);
+      planted.read(`${HOME}/.npmrc`);
+      const sibling = user.run('/usr/bin/cat', ['cat', `${HOME}/.aws/credentials`]);
+      sibling.read(`${HOME}/.aws/credentials`);
+      const owner = id('planter', '1.0.0', 'node_modules/planter', 'registry');
+      const events = t.events.map((e) => (e.type === 'process' && e.action === 'exec' && e.path === `${NM}/.bin/node` ? { ...e, binOf: owner } : e));
+      const reads = findingsOf(judge(events, POLICY), 'decoy-credential-read').map((f) => [f.package?.name, f.lifecycle, f.subject, f.ranIn?.package.name ?? null]);
+      // The sibling process is app-lib's own doing; only the planted program's subtree moves.
+      expect(reads.sort()).toEqual([
+        ['app-lib', 'install', `${HOME}/.aws/credentials`, null],
+        ['planter', 'install', `${HOME}/.npmrc`, 'app-lib'],
+      ]);
+    });
+
+    it('keeps the planter\'s own script\'s findings apart from its planted program\'s', () => {
+      const t = new Trace();
+      const planter = t.script('planter@1.0.0', 'postinstall', 'node x.js');
+      planter.write(`${NM}/.bin/node`);
+      planter.read(`${HOME}/.npmrc`);
+      t.script('app-lib@1.0.0', 'install', 'node build.js').run(`${NM}/.bin/node`, ['node', 'build.js']).read(`${HOME}/.npmrc`);
+      const reads = findingsOf(judge(t, POLICY), 'decoy-credential-read');
+      expect(reads.map((f) => [f.package?.name, f.ranIn?.package.name ?? null])).toEqual([
+        ['planter', null],
+        ['planter', 'app-lib'],
+      ]);
+    });
+  });
+
   it('does not fire for a dependency\'s own bin (node-gyp-build run from .bin) or a package running its own', () => {
     const t = new Trace();
     t.script('app-lib@1.0.0', 'install', 'node-gyp-build').run(`${NM}/.bin/node-gyp-build`, ['node-gyp-build']);
