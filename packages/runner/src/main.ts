@@ -241,7 +241,8 @@ async function main(): Promise<void> {
             ...(event.lifecycle ? { lifecycle: event.lifecycle } : {}),
           });
         }
-        if (event.type === 'file' && event.ok !== false && (event.intent?.write || (event.action !== 'open' && event.action !== 'stat'))) {
+        // A time set is no write: the policy names the setter of an unexplained change itself.
+        if (event.type === 'file' && event.ok !== false && (event.intent?.write || (event.action !== 'open' && event.action !== 'stat' && event.action !== 'utime'))) {
           const who = { ...(event.package ? { package: event.package } : {}), ...(event.lifecycle ? { lifecycle: event.lifecycle } : {}) };
           lastWriter.set(event.target ?? event.path, who);
           if (event.action === 'rename' || event.action === 'unlink') lastWriter.set(event.path, who);

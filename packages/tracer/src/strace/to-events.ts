@@ -849,7 +849,7 @@ export class EventBuilder {
     out.push(event);
   }
 
-  /** stat*, unlink*, rmdir, rename*, link*, symlink*, chmod*, mkdir*. */
+  /** stat*, unlink*, rmdir, rename*, link*, symlink*, chmod*, mkdir*, utime*. */
   #file(proc: Proc, rec: StraceRecord, out: RawEvent[]): void {
     const a = rec.args;
     const push = (action: FileEvent['action'], path: string | null, extra: Partial<Raw<FileEvent>> = {}): void => {
@@ -904,6 +904,18 @@ export class EventBuilder {
         return push('mkdir', this.#pathArg(proc, undefined, a[0]), withMode(a[1]));
       case 'mkdirat':
         return push('mkdir', this.#pathArg(proc, a[0], a[1]), withMode(a[2]));
+      case 'utime':
+      case 'utimes':
+      case 'utimensat':
+      case 'futimesat': {
+        const at = rec.name === 'utimensat' || rec.name === 'futimesat';
+        const times = at ? a[2] : a[1];
+        const mtime = mtimeSet(rec.name, times ?? '', rec.ts);
+        if (mtime === 'omit') return;
+        // utimensat(fd, NULL, …) is futimens: the descriptor's own file.
+        const path = at ? ((a[1] ?? '').trim() === 'NULL' ? this.#fdPath(proc, a[0]) : this.#pathArg(proc, a[0], a[1])) : this.#pathArg(proc, undefined, a[0]);
+        return push('utime', path, mtime === undefined ? {} : { mtime });
+      }
       default:
         return;
     }
@@ -1230,4 +1242,37 @@ function isDescendant(proc: Proc, ancestor: Proc): boolean {
     seen.add(p);
   }
   return false;
+}
+
+/**
+ * The modification time a time-setting call sets, in epoch ms: `NULL` or `UTIME_NOW` is the call's
+ * own time `now`; `'omit'` when it leaves it as it is (`UTIME_OMIT`); undefined when strace did not
+ * show it (an unreadable pointer). `utime` takes `{actime=A, modtime=M}`, the others an array of
+ * two times, the second the modification time (`{tv_sec=S, tv_nsec=N}` or `{tv_sec=S, tv_usec=U}`).
+ */
+export function mtimeSet(call: string, arg: string, now: number): number | 'omit' | undefined {
+  const text = arg.trim();
+  if (text === 'NULL') return now;
+  if (call === 'utime') return integerOf(parseStruct(text)?.fields.get('modtime'), 1000);
+  const second = parseArray(text)?.items[1]?.trim();
+  if (second === undefined) return undefined;
+  if (second.startsWith('UTIME_NOW')) return now;
+  if (second.startsWith('UTIME_OMIT')) return 'omit';
+  const fields = parseStruct(second)?.fields;
+  if (fields === undefined) return undefined;
+  const fraction = fields.get('tv_nsec') ?? fields.get('tv_usec');
+  if (fraction?.startsWith('UTIME_NOW') === true) return now;
+  if (fraction?.startsWith('UTIME_OMIT') === true) return 'omit';
+  const sec = integerOf(fields.get('tv_sec'), 1000);
+  if (sec === undefined) return undefined;
+  const sub = integerOf(fraction, fields.has('tv_nsec') ? 1e-6 : 1e-3) ?? 0;
+  return sec + sub;
+}
+
+/** A leading integer of a printed value (`20 /* 1970-… *\/`) times `scale`, or undefined. */
+function integerOf(value: string | undefined, scale: number): number | undefined {
+  const m = /^-?\d+/.exec(value?.trim() ?? '');
+  if (m === null || !Number.isSafeInteger(Number(m[0]))) return undefined;
+  const n = Number(m[0]) * scale;
+  return Number.isFinite(n) ? n : undefined;
 }
