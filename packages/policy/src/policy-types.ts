@@ -181,6 +181,11 @@ export interface PolicyFinding extends Finding {
   chain?: ProcessStep[];
   /** How many events showed this behaviour (`evidence` is capped). */
   occurrences: number;
+  /**
+   * For behaviour of a planted `.bin` program (the finding's package planted it): the script it ran
+   * in, through which entry. That script ran it; the code is the planter's.
+   */
+  ranIn?: { package: PackageRef; lifecycle: string; bin: string };
 }
 
 /** A finding an `ignore` entry accepted: kept out of the verdict, but never hidden. */

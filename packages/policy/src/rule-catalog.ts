@@ -33,6 +33,7 @@ export type RuleId =
   | 'destructive-wipe'
   | 'write-outside-package'
   | 'untraced-change'
+  | 'forged-mtime'
   | 'privilege-escalation'
   | 'tracer-tamper'
   | 'trace-incomplete'
@@ -148,6 +149,9 @@ export const RULES: readonly RuleInfo[] = [
   rule('untraced-change', 'high', false,
     'the filesystem diff shows a file changed by no call the tracer saw (mmap, mknod, truncate, io_uring, a lost process) while the script ran',
     'something wrote unseen: review the package; the tracer was evaded or lost a process'),
+  rule('forged-mtime', 'high', false,
+    'an install script set the modification time of a file it did not write into the past, or far ahead: the filesystem diff attributes unseen changes by that time',
+    'a script hiding when it changed a file: review what it changed; tar and cp -p on files a script extracts or copies itself do not fire'),
   rule('privilege-escalation', 'critical', false,
     'an install script tried to gain privileges or tamper with the host: sudo/su/doas, the Docker socket, iptables, mount, /etc/hosts',
     'install scripts never need root: remove the package'),

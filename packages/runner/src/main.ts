@@ -27,7 +27,7 @@ import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JobStep, PackageRef, RawEvent, TraceEvent } from '@safe-install/schema';
 import { createProcNetIdentify, startForwarder, type ClientIdentity, type IdentifyClient } from '@safe-install/gateway';
-import { EventBuilder, lockedPackages, lockfileAttribution, type EventAttribution, type StraceEntry } from '@safe-install/tracer';
+import { EventBuilder, lockedPackageManagerPaths, lockedPackages, lockfileAttribution, type EventAttribution, type LockedPackages, type StraceEntry } from '@safe-install/tracer';
 import { parseRunnerArgs, type RunnerArgs } from './args.js';
 import { diffSnapshots, exportList, findArgs, parseSnapshot, splitProject, type FsChange, type Snapshot } from './fs-snapshot.js';
 import { jobOutcome, shouldContinue, stepProcess, subjectAttribution, type StepResult } from './job-steps.js';
@@ -114,7 +114,7 @@ function tarAsUser(args: RunnerArgs, argv: string[], input: string): { stdout: N
  * (the host refuses a project without); a command run without one (the image's self-test, the
  * tracing benchmark) keeps the scripts' own names: null.
  */
-function lockfileOf(projectDir: string): EventAttribution | null {
+function lockfileOf(projectDir: string): LockedPackages | null {
   let lock: unknown = null;
   for (const name of ['npm-shrinkwrap.json', 'package-lock.json']) {
     const path = join(projectDir, name);
@@ -126,7 +126,7 @@ function lockfileOf(projectDir: string): EventAttribution | null {
       continue;
     }
   }
-  return lock === null ? null : lockfileAttribution(lockedPackages(lock), projectDir);
+  return lock === null ? null : lockedPackages(lock);
 }
 
 /** Everything a step leaves for the job's end: its exit, its tracers' counts. */
@@ -169,7 +169,8 @@ async function main(): Promise<void> {
   let sequence = 0;
   let lingering = 0;
   // Read once, before any step runs: no install code has touched the lockfile yet.
-  const lockfile = lockfileOf(args.cwd);
+  const locked = lockfileOf(args.cwd);
+  const lockfile: EventAttribution | null = locked === null ? null : lockfileAttribution(locked, args.cwd);
   // The step running now (the gateway's connections are identified by its trace).
   let current: StepContext | null = null;
   // A step's events: stamped with its phase and attributed its way — also those sent late, by a
@@ -255,7 +256,9 @@ async function main(): Promise<void> {
       continue;
     }
     const attribution = step.attribution === 'subject' && step.subject !== undefined ? subjectAttribution(step.subject) : lockfile;
-    const builder = new EventBuilder({ rootCwd: args.cwd, runsBefore });
+    // A copy of npm the lockfile installs (a dependency on `npm`) runs nested scripts like the
+    // image's npm; only the image's is the package manager.
+    const builder = new EventBuilder({ rootCwd: args.cwd, runsBefore, lockedManagerPaths: locked === null ? [] : lockedPackageManagerPaths(locked, args.cwd) });
     current = { step, builder, attribution };
     const send = sender(current);
     const run = await runStep(step, builder, send);
@@ -343,7 +346,8 @@ async function main(): Promise<void> {
               ...(event.lifecycle ? { lifecycle: event.lifecycle } : {}),
             });
           }
-          if (event.type === 'file' && event.ok !== false && (event.intent?.write || (event.action !== 'open' && event.action !== 'stat'))) {
+          // A time set is no write: the policy names the setter of an unexplained change itself.
+          if (event.type === 'file' && event.ok !== false && (event.intent?.write || (event.action !== 'open' && event.action !== 'stat' && event.action !== 'utime'))) {
             const who = { ...(event.package ? { package: event.package } : {}), ...(event.lifecycle ? { lifecycle: event.lifecycle } : {}) };
             lastWriter.set(event.target ?? event.path, who);
             if (event.action === 'rename' || event.action === 'unlink') lastWriter.set(event.path, who);

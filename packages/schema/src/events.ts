@@ -170,7 +170,7 @@ export type ProcessEvent =
   | ProcessSignalEvent;
 
 /** `stat`: a look at whether (and what) a path is, without opening it — `[ -f /.dockerenv ]`. */
-export type FileAction = 'open' | 'stat' | 'unlink' | 'rename' | 'link' | 'symlink' | 'chmod' | 'mkdir' | 'rmdir';
+export type FileAction = 'open' | 'stat' | 'unlink' | 'rename' | 'link' | 'symlink' | 'chmod' | 'mkdir' | 'rmdir' | 'utime';
 
 /**
  * How a memfd (an in-memory file from `memfd_create`) appears as a path: `/memfd:NAME`, what its
@@ -189,6 +189,12 @@ export interface FileEvent extends EventBase {
   intent?: { read: boolean; write: boolean; create: boolean; truncate?: boolean };
   /** For chmod, mkdir and creating opens: the requested mode, octal string. */
   mode?: string;
+  /**
+   * For utime (`utimensat`, `utime`, `utimes`, `futimesat`): the modification time the call set
+   * (epoch ms; the call's own time when it asked for "now"). Absent when strace could not show it.
+   * A call that leaves the modification time as it is (`UTIME_OMIT`) is not an event.
+   */
+  mtime?: number;
 }
 
 export interface NetworkEvent extends EventBase {

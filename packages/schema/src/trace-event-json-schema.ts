@@ -77,7 +77,7 @@ export const TRACE_EVENT_JSON_SCHEMA = {
     kind('process', ['untraceable'], { syscall: string, flags: { type: 'array', items: string }, signal: string }, ['syscall']),
     kind(
       'file',
-      ['open', 'stat', 'unlink', 'rename', 'link', 'symlink', 'chmod', 'mkdir', 'rmdir'],
+      ['open', 'stat', 'unlink', 'rename', 'link', 'symlink', 'chmod', 'mkdir', 'rmdir', 'utime'],
       {
         path: string,
         target: string,
@@ -87,6 +87,7 @@ export const TRACE_EVENT_JSON_SCHEMA = {
           properties: { read: { type: 'boolean' }, write: { type: 'boolean' }, create: { type: 'boolean' }, truncate: { type: 'boolean' } },
         },
         mode: { type: 'string', pattern: '^0[0-7]*$' },
+        mtime: { type: 'number' },
       },
       ['path'],
     ),

@@ -52,8 +52,16 @@ export interface Analysis {
   wipes: Map<string, { overwrites: Map<string, number>; reported: boolean }>;
   /** `node_modules/.bin` entries scripts wrote at install time, and the run that wrote each. */
   plantedBins: Map<string, ScriptRun>;
-  /** Paths some traced call changed: the filesystem diff judges only the rest (analyze-fsdiff.ts). */
-  tracedChanges: Set<string>;
+  /**
+   * Paths some traced call changed, each with the `name@version` of the last package whose script
+   * did (`''` for the package manager): the filesystem diff judges only the rest (analyze-fsdiff.ts).
+   */
+  tracedChanges: Map<string, string>;
+  /**
+   * The last script run that set each path's modification time (utimensat and kin): a change the
+   * tracer missed on such a file is that run's, whatever the time says (analyze-fsdiff.ts).
+   */
+  timeSetters: Map<string, ScriptRun>;
   /** The set above hit its bound: what it lacks cannot be told from what the tracer missed. */
   tracedChangesFull: boolean;
   /** DNS queries per package and registrable domain (see dns-volume.ts). */
@@ -89,7 +97,8 @@ export function analyzeTrace(input: AnalyzeInput): Analysis {
     plantedBins: new Map(),
     pipes: new Map(),
     dnsVolumes: new Map(),
-    tracedChanges: new Set(),
+    tracedChanges: new Map(),
+    timeSetters: new Map(),
     tracedChangesFull: false,
   };
   for (const e of input.events) {

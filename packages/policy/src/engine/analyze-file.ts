@@ -108,7 +108,42 @@ export function analyzeFile(a: Analysis, e: FileEvent): void {
       // `mkdir -p` walks every parent: a folder that already exists was not made (EEXIST).
       if (!(e.ok === false && e.errno === 'EEXIST')) judgeWrite(a, e, run, path, 'mkdir');
       break;
+    case 'utime':
+      judgeTimeSet(a, e, run, path);
+      break;
   }
+}
+
+/** How far before its script's start a time may be set and still be "now" (clock granularity, `touch -d` rounding). */
+const TIME_SLACK_MS = 2_000;
+/** How far after the call a time may be set before it is a time in the future. */
+const FUTURE_SLACK_MS = 60_000;
+
+/**
+ * A script setting a modification time. The filesystem diff attributes a change it cannot explain
+ * by the file's mtime, so a time moved before the script's start (or far ahead) hides who changed
+ * the file. Benign tools set times on files they write themselves — `tar -x` restores the archive's,
+ * `cp -p` the source's, a nested npm its tarballs' — so a file this package changed by a traced call
+ * earlier in the install is its own business; so is scratch space, and the image's npm. A forged
+ * time on a file it never wrote is `forged-mtime`: high outside its own folder, low inside it (its
+ * own files are judged as its own anyway).
+ */
+function judgeTimeSet(a: Analysis, e: FileEvent, run: ScriptRun, path: string): void {
+  if (e.ok === false || e.mtime === undefined) return;
+  const past = e.mtime < run.startTs - TIME_SLACK_MS;
+  const future = e.mtime > e.ts + FUTURE_SLACK_MS;
+  if (!past && !future) return;
+  if (a.tracedChanges.get(path) === packageKey(run.package)) return;
+  if (a.ctx.tmpDirs.some((t) => isWithin(path, t)) || a.model.isPackageManager(e.pid)) return;
+  const own = isWithin(path, run.dir);
+  const when = Number.isFinite(e.mtime) && Math.abs(e.mtime) < 8.64e15 ? new Date(e.mtime).toISOString() : String(e.mtime);
+  report(a, e, run, {
+    rule: 'forged-mtime',
+    ...(own ? { severity: 'low' as const } : {}),
+    subject: own ? run.dir : path,
+    sample: path,
+    message: `set the modification time of ${path}, a file it did not write, to ${when}${past ? ', before its script started' : ', in the future'}: the filesystem diff attributes unseen changes by that time`,
+  });
 }
 
 /** A `node_modules/.bin` entry written at install time: whoever later runs it runs the writer's code. */
@@ -187,7 +222,7 @@ function trackWipe(a: Analysis, e: FileEvent, run: ScriptRun, path: string, targ
 
 function writes(e: FileEvent): boolean {
   if (e.action === 'open') return e.intent?.write === true || e.intent?.create === true || e.intent?.truncate === true;
-  return e.action !== 'chmod' && e.action !== 'stat';
+  return e.action !== 'chmod' && e.action !== 'stat' && e.action !== 'utime';
 }
 
 function trackLinks(a: Analysis, e: FileEvent, path: string, target: string | undefined): void {

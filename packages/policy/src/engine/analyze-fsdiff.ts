@@ -23,6 +23,7 @@ import { isHarmlessWrite } from './known-paths.js';
 import { ruleInfo } from '../rule-catalog.js';
 import { maxSeverity } from '../severity.js';
 import type { ScriptRun } from './trace-model.js';
+import { packageKey } from './trace-model.js';
 
 /** Paths a traced call changed; bounded (past it, only what the package manager never does is judged). */
 export const MAX_TRACED_CHANGES = 500_000;
@@ -32,16 +33,24 @@ const KIND: Record<FsDiffEvent['change'], WriteKind> = { created: 'create', modi
 /** Remember the paths a traced call changed (any process, attributed or not). Called for every event. */
 export function noteTracedChange(a: Analysis, e: TraceEvent): void {
   if (e.ok === false) return;
+  const who = e.package === undefined ? '' : packageKey(e.package);
   const add = (path: string | undefined): void => {
     if (path === undefined) return;
-    if (a.tracedChanges.size >= MAX_TRACED_CHANGES) {
+    const key = normalizePath(path);
+    if (a.tracedChanges.size >= MAX_TRACED_CHANGES && !a.tracedChanges.has(key)) {
       a.tracedChangesFull = true;
       return;
     }
-    a.tracedChanges.add(normalizePath(path));
+    a.tracedChanges.set(key, who);
   };
   if (e.type === 'file') {
     if (e.action === 'stat') return;
+    // Setting a time changes no content: it explains no change, it names who to ask (timeSetters).
+    if (e.action === 'utime') {
+      const run = e.package === undefined ? undefined : a.model.runOf(e);
+      if (run !== undefined && (a.timeSetters.size < MAX_TRACED_CHANGES || a.timeSetters.has(normalizePath(e.path)))) a.timeSetters.set(normalizePath(e.path), run);
+      return;
+    }
     if (e.action === 'open' && e.intent?.write !== true && e.intent?.create !== true && e.intent?.truncate !== true) return;
     // A symlink event's path is what the link points to; only the link itself is a change.
     if (e.action !== 'symlink' && e.action !== 'link') add(e.path);
@@ -57,15 +66,39 @@ export function analyzeFsDiff(a: Analysis, e: FsDiffEvent): void {
   const path = normalizePath(e.path);
   if (a.tracedChanges.has(path) || isHarmlessWrite(path) || isPackageManagerBookkeeping(path)) return;
   const kind = KIND[e.change];
+  const how = e.change === 'deleted' ? 'deleted' : e.change === 'created' ? 'created' : 'changed';
+  // A script that set this file's time is who the time points at: the change is its, wherever the
+  // time it chose falls (a forged time is judged where it was set: forged-mtime).
+  const setter = e.change === 'deleted' ? undefined : a.timeSetters.get(path);
+  if (setter !== undefined) {
+    judgeForRun(a, e, setter, path, kind, `${path} was ${how} by no call the tracer saw (filesystem diff); its ${setter.lifecycle} script set its modification time`);
+    return;
+  }
   const when = e.mtime ?? e.ts;
   const runs = e.mtime === undefined ? [] : a.model.runsAt(when).filter((r) => r.seen);
-  const how = e.change === 'deleted' ? 'deleted' : e.change === 'created' ? 'created' : 'changed';
   if (runs.length === 0) {
     judgeUnattributed(a, e, path, kind, how);
     return;
   }
-  const others = runs.length > 1 ? `; ${runs.length} scripts were running then` : '';
-  for (const run of runs) judgeForRun(a, e, run, path, kind, `${path} was ${how} while its ${run.lifecycle} script ran, by no call the tracer saw (filesystem diff)${others}`);
+  if (runs.length === 1) {
+    const [run] = runs as [ScriptRun];
+    judgeForRun(a, e, run, path, kind, `${path} was ${how} while its ${run.lifecycle} script ran, by no call the tracer saw (filesystem diff)`);
+    return;
+  }
+  // Only the time says who, and it fits several: each is named, none is singled out.
+  const names = candidates(runs);
+  for (const run of runs) {
+    judgeForRun(
+      a, e, run, path, kind,
+      `${path} was ${how} by no call the tracer saw (filesystem diff), while ${runs.length} scripts ran (${names}): it is any one of them, the file's time cannot tell which`,
+    );
+  }
+}
+
+/** `a@1 (install), b@2 (postinstall)`, the first few. */
+function candidates(runs: readonly ScriptRun[]): string {
+  const named = runs.slice(0, 5).map((r) => `${packageKey(r.package)} (${r.lifecycle})`);
+  return runs.length > named.length ? `${named.join(', ')} and ${runs.length - named.length} more` : named.join(', ');
 }
 
 /**

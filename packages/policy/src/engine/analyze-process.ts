@@ -30,6 +30,7 @@ import {
   SECRET_SCANNERS,
   SHELLS,
   STDIN_INTERPRETERS,
+  PACKAGE_MANAGER_BINS,
   SYSTEM_PROGRAMS,
   WINDOWS_LOADERS,
 } from './known-programs.js';
@@ -421,17 +422,22 @@ function judgePlantedBin(a: Analysis, e: ProcessExecEvent, run: ScriptRun, path:
       subject: path,
       message: `wrote ${path}, which then ran in ${run.package.name}@${run.package.version}'s ${run.lifecycle} script as \`${cmd}\``,
     });
+    // What it does from here is the planter's code: its subtree is judged as the planter's.
+    a.model.plant(e.pid, path, run, planter, e.ts);
     return;
   }
   const owner = e.binOf;
   if (owner === undefined || !SYSTEM_PROGRAMS.has(basename(path))) return;
   if (owner.name === run.package.name && owner.version === run.package.version) return;
+  // The registry's npm declaring `npm` is the project's own copy of npm, not a shadow of it.
+  if (owner.source === 'registry' && PACKAGE_MANAGER_BINS.get(owner.name)?.has(basename(path)) === true) return;
   report(a, e, undefined, {
     rule: 'planted-bin',
     package: { name: owner.name, version: owner.version },
     subject: path,
     message: `declares the bin ${basename(path)}, shadowing the system program: it ran in ${run.package.name}@${run.package.version}'s ${run.lifecycle} script as \`${cmd}\``,
   });
+  a.model.plant(e.pid, path, run, { identity: owner }, e.ts);
 }
 
 /** Programs every script runs: the marker, the shell npm starts it with, and Node. */

@@ -101,7 +101,9 @@ export class FindingCollector {
   add(hit: Hit): void {
     const pkg = hit.run?.package ?? hit.package;
     const lifecycle = hit.run?.lifecycle ?? hit.lifecycle;
-    const family = [hit.rule, pkg === undefined ? '' : packageKey(pkg), lifecycle ?? ''].join('\0');
+    // A planted program's behaviour is its planter's, told apart from the planter's own script's.
+    const ranIn = hit.run?.planted === undefined ? '' : `${packageKey(hit.run.planted.ranIn.package)}:${hit.run.planted.ranIn.lifecycle}`;
+    const family = [hit.rule, pkg === undefined ? '' : packageKey(pkg), lifecycle ?? '', ranIn].join('\0');
     let key = `${family}\0${hit.subject}`;
     let subject = hit.subject;
     let message = hit.message;
@@ -178,6 +180,11 @@ export class FindingCollector {
 
   toFinding(g: FindingGroup): PolicyFinding {
     const notes = [...g.notes];
+    const planted = g.run?.planted;
+    if (planted !== undefined) {
+      const by = planted.ranIn;
+      notes.unshift(`its planted ${planted.bin} ran in ${by.package.name}@${by.package.version}'s ${by.lifecycle} script`);
+    }
     if (g.sampleCount > 1 || g.overflow === true) {
       const more = g.sampleCount > g.samples.length ? ` and ${g.sampleCount - g.samples.length} more` : '';
       notes.unshift(`${g.sampleCount} ${g.overflow === true ? 'further subjects' : 'in all'}: ${g.samples.join(', ')}${more}`);
@@ -194,6 +201,10 @@ export class FindingCollector {
     };
     if (g.package !== undefined) finding.package = { name: this.clean(g.package.name, 214), version: this.clean(g.package.version, 64) };
     if (g.lifecycle !== undefined) finding.lifecycle = this.clean(g.lifecycle, 64);
+    if (planted !== undefined) {
+      const by = planted.ranIn.package;
+      finding.ranIn = { package: { name: this.clean(by.name, 214), version: this.clean(by.version, 64) }, lifecycle: this.clean(planted.ranIn.lifecycle, 64), bin: this.clean(planted.bin, 200) };
+    }
     if (g.chain !== undefined) {
       finding.chain = g.chain.map((s) => {
         const step = { ...s, argv0: this.clean(s.argv0, 120) };

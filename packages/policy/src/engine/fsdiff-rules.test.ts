@@ -109,7 +109,10 @@ describe('the filesystem diff as a backstop', () => {
       ['b', `${NM}/victim`],
       ['b', `${NM}/victim2`],
     ]);
-    expect(f[0]?.message).toContain('2 scripts were running then');
+    // Only the time says who, and it fits both: each finding names every candidate and says so.
+    expect(f[0]?.message).toMatch(/while 2 scripts ran \(a@1\.0\.0 \(postinstall\), b@1\.0\.0 \(postinstall\)\): it is any one of them, the file's time cannot tell which/);
+    expect(f[1]?.message).toBe(f[0]?.message);
+    expect(f[2]?.message).toMatch(/victim2\/index\.js was created while its postinstall script ran, by no call/);
   });
 
   it('a write the policy allows is allowed, unseen or not', () => {
@@ -138,5 +141,70 @@ describe('the filesystem diff as a backstop', () => {
       ['/etc/profile.d/x.sh', undefined],
     ]);
     expect(behaviour(result)).toHaveLength(2);
+  });
+
+  describe('a script that sets a modification time', () => {
+    const utime = (p: ReturnType<typeof python>, path: string, mtime: number | undefined, ok = true) =>
+      p.emit({ type: 'file', action: 'utime', path, ok, ...(mtime === undefined ? {} : { mtime }) });
+    const MTIME_1985 = Date.parse('1985-10-26T08:15:00Z');
+
+    it('is blamed for an unseen change on that file, wherever its forged time falls, and only it', () => {
+      const t = new Trace();
+      const evil = python(t, 'evil@1.0.0');
+      const bystander = python(t, 'bystander@1.0.0');
+      utime(evil, `${NM}/victim/index.js`, MTIME_1985);
+      evil.end();
+      bystander.end();
+      // The time is the tarball's, like every file npm unpacked: without the traced call nobody is blamed.
+      t.fsdiff('modified', `${NM}/victim/index.js`, { mtime: MTIME_1985 });
+      const result = judge(t);
+      expect(findingsOf(result, 'foreign-package-write').map((f) => [f.package?.name, f.severity])).toEqual([['evil', 'high']]);
+      expect(findingsOf(result, 'foreign-package-write')[0]?.message).toMatch(/by no call the tracer saw \(filesystem diff\); its postinstall script set its modification time/);
+      expect(findingsOf(result, 'forged-mtime')).toMatchObject([{ package: { name: 'evil' }, severity: 'high', subject: `${NM}/victim/index.js` }]);
+      expect(findingsOf(result, 'forged-mtime')[0]?.message).toMatch(/to 1985-10-26T08:15:00\.000Z, before its script started/);
+    });
+
+    it('is forged-mtime for a time in the future too, low inside its own folder, and nothing for a failed call or an unknown time', () => {
+      const t = new Trace();
+      const p = python(t, 'evil@1.0.0');
+      utime(p, `${PROJECT}/src/index.js`, t.now() + 86_400_000);
+      utime(p, `${NM}/evil/lib/a.js`, MTIME_1985);
+      utime(p, `${HOME}/.bashrc`, MTIME_1985, false);
+      utime(p, `${HOME}/.profile`, undefined);
+      p.end();
+      expect(findingsOf(judge(t), 'forged-mtime').map((f) => [f.subject, f.severity])).toEqual([
+        [`${PROJECT}/src/index.js`, 'high'],
+        [`${NM}/evil`, 'low'],
+      ]);
+    });
+
+    it('is nothing for what tar -x, cp -p and touch do: times on files the package itself wrote, "now", scratch space, the image\'s npm', () => {
+      const t = new Trace();
+      const p = python(t, 'native@1.0.0');
+      const tar = p.run('/usr/bin/tar', ['tar', '-xzf', 'prebuilt.tgz']);
+      tar.write(`${NM}/native/prebuilds/linux-x64/native.node`);
+      utime(tar, `${NM}/native/prebuilds/linux-x64/native.node`, MTIME_1985);
+      tar.emit({ type: 'file', action: 'mkdir', path: `${NM}/native/prebuilds`, ok: true });
+      utime(tar, `${NM}/native/prebuilds`, MTIME_1985);
+      const cp = p.run('/usr/bin/cp', ['cp', '-p', 'a', `${HOME}/.cache/native/a`]);
+      cp.write(`${HOME}/.cache/native/a`);
+      utime(cp, `${HOME}/.cache/native/a`, MTIME_1985);
+      utime(p, `${NM}/other/x.js`, t.now());
+      utime(p, '/tmp/build/x.o', MTIME_1985);
+      const npm = p.run('/usr/local/bin/npm', ['npm', 'pack'], { packageManager: true });
+      utime(npm, `${NM}/other/package.json`, MTIME_1985);
+      p.end();
+      expect(findingsOf(judge(t), 'forged-mtime')).toEqual([]);
+    });
+
+    it('explains no change by itself: a file only touched is still judged by the diff, as its setter\'s', () => {
+      const t = new Trace();
+      const p = python(t, 'evil@1.0.0');
+      utime(p, `${HOME}/.config/autostart/x.desktop`, t.now());
+      p.end();
+      t.tick();
+      t.fsdiff('created', `${HOME}/.config/autostart/x.desktop`, { mtime: t.now() });
+      expect(findingsOf(judge(t), 'persistence-write')).toMatchObject([{ package: { name: 'evil' } }]);
+    });
   });
 });

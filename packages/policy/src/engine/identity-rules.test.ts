@@ -4,7 +4,7 @@
  * its script; a planted `.bin` entry is its planter's doing.
  */
 import type { PackageIdentity } from '@safe-install/schema';
-import { findingsOf, judge, NM, policyFrom, PROJECT, summary, Trace } from '../testing/synthetic-trace.js';
+import { findingsOf, HOME, judge, NM, policyFrom, PROJECT, summary, Trace } from '../testing/synthetic-trace.js';
 
 const id = (name: string, version: string, path: string, source: PackageIdentity['source'], extra: Partial<PackageIdentity> = {}): PackageIdentity => ({
   name, version, path, installedAs: path.split('/').pop() ?? name, source, ...extra,
@@ -77,6 +77,33 @@ describe('nested package-manager calls', () => {
   });
 });
 
+describe('a dependency\'s own copy of npm', () => {
+  // `app-lib` depends on `npm`; its install script runs `npm run build`, which PATH finds in
+  // node_modules/.bin: the lockfile's npm, not the image's. The tracer honours the nested run and
+  // leaves the exec without `packageManager`.
+  const trace = (npmrc: boolean) => {
+    const t = new Trace();
+    const outer = t.script('app-lib@1.0.0', 'install', 'npm run build', { identity: id('app-lib', '1.0.0', 'node_modules/app-lib', 'registry') });
+    const npm = outer.run(`${NM}/.bin/npm`, ['npm', 'run', 'build']);
+    if (npmrc) npm.read(`${HOME}/.npmrc`);
+    t.script('app-lib@1.0.0', 'build', 'tsc', { identity: id('app-lib', '1.0.0', 'node_modules/app-lib', 'registry'), parentRun: 1, under: npm });
+    return t.events.map((e) => (e.type === 'process' && e.action === 'exec' && e.path === `${NM}/.bin/npm` ? { ...e, binOf: id('npm', '10.9.2', 'node_modules/npm', 'registry') } : e));
+  };
+
+  it('is no finding merely for running it: not a shadowed system program, not a spoof', () => {
+    expect(summary(judge(trace(false), POLICY))).toEqual([]);
+  });
+
+  it('gets no package-manager exemption: its ~/.npmrc read is the script\'s', () => {
+    expect(findingsOf(judge(trace(true), POLICY), 'decoy-credential-read')).toMatchObject([{ package: { name: 'app-lib' } }]);
+  });
+
+  it('is still a shadow when a package other than the registry\'s npm declares `npm`', () => {
+    const events = trace(false).map((e) => ('binOf' in e && e.binOf !== undefined ? { ...e, binOf: id('npm', '1.0.0', 'node_modules/npm', 'file') } : e));
+    expect(findingsOf(judge(events, POLICY), 'planted-bin')).toMatchObject([{ package: { name: 'npm' } }]);
+  });
+});
+
 describe('planted-bin', () => {
   it('blames a .bin entry written at install time on its writer when another package\'s script runs it', () => {
     const t = new Trace();
@@ -93,6 +120,61 @@ describe('planted-bin', () => {
     const events = t.events.map((e) => (e.type === 'process' && e.action === 'exec' && e.path === `${NM}/.bin/node` ? { ...e, binOf: id('planter', '1.0.0', 'node_modules/planter', 'registry') } : e));
     expect(exec.pid).toBeGreaterThan(0);
     expect(findingsOf(judge(events, POLICY), 'planted-bin')).toMatchObject([{ package: { name: 'planter', version: '1.0.0' } }]);
+  });
+
+  describe('what the planted program then does is the planter\'s', () => {
+    it('re-attributes the planted program\'s subtree to the script that wrote the entry, the running script kept as context', () => {
+      const t = new Trace();
+      t.script('planter@1.0.0', 'postinstall', 'node x.js').write(`${NM}/.bin/node`);
+      const user = t.script('app-lib@1.0.0', 'install', 'node build.js');
+      user.read(`${PROJECT}/.env`); // before the planted program: app-lib's own
+      const planted = user.run(`${NM}/.bin/node`, ['node', 'build.js']);
+      planted.read(`${HOME}/.npmrc`);
+      planted.run('/bin/sh', ['sh', '-c', 'cat ~/.aws/credentials']).read(`${HOME}/.aws/credentials`);
+      const result = judge(t, POLICY);
+      const reads = findingsOf(result, 'decoy-credential-read').map((f) => [f.package?.name, f.lifecycle, f.subject, f.ranIn?.package.name ?? null]);
+      expect(reads).toEqual(
+        expect.arrayContaining([
+          ['app-lib', 'install', `${PROJECT}/.env`, null],
+          ['planter', 'postinstall', `${HOME}/.npmrc`, 'app-lib'],
+          ['planter', 'postinstall', `${HOME}/.aws/credentials`, 'app-lib'],
+        ]),
+      );
+      expect(reads).toHaveLength(3);
+      const npmrc = findingsOf(result, 'decoy-credential-read').find((f) => f.subject === `${HOME}/.npmrc`);
+      expect(npmrc?.ranIn).toEqual({ package: { name: 'app-lib', version: '1.0.0' }, lifecycle: 'install', bin: `${NM}/.bin/node` });
+      expect(npmrc?.message).toMatch(/its planted .*\/\.bin\/node ran in app-lib@1\.0\.0's install script/);
+    });
+
+    it('re-attributes a declared shadowing bin\'s subtree to the declaring package, in the lifecycle it ran in', () => {
+      const t = new Trace();
+      const user = t.script('app-lib@1.0.0', 'install', 'node build.js');
+      const planted = user.run(`${NM}/.bin/node`, ['node', 'build.js']);
+      planted.read(`${HOME}/.npmrc`);
+      const sibling = user.run('/usr/bin/cat', ['cat', `${HOME}/.aws/credentials`]);
+      sibling.read(`${HOME}/.aws/credentials`);
+      const owner = id('planter', '1.0.0', 'node_modules/planter', 'registry');
+      const events = t.events.map((e) => (e.type === 'process' && e.action === 'exec' && e.path === `${NM}/.bin/node` ? { ...e, binOf: owner } : e));
+      const reads = findingsOf(judge(events, POLICY), 'decoy-credential-read').map((f) => [f.package?.name, f.lifecycle, f.subject, f.ranIn?.package.name ?? null]);
+      // The sibling process is app-lib's own doing; only the planted program's subtree moves.
+      expect(reads.sort()).toEqual([
+        ['app-lib', 'install', `${HOME}/.aws/credentials`, null],
+        ['planter', 'install', `${HOME}/.npmrc`, 'app-lib'],
+      ]);
+    });
+
+    it('keeps the planter\'s own script\'s findings apart from its planted program\'s', () => {
+      const t = new Trace();
+      const planter = t.script('planter@1.0.0', 'postinstall', 'node x.js');
+      planter.write(`${NM}/.bin/node`);
+      planter.read(`${HOME}/.npmrc`);
+      t.script('app-lib@1.0.0', 'install', 'node build.js').run(`${NM}/.bin/node`, ['node', 'build.js']).read(`${HOME}/.npmrc`);
+      const reads = findingsOf(judge(t, POLICY), 'decoy-credential-read');
+      expect(reads.map((f) => [f.package?.name, f.ranIn?.package.name ?? null])).toEqual([
+        ['planter', null],
+        ['planter', 'app-lib'],
+      ]);
+    });
   });
 
   it('does not fire for a dependency\'s own bin (node-gyp-build run from .bin) or a package running its own', () => {

@@ -28,6 +28,17 @@ export const SYSTEM_PROGRAMS = new Set([
   'gcc', 'g++', 'cc', 'c++', 'as', 'ld', 'make', 'ar', 'clang', 'clang++', 'curl', 'wget',
 ]);
 
+/**
+ * The bins a package manager's own registry package declares (a dependency on `npm`): running a
+ * project's own copy of npm shadows nothing by deceit, it is the program asked for. Its behaviour
+ * is still judged as the script's (it gets no package-manager exemption); only `planted-bin` skips it.
+ */
+export const PACKAGE_MANAGER_BINS: ReadonlyMap<string, ReadonlySet<string>> = new Map([
+  ['npm', new Set(['npm', 'npx'])],
+  ['pnpm', new Set(['pnpm', 'pnpx'])],
+  ['yarn', new Set(['yarn', 'yarnpkg'])],
+]);
+
 /** Compilers, assemblers and linkers: what they write was built here from the package's sources. */
 export const BUILD_TOOLS = new Set([
   'gcc', 'g++', 'cc', 'c++', 'cc1', 'cc1plus', 'as', 'ld', 'ld.bfd', 'ld.gold', 'ld.lld', 'lld', 'collect2',

@@ -47,6 +47,11 @@ export interface ScriptRun {
   scriptFiles: Set<string>;
   /** False when no start event was seen and the run was inferred from attribution. */
   seen: boolean;
+  /**
+   * A planted program's run (see {@link TraceModel.plant}): the planter's code running inside
+   * another package's script, through the `.bin` entry `bin`; `ranIn` is that script, kept as context.
+   */
+  planted?: { bin: string; ranIn: ScriptRun };
 }
 
 interface Image {
@@ -83,6 +88,8 @@ const MAX_CHAIN = 32;
 export class TraceModel {
   readonly #procs = new Map<number, Proc>();
   readonly #runsByPid = new Map<number, ScriptRun>();
+  /** Processes running a planted `.bin` program: they and what they start are the planter's. */
+  readonly #plantedByPid = new Map<number, ScriptRun>();
   readonly #runs: ScriptRun[] = [];
   /** Runs by the tracer's run number. */
   readonly #runsByNumber = new Map<number, ScriptRun>();
@@ -237,6 +244,9 @@ export class TraceModel {
     for (let i = 0; pid !== null && i < 256; i++) {
       const run = this.#runsByPid.get(pid);
       if (run !== undefined && packageKey(run.package) === key) return run;
+      // Below a planted program's exec the tracer still says "the script that ran it"; the code is the planter's.
+      const planted = this.#plantedByPid.get(pid);
+      if (planted !== undefined) return planted;
       const proc: Proc | undefined = this.#procs.get(pid);
       if (proc === undefined) break;
       pid = proc.leader !== pid ? proc.leader : proc.parent;
@@ -254,6 +264,38 @@ export class TraceModel {
       run = { key: inferredKey, pid: e.pid, package: pkg, lifecycle, command: '', dir, projectOwn: false, startTs: 0, endTs: null, scriptFiles: new Set(), seen: false };
       this.#inferred.set(inferredKey, run);
     }
+    return run;
+  }
+
+  /**
+   * From now on, `pid` (which just exec'd the planted `.bin` entry `bin` inside `ranIn`) and every
+   * process it starts are `planter`'s: the run returned stands for the planter's code in that
+   * subtree, with `ranIn` as context. `planter` is the run that wrote the entry, or for a `bin` a
+   * package declares (no run of its own) the lockfile identity of the declaring package. A nested
+   * script started below keeps its own run (its start event says who it is).
+   */
+  plant(pid: number, bin: string, ranIn: ScriptRun, planter: ScriptRun | { identity: PackageIdentity }, ts: number): ScriptRun {
+    const base: ScriptRun =
+      'key' in planter
+        ? { ...planter, scriptFiles: new Set() }
+        : {
+            key: '',
+            pid,
+            package: { name: planter.identity.name, version: planter.identity.version },
+            // No script of its own: its code runs in this lifecycle, of the script that ran it.
+            lifecycle: ranIn.lifecycle,
+            command: '',
+            dir: normalizePath(`${this.ctx.projectDir}/${planter.identity.path}`),
+            projectOwn: planter.identity.source === 'project' || planter.identity.source === 'workspace',
+            identity: planter.identity,
+            startTs: ts,
+            endTs: null,
+            scriptFiles: new Set(),
+            seen: true,
+          };
+    const run: ScriptRun = { ...base, key: `${base.key || packageKey(base.package)}\0planted:${pid}@${ts}`, pid, startTs: ts, endTs: null, planted: { bin, ranIn } };
+    delete run.parent;
+    this.#plantedByPid.set(pid, run);
     return run;
   }
 

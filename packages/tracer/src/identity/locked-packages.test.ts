@@ -3,7 +3,7 @@
  * untrusted input, and the package's own package.json (which the lockfile echoes as `name`) is
  * only a claim for anything not from the registry.
  */
-import { lockedPackages, registryNameOf } from './locked-packages.js';
+import { lockedPackageManagerPaths, lockedPackages, registryNameOf } from './locked-packages.js';
 
 const lock = (packages: Record<string, unknown>) => ({ lockfileVersion: 3, packages: { '': { name: 'app', version: '1.0.0', workspaces: ['packages/*'] }, ...packages } });
 
@@ -104,5 +104,24 @@ describe('lockedPackages', () => {
     for (const bad of ['file:a.tgz', 'git+https://x/a.git', 'https://r.example/a.tgz', 'https://r.example/-/a-1.tgz', 'not a url', 'ftp://r.example/a/-/a-1.tgz', 'https://r.example/a b/-/a-1.tgz']) {
       expect(registryNameOf(bad)).toBeNull();
     }
+  });
+
+  it('lists where the lockfile\'s own copies of npm start: the registry package `npm`, not an alias or a folder named npm', () => {
+    const locked = lockedPackages(
+      lock({
+        'node_modules/npm': { version: '10.9.2', resolved: 'https://r.example/npm/-/npm-10.9.2.tgz', bin: { npm: 'bin/npm-cli.js', npx: 'bin/npx-cli.js' } },
+        'node_modules/a/node_modules/npm': { version: '1.0.0', resolved: 'https://r.example/evil/-/evil-1.0.0.tgz', bin: { npm: 'x.js' } },
+        'node_modules/b/node_modules/npm': { version: '1.0.0', resolved: 'file:../npm', bin: { npm: 'x.js' } },
+        'node_modules/c': { version: '1.0.0', resolved: 'https://r.example/c/-/c-1.0.0.tgz', bin: { npx: 'c.js' } },
+      }),
+    );
+    expect(lockedPackageManagerPaths(locked, '/work/').sort()).toEqual([
+      '/work/node_modules/.bin/npm',
+      '/work/node_modules/.bin/npx',
+      '/work/node_modules/npm/bin/npm',
+      '/work/node_modules/npm/bin/npm-cli.js',
+      '/work/node_modules/npm/bin/npx',
+      '/work/node_modules/npm/bin/npx-cli.js',
+    ]);
   });
 });

@@ -171,3 +171,26 @@ export function lockedPackages(lock: unknown): LockedPackages {
   }
   return { byPath, bins };
 }
+
+/** npm's entry points inside its package folder, as the image's copy has them. */
+const NPM_ENTRIES = ['bin/npm-cli.js', 'bin/npx-cli.js', 'bin/npm', 'bin/npx'];
+
+/**
+ * Where the copies of npm the lockfile installs can be started (absolute, inside `projectDir`):
+ * each registry package `npm` (by its `resolved` name, so an alias `"npm": "npm:other@1"` is not
+ * one), its entry scripts and the `.bin/npm` and `.bin/npx` links the lockfile says are its own.
+ * The tracer honours the scripts such a copy starts as nested runs; nothing else is granted.
+ */
+export function lockedPackageManagerPaths(locked: LockedPackages, projectDir: string): string[] {
+  const base = projectDir.replace(/\/+$/, '');
+  const paths: string[] = [];
+  const isNpm = (identity: PackageIdentity): boolean => identity.name === 'npm' && identity.source === 'registry';
+  for (const [path, identity] of locked.byPath) {
+    if (path !== '' && isNpm(identity)) for (const entry of NPM_ENTRIES) paths.push(`${base}/${path}/${entry}`);
+  }
+  for (const [path, owner] of locked.bins) {
+    const name = path.slice(path.lastIndexOf('/') + 1);
+    if ((name === 'npm' || name === 'npx') && isNpm(owner)) paths.push(`${base}/${path}`);
+  }
+  return paths;
+}

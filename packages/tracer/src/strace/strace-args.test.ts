@@ -16,7 +16,7 @@ describe('straceArgs', () => {
       '-e',
       'inject=io_uring_setup,io_uring_enter,io_uring_register:error=ENOSYS',
       '-e',
-      'trace=execve,execveat,fork,vfork,clone,clone3,exit_group,chdir,fchdir,open,openat,openat2,creat,unlink,unlinkat,rmdir,rename,renameat,renameat2,link,linkat,symlink,symlinkat,chmod,fchmod,fchmodat,mkdir,mkdirat,stat,lstat,newfstatat,connect,bind,sendto,sendmsg,sendmmsg,kill,tkill,tgkill,ptrace,process_vm_readv,process_vm_writev,setsid,memfd_create,io_uring_setup,io_uring_enter,io_uring_register',
+      'trace=execve,execveat,fork,vfork,clone,clone3,exit_group,chdir,fchdir,open,openat,openat2,creat,unlink,unlinkat,rmdir,rename,renameat,renameat2,link,linkat,symlink,symlinkat,chmod,fchmod,fchmodat,mkdir,mkdirat,utime,utimes,utimensat,futimesat,stat,lstat,newfstatat,connect,bind,sendto,sendmsg,sendmmsg,kill,tkill,tgkill,ptrace,process_vm_readv,process_vm_writev,setsid,memfd_create,io_uring_setup,io_uring_enter,io_uring_register',
       '-o',
       '/dev/fd/3',
       '-u',

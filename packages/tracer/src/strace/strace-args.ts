@@ -11,6 +11,9 @@
  * calls are not traced). Reads and writes are left out: they are most of the volume and say little that the
  * opens do not. `memfd_create` names an in-memory file that can be run without a path (fileless
  * execution); the io_uring calls are the sandbox's refused ones (see {@link TRACER_REFUSED_SYSCALLS}).
+ * The time-setting calls (`utimensat`, and the older `utime`, `utimes`, `futimesat` a program can
+ * still make directly) are traced because the filesystem diff attributes an unseen change by the
+ * file's modification time: a script that sets it must be seen setting it.
  */
 export const TRACED_SYSCALLS = [
   'execve',
@@ -41,6 +44,10 @@ export const TRACED_SYSCALLS = [
   'fchmodat',
   'mkdir',
   'mkdirat',
+  'utime',
+  'utimes',
+  'utimensat',
+  'futimesat',
   'stat',
   'lstat',
   'newfstatat',

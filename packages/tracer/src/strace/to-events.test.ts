@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { RawEvent } from '@safe-install/schema';
 import { traceToEvents } from './index.js';
 import { StraceReader } from './reader.js';
-import { DEFAULT_LIFECYCLE_MARKER, EventBuilder } from './to-events.js';
+import { DEFAULT_LIFECYCLE_MARKER, EventBuilder, mtimeSet } from './to-events.js';
 import type { EventBuilderOptions } from './to-events.js';
 
 const fixturesDir = fileURLToPath(new URL('../../src/strace/fixtures/', import.meta.url));
@@ -329,6 +329,50 @@ describe('file events', () => {
       ['link', '/tmp/play/x.txt', '/tmp/play/h', null],
       ['rename', '/tmp/play/h', '/tmp/play/h2', null],
     ]);
+  });
+
+  it('reads the time-setting calls as utime events with the modification time they set (strace 6 output)', () => {
+    const { events } = convert(
+      trace([
+        ...ROOT,
+        '100 utimensat(AT_FDCWD</work>, "a", [{tv_sec=499137600, tv_nsec=0} /* 1985-10-26T01:20:00+0000 */, {tv_sec=499137600, tv_nsec=123456789} /* 1985-10-26T01:20:00.123456789+0000 */], 0) = 0',
+        '100 utimensat(AT_FDCWD</work>, "b", NULL, 0) = 0',
+        '100 utimensat(3</work/d>, NULL, [{tv_sec=30, tv_nsec=5000} /* 1970-01-01T00:00:30.000005000+0000 */, {tv_sec=40, tv_nsec=7000} /* 1970-01-01T00:00:40.000007000+0000 */], 0) = 0',
+        '100 utimensat(0</work/t>, NULL, [UTIME_OMIT, {tv_sec=978307200, tv_nsec=0} /* 2001-01-01T00:00:00+0000 */], 0) = 0',
+        '100 utimensat(0</work/now>, NULL, [UTIME_OMIT, UTIME_NOW], 0) = 0',
+        '100 utimensat(0</work/atime-only>, NULL, [UTIME_NOW, UTIME_OMIT], 0) = 0',
+        '100 utime("u", {actime=10 /* 1970-01-01T00:00:10+0000 */, modtime=20 /* 1970-01-01T00:00:20+0000 */}) = 0',
+        '100 utime("u0", NULL) = 0',
+        '100 utimes("v", [{tv_sec=30, tv_usec=5} /* 1970-01-01T00:00:30.000005+0000 */, {tv_sec=40, tv_usec=7} /* 1970-01-01T00:00:40.000007+0000 */]) = 0',
+        '100 futimesat(AT_FDCWD</work>, "w", [{tv_sec=30, tv_usec=5}, {tv_sec=50, tv_usec=0}]) = 0',
+        '100 utimensat(AT_FDCWD</work>, "gone", [{tv_sec=1, tv_nsec=0}, {tv_sec=2, tv_nsec=0}], 0) = -1 ENOENT (No such file or directory)',
+        '100 utimensat(AT_FDCWD</work>, "x", 0x7ffd0000, 0) = -1 EFAULT (Bad address)',
+      ]),
+    );
+    const utimes = ofType(events, 'file').filter((e) => e.action === 'utime');
+    const at = (i: number): number => (1000 + ROOT.length + i) * 1000;
+    expect(utimes.map((e) => [e.path, e.mtime ?? null, e.ok])).toEqual([
+      ['/work/a', 499137600123.45679, true],
+      ['/work/b', at(1), true],
+      ['/work/d', 40000.007, true],
+      ['/work/t', 978307200000, true],
+      ['/work/now', at(4), true],
+      ['/work/u', 20000, true],
+      ['/work/u0', at(7), true],
+      ['/work/v', 40000.007, true],
+      ['/work/w', 50000, true],
+      ['/work/gone', 2000, false],
+      ['/work/x', null, false],
+    ]);
+  });
+
+  it('reads no time from hostile or cut time arguments, and never throws', () => {
+    for (const bad of ['', '[', '[{', '[{tv_sec=1}', '{', '[1, 2]', '[{tv_sec=x, tv_nsec=0}, {tv_sec=y, tv_nsec=0}]', '[{}, {}]', '{actime=1}', '0x1', `[${'['.repeat(5000)}`]) {
+      for (const call of ['utime', 'utimes', 'utimensat', 'futimesat']) expect(mtimeSet(call, bad, 5)).toBeUndefined();
+    }
+    expect(mtimeSet('utimensat', '[{tv_sec=1, tv_nsec=0}, {tv_sec=999999999999999999999999, tv_nsec=0}]', 5)).toBeUndefined();
+    expect(mtimeSet('utimensat', '[{tv_sec=1, tv_nsec=0}, {tv_sec=-1, tv_nsec=0}]', 5)).toBe(-1000);
+    expect(mtimeSet('utimensat', '[UTIME_NOW, {tv_sec=0, tv_nsec=UTIME_OMIT}]', 5)).toBe('omit');
   });
 
   it('resolves a relative symlink target from the link’s directory', () => {
@@ -958,6 +1002,45 @@ describe('nested package-manager calls', () => {
     // What it did stays with the enclosing script run.
     expect(ofType(events, 'file')).toMatchObject([{ pid: 103, run: 1, lifecycle: 'prepare' }]);
     expect(table.stats.refusedMarkers).toBe(1);
+  });
+
+  describe('a copy of npm the lockfile installs (a dependency on `npm`)', () => {
+    const LOCKED = ['/work/node_modules/npm/bin/npm-cli.js', '/work/node_modules/.bin/npm'];
+    const viaBin = [
+      `102 execve("/work/node_modules/.bin/npm", ["npm", "run", "build"], 0x1 /* 9 vars */) = 0`,
+      `102 execve("/usr/local/bin/node", ["node", "/work/node_modules/.bin/npm", "run", "build"], 0x1 /* 9 vars */) = 0`,
+    ];
+
+    it('honours the scripts it starts as nested runs, and grants it no package-manager exemption', () => {
+      const { events, table } = convert(trace(nested(viaBin)), { lockedManagerPaths: LOCKED });
+      expect(ofType(events, 'notice')).toEqual([]);
+      expect(ofType(events, 'script').filter((e) => e.action === 'start')).toMatchObject([
+        { pid: 101, run: 1 },
+        { pid: 103, ppid: 102, run: 2, parentRun: 1, lifecycle: 'build' },
+      ]);
+      // Its own calls are its enclosing script's code: not `packageManager`.
+      expect(processEvents(events, 'exec').filter((e) => e.pid === 102)).toHaveLength(2);
+      expect(processEvents(events, 'exec').some((e) => e.packageManager === true)).toBe(false);
+      expect(table.stats.refusedMarkers).toBe(0);
+    });
+
+    it('takes its entry script run by the image node, by a relative path too', () => {
+      const lines = nested(['102 chdir("/work/node_modules/npm") = 0', `102 execve("/usr/local/bin/node", ["node", "bin/npm-cli.js", "run", "build"], 0x1 /* 9 vars */) = 0`]);
+      const { events } = convert(trace(lines), { lockedManagerPaths: LOCKED });
+      expect(ofType(events, 'notice')).toEqual([]);
+      expect(ofType(events, 'script').filter((e) => e.action === 'start')).toHaveLength(2);
+    });
+
+    it.each([
+      ['the same path when the lockfile lists no npm', [], viaBin],
+      ['another package\'s copy at a path the lockfile does not list', LOCKED, [`102 execve("/usr/local/bin/node", ["node", "/work/node_modules/evil/npm-cli.js", "run", "build"], 0x1 /* 9 vars */) = 0`]],
+      ['the locked copy run by a planted node', LOCKED, [`102 execve("/work/node_modules/.bin/node", ["node", "${LOCKED[0]}", "run", "build"], 0x1 /* 9 vars */) = 0`]],
+    ])('still refuses a nested marker under %s', (_what, locked, npmExec) => {
+      const { events, table } = convert(trace(nested(npmExec)), { lockedManagerPaths: locked });
+      expect(ofType(events, 'script').filter((e) => e.action === 'start')).toHaveLength(1);
+      expect(ofType(events, 'notice')[0]?.message).toMatch(/attribution spoof attempted: pid 103/);
+      expect(table.stats.refusedMarkers).toBe(1);
+    });
   });
 
   it('refuses a marker run by hand under the real npm: not the script shell npm starts', () => {

@@ -9,8 +9,11 @@
  * in a process with no attribution whose parent has none either — a direct child of the package
  * manager — and, inside a script, as a nested script when the process was the script shell
  * (`MARKER -c`) and its creator runs the image's own package manager (exec'd by path, see
- * {@link DEFAULT_PACKAGE_MANAGER_PATHS}): `npm run build` in a `prepare`. Anywhere else it is code
- * under analysis trying to pass as another package, and only gets reported.
+ * {@link DEFAULT_PACKAGE_MANAGER_PATHS}) or a copy of npm the project's lockfile installs (a
+ * dependency on `npm`, by its path: {@link EventBuilderOptions.lockedManagerPaths}): `npm run build`
+ * in a `prepare`. Anywhere else it is code under analysis trying to pass as another package, and
+ * only gets reported. Only the image's npm is the package manager (`packageManager` on its exec,
+ * the one exemption the rules grant): a locked copy is a dependency's code, judged as its script's.
  *
  * strace prints a child's first calls before its parent's fork returns when the parent is suspended
  * (vfork) or merely slower, so a line from a pid that has not been seen spawned is held until the
@@ -79,6 +82,13 @@ export interface EventBuilderOptions {
   /** Paths of the image's node (default {@link DEFAULT_NODE_PATHS}). */
   nodePaths?: readonly string[];
   /**
+   * Absolute paths of copies of npm the project's lockfile installs (a package depending on `npm`:
+   * `…/node_modules/npm/bin/npm-cli.js` and its `.bin` links), from the runner's lockfile table.
+   * The scripts such a copy starts inside a script are nested runs (who they are follows the
+   * lockfile, as for the image's npm); the copy itself gets no exemption.
+   */
+  lockedManagerPaths?: readonly string[];
+  /**
    * Entries held for one pid not yet seen spawned before it is taken as an orphan (parent unknown).
    * Bounds memory against a vfork child that keeps its parent suspended while it floods the trace.
    */
@@ -91,6 +101,9 @@ export interface EventBuilderOptions {
    */
   runsBefore?: number;
 }
+
+/** Which package manager a process runs, if any: the image's, or a copy the lockfile installs. */
+type ManagerKind = 'image' | 'locked' | null;
 
 /** Which script a process belongs to. Shared by reference across the script's whole subtree. */
 export interface Attribution {
@@ -163,8 +176,11 @@ interface Proc {
   exitSignal?: string;
   /** Set on a script's root process. */
   script?: { command: string };
-  /** Runs the image's package manager (set at exec; a fork inherits it until it execs). */
-  manager: boolean;
+  /**
+   * Runs the image's package manager (`image`) or a copy the lockfile installs (`locked`); set at
+   * exec, a fork inherits it until it execs.
+   */
+  manager: ManagerKind;
   /** Runs the script shell as npm starts it (`MARKER -c COMMAND`). */
   scriptShell: boolean;
 }
@@ -191,6 +207,7 @@ export class EventBuilder {
   readonly #rootCwd: string;
   readonly #marker: string;
   readonly #managerPaths: ReadonlySet<string>;
+  readonly #lockedManagerPaths: ReadonlySet<string>;
   readonly #nodePaths: ReadonlySet<string>;
   #runs = 0;
   readonly #maxWaitingPerPid: number;
@@ -211,6 +228,7 @@ export class EventBuilder {
     this.#marker = normalizePath(options.lifecycleMarker ?? DEFAULT_LIFECYCLE_MARKER);
     this.#managerPaths = new Set((options.packageManagerPaths ?? DEFAULT_PACKAGE_MANAGER_PATHS).map(normalizePath));
     this.#nodePaths = new Set((options.nodePaths ?? DEFAULT_NODE_PATHS).map(normalizePath));
+    this.#lockedManagerPaths = new Set((options.lockedManagerPaths ?? []).map(normalizePath));
     this.#maxWaitingPerPid = options.maxWaitingPerPid ?? 10_000;
     this.#maxWaitingTotal = options.maxWaitingTotal ?? 100_000;
     this.#runs = options.runsBefore ?? 0;
@@ -641,7 +659,7 @@ export class EventBuilder {
     if (ok && path === this.#marker && argv !== null && argv.items[1]?.value === '--run') {
       script = this.#claimScript(group, rec, argv.items, out);
     }
-    const manager = ok && argv !== null && this.#isManager(proc, path, argv.items);
+    const manager = ok && argv !== null ? this.#managerKind(proc, path, argv.items) : null;
     const event: Raw<ProcessExecEvent> = {
       ...this.#base(proc, rec.ts, rec.formerPid !== undefined ? { ok: true } : callResult(rec)),
       type: 'process',
@@ -652,7 +670,7 @@ export class EventBuilder {
     };
     if (argv === null || argv.truncated || pathArg?.truncated === true || rec.truncated === true)
       event.truncated = true;
-    if (manager) event.packageManager = true;
+    if (manager === 'image') event.packageManager = true;
     if (via !== undefined) event.via = via;
     if (script !== null) {
       out.push(script);
@@ -672,12 +690,17 @@ export class EventBuilder {
     }
   }
 
-  /** Does this exec start the image's package manager: its path, or the image's node running it? */
-  #isManager(proc: Proc, path: string, argv: readonly DecodedString[]): boolean {
-    if (this.#managerPaths.has(path)) return true;
+  /**
+   * Does this exec start a package manager — the image's, or a copy the lockfile installs: its path,
+   * or the image's node running it? A name proves nothing; only these exact paths do.
+   */
+  #managerKind(proc: Proc, path: string, argv: readonly DecodedString[]): ManagerKind {
+    const kind = (p: string): ManagerKind => (this.#managerPaths.has(p) ? 'image' : this.#lockedManagerPaths.has(p) ? 'locked' : null);
+    const direct = kind(path);
+    if (direct !== null) return direct;
     const script = argv[1];
-    if (!this.#nodePaths.has(path) || script === undefined || script.truncated) return false;
-    return this.#managerPaths.has(resolvePath(proc.fs.cwd, script.value));
+    if (!this.#nodePaths.has(path) || script === undefined || script.truncated) return null;
+    return kind(resolvePath(proc.fs.cwd, script.value));
   }
 
   /** `memfd_create(NAME, FLAGS) = FD</memfd:NAME>(deleted)`: a file in memory, written next. */
@@ -729,11 +752,12 @@ export class EventBuilder {
     };
     const parent = group.parent;
     // Inside a script, a marker is a nested script only as npm starts one: the process was the
-    // script shell (`MARKER -c`) and its creator runs the image's package manager, under the same
+    // script shell (`MARKER -c`) and its creator runs a package manager (the image's, or a copy the
+    // lockfile installs: who the run is follows the lockfile either way), under the same
     // script. Anything else claiming a script there is code trying to pass as another's.
     const enclosing = group.attribution;
     const nested =
-      enclosing !== undefined && !group.orphan && group.scriptShell && parent !== null && parent.manager && parent.attribution === enclosing;
+      enclosing !== undefined && !group.orphan && group.scriptShell && parent !== null && parent.manager !== null && parent.attribution === enclosing;
     if (enclosing !== undefined && !nested) {
       const a = enclosing;
       return refuse(
@@ -836,7 +860,7 @@ export class EventBuilder {
     out.push(event);
   }
 
-  /** stat*, unlink*, rmdir, rename*, link*, symlink*, chmod*, mkdir*. */
+  /** stat*, unlink*, rmdir, rename*, link*, symlink*, chmod*, mkdir*, utime*. */
   #file(proc: Proc, rec: StraceRecord, out: RawEvent[]): void {
     const a = rec.args;
     const push = (action: FileEvent['action'], path: string | null, extra: Partial<Raw<FileEvent>> = {}): void => {
@@ -891,6 +915,18 @@ export class EventBuilder {
         return push('mkdir', this.#pathArg(proc, undefined, a[0]), withMode(a[1]));
       case 'mkdirat':
         return push('mkdir', this.#pathArg(proc, a[0], a[1]), withMode(a[2]));
+      case 'utime':
+      case 'utimes':
+      case 'utimensat':
+      case 'futimesat': {
+        const at = rec.name === 'utimensat' || rec.name === 'futimesat';
+        const times = at ? a[2] : a[1];
+        const mtime = mtimeSet(rec.name, times ?? '', rec.ts);
+        if (mtime === 'omit') return;
+        // utimensat(fd, NULL, …) is futimens: the descriptor's own file.
+        const path = at ? ((a[1] ?? '').trim() === 'NULL' ? this.#fdPath(proc, a[0]) : this.#pathArg(proc, a[0], a[1])) : this.#pathArg(proc, undefined, a[0]);
+        return push('utime', path, mtime === undefined ? {} : { mtime });
+      }
       default:
         return;
     }
@@ -1142,7 +1178,7 @@ function newProc(pid: number, ppid: number, parent: Proc | null, fs: { cwd: stri
     orphan: false,
     threads: new Set<Proc>(),
     exitReported: false,
-    manager: false,
+    manager: null,
     scriptShell: false,
   } as Omit<Proc, 'leader'> as Proc;
   proc.leader = proc;
@@ -1217,4 +1253,37 @@ function isDescendant(proc: Proc, ancestor: Proc): boolean {
     seen.add(p);
   }
   return false;
+}
+
+/**
+ * The modification time a time-setting call sets, in epoch ms: `NULL` or `UTIME_NOW` is the call's
+ * own time `now`; `'omit'` when it leaves it as it is (`UTIME_OMIT`); undefined when strace did not
+ * show it (an unreadable pointer). `utime` takes `{actime=A, modtime=M}`, the others an array of
+ * two times, the second the modification time (`{tv_sec=S, tv_nsec=N}` or `{tv_sec=S, tv_usec=U}`).
+ */
+export function mtimeSet(call: string, arg: string, now: number): number | 'omit' | undefined {
+  const text = arg.trim();
+  if (text === 'NULL') return now;
+  if (call === 'utime') return integerOf(parseStruct(text)?.fields.get('modtime'), 1000);
+  const second = parseArray(text)?.items[1]?.trim();
+  if (second === undefined) return undefined;
+  if (second.startsWith('UTIME_NOW')) return now;
+  if (second.startsWith('UTIME_OMIT')) return 'omit';
+  const fields = parseStruct(second)?.fields;
+  if (fields === undefined) return undefined;
+  const fraction = fields.get('tv_nsec') ?? fields.get('tv_usec');
+  if (fraction?.startsWith('UTIME_NOW') === true) return now;
+  if (fraction?.startsWith('UTIME_OMIT') === true) return 'omit';
+  const sec = integerOf(fields.get('tv_sec'), 1000);
+  if (sec === undefined) return undefined;
+  const sub = integerOf(fraction, fields.has('tv_nsec') ? 1e-6 : 1e-3) ?? 0;
+  return sec + sub;
+}
+
+/** A leading integer of a printed value (`20 /* 1970-… *\/`) times `scale`, or undefined. */
+function integerOf(value: string | undefined, scale: number): number | undefined {
+  const m = /^-?\d+/.exec(value?.trim() ?? '');
+  if (m === null || !Number.isSafeInteger(Number(m[0]))) return undefined;
+  const n = Number(m[0]) * scale;
+  return Number.isFinite(n) ? n : undefined;
 }
