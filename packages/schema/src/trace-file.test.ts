@@ -8,6 +8,7 @@ const header: TraceHeader = {
   schemaVersion: TRACE_SCHEMA_VERSION,
   runId: 'mabc-1234',
   tool: { name: 'safe-install', version: '0.1.0' },
+  project: '/work/app',
   job: 'ci',
   command: ['npm', 'ci'],
   packageManager: { name: 'npm', version: '11.6.2' },

@@ -56,6 +56,8 @@ export interface TraceHeader {
   /** The run's id (its containers are labelled with it); null when the run never started a sandbox. */
   runId: string | null;
   tool: { name: 'safe-install'; version: string };
+  /** The project on the host the run installed (absolute path). */
+  project: string;
   /** The safe-install job (`ci`), and the command it ran in the sandbox (`npm ci`). */
   job: string;
   command: string[];
@@ -196,6 +198,7 @@ export function parseTraceHeader(line: string): TraceHeader {
   const problems: string[] = [];
   if (value.runId !== null && !isString(value.runId)) problems.push('runId is not a string');
   if (!isRecord(value.tool) || value.tool.name !== 'safe-install' || !isString(value.tool.version)) problems.push('tool is not safe-install with a version');
+  if (!isString(value.project)) problems.push('project is not a string');
   if (!isString(value.job)) problems.push('job is not a string');
   if (!isStringArray(value.command)) problems.push('command is not a list of strings');
   if (!isRecord(value.packageManager) || !isString(value.packageManager.name) || (value.packageManager.version !== undefined && !isString(value.packageManager.version))) {
