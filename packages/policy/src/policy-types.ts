@@ -131,14 +131,9 @@ export interface Policy {
 /** Where the sandbox put things (defined with the trace file, whose header carries it). */
 export type { EvaluationContext } from '@safe-install/schema';
 
-/** One process on the way from a lifecycle script's root process to the one that acted. */
-export interface ProcessStep {
-  pid: number;
-  /** argv[0] of the program the process was running (its last exec, or its parent's image). */
-  argv0: string;
-  /** Path of that program, when an exec was seen. */
-  exe?: string;
-}
+/** One process on the way from a lifecycle script's root process to the one that acted (the trace model's). */
+export type { ProcessStep } from '@safe-install/trace';
+import type { ProcessStep } from '@safe-install/trace';
 
 /** A finding with the engine's extra evidence. Assignable to the report's `Finding`. */
 export interface PolicyFinding extends Finding {
