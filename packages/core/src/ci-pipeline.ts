@@ -39,7 +39,7 @@ export interface CiOptions {
   dir: string;
   /** Write the JSON report here (before anything is put in place). */
   report?: string | undefined;
-  /** Write the trace here, as events arrive. */
+  /** Write the trace here: its header, then events as they arrive; rewritten in time order once judged. */
   trace?: string | undefined;
   base?: string | undefined;
   timeoutSeconds: number;

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { evaluate, resolvePolicy, type Policy } from '@safe-install/policy';
 import { parseTrace, type Report, type TraceEvent } from '@safe-install/schema';
 import type { Printer } from '../output.js';
-import { openTrace } from '../trace-file.js';
+import { openTrace } from '@safe-install/core';
 import { traceJudge } from './trace.js';
 
 const fixture = fileURLToPath(new URL('../../../policy/src/fixtures/webapp-npm-ci.jsonl', import.meta.url));
