@@ -182,6 +182,8 @@ describe('loadPolicy', () => {
       const none = await failure(loadPolicy({ projectDir: dir, env: {}, overrides: { policyFile: 'package.json' } }));
       expect([none.code, none.message]).toEqual(['POLICY_NOT_FOUND', 'package.json has no "safeInstall" key']);
     });
+  });
+
   it('with allowances given (a saved trace\'s), reads neither package.json nor pnpm-workspace.yaml', async () => {
     // Both broken: read, either would be an error or a warning.
     write('package.json', '{"name": ');
