@@ -33,7 +33,7 @@ await describeWithEngine('safe-install ci on the example project', () => {
     expect(report.scripts).toEqual(
       expect.arrayContaining([expect.objectContaining({ package: expect.objectContaining({ name: 'esbuild' }), lifecycle: 'postinstall', code: 0 })]),
     );
-    const trace = (await readFile(tracePath, 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
+    const trace = await readTrace(tracePath);
     expect(trace.length).toBeGreaterThan(100);
     for (const event of trace.slice(0, 50)) expect(event).toEqual(expect.objectContaining({ id: expect.any(String), ts: expect.any(Number), type: expect.any(String), pid: expect.any(Number), ppid: expect.any(Number) }));
   }, 15 * 60_000);

@@ -174,7 +174,7 @@ async function pack(folder: string, dest: string): Promise<string> {
 }
 
 /** A temp project whose only dependency is the fixture (a file: tarball), plus the tarballs it depends on. */
-async function maliciousProject(c: CorpusCase): Promise<string> {
+export async function maliciousProject(c: CorpusCase): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), `safe-install-corpus-${c.name}-`));
   // Tarballs the fixture depends on sit in the project root: npm resolves a file: spec of a
   // dependency's dependency against the root project.

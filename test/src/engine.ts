@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type Result } from 'execa';
-import type { TraceEvent } from '@safe-install/schema';
+import { parseTrace, type TraceEvent, type TraceHeader } from '@safe-install/schema';
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { DEFAULT_BASE_IMAGE, LABEL_OWNER_PID, LABEL_ROLE, connectEngine, resolveSandboxImage } from '@safe-install/sandbox';
@@ -116,11 +116,15 @@ export async function bridgeAddress(): Promise<string> {
   return address;
 }
 
+/** The events of a trace file (after its header); a line that is not an event fails the test. */
 export async function readTrace(path: string): Promise<TraceEvent[]> {
-  return (await readFile(path, 'utf8'))
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as TraceEvent);
+  return (await readTraceWithHeader(path)).events;
+}
+
+export async function readTraceWithHeader(path: string): Promise<{ header: TraceHeader; events: TraceEvent[] }> {
+  const { header, events, badLines } = parseTrace(await readFile(path, 'utf8'));
+  if (badLines > 0) throw new Error(`${path}: ${badLines} line(s) are not events`);
+  return { header, events };
 }
 
 /** Run a shell command in a running container as `user`; output demultiplexed (stdout + stderr). */

@@ -13,6 +13,7 @@ import { limitsFrom } from './limits.js';
 import { ci } from './commands/ci.js';
 import { doctor } from './commands/doctor.js';
 import { imageBuild, imageShow } from './commands/image.js';
+import { traceJudge } from './commands/trace.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { stderrPrinter } from './output.js';
 import { failClosed } from './fail-closed.js';
@@ -95,6 +96,20 @@ async function main(argv: string[]): Promise<number> {
                 printer: stderrPrinter({ quiet: args.quiet as boolean }),
               }),
             ),
+        )
+        .demandCommand(1),
+    )
+    .command('trace', 'work with saved traces (the file `ci --trace FILE` writes)', (y) =>
+      y
+        .command(
+          'judge <file>',
+          "judge a saved trace again, offline: the run's findings, or those a new policy would give",
+          (b) =>
+            b
+              .positional('file', { type: 'string', demandOption: true, describe: 'the trace file' })
+              .option('policy', { type: 'string', describe: "judge by this policy file instead of the run's" })
+              .option('report', { type: 'string', describe: 'write the JSON report to FILE' }),
+          (args) => setCode(traceJudge({ file: args.file, policy: args.policy, report: args.report, printer: stderrPrinter({ quiet: args.quiet as boolean }) })),
         )
         .demandCommand(1),
     )

@@ -6,7 +6,8 @@
 import { mkdtemp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import type { Report, TraceEvent } from '@safe-install/schema';
+import { parseTrace, type Report, type TraceEvent } from '@safe-install/schema';
+import { evaluate, type Policy } from '@safe-install/policy';
 import { STAGING_PREFIX, type HostNpmConfig, type InstallRunResult } from '@safe-install/sandbox';
 import { startCi, type CiResult, type RunObserver } from './ci-pipeline.js';
 import { npm } from './npm.js';
@@ -189,6 +190,23 @@ describe('the ci pipeline, on a fake engine', () => {
     const lines = (await readFile(traceFile, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { id?: string });
     expect(lines.map((line) => line.id).filter(Boolean)).toEqual(expect.arrayContaining(['e1', 'e2', 'e9']));
     await rm(traceFile, { force: true });
+  });
+
+  it('seals the trace: the header first (context, decoys, policy), the gateway events merged in by time, and the findings evaluate() gives the file are the run\'s', async () => {
+    const traceFile = join(project, '..', `${project.split('/').pop()}-sealed.jsonl`);
+    // The gateway hands its events over at the end: appended, as the engine returns them.
+    const dns: TraceEvent = { id: 'g1', ts: 1600, source: 'gateway', pid: 0, ppid: 0, type: 'dns', name: 'x.collect.invalid', qtype: 'A', answered: 'sinked' };
+    const { result } = await run({ events: [...scriptRun([egress]), dns] }, { trace: traceFile });
+    const { header, events, badLines } = parseTrace(await readFile(traceFile, 'utf8'));
+    await rm(traceFile, { force: true });
+    expect(badLines).toBe(0);
+    expect(header).toMatchObject({ type: 'trace-header', runId: 'fake', job: 'ci', command: ['npm', 'ci'], packageManager: { name: 'npm' }, phases: ['install'], complete: true, outcome: result.decision.outcome, project });
+    expect(header.context).toMatchObject({ projectDir: '/home/node/project', registryHosts: ['registry.example'], lockedPackages: [pad], now: expect.any(Number) });
+    expect(header.decoys.values.length).toBeGreaterThan(0);
+    expect(events.map((e) => e.id)).toEqual(['e1', 'e2', 'g1', 'e9']);
+    const again = evaluate({ events, policy: header.policy.resolved as Policy, decoys: header.decoys, context: header.context });
+    expect(again.findings).toEqual(JSON.parse(JSON.stringify(result.findings)));
+    expect(again.findings.map((f) => f.ruleId)).toContain('network-direct-connect');
   });
 
   it('an abort removes what the engine made, once, however often it is asked', async () => {

@@ -4,11 +4,10 @@
  * it runs goes to an observer. The project is changed only on a passing verdict, and the run is
  * always judged (and the report written) before anything about the export can end it.
  */
-import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { resolve } from 'node:path';
-import { SafeInstallError, sanitizeText, type Finding, type PackageRef, type Report, type ScriptReviewReport, type Severity, type TraceEvent, type UploadSummary } from '@safe-install/schema';
+import { SafeInstallError, mergeByTime, sanitizeText, type Finding, type PackageRef, type Report, type ScriptReviewReport, type Severity, type TraceEvent, type UploadSummary } from '@safe-install/schema';
 import { buildReport } from '@safe-install/report';
 import { evaluate, learnIntoPolicy, loadPolicy, type EvaluationContext, type Policy, type PolicyMode } from '@safe-install/policy';
 import {
@@ -34,12 +33,13 @@ import { npm } from './npm.js';
 import { strictRefusal, strictRefusalWatch } from './npm-script-review.js';
 import { decide, type Decision } from './verdict.js';
 import { silentLog, type Logger } from './log.js';
+import { openTrace } from './trace-file.js';
 
 export interface CiOptions {
   dir: string;
   /** Write the JSON report here (before anything is put in place). */
   report?: string | undefined;
-  /** Write the trace here, as events arrive. */
+  /** Write the trace here: its header, then events as they arrive; rewritten in time order once judged. */
   trace?: string | undefined;
   base?: string | undefined;
   timeoutSeconds: number;
@@ -113,17 +113,6 @@ export function egressAllow(policy: Policy): { global: string[]; packages: Recor
     if (rule.allow && rule.network.length > 0) packages[rule.name] = [...(packages[rule.name] ?? []), ...rule.network];
   }
   return { global: [...policy.network.allow], packages };
-}
-
-/** The trace file is written as events arrive: a crash or a kill keeps everything seen so far. */
-function traceWriter(path: string | undefined) {
-  if (!path) return { write: (_event: TraceEvent) => undefined, close: async () => undefined };
-  const out = createWriteStream(path);
-  let closed: Promise<void> | null = null;
-  return {
-    write: (event: TraceEvent) => void out.write(`${JSON.stringify(event)}\n`),
-    close: () => (closed ??= new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())))),
-  };
 }
 
 /** Project files the install deleted (outside node_modules): reported, never applied to the host. */
@@ -246,7 +235,13 @@ async function runCi(
   const network = await pm.sandboxNetwork(hostConfig, project.root, egressAllow(policy));
   const plan = planUpload(project, { home: SANDBOX_PATHS.home, projectDir: 'project', registry: hostConfig.registry, npmrc: [...network.npmrc, ...hostConfig.installSettings], rsaKey: await rsaKey });
   if (project.envFiles.length > 0) observer.info(`${project.envFiles.length} .env file(s) replaced by decoys with the same keys`);
-  const trace = traceWriter(options.trace);
+  const sandbox = sandboxContext([hostConfig.registry, ...Object.values(hostConfig.scopedRegistries)], pm.lockedPackages(project));
+  const command = pm.command({ kind: 'ci' });
+  // The trace's header holds what judging it again needs (`safe-install trace judge`).
+  const trace = openTrace(options.trace, {
+    project: project.root, tool: { name: 'safe-install', version: TOOL_VERSION }, job: 'ci', command, packageManager: { name: pm.name }, phases: ['install'],
+    context: sandbox, decoys: plan.decoys, policy: { resolved: policy, interop: loaded.interop },
+  });
   const strict = strictRefusalWatch();
   state.cleanup = async () => {
     await recoverStaging(project.root).catch(() => undefined);
@@ -262,7 +257,7 @@ async function runCi(
       stageIn: project.root,
       scope: pm.exportScope(project),
       network: { gateway: { ...network.gateway, decoys: plan.decoys }, env: network.env },
-      command: pm.command({ kind: 'ci' }),
+      command,
       timeoutMs: options.timeoutSeconds * 1000,
       limits,
       ...(options.lingerGraceMs !== undefined ? { lingerGraceMs: options.lingerGraceMs } : {}),
@@ -278,13 +273,14 @@ async function runCi(
     // A decoy value in a file that would cross to the host is a sighting like any other.
     const sightings = run.staged ? await scanExported(run.staged.tree, SANDBOX_PATHS.project, run.events, plan.decoys) : [];
     for (const event of sightings) trace.write(event);
-    const events = sightings.length > 0 ? [...run.events, ...sightings] : run.events;
+    // Judged, reported and saved in time order: the gateway hands its events over only when it stops.
+    const events = mergeByTime(sightings.length > 0 ? [...run.events, ...sightings] : run.events);
 
     for (const issue of run.staged?.extract.issues ?? []) {
       observer.warn(`export: ${issue.action} ${sanitize(issue.path)}: ${issue.reason}`);
     }
     const managerVersion = run.status?.packageManager?.version;
-    const context = { ...sandboxContext([hostConfig.registry, ...Object.values(hostConfig.scopedRegistries)], pm.lockedPackages(project)), ...(managerVersion ? { npmVersion: managerVersion } : {}) };
+    const context = { ...sandbox, ...(managerVersion ? { npmVersion: managerVersion } : {}), now: Date.now() };
     const scriptReview = pm.scriptReview(project, managerVersion);
     const evaluation = evaluate({ events, policy, decoys: plan.decoys, context });
     for (const warning of evaluation.warnings) observer.warn(sanitize(warning));
@@ -321,6 +317,7 @@ async function runCi(
       ...(upload.removedNpmConfig.length + upload.decoyCredentials.length + upload.decoyEnvFiles.length > 0 ? { upload } : {}),
     });
     if (options.report) await writeFile(options.report, `${JSON.stringify(report, null, 2)}\n`);
+    await trace.seal({ runId: run.runId, outcome: decision.outcome, context, packageManagerVersion: managerVersion }, events);
 
     if (decision.verdict === 'pass' && swapPlan && !state.interrupted) {
       state.swapping = applySwap(swapPlan);

@@ -183,4 +183,17 @@ describe('loadPolicy', () => {
       expect([none.code, none.message]).toEqual(['POLICY_NOT_FOUND', 'package.json has no "safeInstall" key']);
     });
   });
+
+  it('with allowances given (a saved trace\'s), reads neither package.json nor pnpm-workspace.yaml', async () => {
+    // Both broken: read, either would be an error or a warning.
+    write('package.json', '{"name": ');
+    write('pnpm-workspace.yaml', 'packages: [\n');
+    write('new.yaml', 'version: 1\nfailOn: critical\n');
+    const origin = { kind: 'npm-allowScripts' as const, file: 'package.json' };
+    const interop = { rules: [{ spec: 'esbuild', name: 'esbuild', range: null, allow: true, scripts: null, exec: [], write: [], network: [], env: [], origin }], allowAll: null, warnings: [] };
+    const loaded = await loadPolicy({ projectDir: dir, env: {}, overrides: { policyFile: 'new.yaml' }, interop });
+    expect(loaded.warnings).toEqual([]);
+    expect(loaded.policy.failOn).toBe('critical');
+    expect(loaded.policy.packages.map((p) => [p.name, p.origin.kind])).toEqual([['esbuild', 'npm-allowScripts']]);
+  });
 });

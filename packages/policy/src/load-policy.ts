@@ -42,6 +42,12 @@ export interface LoadPolicyOptions {
    * `safeInstall` key is the policy.
    */
   overrides?: PolicyOverrides & { policyFile?: string };
+  /**
+   * The package-manager allowances to combine with the policy, instead of reading them from the
+   * project's package.json and pnpm-workspace.yaml (which are then not read at all): a saved
+   * trace's, when it is judged again away from its project. Needs `overrides.policyFile`.
+   */
+  interop?: ImportedAllowances;
 }
 
 /**
@@ -115,7 +121,7 @@ export async function loadPolicy(options: LoadPolicyOptions): Promise<LoadedPoli
   const warnings: string[] = [];
   const validationHint = 'fix the policy; the JSON Schema is in @safe-install/policy/schema/policy.schema.json';
 
-  const pkgText = await readBounded(join(dir, 'package.json'), MAX_MANIFEST_BYTES, 'package.json');
+  const pkgText = options.interop !== undefined ? null : await readBounded(join(dir, 'package.json'), MAX_MANIFEST_BYTES, 'package.json');
   const manifest = pkgText === null ? null : parseManifestPolicy(pkgText, 'package.json');
   if (manifest !== null && manifest.errors.length > 0) fail(manifest.errors, 'package.json must be valid JSON');
 
@@ -193,7 +199,7 @@ export async function loadPolicy(options: LoadPolicyOptions): Promise<LoadedPoli
 
   // Package-manager allowances.
   let workspace: Record<string, unknown> | null = null;
-  const wsText = await readBounded(join(dir, 'pnpm-workspace.yaml'), MAX_MANIFEST_BYTES, 'pnpm-workspace.yaml');
+  const wsText = options.interop !== undefined ? null : await readBounded(join(dir, 'pnpm-workspace.yaml'), MAX_MANIFEST_BYTES, 'pnpm-workspace.yaml');
   if (wsText !== null) {
     const parsed = parseSourceText(wsText, { file: 'pnpm-workspace.yaml', format: 'yaml', maxBytes: MAX_MANIFEST_BYTES, limits: MANIFEST_LIMITS });
     if (parsed.issues.length > 0) {
@@ -202,7 +208,7 @@ export async function loadPolicy(options: LoadPolicyOptions): Promise<LoadedPoli
       workspace = toPlain(parsed.root) as Record<string, unknown>;
     }
   }
-  const interop = importScriptAllowances({ packageJson: manifest?.manifest ?? null, pnpmWorkspace: workspace });
+  const interop = options.interop ?? importScriptAllowances({ packageJson: manifest?.manifest ?? null, pnpmWorkspace: workspace });
 
   const documentFile = source.kind === 'none' ? undefined : source.kind === 'file' ? source.file : `${source.file} "${PACKAGE_JSON_KEY}"`;
   const resolved = resolvePolicy({

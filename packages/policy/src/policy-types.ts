@@ -128,50 +128,12 @@ export interface Policy {
   sources: string[];
 }
 
-/** Where the sandbox put things; paths are as seen inside the sandbox. */
-export interface EvaluationContext {
-  /** The project root (`/home/node/project`). */
-  projectDir: string;
-  /** The install user's HOME (`/home/node`). */
-  homeDir: string;
-  /** TMPDIR of the install (`/tmp`). */
-  tmpDir: string;
-  /** The project's node_modules (`/home/node/project/node_modules`). */
-  nodeModules: string;
-  /**
-   * The sanctioned way out: addresses (and optionally ports) of the gateway or its loopback
-   * forwarder. Loopback is always local to the sandbox and never counts as a direct connection.
-   */
-  gateway?: Array<{ address: string; port?: number }>;
-  /** DNS resolvers scripts may use (default `127.0.0.1`, `::1`): anything else on port 53 is foreign. */
-  resolvers?: string[];
-  /** Hosts of the package registry (from npm's configuration; none by default); registry traffic is always allowed. */
-  registryHosts?: string[];
-  /**
-   * The packages the project's lockfile installs (`name` is the real package, as in `resolved`).
-   * A script fetching anything else from the registry is `registry-misuse`; without the list that
-   * comparison is skipped.
-   */
-  lockedPackages?: readonly PackageRef[];
-  /** Path of the tracer's script-shell marker (default `/usr/local/libexec/npm-lifecycle`). */
-  lifecycleMarker?: string;
-  /**
-   * The version of the npm that ran the install (`npm --version` in the sandbox). npm 12 skips
-   * dependency scripts `allowScripts` does not list, so one that ran anyway is not unreviewed.
-   */
-  npmVersion?: string;
-  /** "Now" for ignore expiry, epoch ms (default `Date.now()`); tests pin it. */
-  now?: number;
-}
+/** Where the sandbox put things (defined with the trace file, whose header carries it). */
+export type { EvaluationContext } from '@safe-install/schema';
 
-/** One process on the way from a lifecycle script's root process to the one that acted. */
-export interface ProcessStep {
-  pid: number;
-  /** argv[0] of the program the process was running (its last exec, or its parent's image). */
-  argv0: string;
-  /** Path of that program, when an exec was seen. */
-  exe?: string;
-}
+/** One process on the way from a lifecycle script's root process to the one that acted (the trace model's). */
+export type { ProcessStep } from '@safe-install/trace';
+import type { ProcessStep } from '@safe-install/trace';
 
 /** A finding with the engine's extra evidence. Assignable to the report's `Finding`. */
 export interface PolicyFinding extends Finding {

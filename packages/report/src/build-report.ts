@@ -4,13 +4,13 @@ import {
   SEVERITIES,
   type Finding,
   type Report,
-  type ScriptEvent,
+  type ReportedScript,
   type ScriptReviewReport,
-  type ScriptRun,
   type Severity,
   type TraceEvent,
   type UploadSummary,
 } from '@safe-install/schema';
+import { scriptRunsOf } from '@safe-install/trace';
 
 export interface ReportInput {
   command: Report['command'];
@@ -28,27 +28,21 @@ export interface ReportInput {
   scriptReview?: ScriptReviewReport;
 }
 
-/** Pair each script's start and end events into one record. */
-export function scriptRuns(events: readonly TraceEvent[]): ScriptRun[] {
-  const runs: ScriptRun[] = [];
-  const open = new Map<number, { run: ScriptRun; ts: number }>();
-  for (const event of events) {
-    if (event.type !== 'script' || !event.package) continue;
-    const script = event as ScriptEvent;
-    if (script.action === 'start') {
-      const run: ScriptRun = { package: script.package!, lifecycle: script.lifecycle ?? '', command: script.command ?? '' };
-      runs.push(run);
-      open.set(script.pid, { run, ts: script.ts });
-    } else {
-      const started = open.get(script.pid);
-      if (!started) continue;
-      open.delete(script.pid);
-      if (script.code !== undefined) started.run.code = script.code;
-      if (script.signal !== undefined) started.run.signal = script.signal;
-      started.run.durationMs = Math.round(script.ts - started.ts);
-    }
-  }
-  return runs;
+/**
+ * Where the sandbox puts the project. The report lists runs only, so their folders (the only use
+ * of these paths) do not reach it; the policy engine passes the run's own context.
+ */
+const SANDBOX_LAYOUT = { projectDir: '/home/node/project', nodeModules: '/home/node/project/node_modules' };
+
+/** The lifecycle script runs of a trace, as the report states them (the shared trace model's runs). */
+export function scriptRuns(events: readonly TraceEvent[]): ReportedScript[] {
+  return scriptRunsOf(events, SANDBOX_LAYOUT).map((run) => {
+    const entry: ReportedScript = { package: run.package, lifecycle: run.lifecycle, command: run.command };
+    if (run.code !== undefined) entry.code = run.code;
+    if (run.signal !== undefined) entry.signal = run.signal;
+    if (run.exitTs !== null) entry.durationMs = Math.round(run.exitTs - run.startTs);
+    return entry;
+  });
 }
 
 export function buildReport(input: ReportInput): Report {

@@ -1,13 +1,17 @@
 /**
- * The trace event schema. One event per line in a trace file (JSON Lines).
+ * The trace event schema. One event per line in a trace file (JSON Lines), after its header
+ * (trace-file.ts).
  *
  * Every event keeps the result of the call it records (`ok` and, on failure, `errno`): a failed
  * `connect` is evidence too, and ossf/package-analysis's habit of recording failed calls as if they
  * succeeded is exactly what we do not want.
  */
 
-/** Bumped on any incompatible change to the event shapes. */
-export const TRACE_SCHEMA_VERSION = 1;
+/**
+ * Bumped on any incompatible change to the event shapes or the trace file. 2: the file's first
+ * line is a header (trace-file.ts).
+ */
+export const TRACE_SCHEMA_VERSION = 2;
 
 /** A package as npm names it. */
 export interface PackageRef {

@@ -5,3 +5,5 @@ export * from './decoys.js';
 export * from './trace-event-json-schema.js';
 export * from './sanitize-text.js';
 export * from './job.js';
+export * from './trace-file.js';
+export * from './trace-header-json-schema.js';

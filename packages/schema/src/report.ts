@@ -21,7 +21,11 @@ export interface Finding {
   hint?: string;
 }
 
-export interface ScriptRun {
+/**
+ * One lifecycle script run as the report states it: the `ScriptRun` of the shared trace model
+ * (`@safe-install/trace`, which the policy engine judges with), reduced to what the report says.
+ */
+export interface ReportedScript {
   package: PackageRef;
   lifecycle: string;
   command: string;
@@ -60,7 +64,7 @@ export interface Report {
   /** Why the run ended where it did, when not a plain pass/fail (e.g. `timeout`, `install-failed`). */
   outcome: 'completed' | 'install-failed' | 'timeout' | 'infrastructure-error' | 'export-failed';
   findings: Finding[];
-  scripts: ScriptRun[];
+  scripts: ReportedScript[];
   /** Set when npm gates dependency scripts with `allowScripts`: which it skipped, which ran unreviewed. */
   scriptReview?: ScriptReviewReport;
   summary: {

@@ -139,6 +139,7 @@ function judgeUnattributed(a: Analysis, e: FsDiffEvent, path: string, kind: Writ
     projectOwn: false,
     startTs: 0,
     endTs: 0,
+    exitTs: null,
     scriptFiles: new Set(),
     seen: false,
   };

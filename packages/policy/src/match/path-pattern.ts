@@ -7,6 +7,10 @@
  *   (zero included); a trailing `/` means the folder and everything below it.
  * - For `exec` only: a bare program name (`python3`) matches that file name anywhere.
  */
+import { basename, isWithin, normalizePath } from '@safe-install/trace';
+
+// The shared trace model owns these; the policy engine uses the same ones.
+export { basename, isWithin, normalizePath };
 
 /** Variables a path pattern may start with. */
 export const PATH_VARIABLES = ['PROJECT', 'HOME', 'TMPDIR', 'PACKAGE', 'NODE_MODULES'] as const;
@@ -96,27 +100,3 @@ export function pathMatches(pattern: string, path: string, vars: PathVariables):
   return globToRegExp(expanded).test(path);
 }
 
-/** True when `path` is `dir` or inside it. Both absolute and normalized. */
-export function isWithin(path: string, dir: string): boolean {
-  const d = trimSlash(dir);
-  if (d === '/') return path.startsWith('/');
-  return path === d || path.startsWith(`${d}/`);
-}
-
-/** The last path segment. */
-export function basename(path: string): string {
-  const i = path.lastIndexOf('/');
-  return i === -1 ? path : path.slice(i + 1);
-}
-
-/** Collapse `//`, `/./` and `/../`; the tracer already does, but synthetic and gateway input may not. */
-export function normalizePath(path: string): string {
-  if (!path.startsWith('/')) return path;
-  const out: string[] = [];
-  for (const seg of path.split('/')) {
-    if (seg === '' || seg === '.') continue;
-    if (seg === '..') out.pop();
-    else out.push(seg);
-  }
-  return `/${out.join('/')}`;
-}

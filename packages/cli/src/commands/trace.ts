@@ -1,0 +1,120 @@
+/**
+ * `safe-install trace judge FILE [--policy FILE] [--report FILE]`: judge a saved trace again,
+ * offline — no engine, no project, no network. The trace's header holds what the run's policy
+ * engine was given besides the events (the evaluation context, the decoy index, the resolved
+ * policy and the package-manager allowances), so without `--policy` the findings are the run's
+ * own; with it, they are what that policy would have said of the same behaviour (the incident
+ * responder's question: "would our new policy have caught it?"). `now` for ignore expiry is the
+ * run's, so an ignore is judged as it stood when the install ran.
+ *
+ * Exit codes as `ci`: 1 when the policy, in block mode, fails the trace; 2 for an unreadable
+ * trace or policy.
+ */
+import { writeFile } from 'node:fs/promises';
+import { SafeInstallError, SEVERITIES, TraceFileError, type Report, type Severity, type TraceHeader } from '@safe-install/schema';
+import { buildReport } from '@safe-install/report';
+import { evaluate, loadPolicy, type ImportedAllowances, type Policy } from '@safe-install/policy';
+import { TOOL_VERSION } from '@safe-install/sandbox';
+import { EXIT } from '../exit-codes.js';
+import { sanitize, type Printer } from '../output.js';
+import { readTraceFile } from '@safe-install/core';
+import { renderFindings } from '@safe-install/report';
+import { printLines } from './ci.js';
+
+export interface TraceJudgeOptions {
+  file: string;
+  /** A policy file to judge by instead of the run's. */
+  policy?: string | undefined;
+  report?: string | undefined;
+  printer: Printer;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * The header's policy, checked as far as the engine relies on its shape: the header is JSON a
+ * file handed around may have changed, and a malformed policy must be a clear error, not a crash
+ * half-way through the rules.
+ */
+function runPolicy(header: TraceHeader): { policy: Policy; interop: ImportedAllowances } {
+  const { resolved, interop } = header.policy as { resolved: Record<string, unknown>; interop: Record<string, unknown> };
+  const problems: string[] = [];
+  if (resolved.mode !== 'block' && resolved.mode !== 'audit') problems.push('mode');
+  if (!SEVERITIES.includes(resolved.failOn as Severity)) problems.push('failOn');
+  if (!isRecord(resolved.network) || !Array.isArray(resolved.network.allow)) problems.push('network');
+  for (const key of ['packages', 'ignore', 'sources'] as const) if (!Array.isArray(resolved[key])) problems.push(key);
+  if (Array.isArray(resolved.packages) && !resolved.packages.every((rule) => isRecord(rule) && typeof rule.name === 'string' && Array.isArray(rule.network) && isRecord(rule.origin))) problems.push('packages');
+  if (Array.isArray(resolved.ignore) && !resolved.ignore.every((rule) => isRecord(rule) && typeof rule.rule === 'string' && isRecord(rule.origin))) problems.push('ignore');
+  if (!Array.isArray(interop.rules) || !Array.isArray(interop.warnings)) problems.push('interop');
+  if (problems.length > 0) {
+    throw new SafeInstallError('TRACE_INVALID', 'usage', `the trace's policy is malformed (${[...new Set(problems)].join(', ')}); judge it with --policy FILE`);
+  }
+  return { policy: resolved as unknown as Policy, interop: interop as unknown as ImportedAllowances };
+}
+
+async function readTrace(file: string) {
+  try {
+    return await readTraceFile(file);
+  } catch (error) {
+    if (error instanceof TraceFileError) {
+      throw new SafeInstallError('TRACE_INVALID', 'usage', `${sanitize(file)}: ${error.message}`, { hint: 'a trace is the file `safe-install ci --trace FILE` writes' });
+    }
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new SafeInstallError('TRACE_NOT_FOUND', 'usage', `trace file ${sanitize(file)} does not exist`);
+    throw error;
+  }
+}
+
+const REPORT_OUTCOMES: ReadonlySet<string> = new Set<Report['outcome']>(['completed', 'install-failed', 'timeout', 'infrastructure-error', 'export-failed']);
+
+export async function traceJudge(options: TraceJudgeOptions): Promise<number> {
+  const { printer } = options;
+  const trace = await readTrace(options.file);
+  const { header } = trace;
+  const run = runPolicy(header);
+  printer.info(
+    `trace of ${sanitize(header.job)} (${sanitize(header.command.join(' '))}) in ${sanitize(header.project)}, run ${sanitize(header.runId ?? 'not started')}, ` +
+      `safe-install ${sanitize(header.tool.version)}, ${new Date(header.startedAt).toISOString()}: ${trace.events.length} events`,
+  );
+  if (!header.complete) printer.warn('the run did not finish writing this trace (it was killed or crashed): what it saw is judged, as far as it goes');
+  if (trace.badLines > 0) printer.warn(`${trace.badLines} line(s) of the trace are not events and were not judged`);
+  if (header.decoys.values.length > 0) {
+    printer.info(`${header.decoys.values.length} decoy value(s) were planted in this run; they are fake, and the header lists them to recognise them later`);
+  }
+
+  let policy = run.policy;
+  if (options.policy !== undefined) {
+    // A new policy, with the run's package-manager allowances (its package.json is not here).
+    const loaded = await loadPolicy({ projectDir: process.cwd(), overrides: { policyFile: options.policy }, interop: run.interop });
+    for (const warning of loaded.warnings) printer.warn(sanitize(warning));
+    policy = loaded.policy;
+  }
+  printer.info(`policy: ${options.policy === undefined ? "the run's" : 'new'}: ${policy.sources.map((source) => sanitize(source)).join(', ') || 'none'} (mode ${policy.mode}, fails on ${policy.failOn} and above)`);
+
+  const evaluation = evaluate({ events: trace.events, policy, decoys: header.decoys, context: header.context });
+  for (const warning of evaluation.warnings) printer.warn(sanitize(warning));
+  printLines(printer, renderFindings(evaluation.findings));
+
+  if (options.report !== undefined) {
+    const outcome = header.outcome !== undefined && REPORT_OUTCOMES.has(header.outcome) ? (header.outcome as Report['outcome']) : 'infrastructure-error';
+    const report = buildReport({
+      command: header.job === 'analyze' ? 'analyze' : 'ci',
+      project: header.project,
+      toolVersion: TOOL_VERSION,
+      outcome,
+      // As the run decides it: the policy's verdict, and only a completed run can pass.
+      verdict: outcome === 'completed' && evaluation.verdict === 'pass' ? 'pass' : 'fail',
+      findings: evaluation.findings,
+      events: trace.events,
+      timings: {},
+    });
+    await writeFile(options.report, `${JSON.stringify(report, null, 2)}\n`);
+  }
+  if (evaluation.verdict === 'fail') {
+    const threshold = SEVERITIES.indexOf(policy.failOn);
+    const failing = evaluation.findings.filter((finding) => SEVERITIES.indexOf(finding.severity) >= threshold).length;
+    printer.error(`verdict: fail — ${failing} finding(s) at or above ${policy.failOn}`);
+    return EXIT.violation;
+  }
+  printer.info(`verdict: pass — ${evaluation.findings.length} finding(s), none that fail the policy`);
+  return EXIT.pass;
+}
