@@ -70,4 +70,42 @@ describe('RunnerChannel: an export stream destroyed mid-way', () => {
     expect(outcome.status).toBe('rejected');
     expect(await readdir(target)).toEqual(expect.any(Array));
   });
+
 });
+
+describe('backpressure', () => {
+  const handlers = (onExport: (tar: Readable) => void) => ({
+    onEvent: () => undefined,
+    onStatus: () => undefined,
+    onExport,
+    onExportEnd: () => undefined,
+    onRunnerError: () => undefined,
+    onBadLine: () => undefined,
+  });
+
+  it('drained() resolves when the export ended in the same chunk as the data that filled it (it never drains then)', async () => {
+    let tar: Readable | null = null;
+    const channel = new RunnerChannel(handlers((stream) => void (tar = stream)));
+    // More than the export's high-water mark, then its end, in one chunk: write() says "full",
+    // and the ended stream will never emit 'drain'.
+    const chunk = Buffer.concat([encodeFrame(FRAME.exportData, Buffer.alloc(9 * 1024 * 1024)), encodeFrame(FRAME.exportEnd, Buffer.from('{"ok":true}'))]);
+    expect(channel.push(chunk)).toBe(false);
+    expect(tar).not.toBeNull();
+    const settled = await Promise.race([channel.drained().then(() => 'resolved'), new Promise((resolve) => setTimeout(() => resolve('hung'), 1000))]);
+    expect(settled).toBe('resolved');
+  });
+
+  it('drained() waits while the export is full and open, and resolves once the reader catches up', async () => {
+    let tar: Readable | null = null;
+    const channel = new RunnerChannel(handlers((stream) => void (tar = stream)));
+    expect(channel.push(encodeFrame(FRAME.exportData, Buffer.alloc(9 * 1024 * 1024)))).toBe(false);
+    let done = false;
+    const waiting = channel.drained().then(() => void (done = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(done).toBe(false);
+    tar!.resume();
+    await waiting;
+    expect(done).toBe(true);
+  });
+});
+

@@ -66,9 +66,22 @@ export class RunnerChannel {
     return flowing;
   }
 
-  /** Resolves when the export stream can take more. */
+  /**
+   * Resolves when the export stream can take more, or will never be written again. A stream that
+   * was ended (the export's end frame came in the same chunk as the data that filled it) never
+   * emits 'drain': waiting for it would pause the engine's stream for good, and with nothing left
+   * to wait for Node would end the run without a verdict.
+   */
   drained(): Promise<void> {
-    return new Promise((resolve) => (this.#export ? this.#export.once('drain', resolve) : resolve()));
+    const stream = this.#export;
+    if (stream === null || stream.writableEnded || stream.destroyed || !stream.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        for (const name of ['drain', 'finish', 'close', 'error'] as const) stream.off(name, done);
+        resolve();
+      };
+      for (const name of ['drain', 'finish', 'close', 'error'] as const) stream.once(name, done);
+    });
   }
 
   /** The stream ended: an export cut short fails its reader instead of hanging it. */

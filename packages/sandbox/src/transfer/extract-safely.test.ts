@@ -1089,6 +1089,9 @@ describe('checkEntryName with workspaces and project files', () => {
     ['packages/b/.npmrc', /decoy/],
     ['.env', /decoy/],
     ['.env.production', /decoy/],
+    ['safe-install.config.yaml', /policy/],
+    ['safe-install.config.json', /policy/],
+    ['packages/a/safe-install.config.yml', /policy/],
   ];
   it.each(refused)('refuses %j', (name, reason) => {
     const checked = checkEntryName(name, WORKSPACES, 4096);
