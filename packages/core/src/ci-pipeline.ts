@@ -7,7 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { resolve } from 'node:path';
-import { SafeInstallError, mergeByTime, sanitizeText, type Finding, type PackageRef, type Report, type ScriptReviewReport, type Severity, type TraceEvent, type UploadSummary } from '@safe-install/schema';
+import { SANDBOX_NETWORK, SafeInstallError, mergeByTime, sanitizeText, type Finding, type PackageRef, type Report, type ScriptReviewReport, type Severity, type TraceEvent, type UploadSummary } from '@safe-install/schema';
 import { buildReport } from '@safe-install/report';
 import { evaluate, learnIntoPolicy, loadPolicy, type EvaluationContext, type Policy, type PolicyMode } from '@safe-install/policy';
 import {
@@ -96,11 +96,11 @@ export function sandboxContext(registries: readonly string[], lockedPackages: re
   return {
     projectDir: SANDBOX_PATHS.project,
     homeDir: SANDBOX_PATHS.home,
-    tmpDir: '/tmp',
-    nodeModules: `${SANDBOX_PATHS.project}/node_modules`,
+    tmpDir: SANDBOX_PATHS.tmp,
+    nodeModules: SANDBOX_PATHS.nodeModules,
     // The forwarder's proxy on loopback, and the sink where every DNS answer points (80/443 only).
-    gateway: [{ address: '127.0.0.1' }, { address: '127.10.0.1', port: 80 }, { address: '127.10.0.1', port: 443 }],
-    resolvers: ['127.0.0.1'],
+    gateway: [{ address: SANDBOX_NETWORK.proxy.host }, ...SANDBOX_NETWORK.sink.ports.map((port) => ({ address: SANDBOX_NETWORK.sink.host, port }))],
+    resolvers: [SANDBOX_NETWORK.dns.host],
     registryHosts: registries.map((url) => new URL(url).hostname),
     lockedPackages,
   };

@@ -1,6 +1,7 @@
 /** Assemble the JSON report (the `--report FILE` contract) from what a run produced. Pure. */
 import {
   REPORT_SCHEMA_VERSION,
+  SANDBOX_PATHS,
   SEVERITIES,
   type Finding,
   type Report,
@@ -32,7 +33,7 @@ export interface ReportInput {
  * Where the sandbox puts the project. The report lists runs only, so their folders (the only use
  * of these paths) do not reach it; the policy engine passes the run's own context.
  */
-const SANDBOX_LAYOUT = { projectDir: '/home/node/project', nodeModules: '/home/node/project/node_modules' };
+const SANDBOX_LAYOUT = { projectDir: SANDBOX_PATHS.project, nodeModules: SANDBOX_PATHS.nodeModules };
 
 /** The lifecycle script runs of a trace, as the report states them (the shared trace model's runs). */
 export function scriptRuns(events: readonly TraceEvent[]): ReportedScript[] {

@@ -25,7 +25,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { JobStep, PackageRef, RawEvent, TraceEvent } from '@safe-install/schema';
+import { SCRIPT_BROKER_ENV, type JobStep, type PackageRef, type RawEvent, type TraceEvent } from '@safe-install/schema';
 import { createProcNetIdentify, startForwarder, type ClientIdentity, type IdentifyClient } from '@safe-install/gateway';
 import { EventBuilder, lockedPackageManagerPaths, lockedPackages, lockfileAttribution, type EventAttribution, type LockedPackages, type StraceEntry } from '@safe-install/tracer';
 import { parseRunnerArgs, type RunnerArgs } from './args.js';
@@ -393,7 +393,7 @@ async function main(): Promise<void> {
       uid: args.uid,
       gid: args.gid,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...env, ...(broker ? { SAFE_INSTALL_SCRIPT_BROKER: String(broker.port) } : {}) },
+      env: { ...process.env, ...env, ...(broker ? { [SCRIPT_BROKER_ENV]: String(broker.port) } : {}) },
     });
     const relayed = relayCapped([manager.stdout!, manager.stderr!], process.stderr);
     if (manager.pid !== undefined) send(builder.startManager(manager.pid, argv, Date.now()));

@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { TRACE_GAP_NOTICE, type RawEvent } from '@safe-install/schema';
+import { SANDBOX_HELPERS, SCRIPT_SHELL_ARGS, TRACE_GAP_NOTICE, type RawEvent } from '@safe-install/schema';
 import { StraceReader, straceArgs, type EventBuilder, type StraceEntry } from '@safe-install/tracer';
 import type { ScriptOutcome, ScriptRequest } from './script-broker.js';
 import { lifecycleOf } from './script-broker.js';
@@ -14,9 +14,9 @@ import { followFifo, makeFifo } from './follow-fifo.js';
 
 export const STRACE = '/usr/bin/strace';
 /** The script shell npm is configured with (docker/npmrc); also the attribution marker. */
-export const SCRIPT_SHELL = '/usr/local/libexec/npm-lifecycle';
+export const SCRIPT_SHELL: string = SANDBOX_HELPERS.scriptShell;
 /** docker/spawn-script-tracer.c, installed under a name that says nothing to a script that lists the folder. */
-const SPAWN_SCRIPT_TRACER = '/usr/local/libexec/npm-lifecycle-start';
+const SPAWN_SCRIPT_TRACER = SANDBOX_HELPERS.spawnScriptTracer;
 
 export interface ScriptTracerOptions {
   request: ScriptRequest;
@@ -63,7 +63,7 @@ export async function startScriptTracer(options: ScriptTracerOptions): Promise<S
   const { name, version, event } = lifecycleOf(request.environ);
   // The script's namespace entry (docker/npm-lifecycle.c, --enter) starts as root, makes the
   // script's PID and mount namespace, and drops to the install user before the marker exec.
-  const enter = [SCRIPT_SHELL, '--enter', String(options.uid), String(options.gid), options.title, options.hide.join(':'), name, version, event, request.command];
+  const enter = [SCRIPT_SHELL, SCRIPT_SHELL_ARGS.enter, String(options.uid), String(options.gid), options.title, options.hide.join(':'), name, version, event, request.command];
   const tracerArgs = straceArgs({ output: log, command: enter });
   const child = spawn(SPAWN_SCRIPT_TRACER, [String(request.shellPid), String(options.cpu), '--', STRACE, ...tracerArgs], { stdio: ['ignore', 'ignore', 2] });
 

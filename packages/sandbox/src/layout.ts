@@ -1,19 +1,13 @@
 /**
- * The sandbox's layout: where things are inside the image and who the install runs as. One place,
- * so the runner's arguments, the policy's context and the container's mounts cannot disagree.
+ * The sandbox's layout (where things are inside the image, who the install runs as) and its
+ * resource limits, for the host side.
  */
 
-/** Fixed layout inside the image (see docker/Dockerfile). */
-export const SANDBOX_PATHS = {
-  home: '/home/node',
-  project: '/home/node/project',
-  traceDir: '/var/lib/npm-lifecycle',
-  /** npm's global config in the image (docker/npmrc: the script shell). */
-  npmGlobalConfig: '/usr/local/etc/npmrc',
-} as const;
-export const INSTALL_UID = 1000;
-export const INSTALL_GID = 1000;
+// The layout itself lives in @safe-install/schema, which the runner, tracer and policy depend on
+// too; the host side imports it from here.
+export { SANDBOX_PATHS, INSTALL_UID, INSTALL_GID, SANDBOX_HELPERS, SCRIPT_SHELL_ARGS, SCRIPT_BROKER_ENV, SANDBOX_NETWORK, GATEWAY_PATHS } from '@safe-install/schema';
 
+/** What a run may use (the container's limits). */
 export interface ResourceLimits {
   memoryBytes: number;
   pids: number;

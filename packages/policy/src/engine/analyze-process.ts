@@ -6,7 +6,7 @@
  * a shell's PATH search makes several attempts, grouped into one finding). Path-based rules look
  * at execs that found their file.
  */
-import { MEMFD_PATH_PREFIX, TRACE_GAP_NOTICE, TRACE_LIMIT_NOTICE, type ProcessEvent, type ProcessExecEvent, type Severity, type TracerNoticeEvent } from '@safe-install/schema';
+import { MEMFD_PATH_PREFIX, SCRIPT_SHELL_ARGS, TRACE_GAP_NOTICE, TRACE_LIMIT_NOTICE, type ProcessEvent, type ProcessExecEvent, type Severity, type TracerNoticeEvent } from '@safe-install/schema';
 import { basename, isWithin, normalizePath } from '../match/path-pattern.js';
 import type { Analysis } from './analysis.js';
 import { report } from './analysis.js';
@@ -160,7 +160,7 @@ function analyzeExec(a: Analysis, e: ProcessExecEvent, run: ScriptRun): void {
   if (path === a.ctx.marker) {
     // The package's own start is the marker exec in the script's root; anywhere else it is an
     // attempt to start a script in another package's name.
-    if (argv[1] === '--run' && e.pid !== run.pid) {
+    if (argv[1] === SCRIPT_SHELL_ARGS.run && e.pid !== run.pid) {
       report(a, e, run, { rule: 'tracer-tamper', subject: 'lifecycle marker', message: 'ran the lifecycle marker to pass as another package\'s script' });
     }
     return;

@@ -1,19 +1,19 @@
 /** The evaluation context with defaults applied and paths normalized. */
 import { normalizePath } from '../match/path-pattern.js';
 import type { PathVariables } from '../match/path-pattern.js';
-import type { PackageRef } from '@safe-install/schema';
+import { SANDBOX_HELPERS, SANDBOX_PATHS, type PackageRef } from '@safe-install/schema';
 import type { EvaluationContext } from '../policy-types.js';
 
 
 /** Where the lifecycle marker lives in the sandbox image (the tracer's default). */
-export const DEFAULT_LIFECYCLE_MARKER = '/usr/local/libexec/npm-lifecycle';
+export const DEFAULT_LIFECYCLE_MARKER = SANDBOX_HELPERS.scriptShell;
 
 /** The sandbox's layout, for callers (and learn mode) that have nothing more specific. */
 export const SANDBOX_CONTEXT: EvaluationContext = {
-  projectDir: '/home/node/project',
-  homeDir: '/home/node',
-  tmpDir: '/tmp',
-  nodeModules: '/home/node/project/node_modules',
+  projectDir: SANDBOX_PATHS.project,
+  homeDir: SANDBOX_PATHS.home,
+  tmpDir: SANDBOX_PATHS.tmp,
+  nodeModules: SANDBOX_PATHS.nodeModules,
 };
 
 export interface ResolvedContext {

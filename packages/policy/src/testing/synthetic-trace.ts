@@ -4,21 +4,21 @@
  * Not shipped (excluded from the package's files).
  */
 import { createHash } from 'node:crypto';
-import type { DecoyIndex, PackageIdentity, PackageRef, TraceEvent } from '@safe-install/schema';
+import { SANDBOX_HELPERS, SANDBOX_PATHS, SCRIPT_SHELL_ARGS, type DecoyIndex, type PackageIdentity, type PackageRef, type TraceEvent } from '@safe-install/schema';
 import { evaluate } from '../evaluate.js';
 import type { Evaluation, EvaluationContext, Policy, PolicyFinding } from '../policy-types.js';
 import { defaultPolicy, resolvePolicy } from '../resolve-policy.js';
 import { parsePolicyText } from '../validate/parse-policy-text.js';
 
-export const PROJECT = '/home/node/project';
-export const HOME = '/home/node';
-export const NM = `${PROJECT}/node_modules`;
-export const MARKER = '/usr/local/libexec/npm-lifecycle';
+export const PROJECT: string = SANDBOX_PATHS.project;
+export const HOME: string = SANDBOX_PATHS.home;
+export const NM: string = SANDBOX_PATHS.nodeModules;
+export const MARKER: string = SANDBOX_HELPERS.scriptShell;
 
 export const CONTEXT: EvaluationContext = {
   projectDir: PROJECT,
   homeDir: HOME,
-  tmpDir: '/tmp',
+  tmpDir: SANDBOX_PATHS.tmp,
   nodeModules: NM,
   // The registry's host comes from npm's configuration in real runs; tests use a reserved name.
   registryHosts: ['registry.example'],
@@ -100,7 +100,7 @@ export class Trace {
       ...(options.claimed === undefined ? {} : { claimed: options.claimed }),
       ...(options.parentRun === undefined ? {} : { parentRun: options.parentRun }),
     });
-    root.emit({ type: 'process', action: 'exec', path: MARKER, argv: [MARKER, '--run', pkg.name, pkg.version, lifecycle, command], cwd, ok: true });
+    root.emit({ type: 'process', action: 'exec', path: MARKER, argv: [MARKER, SCRIPT_SHELL_ARGS.run, pkg.name, pkg.version, lifecycle, command], cwd, ok: true });
     root.emit({ type: 'process', action: 'exec', path: '/bin/sh', argv: ['/bin/sh', '-c', command], cwd, ok: true });
     root.cwd = cwd;
     return root;

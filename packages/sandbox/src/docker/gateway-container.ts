@@ -14,22 +14,13 @@ import type Docker from 'dockerode';
 import { extract } from 'tar-stream';
 import { SafeInstallError, type TraceEvent } from '@safe-install/schema';
 import type { GatewayConfig } from '@safe-install/gateway';
+import { GATEWAY_PATHS, SANDBOX_NETWORK } from '../layout.js';
 import { packFiles } from '../transfer/pack-files.js';
 import { parseEventLines } from '../run/event-lines.js';
 import { getArchive, putArchive } from './container-io.js';
 import { LABEL_RUN, LABEL_TOOL, LABEL_VERSION, TOOL_VERSION } from './labels.js';
 
-export const GATEWAY_PATHS = {
-  socketDir: '/run/gateway',
-  cacheDir: '/var/cache/safe-install',
-  configFile: '/etc/safe-install-gateway.json',
-  eventsFile: '/var/lib/gateway-events.jsonl',
-  entry: '/usr/local/lib/npm-lifecycle/node_modules/@safe-install/gateway/dist/gateway/main.js',
-  /** Where the gateway writes the sandbox's trust store (a volume), and where the sandbox sees it. */
-  trustStoreWrite: '/run/trust',
-  trustStore: '/etc/ssl/certs',
-  trustBundle: 'ca-certificates.crt',
-} as const;
+export { GATEWAY_PATHS };
 
 /** Mount the volume as it is (dockerode's type wants the fields of a volume made on the fly too). */
 const NO_COPY = { NoCopy: true } as NonNullable<Docker.MountSettings['VolumeOptions']>;
@@ -104,8 +95,8 @@ export async function startGateway(
     eventsFile: GATEWAY_PATHS.eventsFile,
     cacheDir: GATEWAY_PATHS.cacheDir,
     // Every DNS answer points here, where the forwarder's sink listens (see the forwarder).
-    sinkAddress: '127.10.0.1',
-    advertisedOrigin: 'http://127.0.0.1:3128',
+    sinkAddress: SANDBOX_NETWORK.sink.host,
+    advertisedOrigin: SANDBOX_NETWORK.proxyOrigin,
     ...(trustVolume ? { trustStore: { from: GATEWAY_PATHS.trustStore, into: GATEWAY_PATHS.trustStoreWrite, bundle: GATEWAY_PATHS.trustBundle } } : {}),
   };
   let container: Docker.Container | null = null;

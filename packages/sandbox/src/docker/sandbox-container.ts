@@ -4,8 +4,7 @@
  */
 import type Docker from 'dockerode';
 import type { SandboxJob } from '@safe-install/schema';
-import { INSTALL_GID, INSTALL_UID, SANDBOX_PATHS, type ResourceLimits } from '../layout.js';
-import { GATEWAY_PATHS } from './gateway-container.js';
+import { GATEWAY_PATHS, INSTALL_GID, INSTALL_UID, SANDBOX_NETWORK, SANDBOX_PATHS, type ResourceLimits } from '../layout.js';
 import { sandboxSeccompOpt } from './seccomp-profile.js';
 
 export interface SandboxContainerSpec {
@@ -22,7 +21,7 @@ export interface SandboxContainerSpec {
   limits: ResourceLimits;
   /** The gateway's per-run socket volume, or null for no network at all. */
   gatewayVolume: string | null;
-  /** The gateway's per-run trust store volume (a registry known by https), mounted at /etc/ssl/certs. */
+  /** The gateway's per-run trust store volume (a registry known by https), mounted at the trust store. */
   trustVolume?: string | null;
 }
 
@@ -81,7 +80,7 @@ export function sandboxContainerSpec(spec: SandboxContainerSpec): Docker.Contain
       // even if a setuid file or device node is created there.
       Tmpfs: {
         [SANDBOX_PATHS.home]: `rw,exec,nosuid,nodev,size=${spec.limits.homeBytes},uid=${INSTALL_UID},gid=${INSTALL_GID},mode=0755`,
-        '/tmp': `rw,exec,nosuid,nodev,size=${spec.limits.tmpBytes},mode=1777`,
+        [SANDBOX_PATHS.tmp]: `rw,exec,nosuid,nodev,size=${spec.limits.tmpBytes},mode=1777`,
         [SANDBOX_PATHS.traceDir]: 'rw,noexec,nosuid,nodev,size=2g,mode=0700',
       },
       Memory: spec.limits.memoryBytes,
@@ -102,7 +101,7 @@ export function sandboxContainerSpec(spec: SandboxContainerSpec): Docker.Contain
               // after that (the forwarder waits for the gateway's socket).
               ...(spec.trustVolume ? [{ Type: 'volume' as const, Source: spec.trustVolume, Target: GATEWAY_PATHS.trustStore, ReadOnly: true }] : []),
             ],
-            Dns: ['127.0.0.1'],
+            Dns: [SANDBOX_NETWORK.dns.host],
             // The forwarder (root without NET_BIND_SERVICE) binds DNS on 53 and the sink on 80/443.
             Sysctls: { 'net.ipv4.ip_unprivileged_port_start': '0' },
           }

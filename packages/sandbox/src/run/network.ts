@@ -10,11 +10,12 @@
 import { join } from 'node:path';
 import type { EgressAllowConfig, RegistryUpstreamConfig } from '@safe-install/gateway';
 import type { GatewaySettings } from '../docker/gateway-container.js';
+import { GATEWAY_PATHS, SANDBOX_NETWORK } from '../layout.js';
 import type { HostNpmConfig } from '../host/npm-config.js';
 import { credentialFor, readNpmrcLayers } from '../host/registry-auth.js';
 
 /** The forwarder's HTTP proxy address inside the sandbox. */
-export const PROXY_ORIGIN = 'http://127.0.0.1:3128';
+export const PROXY_ORIGIN = SANDBOX_NETWORK.proxyOrigin;
 
 export interface RegistryRouting {
   registries: RegistryUpstreamConfig[];
@@ -38,7 +39,7 @@ export function advertisedRegistryUrl(upstream: string): string {
 }
 
 /** The image's system CA bundle, where the gateway's trust store puts the run's CA (Debian's path). */
-export const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+export const SYSTEM_CA_BUNDLE = `${GATEWAY_PATHS.trustStore}/${GATEWAY_PATHS.trustBundle}`;
 
 export function routeRegistries(config: HostNpmConfig, npmrcLayers: ReadonlyArray<Map<string, string>>): RegistryRouting {
   const upstreams = [config.registry, ...Object.values(config.scopedRegistries)];

@@ -10,9 +10,10 @@
 import type Docker from 'dockerode';
 import { JOB_VERSION, SafeInstallError, type SandboxJob, type TraceEvent } from '@safe-install/schema';
 import { TOOL_VERSION } from '../docker/labels.js';
+import { SANDBOX_HELPERS } from '../layout.js';
 import { runInstall } from './run-install.js';
 
-const SCRIPT_SHELL = '/usr/local/libexec/npm-lifecycle';
+const SCRIPT_SHELL = SANDBOX_HELPERS.scriptShell;
 const PROBE_SUBJECT = { name: 'safe-install-probe', version: TOOL_VERSION };
 
 export const PROBE_JOB: SandboxJob = {

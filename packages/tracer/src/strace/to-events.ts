@@ -35,7 +35,7 @@ import type {
   ScriptEvent,
   TracerNoticeEvent,
 } from '@safe-install/schema';
-import { MEMFD_PATH_PREFIX } from '@safe-install/schema';
+import { MEMFD_PATH_PREFIX, SANDBOX_HELPERS, SCRIPT_SHELL_ARGS } from '@safe-install/schema';
 import { decodeStraceString, parseDecorated, pidArgument } from './parse-line.js';
 import type { DecodedString, ExitedLine, KilledLine, SignalLine, SupersededLine } from './parse-line.js';
 import { dirname, normalizePath, resolvePath } from './paths.js';
@@ -53,7 +53,7 @@ import {
 import type { SocketAddress } from './values.js';
 
 /** Where the script-shell wrapper lives in the sandbox image. */
-export const DEFAULT_LIFECYCLE_MARKER = '/usr/local/libexec/npm-lifecycle';
+export const DEFAULT_LIFECYCLE_MARKER: string = SANDBOX_HELPERS.scriptShell;
 
 /**
  * The sandbox image's own package manager: its npm and npx as the PATH finds them, and their entry
@@ -656,7 +656,7 @@ export class EventBuilder {
     const group = proc.leader;
 
     let script: Raw<ScriptEvent> | null = null;
-    if (ok && path === this.#marker && argv !== null && argv.items[1]?.value === '--run') {
+    if (ok && path === this.#marker && argv !== null && argv.items[1]?.value === SCRIPT_SHELL_ARGS.run) {
       script = this.#claimScript(group, rec, argv.items, out);
     }
     const manager = ok && argv !== null ? this.#managerKind(proc, path, argv.items) : null;
