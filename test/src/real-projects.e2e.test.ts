@@ -13,11 +13,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { SANDBOX_PATHS } from '@safe-install/schema';
 import { copyProject, describeWithEngine, runCli } from './engine.js';
 import { compareTrees, describeDifference, explainDifferences, readTree, type ExpectedDifference } from './tree-compare.js';
 
-/** Where the sandbox installs the project (packages/sandbox run-install.ts): files may name it. */
-const SANDBOX_PROJECT_ROOT = '/home/node/project';
+/** Where the sandbox installs the project: files may name it. */
+const SANDBOX_PROJECT_ROOT: string = SANDBOX_PATHS.project;
 const AT_OR_ABOVE_MEDIUM = new Set(['medium', 'high', 'critical']);
 
 interface RealProject {

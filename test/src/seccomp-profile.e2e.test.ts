@@ -14,7 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
-import type { ProcessUntraceableEvent } from '@safe-install/schema';
+import { SANDBOX_HELPERS, type ProcessUntraceableEvent } from '@safe-install/schema';
 import { DEFAULT_BASE_IMAGE, DOCKER_DEFAULT_SECCOMP_FILE, requireSandboxImage, sandboxSeccompProfile } from '@safe-install/sandbox';
 import { straceArgs, traceToEvents } from '@safe-install/tracer';
 import { describeWithEngine } from './engine.js';
@@ -42,7 +42,7 @@ async function underProfile(image: string, profile: string): Promise<Outcome> {
   const container = await docker.createContainer({
     Image: image,
     User: '0:0',
-    Entrypoint: ['/usr/local/libexec/syscall-filter', '/bin/sh', '-c', `${quoted} >/tmp/probe.txt 2>&1; cat /tmp/probe.txt; echo '--- trace'; cat ${TRACE}`],
+    Entrypoint: [SANDBOX_HELPERS.syscallFilter, '/bin/sh', '-c', `${quoted} >/tmp/probe.txt 2>&1; cat /tmp/probe.txt; echo '--- trace'; cat ${TRACE}`],
     Cmd: [],
     Labels: { 'safe-install.test': 'seccomp-profile' },
     HostConfig: {
