@@ -6,7 +6,7 @@
  * Validation returns `{value, warnings, errors}` rather than throwing, so the caller decides how a
  * bad config is reported (the CLI maps it to exit code 2).
  */
-import { SANDBOX_NETWORK, type DecoyIndex } from '@safe-install/schema';
+import type { DecoyIndex } from '@safe-install/schema';
 import { compileAllowlist, type EgressAllowConfig } from './egress/allow.js';
 import { ipv4Octets } from './dns/message.js';
 
@@ -102,7 +102,7 @@ export const DEFAULT_LIMITS: GatewayLimits = {
   packumentMaxAgeSeconds: 3600,
 };
 
-export const DEFAULT_ADVERTISED_ORIGIN: string = SANDBOX_NETWORK.proxyOrigin;
+export const DEFAULT_ADVERTISED_ORIGIN = 'http://127.0.0.1:3128';
 
 export interface ValidationResult<T> {
   value: T | null;

@@ -2,11 +2,13 @@
  * The image cannot import the layout module: docker/Dockerfile, docker/npmrc and the C helpers say
  * the same paths, uid and arguments in their own words. This test reads them (simple regexes over
  * the repository's files) and holds them to @safe-install/schema's layout, so that neither side can
- * change alone. Every pattern must match: a file reworded past recognition fails too.
+ * change alone. Every pattern must match: a file reworded past recognition fails too. The gateway
+ * package is held to it here as well: it ships without node_modules and keeps its own defaults.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { INSTALL_GID, INSTALL_UID, SANDBOX_HELPERS, SANDBOX_PATHS, SCRIPT_BROKER_ENV, SCRIPT_SHELL_ARGS, GATEWAY_PATHS } from './layout.js';
+import { DEFAULT_ADVERTISED_ORIGIN, DEFAULT_FORWARDER_LISTEN } from '@safe-install/gateway';
+import { INSTALL_GID, INSTALL_UID, SANDBOX_HELPERS, SANDBOX_NETWORK, SANDBOX_PATHS, SCRIPT_BROKER_ENV, SCRIPT_SHELL_ARGS, GATEWAY_PATHS } from './layout.js';
 
 // dist/layout.test.js → the repository's docker/.
 const dockerFile = (name: string): string => readFileSync(fileURLToPath(new URL(`../../../docker/${name}`, import.meta.url)), 'utf8');
@@ -108,5 +110,18 @@ describe('the C helpers agree with the layout', () => {
   it('both helpers read the broker variable the runner sets', () => {
     expect(one(shell, /getenv\("(SAFE_INSTALL_[A-Z_]+)"\)/g)[0]).toBe(SCRIPT_BROKER_ENV);
     expect(one(spawner, /BROKER_VARIABLE\[\] = "([^"]*)="/g)[0]).toBe(SCRIPT_BROKER_ENV);
+  });
+});
+
+describe('the gateway\'s own defaults agree with the layout (it imports nothing but node builtins)', () => {
+  it('the forwarder listens where the sandbox expects the proxy, DNS and sink', () => {
+    expect(DEFAULT_FORWARDER_LISTEN).toEqual({
+      proxy: [SANDBOX_NETWORK.proxy],
+      dns: [SANDBOX_NETWORK.dns],
+      sink: SANDBOX_NETWORK.sink.ports.map((port) => ({ host: SANDBOX_NETWORK.sink.host, port })),
+    });
+  });
+  it('rewritten tarball URLs start at the sandbox\'s proxy origin', () => {
+    expect(DEFAULT_ADVERTISED_ORIGIN).toBe(SANDBOX_NETWORK.proxyOrigin);
   });
 });

@@ -12,7 +12,6 @@ import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dg
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { SANDBOX_NETWORK } from '@safe-install/schema';
 import { DnsFrameSplitter, frameDnsMessage } from '../dns/framing.js';
 import { DNS_RCODE, buildDnsErrorResponse, buildDnsResponse, parseDnsQuery } from '../dns/message.js';
 import { GATEWAY_SOCKET_NAME, encodeForwardHeader, sanitizeIdentity, type ClientIdentity, type ForwardKind } from '../protocol.js';
@@ -78,12 +77,14 @@ export interface StartedForwarder {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** The sandbox's own addresses (its layout, in @safe-install/schema). */
-export const DEFAULT_FORWARDER_LISTEN: Readonly<Record<'proxy' | 'dns' | 'sink', readonly ListenAddress[]>> = {
-  proxy: [{ ...SANDBOX_NETWORK.proxy }],
-  dns: [{ ...SANDBOX_NETWORK.dns }],
-  sink: SANDBOX_NETWORK.sink.ports.map((port) => ({ host: SANDBOX_NETWORK.sink.host, port })),
-};
+export const DEFAULT_FORWARDER_LISTEN = {
+  proxy: [{ host: '127.0.0.1', port: 3128 }],
+  dns: [{ host: '127.0.0.1', port: 53 }],
+  sink: [
+    { host: '127.10.0.1', port: 80 },
+    { host: '127.10.0.1', port: 443 },
+  ],
+} as const satisfies Record<string, ListenAddress[]>;
 
 const UDP_SESSION_IDLE_MS = 10_000;
 const MAX_UDP_SESSIONS = 512;
