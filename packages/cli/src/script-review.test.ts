@@ -5,7 +5,7 @@ import { printScriptReview, strictRefusal, strictRefusalWatch } from './script-r
 function recorder(): { printer: Printer; lines: string[] } {
   const lines: string[] = [];
   const keep = (line: string) => void lines.push(line);
-  return { lines, printer: { info: keep, warn: keep, error: keep, sandbox: keep } };
+  return { lines, printer: { info: keep, warn: keep, error: keep, plain: keep, sandbox: keep, progress: () => undefined, done: () => undefined } };
 }
 
 const HOSTILE = 'evil\u001b[2J\u202e';
