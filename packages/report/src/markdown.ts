@@ -6,11 +6,16 @@
 import type { Report } from '@safe-install/schema';
 import { allowAdvice, clean, count, duration, packageName, ruleMap, type RuleText } from './words.js';
 
-/** Text inside a table cell or a paragraph: no HTML, no Markdown syntax, no cell breaks, no mentions. */
+/**
+ * Text inside a table cell or a paragraph: no HTML, no Markdown emphasis, links, images or code, no
+ * cell breaks, no @mentions or #references, no autolinks (`://` is broken up).
+ */
 export function mdText(text: string, max = 2000): string {
   return clean(text, max)
-    .replace(/[\\`*_{}[\]()<>#+!|~&@:]/g, (c) => `&#${c.charCodeAt(0)};`)
-    .replace(/^-/, '&#45;');
+    .replace(/[\\`*_[\]<>#!|~&@]/g, (c) => `&#${c.charCodeAt(0)};`)
+    .replace(/:\/\//g, '&#58;//')
+    .replace(/\bwww\./gi, (w) => `${w.slice(0, 3)}&#46;`)
+    .replace(/^[-+=]/, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** Inline code with an untrusted body: a backtick fence longer than any run inside, per CommonMark. */

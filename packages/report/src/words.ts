@@ -32,20 +32,24 @@ export interface RuleText {
 }
 
 /**
- * The policy line that would allow one suggestion, in YAML flow style (valid in the YAML and the
- * JSON policy): `packages: {"sharp": {"network": ["github.com:443"]}}`.
+ * The policy line that would allow a finding's suggestions, as one entry in YAML flow style (valid
+ * in the YAML and the JSON policy): `packages: {"sharp": {"network": ["github.com:443"]}}`. An
+ * `entry` suggestion names the entry's key (`name@version`); the others are its fields.
  */
-export function policyLine(pkg: PackageRef | undefined, allow: PolicyAllowance): string {
-  const name = pkg?.name ?? '*';
-  const value = JSON.stringify(allow.value);
-  switch (allow.field) {
-    case 'entry':
-      return `packages: {${value}: true}`;
-    case 'scripts':
-      return `packages: {${JSON.stringify(name)}: {"scripts": {${JSON.stringify(allow.lifecycle)}: ${value}}}}`;
-    default:
-      return `packages: {${JSON.stringify(name)}: {"${allow.field}": [${value}]}}`;
+export function policyLine(pkg: PackageRef | undefined, allows: readonly PolicyAllowance[]): string {
+  const key = allows.find((allow) => allow.field === 'entry')?.value ?? pkg?.name ?? '*';
+  const body: Record<string, string[] | Record<string, string>> = {};
+  for (const allow of allows) {
+    if (allow.field === 'entry') continue;
+    if (allow.field === 'scripts') body['scripts'] = { ...(body['scripts'] as Record<string, string> | undefined), [allow.lifecycle]: allow.value };
+    else body[allow.field] = [...((body[allow.field] as string[] | undefined) ?? []), allow.value];
   }
+  const flow = (value: string[] | Record<string, string>): string =>
+    Array.isArray(value)
+      ? `[${value.map((item) => JSON.stringify(item)).join(', ')}]`
+      : `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(', ')}}`;
+  const fields = Object.entries(body).map(([field, value]) => `${JSON.stringify(field)}: ${flow(value)}`);
+  return `packages: {${JSON.stringify(key)}: ${fields.length === 0 ? 'true' : `{${fields.join(', ')}}`}}`;
 }
 
 /**
@@ -57,8 +61,7 @@ export function allowAdvice(finding: Finding, rules: ReadonlyMap<string, RuleTex
   const rule = rules.get(finding.ruleId);
   const hint = clean(finding.hint ?? rule?.hint ?? '', 400);
   if (rule && !rule.allowable) return { kind: 'do-not-allow', lines: [hint || 'this behaviour should not be allowed'] };
-  const lines = (finding.allow ?? []).map((allow) => clean(policyLine(finding.package, allow), 600));
-  if (lines.length > 0) return { kind: 'allow', lines };
+  if (finding.allow?.length) return { kind: 'allow', lines: [clean(policyLine(finding.package, finding.allow), 800)] };
   return { kind: 'allow', lines: hint ? [hint] : [] };
 }
 

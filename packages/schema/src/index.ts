@@ -7,3 +7,4 @@ export * from './sanitize-text.js';
 export * from './job.js';
 export * from './trace-file.js';
 export * from './trace-header-json-schema.js';
+export * from './report-json-schema.js';
