@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sanitizeOutputLine } from './output.js';
 
-const COMPLETE_LOG = /(complete log of this run can be found in:?\s*)(\S+)/i;
+const COMPLETE_LOG = /(complete log of this run can be found in:\s*)(\S+)/i;
 
 /** The line with npm's in-sandbox log path replaced by `copy`; null when it names no log. */
 export function rewriteLogLine(line: string, copy: string): string | null {

@@ -68,7 +68,7 @@ function resultOf(finding: Finding, index: ReadonlyMap<string, number>, rules: R
       ...(finding.package ? { package: who } : {}),
       ...(finding.lifecycle ? { lifecycle: clean(finding.lifecycle, 64) } : {}),
       evidence: finding.evidence.slice(0, 20),
-      ...(finding.allow?.length ? { policy: finding.allow.map((allow) => clean(policyLine(finding.package, allow), 600)) } : {}),
+      ...(finding.allow?.length ? { policy: clean(policyLine(finding.package, finding.allow), 800) } : {}),
     },
   };
 }
