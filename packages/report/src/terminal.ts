@@ -86,7 +86,7 @@ export function renderSummary(input: SummaryInput): TerminalLine[] {
   const { report } = input;
   const failed = report.scripts.filter((run) => (run.code !== undefined && run.code !== 0) || run.signal !== undefined).length;
   const skipped = report.scriptReview?.pending.length ?? 0;
-  const installed = input.lockedPackages === undefined ? '' : `${count(input.lockedPackages, 'package')} installed in the sandbox; `;
+  const installed = input.lockedPackages === undefined ? '' : `${count(input.lockedPackages, 'package')} in the lockfile; `;
   const scripts = `${count(report.summary.scripts, 'install script')} run${failed ? ` (${failed} failed)` : ''} from ${count(report.summary.packages, 'package')}` + (skipped ? `, the scripts of ${count(skipped, 'package')} skipped` : '');
   const net = report.network;
   const network = net ? `; ${count(net.requests, 'network request')} (${net.allowed} allowed, ${net.refused} refused)` : '';
