@@ -119,7 +119,7 @@ export async function ci(options: CiOptions): Promise<number> {
     if (result.learned) {
       printer.info(
         result.learned.written
-          ? `learned policy written to ${result.learned.target} (${result.learned.applied} change(s) applied)`
+          ? `learned policy written to ${result.learned.target} (${count(result.learned.applied, 'change')} applied)`
           : `learned policy: ${result.learned.target} already allows this run; not changed`,
       );
       for (const change of result.learned.proposed) printer.warn(`not applied (would widen an existing rule): ${change}`);
