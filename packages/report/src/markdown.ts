@@ -50,7 +50,7 @@ export function renderMarkdown(report: Report, rules: readonly RuleText[]): stri
     out.push('#### Findings', '', '| severity | package | rule | what happened | to allow |', '| --- | --- | --- | --- | --- |');
     for (const finding of report.findings) {
       const advice = allowAdvice(finding, catalog);
-      const fix = advice.lines.length === 0 ? '' : advice.kind === 'do-not-allow' ? `do not allow: ${mdText(advice.lines.join('; '), 400)}` : advice.lines.map((line) => mdCode(line)).join('<br>');
+      const fix = advice.lines.length === 0 ? '' : advice.kind === 'do-not-allow' ? `do not allow: ${mdText(advice.lines.join('; '), 400)}` : advice.lines.map((line) => (line.startsWith('or: ') ? mdText(line, 400) : mdCode(line))).join('<br>');
       const where = finding.lifecycle ? ` (${mdText(finding.lifecycle, 64)})` : '';
       out.push(`| ${MARK[finding.severity]} ${finding.severity} | ${mdText(packageName(finding.package), 300)}${where} | ${mdCode(finding.ruleId, 64)} | ${mdText(finding.message, 600)} | ${fix} |`);
     }

@@ -61,7 +61,11 @@ export function allowAdvice(finding: Finding, rules: ReadonlyMap<string, RuleTex
   const rule = rules.get(finding.ruleId);
   const hint = clean(finding.hint ?? rule?.hint ?? '', 400);
   if (rule && !rule.allowable) return { kind: 'do-not-allow', lines: [hint || 'this behaviour should not be allowed'] };
-  if (finding.allow?.length) return { kind: 'allow', lines: [clean(policyLine(finding.package, finding.allow), 800)] };
+  if (finding.allow?.length) {
+    // A hint of the finding's own (npm's approve command, `policy learn`) is another way: keep it.
+    const own = finding.hint !== undefined && finding.hint !== rule?.hint ? [`or: ${hint}`] : [];
+    return { kind: 'allow', lines: [clean(policyLine(finding.package, finding.allow), 800), ...own] };
+  }
   return { kind: 'allow', lines: hint ? [hint] : [] };
 }
 

@@ -55,6 +55,7 @@ export const REPORT_JSON_SCHEMA = {
           },
           subject: string,
           occurrences: count,
+          ranIn: { type: 'object', required: ['package', 'lifecycle', 'bin'], properties: { package: packageRef, lifecycle: string, bin: string } },
           chain: {
             type: 'array',
             items: { type: 'object', required: ['pid', 'argv0'], properties: { pid: count, argv0: string, exe: string } },
