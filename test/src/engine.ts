@@ -149,3 +149,19 @@ export async function runningSandboxOf(pid: number): Promise<Docker.Container> {
   }
   throw new Error(`no running sandbox of pid ${pid}`);
 }
+
+/**
+ * The terminal's findings for one package: the lines under its `  name@version` header (findings
+ * are printed grouped by package), joined by newlines; '' when it has none.
+ */
+export function findingsOf(output: string, pkg: string): string {
+  const lines = output.split('\n');
+  const start = lines.indexOf(`  ${pkg}`);
+  if (start < 0) return '';
+  const block: string[] = [];
+  for (const line of lines.slice(start + 1)) {
+    if (!line.startsWith('    ')) break;
+    block.push(line);
+  }
+  return block.join('\n');
+}

@@ -42,7 +42,11 @@ async function main(argv: string[]): Promise<number> {
       (y) =>
         y
           .positional('dir', { type: 'string', default: '.', describe: 'project folder (package.json + package-lock.json)' })
-          .option('report', { type: 'string', describe: 'write the JSON report to FILE' })
+          .option('report', { type: 'string', describe: 'write the JSON report to FILE (schema: packages/schema/schema/report.v1.schema.json)' })
+          .option('json', { type: 'boolean', default: false, describe: 'print the JSON report on stdout instead of the summary' })
+          .option('sarif', { type: 'string', describe: 'write SARIF 2.1.0 to FILE (code scanning; results point at the lockfile)' })
+          .option('markdown', { type: 'string', describe: 'write a Markdown summary to FILE (pull-request comments, other CI systems)' })
+          .option('junit', { type: 'string', describe: 'write JUnit XML to FILE (one test case per package)' })
           .option('trace', { type: 'string', describe: 'write the trace (JSON Lines) to FILE' })
           .option('timeout', { type: 'number', default: 1800, describe: 'seconds the whole install may take' })
           .option('memory', { type: 'string', describe: 'memory limit of the sandbox, e.g. 4g or 512m (default 6g)' })
@@ -59,6 +63,10 @@ async function main(argv: string[]): Promise<number> {
           ci({
             dir: args.dir,
             report: args.report,
+            json: args.json,
+            sarif: args.sarif,
+            markdown: args.markdown,
+            junit: args.junit,
             trace: args.trace,
             base: args.base,
             timeoutSeconds: args.timeout,

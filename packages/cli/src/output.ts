@@ -5,6 +5,7 @@
  */
 
 import { sanitizeText } from '@safe-install/schema';
+import { initialProgress, nextProgress, progressLine, worthALine, type ProgressSignal, type ProgressState } from '@safe-install/report';
 
 /** Make an untrusted string safe to print on one line (the one sanitizer: see @safe-install/schema). */
 export function sanitize(text: string, maxLength = 2000): string {
@@ -21,12 +22,52 @@ export interface Printer {
   info(message: string): void;
   warn(message: string): void;
   error(message: string, hint?: string): void;
+  /** A line of the result block (findings, summary): printed as is, also with --quiet. */
+  plain(message: string): void;
   /** A line of the package manager's output from inside the sandbox. */
   sandbox(line: string): void;
+  /** Progress of a run (phase, scripts): a live line on a TTY, plain lines otherwise. */
+  progress(signal: ProgressSignal): void;
+  /** Stop the live line (the run ended). */
+  done(): void;
 }
 
-export function stderrPrinter(options: { quiet?: boolean } = {}): Printer {
-  const write = (line: string) => process.stderr.write(`${line}\n`);
+export interface PrinterOptions {
+  quiet?: boolean;
+  /** Where lines go (default: stderr; stdout stays free for --json). */
+  stream?: Pick<NodeJS.WriteStream, 'write'> & { isTTY?: boolean };
+  /** The environment (default: process.env): `CI` set means plain lines even on a TTY. */
+  env?: Record<string, string | undefined>;
+  now?: () => number;
+}
+
+/** A live status line only on a terminal that is not CI's: a log file gets one line per change. */
+export function wantsLiveProgress(stream: { isTTY?: boolean }, env: Record<string, string | undefined>): boolean {
+  return stream.isTTY === true && !env['CI'];
+}
+
+export function stderrPrinter(options: PrinterOptions = {}): Printer {
+  const stream = options.stream ?? process.stderr;
+  const now = options.now ?? (() => performance.now());
+  const live = wantsLiveProgress(stream, options.env ?? process.env);
+  const started = now();
+  let state: ProgressState = initialProgress;
+  let shown = false;
+  let timer: NodeJS.Timeout | null = null;
+  const clear = () => {
+    if (shown) stream.write('\r\u001b[2K');
+    shown = false;
+  };
+  const draw = () => {
+    if (!live || options.quiet) return;
+    stream.write(`\r\u001b[2K${progressLine(state, now() - started)}`);
+    shown = true;
+  };
+  const write = (line: string) => {
+    clear();
+    stream.write(`${line}\n`);
+    if (timer) draw();
+  };
   return {
     info: (message) => options.quiet || write(`safe-install: ${message}`),
     warn: (message) => write(`safe-install: warning: ${message}`),
@@ -34,6 +75,24 @@ export function stderrPrinter(options: { quiet?: boolean } = {}): Printer {
       write(`safe-install: error: ${message}`);
       if (hint) write(`  hint: ${hint}`);
     },
+    plain: (message) => write(message),
     sandbox: (line) => options.quiet || write(`  │ ${sanitizeOutputLine(line)}`),
+    progress: (signal) => {
+      const before = state;
+      state = nextProgress(state, signal);
+      if (options.quiet || state === before) return;
+      if (!live) {
+        if (worthALine(before, state)) write(`safe-install: ${progressLine(state, now() - started)}`);
+        return;
+      }
+      // The elapsed time ticks once a second; the timer never keeps the process alive.
+      timer ??= setInterval(draw, 1000).unref();
+      draw();
+    },
+    done: () => {
+      if (timer) clearInterval(timer);
+      timer = null;
+      clear();
+    },
   };
 }

@@ -5,7 +5,7 @@ import { printScriptReview, strictRefusal, strictRefusalWatch } from './script-r
 function recorder(): { printer: Printer; lines: string[] } {
   const lines: string[] = [];
   const keep = (line: string) => void lines.push(line);
-  return { lines, printer: { info: keep, warn: keep, error: keep, sandbox: keep } };
+  return { lines, printer: { info: keep, warn: keep, error: keep, plain: keep, sandbox: keep, progress: () => undefined, done: () => undefined } };
 }
 
 const HOSTILE = 'evil\u001b[2J\u202e';
@@ -19,8 +19,8 @@ describe('script review output', () => {
   it('lists pending and unreviewed scripts with their approve commands, sanitized', () => {
     const { printer, lines } = recorder();
     printScriptReview(printer, review);
-    expect(lines[0]).toBe('npm 12.2.0 skipped the install scripts of 1 package(s) allowScripts does not list (pending, not run): core-js@3.45.1');
-    expect(lines[2]).toBe('    approve core-js: `npm install-scripts approve core-js` (allowScripts "core-js@3.45.1": true)');
+    expect(lines[0]).toBe('npm 12.2.0 skipped the install scripts of 1 package that allowScripts does not list (not run): core-js@3.45.1');
+    expect(lines[2]).toBe('    to approve core-js: `npm install-scripts approve core-js` (allowScripts "core-js@3.45.1": true)');
     expect(lines.join('\n')).not.toMatch(/[\u001b\u202e]/);
     const none = recorder();
     printScriptReview(none.printer, null);

@@ -140,6 +140,16 @@ describe('the ci pipeline, on a fake engine', () => {
     expect(result.report.scripts).toEqual([expect.objectContaining({ package: pad, lifecycle: 'install', code: 0 })]);
   });
 
+  it('tells the observer its phases in order and every event as it arrives, and names the lockfile', async () => {
+    const engine = fakeEngine({ events: scriptRun([]), nodeModules: { 'left-pad/index.js': '1' } });
+    const seen: string[] = [];
+    const observer = { ...quietObserver(), phase: (phase: string) => void seen.push(phase), event: (event: TraceEvent) => void seen.push(`event ${event.type}`) };
+    const result = await startCi({ dir: project, timeoutSeconds: 60 }, observer, { engine, packageManager: testNpm }).result;
+    const events = scriptRun([]).map((event) => `event ${event.type}`);
+    expect(seen).toEqual(['preparing', 'installing', ...events, 'judging', 'exporting']);
+    expect(result.lockfile).toEqual({ path: join(project, 'package-lock.json'), packages: expect.any(Number) });
+  });
+
   it('a violation leaves the project as it was, writes the report first, and outranks the install failing', async () => {
     const reportFile = join(project, '..', `${project.split('/').pop()}-report.json`);
     const { result } = await run({ events: scriptRun([egress], 1), exitCode: 1, nodeModules: { 'left-pad/index.js': 'x' } }, { report: reportFile });

@@ -6,9 +6,9 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { SANDBOX_NETWORK, SafeInstallError, mergeByTime, sanitizeText, type Finding, type PackageRef, type Report, type ScriptReviewReport, type Severity, type TraceEvent, type UploadSummary } from '@safe-install/schema';
-import { buildReport } from '@safe-install/report';
+import { buildReport, type RunPhase } from '@safe-install/report';
 import { evaluate, learnIntoPolicy, loadPolicy, type EvaluationContext, type Policy, type PolicyMode } from '@safe-install/policy';
 import {
   DEFAULT_LIMITS,
@@ -60,6 +60,10 @@ export interface RunObserver {
   warn(message: string): void;
   /** A line of the package manager's output from inside the sandbox (untrusted, unsanitized). */
   output(line: string): void;
+  /** The run entered a phase (for progress displays). */
+  phase?(phase: RunPhase): void;
+  /** A trace event, as it arrives (untrusted, unsanitized; for progress displays). */
+  event?(event: TraceEvent): void;
 }
 
 export interface CiDeps {
@@ -79,6 +83,8 @@ export interface CiResult {
   projectRoot: string;
   lingering: number;
   policy: { mode: PolicyMode; failOn: Severity };
+  /** The project's lockfile (absolute path) and how many packages it installs: where reports point. */
+  lockfile: { path: string; packages: number };
   /** The learned policy, when learning ran: where it lives, and whether it changed (`written`). */
   learned?: { target: string; written: boolean; applied: number; proposed: string[] };
 }
@@ -196,6 +202,7 @@ async function runCi(
 ): Promise<CiResult> {
   const pm = deps.packageManager ?? npm;
   const started = performance.now();
+  observer.phase?.('preparing');
   let log = (deps.log ?? silentLog).child({ job: 'ci', packageManager: pm.name });
   const limits: ResourceLimits = { ...DEFAULT_LIMITS, ...options.limits };
   // A swap a killed run left half-made: put the old trees back before anything else (before the
@@ -248,6 +255,7 @@ async function runCi(
     await trace.close().catch(() => undefined);
   };
   try {
+    observer.phase?.('installing');
     const run = await deps.engine.install({
       image,
       upload: plan.files,
@@ -266,8 +274,12 @@ async function runCi(
         strict.line(line);
         observer.output(line);
       },
-      onEvent: (event) => trace.write(event),
+      onEvent: (event) => {
+        trace.write(event);
+        observer.event?.(event);
+      },
     });
+    observer.phase?.('judging');
     log = log.child({ run: run.runId });
     log.info({ exitCode: run.exitCode, timedOut: run.timedOut, traceLimitReached: run.traceLimitReached, events: run.events.length, exported: run.staged !== null, exportError: run.exportError !== null, runnerError: run.runnerError !== null, timings: run.timings }, 'install finished');
     // A decoy value in a file that would cross to the host is a sighting like any other.
@@ -320,6 +332,7 @@ async function runCi(
     await trace.seal({ runId: run.runId, outcome: decision.outcome, context, packageManagerVersion: managerVersion }, events);
 
     if (decision.verdict === 'pass' && swapPlan && !state.interrupted) {
+      observer.phase?.('exporting');
       state.swapping = applySwap(swapPlan);
       await state.swapping;
     } else {
@@ -343,6 +356,7 @@ async function runCi(
       projectRoot: project.root,
       lingering: run.status?.lingering ?? 0,
       policy: { mode: policy.mode, failOn: policy.failOn },
+      lockfile: { path: join(project.root, project.lockfileName), packages: project.lockfile.packages },
       ...(learned ? { learned } : {}),
     };
   } finally {

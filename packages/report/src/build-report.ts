@@ -4,6 +4,7 @@ import {
   SANDBOX_PATHS,
   SEVERITIES,
   type Finding,
+  type NetworkSummary,
   type Report,
   type ReportedScript,
   type ScriptReviewReport,
@@ -46,6 +47,26 @@ export function scriptRuns(events: readonly TraceEvent[]): ReportedScript[] {
   });
 }
 
+/** Count the gateway's HTTP(S) requests per host: forwarded (allowed, registry) or refused (denied, sinked). */
+export function networkSummary(events: readonly TraceEvent[]): NetworkSummary {
+  const hosts = new Map<string, { host: string; allowed: number; refused: number }>();
+  let allowed = 0;
+  let refused = 0;
+  for (const event of events) {
+    if (event.type !== 'http') continue;
+    const entry = hosts.get(event.host) ?? { host: event.host, allowed: 0, refused: 0 };
+    hosts.set(event.host, entry);
+    if (event.decision === 'allowed' || event.decision === 'registry') {
+      entry.allowed += 1;
+      allowed += 1;
+    } else {
+      entry.refused += 1;
+      refused += 1;
+    }
+  }
+  return { requests: allowed + refused, allowed, refused, hosts: [...hosts.values()].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0)) };
+}
+
 export function buildReport(input: ReportInput): Report {
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
   for (const finding of input.findings) bySeverity[finding.severity] += 1;
@@ -68,6 +89,7 @@ export function buildReport(input: ReportInput): Report {
       scripts: scripts.length,
       packages: packages.size,
     },
+    network: networkSummary(input.events),
     timings: input.timings,
     ...(input.export ? { export: input.export } : {}),
     ...(input.upload ? { upload: input.upload } : {}),

@@ -3,26 +3,43 @@
  * what was decided elsewhere (findings, verdict, review); it never decides. Every untrusted string
  * goes through the one sanitizer.
  */
-import { sanitizeText, type Finding, type Report, type ScriptReviewReport, type Severity } from '@safe-install/schema';
+import type { Finding, Report, ScriptReviewReport } from '@safe-install/schema';
+import { allowAdvice, byPackage, clean, count, duration, ruleMap, type RuleText } from './words.js';
 
 export interface TerminalLine {
-  level: 'info' | 'warn' | 'error';
+  /** `plain`: part of the result block, printed as is (also with --quiet). */
+  level: 'info' | 'warn' | 'error' | 'plain';
   text: string;
 }
 
-const sanitize = (text: string): string => sanitizeText(text, 2000);
 const warn = (text: string): TerminalLine => ({ level: 'warn', text });
 const info = (text: string): TerminalLine => ({ level: 'info', text });
+const plain = (text: string): TerminalLine => ({ level: 'plain', text });
 
-const SEVERITY_MARK: Record<Severity, string> = { info: 'i', low: '·', medium: '!', high: '!!', critical: '!!!' };
+/** Evidence ids, abridged: the report and the trace have them all. */
+function evidence(finding: Finding): string {
+  const ids = finding.evidence.slice(0, 5).map((id) => clean(id, 40));
+  return ids.length === 0 ? '' : ` (evidence: ${ids.join(', ')}${finding.evidence.length > 5 ? ', …' : ''})`;
+}
 
-/** One line per finding (with its fix, when it has one), the evidence ids abridged. */
-export function renderFindings(findings: readonly Finding[]): TerminalLine[] {
-  const lines: TerminalLine[] = [];
-  for (const finding of findings) {
-    const who = finding.package ? `${finding.package.name}@${finding.package.version}${finding.lifecycle ? ` (${finding.lifecycle})` : ''}` : 'the package manager';
-    lines.push(warn(`${SEVERITY_MARK[finding.severity]} ${finding.severity} ${finding.ruleId}: ${sanitize(who)}: ${sanitize(finding.message)} [events ${finding.evidence.slice(0, 5).join(', ')}${finding.evidence.length > 5 ? ', …' : ''}]`));
-    if (finding.hint) lines.push(warn(`    fix: ${sanitize(finding.hint)}`));
+/**
+ * Findings grouped by package: one line each (severity, rule, script, what it did), then what would
+ * allow it — the exact policy line or command — or a plain note that it should not be allowed.
+ */
+export function renderFindings(findings: readonly Finding[], rules: readonly RuleText[] = []): TerminalLine[] {
+  if (findings.length === 0) return [];
+  const catalog = ruleMap(rules);
+  const lines: TerminalLine[] = [plain(''), plain(`${count(findings.length, 'finding')}:`)];
+  for (const group of byPackage(findings)) {
+    lines.push(plain(`  ${group.name}`));
+    for (const finding of group.findings) {
+      const where = finding.lifecycle ? ` in ${clean(finding.lifecycle, 64)}` : '';
+      lines.push(plain(`    ${finding.severity.padEnd(8)} ${clean(finding.ruleId, 64)}${where}: ${clean(finding.message)}${evidence(finding)}`));
+      const advice = allowAdvice(finding, catalog);
+      if (advice.lines.length === 0) continue;
+      const label = advice.kind === 'do-not-allow' ? 'do not allow' : 'to allow';
+      advice.lines.forEach((line, index) => lines.push(plain(`             ${index === 0 ? `${label}: ` : ' '.repeat(label.length + 2)}${line}`)));
+    }
   }
   return lines;
 }
@@ -32,14 +49,15 @@ export function renderScriptReview(review: ScriptReviewReport | null | undefined
   if (!review) return [];
   const lines: TerminalLine[] = [];
   const list = (items: ScriptReviewReport['pending']) => items.map((item) => `${item.package.name}@${item.package.version}`).join(', ');
+  const npm = `npm ${clean(review.npmVersion, 40)}`;
   if (review.pending.length > 0) {
-    lines.push(warn(`npm ${sanitize(review.npmVersion)} skipped the install scripts of ${review.pending.length} package(s) allowScripts does not list (pending, not run): ${sanitize(list(review.pending))}`));
+    lines.push(warn(`${npm} skipped the install scripts of ${count(review.pending.length, 'package')} that allowScripts does not list (not run): ${clean(list(review.pending))}`));
   }
   if (review.unreviewed.length > 0) {
-    lines.push(warn(`npm ${sanitize(review.npmVersion)} ran the install scripts of ${review.unreviewed.length} package(s) allowScripts does not list (unreviewed, judged by what they did): ${sanitize(list(review.unreviewed))}`));
+    lines.push(warn(`${npm} ran the install scripts of ${count(review.unreviewed.length, 'package')} that allowScripts does not list (judged by what they did): ${clean(list(review.unreviewed))}`));
   }
   for (const item of [...review.pending, ...review.unreviewed]) {
-    lines.push(warn(`    approve ${sanitize(item.package.name)}: \`${sanitize(item.approve)}\` (allowScripts ${sanitize(item.entry)})`));
+    lines.push(warn(`    to approve ${clean(item.package.name)}: \`${clean(item.approve)}\` (allowScripts ${clean(item.entry)})`));
   }
   return lines;
 }
@@ -48,16 +66,37 @@ export function renderScriptReview(review: ScriptReviewReport | null | undefined
 export function renderExport(exported: Report['export'] | undefined): TerminalLine[] {
   if (!exported) return [];
   return [
-    ...(exported.applied ? exported.projectFiles.map((file) => info(`project file ${file.change}: ${sanitize(file.path)}`)) : []),
-    ...exported.deleted.map((path) => warn(`the install deleted ${sanitize(path)} in the sandbox; not applied to the project`)),
+    ...(exported.applied ? exported.projectFiles.map((file) => info(`project file ${file.change}: ${clean(file.path)}`)) : []),
+    ...exported.deleted.map((path) => warn(`the install deleted ${clean(path)} in the sandbox; not applied to the project`)),
   ];
 }
 
-/** The closing summary of a run: scripts, packages, events, lingering processes and timings. */
-export function renderSummary(report: Report, lingering: number): TerminalLine {
-  return info(
-    `${report.summary.scripts} lifecycle scripts from ${report.summary.packages} packages, ${report.summary.events} events` +
-      `${lingering ? `, ${lingering} lingering process(es) killed` : ''}; ` +
-      `phases ${Object.entries(report.timings).map(([phase, ms]) => `${phase} ${ms}ms`).join(', ')}`,
-  );
+export interface SummaryInput {
+  report: Report;
+  /** Packages the lockfile installs (absent: not known). */
+  lockedPackages?: number;
+  lingering: number;
+}
+
+/**
+ * The closing summary in plain words: packages, scripts run and skipped, network requests let
+ * through and refused, findings, time. Internal phase timings stay in the JSON report.
+ */
+export function renderSummary(input: SummaryInput): TerminalLine[] {
+  const { report } = input;
+  const failed = report.scripts.filter((run) => (run.code !== undefined && run.code !== 0) || run.signal !== undefined).length;
+  const skipped = report.scriptReview?.pending.length ?? 0;
+  const installed = input.lockedPackages === undefined ? '' : `${count(input.lockedPackages, 'package')} in the lockfile; `;
+  const scripts = `${count(report.summary.scripts, 'install script')} run${failed ? ` (${failed} failed)` : ''} from ${count(report.summary.packages, 'package')}` + (skipped ? `, the scripts of ${count(skipped, 'package')} skipped` : '');
+  const net = report.network;
+  const network = net ? `; ${count(net.requests, 'network request')} (${net.allowed} allowed, ${net.refused} refused)` : '';
+  const severities = (['critical', 'high', 'medium', 'low', 'info'] as const).filter((s) => report.summary.bySeverity[s] > 0).map((s) => `${report.summary.bySeverity[s]} ${s}`);
+  const findings = report.summary.findings === 0 ? 'no findings' : `${count(report.summary.findings, 'finding')} (${severities.join(', ')})`;
+  const total = report.timings['total'];
+  const lines = [
+    plain(''),
+    plain(`summary: ${installed}${scripts}${network}; ${findings}${total === undefined ? '' : `; took ${duration(total)}`}`),
+  ];
+  if (input.lingering > 0) lines.push(plain(`         ${count(input.lingering, 'process', 'processes')} outlived ${input.lingering === 1 ? 'its script and was' : 'their scripts and were'} killed`));
+  return lines;
 }

@@ -8,3 +8,4 @@ export * from './job.js';
 export * from './trace-file.js';
 export * from './trace-header-json-schema.js';
 export * from './sandbox-layout.js';
+export * from './report-json-schema.js';

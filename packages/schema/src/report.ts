@@ -19,6 +19,31 @@ export interface Finding {
   evidence: string[];
   /** How to fix or allow it. */
   hint?: string;
+  /**
+   * The policy entries that would allow the behaviour, when a per-package allowance can (learn
+   * mode's suggestions). Absent when the rule cannot be allowed, only accepted with `ignore`.
+   */
+  allow?: PolicyAllowance[];
+}
+
+/** One policy entry that would allow a finding's behaviour: `packages.<package>.<field>`. */
+export interface PolicyAllowance {
+  /** `entry`: the package's own entry (value: its spec); `scripts`: a pin of a lifecycle script. */
+  field: 'entry' | 'scripts' | 'exec' | 'write' | 'network';
+  /** The spec, pin, path or host to add (sanitized). */
+  value: string;
+  lifecycle: string;
+}
+
+/** The gateway's account of the run's HTTP(S) requests: what was let through, what was refused. */
+export interface NetworkSummary {
+  requests: number;
+  /** Forwarded: allowed by the policy, or the registry. */
+  allowed: number;
+  /** Refused or answered by the sink (nothing left the sandbox). */
+  refused: number;
+  /** Per host, sorted by name; names are untrusted (sanitize before printing). */
+  hosts: Array<{ host: string; allowed: number; refused: number }>;
 }
 
 /**
@@ -74,6 +99,8 @@ export interface Report {
     scripts: number;
     packages: number;
   };
+  /** The run's HTTP(S) requests through the gateway (absent in reports of older versions). */
+  network?: NetworkSummary;
   /** Wall-clock phases in milliseconds, from the tool's own timings. */
   timings: Record<string, number>;
   /** What came back from the sandbox, and what was done with it (absent when nothing was exported). */

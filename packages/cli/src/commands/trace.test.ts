@@ -21,7 +21,7 @@ const EMPTY_INTEROP = { rules: [], allowAll: null, warnings: [] };
 
 function capture(): Printer & { lines: string[] } {
   const lines: string[] = [];
-  return { lines, info: (m) => lines.push(`info ${m}`), warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`), sandbox: (m) => lines.push(`sandbox ${m}`) } as Printer & { lines: string[] };
+  return { lines, info: (m) => lines.push(`info ${m}`), warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`), sandbox: (m) => lines.push(`sandbox ${m}`), plain: (m) => lines.push(`plain ${m}`), progress: () => undefined, done: () => undefined } as Printer & { lines: string[] };
 }
 
 let dir = '';
@@ -55,7 +55,7 @@ describe('safe-install trace judge', () => {
     expect(report.findings).toEqual(JSON.parse(JSON.stringify(expected.findings)));
     expect(report).toMatchObject({ command: 'ci', project: '/work/webapp', verdict: 'fail', outcome: 'completed' });
     expect(report.summary.events).toBe(events.length);
-    expect(printer.lines.join('\n')).toMatch(/script-not-allowed: esbuild@0\.25\.12 \(postinstall\)/);
+    expect(printer.lines.join('\n')).toMatch(/plain   esbuild@0\.25\.12\nplain {5}high +script-not-allowed in postinstall: /);
     expect(printer.lines.at(-1)).toMatch(/^error verdict: fail/);
   });
 

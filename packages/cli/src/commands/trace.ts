@@ -13,7 +13,7 @@
 import { writeFile } from 'node:fs/promises';
 import { SafeInstallError, SEVERITIES, TraceFileError, type Report, type Severity, type TraceHeader } from '@safe-install/schema';
 import { buildReport } from '@safe-install/report';
-import { evaluate, loadPolicy, type ImportedAllowances, type Policy } from '@safe-install/policy';
+import { RULES, evaluate, loadPolicy, type ImportedAllowances, type Policy } from '@safe-install/policy';
 import { TOOL_VERSION } from '@safe-install/sandbox';
 import { EXIT } from '../exit-codes.js';
 import { sanitize, type Printer } from '../output.js';
@@ -92,7 +92,7 @@ export async function traceJudge(options: TraceJudgeOptions): Promise<number> {
 
   const evaluation = evaluate({ events: trace.events, policy, decoys: header.decoys, context: header.context });
   for (const warning of evaluation.warnings) printer.warn(sanitize(warning));
-  printLines(printer, renderFindings(evaluation.findings));
+  printLines(printer, renderFindings(evaluation.findings, RULES));
 
   if (options.report !== undefined) {
     const outcome = header.outcome !== undefined && REPORT_OUTCOMES.has(header.outcome) ? (header.outcome as Report['outcome']) : 'infrastructure-error';

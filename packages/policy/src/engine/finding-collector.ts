@@ -205,6 +205,10 @@ export class FindingCollector {
       const by = planted.ranIn.package;
       finding.ranIn = { package: { name: this.clean(by.name, 214), version: this.clean(by.version, 64) }, lifecycle: this.clean(planted.ranIn.lifecycle, 64), bin: this.clean(planted.bin, 200) };
     }
+    // What learn mode would add: the terminal and the reports print it as the policy line to allow.
+    if (g.suggestions.length > 0 && ruleInfo(g.rule).allowable) {
+      finding.allow = g.suggestions.map((s) => ({ field: s.field, value: this.clean(s.value, 300), lifecycle: this.clean(s.lifecycle, 64) }));
+    }
     if (g.chain !== undefined) {
       finding.chain = g.chain.map((s) => {
         const step = { ...s, argv0: this.clean(s.argv0, 120) };

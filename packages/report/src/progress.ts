@@ -1,0 +1,60 @@
+/**
+ * Progress while a run goes on: a pure state (phase, scripts started and finished, the script
+ * running now) folded from the pipeline's phases and trace events, and its one-line rendering with
+ * the elapsed time. The CLI decides where it goes (a live line on a TTY, plain lines in CI).
+ */
+import type { TraceEvent } from '@safe-install/schema';
+import { clean } from './words.js';
+
+/** The pipeline's phases (see RunObserver.phase in @safe-install/core). */
+export type RunPhase = 'preparing' | 'installing' | 'judging' | 'exporting';
+
+export interface ProgressState {
+  phase: RunPhase;
+  scriptsStarted: number;
+  scriptsDone: number;
+  /** `esbuild@0.25.12 postinstall`, sanitized; null between scripts. */
+  current: string | null;
+}
+
+export const initialProgress: ProgressState = { phase: 'preparing', scriptsStarted: 0, scriptsDone: 0, current: null };
+
+export type ProgressSignal = { kind: 'phase'; phase: RunPhase } | { kind: 'event'; event: TraceEvent };
+
+/** Fold one signal into the state; the same state back when nothing a person sees changed. */
+export function nextProgress(state: ProgressState, signal: ProgressSignal): ProgressState {
+  if (signal.kind === 'phase') return signal.phase === state.phase ? state : { ...state, phase: signal.phase, current: null };
+  const event = signal.event;
+  if (event.type !== 'script' || state.phase !== 'installing') return state;
+  if (event.action === 'start') {
+    const who = event.package ? `${event.package.name}@${event.package.version}` : 'a script';
+    return { ...state, scriptsStarted: state.scriptsStarted + 1, current: clean(`${who} ${event.lifecycle ?? ''}`.trim(), 160) };
+  }
+  return { ...state, scriptsDone: state.scriptsDone + 1, current: state.scriptsDone + 1 >= state.scriptsStarted ? null : state.current };
+}
+
+/** The words of a phase: `installing` is npm ci before its first script, then running scripts. */
+export function phaseText(state: ProgressState): string {
+  switch (state.phase) {
+    case 'preparing':
+      return 'preparing the sandbox';
+    case 'installing':
+      if (state.scriptsStarted === 0) return 'installing packages (npm ci in the sandbox)';
+      return `running install scripts ${state.scriptsDone}/${state.scriptsStarted} done${state.current ? `, now ${state.current}` : ''}`;
+    case 'judging':
+      return 'checking the trace against the policy';
+    case 'exporting':
+      return 'putting node_modules in place';
+  }
+}
+
+/** `[0:12] running install scripts 1/2 done, now esbuild@0.25.12 postinstall`. */
+export function progressLine(state: ProgressState, elapsedMs: number): string {
+  const seconds = Math.max(0, Math.floor(elapsedMs / 1000));
+  return `[${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}] ${phaseText(state)}`;
+}
+
+/** Whether a change is worth a plain line without a TTY: a new phase or a new script, not each end. */
+export function worthALine(before: ProgressState, after: ProgressState): boolean {
+  return before.phase !== after.phase || (after.scriptsStarted !== before.scriptsStarted);
+}
