@@ -12,7 +12,7 @@ import { LOG_LEVELS, diagnosticLog, type LogLevel } from '@safe-install/core';
 import { limitsFrom } from './limits.js';
 import { ci } from './commands/ci.js';
 import { doctor } from './commands/doctor.js';
-import { imageBuild, imagePrune, imageShow, setup } from './commands/image.js';
+import { imageBuild, imageKey, imagePrune, imageShow, setup } from './commands/image.js';
 import { traceJudge } from './commands/trace.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { stderrPrinter } from './output.js';
@@ -136,6 +136,7 @@ async function main(argv: string[]): Promise<number> {
           setCode(imageBuild({ base: args.base, verbose: args.verbose, printer: stderrPrinter({ quiet: args.quiet }) })),
         )
         .command('show', 'print the tag the current code needs and whether it is built', {}, (args) => setCode(imageShow({ base: args.base as string | undefined })))
+        .command('key', 'print a cache key for the built images (CI caches: changes when the image would)', {}, () => setCode(imageKey()))
         .command(
           'prune',
           'remove the sandbox images this version no longer needs (only safe-install\'s labelled ones)',

@@ -10,6 +10,7 @@ export {
   resolveSandboxImage,
   sandboxBuildContext,
   dockerContextDir,
+  imageCacheKey,
   DEFAULT_BASE_IMAGE,
   SANDBOX_REPOSITORY,
   type SandboxImage,

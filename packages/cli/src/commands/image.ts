@@ -7,6 +7,7 @@ import {
   buildSandboxImage,
   connectEngine,
   ensureBaseImage,
+  imageCacheKey,
   pruneSandboxImages,
   resolveSandboxImage,
   type BaseSource,
@@ -63,5 +64,11 @@ export async function imagePrune(options: { base?: string | undefined; dryRun: b
   for (const tag of result.removed) process.stdout.write(`${options.dryRun ? 'would remove' : 'removed'} ${tag}\n`);
   for (const { tag, reason } of result.kept) options.printer.warn(`kept ${tag}: ${reason}`);
   options.printer.info(`${result.removed.length} image(s) ${options.dryRun ? 'to remove' : 'removed'}; kept ${needed.tag}${needed.present ? '' : ' (not built)'}`);
+  return EXIT.pass;
+}
+
+/** A cache key for the built images: changes whenever `setup` would build something different. */
+export async function imageKey(): Promise<number> {
+  process.stdout.write(`${await imageCacheKey()}\n`);
   return EXIT.pass;
 }

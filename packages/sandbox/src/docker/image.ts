@@ -84,6 +84,16 @@ export function contextHash(files: readonly ArchiveFile[], baseId: string): stri
   return hash.digest('hex').slice(0, 16);
 }
 
+/**
+ * A key for caching the built images (`docker save` of base and sandbox image) where they cannot
+ * stay, as on CI runners: it changes with the build context, the host's Node major (the official
+ * base's) and the architecture. The base's own id is unknown before a restore, so it is not in it.
+ */
+export async function imageCacheKey(): Promise<string> {
+  const host = `node${process.versions.node.split('.')[0]}-${process.arch}`;
+  return `safe-install-${TOOL_VERSION}-${host}-${contextHash(await sandboxBuildContext(), host)}`;
+}
+
 export interface SandboxImage {
   tag: string;
   base: string;
