@@ -98,7 +98,7 @@ const schema = {
   },
 };
 
-const validate = new Ajv({ allErrors: true, strict: true }).compile(schema);
+const validate = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true }).compile(schema);
 
 const EXPRESSION = /\$\{\{(.*?)\}\}/g;
 const expressionsIn = (text: string) => [...text.matchAll(EXPRESSION)].map((match) => match[1]!.trim());
