@@ -15,7 +15,7 @@ import { packFiles, type ArchiveFile } from '../transfer/pack-files.js';
 import { LABEL_TOOL, LABEL_VERSION, TOOL_VERSION } from './labels.js';
 
 export const SANDBOX_REPOSITORY = 'safe-install-sandbox';
-/** Tagged by scripts/build-base-image.sh; users with a registry pass e.g. `node:22-bookworm`. */
+/** Tagged by `safe-install setup` (and scripts/bootstrap.sh); users with a registry may pass e.g. `node:22-bookworm`. */
 export const DEFAULT_BASE_IMAGE = 'safe-install-base:latest';
 
 const packageDir = fileURLToPath(new URL('../../', import.meta.url));
