@@ -105,3 +105,29 @@ await describeWithEngine('the packed CLI, installed with npm into an empty prefi
     expect(esbuild.stdout).toMatch(/^\d+\.\d+\.\d+$/);
   }, 15 * 60_000);
 });
+
+await describeWithEngine('action.yml, its run-steps run locally with the Actions environment (scripts/run-action-locally.mjs)', () => {
+  it('installs the CLI from the action’s source, finds the images, runs ci on examples/webapp, writes outputs and the step summary', async () => {
+    const workspace = await mkdtemp(join(tmpdir(), 'safe-install-action-ws-'));
+    try {
+      await execa('cp', ['-r', join(repoRoot, 'examples/webapp'), join(workspace, 'webapp')]);
+      await rm(join(workspace, 'webapp/node_modules'), { recursive: true, force: true });
+      const run = await execa('node', [join(repoRoot, 'scripts/run-action-locally.mjs'), '--workspace', workspace, '--input', 'working-directory=webapp'], {
+        reject: false,
+        timeout: 20 * 60_000,
+      });
+      const result = JSON.parse(run.stdout.trim().split('\n').pop()!) as { outputs: Record<string, string>; steps: Record<string, string> };
+      const { docker } = await connectEngine();
+      expect(result.outputs['image']).toBe((await resolveSandboxImage(docker, DEFAULT_BASE_IMAGE)).tag);
+      expect(result.steps).toMatchObject({ install: 'success', cache: 'skipped', setup: 'success', ci: 'success' });
+      expect(run.stderr).toMatch(/--- step summary ---[\s\S]*\*\*safe-install\*\* 0\.1\.0 — verdict \*\*pass\*\*, exit code 0/);
+      expect(result.outputs).toMatchObject({ verdict: 'pass', 'exit-code': '0' });
+      expect(run.exitCode).toBe(0);
+      // The SARIF the upload step would send (its upload is GitHub's own action, skipped here).
+      const sarif = JSON.parse(await readFile(join(workspace, 'safe-install.sarif'), 'utf8')) as { version: string };
+      expect(sarif.version).toBe('2.1.0');
+    } finally {
+      await rm(workspace, { recursive: true, force: true });
+    }
+  }, 20 * 60_000);
+});
