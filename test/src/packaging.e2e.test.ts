@@ -40,9 +40,16 @@ await describeWithEngine('the packed CLI, installed with npm into an empty prefi
     prefix = join(work, 'prefix');
     const packed = await execa('bash', [join(repoRoot, 'scripts/pack.sh'), join(work, 'tarballs')]);
     const tarballs = packed.stdout.trim().split('\n');
-    expect(tarballs.map((path) => path.split('/').pop()).sort()).toEqual(
-      ['cli', 'core', 'gateway', 'policy', 'report', 'runner', 'sandbox', 'schema', 'tracer'].map((name) => `safe-install-${name}-0.1.0.tgz`),
+    // One tarball per workspace package, each at its own version.
+    const packages = await readdir(join(repoRoot, 'packages'));
+    const expected = await Promise.all(
+      packages.map(async (dir) => {
+        const manifest = JSON.parse(await readFile(join(repoRoot, 'packages', dir, 'package.json'), 'utf8')) as { name: string; version: string };
+        return `${manifest.name.replace('@', '').replace('/', '-')}-${manifest.version}.tgz`;
+      }),
     );
+    expect(expected).toContain('safe-install-cli-0.1.0.tgz');
+    expect(tarballs.map((path) => path.split('/').pop()).sort()).toEqual(expected.sort());
     env = Object.fromEntries(
       Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined && !/^(npm_|PNPM_|INIT_CWD$|JEST_)/i.test(entry[0])),
     );
