@@ -12,7 +12,7 @@ import { LOG_LEVELS, diagnosticLog, type LogLevel } from '@safe-install/core';
 import { limitsFrom } from './limits.js';
 import { ci } from './commands/ci.js';
 import { doctor } from './commands/doctor.js';
-import { imageBuild, imageShow } from './commands/image.js';
+import { imageBuild, imageKey, imagePrune, imageShow, setup } from './commands/image.js';
 import { traceJudge } from './commands/trace.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { stderrPrinter } from './output.js';
@@ -127,12 +127,30 @@ async function main(argv: string[]): Promise<number> {
       (y) => y.option('json', { type: 'boolean', default: false }).option('dir', { type: 'string', default: '.' }),
       (args) => setCode(doctor({ base: args.base, dir: args.dir, json: args.json })),
     )
-    .command('image', 'build or show the sandbox image', (y) =>
+    .command(
+      'setup',
+      'build what a run needs: the base image (official Node image from a registry, else debootstrap; reused when present) and the sandbox image',
+      (y) =>
+        y
+          .option('base-from', { choices: ['auto', 'registry', 'debootstrap'] as const, default: 'auto' as const, describe: 'where the base comes from; auto: a registry when one is reachable' })
+          .option('refresh-base', { type: 'boolean', default: false, describe: 'rebuild or re-pull the default base even when it is present' })
+          .option('verbose', { type: 'boolean', default: false }),
+      (args) =>
+        setCode(setup({ base: args.base, baseFrom: args.baseFrom, refreshBase: args.refreshBase, verbose: args.verbose, printer: stderrPrinter({ quiet: args.quiet }) })),
+    )
+    .command('image', 'build, show or prune the sandbox image', (y) =>
       y
         .command('build', 'build the sandbox image unless it is up to date', (b) => b.option('verbose', { type: 'boolean', default: false }), (args) =>
           setCode(imageBuild({ base: args.base, verbose: args.verbose, printer: stderrPrinter({ quiet: args.quiet }) })),
         )
         .command('show', 'print the tag the current code needs and whether it is built', {}, (args) => setCode(imageShow({ base: args.base as string | undefined })))
+        .command('key', 'print a cache key for the built images (CI caches: changes when the image would)', {}, () => setCode(imageKey()))
+        .command(
+          'prune',
+          'remove the sandbox images this version no longer needs (only safe-install\'s labelled ones)',
+          (b) => b.option('dry-run', { type: 'boolean', default: false, describe: 'list what would be removed; remove nothing' }),
+          (args) => setCode(imagePrune({ base: args.base as string | undefined, dryRun: args.dryRun, printer: stderrPrinter({ quiet: args.quiet as boolean }) })),
+        )
         .demandCommand(1),
     )
     .demandCommand(1)

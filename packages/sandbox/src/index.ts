@@ -9,12 +9,16 @@ export {
   requireSandboxImage,
   resolveSandboxImage,
   sandboxBuildContext,
+  dockerContextDir,
+  imageCacheKey,
   DEFAULT_BASE_IMAGE,
   SANDBOX_REPOSITORY,
   type SandboxImage,
 } from './docker/image.js';
 export * from './docker/labels.js';
 export { sandboxSeccompProfile, withSandboxRules, DOCKER_DEFAULT_SECCOMP_FILE, DOCKER_DEFAULT_SECCOMP_SOURCE, type SeccompProfile } from './docker/seccomp-profile.js';
+export { ensureBaseImage, planBase, needsRegistryCheck, officialNodeImage, registryReachable, type BaseFacts, type BasePlan, type BaseSource } from './docker/base-image.js';
+export { pruneCandidates, pruneSandboxImages, type ImageSummary, type PruneResult } from './docker/prune.js';
 export { packFiles, type ArchiveFile } from './transfer/pack-files.js';
 export {
   extractSafely,

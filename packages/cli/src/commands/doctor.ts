@@ -60,7 +60,7 @@ export async function runChecks(options: { base?: string | undefined; dir: strin
         image = resolved.tag;
         results.push({ name: 'sandbox image', status: 'ok', detail: `${resolved.tag} (base ${base})` });
       } else {
-        results.push({ name: 'sandbox image', status: 'fail', detail: `${resolved.tag} is not built (base ${base} is present)`, hint: 'run `safe-install image build`' });
+        results.push({ name: 'sandbox image', status: 'fail', detail: `${resolved.tag} is not built (base ${base} is present)`, hint: 'run `safe-install setup`' });
       }
     } catch (error) {
       results.push(failure('sandbox image', error));

@@ -4,6 +4,7 @@
  * Dockerfile, tracer or base yields a new tag and a stale image is never used.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
@@ -14,10 +15,20 @@ import { packFiles, type ArchiveFile } from '../transfer/pack-files.js';
 import { LABEL_TOOL, LABEL_VERSION, TOOL_VERSION } from './labels.js';
 
 export const SANDBOX_REPOSITORY = 'safe-install-sandbox';
-/** Tagged by scripts/build-base-image.sh; users with a registry pass e.g. `node:22-bookworm`. */
+/** Tagged by `safe-install setup` (and scripts/bootstrap.sh); users with a registry may pass e.g. `node:22-bookworm`. */
 export const DEFAULT_BASE_IMAGE = 'safe-install-base:latest';
 
-const dockerDir = fileURLToPath(new URL('../../../../docker/', import.meta.url));
+const packageDir = fileURLToPath(new URL('../../', import.meta.url));
+/** The package's src/ sits beside dist/ only in the repository; a packed package has none. */
+const inRepository = existsSync(join(packageDir, 'src'));
+/**
+ * The Dockerfile context. In the repository it is the root's docker/, the one that is edited; a
+ * packed @safe-install/sandbox carries a copy as its own docker/ (its prepack script copies it in),
+ * so an installed CLI builds the same image — with the same tag.
+ */
+export const dockerContextDir = inRepository ? join(packageDir, '../../docker') : join(packageDir, 'docker');
+/** The debootstrap recipe of the base image (scripts/ in the repository, base/ in the package). */
+export const baseRecipeDir = inRepository ? join(packageDir, '../../scripts') : join(packageDir, 'base');
 
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
@@ -34,7 +45,10 @@ function isRuntimeFile(path: string): boolean {
 async function packageFiles(name: string, from: string, into: string): Promise<ArchiveFile[]> {
   const packageJson = require.resolve(`${name}/package.json`, { paths: [from] });
   const dir = dirname(packageJson);
-  const files: ArchiveFile[] = [{ path: `${into}/package.json`, content: await readFile(packageJson) }];
+  // Only what Node's resolution reads: `pnpm pack` rewrites the rest (workspace: ranges), and the
+  // image — and so its tag — must be the same from a checkout and from an installed package.
+  const { name: realName, type, exports } = JSON.parse(await readFile(packageJson, 'utf8')) as Record<string, unknown>;
+  const files: ArchiveFile[] = [{ path: `${into}/package.json`, content: Buffer.from(`${JSON.stringify({ name: realName, type, exports })}\n`) }];
   for (const path of await listFiles(join(dir, 'dist'))) {
     if (isRuntimeFile(path)) files.push({ path: `${into}/dist/${relative(join(dir, 'dist'), path)}`, content: await readFile(path) });
   }
@@ -49,8 +63,8 @@ const require = createRequire(import.meta.url);
  */
 export async function sandboxBuildContext(): Promise<ArchiveFile[]> {
   const files: ArchiveFile[] = [];
-  for (const path of await listFiles(dockerDir)) {
-    const name = relative(dockerDir, path);
+  for (const path of await listFiles(dockerContextDir)) {
+    const name = relative(dockerContextDir, path);
     // Modes are set by the Dockerfile (the helpers are compiled there, then made 0700/0711).
     files.push({ path: name, content: await readFile(path), mode: 0o644 });
   }
@@ -70,6 +84,16 @@ export function contextHash(files: readonly ArchiveFile[], baseId: string): stri
   return hash.digest('hex').slice(0, 16);
 }
 
+/**
+ * A key for caching the built images (`docker save` of base and sandbox image) where they cannot
+ * stay, as on CI runners: it changes with the build context, the host's Node major (the official
+ * base's) and the architecture. The base's own id is unknown before a restore, so it is not in it.
+ */
+export async function imageCacheKey(): Promise<string> {
+  const host = `node${process.versions.node.split('.')[0]}-${process.arch}`;
+  return `safe-install-${TOOL_VERSION}-${host}-${contextHash(await sandboxBuildContext(), host)}`;
+}
+
 export interface SandboxImage {
   tag: string;
   base: string;
@@ -87,7 +111,7 @@ async function imageId(docker: Docker, ref: string): Promise<string | null> {
 
 const missingBase = (base: string) =>
   new SafeInstallError('IMAGE_MISSING', 'infrastructure', `the sandbox base image ${base} is not present`, {
-    hint: 'build it with `sudo bash scripts/setup.sh` (no registry needed), or pass --base node:22-bookworm where a registry is reachable',
+    hint: 'build it with `safe-install setup` (no container registry needed), or pass --base node:22-bookworm where a registry is reachable',
   });
 
 /** Which tag the current code and base give, and whether it exists. */

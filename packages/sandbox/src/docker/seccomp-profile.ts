@@ -14,7 +14,8 @@
  * test checks the copy against its git blob hash and that the deltas are all that differ.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { dockerContextDir } from './image.js';
 
 /** Where the copy of Docker's default profile came from (moby vendors moby/profiles/seccomp). */
 export const DOCKER_DEFAULT_SECCOMP_SOURCE = {
@@ -26,7 +27,8 @@ export const DOCKER_DEFAULT_SECCOMP_SOURCE = {
   blob: 'ea5a494afb8d64898fa0f4f47ae0c4f5ba9cbbc9',
 } as const;
 
-export const DOCKER_DEFAULT_SECCOMP_FILE = fileURLToPath(new URL('../../../../docker/docker-default-seccomp.json', import.meta.url));
+/** In docker/, wherever that is: the repository's, or the copy a packed package carries. */
+export const DOCKER_DEFAULT_SECCOMP_FILE = join(dockerContextDir, 'docker-default-seccomp.json');
 
 export interface SeccompArg {
   index: number;
