@@ -5,7 +5,7 @@
  */
 
 import { sanitizeText } from '@safe-install/schema';
-import { initialProgress, nextProgress, progressLine, worthALine, type ProgressSignal, type ProgressState } from '@safe-install/report';
+import { initialProgress, nextProgress, progressLine, worthALine, type ProgressSignal, type ProgressState, type TerminalLine } from '@safe-install/report';
 
 /** Make an untrusted string safe to print on one line (the one sanitizer: see @safe-install/schema). */
 export function sanitize(text: string, maxLength = 2000): string {
@@ -16,6 +16,11 @@ export function sanitize(text: string, maxLength = 2000): string {
 export function sanitizeOutputLine(text: string): string {
   // eslint-disable-next-line no-control-regex
   return sanitize(text.replace(/\u001b\[[0-9;]*[A-Za-z]/g, '').replace(/\r/g, ''));
+}
+
+/** Lines the report's terminal renderer made, each at its level. */
+export function printLines(printer: Printer, lines: readonly TerminalLine[]): void {
+  for (const line of lines) printer[line.level](line.text);
 }
 
 export interface Printer {

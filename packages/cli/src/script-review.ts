@@ -4,11 +4,11 @@
  */
 import type { ScriptReviewReport } from '@safe-install/schema';
 import { renderScriptReview } from '@safe-install/report';
-import type { Printer } from './output.js';
+import { printLines, type Printer } from './output.js';
 
 export { scriptReviewOf, strictRefusal, strictRefusalWatch } from '@safe-install/core';
 
 /** Summary lines: what did not run, what ran unreviewed, and how to approve them. */
 export function printScriptReview(printer: Printer, review: ScriptReviewReport | null): void {
-  for (const line of renderScriptReview(review)) printer[line.level](line.text);
+  printLines(printer, renderScriptReview(review));
 }

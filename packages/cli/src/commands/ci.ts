@@ -7,8 +7,7 @@
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { relative, sep } from 'node:path';
 import { dockerEngine, startCi, type CiOptions as RunOptions, type CiResult, type Logger, type SandboxEngine } from '@safe-install/core';
-import { RULES } from '@safe-install/policy';
-import { SEVERITIES, type Severity } from '@safe-install/schema';
+import { RULES, atLeast } from '@safe-install/policy';
 import {
   MAX_LOCKFILE_CHARS,
   count,
@@ -21,10 +20,9 @@ import {
   renderScriptReview,
   renderSummary,
   type LockfileInput,
-  type TerminalLine,
 } from '@safe-install/report';
 import { EXIT } from '../exit-codes.js';
-import { type Printer } from '../output.js';
+import { printLines, type Printer } from '../output.js';
 import { onInterrupt } from '../interrupt.js';
 import { npmOutputKeeper } from '../npm-log.js';
 
@@ -48,10 +46,6 @@ export interface CiOptions extends RunOptions, OutputFiles {
   stdout?: Pick<NodeJS.WriteStream, 'write'>;
 }
 
-export function printLines(printer: Printer, lines: readonly TerminalLine[]): void {
-  for (const line of lines) printer[line.level](line.text);
-}
-
 /** The lockfile as the reports point at it: its path relative to the repository (GitHub's workspace, else the current folder). */
 async function lockfileInput(path: string, root: string): Promise<LockfileInput | null> {
   const text = await readFile(path, 'utf8').catch(() => null);
@@ -72,8 +66,7 @@ async function writeOutputs(result: CiResult, options: CiOptions, env: Record<st
   const markdown = options.markdown !== undefined || (github && env['GITHUB_STEP_SUMMARY']) ? renderMarkdown(report, RULES) : null;
   if (options.markdown && markdown) await writeFile(options.markdown, markdown);
   if (options.junit) {
-    const rank = (severity: Severity) => SEVERITIES.indexOf(severity);
-    await writeFile(options.junit, renderJunit(report, (finding) => result.policy.mode === 'block' && rank(finding.severity) >= rank(result.policy.failOn)));
+    await writeFile(options.junit, renderJunit(report, (finding) => result.policy.mode === 'block' && atLeast(finding.severity, result.policy.failOn)));
   }
   if (github) {
     // Workflow commands are read from both streams; with --json, stdout is the report's alone.

@@ -16,10 +16,9 @@ import { buildReport } from '@safe-install/report';
 import { RULES, evaluate, loadPolicy, type ImportedAllowances, type Policy } from '@safe-install/policy';
 import { TOOL_VERSION } from '@safe-install/sandbox';
 import { EXIT } from '../exit-codes.js';
-import { sanitize, type Printer } from '../output.js';
+import { printLines, sanitize, type Printer } from '../output.js';
 import { readTraceFile } from '@safe-install/core';
 import { renderFindings } from '@safe-install/report';
-import { printLines } from './ci.js';
 
 export interface TraceJudgeOptions {
   file: string;
