@@ -9,3 +9,4 @@ export * from './trace-file.js';
 export * from './trace-header-json-schema.js';
 export * from './sandbox-layout.js';
 export * from './report-json-schema.js';
+export * from './sandbox-path.js';

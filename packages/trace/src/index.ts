@@ -4,4 +4,4 @@
  */
 export { ProcessTable, packageKey, scriptRunsOf } from './process-table.js';
 export type { ProcessImage, ProcessStep, ScriptRun, TraceLayout } from './process-table.js';
-export { basename, isWithin, normalizePath } from './paths.js';
+export { basename, isWithin, normalizePath } from '@safe-install/schema';

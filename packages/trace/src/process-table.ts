@@ -7,7 +7,7 @@
  * time of the event being looked at.
  */
 import type { PackageIdentity, PackageRef, ScriptEvent, TraceEvent } from '@safe-install/schema';
-import { basename, isWithin, normalizePath } from './paths.js';
+import { basename, isWithin, normalizePath } from '@safe-install/schema';
 
 /** One run of one lifecycle script. */
 export interface ScriptRun {

@@ -14,7 +14,7 @@ export * from './parse-line.js';
 export * from './reader.js';
 export * from './to-events.js';
 export * from './values.js';
-export * from './paths.js';
+export { dirname, normalizePath, resolvePath } from '@safe-install/schema';
 
 /** What {@link traceToEvents} returns. */
 export interface TraceConversion {

@@ -38,7 +38,7 @@ import type {
 import { MEMFD_PATH_PREFIX, SANDBOX_HELPERS, SCRIPT_SHELL_ARGS } from '@safe-install/schema';
 import { decodeStraceString, parseDecorated, pidArgument } from './parse-line.js';
 import type { DecodedString, ExitedLine, KilledLine, SignalLine, SupersededLine } from './parse-line.js';
-import { dirname, normalizePath, resolvePath } from './paths.js';
+import { dirname, resolvePath } from '@safe-install/schema';
 import type { StraceEntry, StraceRecord } from './reader.js';
 import {
   parseArray,
@@ -224,11 +224,11 @@ export class EventBuilder {
   #root: Proc | null = null;
 
   constructor(options: EventBuilderOptions) {
-    this.#rootCwd = normalizePath(options.rootCwd);
-    this.#marker = normalizePath(options.lifecycleMarker ?? DEFAULT_LIFECYCLE_MARKER);
-    this.#managerPaths = new Set((options.packageManagerPaths ?? DEFAULT_PACKAGE_MANAGER_PATHS).map(normalizePath));
-    this.#nodePaths = new Set((options.nodePaths ?? DEFAULT_NODE_PATHS).map(normalizePath));
-    this.#lockedManagerPaths = new Set((options.lockedManagerPaths ?? []).map(normalizePath));
+    this.#rootCwd = resolvePath('/', options.rootCwd);
+    this.#marker = resolvePath('/', options.lifecycleMarker ?? DEFAULT_LIFECYCLE_MARKER);
+    this.#managerPaths = new Set((options.packageManagerPaths ?? DEFAULT_PACKAGE_MANAGER_PATHS).map((path) => resolvePath('/', path)));
+    this.#nodePaths = new Set((options.nodePaths ?? DEFAULT_NODE_PATHS).map((path) => resolvePath('/', path)));
+    this.#lockedManagerPaths = new Set((options.lockedManagerPaths ?? []).map((path) => resolvePath('/', path)));
     this.#maxWaitingPerPid = options.maxWaitingPerPid ?? 10_000;
     this.#maxWaitingTotal = options.maxWaitingTotal ?? 100_000;
     this.#runs = options.runsBefore ?? 0;
@@ -451,7 +451,7 @@ export class EventBuilder {
     if (shell === undefined || !shell.alive) {
       const manager = this.#root;
       if (manager === null || !manager.alive || shellPid === manager.pid) return out;
-      shell = newProc(shellPid, manager.pid, manager, { cwd: cwd === undefined ? manager.fs.cwd : normalizePath(cwd) });
+      shell = newProc(shellPid, manager.pid, manager, { cwd: cwd === undefined ? manager.fs.cwd : resolvePath('/', cwd) });
       this.#procs.set(shellPid, shell);
       out.push(this.#adoptedSpawn(manager, shellPid, 'untraced', ts));
     }
@@ -801,7 +801,7 @@ export class EventBuilder {
     if (rec.ret !== 0) return;
     if (rec.name === 'fchdir') {
       const dir = parseDecorated(rec.args[0] ?? '').decoration;
-      if (dir?.startsWith('/') === true) proc.fs.cwd = normalizePath(dir);
+      if (dir?.startsWith('/') === true) proc.fs.cwd = resolvePath('/', dir);
       return;
     }
     const path = decodeStraceString(rec.args[0] ?? '');
@@ -837,7 +837,7 @@ export class EventBuilder {
       rec.decoration?.startsWith('/') === true &&
       !flags.has('O_TMPFILE')
     ) {
-      path = normalizePath(rec.decoration);
+      path = resolvePath('/', rec.decoration);
     }
     if (typeof rec.ret === 'number' && rec.ret >= 0) {
       // The descriptor now holds what was opened; a memfd reopened through /proc stays one.
@@ -1115,12 +1115,12 @@ export class EventBuilder {
   }
 
   #resolveAt(proc: Proc, dirfdArg: string | undefined, path: string): string {
-    if (path.startsWith('/')) return normalizePath(path);
+    if (path.startsWith('/')) return resolvePath('/', path);
     const { head, decoration } = parseDecorated(dirfdArg ?? 'AT_FDCWD');
     let base: string;
     if (head === 'AT_FDCWD') {
       // The decoration is the kernel's view of the cwd; it corrects any drift in our tracking.
-      if (decoration?.startsWith('/') === true) proc.fs.cwd = normalizePath(decoration);
+      if (decoration?.startsWith('/') === true) proc.fs.cwd = resolvePath('/', decoration);
       base = proc.fs.cwd;
     } else if (decoration?.startsWith('/') === true) {
       base = decoration;
@@ -1129,13 +1129,13 @@ export class EventBuilder {
       base = `/proc/${proc.leader.pid}/fd/${head}`;
     }
     // An empty path with AT_EMPTY_PATH means the dirfd itself.
-    return path === '' ? normalizePath(base) : resolvePath(base, path);
+    return path === '' ? resolvePath('/', base) : resolvePath(base, path);
   }
 
   /** The path an fd argument refers to, from its decoration. */
   #fdPath(proc: Proc, fdArg: string | undefined): string | null {
     const { head, decoration } = parseDecorated(fdArg ?? '');
-    if (decoration?.startsWith('/') === true) return normalizePath(decoration);
+    if (decoration?.startsWith('/') === true) return resolvePath('/', decoration);
     return /^\d+$/.test(head) ? `/proc/${proc.leader.pid}/fd/${head}` : null;
   }
 }
@@ -1219,7 +1219,7 @@ function fdcwdOf(entry: StraceEntry): string | undefined {
   if (entry.kind !== 'syscall') return undefined;
   for (const arg of entry.args) {
     const { head, decoration } = parseDecorated(arg);
-    if (head === 'AT_FDCWD' && decoration?.startsWith('/') === true) return normalizePath(decoration);
+    if (head === 'AT_FDCWD' && decoration?.startsWith('/') === true) return resolvePath('/', decoration);
   }
   return undefined;
 }

@@ -1,4 +1,3 @@
-import { dirname, normalizePath, resolvePath } from './paths.js';
 import {
   parseArray,
   parseFlags,
@@ -122,22 +121,3 @@ describe('socket addresses', () => {
   });
 });
 
-describe('paths', () => {
-  it('normalises lexically', () => {
-    expect(normalizePath('/a/./b//c/')).toBe('/a/b/c');
-    expect(normalizePath('/../../x')).toBe('/x');
-    expect(normalizePath('')).toBe('/');
-  });
-
-  it('resolves relative paths against a base', () => {
-    expect(resolvePath('/tmp/play', '../play/rel2.txt')).toBe('/tmp/play/rel2.txt');
-    expect(resolvePath('/tmp', '/etc/./passwd')).toBe('/etc/passwd');
-    expect(resolvePath('relative-base', 'x')).toBe('/relative-base/x');
-  });
-
-  it('takes dirnames', () => {
-    expect(dirname('/tmp/play/x')).toBe('/tmp/play');
-    expect(dirname('/x')).toBe('/');
-    expect(dirname('/')).toBe('/');
-  });
-});
