@@ -227,6 +227,19 @@ describe('the ci pipeline, on a fake engine', () => {
     expect(engine.aborted).toBe(1);
   });
 
+  it('a signal after the verdict, before the swap: node_modules stays as it was and the report says not applied', async () => {
+    const reportFile = join(project, '..', `${project.split('/').pop()}-interrupted.json`);
+    const engine = fakeEngine({ events: scriptRun([]), nodeModules: { 'left-pad/index.js': '1' } });
+    let running: ReturnType<typeof startCi> | null = null;
+    const observer = { ...quietObserver(), phase: (phase: string) => void (phase === 'judging' ? running?.abort() : undefined) };
+    running = startCi({ dir: project, timeoutSeconds: 60, report: reportFile }, observer, { engine, packageManager: testNpm });
+    const result = await running.result;
+    await expect(readdir(join(project, 'node_modules'))).rejects.toThrow();
+    expect(result.report.export?.applied).toBe(false);
+    expect((JSON.parse(await readFile(reportFile, 'utf8')) as Report).export?.applied).toBe(false);
+    await rm(reportFile, { force: true });
+  });
+
   it('bad input is a usage error before the engine is asked anything', async () => {
     await rm(join(project, 'package-lock.json'));
     const engine = fakeEngine({ events: [] });

@@ -320,8 +320,20 @@ async function runCi(
       findings,
     });
     log.info({ ...decision, findings: findings.length }, 'judged');
+    // The swap comes before the report, so the report says what happened to the project: a signal
+    // between the verdict and the swap leaves node_modules as it was, and `export.applied` false.
+    let applied = false;
+    if (decision.verdict === 'pass' && swapPlan && !state.interrupted) {
+      observer.phase?.('exporting');
+      state.swapping = applySwap(swapPlan);
+      await state.swapping;
+      applied = true;
+    } else {
+      await discardStaged(run.staged);
+    }
+    log.info({ applied }, 'export settled');
     const timings = { ...run.timings, ...prefixed('sandbox.', run.status?.timings ?? {}), total: Math.round(performance.now() - started) };
-    const exported = run.staged || exportError !== null ? exportSummary(run, swapPlan, exportError, decision.verdict === 'pass' && swapPlan !== null) : undefined;
+    const exported = run.staged || exportError !== null ? exportSummary(run, swapPlan, exportError, applied) : undefined;
     const report = buildReport({
       command: 'ci', project: project.root, toolVersion: TOOL_VERSION, outcome: decision.outcome, verdict: decision.verdict, findings, events, timings,
       ...(exported ? { export: exported } : {}),
@@ -331,14 +343,6 @@ async function runCi(
     if (options.report) await writeFile(options.report, `${JSON.stringify(report, null, 2)}\n`);
     await trace.seal({ runId: run.runId, outcome: decision.outcome, context, packageManagerVersion: managerVersion }, events);
 
-    if (decision.verdict === 'pass' && swapPlan && !state.interrupted) {
-      observer.phase?.('exporting');
-      state.swapping = applySwap(swapPlan);
-      await state.swapping;
-    } else {
-      await discardStaged(run.staged);
-    }
-    log.info({ applied: decision.verdict === 'pass' && swapPlan !== null && !state.interrupted }, 'export settled');
     const failure = failureOf(decision, { run, exportError, scriptReview, options, limits, events });
     let learned: CiResult['learned'];
     if (options.writePolicy && failure === null) {
