@@ -314,7 +314,7 @@ async function main(): Promise<void> {
     // After the grace period, kill what is left — and keep killing, every half second, until nothing
     // is: a fork bomb starts new processes faster than one kill of a pid list ends them. Each pid is
     // reported once.
-    const reapLater = (alive: () => number[], owner: { package?: PackageRef; lifecycle?: string } = {}) => {
+    const reapLater = (alive: () => number[], owner: { package?: PackageRef; lifecycle?: string } = {}, tracer?: ScriptTracer) => {
       const reap = () => {
         if (closed) return;
         const pids = alive();
@@ -325,7 +325,10 @@ async function main(): Promise<void> {
         // A process the builder could not place (its parent's spawn came later) is still the script's.
         send(fresh.map((pid) => ({ ...owner, ...builder.lingeringEvent(pid, 'killed', now) }) as RawEvent));
         lingering += fresh.length;
-        killAllAsUser(pids.map(String));
+        // The script's namespace init first: its end takes every process of the namespace with it,
+        // in the kernel, which a fork bomb cannot outrun. The pid list covers what it might miss.
+        const init = tracer?.namespaceInit;
+        killAllAsUser([...(init ? [init] : []), ...pids].map(String));
         setTimeout(reap, 500).unref();
       };
       setTimeout(reap, args.lingerGraceMs).unref();
@@ -354,9 +357,10 @@ async function main(): Promise<void> {
           }
           if (event.type === 'script' && event.action === 'end') {
             const scriptPid = event.pid;
-            const tracer = [...scriptTracers.values()].find((candidate) => candidate.root === scriptPid);
+            // The script's tracer: its root is the namespace entry, the script's own process is further down.
+            const tracer = [...scriptTracers.values()].find((candidate) => candidate.scriptPid === scriptPid);
             const owner = { ...(event.package ? { package: event.package } : {}), ...(event.lifecycle ? { lifecycle: event.lifecycle } : {}) };
-            reapLater(() => [...new Set([...builder.lingeringAt(scriptPid), ...(tracer?.livePids() ?? [])])].sort((a, b) => a - b), owner);
+            reapLater(() => [...new Set([...builder.lingeringAt(scriptPid), ...(tracer?.livePids() ?? [])])].sort((a, b) => a - b), owner, tracer);
           }
         }
       }

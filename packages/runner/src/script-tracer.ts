@@ -46,14 +46,24 @@ export interface ScriptTracer {
   /** Resolves when the tracer has exited and its log is read to the end. */
   done: Promise<void>;
   reader: StraceReader;
-  /** The script's first process, once its trace has begun. */
+  /** The tracer's first process (the script's namespace entry), once its trace has begun. */
   readonly root: number | null;
+  /** The script's own process (the marker's, whose end is the script's end), once it started. */
+  readonly scriptPid: number | null;
   /**
    * Every process this tracer follows that has not ended, whatever the event builder could
    * attribute: a process whose parent died before its spawn was read is still this script's.
    */
   livePids(): number[];
+  /**
+   * The init of the script's PID namespace (the entry's first child), once forked. Killing it ends
+   * every process in the namespace at once, in the kernel: the one kill a fork bomb cannot outrun,
+   * where a list of pids is stale before it is sent.
+   */
+  readonly namespaceInit: number | null;
 }
+
+const FORKS = new Set(['clone', 'clone3', 'fork', 'vfork']);
 
 export async function startScriptTracer(options: ScriptTracerOptions): Promise<ScriptTracer> {
   const { request, builder } = options;
@@ -86,15 +96,18 @@ export async function startScriptTracer(options: ScriptTracerOptions): Promise<S
     options.send([{ ...(notice as Extract<RawEvent, { type: 'notice' }>), count: gaps }]);
   };
   const live = new Set<number>();
+  let namespaceInit: number | null = null;
   const tail = followFifo(log, (chunk) => {
     const entries = reader.push(chunk);
-    for (const entry of entries) {
-      if (entry.kind === 'exited' || entry.kind === 'killed') live.delete(entry.pid);
-      else live.add(entry.pid);
-    }
     if (root === null && entries[0]) {
       root = entries[0].pid;
       options.send(builder.adoptScriptRoot(root, request.shellPid, entries[0].ts, request.cwd));
+    }
+    for (const entry of entries) {
+      if (entry.kind === 'exited' || entry.kind === 'killed') live.delete(entry.pid);
+      else live.add(entry.pid);
+      // The entry (root) forks exactly once, in the new namespace: that child is its init.
+      if (namespaceInit === null && entry.kind === 'syscall' && entry.pid === root && FORKS.has(entry.name) && typeof entry.ret === 'number' && entry.ret > 0) namespaceInit = entry.ret;
     }
     for (const e of options.handle(entries)) {
       if (e.type === 'script' && e.action === 'start' && scriptPid === null) scriptPid = e.pid;
@@ -127,6 +140,13 @@ export async function startScriptTracer(options: ScriptTracerOptions): Promise<S
     get root() {
       return root;
     },
-    livePids: () => [...live].filter((pid) => pid !== root),
+    // The entry and its init are the sandbox's, not the script's: they outlive it only while its processes do.
+    livePids: () => [...live].filter((pid) => pid !== root && pid !== namespaceInit),
+    get scriptPid() {
+      return scriptPid;
+    },
+    get namespaceInit() {
+      return namespaceInit;
+    },
   };
 }
