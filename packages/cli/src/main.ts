@@ -14,6 +14,7 @@ import { ci } from './commands/ci.js';
 import { doctor } from './commands/doctor.js';
 import { imageBuild, imageKey, imagePrune, imageShow, setup } from './commands/image.js';
 import { traceJudge } from './commands/trace.js';
+import { diffCommand, traceSubcommands } from './commands/trace-commands.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { stderrPrinter } from './output.js';
 import { failClosed } from './fail-closed.js';
@@ -108,7 +109,7 @@ async function main(argv: string[]): Promise<number> {
         .demandCommand(1),
     )
     .command('trace', 'work with saved traces (the file `ci --trace FILE` writes)', (y) =>
-      y
+      traceSubcommands(y, setCode)
         .command(
           'judge <file>',
           "judge a saved trace again, offline: the run's findings, or those a new policy would give",
@@ -121,6 +122,7 @@ async function main(argv: string[]): Promise<number> {
         )
         .demandCommand(1),
     )
+    .command(diffCommand(setCode))
     .command(
       'doctor',
       'check the Docker engine, the sandbox image, tracing in a container and npm settings',

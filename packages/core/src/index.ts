@@ -5,4 +5,4 @@ export type { PackageManager, InstallJob, SandboxNetwork } from './package-manag
 export { npm } from './npm.js';
 export { scriptReviewOf, strictRefusal, strictRefusalWatch } from './npm-script-review.js';
 export { diagnosticLog, silentLog, LOG_LEVELS, type LogLevel, type Logger } from './log.js';
-export { openTrace, readTraceFile, type TraceEnd, type TraceStart, type TraceWriter } from './trace-file.js';
+export { openTrace, readTraceFile, scanTraceFile, type TraceEnd, type TraceScan, type TraceStart, type TraceWriter } from './trace-file.js';

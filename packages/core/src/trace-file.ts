@@ -121,15 +121,27 @@ async function* boundedLines(path: string, limit: (line: number) => number): Asy
   else if (pending !== '') yield { number, text: pending };
 }
 
+/** What a scan of a trace file saw. */
+export interface TraceScan {
+  header: TraceHeader;
+  /** Event lines read. */
+  events: number;
+  /** Lines after the header that were not events (skipped). */
+  badLines: number;
+}
+
 /**
- * Read a trace file. Throws {@link TraceFileError} when it has no readable header; lines after
- * the header that are not events are counted in `badLines`.
+ * Stream a trace file: `onHeader` gets the header and returns what is called with each event, in
+ * file order (a promise it returns is awaited before the next line is read); nothing is kept, so a trace of millions of events costs one line's memory. Throws
+ * {@link TraceFileError} when the file has no readable header; lines after the header that are not
+ * events (cut short, overlong, not JSON) are counted in `badLines`.
  */
-export async function readTraceFile(path: string): Promise<ParsedTrace> {
+export async function scanTraceFile(path: string, onHeader: (header: TraceHeader) => (event: TraceEvent) => void | Promise<void>): Promise<TraceScan> {
   let header: TraceHeader | null = null;
-  const events: TraceEvent[] = [];
+  let onEvent: (event: TraceEvent) => void | Promise<void> = () => undefined;
+  let events = 0;
   let badLines = 0;
-  for await (const { number, text } of boundedLines(path, (line) => (header === null ? MAX_HEADER_BYTES : MAX_EVENT_LINE_BYTES))) {
+  for await (const { number, text } of boundedLines(path, () => (header === null ? MAX_HEADER_BYTES : MAX_EVENT_LINE_BYTES))) {
     if (header === null) {
       if (text === null) throw new TraceFileError(`the header is longer than ${MAX_HEADER_BYTES} bytes`, number);
       if (text.trim() === '') continue;
@@ -140,13 +152,29 @@ export async function readTraceFile(path: string): Promise<ParsedTrace> {
         if (error instanceof TraceFileError && number !== 1) throw new TraceFileError(error.message.replace(/^line 1: /, ''), number);
         throw error;
       }
+      onEvent = onHeader(header);
       continue;
     }
     if (text !== null && text.trim() === '') continue;
     const event = text === null ? null : parseTraceEvent(text);
     if (event === null) badLines += 1;
-    else events.push(event);
+    else {
+      events += 1;
+      // A promise is back-pressure (its output is full): reading waits for it.
+      const wait = onEvent(event);
+      if (wait !== undefined) await wait;
+    }
   }
   if (header === null) throw new TraceFileError('the file is empty', 1);
+  return { header, events, badLines };
+}
+
+/**
+ * Read a trace file whole (judging needs every event). Throws {@link TraceFileError} when it has no
+ * readable header; lines after the header that are not events are counted in `badLines`.
+ */
+export async function readTraceFile(path: string): Promise<ParsedTrace> {
+  const events: TraceEvent[] = [];
+  const { header, badLines } = await scanTraceFile(path, () => (event) => void events.push(event));
   return { header, events, badLines };
 }

@@ -6,6 +6,10 @@ export * from './policy-types.js';
 export { RULES, ruleInfo, isRuleId } from './rule-catalog.js';
 export type { RuleId, RuleInfo } from './rule-catalog.js';
 export { evaluate } from './evaluate.js';
+// The policy's own matchers, for the CLI's trace filters (`trace show --path/--host`): one glob and host syntax.
+export { checkPathPattern, pathMatches } from './match/path-pattern.js';
+export { hostMatches, parseHostPattern } from './match/host-pattern.js';
+export type { HostPattern } from './match/host-pattern.js';
 export type { EvaluateInput } from './evaluate.js';
 export { SANDBOX_CONTEXT, DEFAULT_LIFECYCLE_MARKER } from './engine/resolved-context.js';
 export { loadPolicy, PolicyLoadError, POLICY_FILE_NAMES, PACKAGE_JSON_KEY, NEW_POLICY_FILE } from './load-policy.js';

@@ -7,3 +7,4 @@ export * from './sarif.js';
 export * from './github.js';
 export * from './markdown.js';
 export * from './junit.js';
+export * from './behaviour-diff.js';

@@ -10,3 +10,7 @@ export { BEHAVIOUR_KINDS, BehaviourCollector, MAX_SCRIPTS, MAX_VALUES_PER_KIND, 
 export type { BehaviourContext, BehaviourFinding, BehaviourKind, ScriptBehaviour, TraceBehaviours } from './behaviours.js';
 export { addedCount, diffBehaviours } from './behaviour-diff.js';
 export type { BehaviourChange } from './behaviour-diff.js';
+export { TraceView, eventLine } from './trace-view.js';
+export type { TraceViewOptions, ViewGroup, ViewProcess } from './trace-view.js';
+export { MAX_DISTINCT, OUTSIDE_SCRIPTS, TraceStats } from './trace-stats.js';
+export type { TraceStatsResult } from './trace-stats.js';

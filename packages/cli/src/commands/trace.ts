@@ -11,7 +11,7 @@
  * trace or policy.
  */
 import { writeFile } from 'node:fs/promises';
-import { SafeInstallError, SEVERITIES, TraceFileError, type Report, type Severity, type TraceHeader } from '@safe-install/schema';
+import { SafeInstallError, SEVERITIES, type Report, type Severity, type TraceHeader } from '@safe-install/schema';
 import { buildReport } from '@safe-install/report';
 import { RULES, evaluate, loadPolicy, type ImportedAllowances, type Policy } from '@safe-install/policy';
 import { TOOL_VERSION } from '@safe-install/sandbox';
@@ -19,6 +19,7 @@ import { EXIT } from '../exit-codes.js';
 import { printLines, sanitize, type Printer } from '../output.js';
 import { readTraceFile } from '@safe-install/core';
 import { renderFindings } from '@safe-install/report';
+import { explainTraceErrors } from './trace-input.js';
 
 export interface TraceJudgeOptions {
   file: string;
@@ -35,7 +36,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
  * file handed around may have changed, and a malformed policy must be a clear error, not a crash
  * half-way through the rules.
  */
-function runPolicy(header: TraceHeader): { policy: Policy; interop: ImportedAllowances } {
+export function runPolicy(header: TraceHeader): { policy: Policy; interop: ImportedAllowances } {
   const { resolved, interop } = header.policy as { resolved: Record<string, unknown>; interop: Record<string, unknown> };
   const problems: string[] = [];
   if (resolved.mode !== 'block' && resolved.mode !== 'audit') problems.push('mode');
@@ -51,16 +52,8 @@ function runPolicy(header: TraceHeader): { policy: Policy; interop: ImportedAllo
   return { policy: resolved as unknown as Policy, interop: interop as unknown as ImportedAllowances };
 }
 
-async function readTrace(file: string) {
-  try {
-    return await readTraceFile(file);
-  } catch (error) {
-    if (error instanceof TraceFileError) {
-      throw new SafeInstallError('TRACE_INVALID', 'usage', `${sanitize(file)}: ${error.message}`, { hint: 'a trace is the file `safe-install ci --trace FILE` writes' });
-    }
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new SafeInstallError('TRACE_NOT_FOUND', 'usage', `trace file ${sanitize(file)} does not exist`);
-    throw error;
-  }
+function readTrace(file: string) {
+  return explainTraceErrors(file, readTraceFile(file));
 }
 
 const REPORT_OUTCOMES: ReadonlySet<string> = new Set<Report['outcome']>(['completed', 'install-failed', 'timeout', 'infrastructure-error', 'export-failed']);
