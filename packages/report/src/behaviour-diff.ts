@@ -77,7 +77,8 @@ export function renderBehaviourDiffMarkdown(input: DiffMarkdownInput): string {
     for (const change of input.changes) {
       const who = change.package === null ? 'the package manager' : `${mdText(`${change.package.name}@${change.package.version}`, 300)}${change.baseVersion !== undefined ? ` (was ${mdText(change.baseVersion, 64)})` : ''}`;
       const script = change.package === null ? 'outside any script' : `${mdText(change.lifecycle ?? '?', 64)}${change.newScript ? ' (new)' : ''}`;
-      out.push(`| ${who} | ${script} | ${mdText(changeCounts(change), 300)} |`);
+      // The counts are our own words (no text of the trace): as they are.
+      out.push(`| ${who} | ${script} | ${changeCounts(change)} |`);
     }
     out.push('');
     for (const change of input.changes) {

@@ -34,6 +34,7 @@ function run(variant: number, opts: { version?: string; beacon?: boolean } = {})
     ev({ pid: pid(48), type: 'file', action: 'open', path: '/dev/null', intent: { read: false, write: true, create: false }, ok: true }),
     ev({ pid: pid(48), type: 'file', action: 'open', path: '/home/node/.npmrc', intent: { read: true, write: false, create: false }, ok: true }),
     ev({ pid: pid(48), type: 'file', action: 'mkdir', path: `${base.homeDir}/.cache/foo`, mode: '0755', ok: true }),
+    ev({ pid: pid(48), type: 'network', action: 'connect', family: 'AF_UNIX', address: '/var/run/nscd/socket', ok: false, errno: 'ENOENT' }),
     ev({ pid: pid(48), type: 'network', action: 'connect', family: 'AF_INET', address: '127.0.0.1', port: 53, socket: `${pid(3000)}`, ok: true }),
     ev({ pid: 0, source: 'gateway', type: 'dns', name: `${host}.telemetry.example`, qtype: 'A', answered: 'sinked' }),
     ev({ pid: 0, source: 'gateway', type: 'http', method: 'GET', url: 'http://telemetry.example/ping', host: 'telemetry.example', port: 80, decision: 'sinked' }),
@@ -50,6 +51,7 @@ function run(variant: number, opts: { version?: string; beacon?: boolean } = {})
       ev({ pid: 0, source: 'gateway', type: 'dns', name: 'beacon.invalid', qtype: 'A', answered: 'sinked' }),
       ev({ pid: 0, source: 'gateway', type: 'http', method: 'POST', url: 'http://beacon.invalid/b', host: 'beacon.invalid', port: 80, decision: 'sinked' }),
       ev({ pid: pid(60), type: 'network', action: 'connect', family: 'AF_INET', address: '198.51.100.7', port: 443, ok: false, errno: 'ENETUNREACH' }),
+      ev({ pid: pid(60), type: 'network', action: 'connect', family: 'AF_UNIX', address: '/var/run/docker.sock', ok: false, errno: 'EACCES' }),
       ev({ pid: pid(60), type: 'file', action: 'open', path: '/home/node/.bashrc', intent: { read: false, write: true, create: true }, ok: true }),
     );
   }
@@ -73,7 +75,8 @@ describe('the behaviours of a trace', () => {
       '/usr/bin/git log -1 --format={run}',
       '/bin/echo {decoy:npm-token}',
     ]);
-    // Loopback is the sandbox's DNS forwarder: the gateway's own events name where it led.
+    // Loopback is the sandbox's DNS forwarder: the gateway's own events name where it led; nscd's
+    // socket is not there (glibc tries it on every lookup).
     expect([...foo.values.host]).toEqual(['telemetry.example:80']);
     expect([...foo.values.dns]).toEqual(['*.telemetry.example']);
     // Not the package's own folder, not /dev/null, not a read.
@@ -99,14 +102,14 @@ describe('the behaviours of a trace', () => {
       added: {
         script: ['node build.js && node beacon.js'],
         exec: ['/bin/sh -c "node build.js && node beacon.js"', '/usr/local/bin/node beacon.js'],
-        host: ['beacon.invalid:80', '198.51.100.7:443'],
+        host: ['beacon.invalid:80', '198.51.100.7:443', 'unix:/var/run/docker.sock'],
         dns: ['beacon.invalid'],
         file: ['/home/node/.bashrc'],
         finding: ['decoy-credential-read'],
       },
       partial: [],
     });
-    expect(addedCount(changes[0]!)).toBe(8);
+    expect(addedCount(changes[0]!)).toBe(9);
     // The other way round, the old version adds nothing the new one did not do.
     expect(diffBehaviours(of(run(1, { version: '2.0.1', beacon: true })), of(run(0)))).toEqual([
       expect.objectContaining({ added: expect.objectContaining({ script: ['node build.js'], exec: ['/bin/sh -c "node build.js"'], host: [], dns: [] }) }),

@@ -199,7 +199,9 @@ export class BehaviourCollector {
           if (isLoopback(e.address)) return null;
           return { kind: 'host', text: hostPort(e.address, e.port) };
         }
-        if (e.family === 'AF_UNIX') return { kind: 'host', text: `unix:${this.#shape(e.address, e.package, dir)}` };
+        // A unix socket that is not there reached nothing (glibc tries nscd's on every lookup); an
+        // attempt on a sensitive one (the Docker socket) is the policy's finding, compared as such.
+        if (e.family === 'AF_UNIX') return e.ok === false && e.errno === 'ENOENT' ? null : { kind: 'host', text: `unix:${this.#shape(e.address, e.package, dir)}` };
         return null;
       }
       case 'file': {
