@@ -109,6 +109,8 @@ export class TraceView {
   /** Nodes of processes in a group other than their own (`group key \0 pid`). */
   readonly #elsewhere = new Map<string, ViewProcess>();
   readonly #lastRun = new Map<string, string>();
+  /** Processes seen created and not yet placed: their parent's pid. */
+  readonly #born = new Map<number, number>();
   readonly #options: Required<Omit<TraceViewOptions, 'group' | 'event'>> & TraceViewOptions;
   #processes = 0;
   /** Matching events of processes beyond the limit. */
@@ -174,10 +176,14 @@ export class TraceView {
       this.#elsewhere.set(key, node);
       return node;
     }
+    // New: under its parent when the parent is in this group (its home or a node of it here), else a root.
+    const parentPid = this.#born.get(pid) ?? ppid;
+    this.#born.delete(pid);
     const node = this.#newNode(pid);
     if (node === null) return null;
-    const parent = this.#procs.get(ppid);
-    if (parent !== undefined && parent.group === group) adopt(parent.node, node);
+    const parent = this.#procs.get(parentPid);
+    const parentHere = parent !== undefined && parent.group === group ? parent.node : this.#elsewhere.get(`${group.key}\0${parentPid}`);
+    if (parentHere !== undefined) adopt(parentHere, node);
     else group.roots.push(node);
     this.#procs.set(pid, { node, group, leader: pid });
     return node;
@@ -195,11 +201,9 @@ export class TraceView {
         if (leader !== undefined) this.#procs.set(e.child, { node: leader.node, group: leader.group, leader: leaderPid });
         return;
       }
-      if (leader === undefined) return;
-      const node = this.#newNode(e.child);
-      if (node === null) return;
-      adopt(leader.node, node);
-      this.#procs.set(e.child, { node, group: leader.group, leader: e.child });
+      // A process: placed by its own first event (its script may not be its parent's), under its parent when they share one.
+      this.#procs.delete(e.child);
+      if (this.#born.size < 1_000_000) this.#born.set(e.child, leaderPid);
       return;
     }
     const group = this.#group(e);
