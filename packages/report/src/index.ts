@@ -8,3 +8,4 @@ export * from './github.js';
 export * from './markdown.js';
 export * from './junit.js';
 export * from './behaviour-diff.js';
+export * from './html.js';

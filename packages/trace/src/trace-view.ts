@@ -23,6 +23,8 @@ export interface ViewProcess {
   children: ViewProcess[];
   /** Event lines kept (matching the filter), in trace order. */
   lines: string[];
+  /** The id of each kept line's event (same order as `lines`): where a finding's evidence links to. */
+  lineIds: string[];
   /** Matching events not kept as lines, by event type. */
   more: Record<string, number>;
   /** Matching events of this process (kept or not). */
@@ -38,6 +40,8 @@ export interface ViewGroup {
   package: PackageRef | null;
   lifecycle: string | null;
   command?: string;
+  /** The id of the script's start event. */
+  startId?: string;
   /** `exit 0`, `exit 7`, `killed by SIGTERM`; absent while no end was seen. */
   result?: string;
   startTs?: number;
@@ -55,6 +59,8 @@ export interface TraceViewOptions {
   event?: (e: TraceEvent) => boolean;
   /** Event lines kept per process (default 20). */
   eventsPerProcess?: number;
+  /** Events kept as lines whatever the per-process limit (a report keeps every finding's evidence). */
+  keep?: (e: TraceEvent) => boolean;
   /** Processes tracked at most; beyond, their events are counted in `untracked`. */
   maxProcesses?: number;
 }
@@ -111,7 +117,7 @@ export class TraceView {
   readonly #lastRun = new Map<string, string>();
   /** Processes seen created and not yet placed: their parent's pid. */
   readonly #born = new Map<number, number>();
-  readonly #options: Required<Omit<TraceViewOptions, 'group' | 'event'>> & TraceViewOptions;
+  readonly #options: Required<Omit<TraceViewOptions, 'group' | 'event' | 'keep'>> & TraceViewOptions;
   #processes = 0;
   /** Matching events of processes beyond the limit. */
   untracked = 0;
@@ -157,7 +163,7 @@ export class TraceView {
   #newNode(pid: number): ViewProcess | null {
     if (this.#processes >= this.#options.maxProcesses) return null;
     this.#processes += 1;
-    return { pid, execs: [], ended: [], children: [], lines: [], more: {}, matched: 0, subtreeMatched: false, parent: null };
+    return { pid, execs: [], ended: [], children: [], lines: [], lineIds: [], more: {}, matched: 0, subtreeMatched: false, parent: null };
   }
 
   /** The node of `pid` in `group`, made (under its parent when the parent is in the group) when new. */
@@ -211,6 +217,7 @@ export class TraceView {
     if (e.type === 'script') {
       if (e.action === 'start') {
         if (e.command !== undefined) group.command = e.command;
+        group.startId = e.id;
         group.startTs = e.ts;
       } else {
         group.result = e.signal !== undefined ? `killed by ${e.signal}` : e.code !== undefined ? `exit ${e.code}` : 'ended';
@@ -239,10 +246,11 @@ export class TraceView {
       return;
     }
     matchedIn(node);
-    if (node.lines.length < this.#options.eventsPerProcess) {
+    if (node.lines.length < this.#options.eventsPerProcess || this.#options.keep?.(e) === true) {
       const line = eventLine(e);
       if (line !== null) {
         node.lines.push(line);
+        node.lineIds.push(e.id);
         return;
       }
     }
