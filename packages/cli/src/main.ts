@@ -48,6 +48,7 @@ async function main(argv: string[]): Promise<number> {
           .option('sarif', { type: 'string', describe: 'write SARIF 2.1.0 to FILE (code scanning; results point at the lockfile)' })
           .option('markdown', { type: 'string', describe: 'write a Markdown summary to FILE (pull-request comments, other CI systems)' })
           .option('junit', { type: 'string', describe: 'write JUnit XML to FILE (one test case per package)' })
+          .option('html', { type: 'string', describe: 'write the HTML report to FILE (one self-contained page: findings, process tree, timeline)' })
           .option('trace', { type: 'string', describe: 'write the trace (JSON Lines) to FILE' })
           .option('timeout', { type: 'number', default: 1800, describe: 'seconds the whole install may take' })
           .option('memory', { type: 'string', describe: 'memory limit of the sandbox, e.g. 4g or 512m (default 6g)' })
@@ -68,6 +69,7 @@ async function main(argv: string[]): Promise<number> {
             sarif: args.sarif,
             markdown: args.markdown,
             junit: args.junit,
+            html: args.html,
             trace: args.trace,
             base: args.base,
             timeoutSeconds: args.timeout,
@@ -117,8 +119,28 @@ async function main(argv: string[]): Promise<number> {
             b
               .positional('file', { type: 'string', demandOption: true, describe: 'the trace file' })
               .option('policy', { type: 'string', describe: "judge by this policy file instead of the run's" })
-              .option('report', { type: 'string', describe: 'write the JSON report to FILE' }),
-          (args) => setCode(traceJudge({ file: args.file, policy: args.policy, report: args.report, printer: stderrPrinter({ quiet: args.quiet as boolean }) })),
+              .option('report', { type: 'string', describe: 'write the JSON report to FILE' })
+              .option('html', { type: 'string', describe: 'write the HTML report to FILE' }),
+          (args) => setCode(traceJudge({ file: args.file, policy: args.policy, report: args.report, html: args.html, printer: stderrPrinter({ quiet: args.quiet as boolean }) })),
+        )
+        .command(
+          'report <file>',
+          'render a saved trace as the HTML report (findings linked to evidence, process tree, timeline), offline',
+          (b) =>
+            b
+              .positional('file', { type: 'string', demandOption: true, describe: 'the trace file' })
+              .option('html', { type: 'string', describe: 'where to write the page (default: FILE with .html)' })
+              .option('policy', { type: 'string', describe: "judge by this policy file instead of the run's" }),
+          (args) =>
+            setCode(
+              traceJudge({
+                file: args.file,
+                policy: args.policy,
+                html: args.html ?? `${args.file.replace(/\.jsonl?$/, '')}.html`,
+                verdictExit: false,
+                printer: stderrPrinter({ quiet: args.quiet as boolean }),
+              }),
+            ),
         )
         .demandCommand(1),
     )

@@ -85,6 +85,8 @@ export interface CiResult {
   policy: { mode: PolicyMode; failOn: Severity };
   /** The project's lockfile (absolute path) and how many packages it installs: where reports point. */
   lockfile: { path: string; packages: number };
+  /** The run's events in trace order (the gateway's merged in by time): what the HTML report draws. */
+  events: readonly TraceEvent[];
   /** The learned policy, when learning ran: where it lives, and whether it changed (`written`). */
   learned?: { target: string; written: boolean; applied: number; proposed: string[] };
 }
@@ -361,6 +363,7 @@ async function runCi(
       lingering: run.status?.lingering ?? 0,
       policy: { mode: policy.mode, failOn: policy.failOn },
       lockfile: { path: join(project.root, project.lockfileName), packages: project.lockfile.packages },
+      events,
       ...(learned ? { learned } : {}),
     };
   } finally {

@@ -98,7 +98,9 @@ function renderFindingsSection(report: Report, rules: readonly RuleText[], targe
     const advice = allowAdvice(finding, catalog);
     const where = `${t(packageName(finding.package), 300)}${finding.lifecycle ? ` <span class="muted">${t(finding.lifecycle, 64)}</span>` : ''}`;
     const evidence = finding.evidence.map((id) => `<a class="evidence-link" href="#${target(id)}">${t(id, 64)}</a>`).join(' ');
-    const fix = advice.lines.length === 0 ? '' : `<p class="advice">${advice.kind === 'do-not-allow' ? 'do not allow: ' : 'to allow: '}${advice.lines.map((line) => `<code>${t(line, 600)}</code>`).join(' ')}</p>`;
+    // A policy line is code; the advice not to allow, and an "or: run …" alternative, are prose.
+    const fixLine = (line: string) => (advice.kind === 'do-not-allow' || line.startsWith('or: ') ? t(line, 600) : `<code>${t(line, 600)}</code>`);
+    const fix = advice.lines.length === 0 ? '' : `<p class="advice">${advice.kind === 'do-not-allow' ? 'do not allow: ' : 'to allow: '}${advice.lines.map(fixLine).join('<br>')}</p>`;
     return (
       `<li id="finding-${index}" class="finding sev-${t(finding.severity, 16)}"><span class="sev">${t(finding.severity, 16)}</span> ` +
       `<code>${t(finding.ruleId, 64)}</code> in ${where}<p class="message">${t(finding.message)}</p>` +

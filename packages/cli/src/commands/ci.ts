@@ -14,6 +14,7 @@ import {
   renderAnnotations,
   renderExport,
   renderFindings,
+  renderHtml,
   renderJunit,
   renderMarkdown,
   renderSarif,
@@ -32,6 +33,7 @@ export interface OutputFiles {
   sarif?: string | undefined;
   markdown?: string | undefined;
   junit?: string | undefined;
+  html?: string | undefined;
 }
 
 export interface CiOptions extends RunOptions, OutputFiles {
@@ -65,6 +67,7 @@ async function writeOutputs(result: CiResult, options: CiOptions, env: Record<st
   if (options.sarif) await writeFile(options.sarif, `${JSON.stringify(renderSarif(report, RULES, lockfile), null, 2)}\n`);
   const markdown = options.markdown !== undefined || (github && env['GITHUB_STEP_SUMMARY']) ? renderMarkdown(report, RULES) : null;
   if (options.markdown && markdown) await writeFile(options.markdown, markdown);
+  if (options.html) await writeFile(options.html, renderHtml({ report, events: result.events, rules: RULES }));
   if (options.junit) {
     await writeFile(options.junit, renderJunit(report, (finding) => result.policy.mode === 'block' && atLeast(finding.severity, result.policy.failOn)));
   }
@@ -78,7 +81,7 @@ async function writeOutputs(result: CiResult, options: CiOptions, env: Record<st
 }
 
 export async function ci(options: CiOptions): Promise<number> {
-  const { printer, engine, log, env: givenEnv, stdout: givenStdout, json, sarif, markdown, junit, ...runOptions } = options;
+  const { printer, engine, log, env: givenEnv, stdout: givenStdout, json, sarif, markdown, junit, html, ...runOptions } = options;
   const env = givenEnv ?? process.env;
   const stdout = givenStdout ?? process.stdout;
   const npmOutput = npmOutputKeeper();
@@ -105,7 +108,7 @@ export async function ci(options: CiOptions): Promise<number> {
         ...renderSummary({ report: result.report, lockedPackages: result.lockfile.packages, lingering: result.lingering }),
       ]);
     }
-    await writeOutputs(result, { ...options, json: json ?? false, sarif, markdown, junit }, env, stdout);
+    await writeOutputs(result, { ...options, json: json ?? false, sarif, markdown, junit, html }, env, stdout);
     // An error of the run's own (timeout, trace limit, the package manager, the export) is mapped
     // to its exit code by main, like every other error.
     if (result.failure) throw result.failure;

@@ -1,5 +1,6 @@
 /**
- * `safe-install trace judge FILE [--policy FILE] [--report FILE]`: judge a saved trace again,
+ * `safe-install trace judge FILE [--policy FILE] [--report FILE] [--html FILE]`, and
+ * `safe-install trace report FILE [--html OUT] [--policy FILE]` (the same, for the HTML page): judge a saved trace again,
  * offline — no engine, no project, no network. The trace's header holds what the run's policy
  * engine was given besides the events (the evaluation context, the decoy index, the resolved
  * policy and the package-manager allowances), so without `--policy` the findings are the run's
@@ -18,7 +19,7 @@ import { TOOL_VERSION } from '@safe-install/sandbox';
 import { EXIT } from '../exit-codes.js';
 import { printLines, sanitize, type Printer } from '../output.js';
 import { readTraceFile } from '@safe-install/core';
-import { renderFindings } from '@safe-install/report';
+import { renderFindings, renderHtml } from '@safe-install/report';
 import { explainTraceErrors } from './trace-input.js';
 
 export interface TraceJudgeOptions {
@@ -26,6 +27,13 @@ export interface TraceJudgeOptions {
   /** A policy file to judge by instead of the run's. */
   policy?: string | undefined;
   report?: string | undefined;
+  /** Write the HTML report of the judged trace to FILE. */
+  html?: string | undefined;
+  /**
+   * `trace report`: the page is the point, so the exit code says whether it was written, not the
+   * verdict (which the page and the last line show). Default: exit by the verdict, as `ci`.
+   */
+  verdictExit?: boolean;
   printer: Printer;
 }
 
@@ -86,7 +94,7 @@ export async function traceJudge(options: TraceJudgeOptions): Promise<number> {
   for (const warning of evaluation.warnings) printer.warn(sanitize(warning));
   printLines(printer, renderFindings(evaluation.findings, RULES));
 
-  if (options.report !== undefined) {
+  if (options.report !== undefined || options.html !== undefined) {
     const outcome = header.outcome !== undefined && REPORT_OUTCOMES.has(header.outcome) ? (header.outcome as Report['outcome']) : 'infrastructure-error';
     const report = buildReport({
       command: header.job === 'analyze' ? 'analyze' : 'ci',
@@ -99,13 +107,18 @@ export async function traceJudge(options: TraceJudgeOptions): Promise<number> {
       events: trace.events,
       timings: {},
     });
-    await writeFile(options.report, `${JSON.stringify(report, null, 2)}\n`);
+    if (options.report !== undefined) await writeFile(options.report, `${JSON.stringify(report, null, 2)}\n`);
+    if (options.html !== undefined) {
+      await writeFile(options.html, renderHtml({ report, events: trace.events, rules: RULES }));
+      printer.info(`HTML report written to ${sanitize(options.html)}`);
+    }
   }
+  const exit = (code: number) => (options.verdictExit === false ? EXIT.pass : code);
   if (evaluation.verdict === 'fail') {
     const threshold = SEVERITIES.indexOf(policy.failOn);
     const failing = evaluation.findings.filter((finding) => SEVERITIES.indexOf(finding.severity) >= threshold).length;
     printer.error(`verdict: fail — ${failing} finding(s) at or above ${policy.failOn}`);
-    return EXIT.violation;
+    return exit(EXIT.violation);
   }
   printer.info(`verdict: pass — ${evaluation.findings.length} finding(s), none that fail the policy`);
   return EXIT.pass;
