@@ -48,7 +48,7 @@ await describeWithEngine('CI outputs of a malicious run', () => {
 
   it('prints progress as plain lines in CI, and no internal phase names', () => {
     const stderr = String(result.stderr);
-    expect(stderr).toMatch(/safe-install: \[\d+:\d\d\] running install scripts 0\/1 done, now p1-npmrc-shell@1\.0\.0 postinstall/);
+    expect(stderr).toMatch(/safe-install: \[\d+:\d\d\] running install scripts 0\/1 done, package 1 of 1, now p1-npmrc-shell@1\.0\.0 postinstall/);
     expect(stderr).not.toMatch(/output-drain|phases /);
     expect(stderr).not.toContain('\u001b[2K');
   });

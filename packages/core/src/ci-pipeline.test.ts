@@ -150,6 +150,19 @@ describe('the ci pipeline, on a fake engine', () => {
     expect(result.lockfile).toEqual({ path: join(project, 'package-lock.json'), packages: expect.any(Number) });
   });
 
+  it('tells the observer how many packages may run install scripts: the lockfile\'s, less allowScripts\' false, plus the project\'s own', async () => {
+    const plans: number[] = [];
+    const count = async () => {
+      await startCi({ dir: project, timeoutSeconds: 60 }, { ...quietObserver(), plan: (plan) => void plans.push(plan.scriptPackages) }, { engine: fakeEngine({ events: [] }), packageManager: testNpm }).result;
+      return plans.at(-1);
+    };
+    expect(await count()).toBe(1);
+    await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', dependencies: { 'left-pad': '1.3.0' }, allowScripts: { 'left-pad': false }, scripts: { prepare: 'node build.js' } }));
+    expect(await count()).toBe(1);
+    await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', dependencies: { 'left-pad': '1.3.0' }, scripts: { prepare: 'node build.js' } }));
+    expect(await count()).toBe(2);
+  }, 20_000);
+
   it('a violation leaves the project as it was, writes the report first, and outranks the install failing', async () => {
     const reportFile = join(project, '..', `${project.split('/').pop()}-report.json`);
     const { result } = await run({ events: scriptRun([egress], 1), exitCode: 1, nodeModules: { 'left-pad/index.js': 'x' } }, { report: reportFile });

@@ -62,6 +62,8 @@ export interface RunObserver {
   output(line: string): void;
   /** The run entered a phase (for progress displays). */
   phase?(phase: RunPhase): void;
+  /** What the run expects before it starts: packages that may run install scripts (progress's `m`). */
+  plan?(plan: { scriptPackages: number }): void;
   /** A trace event, as it arrives (untrusted, unsanitized; for progress displays). */
   event?(event: TraceEvent): void;
 }
@@ -257,6 +259,7 @@ async function runCi(
     await trace.close().catch(() => undefined);
   };
   try {
+    observer.plan?.({ scriptPackages: pm.scriptPackages(project) });
     observer.phase?.('installing');
     const run = await deps.engine.install({
       image,

@@ -22,6 +22,26 @@ export function scriptReviewOf(project: Project, npmVersion: string | undefined)
   return reviewAllowScripts(allowScriptsEntries(project.manifest), scriptCandidates(lock), npmVersion);
 }
 
+/**
+ * Packages that may run install scripts in `npm ci`: the lockfile's dependencies with
+ * `hasInstallScript` (for this platform), less those allowScripts turns off, plus the project's own
+ * folders (root, workspaces) with a lifecycle script npm ci runs.
+ */
+export function scriptPackagesOf(project: Project): number {
+  const lockBytes = project.files.find((file) => file.path === project.lockfileName)?.content;
+  let lock: unknown = null;
+  try {
+    lock = lockBytes === undefined ? null : JSON.parse(lockBytes.toString('utf8'));
+  } catch {
+    lock = null;
+  }
+  const entries = allowScriptsEntries(project.manifest) ?? {};
+  const denied = new Set(Object.keys(entries).filter((key) => entries[key] === false));
+  const dependencies = scriptCandidates(lock).filter((candidate) => !denied.has(candidate.name) && !denied.has(`${candidate.name}@${candidate.version ?? candidate.displayVersion}`)).length;
+  const ownFolders = new Set(project.rootScripts.map((script) => script.slice(0, script.lastIndexOf(':'))));
+  return dependencies + ownFolders.size;
+}
+
 /** npm's own code for a strict-allow-scripts refusal, as it prints it. */
 const STRICT_CODE = 'ESTRICTALLOWSCRIPTS';
 

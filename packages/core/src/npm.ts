@@ -3,7 +3,7 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exportScope, gatewayNetwork, readHostNpmConfig, readProject } from '@safe-install/sandbox';
 import type { PackageManager } from './package-manager.js';
-import { scriptReviewOf } from './npm-script-review.js';
+import { scriptPackagesOf, scriptReviewOf } from './npm-script-review.js';
 
 const LOCKFILES = ['npm-shrinkwrap.json', 'package-lock.json'];
 
@@ -23,4 +23,5 @@ export const npm: PackageManager = {
   cacheFolders: ['.npm'],
   lockedPackages: (project) => project.lockfile.locked,
   scriptReview: scriptReviewOf,
+  scriptPackages: scriptPackagesOf,
 };

@@ -43,4 +43,9 @@ export interface PackageManager {
   lockedPackages(project: Project): readonly PackageRef[];
   /** The manager's own gate on dependency scripts, as it applied it (null when it has none). */
   scriptReview(project: Project, managerVersion: string | undefined): ScriptReviewReport | null;
+  /**
+   * How many packages may run install scripts, from the lockfile and the project's manifests,
+   * before anything ran: the `m` of the progress line. An upper bound: the manager may skip some.
+   */
+  scriptPackages(project: Project): number;
 }

@@ -15,20 +15,26 @@ export interface ProgressState {
   scriptsDone: number;
   /** `esbuild@0.25.12 postinstall`, sanitized; null between scripts. */
   current: string | null;
+  /** Packages that may run install scripts, from the lockfile (null until the run says). */
+  packagesExpected: number | null;
+  /** Packages whose first script has started (`name@version`). */
+  packagesStarted: readonly string[];
 }
 
-export const initialProgress: ProgressState = { phase: 'preparing', scriptsStarted: 0, scriptsDone: 0, current: null };
+export const initialProgress: ProgressState = { phase: 'preparing', scriptsStarted: 0, scriptsDone: 0, current: null, packagesExpected: null, packagesStarted: [] };
 
-export type ProgressSignal = { kind: 'phase'; phase: RunPhase } | { kind: 'event'; event: TraceEvent };
+export type ProgressSignal = { kind: 'phase'; phase: RunPhase } | { kind: 'plan'; scriptPackages: number } | { kind: 'event'; event: TraceEvent };
 
 /** Fold one signal into the state; the same state back when nothing a person sees changed. */
 export function nextProgress(state: ProgressState, signal: ProgressSignal): ProgressState {
   if (signal.kind === 'phase') return signal.phase === state.phase ? state : { ...state, phase: signal.phase, current: null };
+  if (signal.kind === 'plan') return { ...state, packagesExpected: signal.scriptPackages };
   const event = signal.event;
   if (event.type !== 'script' || state.phase !== 'installing') return state;
   if (event.action === 'start') {
     const who = event.package ? `${event.package.name}@${event.package.version}` : 'a script';
-    return { ...state, scriptsStarted: state.scriptsStarted + 1, current: clean(`${who} ${event.lifecycle ?? ''}`.trim(), 160) };
+    const packagesStarted = event.package && !state.packagesStarted.includes(who) ? [...state.packagesStarted, who] : state.packagesStarted;
+    return { ...state, scriptsStarted: state.scriptsStarted + 1, packagesStarted, current: clean(`${who} ${event.lifecycle ?? ''}`.trim(), 160) };
   }
   return { ...state, scriptsDone: state.scriptsDone + 1, current: state.scriptsDone + 1 >= state.scriptsStarted ? null : state.current };
 }
@@ -40,12 +46,21 @@ export function phaseText(state: ProgressState): string {
       return 'preparing the sandbox';
     case 'installing':
       if (state.scriptsStarted === 0) return 'installing packages (npm ci in the sandbox)';
-      return `running install scripts ${state.scriptsDone}/${state.scriptsStarted} done${state.current ? `, now ${state.current}` : ''}`;
+      return `running install scripts ${state.scriptsDone}/${state.scriptsStarted} done${packagesText(state)}${state.current ? `, now ${state.current}` : ''}`;
     case 'judging':
       return 'checking the trace against the policy';
     case 'exporting':
       return 'putting node_modules in place';
   }
+}
+
+/**
+ * `, package 2 of 3`: how far through the packages with install scripts the run is. The lockfile's
+ * count is an upper bound (npm may skip unapproved scripts), so it never reads less than what ran.
+ */
+function packagesText(state: ProgressState): string {
+  if (state.packagesExpected === null || state.packagesStarted.length === 0) return '';
+  return `, package ${state.packagesStarted.length} of ${Math.max(state.packagesExpected, state.packagesStarted.length)}`;
 }
 
 /** `[0:12] running install scripts 1/2 done, now esbuild@0.25.12 postinstall`. */

@@ -92,6 +92,7 @@ export async function ci(options: CiOptions): Promise<number> {
       warn: printer.warn,
       output: (line) => printer.sandbox(npmOutput.line(line)),
       phase: (phase) => printer.progress({ kind: 'phase', phase }),
+      plan: (plan) => printer.progress({ kind: 'plan', scriptPackages: plan.scriptPackages }),
       event: (event) => printer.progress({ kind: 'event', event }),
     },
     { engine: engine ?? dockerEngine(), ...(log ? { log } : {}) },
