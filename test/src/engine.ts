@@ -77,6 +77,8 @@ export interface FixtureOptions {
   projectFiles?: Record<string, string>;
   /** More fields for the project's package.json (scripts, allowScripts, ...). */
   manifest?: Record<string, unknown>;
+  /** Where the packages' folders are, from the repository root (default test/fixtures/packages; a corpus pattern's folder works too). */
+  packagesFrom?: string;
 }
 
 export async function projectWithPackages(
@@ -88,7 +90,7 @@ export async function projectWithPackages(
   const dependencies: Record<string, string> = { ...extraDependencies };
   for (const name of packages) {
     const source = await mkdtemp(join(tmpdir(), 'safe-install-fixture-'));
-    await cp(join(repoRoot, 'test/fixtures/packages', name), source, { recursive: true });
+    await cp(join(repoRoot, options.packagesFrom ?? 'test/fixtures/packages', name), source, { recursive: true });
     for (const [path, content] of Object.entries(options.packageFiles?.[name] ?? {})) await writeFile(join(source, path), content);
     const packed = await execa('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], { cwd: source });
     await rm(source, { recursive: true, force: true });

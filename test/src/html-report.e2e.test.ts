@@ -6,26 +6,15 @@
  * same page from the saved trace. Screenshots go to test/output/.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { execa } from 'execa';
 import { chromium, type Browser } from 'playwright-core';
-import { describeWithEngine, repoRoot, runCli } from './engine.js';
+import { describeWithEngine, projectWithPackages, repoRoot, runCli } from './engine.js';
 
 const CULPRIT = 'p1-npmrc-shell';
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const OUTPUT = join(repoRoot, 'test/output');
-
-async function maliciousProject(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'safe-install-e2e-html-'));
-  const packed = await execa('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], { cwd: join(repoRoot, 'examples/malicious/P1-npm-token-exfil', CULPRIT) });
-  const tarball = packed.stdout.trim().split('\n').pop()!;
-  await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'html-project', version: '1.0.0', private: true, dependencies: { [CULPRIT]: `file:./${tarball}` } }, null, 2));
-  await execa('npm', ['install', '--package-lock-only', '--ignore-scripts', '--omit-lockfile-registry-resolved', '--no-audit', '--no-fund'], { cwd: dir });
-  return dir;
-}
 
 await describeWithEngine('the HTML report in a browser', () => {
   let project: string;
@@ -35,7 +24,7 @@ await describeWithEngine('the HTML report in a browser', () => {
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: scripts/test.sh installs Debian's chromium (or set CHROMIUM_PATH)`);
     await mkdir(OUTPUT, { recursive: true });
-    project = await maliciousProject();
+    project = await projectWithPackages([CULPRIT], {}, { packagesFrom: 'examples/malicious/P1-npm-token-exfil' });
     const result = await runCli(['ci', project, '--html', out('report.html'), '--trace', out('trace.jsonl')], { env: { CI: 'true' } });
     expect(result.exitCode).toBe(1);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });

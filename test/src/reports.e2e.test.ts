@@ -4,24 +4,13 @@
  * annotations on the package's lockfile line and a step summary naming the package, script and
  * evidence; --sarif, --markdown, --junit and --report are written; --json puts the report on stdout.
  */
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { execa } from 'execa';
 import { REPORT_JSON_SCHEMA } from '@safe-install/schema';
-import { describeWithEngine, repoRoot, runCli } from './engine.js';
+import { describeWithEngine, projectWithPackages, runCli } from './engine.js';
 
 const CULPRIT = 'p1-npmrc-shell';
-
-async function maliciousProject(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'safe-install-e2e-reports-'));
-  const packed = await execa('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], { cwd: join(repoRoot, 'examples/malicious/P1-npm-token-exfil', CULPRIT) });
-  const tarball = packed.stdout.trim().split('\n').pop()!;
-  await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'reports-project', version: '1.0.0', private: true, dependencies: { [CULPRIT]: `file:./${tarball}` } }, null, 2));
-  await execa('npm', ['install', '--package-lock-only', '--ignore-scripts', '--omit-lockfile-registry-resolved', '--no-audit', '--no-fund'], { cwd: dir });
-  return dir;
-}
 
 await describeWithEngine('CI outputs of a malicious run', () => {
   let project: string;
@@ -29,7 +18,7 @@ await describeWithEngine('CI outputs of a malicious run', () => {
   const out = (name: string) => join(project, name);
 
   beforeAll(async () => {
-    project = await maliciousProject();
+    project = await projectWithPackages([CULPRIT], {}, { packagesFrom: 'examples/malicious/P1-npm-token-exfil' });
     await writeFile(out('step-summary.md'), '### earlier step\n');
     result = await runCli(['ci', project, '--json', '--report', out('report.json'), '--sarif', out('out.sarif'), '--markdown', out('summary.md'), '--junit', out('junit.xml')], {
       env: { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: out('step-summary.md'), GITHUB_WORKSPACE: project, CI: 'true' },
