@@ -120,8 +120,13 @@ async function main(argv: string[]): Promise<number> {
               .positional('file', { type: 'string', demandOption: true, describe: 'the trace file' })
               .option('policy', { type: 'string', describe: "judge by this policy file instead of the run's" })
               .option('report', { type: 'string', describe: 'write the JSON report to FILE' })
-              .option('html', { type: 'string', describe: 'write the HTML report to FILE' }),
-          (args) => setCode(traceJudge({ file: args.file, policy: args.policy, report: args.report, html: args.html, printer: stderrPrinter({ quiet: args.quiet as boolean }) })),
+              .option('html', { type: 'string', describe: 'write the HTML report to FILE' })
+              .option('mode', { choices: ['block', 'audit'] as const, describe: "block: fail on findings; audit: report only (default: the policy's)" })
+              .option('fail-on', { choices: ['info', 'low', 'medium', 'high', 'critical'] as const, describe: "lowest severity that fails in block mode (default: the policy's)" }),
+          (args) =>
+            setCode(
+              traceJudge({ file: args.file, policy: args.policy, report: args.report, html: args.html, mode: args.mode, failOn: args.failOn, printer: stderrPrinter({ quiet: args.quiet as boolean }) }),
+            ),
         )
         .command(
           'report <file>',

@@ -45,6 +45,16 @@ afterAll(async () => {
 });
 
 describe('safe-install trace judge', () => {
+  it('--mode and --fail-on apply over the run\'s policy, as on ci', async () => {
+    // The run's policy fails on a high finding (esbuild's postinstall, not allowed).
+    expect(await traceJudge({ file: tracePath, printer: capture() })).toBe(1);
+    const audit = capture();
+    expect(await traceJudge({ file: tracePath, mode: 'audit', printer: audit })).toBe(0);
+    expect(audit.lines.join('\n')).toContain('mode audit');
+    expect(await traceJudge({ file: tracePath, failOn: 'critical', printer: capture() })).toBe(0);
+    expect(await traceJudge({ file: tracePath, failOn: 'low', printer: capture() })).toBe(1);
+  });
+
   it('with the run’s policy: the findings evaluate() gives the events, and the violation exit code', async () => {
     const expected = evaluate({ events, policy: STRICT, decoys: DECOYS, context: CONTEXT });
     expect(expected.verdict).toBe('fail');

@@ -14,7 +14,7 @@
 import { writeFile } from 'node:fs/promises';
 import { SafeInstallError, SEVERITIES, type Report, type Severity, type TraceHeader } from '@safe-install/schema';
 import { buildReport } from '@safe-install/report';
-import { RULES, evaluate, loadPolicy, type ImportedAllowances, type Policy } from '@safe-install/policy';
+import { RULES, atLeast, evaluate, loadPolicy, type ImportedAllowances, type Policy, type PolicyMode } from '@safe-install/policy';
 import { TOOL_VERSION } from '@safe-install/sandbox';
 import { EXIT } from '../exit-codes.js';
 import { printLines, sanitize, type Printer } from '../output.js';
@@ -27,6 +27,10 @@ export interface TraceJudgeOptions {
   /** A policy file to judge by instead of the run's. */
   policy?: string | undefined;
   report?: string | undefined;
+  /** As on `ci`: block (fail on findings) or audit (report only), over the policy's own mode. */
+  mode?: PolicyMode | undefined;
+  /** As on `ci`: the lowest severity that fails in block mode, over the policy's own. */
+  failOn?: Severity | undefined;
   /** Write the HTML report of the judged trace to FILE. */
   html?: string | undefined;
   /**
@@ -81,10 +85,12 @@ export async function traceJudge(options: TraceJudgeOptions): Promise<number> {
     printer.info(`${header.decoys.values.length} decoy value(s) were planted in this run; they are fake, and the header lists them to recognise them later`);
   }
 
-  let policy = run.policy;
+  // --mode and --fail-on apply over either policy, as they do over a project's on `ci`.
+  const overrides = { ...(options.mode ? { mode: options.mode } : {}), ...(options.failOn ? { failOn: options.failOn } : {}) };
+  let policy: Policy = { ...run.policy, ...overrides };
   if (options.policy !== undefined) {
     // A new policy, with the run's package-manager allowances (its package.json is not here).
-    const loaded = await loadPolicy({ projectDir: process.cwd(), overrides: { policyFile: options.policy }, interop: run.interop });
+    const loaded = await loadPolicy({ projectDir: process.cwd(), overrides: { policyFile: options.policy, ...overrides }, interop: run.interop });
     for (const warning of loaded.warnings) printer.warn(sanitize(warning));
     policy = loaded.policy;
   }
@@ -115,8 +121,7 @@ export async function traceJudge(options: TraceJudgeOptions): Promise<number> {
   }
   const exit = (code: number) => (options.verdictExit === false ? EXIT.pass : code);
   if (evaluation.verdict === 'fail') {
-    const threshold = SEVERITIES.indexOf(policy.failOn);
-    const failing = evaluation.findings.filter((finding) => SEVERITIES.indexOf(finding.severity) >= threshold).length;
+    const failing = evaluation.findings.filter((finding) => atLeast(finding.severity, policy.failOn)).length;
     printer.error(`verdict: fail — ${failing} finding(s) at or above ${policy.failOn}`);
     return exit(EXIT.violation);
   }
