@@ -15,6 +15,7 @@ import type Docker from 'dockerode';
 import { installJob, SafeInstallError, TRACE_GAP_NOTICE, validateJob, type SandboxJob, type TraceEvent } from '@safe-install/schema';
 import type { RunnerStatus } from '@safe-install/runner';
 import { packFiles, type ArchiveFile } from '../transfer/pack-files.js';
+import { StepClock } from './step-phases.js';
 import { DEFAULT_EXTRACT_LIMITS, extractSafely, type ExportScope } from '../transfer/extract-safely.js';
 import { STAGING_PREFIX, type StagedExport } from '../transfer/swap-in.js';
 import { LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_ROLE, LABEL_RUN, LABEL_STARTED, LABEL_TOOL, LABEL_VERSION, TOOL_VERSION } from '../docker/labels.js';
@@ -227,8 +228,11 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
   const events: TraceEvent[] = [];
   const budget = new TraceBudget(options.traceLimits);
   let stoppedForLimit = false;
+  // When each step began, from the runner's events: the gateway's events are put in theirs.
+  const steps = new StepClock();
   const keep = (event: TraceEvent) => {
     events.push(event);
+    if (event.source !== 'gateway') steps.observe(event);
     // Sandbox latency: from asking the engine to start the container to the first script.
     if (event.type === 'script' && event.action === 'start' && containerStartWall !== null && timings['start-to-first-script'] === undefined) {
       timings['start-to-first-script'] = Math.max(0, Math.round(event.ts - containerStartWall));
@@ -389,9 +393,9 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
     ]);
     if (gateway) {
       // The gateway's events count against the same limit (a DNS flood is events too).
-      // A job of one step: the gateway's events are that step's (a longer job's are not told apart yet).
-      const only = job.steps.length === 1 ? job.steps[0]!.phase : undefined;
-      for (const event of stoppedEvents) for (const admitted of budget.admit(event, JSON.stringify(event).length)) keep(only === undefined || admitted.source !== 'gateway' ? admitted : { ...admitted, phase: only });
+      // Each gateway event in the step that was running when it came (a job of one step: that step).
+      const phaseOf = (ts: number) => (job.steps.length === 1 ? job.steps[0]!.phase : (steps.phaseAt(ts) ?? job.steps[0]!.phase));
+      for (const event of stoppedEvents) for (const admitted of budget.admit(event, JSON.stringify(event).length)) keep(admitted.source !== 'gateway' ? admitted : { ...admitted, phase: phaseOf(admitted.ts) });
     }
     const ended = exportResult as { ok: boolean; error?: string } | null;
     const wanted = stageIn !== null && !timedOut && (status as RunnerStatus | null)?.exitCode === 0;
