@@ -276,6 +276,8 @@ export async function runCase(c: CorpusCase, options: RunOptions = {}): Promise<
       result.findings = (report.findings ?? []).map((f) => ({ ruleId: f.ruleId, severity: f.severity, ...(f.package ? { package: f.package.name } : {}) }));
     }
     judge(result, options);
+    // A run that ended without a verdict says why in CI's output, not only in the kept folder.
+    if (!result.ok && ![0, 1].includes(result.exitCode ?? -1)) result.reason += ` (${lastErrorLine(String(run.all ?? ''))})`;
     if (teardown) {
       const after = teardown;
       teardown = undefined;
@@ -354,6 +356,13 @@ function judge(r: CaseResult, options: RunOptions): void {
   r.ok = r.reason === '';
   if (!r.ok && c.gap !== undefined) r.reason += ` — known gap: ${c.gap}`;
   if (r.ok && c.gap !== undefined) r.reason = `caught although corpus.json lists a gap: remove it`;
+}
+
+/** The CLI's last error line (or last line) of output, for a reason that says why a run failed. */
+function lastErrorLine(output: string): string {
+  const lines = output.split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  const errors = lines.filter((line) => /^(error|safe-install: error|npm error)/i.test(line));
+  return (errors.at(-1) ?? lines.at(-1) ?? 'no output').slice(0, 300);
 }
 
 function unique<T>(items: T[]): T[] {
