@@ -4,20 +4,17 @@
 # summary, under the Markdown summary the CLI itself writes there.
 set -euo pipefail
 cd "${GITHUB_WORKSPACE:-.}"
+args=(ci "$SI_DIR" --mode "$SI_MODE" --report "$SI_REPORT" --sarif "$SI_SARIF")
 if [ -n "${SI_POLICY:-}" ]; then
-  # The project's own policy wins; the input is for projects that have none.
+  # The project's own policy wins; the input is for projects that have none. It is passed with
+  # --policy (ci checks it like any policy file), never copied into the checkout.
   existing=$(ls "$SI_DIR"/safe-install.config.json "$SI_DIR"/safe-install.config.yaml "$SI_DIR"/safe-install.config.yml 2>/dev/null || true)
   if [ -z "$existing" ]; then
-    case "$SI_POLICY" in
-      *.json) ext=json ;; *.yaml | *.yml) ext=yaml ;;
-      *) echo "safe-install: error: policy input $SI_POLICY must end in .json, .yaml or .yml" >&2; echo "exit-code=2" >> "$GITHUB_OUTPUT"; exit 0 ;;
-    esac
-    cp "$SI_POLICY" "$SI_DIR/safe-install.config.$ext"
+    args+=(--policy "$SI_POLICY")
   elif [ "$(realpath "$SI_POLICY")" != "$(realpath "$existing")" ]; then
     echo "safe-install: warning: $SI_DIR has its own policy ($existing); the policy input is not used" >&2
   fi
 fi
-args=(ci "$SI_DIR" --mode "$SI_MODE" --report "$SI_REPORT" --sarif "$SI_SARIF")
 [ -z "${SI_FAIL_ON:-}" ] || args+=(--fail-on "$SI_FAIL_ON")
 set +e
 safe-install "${args[@]}"
