@@ -18,13 +18,15 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TRACE_SCHEMA_VERSION, type TraceHeader } from '@safe-install/schema';
 import { machine, resultsDir } from './measure.js';
 
 const cli = fileURLToPath(new URL('../../packages/cli/dist/main.js', import.meta.url));
 
-const header = {
+// Typed as the schema's header, so a change to the trace format breaks this build, not the benchmark's output.
+const header: TraceHeader = {
   type: 'trace-header',
-  schemaVersion: 2,
+  schemaVersion: TRACE_SCHEMA_VERSION,
   runId: 'mx6bench-0000aaaa',
   tool: { name: 'safe-install', version: '0.1.0' },
   project: '/work/app',
