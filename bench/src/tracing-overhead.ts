@@ -6,6 +6,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { projectWithPackages } from '@safe-install/e2e/fixtures';
+import { npm } from '@safe-install/core';
 import { DEFAULT_BASE_IMAGE, SANDBOX_PATHS, connectEngine, gatewayNetwork, planUpload, readHostNpmConfig, readProject, requireSandboxImage, runInstall } from '@safe-install/sandbox';
 import { compare, report, runsFromEnv } from './measure.js';
 
@@ -19,7 +20,7 @@ try {
   const plan = planUpload(await readProject(project), { home: SANDBOX_PATHS.home, projectDir: 'project', registry: npmConfig.registry, npmrc: routes.npmrc });
   const network = { gateway: { ...routes.gateway, decoys: plan.decoys }, env: routes.env };
   const install = async (trace: boolean) => {
-    const run = await runInstall({ docker, image, network, upload: plan.files, directoryModes: plan.directoryModes, env: plan.env, stageIn: null, command: ['npm', 'ci'], timeoutMs: 600_000, trace });
+    const run = await runInstall({ docker, image, network, upload: plan.files, directoryModes: plan.directoryModes, env: plan.env, stageIn: null, command: npm.command({ kind: 'ci' }), cacheFolders: npm.cacheFolders, timeoutMs: 600_000, trace });
     if (run.exitCode !== 0 || !run.status) throw new Error(`install failed (exit ${run.exitCode})`);
     return { ms: run.status.timings['install']!, events: run.events.length };
   };

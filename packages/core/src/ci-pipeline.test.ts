@@ -122,6 +122,8 @@ describe('the ci pipeline, on a fake engine', () => {
     const { engine } = await run({ events: [] });
     const asked = engine.asked[0]!;
     expect(asked.command).toEqual(['npm', 'ci']);
+    // The runner's snapshot skips the manager's own cache, as the seam names it.
+    expect(asked.cacheFolders).toEqual(testNpm.cacheFolders);
     expect(asked.stageIn).toBe(project);
     expect(asked.network).not.toBe('none');
     const network = asked.network as Exclude<SandboxInstall['network'], 'none'>;

@@ -271,6 +271,7 @@ async function runCi(
       scope: pm.exportScope(project),
       network: { gateway: { ...network.gateway, decoys: plan.decoys }, env: network.env },
       command,
+      cacheFolders: pm.cacheFolders,
       timeoutMs: options.timeoutSeconds * 1000,
       limits,
       ...(options.lingerGraceMs !== undefined ? { lingerGraceMs: options.lingerGraceMs } : {}),

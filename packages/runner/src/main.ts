@@ -78,9 +78,9 @@ function pinSelf(cpu: number): Promise<void> {
   });
 }
 
-/** HOME and /tmp, without npm's cache and the project (which has a snapshot of its own). */
+/** HOME and /tmp, without the package manager's cache (the job's cacheFolders) and the project (which has a snapshot of its own). */
 async function snapshot(args: RunnerArgs): Promise<Snapshot> {
-  const pruned = [args.cwd, join(args.home, '.npm')];
+  const pruned = [args.cwd, ...(args.job.cacheFolders ?? []).map((folder) => join(args.home, folder))];
   const { stdout } = await runAsUser(args, 'find', findArgs([args.home, '/tmp'], pruned));
   return parseSnapshot(stdout);
 }

@@ -65,6 +65,17 @@ describe('the sandbox job', () => {
     ['a subject with an extra field', job({ ...importStep, subject: { name: 'x', version: '1', path: '/' } })],
     ['a subject without a version', job({ ...importStep, subject: { name: 'x' } })],
     ['continueOnFailure that is not a boolean', job({ ...install, continueOnFailure: 'yes' })],
+    ['cacheFolders that is not an array', { ...job(install), cacheFolders: '.npm' }],
+    ['an absolute cache folder', { ...job(install), cacheFolders: ['/home/node/.npm'] }],
+    ['a cache folder that climbs out of HOME', { ...job(install), cacheFolders: ['../../etc'] }],
+    ['a cache folder with a .. segment inside', { ...job(install), cacheFolders: ['.cache/../../x'] }],
+    ['a cache folder that is HOME itself', { ...job(install), cacheFolders: ['.'] }],
+    ['an empty cache folder', { ...job(install), cacheFolders: [''] }],
+    ['a cache folder with a trailing slash', { ...job(install), cacheFolders: ['.npm/'] }],
+    ['a cache folder with a glob', { ...job(install), cacheFolders: ['*'] }],
+    ['a cache folder with a control character', { ...job(install), cacheFolders: ['.npm\n'] }],
+    ['a cache folder that is a number', { ...job(install), cacheFolders: [1] }],
+    ['too many cache folders', { ...job(install), cacheFolders: Array.from({ length: JOB_LIMITS.cacheFolders + 1 }, (_, i) => `c${i}`) }],
   ];
   it.each(hostile)('refuses %s', (_, value) => {
     expect(() => validateJob(value)).toThrow(JobError);
@@ -78,6 +89,12 @@ describe('the sandbox job', () => {
     ['a number', '1'],
   ])('refuses job text that is %s', (_, text) => {
     expect(() => parseJob(text)).toThrow(JobError);
+  });
+
+  it('takes the package manager\'s cache folders under HOME, as installJob passes them', () => {
+    const built = installJob(['npm', 'ci'], { export: true, trace: true, cacheFolders: ['.npm', '.cache/yarn', '..hidden'] });
+    expect(parseJob(JSON.stringify(built)).cacheFolders).toEqual(['.npm', '.cache/yarn', '..hidden']);
+    expect('cacheFolders' in installJob(['npm', 'ci'], { export: true, trace: true })).toBe(false);
   });
 
   it('names the field it refuses', () => {

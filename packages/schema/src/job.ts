@@ -58,12 +58,19 @@ export interface JobStep {
 export interface SandboxJob {
   version: typeof JOB_VERSION;
   steps: JobStep[];
+  /**
+   * Folders under HOME that the filesystem snapshot skips: the package manager's own cache
+   * (`PackageManager.cacheFolders`; npm's `.npm`). Relative, without `.` or `..` segments.
+   */
+  cacheFolders?: string[];
 }
 
 /** A phase name: a short lowercase word, safe in an event, an environment variable and a file name. */
 export const PHASE_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
 /** Limits far above any real job, so that a runaway one is refused rather than passed to exec. */
-export const JOB_LIMITS = { bytes: 64 * 1024, steps: 16, args: 256, argChars: 4096, refChars: 214 } as const;
+export const JOB_LIMITS = { bytes: 64 * 1024, steps: 16, args: 256, argChars: 4096, refChars: 214, cacheFolders: 8, cacheFolderChars: 255 } as const;
+/** A cache folder under HOME: plain path segments, never absolute, `.` or `..`. */
+const CACHE_FOLDER = /^(?!\.{1,2}(?:\/|$))[A-Za-z0-9._-]+(?:\/(?!\.{1,2}(?:\/|$))[A-Za-z0-9._-]+)*$/;
 
 const STEP_KEYS = new Set(['phase', 'command', 'trace', 'attribution', 'subject', 'export', 'continueOnFailure']);
 // No control characters (NUL cannot be in an argument at all; newlines and escapes have no place
@@ -144,7 +151,7 @@ function step(value: unknown, index: number): JobStep {
 /** Check a job (already parsed JSON); returns a fresh copy holding only what was checked. */
 export function validateJob(value: unknown): SandboxJob {
   if (!isPlainObject(value)) throw new JobError('the job must be an object');
-  onlyKeys(value, new Set(['version', 'steps']), 'the job');
+  onlyKeys(value, new Set(['version', 'steps', 'cacheFolders']), 'the job');
   if (value['version'] !== JOB_VERSION) throw new JobError(`version must be ${JOB_VERSION}`);
   const steps = value['steps'];
   if (!Array.isArray(steps) || steps.length === 0) throw new JobError('steps must be a non-empty array');
@@ -157,7 +164,19 @@ export function validateJob(value: unknown): SandboxJob {
     // One export stream per run, after the job: a later step could change what an earlier one left.
     if (s.export !== 'none' && i !== checked.length - 1) throw new JobError(`steps[${i}] exports, but only the last step may`);
   });
-  return { version: JOB_VERSION, steps: checked };
+  const job: SandboxJob = { version: JOB_VERSION, steps: checked };
+  if (value['cacheFolders'] !== undefined) job.cacheFolders = cacheFolders(value['cacheFolders']);
+  return job;
+}
+
+function cacheFolders(value: unknown): string[] {
+  if (!Array.isArray(value)) throw new JobError('cacheFolders must be an array');
+  if (value.length > JOB_LIMITS.cacheFolders) throw new JobError(`more than ${JOB_LIMITS.cacheFolders} cacheFolders`);
+  return value.map((folder, i) => {
+    const path = text(folder, `cacheFolders[${i}]`, JOB_LIMITS.cacheFolderChars);
+    if (!CACHE_FOLDER.test(path)) throw new JobError(`cacheFolders[${i}] must be a relative folder under HOME, without . or .. segments`);
+    return path;
+  });
 }
 
 /** Parse and check a job from its JSON text (the runner's `--job` argument). */
@@ -177,9 +196,10 @@ export function parseJob(json: string): SandboxJob {
  * The job of `ci` (and `add`): one `install` step running the package manager, each lifecycle
  * script traced and attributed by the lockfile, the install's output exported when wanted.
  */
-export function installJob(command: readonly string[], options: { export: boolean; trace: boolean }): SandboxJob {
+export function installJob(command: readonly string[], options: { export: boolean; trace: boolean; cacheFolders?: readonly string[] }): SandboxJob {
   return {
     version: JOB_VERSION,
     steps: [{ phase: 'install', command: [...command], trace: options.trace ? 'scripts' : 'none', attribution: 'lockfile', export: options.export ? 'install' : 'none' }],
+    ...(options.cacheFolders !== undefined ? { cacheFolders: [...options.cacheFolders] } : {}),
   };
 }

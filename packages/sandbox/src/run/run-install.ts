@@ -53,6 +53,8 @@ export interface InstallRunOptions {
    * `stageIn` is set and tracing unless `trace` is false — the job of `ci`.
    */
   job?: SandboxJob;
+  /** The package manager's cache folders under HOME, which the runner's snapshot skips (PackageManager.cacheFolders), for the default job. */
+  cacheFolders?: readonly string[];
   timeoutMs: number;
   limits?: ResourceLimits;
   /** How long a process may outlive its lifecycle script before it is killed. */
@@ -174,7 +176,7 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
   };
   const network = options.network;
   // Checked here too, so that a bad job fails before a container exists (the runner checks it again).
-  const job = validateJob(options.job ?? installJob(options.command, { export: options.stageIn !== null, trace: options.trace !== false }));
+  const job = validateJob(options.job ?? installJob(options.command, { export: options.stageIn !== null, trace: options.trace !== false, ...(options.cacheFolders ? { cacheFolders: options.cacheFolders } : {}) }));
   let gateway: RunningGateway | null = null;
   if (network !== 'none') {
     // Only the volume is made before the sandbox starts; the gateway container starts alongside it.
