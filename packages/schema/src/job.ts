@@ -69,8 +69,8 @@ export interface SandboxJob {
 export const PHASE_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
 /** Limits far above any real job, so that a runaway one is refused rather than passed to exec. */
 export const JOB_LIMITS = { bytes: 64 * 1024, steps: 16, args: 256, argChars: 4096, refChars: 214, cacheFolders: 8, cacheFolderChars: 255 } as const;
-/** A cache folder under HOME: plain path segments, never absolute, `.` or `..`. */
-const CACHE_FOLDER = /^(?!\.{1,2}(?:\/|$))[A-Za-z0-9._-]+(?:\/(?!\.{1,2}(?:\/|$))[A-Za-z0-9._-]+)*$/;
+/** One segment of a cache folder's path: a plain name (`.` and `..` are refused on their own). */
+const CACHE_FOLDER_SEGMENT = /^[A-Za-z0-9._-]+$/;
 
 const STEP_KEYS = new Set(['phase', 'command', 'trace', 'attribution', 'subject', 'export', 'continueOnFailure']);
 // No control characters (NUL cannot be in an argument at all; newlines and escapes have no place
@@ -174,7 +174,8 @@ function cacheFolders(value: unknown): string[] {
   if (value.length > JOB_LIMITS.cacheFolders) throw new JobError(`more than ${JOB_LIMITS.cacheFolders} cacheFolders`);
   return value.map((folder, i) => {
     const path = text(folder, `cacheFolders[${i}]`, JOB_LIMITS.cacheFolderChars);
-    if (!CACHE_FOLDER.test(path)) throw new JobError(`cacheFolders[${i}] must be a relative folder under HOME, without . or .. segments`);
+    const segments = path.split('/');
+    if (!segments.every((segment) => CACHE_FOLDER_SEGMENT.test(segment) && segment !== '.' && segment !== '..')) throw new JobError(`cacheFolders[${i}] must be a relative folder under HOME, without . or .. segments`);
     return path;
   });
 }
