@@ -14,7 +14,7 @@ export type { EvaluateInput } from './evaluate.js';
 export { SANDBOX_CONTEXT, DEFAULT_LIFECYCLE_MARKER } from './engine/resolved-context.js';
 export { loadPolicy, PolicyLoadError, POLICY_FILE_NAMES, PACKAGE_JSON_KEY, NEW_POLICY_FILE } from './load-policy.js';
 export type { LoadPolicyOptions, LoadedPolicy, PolicyLocation, PolicySource } from './load-policy.js';
-export { learnIntoPolicy } from './save-policy.js';
+export { learnIntoPolicy, replaceFile } from './save-policy.js';
 export type { SavedPolicy } from './save-policy.js';
 export { resolvePolicy, defaultPolicy, DEFAULT_FAIL_ON, DEFAULT_MODE, ENV_FAIL_ON, ENV_MODE } from './resolve-policy.js';
 export type { PolicyLayers, PolicyOverrides, ResolvedPolicy } from './resolve-policy.js';
