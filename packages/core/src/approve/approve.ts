@@ -50,7 +50,8 @@ export interface ApprovalSession {
 }
 
 export interface ApprovalOutcome {
-  packageJson: { path: string; written: boolean; changes: AllowScriptsChange[]; warnings: string[] };
+  /** `approved`: the packages (`name@version`) whose entry is in allowScripts now (a deny already there wins over an approval). */
+  packageJson: { path: string; written: boolean; changes: AllowScriptsChange[]; warnings: string[]; approved: string[] };
   /** Null when nothing was approved (denials need no allowance). */
   policy: { path: string; written: boolean; applied: number; unresolved: number } | null;
   approvals: { path: string; written: boolean; warning?: string };
@@ -178,7 +179,7 @@ async function planAllowScripts(
 ): Promise<AllowScriptsPlan> {
   const path = join(root, 'package.json');
   const approvedIds = new Set<string>();
-  const outcome: ApprovalOutcome['packageJson'] = { path, written: false, changes: [], warnings: [] };
+  const outcome: ApprovalOutcome['packageJson'] = { path, written: false, changes: [], warnings: [], approved: [] };
   if (decisions.size === 0) return { outcome, approvedIds, text: '', mode: 0, map: {} };
   await notALink(path, 'package.json');
   const info = await lstat(path);
@@ -204,5 +205,6 @@ async function planAllowScripts(
     if (edit.warning !== undefined) outcome.warnings.push(edit.warning);
     else if (decision === 'approve') approvedIds.add(packageId(review.package));
   }
+  outcome.approved = [...approvedIds];
   return { outcome, approvedIds, text, mode: info.mode & 0o7777, map };
 }

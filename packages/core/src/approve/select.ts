@@ -10,6 +10,8 @@ import { allowScriptsEntries, approveKey, keyTargets, npmScriptVerdict, scriptCa
 export interface ApprovalCandidate {
   /** The lockfile's entry (identity from `resolved`, never the tarball). */
   candidate: ScriptCandidate;
+  /** Its folder in the project (`node_modules/a`). */
+  path: string;
   /** Who the trace says ran the scripts of that folder (the tracer's lockfile attribution). */
   package: PackageRef;
   /** The allowScripts entry approving it writes; null when npm has no trusted key for it. */
@@ -42,7 +44,7 @@ export function selectUnapproved(lock: unknown, manifest: unknown, identityOf: (
     const identity = identityOf(candidate.path);
     const pkg = identity === undefined ? { name: candidate.name, version: candidate.version ?? candidate.displayVersion } : { name: identity.name, version: identity.version };
     const approvedBefore = Object.keys(entries).filter((key) => entries[key] === true && key !== entry && keyTargets(candidate, key));
-    pending.push({ candidate, package: pkg, entry, approvedBefore });
+    pending.push({ candidate, path: candidate.path, package: pkg, entry, approvedBefore });
     // A package npm has no key for still runs in the sandbox: npm matches a URL key against `resolved`.
     const key = entry ?? candidate.resolved;
     if (key !== null) sandboxAllowScripts[key] = true;
