@@ -71,6 +71,12 @@ describe('approve on the pipeline', () => {
     expect([...(dirty?.scripts[0]?.values.host ?? [])]).toEqual(['198.51.100.7:443']);
   });
 
+  it('a policy that denies the package is a finding (the same rule id as the question, but an answer)', async () => {
+    await writeFile(join(project, 'safe-install.config.yaml'), 'version: 1\npackages:\n  left-pad: false\n');
+    const review = (await session({ events: scriptRun() })).session.reviews[0];
+    expect(review?.findings.map((f) => [f.ruleId, f.message])).toEqual([['script-not-allowed', expect.stringMatching(/denies/)]]);
+  });
+
   it('approve writes the pinned entry (formatting kept), the policy allowance and the recorded run', async () => {
     const { session: s } = await session({ events: scriptRun() });
     const outcome = await s.apply(new Map([[s.reviews[0]!, 'approve']]), new Date('2026-12-03T08:00:00Z'));

@@ -12,7 +12,7 @@
 import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SafeInstallError, type Finding, type TraceEvent } from '@safe-install/schema';
-import { applyAllowScriptsDecision, learnIntoPolicy, packageJsonWithAllowScripts, replaceFile, type AllowScriptsChange, type AllowScriptsDecision } from '@safe-install/policy';
+import { applyAllowScriptsDecision, learnIntoPolicy, policyDenial, packageJsonWithAllowScripts, replaceFile, type AllowScriptsChange, type AllowScriptsDecision } from '@safe-install/policy';
 import { behavioursOf, diffBehaviours, type BehaviourChange, type ScriptBehaviour } from '@safe-install/trace';
 import type { CiDeps, CiOptions, CiResult, RunObserver } from '../ci-pipeline.js';
 import { startCi } from '../ci-pipeline.js';
@@ -22,7 +22,11 @@ import { packageId, selectUnapproved, type ApprovalCandidate } from './select.js
 
 export type ApproveOptions = Pick<CiOptions, 'dir' | 'base' | 'timeoutSeconds' | 'limits' | 'lingerGraceMs' | 'policy' | 'trace' | 'report'>;
 
-/** The finding every pending package has by definition (its script is not allowed yet): the question approve asks, not an answer. */
+/**
+ * The finding every pending package has by definition (nothing allows its script yet): the
+ * question approve asks, not an answer. A policy that *denies* the package gives the same rule:
+ * that one stays a finding.
+ */
 const QUESTION_RULE = 'script-not-allowed';
 
 export interface ApprovalReview extends ApprovalCandidate {
@@ -85,7 +89,8 @@ export function startApproval(options: ApproveOptions, observer: RunObserver, de
     if (run.failure) throw run.failure;
 
     const ids = new Set(selection.pending.map((p) => packageId(p.package)));
-    const isQuestion = (f: Finding) => f.ruleId === QUESTION_RULE && f.package !== undefined && ids.has(packageId(f.package));
+    const policy = run.loadedPolicy.policy;
+    const isQuestion = (f: Finding) => f.ruleId === QUESTION_RULE && f.package !== undefined && ids.has(packageId(f.package)) && policyDenial(policy, f.package) === null;
     const findings = run.findings.filter((f) => !isQuestion(f));
     const { context, decoys, runId } = run.judged;
     const behaviours = behavioursOf(run.events, { ...context, decoys, runId }, findings);
