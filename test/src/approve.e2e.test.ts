@@ -9,11 +9,14 @@
  *    a true and a false entry.
  * 3. A version bump of an approved package (beacon-bump 1.0.0 → 1.0.1, which adds a beacon) shows
  *    what the new version does that the approved run did not, before it is approved.
+ * 4. With npm 12 in the sandbox (which skips scripts allowScripts does not list), the pending
+ *    package's script still runs there: the sandbox's copy of package.json allows it.
  */
 import { cp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { cliPath, describeWithEngine, projectWithPackages, repoRoot, runCli } from './engine.js';
+import { cliPath, describeWithEngine, projectWithPackages, readTrace, repoRoot, runCli } from './engine.js';
+import { baseWithNpm } from './npm-variant.js';
 
 const MALICIOUS = 'p1-npmrc-shell';
 const MALICIOUS_TARBALL = `file:${MALICIOUS}-1.0.0.tgz`;
@@ -146,6 +149,19 @@ await describeWithEngine('safe-install approve', () => {
     expect(out).toMatch(/ {6}\+ finding network-not-allowed/);
     // Not approved (it has a finding): the old entry stays, nothing is added.
     expect(await allowScriptsOf(v2)).toEqual({ [`file:${FIXTURE}-1.0.0.tgz`]: true });
+  }, 20 * 60_000);
+
+  it('npm 12: the pending script runs in the sandbox all the same (its copy of package.json allows it), and is approved', async () => {
+    const base = await baseWithNpm('12.2.0');
+    const dir = await projectWithPackages([], { 'core-js': '3.45.1' }, { registryResolved: true, manifest: { allowScripts: { esbuild: true } } });
+    cleanup.push(dir);
+    const trace = join(dir, 'approve.jsonl');
+    const result = await runCli(['approve', '--yes-if-clean', '--base', base, '--trace', trace, dir]);
+    expect(result.exitCode).toBe(0);
+    const started = (await readTrace(trace)).filter((e) => e.type === 'script' && e.action === 'start' && e.package !== undefined);
+    expect(started.map((e) => `${e.package?.name}@${e.package?.version} ${e.lifecycle}`)).toEqual(['core-js@3.45.1 postinstall']);
+    expect(result.stderr).not.toMatch(/skipped the install scripts/);
+    expect(await allowScriptsOf(dir)).toEqual({ esbuild: true, 'core-js@3.45.1': true });
   }, 20 * 60_000);
 });
 
