@@ -8,6 +8,8 @@ bash scripts/bootstrap.sh
 command -v ssh-keygen >/dev/null 2>&1 || { need_root "installing openssh-client"; apt_install openssh-client; }
 # The HTML report's browser test drives Debian's Chromium, headless (playwright-core, no download).
 command -v chromium >/dev/null 2>&1 || { need_root "installing chromium"; apt_install chromium; }
+# The approve command's interactive test drives it on a terminal made by tmux.
+command -v tmux >/dev/null 2>&1 || { need_root "installing tmux"; apt_install tmux; }
 # In CI a missing engine must fail the end-to-end tests, never skip them.
 export SAFE_INSTALL_REQUIRE_DOCKER=1
 pnpm test

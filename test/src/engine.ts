@@ -79,6 +79,10 @@ export interface FixtureOptions {
   manifest?: Record<string, unknown>;
   /** Where the packages' folders are, from the repository root (default test/fixtures/packages; a corpus pattern's folder works too). */
   packagesFrom?: string;
+  /** The folder of one package, from the repository root, when it is not under `packagesFrom`. */
+  packageFolders?: Record<string, string>;
+  /** Keep registry packages' `resolved` URLs in the lockfile (npm's default; the fixtures omit them unless asked). */
+  registryResolved?: boolean;
 }
 
 export async function projectWithPackages(
@@ -90,7 +94,7 @@ export async function projectWithPackages(
   const dependencies: Record<string, string> = { ...extraDependencies };
   for (const name of packages) {
     const source = await mkdtemp(join(tmpdir(), 'safe-install-fixture-'));
-    await cp(join(repoRoot, options.packagesFrom ?? 'test/fixtures/packages', name), source, { recursive: true });
+    await cp(join(repoRoot, options.packageFolders?.[name] ?? join(options.packagesFrom ?? 'test/fixtures/packages', name)), source, { recursive: true });
     for (const [path, content] of Object.entries(options.packageFiles?.[name] ?? {})) await writeFile(join(source, path), content);
     const packed = await execa('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], { cwd: source });
     await rm(source, { recursive: true, force: true });
@@ -99,7 +103,7 @@ export async function projectWithPackages(
   }
   await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'fixture-project', version: '1.0.0', private: true, ...options.manifest, dependencies }, null, 2));
   for (const [path, content] of Object.entries(options.projectFiles ?? {})) await writeFile(join(dir, path), content);
-  await execa('npm', ['install', '--package-lock-only', '--ignore-scripts', '--omit-lockfile-registry-resolved', '--no-audit', '--no-fund'], { cwd: dir });
+  await execa('npm', ['install', '--package-lock-only', '--ignore-scripts', `--omit-lockfile-registry-resolved=${options.registryResolved === true ? 'false' : 'true'}`, '--no-audit', '--no-fund'], { cwd: dir });
   return dir;
 }
 

@@ -11,6 +11,8 @@ import { TOOL_VERSION } from '@safe-install/sandbox';
 import { LOG_LEVELS, diagnosticLog, type LogLevel } from '@safe-install/core';
 import { limitsFrom } from './limits.js';
 import { ci } from './commands/ci.js';
+import { approve } from './commands/approve.js';
+import { readlinePrompter } from './prompt.js';
 import { doctor } from './commands/doctor.js';
 import { imageBuild, imageKey, imagePrune, imageShow, setup } from './commands/image.js';
 import { traceJudge } from './commands/trace.js';
@@ -83,6 +85,36 @@ async function main(argv: string[]): Promise<number> {
             printer: stderrPrinter({ quiet: args.quiet }),
           }),
         ),
+    )
+    .command(
+      'approve [dir]',
+      "run the install scripts allowScripts does not cover yet in the sandbox, show what each package's did, and write the decision (approve / deny / skip) into package.json allowScripts and the policy",
+      (y) =>
+        y
+          .positional('dir', { type: 'string', default: '.', describe: 'project folder (package.json + package-lock.json)' })
+          .option('yes-if-clean', { type: 'boolean', default: false, describe: 'approve only the packages with no finding, without asking; leave the others unlisted (exit 1 if any has findings)' })
+          .option('trace', { type: 'string', describe: 'write the trace of the sandbox run (JSON Lines) to FILE' })
+          .option('report', { type: 'string', describe: 'write the JSON report of the sandbox run to FILE' })
+          .option('timeout', { type: 'number', default: 1800, describe: 'seconds the whole install may take' })
+          .option('policy', policyOption),
+      (args) => {
+        // Never a prompt without a terminal: with no TTY, only --yes-if-clean decides.
+        const tty = process.stdin.isTTY === true && process.stderr.isTTY === true;
+        return setCode(
+          approve({
+            dir: args.dir,
+            yesIfClean: args.yesIfClean,
+            trace: args.trace,
+            report: args.report,
+            base: args.base,
+            timeoutSeconds: args.timeout,
+            policy: args.policy,
+            prompter: tty && !args.yesIfClean ? readlinePrompter(process.stdin, process.stderr) : null,
+            log: diagnosticLog({ level: args.logLevel, file: args.logFile }),
+            printer: stderrPrinter({ quiet: args.quiet }),
+          }),
+        );
+      },
     )
     .command('policy', 'policy tools', (y) =>
       y

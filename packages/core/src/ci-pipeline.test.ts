@@ -8,26 +8,11 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseTrace, type Report, type TraceEvent } from '@safe-install/schema';
 import { evaluate, type Policy } from '@safe-install/policy';
-import { STAGING_PREFIX, type HostNpmConfig, type InstallRunResult } from '@safe-install/sandbox';
 import { startCi, type CiResult, type RunObserver } from './ci-pipeline.js';
 import { npm } from './npm.js';
-import type { PackageManager } from './package-manager.js';
-import type { SandboxEngine, SandboxInstall } from './sandbox-engine.js';
-
-const HOST_CONFIG: HostNpmConfig = {
-  registry: 'https://registry.example/',
-  scopedRegistries: {},
-  ca: null,
-  cafile: null,
-  proxy: null,
-  httpsProxy: null,
-  noproxy: null,
-  strictSsl: true,
-  npmrcFiles: [],
-  installSettings: [],
-};
-// npm's real code for everything but asking the host's npm for its config.
-const testNpm: PackageManager = { ...npm, hostConfig: async () => HOST_CONFIG };
+import { STAGING_PREFIX } from '@safe-install/sandbox';
+import type { SandboxInstall } from './sandbox-engine.js';
+import { HOST_CONFIG, fakeEngine, quietObserver, testNpm, type Scripted } from './fake-engine.test-helper.js';
 
 const LOCK = {
   name: 'app',
@@ -58,58 +43,6 @@ const scriptRun = (extra: TraceEvent[], code = 0): TraceEvent[] => [
   { ...base, id: 'e9', ts: 2000, pid: 10, type: 'script', action: 'end', package: pad, lifecycle: 'install', run: 1, code },
 ];
 const egress: TraceEvent = { ...base, id: 'e2', ts: 1500, pid: 11, type: 'network', action: 'connect', family: 'AF_INET', address: '198.51.100.7', port: 443, ok: false, errno: 'ENETUNREACH', package: pad, lifecycle: 'install', run: 1 };
-
-interface Scripted {
-  events: TraceEvent[];
-  exitCode?: number | null;
-  timedOut?: boolean;
-  runnerError?: string | null;
-  exportError?: string | null;
-  /** Files the install put in node_modules (a staged export is made of them). */
-  nodeModules?: Record<string, string>;
-}
-
-/** A fake engine: records what it was asked, returns the scripted run. */
-function fakeEngine(script: Scripted): SandboxEngine & { asked: SandboxInstall[]; aborted: number } {
-  const engine = {
-    asked: [] as SandboxInstall[],
-    aborted: 0,
-    prepare: async () => ({ image: 'safe-install-sandbox:fake', swept: { containers: 0, volumes: 0 } }),
-    install: async (options: SandboxInstall): Promise<InstallRunResult> => {
-      engine.asked.push(options);
-      for (const event of script.events) options.onEvent?.(event);
-      let staged: InstallRunResult['staged'] = null;
-      if (script.nodeModules && options.stageIn) {
-        const dir = await mkdtemp(join(options.stageIn, STAGING_PREFIX));
-        const tree = join(dir, 'tree');
-        for (const [path, content] of Object.entries(script.nodeModules)) {
-          await mkdir(join(tree, 'node_modules', path, '..'), { recursive: true });
-          await writeFile(join(tree, 'node_modules', path), content);
-        }
-        staged = { dir, tree, extract: { roots: ['node_modules'], projectFiles: [], files: 1, directories: 1, symlinks: 0, hardlinks: 0, bytes: 1, issues: [] } };
-      }
-      return {
-        runId: 'fake',
-        exitCode: script.exitCode === undefined ? 0 : script.exitCode,
-        timedOut: script.timedOut ?? false,
-        traceLimitReached: false,
-        events: script.events,
-        status: null,
-        staged,
-        exportError: script.exportError ?? null,
-        runnerError: script.runnerError ?? null,
-        timings: { run: 1 },
-      };
-    },
-    abort: async () => void (engine.aborted += 1),
-  };
-  return engine;
-}
-
-function quietObserver(): RunObserver & { lines: string[] } {
-  const lines: string[] = [];
-  return { lines, info: (m) => void lines.push(m), warn: (m) => void lines.push(`warn: ${m}`), output: (l) => void lines.push(`| ${l}`) };
-}
 
 async function run(script: Scripted, extra: { report?: string; trace?: string } = {}): Promise<{ result: CiResult; engine: ReturnType<typeof fakeEngine> }> {
   const engine = fakeEngine(script);

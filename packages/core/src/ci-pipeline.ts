@@ -4,12 +4,12 @@
  * it runs goes to an observer. The project is changed only on a passing verdict, and the run is
  * always judged (and the report written) before anything about the export can end it.
  */
-import { writeFile } from 'node:fs/promises';
-import { constants } from 'node:os';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { constants, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { SANDBOX_NETWORK, SafeInstallError, mergeByTime, sanitizeText, type Finding, type PackageRef, type Report, type ScriptReviewReport, type Severity, type TraceEvent, type UploadSummary } from '@safe-install/schema';
+import { SANDBOX_NETWORK, SafeInstallError, mergeByTime, sanitizeText, type DecoyIndex, type EvaluationContext as RunContext, type Finding, type PackageRef, type Report, type ScriptReviewReport, type Severity, type TraceEvent, type UploadSummary } from '@safe-install/schema';
 import { buildReport, type RunPhase } from '@safe-install/report';
-import { evaluate, learnIntoPolicy, loadPolicy, type EvaluationContext, type Policy, type PolicyMode } from '@safe-install/policy';
+import { evaluate, learnIntoPolicy, loadPolicy, packageJsonWithAllowScripts, type EvaluationContext, type LoadedPolicy, type Policy, type PolicyMode } from '@safe-install/policy';
 import {
   DEFAULT_LIMITS,
   TOOL_VERSION,
@@ -52,6 +52,16 @@ export interface CiOptions {
   policy?: string | undefined;
   /** After the run, write the least-privilege policy that passes it (learn mode). */
   writePolicy?: boolean;
+  /**
+   * `allowScripts` entries added to the sandbox's copy of package.json (never to the host's), so
+   * the sandbox's npm runs those packages' scripts whatever its version's gate does (`approve`).
+   */
+  sandboxAllowScripts?: Readonly<Record<string, boolean>>;
+  /**
+   * False: nothing comes back into the project whatever the verdict (`approve`): what the install
+   * wrote is staged outside the project, scanned for decoys, and removed. Default true.
+   */
+  exportToProject?: boolean;
 }
 
 /** What the pipeline says while it runs. Untrusted parts of every message are already sanitized. */
@@ -91,6 +101,10 @@ export interface CiResult {
   events: readonly TraceEvent[];
   /** The learned policy, when learning ran: where it lives, and whether it changed (`written`). */
   learned?: { target: string; written: boolean; applied: number; proposed: string[] };
+  /** The policy as loaded for the run (what learning after the run writes into). */
+  loadedPolicy: LoadedPolicy;
+  /** What judging the events again needs: where things were in the sandbox, its decoys, the run id. */
+  judged: { context: RunContext; decoys: DecoyIndex; runId: string | null };
 }
 
 export interface CiRun {
@@ -180,6 +194,23 @@ function uploadSummary(project: Project): UploadSummary {
   };
 }
 
+/**
+ * The project with `entries` added to the allowScripts of the package.json that goes into the
+ * sandbox (the file and the manifest the run reads); the host's file is not touched.
+ */
+export function withSandboxAllowScripts(project: Project, entries: Readonly<Record<string, boolean>> | undefined): Project {
+  if (entries === undefined || Object.keys(entries).length === 0) return project;
+  const index = project.files.findIndex((file) => file.path === 'package.json');
+  const file = project.files[index];
+  if (file === undefined) return project;
+  const current = project.manifest['allowScripts'];
+  const merged = { ...(typeof current === 'object' && current !== null && !Array.isArray(current) ? (current as Record<string, unknown>) : {}), ...entries };
+  const content = Buffer.from(packageJsonWithAllowScripts(file.content.toString('utf8'), merged), 'utf8');
+  const files = [...project.files];
+  files[index] = { ...file, content };
+  return { ...project, files, manifest: { ...project.manifest, allowScripts: merged } };
+}
+
 export function startCi(options: CiOptions, observer: RunObserver, deps: CiDeps): CiRun {
   const state: { interrupted: boolean; swapping: Promise<void> | null; cleanup: (() => Promise<void>) | null } = { interrupted: false, swapping: null, cleanup: null };
   let aborting: Promise<void> | null = null;
@@ -213,7 +244,7 @@ async function runCi(
   // project is read, so a leftover staging folder is never uploaded as a source).
   const undone = await recoverStaging(resolve(options.dir));
   if (undone > 0) observer.warn(`restored the project's previous node_modules from ${undone} interrupted run(s)`);
-  const project = await pm.readProject(options.dir);
+  const project = withSandboxAllowScripts(await pm.readProject(options.dir), options.sandboxAllowScripts);
   const loaded = await loadPolicy({
     projectDir: project.root,
     overrides: { ...(options.mode ? { mode: options.mode } : {}), ...(options.failOn ? { failOn: options.failOn } : {}), ...(options.policy ? { policyFile: options.policy } : {}) },
@@ -254,8 +285,13 @@ async function runCi(
     context: sandbox, decoys: plan.decoys, policy: { resolved: policy, interop: loaded.interop },
   });
   const strict = strictRefusalWatch();
+  const exportToProject = options.exportToProject !== false;
+  // Not exporting: what comes back is staged (and scanned) outside the project, then removed.
+  const stageIn = exportToProject ? project.root : await mkdtemp(join(tmpdir(), 'safe-install-stage-'));
+  const removeStage = () => (exportToProject ? Promise.resolve() : rm(stageIn, { recursive: true, force: true }));
   state.cleanup = async () => {
     await recoverStaging(project.root).catch(() => undefined);
+    await removeStage().catch(() => undefined);
     await trace.close().catch(() => undefined);
   };
   try {
@@ -267,7 +303,7 @@ async function runCi(
       directoryModes: plan.directoryModes,
       env: plan.env,
       hostname: plan.hostname,
-      stageIn: project.root,
+      stageIn,
       scope: pm.exportScope(project),
       network: { gateway: { ...network.gateway, decoys: plan.decoys }, env: network.env },
       command,
@@ -306,7 +342,7 @@ async function runCi(
     // Whether what came back can be put in place is known (the host only read) before the report.
     let swapPlan: SwapPlan | null = null;
     let exportError = run.exportError;
-    if (run.staged) {
+    if (run.staged && exportToProject) {
       try {
         swapPlan = await planSwap(project.root, run.staged, project.lockfile.workspaces);
       } catch (error) {
@@ -329,7 +365,7 @@ async function runCi(
     // The swap comes before the report, so the report says what happened to the project: a signal
     // between the verdict and the swap leaves node_modules as it was, and `export.applied` false.
     let applied = false;
-    if (decision.verdict === 'pass' && swapPlan && !state.interrupted) {
+    if (decision.verdict === 'pass' && swapPlan && exportToProject && !state.interrupted) {
       observer.phase?.('exporting');
       state.swapping = applySwap(swapPlan);
       await state.swapping;
@@ -369,9 +405,12 @@ async function runCi(
       lockfile: { path: join(project.root, project.lockfileName), packages: project.lockfile.packages },
       events,
       ...(learned ? { learned } : {}),
+      loadedPolicy: loaded,
+      judged: { context, decoys: plan.decoys, runId: run.runId },
     };
   } finally {
     await trace.close();
+    await removeStage().catch(() => undefined);
   }
 }
 

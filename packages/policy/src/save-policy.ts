@@ -69,8 +69,11 @@ async function currentFile(path: string): Promise<{ text: string; mode: number; 
   }
 }
 
-/** Write beside the file, then rename over it: a crash leaves the old file or the new, never half of one. */
-async function replaceFile(path: string, text: string, mode: number | undefined): Promise<void> {
+/**
+ * Write beside the file, then rename over it: a crash leaves the old file or the new, never half
+ * of one; a link at `path` is replaced, never written through. (Also approve's writer.)
+ */
+export async function replaceFile(path: string, text: string, mode: number | undefined): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   await writeFile(temp, text, { flag: 'wx' });
   try {

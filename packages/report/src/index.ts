@@ -9,3 +9,4 @@ export * from './markdown.js';
 export * from './junit.js';
 export * from './behaviour-diff.js';
 export * from './html.js';
+export * from './approval.js';

@@ -37,6 +37,16 @@ function hostPatterns(list: readonly string[]): HostPattern[] {
   return out;
 }
 
+/** The policy's rules that name `pkg` (by name and range). */
+function rulesFor(policy: Policy, pkg: PackageRef): PackageRule[] {
+  return policy.packages.filter((r) => specMatches({ name: r.name, range: r.range }, pkg.name, pkg.version));
+}
+
+/** The first rule of the policy that denies `pkg`'s scripts (a denial wins over any allowance); null when none does. */
+export function policyDenial(policy: Policy, pkg: PackageRef): PackageRule | null {
+  return rulesFor(policy, pkg).find((r) => !r.allow) ?? null;
+}
+
 export class PolicyIndex {
   readonly #cache = new Map<string, PackageAllowances>();
   readonly #global: HostPattern[];
@@ -54,9 +64,9 @@ export class PolicyIndex {
     const key = packageKey(pkg);
     const cached = this.#cache.get(key);
     if (cached !== undefined) return cached;
-    const matching = this.policy.packages.filter((r) => specMatches({ name: r.name, range: r.range }, pkg.name, pkg.version));
+    const matching = rulesFor(this.policy, pkg);
     const allowedBy = matching.filter((r) => r.allow);
-    const deniedBy = matching.find((r) => !r.allow) ?? null;
+    const deniedBy = policyDenial(this.policy, pkg);
     const pinned = allowedBy.filter((r) => r.scripts !== null);
     const execLists = allowedBy.filter((r) => r.origin.kind === 'policy' || r.origin.kind === 'learned').filter((r) => r.exec.length > 0);
     let exec: string[] | null = execLists.length > 0 ? execLists.flatMap((r) => r.exec) : null;

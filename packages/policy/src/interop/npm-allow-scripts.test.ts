@@ -109,7 +109,8 @@ describe('reviewAllowScripts: what the sandbox\'s npm does', () => {
     expect(review?.unreviewed).toEqual([]);
     expect(review?.pending.map((p) => [p.package.name, p.approve, p.entry])).toEqual([
       ['fake', 'npm install-scripts approve https://evil.example/-/sqlite3-5.1.7.tgz', '"https://evil.example/-/sqlite3-5.1.7.tgz": true'],
-      ['from-git', 'npm install-scripts approve git+ssh://git@github.com/acme/from-git.git#0123456789abcdef0123456789abcdef01234567', '"git+ssh://git@github.com/acme/from-git.git#0123456789abcdef0123456789abcdef01234567": true'],
+      // npm writes a hosted git package as its shortcut and commit (allow-scripts-writer.js).
+      ['from-git', 'npm install-scripts approve github:acme/from-git#0123456789abcdef0123456789abcdef01234567', '"github:acme/from-git#0123456789abcdef0123456789abcdef01234567": true'],
       ['liar', 'npm install-scripts approve liar', '"liar@0.0.1": true'],
       ['local', 'npm install-scripts approve file:vendor/local-1.0.0.tgz', '"file:vendor/local-1.0.0.tgz": true'],
       ['naughty', 'npm install-scripts approve naughty', '"naughty": true'],

@@ -150,6 +150,36 @@ export function npmScriptVerdict(pkg: ScriptCandidate, entries: Readonly<Record<
   return deny ? false : allow ? true : null;
 }
 
+/**
+ * Whether `key` names `pkg` at all, whatever version or value it gives (npm's `keyTargetsNode`):
+ * a registry key by the trusted name, a git key by repository, a file or URL key by `resolved`.
+ * What `npm install-scripts approve`/`deny` use to find the entries of a package to replace.
+ */
+export function keyTargets(pkg: ScriptCandidate, key: string): boolean {
+  const k = key.trim();
+  if (/^npm:/i.test(k)) return false;
+  if (GIT.test(k) || /^git\+/i.test(k)) {
+    if (pkg.kind !== 'git') return false;
+    const have = gitParts(pkg.resolved ?? '');
+    const want = gitParts(k);
+    return have !== null && want !== null && have.repo === want.repo;
+  }
+  if (/^(?:file:|\.{1,2}\/|\/|~\/)/.test(k)) return (pkg.kind === 'file' || pkg.kind === 'remote') && pkg.resolved !== null && fileSpecs(k).includes(pkg.resolved);
+  if (/^https?:\/\//i.test(k)) return pkg.kind !== 'registry' && pkg.resolved === k;
+  if (pkg.kind !== 'registry') return false;
+  const at = k.indexOf('@', 1);
+  return (at === -1 ? k : k.slice(0, at)) === pkg.name;
+}
+
+/** The repository and commit of a git candidate, for its entry (`github:o/r#commit`); null when not hosted there. */
+export function hostedGitKey(resolved: string, withCommit: boolean): string | null {
+  const parts = gitParts(resolved);
+  if (parts === null) return null;
+  const hosted = /^(github|gitlab)\.com\/([^/]+\/[^/]+)$/.exec(parts.repo) ?? /^(bitbucket)\.org\/([^/]+\/[^/]+)$/.exec(parts.repo);
+  if (hosted === null) return null;
+  return `${hosted[1] ?? ''}:${hosted[2] ?? ''}${withCommit && parts.commit !== '' ? `#${parts.commit}` : ''}`;
+}
+
 function keyMatches(pkg: ScriptCandidate, key: string, failClosed: boolean): boolean {
   const k = key.trim();
   if (/^npm:/i.test(k)) return false; // aliases never match: name the real package
@@ -195,6 +225,43 @@ function gitMatches(resolved: string, key: string): boolean {
   return want.commit === '' || (have.commit !== '' && have.commit.startsWith(want.commit));
 }
 
+/**
+ * The entry `npm install-scripts approve` writes for a package (it pins by default): `name@version`
+ * when `resolved` says the version, the bare name when the lockfile has no `resolved` (npm cannot
+ * pin it and approves every version), the exact `resolved` of a `file:` package, `host:owner/repo#commit`
+ * of a hosted git package. Null when npm derives no trusted key (a git host it does not know, a
+ * remote tarball URL): it refuses to approve those.
+ */
+export function approveKey(pkg: ScriptCandidate): string | null {
+  switch (pkg.kind) {
+    case 'registry':
+      return pkg.version === null ? pkg.name : `${pkg.name}@${pkg.version}`;
+    case 'file':
+      return pkg.resolved;
+    case 'git':
+      return pkg.resolved === null ? null : hostedGitKey(pkg.resolved, true);
+    case 'remote':
+      return null;
+  }
+}
+
+/**
+ * The entry `npm install-scripts deny` writes: always by name, every version (the RFC's asymmetric
+ * pin: an allow is pinned, a deny is not), a `file:` package by `resolved`, a git one by repository.
+ */
+export function denyKey(pkg: ScriptCandidate): string | null {
+  switch (pkg.kind) {
+    case 'registry':
+      return pkg.name;
+    case 'file':
+      return pkg.resolved;
+    case 'git':
+      return pkg.resolved === null ? null : hostedGitKey(pkg.resolved, false);
+    case 'remote':
+      return null;
+  }
+}
+
 /** The first npm version that reads `allowScripts`. */
 const GATE_SINCE = '11.16.0';
 
@@ -213,9 +280,7 @@ export function reviewAllowScripts(entries: Readonly<Record<string, boolean>> | 
   for (const pkg of candidates) {
     if (npmScriptVerdict(pkg, entries ?? {}) !== null) continue;
     const version = pkg.version ?? pkg.displayVersion;
-    // Like `npm install-scripts approve` (pinning by default): name@version when `resolved` says
-    // the version, the bare name when the lockfile omits it; file, git and URL packages by `resolved`.
-    const entry = pkg.kind === 'registry' ? (pkg.version === null ? pkg.name : `${pkg.name}@${pkg.version}`) : (pkg.resolved ?? pkg.name);
+    const entry = approveKey(pkg) ?? pkg.resolved ?? pkg.name;
     (parsed.major >= 12 ? review.pending : review.unreviewed).push({
       package: { name: pkg.name, version },
       path: pkg.path,

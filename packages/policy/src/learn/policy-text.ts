@@ -23,7 +23,7 @@ export function learnedPolicyText(location: PolicyLocation, learned: LearnResult
   if (!learned.changes.some((c) => c.applied)) return old;
   const style = jsonStyle(old);
   if (location.format === 'json') {
-    const text = `${stringify(learned.merged, style, '')}${/\r?\n$/.test(old) ? style.eol : ''}`;
+    const text = `${stringifyJson(learned.merged, style, '')}${/\r?\n$/.test(old) ? style.eol : ''}`;
     const check = parsePolicyText(text, { file: 'learned policy', format: 'json' });
     if (check.value === null) throw new Error(`learn mode produced an invalid JSON policy (a bug): ${check.errors.map((e) => e.message).join('; ')}`);
     return text;
@@ -34,13 +34,13 @@ export function learnedPolicyText(location: PolicyLocation, learned: LearnResult
   if (entry === undefined) throw new Error(`package.json has no "${PACKAGE_JSON_KEY}" key to update (a bug)`);
   const lineStart = Math.max(old.lastIndexOf('\n', entry.key.start - 1) + 1, 0);
   const lead = old.slice(lineStart, entry.key.start);
-  const text = `${old.slice(0, entry.value.start)}${stringify(learned.merged, style, /^[ \t]*$/.test(lead) ? lead : '')}${old.slice(entry.value.end)}`;
+  const text = `${old.slice(0, entry.value.start)}${stringifyJson(learned.merged, style, /^[ \t]*$/.test(lead) ? lead : '')}${old.slice(entry.value.end)}`;
   const check = parseManifestPolicy(text);
   if (check.errors.length > 0 || check.policy?.value == null) throw new Error('learn mode produced an invalid package.json (a bug)');
   return text;
 }
 
-interface JsonStyle {
+export interface JsonStyle {
   /** One level of indentation; empty for JSON on one line. */
   indent: string;
   eol: string;
@@ -56,7 +56,7 @@ export function jsonStyle(text: string): JsonStyle {
 }
 
 /** `value` as JSON in `style`, every line after the first prefixed by `lead`. */
-function stringify(value: unknown, style: JsonStyle, lead: string): string {
+export function stringifyJson(value: unknown, style: JsonStyle, lead: string): string {
   const json = style.indent === '' ? JSON.stringify(value) : JSON.stringify(value, null, style.indent);
   return json.split('\n').join(`${style.eol}${lead}`);
 }

@@ -1,0 +1,131 @@
+/**
+ * The approve engine on a fake engine: the real pipeline, policy, behaviours and writers. What
+ * goes into the sandbox (its package.json allows the pending package; the host's does not change),
+ * that nothing comes back, what each package did, and what each decision writes.
+ */
+import { mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TraceEvent } from '@safe-install/schema';
+import { fakeEngine, quietObserver, testNpm, type Scripted } from '../fake-engine.test-helper.js';
+import { startApproval } from './approve.js';
+
+const R = 'https://registry.example/';
+const LOCK = {
+  name: 'app',
+  version: '1.0.0',
+  lockfileVersion: 3,
+  requires: true,
+  packages: {
+    '': { name: 'app', version: '1.0.0', dependencies: { 'left-pad': '1.3.0', esbuild: '0.25.12' } },
+    'node_modules/left-pad': { version: '1.3.0', resolved: `${R}left-pad/-/left-pad-1.3.0.tgz`, integrity: 'sha512-AAAA', hasInstallScript: true },
+    'node_modules/esbuild': { version: '0.25.12', resolved: `${R}esbuild/-/esbuild-0.25.12.tgz`, integrity: 'sha512-BBBB', hasInstallScript: true },
+  },
+};
+// Four spaces and a key after allowScripts: both must survive the edit.
+const MANIFEST = '{\n    "name": "app",\n    "version": "1.0.0",\n    "allowScripts": {\n        "esbuild": true\n    },\n    "dependencies": {\n        "left-pad": "1.3.0",\n        "esbuild": "0.25.12"\n    }\n}\n';
+
+const pad = { name: 'left-pad', version: '1.3.0' };
+const base = { source: 'tracer' as const, ppid: 1, package: pad, lifecycle: 'install', run: 1 };
+const scriptRun = (extra: TraceEvent[] = []): TraceEvent[] => [
+  { ...base, id: 'e1', ts: 1000, pid: 10, type: 'script', action: 'start', command: 'node install.js', cwd: '/home/node/project/node_modules/left-pad' },
+  { ...base, id: 'e2', ts: 1100, pid: 10, type: 'process', action: 'exec', path: '/usr/local/bin/node', argv: ['node', 'install.js'], cwd: '/home/node/project/node_modules/left-pad', ok: true },
+  ...extra,
+  { ...base, id: 'e9', ts: 2000, pid: 10, type: 'script', action: 'end', code: 0 },
+];
+const egress: TraceEvent = { ...base, id: 'e3', ts: 1500, pid: 11, type: 'network', action: 'connect', family: 'AF_INET', address: '198.51.100.7', port: 443, ok: false, errno: 'ENETUNREACH' };
+
+let project: string;
+beforeEach(async () => {
+  project = await mkdtemp(join(tmpdir(), 'si-approve-'));
+  await writeFile(join(project, 'package.json'), MANIFEST);
+  await writeFile(join(project, 'package-lock.json'), JSON.stringify(LOCK));
+});
+afterEach(async () => {
+  await rm(project, { recursive: true, force: true });
+});
+
+async function session(script: Scripted) {
+  const engine = fakeEngine({ nodeModules: { 'left-pad/index.js': 'x' }, ...script });
+  const s = await startApproval({ dir: project, timeoutSeconds: 60 }, quietObserver(), { engine, packageManager: testNpm }).session;
+  return { session: s, engine };
+}
+
+describe('approve on the pipeline', () => {
+  it('allows the pending package in the sandbox copy only, and brings nothing back', async () => {
+    const { session: s, engine } = await session({ events: scriptRun() });
+    const uploaded = engine.asked[0]?.upload.find((f) => f.path === 'project/package.json');
+    expect(JSON.parse(String(uploaded?.content)).allowScripts).toEqual({ esbuild: true, 'left-pad@1.3.0': true });
+    expect(engine.asked[0]?.stageIn?.startsWith(project)).toBe(false);
+    expect(await readFile(join(project, 'package.json'), 'utf8')).toBe(MANIFEST);
+    expect((await readdir(project)).sort()).toEqual(['package-lock.json', 'package.json']);
+    expect(s.reviews.map((r) => [r.path, r.entry, r.package])).toEqual([['node_modules/left-pad', 'left-pad@1.3.0', pad]]);
+  });
+
+  it('shows what the package did; the question itself (script-not-allowed) is no finding', async () => {
+    const clean = (await session({ events: scriptRun() })).session.reviews[0];
+    expect(clean?.findings).toEqual([]);
+    expect([...(clean?.scripts[0]?.values.exec ?? [])]).toEqual(['/usr/local/bin/node install.js']);
+    const dirty = (await session({ events: scriptRun([egress]) })).session.reviews[0];
+    expect(dirty?.findings.map((f) => f.ruleId)).toContain('network-direct-connect');
+    expect([...(dirty?.scripts[0]?.values.host ?? [])]).toEqual(['198.51.100.7:443']);
+  });
+
+  it('a policy that denies the package is a finding (the same rule id as the question, but an answer)', async () => {
+    await writeFile(join(project, 'safe-install.config.yaml'), 'version: 1\npackages:\n  left-pad: false\n');
+    const review = (await session({ events: scriptRun() })).session.reviews[0];
+    expect(review?.findings.map((f) => [f.ruleId, f.message])).toEqual([['script-not-allowed', expect.stringMatching(/denies/)]]);
+  });
+
+  it('approve writes the pinned entry (formatting kept), the policy allowance and the recorded run', async () => {
+    const { session: s } = await session({ events: scriptRun() });
+    const outcome = await s.apply(new Map([[s.reviews[0]!, 'approve']]), new Date('2026-12-03T08:00:00Z'));
+    expect(outcome.packageJson).toMatchObject({ written: true, approved: ['left-pad@1.3.0'], warnings: [] });
+    expect(await readFile(join(project, 'package.json'), 'utf8')).toBe(MANIFEST.replace('"esbuild": true\n', '"esbuild": true,\n        "left-pad@1.3.0": true\n'));
+    expect(outcome.policy?.written).toBe(true);
+    expect(await readFile(join(project, 'safe-install.config.yaml'), 'utf8')).toMatch(/\n {2}# left-pad@1\.3\.0 install ran `node install\.js`\n {2}left-pad@1\.3\.0: true\n/);
+    const recorded = JSON.parse(await readFile(join(project, '.safe-install/approvals.json'), 'utf8')) as { approvals: Record<string, { approvedAt: string; scripts: Record<string, unknown> }> };
+    expect(Object.keys(recorded.approvals)).toEqual(['left-pad@1.3.0']);
+    expect(recorded.approvals['left-pad@1.3.0']?.approvedAt).toBe('2026-12-03T08:00:00.000Z');
+    expect(Object.keys(recorded.approvals['left-pad@1.3.0']?.scripts ?? {})).toEqual(['install']);
+  });
+
+  it('deny writes a name-only false entry and nothing else; skip writes nothing', async () => {
+    const { session: s } = await session({ events: scriptRun([egress]) });
+    const skipped = await s.apply(new Map());
+    expect(skipped.packageJson.written).toBe(false);
+    expect(await readFile(join(project, 'package.json'), 'utf8')).toBe(MANIFEST);
+    const denied = await s.apply(new Map([[s.reviews[0]!, 'deny']]));
+    expect(denied.policy).toBeNull();
+    expect(denied.approvals.written).toBe(false);
+    expect(JSON.parse(await readFile(join(project, 'package.json'), 'utf8')).allowScripts).toEqual({ esbuild: true, 'left-pad': false });
+    expect((await readdir(project)).sort()).toEqual(['package-lock.json', 'package.json']);
+  });
+
+  it('a deny added meanwhile wins: nothing is approved anywhere', async () => {
+    const { session: s } = await session({ events: scriptRun() });
+    await writeFile(join(project, 'package.json'), MANIFEST.replace('"esbuild": true', '"esbuild": true, "left-pad@1.0.0": false'));
+    const outcome = await s.apply(new Map([[s.reviews[0]!, 'approve']]));
+    expect(outcome.packageJson).toMatchObject({ written: false, approved: [] });
+    expect(outcome.packageJson.warnings[0]).toMatch(/left-pad@1\.0\.0 is denied/);
+    expect(outcome.policy).toBeNull();
+  });
+
+  it('never writes through a symbolic link at package.json', async () => {
+    const { session: s } = await session({ events: scriptRun() });
+    const real = join(project, 'real-package.json');
+    await writeFile(real, MANIFEST);
+    await rm(join(project, 'package.json'));
+    await symlink(real, join(project, 'package.json'));
+    await expect(s.apply(new Map([[s.reviews[0]!, 'deny']]))).rejects.toThrow(/symbolic link/);
+    expect(await readFile(real, 'utf8')).toBe(MANIFEST);
+  });
+
+  it('with nothing pending there is no run', async () => {
+    await writeFile(join(project, 'package.json'), MANIFEST.replace('"esbuild": true', '"esbuild": true, "left-pad@1.3.0": true'));
+    const { session: s, engine } = await session({ events: [] });
+    expect(s.reviews).toEqual([]);
+    expect(s.run).toBeNull();
+    expect(engine.asked).toEqual([]);
+  });
+});

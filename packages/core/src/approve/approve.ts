@@ -1,0 +1,215 @@
+/**
+ * `safe-install approve`: run the install scripts nobody has approved yet in the sandbox — one
+ * `ci`-style run through the pipeline, those packages allowed only in the sandbox's copy of
+ * package.json, nothing exported — and say per package what they did; then write the decisions:
+ * npm's `allowScripts` entries in package.json (as `npm install-scripts approve`/`deny` writes
+ * them), the matching allowance in safe-install's policy (learn mode's writer, which keeps YAML
+ * comments), and the approved run's behaviours in `.safe-install/approvals.json`, so the next
+ * version is shown against them (a version bump).
+ *
+ * Returns typed results; the CLI prompts, prints and picks exit codes.
+ */
+import { lstat, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SafeInstallError, type Finding, type TraceEvent } from '@safe-install/schema';
+import { applyAllowScriptsDecision, learnIntoPolicy, policyDenial, packageJsonWithAllowScripts, replaceFile, type AllowScriptsChange, type AllowScriptsDecision } from '@safe-install/policy';
+import { behavioursOf, diffBehaviours, type BehaviourChange, type ScriptBehaviour } from '@safe-install/trace';
+import type { CiDeps, CiOptions, CiResult, RunObserver } from '../ci-pipeline.js';
+import { startCi } from '../ci-pipeline.js';
+import { npm } from '../npm.js';
+import { APPROVALS_FILE, approvalOf, behavioursOfApproval, notALink, previousApproval, readApprovals, withApproval, writeApprovals } from './approvals-store.js';
+import { packageId, selectUnapproved, type ApprovalCandidate } from './select.js';
+
+export type ApproveOptions = Pick<CiOptions, 'dir' | 'base' | 'timeoutSeconds' | 'limits' | 'lingerGraceMs' | 'policy' | 'trace' | 'report'>;
+
+/**
+ * The finding every pending package has by definition (nothing allows its script yet): the
+ * question approve asks, not an answer. A policy that *denies* the package gives the same rule:
+ * that one stays a finding.
+ */
+const QUESTION_RULE = 'script-not-allowed';
+
+export interface ApprovalReview extends ApprovalCandidate {
+  /** What its install scripts did in this run, per lifecycle script. */
+  scripts: ScriptBehaviour[];
+  /** The policy's findings about it (without the question itself). */
+  findings: Finding[];
+  /**
+   * An earlier version approved before: what this one does that the approved run did not
+   * (`changes` null when that run was not recorded in the approvals file).
+   */
+  previous: { version: string; changes: BehaviourChange[] | null } | null;
+}
+
+export interface ApprovalSession {
+  reviews: ApprovalReview[];
+  /** Findings no package is blamed for (the package manager's own), when any. */
+  unattributed: Finding[];
+  /** The run (null when nothing was pending: no run). */
+  run: CiResult | null;
+  /** Problems with the approvals file (it is project input). */
+  warnings: string[];
+  /** Write the decisions (approve or deny; a package not in the map is skipped: nothing written). */
+  apply(decisions: ReadonlyMap<ApprovalReview, AllowScriptsDecision>, now?: Date): Promise<ApprovalOutcome>;
+}
+
+export interface ApprovalOutcome {
+  /** `approved`: the packages (`name@version`) whose entry is in allowScripts now (a deny already there wins over an approval). */
+  packageJson: { path: string; written: boolean; changes: AllowScriptsChange[]; warnings: string[]; approved: string[] };
+  /** Null when nothing was approved (denials need no allowance). */
+  policy: { path: string; written: boolean; applied: number; unresolved: number } | null;
+  approvals: { path: string; written: boolean; warning?: string };
+}
+
+export interface ApprovalRun {
+  session: Promise<ApprovalSession>;
+  abort(): Promise<void>;
+}
+
+/** Largest package.json read back for writing (as readProject's bound). */
+const MAX_PACKAGE_JSON_BYTES = 64 * 1024 * 1024;
+
+export function startApproval(options: ApproveOptions, observer: RunObserver, deps: CiDeps): ApprovalRun {
+  let aborted = false;
+  let abortRun: (() => Promise<void>) | null = null;
+  const session = (async (): Promise<ApprovalSession> => {
+    const pm = deps.packageManager ?? npm;
+    const project = await pm.readProject(options.dir);
+    const lockBytes = project.files.find((file) => file.path === project.lockfileName)?.content;
+    const lock: unknown = lockBytes === undefined ? null : JSON.parse(lockBytes.toString('utf8'));
+    const selection = selectUnapproved(lock, project.manifest, (path) => project.lockfile.identities.byPath.get(path));
+    const stored = await readApprovals(project.root);
+    const apply = (run: CiResult | null, reviews: ApprovalReview[]) => (decisions: ReadonlyMap<ApprovalReview, AllowScriptsDecision>, now = new Date()) =>
+      applyDecisions({ root: project.root, run, reviews, decisions, installed: selection.installed, now });
+    if (selection.pending.length === 0 || aborted) return { reviews: [], unattributed: [], run: null, warnings: stored.warnings, apply: apply(null, []) };
+
+    const ci = startCi({ ...options, sandboxAllowScripts: selection.sandboxAllowScripts, exportToProject: false }, observer, deps);
+    abortRun = ci.abort;
+    const run = await ci.result;
+    if (run.failure) throw run.failure;
+
+    const ids = new Set(selection.pending.map((p) => packageId(p.package)));
+    const policy = run.loadedPolicy.policy;
+    const isQuestion = (f: Finding) => f.ruleId === QUESTION_RULE && f.package !== undefined && ids.has(packageId(f.package)) && policyDenial(policy, f.package) === null;
+    const findings = run.findings.filter((f) => !isQuestion(f));
+    const { context, decoys, runId } = run.judged;
+    const behaviours = behavioursOf(run.events, { ...context, decoys, runId }, findings);
+    const reviews = selection.pending.map((pending): ApprovalReview => {
+      const id = packageId(pending.package);
+      const scripts = [...behaviours.scripts.values()].filter((s) => s.package !== null && packageId(s.package) === id);
+      const versions = pending.approvedBefore.map((key) => versionOf(key, pending.package.name)).filter((v): v is string => v !== null);
+      const before = previousApproval(stored.store, pending.package.name, pending.package.version, versions);
+      let previous: ApprovalReview['previous'] = null;
+      if (before !== null) previous = { version: before.version, changes: diffBehaviours(behavioursOfApproval(before), { scripts: new Map(scripts.map((s) => [s.key, s])) }) };
+      else if (versions[0] !== undefined) previous = { version: versions[0], changes: null };
+      return { ...pending, scripts, findings: findings.filter((f) => f.package !== undefined && packageId(f.package) === id), previous };
+    });
+    return { reviews, unattributed: findings.filter((f) => f.package === undefined), run, warnings: stored.warnings, apply: apply(run, reviews) };
+  })();
+  return {
+    session,
+    abort: async () => {
+      aborted = true;
+      await abortRun?.();
+    },
+  };
+}
+
+/** The version a pinned key gives (`foo@1.0.0` → `1.0.0`), null for a key that pins none. */
+function versionOf(key: string, name: string): string | null {
+  return key.startsWith(`${name}@`) ? key.slice(name.length + 1).trim() || null : null;
+}
+
+async function applyDecisions(input: {
+  root: string;
+  run: CiResult | null;
+  reviews: readonly ApprovalReview[];
+  decisions: ReadonlyMap<ApprovalReview, AllowScriptsDecision>;
+  installed: Parameters<typeof applyAllowScriptsDecision>[3];
+  now: Date;
+}): Promise<ApprovalOutcome> {
+  const { root, run, decisions, now } = input;
+  // What npm's writer will accept (a deny already there wins): only those are approved anywhere.
+  const planned = await planAllowScripts(root, input.reviews, decisions, input.installed);
+  const approved = input.reviews.filter((r) => planned.approvedIds.has(packageId(r.package)));
+
+  // 1. The policy first: learn mode refuses a file that changed since the run loaded it, and
+  // package.json may be that file (its safeInstall key).
+  let policy: ApprovalOutcome['policy'] = null;
+  if (run !== null && approved.length > 0) {
+    const keep = new Set(approved.map((r) => packageId(r.package)));
+    const events = run.events.filter((e: TraceEvent) => e.package === undefined || keep.has(packageId(e.package)));
+    const saved = await learnIntoPolicy(run.loadedPolicy, events, { context: run.judged.context, decoys: run.judged.decoys, widen: true });
+    policy = { path: saved.path, written: saved.written, applied: saved.learned.changes.filter((c) => c.applied).length, unresolved: saved.learned.unresolved.length };
+  }
+
+  // 2. package.json's allowScripts, from the file as it is now (the policy may live in it too).
+  const packageJson = policy?.written === true ? await planAllowScripts(root, input.reviews, decisions, input.installed) : planned;
+  if (packageJson.outcome.changes.length > 0) {
+    await replaceFile(packageJson.outcome.path, packageJsonWithAllowScripts(packageJson.text, packageJson.map), packageJson.mode);
+    packageJson.outcome.written = true;
+  }
+
+  // 3. What the approved packages did, for the next version's diff.
+  const approvalsPath = join(root, APPROVALS_FILE);
+  const recorded = approved.filter((r) => r.scripts.length > 0);
+  let approvals: ApprovalOutcome['approvals'] = { path: approvalsPath, written: false };
+  if (recorded.length > 0) {
+    const current = await readApprovals(root);
+    if (!current.valid) approvals = { path: approvalsPath, written: false, warning: current.warnings.join('; ') };
+    else {
+      let store = current.store;
+      for (const r of recorded) store = withApproval(store, approvalOf(r.package, r.entry ?? '', r.scripts, now));
+      approvals = { path: await writeApprovals(root, store), written: true };
+    }
+  }
+  return { packageJson: packageJson.outcome, policy, approvals };
+}
+
+interface AllowScriptsPlan {
+  outcome: ApprovalOutcome['packageJson'];
+  approvedIds: Set<string>;
+  /** The file as read, its mode, and the new map. */
+  text: string;
+  mode: number;
+  map: Record<string, unknown>;
+}
+
+/** The decisions applied to package.json's allowScripts as the file is now (read, not written). */
+async function planAllowScripts(
+  root: string,
+  reviews: readonly ApprovalReview[],
+  decisions: ReadonlyMap<ApprovalReview, AllowScriptsDecision>,
+  installed: Parameters<typeof applyAllowScriptsDecision>[3],
+): Promise<AllowScriptsPlan> {
+  const path = join(root, 'package.json');
+  const approvedIds = new Set<string>();
+  const outcome: ApprovalOutcome['packageJson'] = { path, written: false, changes: [], warnings: [], approved: [] };
+  if (decisions.size === 0) return { outcome, approvedIds, text: '', mode: 0, map: {} };
+  await notALink(path, 'package.json');
+  const info = await lstat(path);
+  if (!info.isFile() || info.size > MAX_PACKAGE_JSON_BYTES) throw new SafeInstallError('APPROVE_NOT_WRITTEN', 'usage', `${path} is not a regular file of at most ${MAX_PACKAGE_JSON_BYTES} bytes; nothing was written to it`);
+  const text = await readFile(path, 'utf8');
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(text);
+  } catch (error) {
+    throw new SafeInstallError('APPROVE_NOT_WRITTEN', 'usage', `${path} no longer parses (${(error as Error).message}); nothing was written to it`);
+  }
+  const current = (manifest as Record<string, unknown> | null)?.['allowScripts'];
+  if (current !== undefined && (typeof current !== 'object' || current === null || Array.isArray(current))) {
+    throw new SafeInstallError('APPROVE_NOT_WRITTEN', 'usage', `${path}: allowScripts is not an object; nothing was written to it`, { hint: 'make it an object of "name@version": true|false entries' });
+  }
+  let map: Record<string, unknown> = { ...((current as Record<string, unknown> | undefined) ?? {}) };
+  for (const review of reviews) {
+    const decision = decisions.get(review);
+    if (decision === undefined) continue;
+    const edit = applyAllowScriptsDecision(map, decision, review.candidate, installed);
+    map = edit.allowScripts;
+    outcome.changes.push(...edit.changes);
+    if (edit.warning !== undefined) outcome.warnings.push(edit.warning);
+    else if (decision === 'approve') approvedIds.add(packageId(review.package));
+  }
+  outcome.approved = [...approvedIds];
+  return { outcome, approvedIds, text, mode: info.mode & 0o7777, map };
+}

@@ -1,0 +1,81 @@
+/**
+ * A fake engine behind the sandbox-engine seam, for the pipeline's unit tests: it records what it
+ * was asked and returns a scripted run (events, status, a staged export made on disk as the real
+ * one is). With npm's real code for everything but asking the host's npm for its config.
+ */
+import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { TraceEvent } from '@safe-install/schema';
+import { STAGING_PREFIX, type HostNpmConfig, type InstallRunResult } from '@safe-install/sandbox';
+import type { RunObserver } from './ci-pipeline.js';
+import { npm } from './npm.js';
+import type { PackageManager } from './package-manager.js';
+import type { SandboxEngine, SandboxInstall } from './sandbox-engine.js';
+
+export const HOST_CONFIG: HostNpmConfig = {
+  registry: 'https://registry.example/',
+  scopedRegistries: {},
+  ca: null,
+  cafile: null,
+  proxy: null,
+  httpsProxy: null,
+  noproxy: null,
+  strictSsl: true,
+  npmrcFiles: [],
+  installSettings: [],
+};
+// npm's real code for everything but asking the host's npm for its config.
+export const testNpm: PackageManager = { ...npm, hostConfig: async () => HOST_CONFIG };
+
+export interface Scripted {
+  events: TraceEvent[];
+  exitCode?: number | null;
+  timedOut?: boolean;
+  runnerError?: string | null;
+  exportError?: string | null;
+  /** Files the install put in node_modules (a staged export is made of them). */
+  nodeModules?: Record<string, string>;
+}
+
+/** A fake engine: records what it was asked, returns the scripted run. */
+export function fakeEngine(script: Scripted): SandboxEngine & { asked: SandboxInstall[]; aborted: number } {
+  const engine = {
+    asked: [] as SandboxInstall[],
+    aborted: 0,
+    prepare: async () => ({ image: 'safe-install-sandbox:fake', swept: { containers: 0, volumes: 0 } }),
+    install: async (options: SandboxInstall): Promise<InstallRunResult> => {
+      engine.asked.push(options);
+      for (const event of script.events) options.onEvent?.(event);
+      let staged: InstallRunResult['staged'] = null;
+      if (script.nodeModules && options.stageIn) {
+        const dir = await mkdtemp(join(options.stageIn, STAGING_PREFIX));
+        const tree = join(dir, 'tree');
+        for (const [path, content] of Object.entries(script.nodeModules)) {
+          await mkdir(join(tree, 'node_modules', path, '..'), { recursive: true });
+          await writeFile(join(tree, 'node_modules', path), content);
+        }
+        staged = { dir, tree, extract: { roots: ['node_modules'], projectFiles: [], files: 1, directories: 1, symlinks: 0, hardlinks: 0, bytes: 1, issues: [] } };
+      }
+      return {
+        runId: 'fake',
+        exitCode: script.exitCode === undefined ? 0 : script.exitCode,
+        timedOut: script.timedOut ?? false,
+        traceLimitReached: false,
+        events: script.events,
+        status: null,
+        staged,
+        exportError: script.exportError ?? null,
+        runnerError: script.runnerError ?? null,
+        timings: { run: 1 },
+      };
+    },
+    abort: async () => void (engine.aborted += 1),
+  };
+  return engine;
+}
+
+export function quietObserver(): RunObserver & { lines: string[] } {
+  const lines: string[] = [];
+  return { lines, info: (m) => void lines.push(m), warn: (m) => void lines.push(`warn: ${m}`), output: (l) => void lines.push(`| ${l}`) };
+}
+
