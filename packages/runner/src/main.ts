@@ -23,9 +23,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { existsSync, lstatSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SCRIPT_BROKER_ENV, type JobStep, type PackageRef, type RawEvent, type TraceEvent } from '@safe-install/schema';
+import { RUNNER_PID_FILE, SCRIPT_BROKER_ENV, type JobStep, type PackageRef, type RawEvent, type TraceEvent } from '@safe-install/schema';
 import { createProcNetIdentify, startForwarder, type ClientIdentity, type IdentifyClient } from '@safe-install/gateway';
 import { EventBuilder, lockedPackageManagerPaths, lockedPackages, lockfileAttribution, type EventAttribution, type LockedPackages, type StraceEntry } from '@safe-install/tracer';
 import { parseRunnerArgs, type RunnerArgs } from './args.js';
@@ -145,6 +145,9 @@ interface StepContext {
 async function main(): Promise<void> {
   const args = parseRunnerArgs(process.argv.slice(2));
   const { job } = args;
+  // The host stops a job (its deadline, the trace limit) by signalling this process: a job is an
+  // exec, which the engine cannot signal itself. Root-only folder; one job at a time per sandbox.
+  writeFileSync(RUNNER_PID_FILE, `${process.pid}\n`, { mode: 0o600 });
   const out = frameWriter();
   const timings: Record<string, number> = {};
   const startedAt = new Date().toISOString();

@@ -33,6 +33,7 @@ export {
 } from './transfer/extract-safely.js';
 export { scanExported } from './transfer/scan-exported.js';
 export { applySwap, discardStaged, planSwap, recoverStaging, swapSteps, STAGING_PREFIX, type StagedExport, type SwapPlan, type SwapStep } from './transfer/swap-in.js';
+export { openSandbox, EngineHungError, type SandboxOptions, type SandboxJobRun, type JobRunResult, type StartedSandbox } from './run/sandbox.js';
 export { runInstall, SANDBOX_PATHS, DEFAULT_LIMITS, type InstallRunOptions, type InstallRunResult, type ResourceLimits } from './run/run-install.js';
 
 export { PROBE_JOB, probeTracer } from './run/probe-tracer.js';
@@ -42,4 +43,4 @@ export * from './decoys/index.js';
 export { advertisedRegistryUrl, gatewayNetwork, routeRegistries, PROXY_ORIGIN, type RegistryRouting } from './run/network.js';
 export { startGateway, GATEWAY_PATHS, REGISTRY_CACHE_VOLUME, type GatewaySettings, type RunningGateway } from './docker/gateway-container.js';
 export { credentialFor, parseNpmrc, nerfDart, readNpmrcLayers, type RegistryCredential } from './host/registry-auth.js';
-export { sandboxContainerSpec, type SandboxContainerSpec } from './docker/sandbox-container.js';
+export { runnerExecSpec, sandboxContainerSpec, type RunnerExecSpec, type SandboxContainerSpec } from './docker/sandbox-container.js';

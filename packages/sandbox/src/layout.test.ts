@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_ADVERTISED_ORIGIN, DEFAULT_FORWARDER_LISTEN } from '@safe-install/gateway';
-import { INSTALL_GID, INSTALL_UID, SANDBOX_HELPERS, SANDBOX_NETWORK, SANDBOX_PATHS, SCRIPT_BROKER_ENV, SCRIPT_SHELL_ARGS, GATEWAY_PATHS } from './layout.js';
+import { INSTALL_GID, INSTALL_UID, SANDBOX_HELPERS, SANDBOX_NETWORK, SANDBOX_PATHS, SCRIPT_BROKER_ENV, SCRIPT_SHELL_ARGS, GATEWAY_PATHS, RUNNER_COMMAND, SANDBOX_HOLDER_COMMAND } from './layout.js';
 
 // dist/layout.test.js → the repository's docker/.
 const dockerFile = (name: string): string => readFileSync(fileURLToPath(new URL(`../../../docker/${name}`, import.meta.url)), 'utf8');
@@ -74,6 +74,9 @@ describe('docker/Dockerfile agrees with the layout', () => {
     const entrypoint = JSON.parse(one(dockerfile, /^ENTRYPOINT (\[.*\])$/gm)[0]!) as string[];
     expect(entrypoint[0]).toBe(SANDBOX_HELPERS.syscallFilter);
     expect(entrypoint.at(-1)).toBe(`${SANDBOX_PATHS.libDir}/runner/main.js`);
+    // Each job is started by exec with the image's entrypoint itself, stacked filter first.
+    expect(entrypoint).toEqual([...RUNNER_COMMAND]);
+    expect(SANDBOX_HOLDER_COMMAND.slice(0, 2)).toEqual(entrypoint.slice(0, 2));
   });
 
   it('has the install user at the layout uid/gid, with its home and the project in it', () => {

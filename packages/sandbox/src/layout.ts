@@ -5,7 +5,7 @@
 
 // The layout itself lives in @safe-install/schema, which the runner, tracer and policy depend on
 // too; the host side imports it from here.
-export { SANDBOX_PATHS, INSTALL_UID, INSTALL_GID, SANDBOX_HELPERS, SCRIPT_SHELL_ARGS, SCRIPT_BROKER_ENV, SANDBOX_NETWORK, GATEWAY_PATHS } from '@safe-install/schema';
+export { SANDBOX_PATHS, INSTALL_UID, INSTALL_GID, SANDBOX_HELPERS, SCRIPT_SHELL_ARGS, SCRIPT_BROKER_ENV, SANDBOX_NETWORK, GATEWAY_PATHS, RUNNER_COMMAND, SANDBOX_HOLDER_COMMAND, RUNNER_PID_FILE } from '@safe-install/schema';
 
 /** What a run may use (the container's limits). */
 export interface ResourceLimits {

@@ -50,6 +50,22 @@ export const SANDBOX_HELPERS = {
   absentTool: '/usr/local/libexec/absent-tool',
 } as const;
 
+/**
+ * The runner's command: the image's ENTRYPOINT (docker/Dockerfile) — the syscall filter stacks the
+ * sandbox's seccomp filter, tini reaps what the job leaves (a subreaper), then the runner. Every job
+ * is started with exactly this, so no job runs without the stacked filter.
+ */
+export const RUNNER_COMMAND = [SANDBOX_HELPERS.syscallFilter, '/usr/bin/tini', '-s', '--', 'node', `${SANDBOX_PATHS.libDir}/runner/main.js`] as const;
+
+/**
+ * What holds a started sandbox open between jobs: its PID 1, under the same filter; tini reaps
+ * whatever a job's tini leaves, and a stop ends it (and so every process in the container).
+ */
+export const SANDBOX_HOLDER_COMMAND = [SANDBOX_HELPERS.syscallFilter, '/usr/bin/tini', '--', 'sleep', 'infinity'] as const;
+
+/** Where the running job's runner writes its pid (root-only): a job is stopped by signalling it. */
+export const RUNNER_PID_FILE = `${SANDBOX_PATHS.traceDir}/runner.pid`;
+
 /** The script shell's own first arguments (docker/npm-lifecycle.c). */
 export const SCRIPT_SHELL_ARGS = {
   /** `--run <name> <version> <event> <command>`: the marker exec, then `sh -c <command>`. */

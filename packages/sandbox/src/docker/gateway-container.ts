@@ -40,7 +40,12 @@ export interface RunningGateway {
    * the gateway's socket, so the two containers start side by side.
    */
   ready: Promise<void>;
-  /** Stop the gateway and return its events. */
+  /**
+   * The events written since the last collect, while the gateway runs: complete lines only (a
+   * line being written is taken by the next collect, or by stop). For a sandbox running several jobs.
+   */
+  collect(): Promise<TraceEvent[]>;
+  /** Stop the gateway and return the events not collected yet. */
   stop(): Promise<TraceEvent[]>;
   /** Remove the container and the per-run volume (idempotent). */
   remove(): Promise<void>;
@@ -54,12 +59,12 @@ async function ensureCacheVolume(docker: Docker): Promise<void> {
   }
 }
 
-async function readEvents(archive: Readable): Promise<TraceEvent[]> {
+async function readEventBytes(archive: Readable): Promise<Buffer> {
   const extractor = extract();
   archive.pipe(extractor as unknown as NodeJS.WritableStream);
   const chunks: Buffer[] = [];
   for await (const entry of extractor) for await (const chunk of entry as AsyncIterable<Buffer>) chunks.push(chunk);
-  return parseEventLines(Buffer.concat(chunks).toString('utf8'));
+  return Buffer.concat(chunks);
 }
 
 /** Wait for the gateway's `{"ready":true}` line; fail with its output if it exits first. */
@@ -136,17 +141,32 @@ export async function startGateway(
     await docker.getVolume(volume).remove().catch(() => undefined);
     if (trustVolume) await docker.getVolume(trustVolume).remove().catch(() => undefined);
   };
+  // Bytes of the events file already handed over (collect, then stop, read on from there).
+  let handed = 0;
+  const take = async (started: Docker.Container, whole: boolean): Promise<TraceEvent[]> => {
+    const archive = await getArchive(started, GATEWAY_PATHS.eventsFile);
+    if (!archive) return [];
+    const bytes = await readEventBytes(archive);
+    const end = whole ? bytes.length : bytes.lastIndexOf(0x0a) + 1;
+    if (end <= handed) return [];
+    const fresh = bytes.subarray(handed, end);
+    handed = end;
+    return parseEventLines(fresh.toString('utf8'));
+  };
   return {
     volume,
     trustVolume,
     ready,
+    collect: async () => {
+      await ready.catch(() => undefined);
+      return container === null ? [] : take(container, false);
+    },
     stop: async () => {
       await ready.catch(() => undefined);
       if (container === null) return [];
       const started: Docker.Container = container;
       await started.stop({ t: 5 }).catch(() => undefined);
-      const archive = await getArchive(started, GATEWAY_PATHS.eventsFile);
-      return archive ? readEvents(archive) : [];
+      return take(started, true);
     },
     remove,
   };

@@ -1,14 +1,13 @@
 import { installJob, parseJob } from '@safe-install/schema';
 import { DEFAULT_LIMITS, INSTALL_UID, SANDBOX_PATHS } from '../layout.js';
-import { sandboxContainerSpec, type SandboxContainerSpec } from './sandbox-container.js';
+import { runnerExecSpec, sandboxContainerSpec, type SandboxContainerSpec } from './sandbox-container.js';
+import { RUNNER_COMMAND, SANDBOX_HOLDER_COMMAND } from '../layout.js';
 import { sandboxSeccompProfile } from './seccomp-profile.js';
 
 const SPEC: SandboxContainerSpec = {
   image: 'safe-install-sandbox:x',
   runId: 'r1',
   hostname: 'fv-az123-456',
-  lingerGraceMs: 2000,
-  job: installJob(['npm', 'ci'], { export: true, trace: true }),
   env: ['HTTP_PROXY=http://127.0.0.1:3128'],
   labels: { 'dev.safe-install.run': 'r1' },
   limits: DEFAULT_LIMITS,
@@ -55,9 +54,15 @@ describe('the sandbox container: hardening, from a pure function', () => {
     expect(created.Env!.indexOf('HTTP_PROXY=http://127.0.0.1:3128')).toBeGreaterThan(created.Env!.indexOf(`npm_config_userconfig=${SANDBOX_PATHS.home}/.npmrc`));
   });
 
-  it('starts the runner as root to drop to the install user, and passes the job in --job', () => {
+  it('holds the sandbox open with PID 1 under the stacked filter, and starts each job\'s runner as root through it, the job in --job', () => {
     expect(created.User).toBe('0:0');
-    const cmd = created.Cmd as string[];
+    expect(created.Entrypoint).toEqual([...SANDBOX_HOLDER_COMMAND]);
+    const exec = runnerExecSpec({ job: installJob(['npm', 'ci'], { export: true, trace: true }), lingerGraceMs: 2000, gateway: true });
+    expect(exec.User).toBe('0:0');
+    expect(exec.AttachStdin).toBe(true);
+    const cmd = exec.Cmd as string[];
+    expect(cmd.slice(0, RUNNER_COMMAND.length)).toEqual([...RUNNER_COMMAND]);
+    expect(cmd).toContain('--gateway');
     expect(cmd.slice(cmd.indexOf('--uid'), cmd.indexOf('--uid') + 2)).toEqual(['--uid', String(INSTALL_UID)]);
     expect(parseJob(cmd[cmd.indexOf('--job') + 1]!).steps.map((step) => step.command)).toEqual([['npm', 'ci']]);
     expect(cmd.at(-2)).toBe('--job');
@@ -68,7 +73,7 @@ describe('the sandbox container: hardening, from a pure function', () => {
     expect(host.Dns).toEqual(['127.0.0.1']);
     const offline = sandboxContainerSpec({ ...SPEC, gatewayVolume: null });
     expect(offline.HostConfig!.Mounts).toBeUndefined();
-    expect(offline.Cmd as string[]).not.toContain('--gateway');
+    expect(runnerExecSpec({ job: installJob(['npm', 'ci'], { export: true, trace: true }), lingerGraceMs: 2000, gateway: false }).Cmd as string[]).not.toContain('--gateway');
     expect(offline.HostConfig!.NetworkMode).toBe('none');
   });
 

@@ -4,7 +4,7 @@
  */
 import type Docker from 'dockerode';
 import type { SandboxJob } from '@safe-install/schema';
-import { GATEWAY_PATHS, INSTALL_GID, INSTALL_UID, SANDBOX_NETWORK, SANDBOX_PATHS, type ResourceLimits } from '../layout.js';
+import { GATEWAY_PATHS, INSTALL_GID, INSTALL_UID, RUNNER_COMMAND, SANDBOX_HOLDER_COMMAND, SANDBOX_NETWORK, SANDBOX_PATHS, type ResourceLimits } from '../layout.js';
 import { sandboxSeccompOpt } from './seccomp-profile.js';
 
 export interface SandboxContainerSpec {
@@ -12,9 +12,6 @@ export interface SandboxContainerSpec {
   runId: string;
   /** A plausible host name (from the decoys). */
   hostname?: string | undefined;
-  lingerGraceMs: number;
-  /** What the runner does, step by step (job.ts in the schema): `ci`'s is one `install` step. */
-  job: SandboxJob;
   /** The run's environment on top of the fixed one (the network's, the decoys'). */
   env: readonly string[];
   labels: Record<string, string>;
@@ -25,23 +22,52 @@ export interface SandboxContainerSpec {
   trustVolume?: string | null;
 }
 
+/** One job of a started sandbox: the runner, exec'd in the container (see run/sandbox.ts). */
+export interface RunnerExecSpec {
+  /** What the runner does, step by step (job.ts in the schema): `ci`'s is one `install` step. */
+  job: SandboxJob;
+  lingerGraceMs: number;
+  /** Whether the sandbox has the gateway's socket (its network); without it, no network at all. */
+  gateway: boolean;
+}
+
+/**
+ * The runner's exec: root with the container's five capabilities (it drops to INSTALL_UID for the
+ * package manager, so no install code ever runs as root), started by the image's entrypoint
+ * command, so the stacked seccomp filter applies to every job as it did to the container's.
+ */
+export function runnerExecSpec(spec: RunnerExecSpec): Docker.ExecCreateOptions {
+  return {
+    Cmd: [
+      ...RUNNER_COMMAND,
+      '--uid', String(INSTALL_UID), '--gid', String(INSTALL_GID),
+      '--home', SANDBOX_PATHS.home, '--cwd', SANDBOX_PATHS.project, '--out', SANDBOX_PATHS.traceDir,
+      '--linger-grace-ms', String(spec.lingerGraceMs),
+      ...(spec.gateway ? ['--gateway', GATEWAY_PATHS.socketDir] : []),
+      // On the command line, like every other runner option: set by the host, shown by
+      // `docker inspect` of the exec, and out of the install's reach (see docs/architecture.md).
+      '--job', JSON.stringify(spec.job),
+    ],
+    User: '0:0',
+    WorkingDir: '/',
+    // stdin carries the upload; stdout the runner's frames; stderr the install's output.
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: false,
+  };
+}
+
 export function sandboxContainerSpec(spec: SandboxContainerSpec): Docker.ContainerCreateOptions {
   return {
     Image: spec.image,
     name: `safe-install-${spec.runId}`,
     ...(spec.hostname ? { Hostname: spec.hostname } : {}),
-    // The entrypoint is the tracer's runner (root, with five capabilities); it drops to
-    // INSTALL_UID for the package manager, so no install code ever runs as root.
+    // PID 1 only holds the sandbox open between jobs (under the same stacked filter); each job is
+    // the runner, exec'd as root (runnerExecSpec).
     User: '0:0',
-    Cmd: [
-      '--uid', String(INSTALL_UID), '--gid', String(INSTALL_GID),
-      '--home', SANDBOX_PATHS.home, '--cwd', SANDBOX_PATHS.project, '--out', SANDBOX_PATHS.traceDir,
-      '--linger-grace-ms', String(spec.lingerGraceMs),
-      ...(spec.gatewayVolume !== null ? ['--gateway', GATEWAY_PATHS.socketDir] : []),
-      // On the command line, like every other runner option: set when the container is made,
-      // shown by `docker inspect`, and out of the install's reach (see docs/architecture.md).
-      '--job', JSON.stringify(spec.job),
-    ],
+    Entrypoint: [...SANDBOX_HOLDER_COMMAND],
+    Cmd: [],
     WorkingDir: '/',
     Env: [
       `HOME=${SANDBOX_PATHS.home}`,
@@ -56,12 +82,6 @@ export function sandboxContainerSpec(spec: SandboxContainerSpec): Docker.Contain
       `npm_config_userconfig=${SANDBOX_PATHS.home}/.npmrc`,
       ...spec.env,
     ],
-    // stdin carries the upload; stdout the runner's frames; stderr the install's output.
-    AttachStdin: true,
-    AttachStdout: true,
-    AttachStderr: true,
-    OpenStdin: true,
-    StdinOnce: true,
     Labels: spec.labels,
     HostConfig: {
       // Why these five: strace must seize the install (SYS_PTRACE), start it as another user

@@ -16,12 +16,23 @@ const hang = <T>(): Promise<T> => new Promise<T>(() => undefined);
 function hungEngine(hangAt: Step): { docker: Docker; calls: string[] } {
   const calls: string[] = [];
   const at = (step: Step) => hangAt === step;
+  // The job is an exec: attaching is its start; a job that never ends is a stream that never does,
+  // and from then on the engine answers nothing (the stop's exec, the stop, the removal).
+  let ran = false;
+  const exec = {
+    start: async () => (calls.push('attach'), at('attach') ? hang() : new PassThrough()),
+    inspect: () => (calls.push('inspect'), hang()),
+  };
   const container = {
-    attach: async () => (calls.push('attach'), at('attach') ? hang() : new PassThrough()),
     start: async () => (calls.push('start'), at('start') ? hang() : undefined),
-    wait: () => (calls.push('wait'), hang()),
+    exec: async () => {
+      calls.push(ran ? 'exec-stop' : 'exec');
+      if (ran && at('wait')) return hang();
+      ran = true;
+      return exec;
+    },
     stop: () => (calls.push('stop'), hang()),
-    remove: () => (calls.push('remove'), hang()),
+    remove: () => (calls.push('remove'), at('never') ? Promise.resolve() : hang()),
   };
   const docker = {
     createContainer: () => (calls.push('create'), at('create') ? hang() : Promise.resolve(container)),
