@@ -6,7 +6,7 @@
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TraceEvent } from '@safe-install/schema';
-import { STAGING_PREFIX, type HostNpmConfig, type InstallRunResult } from '@safe-install/sandbox';
+import { STAGING_PREFIX, type HostNpmConfig, type InstallRunResult, type SandboxJobRun, type StartedSandbox } from '@safe-install/sandbox';
 import type { RunObserver } from './ci-pipeline.js';
 import { npm } from './npm.js';
 import type { PackageManager } from './package-manager.js';
@@ -37,36 +37,56 @@ export interface Scripted {
   nodeModules?: Record<string, string>;
 }
 
-/** A fake engine: records what it was asked, returns the scripted run. */
-export function fakeEngine(script: Scripted): SandboxEngine & { asked: SandboxInstall[]; aborted: number } {
+/** The scripted run of one job: its events reported, its node_modules staged where asked. */
+async function scriptedRun(script: Scripted, stageIn: string | null, onEvent: ((event: TraceEvent) => void) | undefined): Promise<InstallRunResult> {
+  for (const event of script.events) onEvent?.(event);
+  let staged: InstallRunResult['staged'] = null;
+  if (script.nodeModules && stageIn) {
+    const dir = await mkdtemp(join(stageIn, STAGING_PREFIX));
+    const tree = join(dir, 'tree');
+    for (const [path, content] of Object.entries(script.nodeModules)) {
+      await mkdir(join(tree, 'node_modules', path, '..'), { recursive: true });
+      await writeFile(join(tree, 'node_modules', path), content);
+    }
+    staged = { dir, tree, extract: { roots: ['node_modules'], projectFiles: [], files: 1, directories: 1, symlinks: 0, hardlinks: 0, bytes: 1, issues: [] } };
+  }
+  return {
+    runId: 'fake',
+    exitCode: script.exitCode === undefined ? 0 : script.exitCode,
+    timedOut: script.timedOut ?? false,
+    traceLimitReached: false,
+    events: script.events,
+    status: null,
+    staged,
+    exportError: script.exportError ?? null,
+    runnerError: script.runnerError ?? null,
+    timings: { run: 1 },
+  };
+}
+
+/** A fake engine: records what it was asked, returns the scripted run (for every job of an opened sandbox too). */
+export function fakeEngine(script: Scripted): SandboxEngine & { asked: SandboxInstall[]; jobs: SandboxJobRun[]; aborted: number } {
   const engine = {
     asked: [] as SandboxInstall[],
+    jobs: [] as SandboxJobRun[],
     aborted: 0,
     prepare: async () => ({ image: 'safe-install-sandbox:fake', swept: { containers: 0, volumes: 0 } }),
     install: async (options: SandboxInstall): Promise<InstallRunResult> => {
       engine.asked.push(options);
-      for (const event of script.events) options.onEvent?.(event);
-      let staged: InstallRunResult['staged'] = null;
-      if (script.nodeModules && options.stageIn) {
-        const dir = await mkdtemp(join(options.stageIn, STAGING_PREFIX));
-        const tree = join(dir, 'tree');
-        for (const [path, content] of Object.entries(script.nodeModules)) {
-          await mkdir(join(tree, 'node_modules', path, '..'), { recursive: true });
-          await writeFile(join(tree, 'node_modules', path), content);
-        }
-        staged = { dir, tree, extract: { roots: ['node_modules'], projectFiles: [], files: 1, directories: 1, symlinks: 0, hardlinks: 0, bytes: 1, issues: [] } };
-      }
+      return scriptedRun(script, options.stageIn, options.onEvent);
+    },
+    open: async (): Promise<StartedSandbox> => {
+      const close = async () => undefined;
       return {
         runId: 'fake',
-        exitCode: script.exitCode === undefined ? 0 : script.exitCode,
-        timedOut: script.timedOut ?? false,
-        traceLimitReached: false,
-        events: script.events,
-        status: null,
-        staged,
-        exportError: script.exportError ?? null,
-        runnerError: script.runnerError ?? null,
-        timings: { run: 1 },
+        timings: {},
+        run: async (job: SandboxJobRun) => {
+          engine.jobs.push(job);
+          return scriptedRun(script, job.stageIn, job.onEvent);
+        },
+        stop: close,
+        abort: close,
+        [Symbol.asyncDispose]: close,
       };
     },
     abort: async () => void (engine.aborted += 1),

@@ -9,23 +9,30 @@ import {
   connectEngine,
   removeOwnedBy,
   requireSandboxImage,
+  openSandbox,
   runInstall,
   sweepStale,
   type InstallRunOptions,
+  type SandboxOptions,
+  type StartedSandbox,
   type InstallRunResult,
 } from '@safe-install/sandbox';
 
 /** One install in a fresh sandbox: runInstall's options, without the engine's client. */
-export type SandboxInstall = Omit<InstallRunOptions, 'docker' | 'onContainer'>;
+export type SandboxInstall = Omit<InstallRunOptions, 'docker' | 'onAbortHandle'>;
+/** A sandbox for several jobs: openSandbox's options, without the engine's client. */
+export type SandboxOpen = Omit<SandboxOptions, 'docker' | 'onAbortHandle'>;
 
 export interface SandboxEngine {
   /** Connect, make sure the sandbox image is there, and sweep what runs that died left behind. */
   prepare(base: string | undefined): Promise<{ image: string; swept: { containers: number; volumes: number } }>;
   /** Run one install (see runInstall: never throws for a failed export; the run is judged first). */
   install(options: SandboxInstall): Promise<InstallRunResult>;
+  /** Open a sandbox that runs several jobs in one container (see openSandbox); stop it when done. */
+  open(options: SandboxOpen): Promise<StartedSandbox>;
   /**
-   * Remove everything this process's runs created: the sandbox container (even one still being
-   * created), the gateway and the volume. Idempotent; safe to call at any time, from a signal.
+   * Abort every sandbox this engine opened (also one still opening): each removes its container,
+   * gateway and volumes. Idempotent; safe to call at any time, from a signal.
    */
   abort(): Promise<void>;
 }
@@ -33,10 +40,19 @@ export interface SandboxEngine {
 /** The Docker engine: connected on first use. */
 export function dockerEngine(): SandboxEngine {
   let docker: Docker | null = null;
-  let container: Docker.Container | null = null;
+  // Each sandbox's own abort, handed over before it makes anything.
+  const aborts = new Set<() => Promise<void>>();
   let aborted = false;
   let aborting: Promise<void> | null = null;
-  const removeContainer = (target: Docker.Container) => target.remove({ force: true, v: true }).then(() => undefined, () => undefined);
+  const connected = (): Docker => {
+    if (docker === null) throw new Error('dockerEngine: prepare() first');
+    return docker;
+  };
+  const onAbortHandle = (abort: () => Promise<void>) => {
+    aborts.add(abort);
+    // A signal that came before this sandbox began: it ends before it makes anything.
+    if (aborted) void abort();
+  };
   return {
     async prepare(base) {
       const engine = await connectEngine();
@@ -45,23 +61,14 @@ export function dockerEngine(): SandboxEngine {
       const swept = await sweepStale(docker);
       return { image, swept: { containers: swept.containers.length, volumes: swept.volumes.length } };
     },
-    async install(options) {
-      if (docker === null) throw new Error('dockerEngine: prepare() first');
-      return runInstall({
-        ...options,
-        docker,
-        onContainer: (created) => {
-          container = created;
-          // A signal that came while the container was being created: remove it now.
-          if (aborted) void removeContainer(created);
-        },
-      });
-    },
+    install: (options) => runInstall({ ...options, docker: connected(), onAbortHandle }),
+    open: (options) => openSandbox({ ...options, docker: connected(), onAbortHandle }),
     abort() {
       aborted = true;
       aborting ??= (async () => {
-        if (container) await removeContainer(container);
-        // The gateway and the run's volume too: everything labelled as this process's.
+        await Promise.all([...aborts].map((abort) => abort()));
+        // Whatever a sandbox made after its abort (an engine call that answered late) is labelled
+        // as this process's: remove that too.
         if (docker) await removeOwnedBy(docker).catch(() => undefined);
       })();
       return aborting;

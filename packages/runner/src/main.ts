@@ -23,7 +23,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { existsSync, lstatSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RUNNER_PID_FILE, SCRIPT_BROKER_ENV, type JobStep, type PackageRef, type RawEvent, type TraceEvent } from '@safe-install/schema';
 import { createProcNetIdentify, startForwarder, type ClientIdentity, type IdentifyClient } from '@safe-install/gateway';
@@ -148,6 +148,9 @@ async function main(): Promise<void> {
   // The host stops a job (its deadline, the trace limit) by signalling this process: a job is an
   // exec, which the engine cannot signal itself. Root-only folder; one job at a time per sandbox.
   writeFileSync(RUNNER_PID_FILE, `${process.pid}\n`, { mode: 0o600 });
+  // This job's own folder for its scripts' trace pipes: a sandbox runs several jobs, one after
+  // another, and each numbers its scripts from 1.
+  const traceOut = mkdtempSync(join(args.out, 'job-'));
   const out = frameWriter();
   const timings: Record<string, number> = {};
   const startedAt = new Date().toISOString();
@@ -303,6 +306,7 @@ async function main(): Promise<void> {
     }
   }
   await forwarder?.close();
+  rmSync(traceOut, { recursive: true, force: true });
 
   /** One step: its process started as the install user, traced as the step says, until all is done. */
   async function runStep(step: JobStep, builder: EventBuilder, send: (events: readonly RawEvent[]) => void) {
@@ -386,7 +390,7 @@ async function main(): Promise<void> {
             // One CPU per script, in turn: a ptrace stop that stays on its CPU is several times cheaper.
             const cpu = scriptCpus.length > 0 ? scriptCpus[(id - 1) % scriptCpus.length]! : -1;
             const hide = [args.out, ...(args.gateway ? [args.gateway] : [])];
-            const tracer = await startScriptTracer({ request, id, out: args.out, uid: args.uid, gid: args.gid, title: step.command.join(' '), hide, cpu, builder, handle, send });
+            const tracer = await startScriptTracer({ request, id, out: traceOut, uid: args.uid, gid: args.gid, title: step.command.join(' '), hide, cpu, builder, handle, send });
             if (tracer.pid !== undefined) scriptTracers.set(tracer.pid, tracer);
             return tracer.outcome;
           },

@@ -58,8 +58,8 @@ export interface InstallRunOptions {
   traceLimits?: TraceLimits;
   /** Every event, as it arrives: write it out now so that a crash loses nothing. */
   onEvent?: (event: TraceEvent) => void;
-  /** Called with the container as soon as it exists, so the caller can remove it on a signal. */
-  onContainer?: (container: Docker.Container) => void;
+  /** Called at once with the run's abort, for a signal (see SandboxOptions.onAbortHandle). */
+  onAbortHandle?: (abort: () => Promise<void>) => void;
 }
 
 export type InstallRunResult = JobRunResult;
@@ -81,7 +81,7 @@ export async function runInstall(options: InstallRunOptions): Promise<InstallRun
       ...(options.limits ? { limits: options.limits } : {}),
       timeoutMs: options.timeoutMs,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      ...(options.onContainer ? { onContainer: options.onContainer } : {}),
+      ...(options.onAbortHandle ? { onAbortHandle: options.onAbortHandle } : {}),
     });
   } catch (error) {
     if (!(error instanceof EngineHungError)) throw error;

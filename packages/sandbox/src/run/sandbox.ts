@@ -51,8 +51,11 @@ export interface SandboxOptions {
   /** How long opening may take: the engine calls that make and start the container. */
   timeoutMs: number;
   onProgress?: (message: string) => void;
-  /** Called with the container as soon as it exists, so the caller can remove it on a signal. */
-  onContainer?: (container: Docker.Container) => void;
+  /**
+   * Called at once, before anything is made, with this sandbox's abort: for a signal that comes
+   * while it opens (the returned sandbox's `abort` is the same function).
+   */
+  onAbortHandle?: (abort: () => Promise<void>) => void;
 }
 
 export interface SandboxJobRun {
@@ -116,6 +119,14 @@ export interface StartedSandbox extends AsyncDisposable {
   stop(options?: { withinMs?: number }): Promise<void>;
   /** The same, for a signal: safe at any time, also while a job runs. Idempotent. */
   abort(): Promise<void>;
+}
+
+/** The sandbox was aborted (a signal) while it opened; what it had made is removed. */
+export class SandboxAbortedError extends Error {
+  constructor() {
+    super('the sandbox was aborted while it opened');
+    this.name = 'SandboxAbortedError';
+  }
 }
 
 /** Opening did not finish before its deadline: the engine stopped answering at `what`. */
@@ -224,16 +235,32 @@ export async function openSandbox(options: SandboxOptions): Promise<StartedSandb
     (closing ??= (async () => {
       closed = true;
       await timed('remove', async () => {
-        await Promise.all([
-          container ? within(graceMs, container.remove({ force: true, v: true })) : null,
-          gateway ? within(graceMs + 5000, gateway.remove()) : null,
-        ]);
+        // The sandbox first: it mounts the gateway's volumes, which cannot go while it is there.
+        if (container) await within(graceMs, container.remove({ force: true, v: true }));
+        if (gateway) await within(graceMs + 5000, gateway.remove());
       });
     })());
+
+  const abort = (): Promise<void> => {
+    aborted = true;
+    return close(CLEANUP_GRACE_MS);
+  };
+  options.onAbortHandle?.(abort);
+  /**
+   * After each engine call of opening: an abort that came meanwhile removed what existed then;
+   * remove what this call made too, and stop opening.
+   */
+  const stopIfAborted = async (): Promise<void> => {
+    if (!aborted) return;
+    closing = null;
+    await close(openGrace());
+    throw new SandboxAbortedError();
+  };
 
   if (network !== 'none') {
     // Only the volume is made before the sandbox starts; the gateway container starts alongside it.
     gateway = await timed('gateway-volume', () => startGateway(docker, { image: options.image, runId, labels: { ...labels, [LABEL_ROLE]: 'gateway' }, settings: network.gateway }));
+    await stopIfAborted();
     const startedAt = performance.now();
     void gateway.ready.then(
       () => (timings['gateway-start'] = Math.round(performance.now() - startedAt)),
@@ -263,7 +290,7 @@ export async function openSandbox(options: SandboxOptions): Promise<StartedSandb
     throw new EngineHungError('creating the sandbox container');
   }
   container = created;
-  options.onContainer?.(created);
+  await stopIfAborted();
   const startAt = performance.now();
   const started = await untilDeadline(untilEnd(), created.start()).catch(async (error: unknown) => {
     await close(openGrace());
@@ -274,6 +301,7 @@ export async function openSandbox(options: SandboxOptions): Promise<StartedSandb
     throw new EngineHungError('starting the sandbox container');
   }
   timings['container-start'] = Math.round(performance.now() - startAt);
+  await stopIfAborted();
   let busy = false;
 
   return {
@@ -290,10 +318,7 @@ export async function openSandbox(options: SandboxOptions): Promise<StartedSandb
       }
     },
     stop: (stopOptions) => close(stopOptions?.withinMs ?? CLEANUP_GRACE_MS),
-    abort: () => {
-      aborted = true;
-      return close(CLEANUP_GRACE_MS);
-    },
+    abort,
     [Symbol.asyncDispose]: () => close(CLEANUP_GRACE_MS),
   };
 
