@@ -57,11 +57,17 @@ export const SANDBOX_HELPERS = {
  */
 export const RUNNER_COMMAND = [SANDBOX_HELPERS.syscallFilter, '/usr/bin/tini', '-s', '--', 'node', `${SANDBOX_PATHS.libDir}/runner/main.js`] as const;
 
+/** The pipe the holder waits on: root-only, never written, so the wait never ends by itself. */
+export const SANDBOX_HOLD_FIFO = `${SANDBOX_PATHS.traceDir}/hold`;
+
 /**
  * What holds a started sandbox open between jobs: its PID 1, under the same filter; tini reaps
- * whatever a job's tini leaves, and a stop ends it (and so every process in the container).
+ * whatever a job's tini leaves, and a stop ends it (and so every process in the container). The
+ * wait is a shell's read of a pipe no one writes, not a `sleep`: the install's own processes are
+ * told apart by name (a root `sleep` would pass for a script's), and a shell is among the few
+ * programs that run as root anyway.
  */
-export const SANDBOX_HOLDER_COMMAND = [SANDBOX_HELPERS.syscallFilter, '/usr/bin/tini', '--', 'sleep', 'infinity'] as const;
+export const SANDBOX_HOLDER_COMMAND = [SANDBOX_HELPERS.syscallFilter, '/usr/bin/tini', '--', '/bin/sh', '-c', 'mkfifo -m 0600 "$0" && read -r _ < "$0"', SANDBOX_HOLD_FIFO] as const;
 
 /** Where the running job's runner writes its pid (root-only): a job is stopped by signalling it. */
 export const RUNNER_PID_FILE = `${SANDBOX_PATHS.traceDir}/runner.pid`;
