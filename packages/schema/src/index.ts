@@ -10,3 +10,4 @@ export * from './trace-header-json-schema.js';
 export * from './sandbox-layout.js';
 export * from './report-json-schema.js';
 export * from './sandbox-path.js';
+export * from './analysis.js';
