@@ -86,6 +86,7 @@ export function fakeEngine(script: Scripted): SandboxEngine & { asked: SandboxIn
         },
         stop: close,
         abort: close,
+        copyOut: async () => [],
         [Symbol.asyncDispose]: close,
       };
     },

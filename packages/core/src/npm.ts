@@ -15,7 +15,16 @@ export const npm: PackageManager = {
   readProject,
   hostConfig: readHostNpmConfig,
   sandboxNetwork: (config, projectRoot, allow) => gatewayNetwork(config, { projectRoot, allow }),
-  command: (job) => (job.kind === 'ci' ? ['npm', 'ci'] : ['npm', 'install', '--', ...job.packages]),
+  command: (job) => {
+    switch (job.kind) {
+      case 'ci':
+        return ['npm', 'ci'];
+      case 'lock':
+        return ['npm', 'install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund'];
+      case 'add':
+        return ['npm', 'install', '--', ...job.packages];
+    }
+  },
   // docker/npmrc's script-shell runs each lifecycle script under its own tracer.
   scriptCapture: 'script-shell',
   // Every package folder the lockfile knows (workspaces, `file:` folders) may bring its node_modules back.

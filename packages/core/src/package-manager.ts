@@ -8,7 +8,11 @@ import type { EgressAllowConfig } from '@safe-install/gateway';
 import type { ExportScope, GatewaySettings, HostNpmConfig, Project } from '@safe-install/sandbox';
 
 /** What a job asks the manager to do. */
-export type InstallJob = { kind: 'ci' } | { kind: 'add'; packages: readonly string[] };
+export type InstallJob =
+  | { kind: 'ci' }
+  | { kind: 'add'; packages: readonly string[] }
+  /** Write the lockfile only: resolve the manifest's dependencies, run no script (analyze's scratch project). */
+  | { kind: 'lock' };
 
 /** The sandbox side of the manager's network: its user-config lines and environment, and the gateway's table. */
 export interface SandboxNetwork {

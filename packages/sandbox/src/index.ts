@@ -33,7 +33,8 @@ export {
 } from './transfer/extract-safely.js';
 export { scanExported } from './transfer/scan-exported.js';
 export { applySwap, discardStaged, planSwap, recoverStaging, swapSteps, STAGING_PREFIX, type StagedExport, type SwapPlan, type SwapStep } from './transfer/swap-in.js';
-export { openSandbox, EngineHungError, SandboxAbortedError, CLEANUP_GRACE_MS, type SandboxOptions, type SandboxJobRun, type JobRunResult, type StartedSandbox } from './run/sandbox.js';
+export { openSandbox, EngineHungError, SandboxAbortedError, CLEANUP_GRACE_MS, type SandboxOptions, type SandboxJobRun, type JobRunResult, type StartedSandbox, type CopyOutLimits } from './run/sandbox.js';
+export { PACKAGE_TARBALL_LIMITS, packFolder, readFolderManifest, readTarballManifest, readTarFiles, type TarFile } from './transfer/package-tarball.js';
 export { runInstall, SANDBOX_PATHS, DEFAULT_LIMITS, type InstallRunOptions, type InstallRunResult, type ResourceLimits } from './run/run-install.js';
 
 export { PROBE_JOB, probeTracer } from './run/probe-tracer.js';

@@ -18,6 +18,7 @@ import type Docker from 'dockerode';
 import { SafeInstallError, TRACE_GAP_NOTICE, validateJob, type SandboxJob, type TraceEvent } from '@safe-install/schema';
 import type { RunnerStatus } from '@safe-install/runner';
 import { packFiles, type ArchiveFile } from '../transfer/pack-files.js';
+import { readTarFiles, type TarFile } from '../transfer/package-tarball.js';
 import { StepClock } from './step-phases.js';
 import { DEFAULT_EXTRACT_LIMITS, extractSafely, type ExportScope } from '../transfer/extract-safely.js';
 import { STAGING_PREFIX, type StagedExport } from '../transfer/swap-in.js';
@@ -119,6 +120,19 @@ export interface StartedSandbox extends AsyncDisposable {
   stop(options?: { withinMs?: number }): Promise<void>;
   /** The same, for a signal: safe at any time, also while a job runs. Idempotent. */
   abort(): Promise<void>;
+  /**
+   * Copy files out of the sandbox (absolute paths, regular files only), read as the install user
+   * between jobs: what install code wrote outside its folder, kept as evidence. Bounded in count,
+   * bytes and time; a path that is gone or unreadable is left out. Not after `stop`.
+   */
+  copyOut(paths: readonly string[], limits: CopyOutLimits): Promise<TarFile[]>;
+}
+
+export interface CopyOutLimits {
+  maxFiles: number;
+  maxFileBytes: number;
+  maxTotalBytes: number;
+  timeoutMs: number;
 }
 
 /** The sandbox was aborted (a signal) while it opened; what it had made is removed. */
@@ -319,6 +333,28 @@ export async function openSandbox(options: SandboxOptions): Promise<StartedSandb
     },
     stop: (stopOptions) => close(stopOptions?.withinMs ?? CLEANUP_GRACE_MS),
     abort,
+    copyOut: async (paths, copyLimits) => {
+      if (closing || aborted) throw new Error('this sandbox was stopped');
+      if (busy) throw new Error('a sandbox runs one job at a time');
+      const wanted = paths.filter((path) => path.startsWith('/')).slice(0, copyLimits.maxFiles);
+      if (wanted.length === 0) return [];
+      busy = true;
+      try {
+        // As the install user: it reads what install code could read, nothing of root's.
+        const exec = await created.exec({ Cmd: ['tar', '-c', '-f', '-', '--no-recursion', '--', ...wanted], User: `${INSTALL_UID}:${INSTALL_GID}`, AttachStdout: true, AttachStderr: true });
+        const stream = (await exec.start({ hijack: true, stdin: false })) as unknown as Readable;
+        const stdout = new PassThrough();
+        const stderr = new PassThrough();
+        docker.modem.demuxStream(stream, stdout, stderr);
+        stderr.resume();
+        stream.on('end', () => stdout.end()).on('close', () => stdout.end()).on('error', () => stdout.end());
+        const read = await within(copyLimits.timeoutMs, readTarFiles(stdout, copyLimits));
+        if (!read.settled) stream.destroy();
+        return read.settled ? read.value : [];
+      } finally {
+        busy = false;
+      }
+    },
     [Symbol.asyncDispose]: () => close(CLEANUP_GRACE_MS),
   };
 
