@@ -12,6 +12,7 @@ import { LOG_LEVELS, diagnosticLog, type LogLevel } from '@safe-install/core';
 import { limitsFrom } from './limits.js';
 import { ci } from './commands/ci.js';
 import { approve } from './commands/approve.js';
+import { analyze, ANALYZE_FORMATS } from './commands/analyze.js';
 import { readlinePrompter } from './prompt.js';
 import { doctor } from './commands/doctor.js';
 import { imageBuild, imageKey, imagePrune, imageShow, setup } from './commands/image.js';
@@ -82,6 +83,48 @@ async function main(argv: string[]): Promise<number> {
             policy: args.policy,
             writePolicy: args.writePolicy,
             log: diagnosticLog({ level: args.logLevel, file: args.logFile }),
+            printer: stderrPrinter({ quiet: args.quiet }),
+          }),
+        ),
+    )
+    .command(
+      'analyze [specs..]',
+      'dynamic analysis of packages: each installed (every script allowed), imported and optionally its bins run, in a fresh sandbox; behaviour, findings and a risk level',
+      (y) =>
+        y
+          .positional('specs', { type: 'string', array: true, default: [] as string[], describe: 'name, name@version, a .tgz file, or a folder (./dir or /dir)' })
+          .option('from', { type: 'string', describe: 'read specs from FILE, one a line (# comments, empty lines skipped)' })
+          .option('out', { type: 'string', describe: 'write each analysis to DIR/<name>@<version>/ (analysis.json, trace.jsonl, sink/, written/)' })
+          .option('concurrency', { type: 'number', default: 1, describe: 'packages analysed at once (each in its own sandbox)' })
+          .option('timeout-seconds', { type: 'number', default: 600, describe: 'seconds one package may take, all phases' })
+          .option('phase-timeout-seconds', { type: 'number', default: 180, describe: 'seconds the install (and, after it, the import) may take' })
+          .option('window-seconds', { type: 'number', default: 10, describe: 'seconds each phase keeps watching what its command left running (ci: 2)' })
+          .option('bins', { type: 'boolean', default: false, describe: "also run each of the package's bins with --help" })
+          .option('bin-timeout-seconds', { type: 'number', default: 10, describe: 'seconds each bin may take' })
+          .option('resume', { type: 'boolean', default: false, describe: 'skip specs whose analysis.json is in --out already' })
+          .option('fail-on', { choices: ['info', 'low', 'medium', 'high', 'critical'] as const, describe: "exit 1 when a package's risk is at or above this (default: findings never fail)" })
+          .option('format', { choices: ANALYZE_FORMATS, default: 'terminal' as const, describe: 'terminal: a summary per package; json: each analysis as one JSON line on stdout' })
+          .option('memory', { type: 'string', describe: 'memory limit of each sandbox, e.g. 2g' })
+          .option('pids', { type: 'number', describe: 'process limit of each sandbox' })
+          .option('cpus', { type: 'number', describe: 'CPUs each sandbox may use' })
+          .option('disk', { type: 'string', describe: 'size of each sandbox\'s writable HOME, e.g. 2g' }),
+      (args) =>
+        setCode(
+          analyze({
+            specs: args.specs,
+            from: args.from,
+            out: args.out,
+            concurrency: args.concurrency,
+            timeoutSeconds: args.timeoutSeconds,
+            phaseTimeoutSeconds: args.phaseTimeoutSeconds,
+            windowSeconds: args.windowSeconds,
+            bins: args.bins,
+            binTimeoutSeconds: args.binTimeoutSeconds,
+            resume: args.resume,
+            failOn: args.failOn,
+            format: args.format,
+            base: args.base,
+            limits: limitsFrom(args),
             printer: stderrPrinter({ quiet: args.quiet }),
           }),
         ),

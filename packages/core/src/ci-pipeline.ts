@@ -18,7 +18,6 @@ import {
   planSwap,
   recoverStaging,
   scanExported,
-  planUpload,
   SANDBOX_PATHS,
   rsaMaterialAsync,
   type InstallRunResult,
@@ -34,6 +33,7 @@ import { strictRefusal, strictRefusalWatch } from './npm-script-review.js';
 import { decide, type Decision } from './verdict.js';
 import { silentLog, type Logger } from './log.js';
 import { openTrace } from './trace-file.js';
+import { planSandbox } from './sandbox-plan.js';
 
 export interface CiOptions {
   dir: string;
@@ -274,8 +274,7 @@ async function runCi(
   observer.info(`project ${project.root}: ${project.lockfile.packages} locked packages; sandbox image ${image}`);
   log.info({ project: project.root, packages: project.lockfile.packages, image, swept }, 'engine ready');
 
-  const network = await pm.sandboxNetwork(hostConfig, project.root, egressAllow(policy));
-  const plan = planUpload(project, { home: SANDBOX_PATHS.home, projectDir: 'project', registry: hostConfig.registry, npmrc: [...network.npmrc, ...hostConfig.installSettings], rsaKey: await rsaKey });
+  const { plan, network } = await planSandbox(pm, project, hostConfig, egressAllow(policy), await rsaKey);
   if (project.envFiles.length > 0) observer.info(`${project.envFiles.length} .env file(s) replaced by decoys with the same keys`);
   const sandbox = sandboxContext([hostConfig.registry, ...Object.values(hostConfig.scopedRegistries)], pm.lockedPackages(project));
   const command = pm.command({ kind: 'ci' });
@@ -305,7 +304,7 @@ async function runCi(
       hostname: plan.hostname,
       stageIn,
       scope: pm.exportScope(project),
-      network: { gateway: { ...network.gateway, decoys: plan.decoys }, env: network.env },
+      network,
       command,
       cacheFolders: pm.cacheFolders,
       timeoutMs: options.timeoutSeconds * 1000,

@@ -3,8 +3,8 @@
  * "analyze"). Pure.
  *
  * - `resolve`: the package manager makes the scratch project's lockfile, scripts off, nothing
- *   traced but the manager's network; the lockfile comes back to the host, is checked like any
- *   project's, and is what every later job attributes by.
+ *   traced but the manager's network; the lockfile is copied back to the host, checked like any
+ *   project's, uploaded again, and is what every later job attributes by.
  * - `install`: the manager installs from that lockfile with every script allowed; each lifecycle
  *   script traced and attributed by the lockfile.
  * - `import`: a Node process, traced as one tree and attributed to the subject, that `require()`s
@@ -35,13 +35,13 @@ export const IMPORT_PROGRAM = [
   "const said = (how, s, e) => console.log(how + ' ' + s + ': ' + (e === undefined ? 'ok' : String((e && e.code) || e).slice(0, 200)));",
   '(async () => { for (const s of subs) { try { require(s); said("require", s); } catch (e) { said("require", s, e); } try { await import(s); said("import", s); } catch (e) { said("import", s, e); } }',
   '  setTimeout(() => process.exit(0), Number(w) || 0).unref(); })();',
-].join('\n');
+].join(' ');
 
 /** The lockfile's resolve job: no scripts, nothing to trace but the manager's own network. */
 export function resolveJob(pm: PackageManager): SandboxJob {
   return {
     version: JOB_VERSION,
-    steps: [{ phase: 'resolve', command: pm.command({ kind: 'lock' }), trace: 'scripts', attribution: 'lockfile', export: 'install' }],
+    steps: [{ phase: 'resolve', command: pm.command({ kind: 'lock' }), trace: 'scripts', attribution: 'lockfile', export: 'none' }],
     cacheFolders: [...pm.cacheFolders],
   };
 }
