@@ -3,7 +3,7 @@
  * phase ended, and its top behaviours — commands run, hosts contacted, decoys read, files written
  * outside its folder — then its findings. It renders what the analysis holds; it never decides.
  */
-import type { FileEvent, Finding, PackageAnalysis, TraceEvent } from '@safe-install/schema';
+import { SANDBOX_HELPERS, type FileEvent, type Finding, type PackageAnalysis, type ProcessExecEvent, type TraceEvent } from '@safe-install/schema';
 import { clean, count, duration } from './words.js';
 import type { TerminalLine } from './terminal.js';
 
@@ -52,8 +52,18 @@ export function renderAnalysis(analysis: PackageAnalysis): TerminalLine[] {
         .join(', ')}`,
     ),
   );
-  // What the package's own code did: the manager's own processes are not its behaviour.
-  const commands = events.filter((event) => event.type === 'process' && event.action === 'exec' && event.package !== undefined && !event.packageManager).map((event) => (event.type === 'process' && event.action === 'exec' ? event.argv.join(' ') : ''));
+  // What the package's own code ran: not the manager's processes, not the script shell that
+  // starts each script (and its `sh -c`), not the phase's own command (the import program, the bins loop).
+  const execs = events.filter((event): event is ProcessExecEvent => event.type === 'process' && event.action === 'exec' && event.package !== undefined && !event.packageManager);
+  const shells = new Set(execs.filter((event) => event.path === SANDBOX_HELPERS.scriptShell).map((event) => event.pid));
+  const phaseCommands = new Set(analysis.phases.map((phase) => phase.command.join('\0')));
+  const commands = execs
+    .filter((event) => {
+      if (event.path === SANDBOX_HELPERS.scriptShell || phaseCommands.has(event.argv.join('\0'))) return false;
+      const scriptShellsSh = /(^|\/)(ba|da)?sh$/.test(event.argv[0] ?? '') && event.argv[1] === '-c' && (shells.has(event.pid) || shells.has(event.ppid));
+      return !scriptShellsSh;
+    })
+    .map((event) => event.argv.join(' '));
   const hosts = events.flatMap((event) => (event.type === 'dns' ? [event.name] : event.type === 'http' && event.decision !== 'registry' ? [event.host] : []));
   const decoys = cited(analysis.findings, byId, DECOY_RULES).flatMap((event) => (event.type === 'file' ? [(event as FileEvent).path] : []));
   const written = [
