@@ -10,3 +10,4 @@ export * from './junit.js';
 export * from './behaviour-diff.js';
 export * from './html.js';
 export * from './approval.js';
+export { renderOssf } from './ossf.js';
