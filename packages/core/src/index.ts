@@ -9,3 +9,4 @@ export { openTrace, readTraceFile, scanTraceFile, type TraceEnd, type TraceScan,
 export { startApproval, type ApprovalOutcome, type ApprovalReview, type ApprovalRun, type ApprovalSession, type ApproveOptions } from './approve/approve.js';
 export { selectUnapproved, packageId, type ApprovalCandidate, type ApprovalSelection } from './approve/select.js';
 export { APPROVALS_FILE, parseApprovals, approvalsText, approvalOf, withApproval, behavioursOfApproval, previousApproval, readApprovals, writeApprovals, type ApprovalsStore, type StoredApproval } from './approve/approvals-store.js';
+export { k8sJobManifest, K8sJobError, type K8sJobOptions } from './scale/k8s-job.js';
