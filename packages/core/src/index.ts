@@ -14,3 +14,4 @@ export { analyzePackage, analysisPolicy, ARTEFACT_LIMITS, type AnalyzeContext, t
 export { startAnalyzeBatch, singleEngineSlots, analysedSpecs, type BatchObserver, type BatchOptions, type BatchResult, type BatchRun, type EngineSlot, type EngineSlots } from './analyze/batch.js';
 export { analysisFolder, riskOf, riskAtLeast, writtenOutside, sinkRequests, jobEventMapper } from './analyze/analysis.js';
 export { planSandbox, type SandboxPlan } from './sandbox-plan.js';
+export { k8sJobManifest, K8sJobError, type K8sJobOptions } from './scale/k8s-job.js';

@@ -37,8 +37,17 @@ export interface SandboxEngine {
   abort(): Promise<void>;
 }
 
+export interface DockerEngineOptions {
+  /**
+   * The engine's address, as DOCKER_HOST takes it (`unix://…`, `tcp://…`, `ssh://user@host`):
+   * Docker's own transports, so a batch can spread over several engines with no agent of ours.
+   * Default: the one `connectEngine` finds (DOCKER_HOST, then the usual sockets).
+   */
+  host?: string;
+}
+
 /** The Docker engine: connected on first use. */
-export function dockerEngine(): SandboxEngine {
+export function dockerEngine(options: DockerEngineOptions = {}): SandboxEngine {
   let docker: Docker | null = null;
   // Each sandbox's own abort, handed over before it makes anything.
   const aborts = new Set<() => Promise<void>>();
@@ -55,7 +64,7 @@ export function dockerEngine(): SandboxEngine {
   };
   return {
     async prepare(base) {
-      const engine = await connectEngine();
+      const engine = await connectEngine(options.host === undefined ? process.env : { ...process.env, DOCKER_HOST: options.host });
       docker = engine.docker;
       const image = await requireSandboxImage(docker, base ?? DEFAULT_BASE_IMAGE);
       const swept = await sweepStale(docker);

@@ -11,3 +11,4 @@ export * from './behaviour-diff.js';
 export * from './html.js';
 export * from './approval.js';
 export * from './analysis.js';
+export { renderOssf } from './ossf.js';

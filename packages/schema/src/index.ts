@@ -11,3 +11,4 @@ export * from './sandbox-layout.js';
 export * from './report-json-schema.js';
 export * from './sandbox-path.js';
 export * from './analysis.js';
+export * from './ossf-format.js';
