@@ -103,7 +103,13 @@ async function main(argv: string[]): Promise<number> {
           .option('bin-timeout-seconds', { type: 'number', default: 10, describe: 'seconds each bin may take' })
           .option('resume', { type: 'boolean', default: false, describe: 'skip specs whose analysis.json is in --out already' })
           .option('fail-on', { choices: ['info', 'low', 'medium', 'high', 'critical'] as const, describe: "exit 1 when a package's risk is at or above this (default: findings never fail)" })
-          .option('format', { choices: ANALYZE_FORMATS, default: 'terminal' as const, describe: 'terminal: a summary per package; json: each analysis as one JSON line on stdout' })
+          .option('format', { choices: ANALYZE_FORMATS, default: 'terminal' as const, describe: "terminal: a summary per package; json: each analysis as one JSON line on stdout; ossf: each as OpenSSF package-analysis' dynamic-analysis record, one JSON line" })
+          .option('docker-host', { type: 'string', array: true, describe: 'run sandboxes on this engine (as DOCKER_HOST takes it: unix://, tcp://, ssh://); give it several times to spread the batch, --concurrency on each' })
+          .option('emit-k8s', { type: 'string', describe: 'write the batch as a Kubernetes Indexed Job to FILE (analyse nothing here; docs/scaling.md)' })
+          .option('image', { type: 'string', describe: 'with --emit-k8s: the image holding the safe-install CLI' })
+          .option('results-claim', { type: 'string', default: 'safe-install-analyze-results', describe: 'with --emit-k8s: the PersistentVolumeClaim results are written to' })
+          .option('parallelism', { type: 'number', default: 10, describe: 'with --emit-k8s: pods at once' })
+          .option('shard-size', { type: 'number', default: 50, describe: 'with --emit-k8s: packages per pod' })
           .option('memory', { type: 'string', describe: 'memory limit of each sandbox, e.g. 2g' })
           .option('pids', { type: 'number', describe: 'process limit of each sandbox' })
           .option('cpus', { type: 'number', describe: 'CPUs each sandbox may use' })
@@ -123,6 +129,8 @@ async function main(argv: string[]): Promise<number> {
             resume: args.resume,
             failOn: args.failOn,
             format: args.format,
+            dockerHosts: args.dockerHost ?? [],
+            ...(args.emitK8s !== undefined ? { emitK8s: { file: args.emitK8s, image: args.image, resultsClaim: args.resultsClaim, parallelism: args.parallelism, shardSize: args.shardSize } } : {}),
             base: args.base,
             limits: limitsFrom(args),
             printer: stderrPrinter({ quiet: args.quiet }),

@@ -11,7 +11,7 @@ export { selectUnapproved, packageId, type ApprovalCandidate, type ApprovalSelec
 export { APPROVALS_FILE, parseApprovals, approvalsText, approvalOf, withApproval, behavioursOfApproval, previousApproval, readApprovals, writeApprovals, type ApprovalsStore, type StoredApproval } from './approve/approvals-store.js';
 export { parseSpec, parseSpecList, collectSpecs, isPackageName, SPEC_LIMITS, type AnalysisSpec } from './analyze/specs.js';
 export { analyzePackage, analysisPolicy, ARTEFACT_LIMITS, type AnalyzeContext, type AnalyzeSettings, type PackageOutcome } from './analyze/analyze-package.js';
-export { startAnalyzeBatch, singleEngineSlots, analysedSpecs, type BatchObserver, type BatchOptions, type BatchResult, type BatchRun, type EngineSlot, type EngineSlots } from './analyze/batch.js';
+export { startAnalyzeBatch, engineSlots, singleEngineSlots, analysedSpecs, type NamedEngine, type BatchObserver, type BatchOptions, type BatchResult, type BatchRun, type EngineSlot, type EngineSlots } from './analyze/batch.js';
 export { analysisFolder, riskOf, riskAtLeast, writtenOutside, sinkRequests, jobEventMapper } from './analyze/analysis.js';
 export { planSandbox, type SandboxPlan } from './sandbox-plan.js';
 export { k8sJobManifest, K8sJobError, type K8sJobOptions } from './scale/k8s-job.js';

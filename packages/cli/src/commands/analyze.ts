@@ -4,20 +4,17 @@
  * maps flags in, prints progress and each package's summary (report's renderer), and maps the
  * batch to an exit code: findings are data, not failures, unless `--fail-on` says otherwise.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { SafeInstallError, sanitizeText, type Severity } from '@safe-install/schema';
-import { SPEC_LIMITS, collectSpecs, dockerEngine, parseSpecList, riskAtLeast, singleEngineSlots, startAnalyzeBatch, type AnalysisSpec, type AnalyzeSettings, type EngineSlots, type PackageOutcome } from '@safe-install/core';
+import { K8sJobError, SPEC_LIMITS, collectSpecs, dockerEngine, engineSlots, k8sJobManifest, parseSpecList, riskAtLeast, singleEngineSlots, startAnalyzeBatch, type AnalysisSpec, type AnalyzeSettings, type EngineSlots, type PackageOutcome } from '@safe-install/core';
 import { DEFAULT_LIMITS, type ResourceLimits } from '@safe-install/sandbox';
-import { renderAnalysis, renderAnalysisTotals } from '@safe-install/report';
+import { renderAnalysis, renderAnalysisTotals, renderOssf } from '@safe-install/report';
 import { EXIT } from '../exit-codes.js';
 import { printLines, type Printer } from '../output.js';
 import { onInterrupt } from '../interrupt.js';
 
-export const ANALYZE_FORMATS = ['terminal', 'json'] as const;
-// TODO(integrator): add 'ossf' here once packages/report/src/ossf.ts exports
-// `renderOssf(analysis: PackageAnalysis): unknown`; print `renderOssf(outcome.analysis)` per package
-// (one JSON document a line) where `json` prints the analysis itself.
+export const ANALYZE_FORMATS = ['terminal', 'json', 'ossf'] as const;
 export type AnalyzeFormat = (typeof ANALYZE_FORMATS)[number];
 
 export interface AnalyzeCommandOptions {
@@ -36,7 +33,11 @@ export interface AnalyzeCommandOptions {
   base?: string | undefined;
   limits: Partial<ResourceLimits>;
   printer: Printer;
-  /** Where several engines would plug in (default: the local Docker engine). */
+  /** The engines' addresses (`--docker-host`, DOCKER_HOST form); none: the one connectEngine finds. */
+  dockerHosts?: readonly string[];
+  /** Write the batch as a Kubernetes Job instead of running it. */
+  emitK8s?: { file: string; image?: string | undefined; resultsClaim: string; parallelism: number; shardSize: number };
+  /** Where the sandboxes run (default: from dockerHosts). */
   slots?: EngineSlots;
   stdout?: Pick<NodeJS.WriteStream, 'write'>;
   cwd?: string;
@@ -85,6 +86,41 @@ export function analyzeExitCode(outcomes: readonly PackageOutcome[], failOn: Sev
   return EXIT.pass;
 }
 
+/** The pool's engines: each `--docker-host`, or the one connectEngine finds; `concurrency` sandboxes on each. */
+export function slotsFor(hosts: readonly string[], concurrency: number): EngineSlots {
+  if (hosts.length === 0) return singleEngineSlots(dockerEngine(), concurrency);
+  const unique = [...new Set(hosts)];
+  if (unique.length !== hosts.length) throw usage('--docker-host: the same engine is given twice');
+  for (const host of unique) {
+    let url: URL | null = null;
+    try {
+      url = new URL(host);
+    } catch {
+      // reported below
+    }
+    if (!url || !['unix:', 'tcp:', 'http:', 'https:', 'ssh:'].includes(url.protocol)) throw usage(`--docker-host ${sanitizeText(host, 200)}: not an engine address (unix:///path, tcp://host:port, ssh://user@host)`);
+  }
+  return engineSlots(unique.map((host) => ({ name: host, engine: dockerEngine({ host }) })), concurrency);
+}
+
+/** `--emit-k8s`: the batch as a Kubernetes Indexed Job; only registry specs travel to a cluster. */
+async function emitK8s(options: NonNullable<AnalyzeCommandOptions['emitK8s']>, specs: readonly AnalysisSpec[], concurrency: number, timeoutSeconds: number, cwd: string, printer: Printer): Promise<number> {
+  if (!options.image) throw usage('--emit-k8s needs --image: the image holding the safe-install CLI (docs/scaling.md)');
+  const local = specs.filter((spec) => spec.kind !== 'registry');
+  if (local.length > 0) throw usage(`--emit-k8s: ${sanitizeText(local[0]!.spec, 200)} is a local file or folder; a cluster's pods can only fetch registry packages`);
+  let manifest: string;
+  try {
+    manifest = k8sJobManifest({ specs: specs.map((spec) => spec.spec), image: options.image, parallelism: options.parallelism, shardSize: options.shardSize, concurrency, timeoutSeconds: Math.round(timeoutSeconds), resultsClaim: options.resultsClaim });
+  } catch (error) {
+    if (error instanceof K8sJobError) throw usage(`--emit-k8s: ${error.message}`);
+    throw error;
+  }
+  const file = resolve(cwd, options.file);
+  await writeFile(file, manifest);
+  printer.info(`wrote a Kubernetes Job for ${specs.length} package(s) in ${Math.ceil(specs.length / options.shardSize)} shard(s) to ${file}; apply it with kubectl apply -f`);
+  return EXIT.pass;
+}
+
 export async function analyze(options: AnalyzeCommandOptions): Promise<number> {
   const { printer } = options;
   const cwd = options.cwd ?? process.cwd();
@@ -103,7 +139,8 @@ export async function analyze(options: AnalyzeCommandOptions): Promise<number> {
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     outDir: options.out ? resolve(cwd, options.out) : undefined,
   };
-  const slots = options.slots ?? singleEngineSlots(dockerEngine(), concurrency);
+  if (options.emitK8s) return emitK8s(options.emitK8s, specs, concurrency, settings.timeoutMs / 1000, cwd, printer);
+  const slots = options.slots ?? slotsFor(options.dockerHosts ?? [], concurrency);
   const started = performance.now();
   const run = startAnalyzeBatch(
     { specs, cwd, base: options.base, settings, resume: options.resume },
@@ -118,9 +155,11 @@ export async function analyze(options: AnalyzeCommandOptions): Promise<number> {
           printer.error(`[${done}/${total}] ${sanitizeText(outcome.spec, 200)}: not analysed (${seconds}): ${outcome.failure?.message ?? 'unknown error'}`, outcome.failure?.hint);
           return;
         }
-        printer.info(`[${done}/${total}] ${sanitizeText(outcome.spec, 200)}: risk ${analysis.risk} (${seconds})${outcome.folder ? ` -> ${sanitizeText(outcome.folder, 300)}` : ''}`);
+        const where = (options.dockerHosts?.length ?? 0) > 1 && outcome.engine ? ` on ${sanitizeText(outcome.engine, 200)}` : '';
+        printer.info(`[${done}/${total}] ${sanitizeText(outcome.spec, 200)}: risk ${analysis.risk} (${seconds})${where}${outcome.folder ? ` -> ${sanitizeText(outcome.folder, 300)}` : ''}`);
         if (outcome.failure) printer.warn(`${sanitizeText(outcome.spec, 200)}: ${outcome.failure.message}`);
         if (options.format === 'json') stdout.write(`${JSON.stringify(analysis)}\n`);
+        else if (options.format === 'ossf') stdout.write(`${JSON.stringify(renderOssf(analysis))}\n`);
         else printLines(printer, renderAnalysis(analysis));
       },
     },

@@ -58,6 +58,8 @@ export interface PackageOutcome {
   /** What kept the analysis from being whole: the input, the package manager, the engine. */
   failure: SafeInstallError | null;
   durationMs: number;
+  /** The engine it ran on (its address), when the batch has several. */
+  engine?: string;
 }
 
 /** Bounds on the evidence copied out of a sandbox. */
@@ -191,7 +193,10 @@ export async function analyzePackage(spec: AnalysisSpec, context: AnalyzeContext
         failure = asError(error, 'package-manager');
       }
     } else {
-      failure = new SafeInstallError('ANALYZE_NOT_RESOLVED', resolved.run?.timedOut || resolved.error ? 'infrastructure' : 'package-manager', `npm could not resolve ${safe(spec.spec)}${resolved.error ? `: ${safe(resolved.error)}` : resolved.run?.timedOut ? ' in time' : ` (exit ${resolved.run?.exitCode ?? '?'})`}`);
+      // npm said no (an exit code of its own) is the package manager's failure; a job that never
+      // told its exit code (a broken stream, a runner failure) or ran out of time is ours.
+      const npmSaidNo = resolved.run !== undefined && resolved.run !== null && !resolved.run.timedOut && resolved.run.exitCode !== null && resolved.run.runnerError === null && !resolved.error;
+      failure = new SafeInstallError('ANALYZE_NOT_RESOLVED', npmSaidNo ? 'package-manager' : 'infrastructure', `npm could not resolve ${safe(spec.spec)}${resolved.error ? `: ${safe(resolved.error)}` : resolved.run?.timedOut ? ' in time' : resolved.run?.exitCode == null ? ': the sandbox job ended without an exit code' : ` (exit ${resolved.run.exitCode})`}`);
     }
     const ref: PackageRef = subject ? { name: subject.name, version: subject.version } : claimed;
 

@@ -19,6 +19,8 @@ import type { AnalysisSpec } from './specs.js';
 /** A place a sandbox may run now: an engine, its image, and a release when the package is done. */
 export interface EngineSlot {
   engine: SandboxEngine;
+  /** The engine's name (its address), for progress and the outcome. */
+  name: string;
   image: string;
   release(): void;
 }
@@ -33,35 +35,60 @@ export interface EngineSlots {
   abort(): Promise<void>;
 }
 
-/** One engine, `concurrency` sandboxes on it at once. */
-export function singleEngineSlots(engine: SandboxEngine, concurrency: number): EngineSlots {
-  let image: string | null = null;
-  let free = Math.max(1, concurrency);
-  const waiting: Array<() => void> = [];
+export interface NamedEngine {
+  name: string;
+  engine: SandboxEngine;
+}
+
+/**
+ * Several engines, `perEngine` sandboxes on each at once: the next package goes to the engine with
+ * the most free slots (the first of them on a tie), so a slow engine takes fewer packages. Every
+ * engine is prepared before the first package starts: one that cannot be reached fails the batch
+ * at once rather than each package sent to it.
+ */
+export function engineSlots(engines: readonly NamedEngine[], perEngine: number): EngineSlots {
+  if (engines.length === 0) throw new Error('engineSlots: no engine');
+  const each = Math.max(1, perEngine);
+  const pool = engines.map((named) => ({ ...named, image: null as string | null, free: each }));
+  const waiting: Array<(slot: (typeof pool)[number]) => void> = [];
+  const take = (entry: (typeof pool)[number]): EngineSlot => {
+    if (entry.image === null) throw new Error('engineSlots: prepare() first');
+    let released = false;
+    return {
+      engine: entry.engine,
+      name: entry.name,
+      image: entry.image,
+      release: () => {
+        if (released) return;
+        released = true;
+        const next = waiting.shift();
+        if (next) next(entry);
+        else entry.free += 1;
+      },
+    };
+  };
   return {
-    capacity: Math.max(1, concurrency),
+    capacity: each * pool.length,
     async prepare(base) {
-      image = (await engine.prepare(base)).image;
+      await Promise.all(pool.map(async (entry) => (entry.image = (await entry.engine.prepare(base)).image)));
     },
     async acquire() {
-      if (image === null) throw new Error('singleEngineSlots: prepare() first');
-      if (free === 0) await new Promise<void>((resolve) => waiting.push(resolve));
-      else free -= 1;
-      let released = false;
-      return {
-        engine,
-        image,
-        release: () => {
-          if (released) return;
-          released = true;
-          const next = waiting.shift();
-          if (next) next();
-          else free += 1;
-        },
-      };
+      const freest = pool.reduce((best, entry) => (entry.free > best.free ? entry : best));
+      if (freest.free > 0) {
+        freest.free -= 1;
+        return take(freest);
+      }
+      return take(await new Promise<(typeof pool)[number]>((resolve) => waiting.push(resolve)));
     },
-    abort: () => engine.abort(),
+    abort: async () => {
+      await Promise.all(pool.map((entry) => entry.engine.abort()));
+    },
   };
+}
+
+/** One engine, `concurrency` sandboxes on it at once. */
+export function singleEngineSlots(engine: SandboxEngine, concurrency: number, name = 'local'): EngineSlots {
+  return engineSlots([{ name, engine }], concurrency);
 }
 
 export interface BatchOptions {
@@ -163,6 +190,7 @@ async function runBatch(options: BatchOptions, observer: BatchObserver, deps: { 
           { engine: slot.engine, image: slot.image, pm, hostConfig, rsaKey: () => rsaMaterialAsync(), cwd: options.cwd, onOutput: (line) => observer.output?.(spec.spec, line) },
           options.settings,
         ).catch((error: unknown): PackageOutcome => ({ spec: spec.spec, analysis: null, folder: null, failure: new SafeInstallError('ANALYZE_CRASHED', 'infrastructure', sanitizeText(String((error as Error)?.message ?? error), 300)), durationMs: 0 }));
+        outcome.engine = slot.name;
         outcomes.push(outcome);
         observer.finished(outcome, outcomes.length, todo.length);
       } finally {
