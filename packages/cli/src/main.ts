@@ -104,6 +104,7 @@ async function main(argv: string[]): Promise<number> {
           .option('resume', { type: 'boolean', default: false, describe: 'skip specs whose analysis.json is in --out already' })
           .option('fail-on', { choices: ['info', 'low', 'medium', 'high', 'critical'] as const, describe: "exit 1 when a package's risk is at or above this (default: findings never fail)" })
           .option('format', { choices: ANALYZE_FORMATS, default: 'terminal' as const, describe: "terminal: a summary per package; json: each analysis as one JSON line on stdout; ossf: each as OpenSSF package-analysis' dynamic-analysis record, one JSON line" })
+          .option('time-shift', { type: 'number', describe: 'after the other phases, install again with the wall clock DAYS ahead (1 to 60): payloads that wait for a date act then' })
           .option('docker-host', { type: 'string', array: true, describe: 'run sandboxes on this engine (as DOCKER_HOST takes it: unix://, tcp://, ssh://); give it several times to spread the batch, --concurrency on each' })
           .option('emit-k8s', { type: 'string', describe: 'write the batch as a Kubernetes Indexed Job to FILE (analyse nothing here; docs/scaling.md)' })
           .option('image', { type: 'string', describe: 'with --emit-k8s: the image holding the safe-install CLI' })
@@ -130,6 +131,7 @@ async function main(argv: string[]): Promise<number> {
             failOn: args.failOn,
             format: args.format,
             dockerHosts: args.dockerHost ?? [],
+            ...(args.timeShift !== undefined ? { timeShiftDays: args.timeShift } : {}),
             ...(args.emitK8s !== undefined ? { emitK8s: { file: args.emitK8s, image: args.image, resultsClaim: args.resultsClaim, parallelism: args.parallelism, shardSize: args.shardSize } } : {}),
             base: args.base,
             limits: limitsFrom(args),

@@ -17,11 +17,13 @@
  * - DNS: every query the gateway answered, class IN, one entry a name with its query types.
  * - Status: completed when the phase's command ended with 0; error_analysis when it ended
  *   otherwise; error_timeout on a timeout; error_other when it could not run. A phase we skipped
- *   is left out, as package-analysis leaves out phases it did not run.
+ *   is left out, as package-analysis leaves out phases it did not run; so is the install with the
+ *   clock moved forward (`install-shifted`), which has no counterpart there.
  */
 import { OSSF_OUTPUT_BYTES, type AnalysisPhase, type AnalysisPhaseName, type OssfDynamicAnalysisRecord, type OssfFileResult, type OssfPhase, type OssfSocketResult, type OssfStatus, type OssfStraceSummary, type PackageAnalysis, type TraceEvent } from '@safe-install/schema';
 
-const PHASES: Record<AnalysisPhaseName, OssfPhase> = { install: 'install', import: 'import', bins: 'execute' };
+/** package-analysis has no phase for an install with the clock moved: it stays in our own report. */
+const PHASES: Record<AnalysisPhaseName, OssfPhase | null> = { install: 'install', import: 'import', bins: 'execute', 'install-shifted': null };
 
 const WRITES = new Set(['mkdir', 'chmod', 'utime', 'link', 'symlink']);
 
@@ -112,8 +114,9 @@ function summary(phase: AnalysisPhase): OssfStraceSummary {
 export function renderOssf(analysis: PackageAnalysis): OssfDynamicAnalysisRecord {
   const phases: OssfDynamicAnalysisRecord['Analysis'] = {};
   for (const phase of analysis.phases) {
-    if (phase.status === 'skipped') continue;
-    phases[PHASES[phase.phase]] = summary(phase);
+    const theirs = PHASES[phase.phase];
+    if (phase.status === 'skipped' || theirs === null) continue;
+    phases[theirs] = summary(phase);
   }
   const created = Date.parse(analysis.createdAt);
   return {

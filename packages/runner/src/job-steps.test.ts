@@ -24,6 +24,12 @@ describe('stepProcess', () => {
     expect(stepProcess(install, SHELL)).toEqual({ argv: ['npm', 'ci'], env: {} });
   });
 
+  it('preloads the clock shift into a shifted step, and only there', () => {
+    expect(stepProcess({ ...install, clockShiftSeconds: 7 * 86_400 }, SHELL).env).toEqual({ LD_PRELOAD: '/usr/local/lib/libclockshift.so', CLOCK_SHIFT_SECONDS: '604800' });
+    expect(stepProcess({ ...tree, clockShiftSeconds: 60 }, SHELL).env).toMatchObject({ LD_PRELOAD: '/usr/local/lib/libclockshift.so', CLOCK_SHIFT_SECONDS: '60', npm_lifecycle_event: 'import' });
+    expect(stepProcess(tree, SHELL).env).not.toHaveProperty('LD_PRELOAD');
+  });
+
   it('starts a tree step through the script shell, named by its subject and phase', () => {
     const { argv, env } = stepProcess(tree, SHELL);
     expect(argv.slice(0, 2)).toEqual(['/bin/sh', '-c']);

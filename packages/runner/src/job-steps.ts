@@ -2,7 +2,7 @@
  * The pure part of running a job's steps (main.ts runs them): what a step starts, whom its events
  * are attributed to, and what the job's outcome is.
  */
-import type { JobStep, PackageRef, RawEvent, TraceEvent } from '@safe-install/schema';
+import { CLOCK_SHIFT_ENV, SANDBOX_HELPERS, type JobStep, type PackageRef, type RawEvent, type TraceEvent } from '@safe-install/schema';
 import type { EventAttribution } from '@safe-install/tracer';
 
 /**
@@ -19,7 +19,10 @@ export function shellQuote(arg: string): string {
 
 /** What the runner starts for a step (as the install user, in the project) and the environment it adds. */
 export function stepProcess(step: JobStep, scriptShell: string): { argv: string[]; env: Record<string, string> } {
-  if (step.trace !== 'tree') return { argv: [...step.command], env: {} };
+  // A shifted step: every program it starts (the package manager, its scripts) reads a wall clock
+  // that far ahead; the runner and the tracers, outside the step, keep the real one.
+  const clock: Record<string, string> = step.clockShiftSeconds ? { LD_PRELOAD: SANDBOX_HELPERS.clockShift, [CLOCK_SHIFT_ENV]: String(step.clockShiftSeconds) } : {};
+  if (step.trace !== 'tree') return { argv: [...step.command], env: clock };
   // The whole tree as one script run: through the script shell, as npm runs a lifecycle script —
   // the broker starts its tracer, the marker names the run (the subject, the phase as its event).
   return {
@@ -28,6 +31,7 @@ export function stepProcess(step: JobStep, scriptShell: string): { argv: string[
       npm_package_name: step.subject?.name ?? '',
       npm_package_version: step.subject?.version ?? '',
       npm_lifecycle_event: step.phase,
+      ...clock,
     },
   };
 }

@@ -45,6 +45,7 @@ describe('docker/Dockerfile agrees with the layout', () => {
       'npm-lifecycle': SANDBOX_HELPERS.scriptShell,
       'spawn-script-tracer': SANDBOX_HELPERS.spawnScriptTracer,
       'syscall-filter': SANDBOX_HELPERS.syscallFilter,
+      'time-shift': SANDBOX_HELPERS.clockShift,
     });
   });
 
@@ -55,6 +56,8 @@ describe('docker/Dockerfile agrees with the layout', () => {
     expect(modeOf(SANDBOX_HELPERS.spawnScriptTracer)).toBe('0700');
     expect(modeOf(SANDBOX_HELPERS.syscallFilter)).toBe('0700');
     expect(modeOf(SANDBOX_HELPERS.absentTool)).toBe('0755');
+    // Loaded by the install user's programs in a shifted run: readable, not executable.
+    expect(modeOf(SANDBOX_HELPERS.clockShift)).toBe('0644');
     expect(modeOf(SANDBOX_PATHS.libDir)).toBe('0700');
   });
 

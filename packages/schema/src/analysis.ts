@@ -9,8 +9,11 @@ import type { Finding, Severity } from './report.js';
 
 export const ANALYSIS_VERSION = 1;
 
-/** The phases, in the order they run: install (all scripts), import (entry points loaded), bins (each bin `--help`). */
-export type AnalysisPhaseName = 'install' | 'import' | 'bins';
+/**
+ * The phases, in the order they run: install (all scripts), import (entry points loaded), bins
+ * (each bin `--help`), and with `--time-shift` the install again with the wall clock moved forward.
+ */
+export type AnalysisPhaseName = 'install' | 'import' | 'bins' | 'install-shifted';
 
 /** How a phase ended: ran to its end (whatever its exit code), failed to run, ran out of time, or was not run. */
 export type PhaseStatus = 'completed' | 'error' | 'timeout' | 'skipped';

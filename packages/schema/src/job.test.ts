@@ -20,6 +20,10 @@ describe('the sandbox job', () => {
     expect(parsed.steps[2]!.continueOnFailure).toBe(true);
   });
 
+  it('takes a clock shift of whole seconds up to 60 days', () => {
+    expect(parseJob(JSON.stringify(job({ ...install, clockShiftSeconds: 30 * 86_400 }))).steps[0]!.clockShiftSeconds).toBe(30 * 86_400);
+  });
+
   it('returns a copy: changing the input afterwards changes nothing checked', () => {
     const input = job({ ...install, command: ['npm', 'ci'] });
     const checked: SandboxJob = validateJob(input);
@@ -65,6 +69,11 @@ describe('the sandbox job', () => {
     ['a subject with an extra field', job({ ...importStep, subject: { name: 'x', version: '1', path: '/' } })],
     ['a subject without a version', job({ ...importStep, subject: { name: 'x' } })],
     ['continueOnFailure that is not a boolean', job({ ...install, continueOnFailure: 'yes' })],
+    ['a clock shift that is not a number', job({ ...install, clockShiftSeconds: '86400' })],
+    ['a clock shift of zero', job({ ...install, clockShiftSeconds: 0 })],
+    ['a clock shift backwards', job({ ...install, clockShiftSeconds: -86_400 })],
+    ['a fractional clock shift', job({ ...install, clockShiftSeconds: 1.5 })],
+    ['a clock shift past 60 days', job({ ...install, clockShiftSeconds: 60 * 86_400 + 1 })],
     ['cacheFolders that is not an array', { ...job(install), cacheFolders: '.npm' }],
     ['an absolute cache folder', { ...job(install), cacheFolders: ['/home/node/.npm'] }],
     ['a cache folder that climbs out of HOME', { ...job(install), cacheFolders: ['../../etc'] }],

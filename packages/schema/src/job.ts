@@ -53,6 +53,12 @@ export interface JobStep {
   export: JobExport;
   /** Go on to the next step even when this one fails (default: the job stops there). */
   continueOnFailure?: boolean;
+  /**
+   * Run the step's programs with the wall clock this many seconds ahead (docker/time-shift.c,
+   * preloaded): payloads that wait days act now. At most 60 days: the gateway's certificates for
+   * the registry are valid for 90.
+   */
+  clockShiftSeconds?: number;
 }
 
 export interface SandboxJob {
@@ -68,11 +74,11 @@ export interface SandboxJob {
 /** A phase name: a short lowercase word, safe in an event, an environment variable and a file name. */
 export const PHASE_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
 /** Limits far above any real job, so that a runaway one is refused rather than passed to exec. */
-export const JOB_LIMITS = { bytes: 64 * 1024, steps: 16, args: 256, argChars: 4096, refChars: 214, cacheFolders: 8, cacheFolderChars: 255 } as const;
+export const JOB_LIMITS = { bytes: 64 * 1024, steps: 16, args: 256, argChars: 4096, refChars: 214, cacheFolders: 8, cacheFolderChars: 255, clockShiftSeconds: 60 * 86_400 } as const;
 /** One segment of a cache folder's path: a plain name (`.` and `..` are refused on their own). */
 const CACHE_FOLDER_SEGMENT = /^[A-Za-z0-9._-]+$/;
 
-const STEP_KEYS = new Set(['phase', 'command', 'trace', 'attribution', 'subject', 'export', 'continueOnFailure']);
+const STEP_KEYS = new Set(['phase', 'command', 'trace', 'attribution', 'subject', 'export', 'continueOnFailure', 'clockShiftSeconds']);
 // No control characters (NUL cannot be in an argument at all; newlines and escapes have no place
 // in a package name or an argument the host wrote).
 // eslint-disable-next-line no-control-regex
@@ -144,6 +150,11 @@ function step(value: unknown, index: number): JobStep {
   if (go !== undefined) {
     if (typeof go !== 'boolean') throw new JobError(`${where}.continueOnFailure must be a boolean`);
     out.continueOnFailure = go;
+  }
+  const shift = value['clockShiftSeconds'];
+  if (shift !== undefined) {
+    if (typeof shift !== 'number' || !Number.isSafeInteger(shift) || shift < 1 || shift > JOB_LIMITS.clockShiftSeconds) throw new JobError(`${where}.clockShiftSeconds must be a whole number of seconds from 1 to ${JOB_LIMITS.clockShiftSeconds}`);
+    out.clockShiftSeconds = shift;
   }
   return out;
 }

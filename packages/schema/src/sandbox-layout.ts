@@ -48,7 +48,12 @@ export const SANDBOX_HELPERS = {
   syscallFilter: '/usr/local/libexec/syscall-filter',
   /** docker/absent-tool: stands in for programs the image lacks. */
   absentTool: '/usr/local/libexec/absent-tool',
+  /** docker/time-shift.c: the wall clock moved forward by CLOCK_SHIFT_SECONDS, preloaded into a shifted step. */
+  clockShift: '/usr/local/lib/libclockshift.so',
 } as const;
+
+/** The variable the clock shift reads (docker/time-shift.c). */
+export const CLOCK_SHIFT_ENV = 'CLOCK_SHIFT_SECONDS';
 
 /**
  * The runner's command: the image's ENTRYPOINT (docker/Dockerfile) — the syscall filter stacks the

@@ -33,6 +33,8 @@ export interface AnalyzeCommandOptions {
   base?: string | undefined;
   limits: Partial<ResourceLimits>;
   printer: Printer;
+  /** Install again with the wall clock this many days ahead (`--time-shift`). */
+  timeShiftDays?: number | undefined;
   /** The engines' addresses (`--docker-host`, DOCKER_HOST form); none: the one connectEngine finds. */
   dockerHosts?: readonly string[];
   /** Write the batch as a Kubernetes Job instead of running it. */
@@ -136,6 +138,8 @@ export async function analyze(options: AnalyzeCommandOptions): Promise<number> {
     windowMs: whole(options.windowSeconds, 'window-seconds', 0, 600) * 1000,
     bins: options.bins,
     binTimeoutMs: whole(options.binTimeoutSeconds, 'bin-timeout-seconds', 1, 600) * 1000,
+    // At most 60 days: the gateway's certificates for the registry are valid for 90 (time-shift.c).
+    ...(options.timeShiftDays !== undefined ? { timeShiftDays: Math.round(whole(options.timeShiftDays, 'time-shift', 1, 60)) } : {}),
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     outDir: options.out ? resolve(cwd, options.out) : undefined,
   };

@@ -31,6 +31,8 @@ export interface AnalyzeSettings {
   bins: boolean;
   /** A bin's own limit. */
   binTimeoutMs: number;
+  /** Days to move the wall clock forward for a second install (`--time-shift`); 0 or absent: none. */
+  timeShiftDays?: number;
   limits: ResourceLimits;
   /** Where analyses are written (`<out>/<name>@<version>/`); none: nothing is written. */
   outDir?: string | undefined;
@@ -205,6 +207,8 @@ export async function analyzePackage(spec: AnalysisSpec, context: AnalyzeContext
     let installRecord: JobRecord | null = null;
     let importRecord: JobRecord | null = null;
     let binsRecord: JobRecord | null = null;
+    let shiftedRecord: JobRecord | null = null;
+    const shiftSeconds = Math.round((settings.timeShiftDays ?? 0) * 86_400);
     if (project && subject) {
       openTraceOnce(project.lockfile.locked);
       const allowed = withSandboxAllowScripts(project, Object.fromEntries([...project.lockfile.locked.map((pkg) => [`${pkg.name}@${pkg.version}`, true] as const), ...(spec.kind === 'registry' ? [] : [[`file:${SCRATCH_TARBALL}`, true] as const])]));
@@ -214,10 +218,16 @@ export async function analyzePackage(spec: AnalysisSpec, context: AnalyzeContext
       installRecord = await runJob('install', installPhaseJob(pm), { upload, timeoutMs: Math.min(left(), settings.phaseTimeoutMs), lingerGraceMs: settings.windowMs, last: false });
       const installed = installRecord.run !== null && phaseStatus(installRecord.run) === 'completed';
       if (installed && Date.now() < deadline) {
-        importRecord = await runJob('import', importJob(subject, settings.windowMs, pm.cacheFolders), { upload: [], timeoutMs: Math.min(left(), settings.phaseTimeoutMs + settings.windowMs), lingerGraceMs: settings.windowMs, last: binJob === null });
+        importRecord = await runJob('import', importJob(subject, settings.windowMs, pm.cacheFolders), { upload: [], timeoutMs: Math.min(left(), settings.phaseTimeoutMs + settings.windowMs), lingerGraceMs: settings.windowMs, last: binJob === null && shiftSeconds === 0 });
       }
       if (installed && binJob && Date.now() < deadline) {
-        binsRecord = await runJob('bins', binJob, { upload: [], timeoutMs: Math.min(left(), bins.length * (settings.binTimeoutMs + 2000) + settings.windowMs + 10_000), lingerGraceMs: settings.windowMs, last: true });
+        binsRecord = await runJob('bins', binJob, { upload: [], timeoutMs: Math.min(left(), bins.length * (settings.binTimeoutMs + 2000) + settings.windowMs + 10_000), lingerGraceMs: settings.windowMs, last: shiftSeconds === 0 });
+      }
+      // The install again, its clock days ahead: what waits for a date acts now. In the same
+      // sandbox (npm ci removes node_modules first; what the first install left elsewhere stays,
+      // as it would on a machine that installed the package days ago).
+      if (installed && shiftSeconds > 0 && Date.now() < deadline) {
+        shiftedRecord = await runJob('install-shifted', installPhaseJob(pm, shiftSeconds), { upload: [], timeoutMs: Math.min(left(), settings.phaseTimeoutMs), lingerGraceMs: settings.windowMs, last: true });
       }
     }
 
@@ -231,6 +241,7 @@ export async function analyzePackage(spec: AnalysisSpec, context: AnalyzeContext
     phases.push(phaseOf('install', installRecords, at));
     phases.push(importRecord ? phaseOf('import', [importRecord], at) : skippedPhase('import', at));
     if (settings.bins) phases.push(binsRecord ? phaseOf('bins', [binsRecord], at) : skippedPhase('bins', at));
+    if (shiftSeconds > 0) phases.push(shiftedRecord ? phaseOf('install-shifted', [shiftedRecord], at) : skippedPhase('install-shifted', at));
 
     // The evidence: what the sink kept of requests, files written outside the package's folder.
     const artefacts: AnalysisArtefact[] = [];
@@ -287,7 +298,7 @@ function registries(config: HostNpmConfig): string[] {
 
 function phaseName(phase: string | undefined): AnalysisPhaseName | undefined {
   if (phase === 'resolve') return 'install';
-  return phase === 'install' || phase === 'import' || phase === 'bins' ? phase : undefined;
+  return phase === 'install' || phase === 'import' || phase === 'bins' || phase === 'install-shifted' ? phase : undefined;
 }
 
 /** A phase from its jobs' records (install: the resolve job and the install job). */

@@ -46,11 +46,15 @@ export function resolveJob(pm: PackageManager): SandboxJob {
   };
 }
 
-/** The install from the lockfile: every lifecycle script traced, attributed by the lockfile. */
-export function installPhaseJob(pm: PackageManager): SandboxJob {
+/**
+ * The install from the lockfile: every lifecycle script traced, attributed by the lockfile. With a
+ * clock shift, the same install again, its programs reading a wall clock that far ahead.
+ */
+export function installPhaseJob(pm: PackageManager, clockShiftSeconds?: number): SandboxJob {
+  const shifted = clockShiftSeconds !== undefined && clockShiftSeconds > 0;
   return {
     version: JOB_VERSION,
-    steps: [{ phase: 'install', command: pm.command({ kind: 'ci' }), trace: 'scripts', attribution: 'lockfile', export: 'none' }],
+    steps: [{ phase: shifted ? 'install-shifted' : 'install', command: pm.command({ kind: 'ci' }), trace: 'scripts', attribution: 'lockfile', export: 'none', ...(shifted ? { clockShiftSeconds } : {}) }],
     cacheFolders: [...pm.cacheFolders],
   };
 }
