@@ -1,4 +1,4 @@
-import { installJob, JOB_LIMITS, JobError, parseJob, validateJob, type SandboxJob } from './job.js';
+import { installJob, lockfileJob, JOB_LIMITS, JobError, parseJob, validateJob, type SandboxJob } from './job.js';
 
 const install = { phase: 'install', command: ['npm', 'ci'], trace: 'scripts', attribution: 'lockfile', export: 'install' } as const;
 const importStep = { phase: 'import', command: ['node', '-e', 'require("x")'], trace: 'tree', attribution: 'subject', subject: { name: 'x', version: '1.0.0' }, export: 'none' } as const;
@@ -18,6 +18,12 @@ describe('the sandbox job', () => {
     expect(parsed.steps.map((s) => s.phase)).toEqual(['install', 'import', 'run']);
     expect(parsed.steps[1]!.subject).toEqual({ name: 'x', version: '1.0.0' });
     expect(parsed.steps[2]!.continueOnFailure).toBe(true);
+  });
+
+  it('takes the install job: resolve, then install from the lockfile resolve wrote', () => {
+    const built = lockfileJob(['npm', 'install', '--package-lock-only'], ['npm', 'ci'], { cacheFolders: ['.npm'] });
+    expect(parseJob(JSON.stringify(built))).toEqual(built);
+    expect(built.steps.map((s) => [s.phase, s.export, s.relock ?? false])).toEqual([['resolve', 'none', false], ['install', 'install', true]]);
   });
 
   it('returns a copy: changing the input afterwards changes nothing checked', () => {
@@ -65,6 +71,9 @@ describe('the sandbox job', () => {
     ['a subject with an extra field', job({ ...importStep, subject: { name: 'x', version: '1', path: '/' } })],
     ['a subject without a version', job({ ...importStep, subject: { name: 'x' } })],
     ['continueOnFailure that is not a boolean', job({ ...install, continueOnFailure: 'yes' })],
+    ['relock that is not a boolean', job({ ...install, export: 'none' }, { ...install, phase: 'again', relock: 'yes' })],
+    ['relock on the first step', job({ ...install, relock: true })],
+    ['relock with subject attribution', job({ ...install, export: 'none' }, { ...importStep, relock: true })],
     ['cacheFolders that is not an array', { ...job(install), cacheFolders: '.npm' }],
     ['an absolute cache folder', { ...job(install), cacheFolders: ['/home/node/.npm'] }],
     ['a cache folder that climbs out of HOME', { ...job(install), cacheFolders: ['../../etc'] }],
