@@ -49,7 +49,8 @@ export interface NpmrcReport {
 }
 
 const LOCKFILES = ['npm-shrinkwrap.json', 'package-lock.json'];
-const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+/** The largest package.json or lockfile read (the project's, or one that came back from the sandbox). */
+export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
 
 async function readIfExists(path: string): Promise<Buffer | null> {
   try {
