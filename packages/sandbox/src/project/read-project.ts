@@ -156,7 +156,11 @@ function scriptsOf(manifest: unknown, events: readonly string[]): string[] {
   return events.filter((event) => typeof (scripts as Record<string, unknown>)[event] === 'string');
 }
 
-export async function readProject(dir: string): Promise<Project> {
+/**
+ * `lockfileInSync: false`: for a job that rewrites the lockfile (`install`, `update`), a lockfile
+ * out of sync with package.json is read too (the install brings it in sync); it must still be valid.
+ */
+export async function readProject(dir: string, options: { lockfileInSync?: boolean } = {}): Promise<Project> {
   const root = resolve(dir);
   const rootInfo = await stat(root).catch(() => null);
   if (!rootInfo?.isDirectory()) {
@@ -187,7 +191,7 @@ export async function readProject(dir: string): Promise<Project> {
     });
   }
   const lockPath = join(root, lockfileName);
-  const lockfile = checkLockfile(manifest, parseJson(lockBytes, lockPath), lockfileName);
+  const lockfile = checkLockfile(manifest, parseJson(lockBytes, lockPath), lockfileName, { inSync: options.lockfileInSync !== false });
 
   const files: ProjectFile[] = [
     { path: 'package.json', content: manifestBytes, mode: 0o644 },
