@@ -7,7 +7,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { SANDBOX_NETWORK, SafeInstallError, lockfileJob, mergeByTime, sanitizeText, type DecoyIndex, type EvaluationContext as RunContext, type Finding, type PackageRef, type Report, type ScriptReviewReport, type Severity, type TraceEvent, type UploadSummary } from '@safe-install/schema';
+import { RESOLVE_PHASE, SANDBOX_NETWORK, SafeInstallError, lockfileJob, mergeByTime, sanitizeText, type DecoyIndex, type EvaluationContext as RunContext, type Finding, type PackageRef, type Report, type ScriptReviewReport, type Severity, type TraceEvent, type UploadSummary } from '@safe-install/schema';
 import { buildReport, type RunPhase } from '@safe-install/report';
 import { evaluate, learnIntoPolicy, loadPolicy, packageJsonWithAllowScripts, type EvaluationContext, type LoadedPolicy, type Policy, type PolicyMode } from '@safe-install/policy';
 import {
@@ -493,6 +493,10 @@ async function acceptReturned(
 ): Promise<{ run: InstallRunResult; returned: Project | null }> {
   if (run.staged === null) return { run, returned: null };
   try {
+    // Only the resolve step (no install code) may write them: a later change is install code's.
+    const root = `${SANDBOX_PATHS.project}/`;
+    const late = run.events.find((event) => event.type === 'fsdiff' && event.phase !== RESOLVE_PHASE && ['package.json', project.lockfileName].includes(event.path.startsWith(root) ? event.path.slice(root.length) : ''));
+    if (late?.type === 'fsdiff') throw new SafeInstallError('EXPORT_REJECTED', 'infrastructure', `the sandbox's export was refused: the install changed ${late.path.slice(root.length)} after it was resolved (install code wrote it; see the findings)`);
     const returned = await jobs.returned(project, run.staged.tree);
     return { run: { ...run, staged: await narrowStaged(run.staged, pm.exportScope(returned)) }, returned };
   } catch (error) {

@@ -133,6 +133,26 @@ describe('install on the ci pipeline (fake engine)', () => {
     expect(await snapshot(project)).toEqual(before);
   });
 
+  it('refuses a package.json changed after the resolve step (install code wrote it), even in audit mode', async () => {
+    const before = await snapshot(project);
+    const engine = fakeEngine({
+      ...cleanReturn,
+      events: [{ id: 'd1', ts: 1, source: 'fsdiff', type: 'fsdiff', pid: 0, ppid: 0, change: 'modified', path: '/home/node/project/package.json', phase: 'install' }],
+    });
+    const result = await startCi({ dir: project, cwd: project, timeoutSeconds: 60, mode: 'audit', job: { kind: 'add', packages: ['left-pad'] } }, quietObserver(), { engine, packageManager: testNpm }).result;
+    expect(result.failure?.message).toMatch(/changed package\.json after it was resolved/);
+    expect(await snapshot(project)).toEqual(before);
+  });
+
+  it('takes the manifest changes of the resolve step (the package manager, no install code) without a finding', async () => {
+    const { result } = await install({
+      ...cleanReturn,
+      events: ['package.json', 'package-lock.json'].map((name, i) => ({ id: `d${i}`, ts: 1, source: 'fsdiff' as const, type: 'fsdiff' as const, pid: 0, ppid: 0, change: 'modified' as const, path: `/home/node/project/${name}`, phase: 'resolve' })),
+    });
+    expect(result.findings).toEqual([]);
+    expect(result.decision.end).toBe('pass');
+  });
+
   it('brings back only the node_modules folders the returned lockfile expects', async () => {
     const { result } = await install({ ...cleanReturn, extraRoots: ['src/node_modules'] });
     expect(result.decision.end).toBe('pass');

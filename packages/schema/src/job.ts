@@ -219,6 +219,12 @@ export function installJob(command: readonly string[], options: { export: boolea
 }
 
 /**
+ * The phase of the step that resolves an install job into the manifest and lockfile. It runs no
+ * install code: its own writes of the project's package.json and lockfile are the job's output.
+ */
+export const RESOLVE_PHASE = 'resolve';
+
+/**
  * The job of `install` and `update`: a `resolve` step that only writes the manifest and the
  * lockfile (the package manager with scripts off, so no install code runs; traced all the same),
  * then the install from that lockfile, attributed by it (`relock`), exported like `ci`'s.
@@ -227,7 +233,7 @@ export function lockfileJob(resolve: readonly string[], install: readonly string
   return {
     version: JOB_VERSION,
     steps: [
-      { phase: 'resolve', command: [...resolve], trace: 'scripts', attribution: 'lockfile', export: 'none' },
+      { phase: RESOLVE_PHASE, command: [...resolve], trace: 'scripts', attribution: 'lockfile', export: 'none' },
       { phase: 'install', command: [...install], trace: 'scripts', attribution: 'lockfile', export: 'install', relock: true },
     ],
     ...(options.cacheFolders !== undefined ? { cacheFolders: [...options.cacheFolders] } : {}),
