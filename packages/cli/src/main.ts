@@ -50,6 +50,15 @@ function runFlags<T>(y: Argv<T>) {
     .option('write-policy', { type: 'boolean', default: false, describe: 'write the least-privilege policy that passes this run (learn mode)' });
 }
 
+/** `install` and `update`: the package specs, the project folder, and every flag of a run. */
+function lockfileFlags<T>(y: Argv<T>, specs: string) {
+  return runFlags(
+    y
+      .positional('packages', { type: 'string', array: true, default: [] as string[], describe: specs })
+      .option('dir', { type: 'string', default: '.', describe: 'project folder (package.json + package-lock.json)' }),
+  );
+}
+
 type GlobalArgs = { base: string | undefined; quiet: boolean; logLevel: LogLevel | undefined; logFile: string | undefined };
 type RunArgs = ArgumentsCamelCase<ReturnType<typeof runFlags<GlobalArgs>> extends Argv<infer A> ? A : never>;
 
@@ -96,23 +105,13 @@ async function main(argv: string[]): Promise<number> {
     .command(
       ['install [packages..]', 'add'],
       'npm install <packages> inside the sandbox (none: the current package.json); package.json, the lockfile and node_modules change together, only on a passing verdict',
-      (y) =>
-        runFlags(
-          y
-            .positional('packages', { type: 'string', array: true, default: [] as string[], describe: 'package specs as npm takes them (name, name@range, ./local.tgz inside the project)' })
-            .option('dir', { type: 'string', default: '.', describe: 'project folder (package.json + package-lock.json)' }),
-        ),
+      (y) => lockfileFlags(y, 'package specs as npm takes them (name, name@range, ./local.tgz inside the project)'),
       (args) => setCode(ci({ ...runOptions(args, args.dir), job: { kind: 'add', packages: args.packages.map(String) } })),
     )
     .command(
       'update [packages..]',
       'npm update <packages> inside the sandbox (none: every dependency); package.json, the lockfile and node_modules change together, only on a passing verdict',
-      (y) =>
-        runFlags(
-          y
-            .positional('packages', { type: 'string', array: true, default: [] as string[], describe: 'names of the dependencies to update' })
-            .option('dir', { type: 'string', default: '.', describe: 'project folder (package.json + package-lock.json)' }),
-        ),
+      (y) => lockfileFlags(y, 'names of the dependencies to update'),
       (args) => setCode(ci({ ...runOptions(args, args.dir), job: { kind: 'update', packages: args.packages.map(String) } })),
     )
     .command(
