@@ -105,6 +105,19 @@ await describeWithEngine('safe-install install and update', () => {
     expect(got).toEqual(await files(host));
   }, 15 * 60_000);
 
+  it('install in a project without a lockfile writes the one host npm install writes', async () => {
+    const { host, sandbox } = await twoCopies(async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'safe-install-e2e-'));
+      await writeFile(join(dir, 'package.json'), `${JSON.stringify({ name: 'new-project', version: '1.0.0', private: true }, null, 2)}\n`);
+      await writeFile(join(dir, '.npmrc'), WITH_RESOLVED);
+      return dir;
+    });
+    await hostNpm(host, ['install', 'left-pad']);
+    const result = await runCli(['add', 'left-pad', '--dir', sandbox]);
+    expect(result.all).toContain('verdict: pass');
+    expect(await files(sandbox)).toEqual(await files(host));
+  }, 15 * 60_000);
+
   it('update moves a loose range to the newest version, as host npm update does', async () => {
     const { host, sandbox } = await twoCopies(async () => {
       const dir = await mkdtemp(join(tmpdir(), 'safe-install-e2e-'));

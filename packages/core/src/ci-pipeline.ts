@@ -257,7 +257,7 @@ async function runCi(
   const change = job.kind === 'ci' ? null : job;
   const lockfileJobs = change ? pm.lockfileJobs : undefined;
   if (change && !lockfileJobs) throw new SafeInstallError('JOB_UNSUPPORTED', 'usage', `safe-install ${reportCommand(job)} is not supported for ${pm.name} projects yet`);
-  const read = withSandboxAllowScripts(await pm.readProject(options.dir, change ? { lockfileInSync: false } : undefined), options.sandboxAllowScripts);
+  const read = withSandboxAllowScripts(await pm.readProject(options.dir, change ? { lockfileInSync: false, lockfileOptional: true } : undefined), options.sandboxAllowScripts);
   // Local tarballs the job names are uploaded with the project, at their place in it.
   const specs = change ? await planSpecs(change.packages, { cwd: options.cwd ?? process.cwd(), projectRoot: read.root }) : null;
   const uploaded = new Set(read.files.map((file) => file.path));

@@ -77,6 +77,19 @@ describe('install on the ci pipeline (fake engine)', () => {
     expect(result.decision.end).toBe('pass');
   });
 
+  it('starts without a lockfile (npm install writes one) unless workspaces need one; ci never does', async () => {
+    await rm(join(project, 'package-lock.json'));
+    await expect(startCi({ dir: project, timeoutSeconds: 60 }, quietObserver(), { engine: fakeEngine({ events: [] }), packageManager: testNpm }).result).rejects.toThrow(/no package-lock\.json/);
+    const { result, engine } = await install(cleanReturn);
+    expect(engine.asked[0]!.upload.map((file) => file.path)).not.toContain('project/package-lock.json');
+    expect(result.decision.end).toBe('pass');
+    expect(await readFile(join(project, 'package-lock.json'), 'utf8')).toBe(NEW_LOCK);
+    expect(result.report.export?.projectFiles.find((file) => file.path === 'package-lock.json')?.change).toBe('created');
+    await rm(join(project, 'package-lock.json'));
+    await writeFile(join(project, 'package.json'), JSON.stringify({ ...MANIFEST, workspaces: ['packages/*'] }));
+    await expect(install(cleanReturn).then(({ result }) => result)).rejects.toThrow(/no package-lock\.json/);
+  });
+
   it('on a pass, package.json, the lockfile and node_modules come back together', async () => {
     const { result } = await install(cleanReturn);
     expect(result.decision).toMatchObject({ end: 'pass', verdict: 'pass' });

@@ -41,13 +41,13 @@ export function npmResolveCommand(job: LockfileChange): string[] {
 
 /** The project with the manifest and lockfile that came back from the sandbox in place of its own. */
 async function returnedProject(project: Project, tree: string): Promise<Project> {
-  const own = (path: string) => project.files.find((file) => file.path === path)?.content ?? Buffer.alloc(0);
-  const returned = await readReturnedManifests({ tree }, { lockfileName: project.lockfileName, manifest: own('package.json'), lockfile: own(project.lockfileName) });
-  const content = new Map([['package.json', returned.manifestBytes], [project.lockfileName, returned.lockBytes]]);
+  const own = (path: string) => project.files.find((file) => file.path === path)?.content ?? null;
+  const returned = await readReturnedManifests({ tree }, { lockfileName: project.lockfileName, manifest: own('package.json') ?? Buffer.alloc(0), lockfile: own(project.lockfileName) });
+  const others = project.files.filter((file) => file.path !== 'package.json' && file.path !== project.lockfileName);
   return {
     ...project,
     manifest: returned.manifest,
     lockfile: returned.lockfile,
-    files: project.files.map((file) => (content.has(file.path) ? { ...file, content: content.get(file.path)! } : file)),
+    files: [{ path: 'package.json', content: returned.manifestBytes, mode: 0o644 }, { path: project.lockfileName, content: returned.lockBytes, mode: 0o644 }, ...others],
   };
 }

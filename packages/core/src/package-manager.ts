@@ -27,9 +27,10 @@ export interface PackageManager {
   detect(dir: string): Promise<boolean>;
   /**
    * Read and check the project and its lockfile (untrusted input: bounded, validated).
-   * `lockfileInSync: false` (a job that rewrites the lockfile) takes a valid lockfile out of sync.
+   * A job that rewrites the lockfile takes a valid one out of sync (`lockfileInSync: false`), or
+   * none yet (`lockfileOptional`).
    */
-  readProject(dir: string, options?: { lockfileInSync?: boolean }): Promise<Project>;
+  readProject(dir: string, options?: { lockfileInSync?: boolean; lockfileOptional?: boolean }): Promise<Project>;
   /** The host's registry, scopes, CA, proxy and install settings, as the manager itself reads them. */
   hostConfig(projectRoot: string): Promise<HostNpmConfig>;
   /** The manager's network inside the sandbox: every registry through the gateway. */

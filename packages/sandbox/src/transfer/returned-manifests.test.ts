@@ -47,6 +47,13 @@ describe('readReturnedManifests', () => {
     expect(returned.lockBytes).toBe(OLD.lockfile);
   });
 
+  it('refuses a run that brought no lockfile back to a project that had none', async () => {
+    await writeFile(join(tree, 'package.json'), manifest(NEW_DEPS));
+    expect(await refusal(readReturnedManifests({ tree }, { ...OLD, lockfile: null }))).toMatch(/no package-lock\.json came back/);
+    await writeFile(join(tree, 'package-lock.json'), lockfile(NEW_DEPS, NEW_PACKAGES));
+    expect((await readReturnedManifests({ tree }, { ...OLD, lockfile: null })).lockfile.packages).toBe(1);
+  });
+
   it('refuses a package.json that came back as a symlink', async () => {
     await writeFile(join(tree, 'real.json'), manifest({}));
     await symlink('real.json', join(tree, 'package.json'));

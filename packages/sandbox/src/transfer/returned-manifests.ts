@@ -72,12 +72,14 @@ function jsonObject(content: Buffer, name: string): Record<string, unknown> {
  */
 export async function readReturnedManifests(
   staged: Pick<StagedExport, 'tree'>,
-  current: { lockfileName: string; manifest: Buffer; lockfile: Buffer },
+  current: { lockfileName: string; manifest: Buffer; lockfile: Buffer | null },
   options: { maxBytes?: number } = {},
 ): Promise<ReturnedManifests> {
   const maxBytes = options.maxBytes ?? MAX_MANIFEST_BYTES;
   const manifestBytes = (await stagedFile(staged.tree, 'package.json', maxBytes)) ?? current.manifest;
   const lockBytes = (await stagedFile(staged.tree, current.lockfileName, maxBytes)) ?? current.lockfile;
+  // A project that had none: the install must have written one.
+  if (lockBytes === null) throw refused(`no ${current.lockfileName} came back`);
   const manifest = jsonObject(manifestBytes, 'package.json');
   const lock = jsonObject(lockBytes, current.lockfileName);
   let lockfile: LockfileSummary;
