@@ -4,8 +4,7 @@
  * registry's), node_modules comes back with them on a pass, and a malicious package added from a
  * local tarball leaves the project byte for byte as it was, with the violation exit code.
  */
-import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { cp } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -21,6 +20,14 @@ const files = async (dir: string) => ({ manifest: await readFile(join(dir, 'pack
 async function packFixture(dir: string): Promise<void> {
   const packed = await execa('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], { cwd: join(repoRoot, 'examples/malicious/P1-npm-token-exfil/p1-npmrc-shell') });
   await rename(join(dir, packed.stdout.trim().split('\n').pop()!), join(dir, 'fixture.tgz'));
+}
+
+/** An empty project in a temp folder: package.json only, and the .npmrc given. */
+async function smallProject(name: string, npmrc?: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'safe-install-e2e-'));
+  await writeFile(join(dir, 'package.json'), `${JSON.stringify({ name, version: '1.0.0', private: true }, null, 2)}\n`);
+  if (npmrc !== undefined) await writeFile(join(dir, '.npmrc'), npmrc);
+  return dir;
 }
 
 const dirs: string[] = [];
@@ -90,8 +97,7 @@ await describeWithEngine('safe-install install and update', () => {
 
   it("the local tarball's package.json entry and lockfile are as host npm writes them (file:fixture.tgz; audit mode lets it through)", async () => {
     const { host, sandbox } = await twoCopies(async () => {
-      const dir = await mkdtemp(join(tmpdir(), 'safe-install-e2e-'));
-      await writeFile(join(dir, 'package.json'), `${JSON.stringify({ name: 'tarball-project', version: '1.0.0', private: true }, null, 2)}\n`);
+      const dir = await smallProject('tarball-project');
       await hostNpm(dir, ['install', '--package-lock-only']);
       await packFixture(dir);
       return dir;
@@ -106,12 +112,7 @@ await describeWithEngine('safe-install install and update', () => {
   }, 15 * 60_000);
 
   it('install in a project without a lockfile writes the one host npm install writes', async () => {
-    const { host, sandbox } = await twoCopies(async () => {
-      const dir = await mkdtemp(join(tmpdir(), 'safe-install-e2e-'));
-      await writeFile(join(dir, 'package.json'), `${JSON.stringify({ name: 'new-project', version: '1.0.0', private: true }, null, 2)}\n`);
-      await writeFile(join(dir, '.npmrc'), WITH_RESOLVED);
-      return dir;
-    });
+    const { host, sandbox } = await twoCopies(() => smallProject('new-project', WITH_RESOLVED));
     await hostNpm(host, ['install', 'left-pad']);
     const result = await runCli(['add', 'left-pad', '--dir', sandbox]);
     expect(result.all).toContain('verdict: pass');
@@ -120,9 +121,7 @@ await describeWithEngine('safe-install install and update', () => {
 
   it('update moves a loose range to the newest version, as host npm update does', async () => {
     const { host, sandbox } = await twoCopies(async () => {
-      const dir = await mkdtemp(join(tmpdir(), 'safe-install-e2e-'));
-      await writeFile(join(dir, 'package.json'), `${JSON.stringify({ name: 'update-project', version: '1.0.0', private: true }, null, 2)}\n`);
-      await writeFile(join(dir, '.npmrc'), WITH_RESOLVED);
+      const dir = await smallProject('update-project', WITH_RESOLVED);
       // `^1.2.0`, locked at 1.2.0: an older version than the range allows.
       await hostNpm(dir, ['install', '--package-lock-only', 'left-pad@1.2.0']);
       return dir;
