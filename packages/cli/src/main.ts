@@ -4,13 +4,13 @@
  * (plus a hint) and mapped to the contract's exit codes here and nowhere else.
  */
 import { resolve } from 'node:path';
-import yargs from 'yargs';
+import yargs, { type ArgumentsCamelCase, type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { isSafeInstallError } from '@safe-install/schema';
 import { TOOL_VERSION } from '@safe-install/sandbox';
 import { LOG_LEVELS, diagnosticLog, type LogLevel } from '@safe-install/core';
 import { limitsFrom } from './limits.js';
-import { ci } from './commands/ci.js';
+import { ci, type CiOptions } from './commands/ci.js';
 import { approve } from './commands/approve.js';
 import { analyze, ANALYZE_FORMATS } from './commands/analyze.js';
 import { readlinePrompter } from './prompt.js';
@@ -29,6 +29,63 @@ const policyOption = {
   coerce: (file: string) => resolve(file),
 } as const;
 
+/** The flags of a run in the sandbox (`ci`, `install`, `update`): outputs, limits, policy. */
+function runFlags<T>(y: Argv<T>) {
+  return y
+    .option('report', { type: 'string', describe: 'write the JSON report to FILE (schema: packages/schema/schema/report.v1.schema.json)' })
+    .option('json', { type: 'boolean', default: false, describe: 'print the JSON report on stdout instead of the summary' })
+    .option('sarif', { type: 'string', describe: 'write SARIF 2.1.0 to FILE (code scanning; results point at the lockfile)' })
+    .option('markdown', { type: 'string', describe: 'write a Markdown summary to FILE (pull-request comments, other CI systems)' })
+    .option('junit', { type: 'string', describe: 'write JUnit XML to FILE (one test case per package)' })
+    .option('html', { type: 'string', describe: 'write the HTML report to FILE (one self-contained page: findings, process tree, timeline)' })
+    .option('trace', { type: 'string', describe: 'write the trace (JSON Lines) to FILE' })
+    .option('timeout', { type: 'number', default: 1800, describe: 'seconds the whole install may take' })
+    .option('memory', { type: 'string', describe: 'memory limit of the sandbox, e.g. 4g or 512m (default 6g)' })
+    .option('pids', { type: 'number', describe: 'process limit of the sandbox (default 2048)' })
+    .option('cpus', { type: 'number', describe: 'CPUs the sandbox may use (default 2)' })
+    .option('disk', { type: 'string', describe: 'size of the writable HOME (project, node_modules, caches), e.g. 4g' })
+    .option('linger-grace', { type: 'number', default: 2, describe: 'seconds a process may outlive its script before it is killed' })
+    .option('mode', { choices: ['block', 'audit'] as const, describe: 'block: fail on findings (default); audit: report only' })
+    .option('fail-on', { choices: ['info', 'low', 'medium', 'high', 'critical'] as const, describe: 'lowest severity that fails the run in block mode' })
+    .option('policy', policyOption)
+    .option('write-policy', { type: 'boolean', default: false, describe: 'write the least-privilege policy that passes this run (learn mode)' });
+}
+
+/** `install` and `update`: the package specs, the project folder, and every flag of a run. */
+function lockfileFlags<T>(y: Argv<T>, specs: string) {
+  return runFlags(
+    y
+      .positional('packages', { type: 'string', array: true, default: [] as string[], describe: specs })
+      .option('dir', { type: 'string', default: '.', describe: 'project folder (package.json + package-lock.json)' }),
+  );
+}
+
+type GlobalArgs = { base: string | undefined; quiet: boolean; logLevel: LogLevel | undefined; logFile: string | undefined };
+type RunArgs = ArgumentsCamelCase<ReturnType<typeof runFlags<GlobalArgs>> extends Argv<infer A> ? A : never>;
+
+function runOptions(args: RunArgs, dir: string): CiOptions {
+  return {
+    dir,
+    report: args.report,
+    json: args.json,
+    sarif: args.sarif,
+    markdown: args.markdown,
+    junit: args.junit,
+    html: args.html,
+    trace: args.trace,
+    base: args.base,
+    timeoutSeconds: args.timeout,
+    limits: limitsFrom(args),
+    lingerGraceMs: Math.round(args.lingerGrace * 1000),
+    mode: args.mode,
+    failOn: args.failOn,
+    policy: args.policy,
+    writePolicy: args.writePolicy,
+    log: diagnosticLog({ level: args.logLevel, file: args.logFile }),
+    printer: stderrPrinter({ quiet: args.quiet }),
+  };
+}
+
 async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.pass;
   const setCode = (promise: Promise<number>) => promise.then((value) => void (code = value));
@@ -43,49 +100,20 @@ async function main(argv: string[]): Promise<number> {
     .command(
       'ci [dir]',
       'npm ci inside the sandbox; node_modules is installed only on a passing verdict',
-      (y) =>
-        y
-          .positional('dir', { type: 'string', default: '.', describe: 'project folder (package.json + package-lock.json)' })
-          .option('report', { type: 'string', describe: 'write the JSON report to FILE (schema: packages/schema/schema/report.v1.schema.json)' })
-          .option('json', { type: 'boolean', default: false, describe: 'print the JSON report on stdout instead of the summary' })
-          .option('sarif', { type: 'string', describe: 'write SARIF 2.1.0 to FILE (code scanning; results point at the lockfile)' })
-          .option('markdown', { type: 'string', describe: 'write a Markdown summary to FILE (pull-request comments, other CI systems)' })
-          .option('junit', { type: 'string', describe: 'write JUnit XML to FILE (one test case per package)' })
-          .option('html', { type: 'string', describe: 'write the HTML report to FILE (one self-contained page: findings, process tree, timeline)' })
-          .option('trace', { type: 'string', describe: 'write the trace (JSON Lines) to FILE' })
-          .option('timeout', { type: 'number', default: 1800, describe: 'seconds the whole install may take' })
-          .option('memory', { type: 'string', describe: 'memory limit of the sandbox, e.g. 4g or 512m (default 6g)' })
-          .option('pids', { type: 'number', describe: 'process limit of the sandbox (default 2048)' })
-          .option('cpus', { type: 'number', describe: 'CPUs the sandbox may use (default 2)' })
-          .option('disk', { type: 'string', describe: 'size of the writable HOME (project, node_modules, caches), e.g. 4g' })
-          .option('linger-grace', { type: 'number', default: 2, describe: 'seconds a process may outlive its script before it is killed' })
-          .option('mode', { choices: ['block', 'audit'] as const, describe: 'block: fail on findings (default); audit: report only' })
-          .option('fail-on', { choices: ['info', 'low', 'medium', 'high', 'critical'] as const, describe: 'lowest severity that fails the run in block mode' })
-          .option('policy', policyOption)
-          .option('write-policy', { type: 'boolean', default: false, describe: 'write the least-privilege policy that passes this run (learn mode)' }),
-      (args) =>
-        setCode(
-          ci({
-            dir: args.dir,
-            report: args.report,
-            json: args.json,
-            sarif: args.sarif,
-            markdown: args.markdown,
-            junit: args.junit,
-            html: args.html,
-            trace: args.trace,
-            base: args.base,
-            timeoutSeconds: args.timeout,
-            limits: limitsFrom(args),
-            lingerGraceMs: Math.round(args.lingerGrace * 1000),
-            mode: args.mode,
-            failOn: args.failOn,
-            policy: args.policy,
-            writePolicy: args.writePolicy,
-            log: diagnosticLog({ level: args.logLevel, file: args.logFile }),
-            printer: stderrPrinter({ quiet: args.quiet }),
-          }),
-        ),
+      (y) => runFlags(y.positional('dir', { type: 'string', default: '.', describe: 'project folder (package.json + package-lock.json)' })),
+      (args) => setCode(ci(runOptions(args, args.dir))),
+    )
+    .command(
+      ['install [packages..]', 'add'],
+      'npm install <packages> inside the sandbox (none: the current package.json); package.json, the lockfile and node_modules change together, only on a passing verdict',
+      (y) => lockfileFlags(y, 'package specs as npm takes them (name, name@range, ./local.tgz inside the project)'),
+      (args) => setCode(ci({ ...runOptions(args, args.dir), job: { kind: 'add', packages: args.packages.map(String) } })),
+    )
+    .command(
+      'update [packages..]',
+      'npm update <packages> inside the sandbox (none: every dependency); package.json, the lockfile and node_modules change together, only on a passing verdict',
+      (y) => lockfileFlags(y, 'names of the dependencies to update'),
+      (args) => setCode(ci({ ...runOptions(args, args.dir), job: { kind: 'update', packages: args.packages.map(String) } })),
     )
     .command(
       'analyze [specs..]',

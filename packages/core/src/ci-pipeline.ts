@@ -7,7 +7,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { SANDBOX_NETWORK, SafeInstallError, mergeByTime, sanitizeText, type DecoyIndex, type EvaluationContext as RunContext, type Finding, type PackageRef, type Report, type ScriptReviewReport, type Severity, type TraceEvent, type UploadSummary } from '@safe-install/schema';
+import { RESOLVE_PHASE, SANDBOX_NETWORK, SafeInstallError, lockfileJob, mergeByTime, sanitizeText, type DecoyIndex, type EvaluationContext as RunContext, type Finding, type PackageRef, type Report, type ScriptReviewReport, type Severity, type TraceEvent, type UploadSummary } from '@safe-install/schema';
 import { buildReport, type RunPhase } from '@safe-install/report';
 import { evaluate, learnIntoPolicy, loadPolicy, packageJsonWithAllowScripts, type EvaluationContext, type LoadedPolicy, type Policy, type PolicyMode } from '@safe-install/policy';
 import {
@@ -15,6 +15,7 @@ import {
   TOOL_VERSION,
   applySwap,
   discardStaged,
+  narrowStaged,
   planSwap,
   recoverStaging,
   scanExported,
@@ -26,7 +27,8 @@ import {
   type ResourceLimits,
   type SwapPlan,
 } from '@safe-install/sandbox';
-import type { PackageManager } from './package-manager.js';
+import type { InstallJob, LockfileChange, PackageManager } from './package-manager.js';
+import { planSpecs } from './install-specs.js';
 import type { SandboxEngine } from './sandbox-engine.js';
 import { npm } from './npm.js';
 import { strictRefusal, strictRefusalWatch } from './npm-script-review.js';
@@ -62,6 +64,13 @@ export interface CiOptions {
    * wrote is staged outside the project, scanned for decoys, and removed. Default true.
    */
   exportToProject?: boolean;
+  /**
+   * What to run (default `ci`). `add` (`install`) and `update` rewrite package.json and the
+   * lockfile: on a pass, those that came back are swapped in with node_modules, in one journaled swap.
+   */
+  job?: { kind: 'ci' } | LockfileChange;
+  /** Where relative paths among the job's package specs start (default: the current folder). */
+  cwd?: string;
 }
 
 /** What the pipeline says while it runs. Untrusted parts of every message are already sanitized. */
@@ -244,7 +253,15 @@ async function runCi(
   // project is read, so a leftover staging folder is never uploaded as a source).
   const undone = await recoverStaging(resolve(options.dir));
   if (undone > 0) observer.warn(`restored the project's previous node_modules from ${undone} interrupted run(s)`);
-  const project = withSandboxAllowScripts(await pm.readProject(options.dir), options.sandboxAllowScripts);
+  const job = options.job ?? { kind: 'ci' };
+  const change = job.kind === 'ci' ? null : job;
+  const lockfileJobs = change ? pm.lockfileJobs : undefined;
+  if (change && !lockfileJobs) throw new SafeInstallError('JOB_UNSUPPORTED', 'usage', `safe-install ${reportCommand(job)} is not supported for ${pm.name} projects yet`);
+  const read = withSandboxAllowScripts(await pm.readProject(options.dir, change ? { lockfileInSync: false, lockfileOptional: true } : undefined), options.sandboxAllowScripts);
+  // Local tarballs the job names are uploaded with the project, at their place in it.
+  const specs = change ? await planSpecs(change.packages, { cwd: options.cwd ?? process.cwd(), projectRoot: read.root }) : null;
+  const uploaded = new Set(read.files.map((file) => file.path));
+  const project: Project = specs ? { ...read, files: [...read.files, ...specs.tarballs.filter((file) => !uploaded.has(file.path))] } : read;
   const loaded = await loadPolicy({
     projectDir: project.root,
     overrides: { ...(options.mode ? { mode: options.mode } : {}), ...(options.failOn ? { failOn: options.failOn } : {}), ...(options.policy ? { policyFile: options.policy } : {}) },
@@ -278,9 +295,12 @@ async function runCi(
   if (project.envFiles.length > 0) observer.info(`${project.envFiles.length} .env file(s) replaced by decoys with the same keys`);
   const sandbox = sandboxContext([hostConfig.registry, ...Object.values(hostConfig.scopedRegistries)], pm.lockedPackages(project));
   const command = pm.command({ kind: 'ci' });
+  // `install`/`update`: resolve into the manifest and lockfile first (no install code runs), then
+  // install from that lockfile, each script attributed by it.
+  const resolveCommand = change && lockfileJobs ? lockfileJobs.resolve({ ...change, packages: specs?.args ?? [] } as LockfileChange) : null;
   // The trace's header holds what judging it again needs (`safe-install trace judge`).
   const trace = openTrace(options.trace, {
-    project: project.root, tool: { name: 'safe-install', version: TOOL_VERSION }, job: 'ci', command, packageManager: { name: pm.name }, phases: ['install'],
+    project: project.root, tool: { name: 'safe-install', version: TOOL_VERSION }, job: reportCommand(job), command: resolveCommand ?? command, packageManager: { name: pm.name }, phases: resolveCommand ? ['resolve', 'install'] : ['install'],
     context: sandbox, decoys: plan.decoys, policy: { resolved: policy, interop: loaded.interop },
   });
   const strict = strictRefusalWatch();
@@ -296,14 +316,16 @@ async function runCi(
   try {
     observer.plan?.({ scriptPackages: pm.scriptPackages(project) });
     observer.phase?.('installing');
-    const run = await deps.engine.install({
+    const ran = await deps.engine.install({
       image,
       upload: plan.files,
       directoryModes: plan.directoryModes,
       env: plan.env,
       hostname: plan.hostname,
       stageIn,
-      scope: pm.exportScope(project),
+      // An install job's folders are known from the lockfile that comes back: narrowed to it after.
+      scope: resolveCommand ? { ...pm.exportScope(project), anyFolder: true, manifests: ['package.json', project.lockfileName] } : pm.exportScope(project),
+      ...(resolveCommand ? { job: lockfileJob(resolveCommand, command, { cacheFolders: pm.cacheFolders }) } : {}),
       network,
       command,
       cacheFolders: pm.cacheFolders,
@@ -321,6 +343,9 @@ async function runCi(
       },
     });
     observer.phase?.('judging');
+    // What an install job brought back is judged against the manifest and lockfile that came back.
+    const { run, returned } = lockfileJobs ? await acceptReturned(lockfileJobs, pm, project, ran) : { run: ran, returned: null };
+    const judgedProject = returned ?? project;
     log = log.child({ run: run.runId });
     log.info({ exitCode: run.exitCode, timedOut: run.timedOut, traceLimitReached: run.traceLimitReached, events: run.events.length, exported: run.staged !== null, exportError: run.exportError !== null, runnerError: run.runnerError !== null, timings: run.timings }, 'install finished');
     // A decoy value in a file that would cross to the host is a sighting like any other.
@@ -333,8 +358,8 @@ async function runCi(
       observer.warn(`export: ${issue.action} ${sanitize(issue.path)}: ${issue.reason}`);
     }
     const managerVersion = run.status?.packageManager?.version;
-    const context = { ...sandbox, ...(managerVersion ? { npmVersion: managerVersion } : {}), now: Date.now() };
-    const scriptReview = pm.scriptReview(project, managerVersion);
+    const context = { ...sandbox, ...(returned ? { lockedPackages: pm.lockedPackages(returned) } : {}), ...(managerVersion ? { npmVersion: managerVersion } : {}), now: Date.now() };
+    const scriptReview = pm.scriptReview(judgedProject, managerVersion);
     const evaluation = evaluate({ events, policy, decoys: plan.decoys, context });
     for (const warning of evaluation.warnings) observer.warn(sanitize(warning));
     const findings: Finding[] = evaluation.findings;
@@ -343,7 +368,7 @@ async function runCi(
     let exportError = run.exportError;
     if (run.staged && exportToProject) {
       try {
-        swapPlan = await planSwap(project.root, run.staged, project.lockfile.workspaces);
+        swapPlan = await planSwap(project.root, run.staged, judgedProject.lockfile.workspaces);
       } catch (error) {
         exportError = (error as Error).message;
       }
@@ -376,7 +401,7 @@ async function runCi(
     const timings = { ...run.timings, ...prefixed('sandbox.', run.status?.timings ?? {}), total: Math.round(performance.now() - started) };
     const exported = run.staged || exportError !== null ? exportSummary(run, swapPlan, exportError, applied) : undefined;
     const report = buildReport({
-      command: 'ci', project: project.root, toolVersion: TOOL_VERSION, outcome: decision.outcome, verdict: decision.verdict, findings, events, timings,
+      command: reportCommand(job), project: project.root, toolVersion: TOOL_VERSION, outcome: decision.outcome, verdict: decision.verdict, findings, events, timings,
       ...(exported ? { export: exported } : {}),
       ...(scriptReview ? { scriptReview } : {}),
       ...(upload.removedNpmConfig.length + upload.decoyCredentials.length + upload.decoyEnvFiles.length > 0 ? { upload } : {}),
@@ -384,7 +409,7 @@ async function runCi(
     if (options.report) await writeFile(options.report, `${JSON.stringify(report, null, 2)}\n`);
     await trace.seal({ runId: run.runId, outcome: decision.outcome, context, packageManagerVersion: managerVersion }, events);
 
-    const failure = failureOf(decision, { run, exportError, scriptReview, options, limits, events });
+    const failure = failureOf(decision, { run, exportError, scriptReview, options, limits, events, what: resolveCommand ? `\`${resolveCommand.slice(0, 2).join(' ')}\` (then \`${command.join(' ')}\`)` : 'npm ci' });
     let learned: CiResult['learned'];
     if (options.writePolicy && failure === null) {
       // Into the file the policy was loaded from (an absolute path), in its own format.
@@ -401,7 +426,7 @@ async function runCi(
       projectRoot: project.root,
       lingering: run.status?.lingering ?? 0,
       policy: { mode: policy.mode, failOn: policy.failOn },
-      lockfile: { path: join(project.root, project.lockfileName), packages: project.lockfile.packages },
+      lockfile: { path: join(project.root, project.lockfileName), packages: judgedProject.lockfile.packages },
       events,
       ...(learned ? { learned } : {}),
       loadedPolicy: loaded,
@@ -416,7 +441,7 @@ async function runCi(
 /** The error a run ended in, when it did not end in a verdict: what happened and what to do. */
 function failureOf(
   decision: Decision,
-  run: { run: InstallRunResult; exportError: string | null; scriptReview: ScriptReviewReport | null; options: CiOptions; limits: ResourceLimits; events: readonly TraceEvent[] },
+  run: { run: InstallRunResult; exportError: string | null; scriptReview: ScriptReviewReport | null; options: CiOptions; limits: ResourceLimits; events: readonly TraceEvent[]; what: string },
 ): SafeInstallError | null {
   switch (decision.end) {
     case 'pass':
@@ -440,12 +465,42 @@ function failureOf(
       return new SafeInstallError(
         'PACKAGE_MANAGER_FAILED',
         'package-manager',
-        `npm ci failed in the sandbox (exit ${run.run.exitCode})${failureDetail(run.events, run.limits)}; node_modules was not changed`,
+        `${run.what} failed in the sandbox (exit ${run.run.exitCode})${failureDetail(run.events, run.limits)}; node_modules was not changed`,
       );
     case 'export-failed':
       return new SafeInstallError('EXPORT_FAILED', 'infrastructure', `the install passed, but what it wrote could not come back from the sandbox: ${sanitize(run.exportError ?? '')}; the project was not changed`, {
         hint: 'the report has the verdict and the findings; the files named here are what the install left that cannot be exported safely',
       });
+  }
+}
+
+/** The job's name in reports and trace headers. */
+function reportCommand(job: InstallJob): Report['command'] {
+  return job.kind === 'ci' ? 'ci' : job.kind === 'add' ? 'install' : 'update';
+}
+
+/**
+ * An install job's export, checked against what came back: the manifest and lockfile that came
+ * back (hostile input: the manager's `returned` checks them), and only the node_modules folders that
+ * lockfile expects. Refused: the staged tree is removed and the run has an export error (it cannot pass).
+ */
+async function acceptReturned(
+  jobs: NonNullable<PackageManager['lockfileJobs']>,
+  pm: PackageManager,
+  project: Project,
+  run: InstallRunResult,
+): Promise<{ run: InstallRunResult; returned: Project | null }> {
+  if (run.staged === null) return { run, returned: null };
+  try {
+    // Only the resolve step (no install code) may write them: a later change is install code's.
+    const root = `${SANDBOX_PATHS.project}/`;
+    const late = run.events.find((event) => event.type === 'fsdiff' && event.phase !== RESOLVE_PHASE && ['package.json', project.lockfileName].includes(event.path.startsWith(root) ? event.path.slice(root.length) : ''));
+    if (late?.type === 'fsdiff') throw new SafeInstallError('EXPORT_REJECTED', 'infrastructure', `the sandbox's export was refused: the install changed ${late.path.slice(root.length)} after it was resolved (install code wrote it; see the findings)`);
+    const returned = await jobs.returned(project, run.staged.tree);
+    return { run: { ...run, staged: await narrowStaged(run.staged, pm.exportScope(returned)) }, returned };
+  } catch (error) {
+    await discardStaged(run.staged);
+    return { run: { ...run, staged: null, exportError: (error as Error).message }, returned: null };
   }
 }
 

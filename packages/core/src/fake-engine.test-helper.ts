@@ -35,6 +35,10 @@ export interface Scripted {
   exportError?: string | null;
   /** Files the install put in node_modules (a staged export is made of them). */
   nodeModules?: Record<string, string>;
+  /** Files outside node_modules that came back (relative to the project; an install job's package.json and lockfile). */
+  projectFiles?: Record<string, string>;
+  /** More node_modules roots that came back, each with one file (`packages/a/node_modules`). */
+  extraRoots?: string[];
 }
 
 /** The scripted run of one job: its events reported, its node_modules staged where asked. */
@@ -44,11 +48,15 @@ async function scriptedRun(script: Scripted, stageIn: string | null, onEvent: ((
   if (script.nodeModules && stageIn) {
     const dir = await mkdtemp(join(stageIn, STAGING_PREFIX));
     const tree = join(dir, 'tree');
-    for (const [path, content] of Object.entries(script.nodeModules)) {
-      await mkdir(join(tree, 'node_modules', path, '..'), { recursive: true });
-      await writeFile(join(tree, 'node_modules', path), content);
-    }
-    staged = { dir, tree, extract: { roots: ['node_modules'], projectFiles: [], files: 1, directories: 1, symlinks: 0, hardlinks: 0, bytes: 1, issues: [] } };
+    const put = async (path: string, content: string) => {
+      await mkdir(join(tree, path, '..'), { recursive: true });
+      await writeFile(join(tree, path), content);
+    };
+    for (const [path, content] of Object.entries(script.nodeModules)) await put(join('node_modules', path), content);
+    for (const root of script.extraRoots ?? []) await put(join(root, 'x/index.js'), '');
+    for (const [path, content] of Object.entries(script.projectFiles ?? {})) await put(path, content);
+    const projectFiles = Object.entries(script.projectFiles ?? {}).map(([path, content]) => ({ path, type: 'file' as const, bytes: content.length, mode: 0o644, sha256: '' }));
+    staged = { dir, tree, extract: { roots: ['node_modules', ...(script.extraRoots ?? [])], projectFiles, files: 1, directories: 1, symlinks: 0, hardlinks: 0, bytes: 1, issues: [] } };
   }
   return {
     runId: 'fake',

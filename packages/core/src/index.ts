@@ -1,7 +1,9 @@
 export { decide, type Decision, type RunEnd, type RunFacts } from './verdict.js';
 export { startCi, withSandboxAllowScripts, sandboxContext, egressAllow, deletedProjectFiles, failureDetail, type CiOptions, type CiDeps, type CiResult, type CiRun, type RunObserver } from './ci-pipeline.js';
 export { dockerEngine, type SandboxEngine, type SandboxInstall } from './sandbox-engine.js';
-export type { PackageManager, InstallJob, SandboxNetwork } from './package-manager.js';
+export type { PackageManager, InstallJob, LockfileChange, SandboxNetwork } from './package-manager.js';
+export { planSpecs, specKind, type SpecKind } from './install-specs.js';
+export { npmResolveCommand } from './npm.js';
 export { npm } from './npm.js';
 export { scriptReviewOf, strictRefusal, strictRefusalWatch } from './npm-script-review.js';
 export { diagnosticLog, silentLog, LOG_LEVELS, type LogLevel, type Logger } from './log.js';

@@ -1,8 +1,8 @@
 /** npm behind the package-manager seam: today's npm code, unchanged, in one place. */
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { exportScope, gatewayNetwork, readHostNpmConfig, readProject } from '@safe-install/sandbox';
-import type { PackageManager } from './package-manager.js';
+import { exportScope, gatewayNetwork, readHostNpmConfig, readProject, readReturnedManifests, type Project } from '@safe-install/sandbox';
+import type { LockfileChange, PackageManager } from './package-manager.js';
 import { scriptPackagesOf, scriptReviewOf } from './npm-script-review.js';
 
 const LOCKFILES = ['npm-shrinkwrap.json', 'package-lock.json'];
@@ -23,6 +23,8 @@ export const npm: PackageManager = {
         return ['npm', 'install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund'];
       case 'add':
         return ['npm', 'install', '--', ...job.packages];
+      case 'update':
+        return ['npm', 'update', '--', ...job.packages];
     }
   },
   // docker/npmrc's script-shell runs each lifecycle script under its own tracer.
@@ -33,4 +35,30 @@ export const npm: PackageManager = {
   lockedPackages: (project) => project.lockfile.locked,
   scriptReview: scriptReviewOf,
   scriptPackages: scriptPackagesOf,
+  lockfileJobs: {
+    resolve: npmResolveCommand,
+    returned: returnedProject,
+  },
 };
+
+/**
+ * `npm install`/`npm update` that only writes package.json and the lockfile: `--package-lock-only`
+ * (nothing is unpacked) and `--ignore-scripts` (no install code runs). `npm ci` then installs it.
+ */
+export function npmResolveCommand(job: LockfileChange): string[] {
+  const flags = ['--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund'];
+  return ['npm', job.kind === 'update' ? 'update' : 'install', ...flags, ...(job.packages.length > 0 ? ['--', ...job.packages] : [])];
+}
+
+/** The project with the manifest and lockfile that came back from the sandbox in place of its own. */
+async function returnedProject(project: Project, tree: string): Promise<Project> {
+  const own = (path: string) => project.files.find((file) => file.path === path)?.content ?? null;
+  const returned = await readReturnedManifests({ tree }, { lockfileName: project.lockfileName, manifest: own('package.json') ?? Buffer.alloc(0), lockfile: own(project.lockfileName) });
+  const others = project.files.filter((file) => file.path !== 'package.json' && file.path !== project.lockfileName);
+  return {
+    ...project,
+    manifest: returned.manifest,
+    lockfile: returned.lockfile,
+    files: [{ path: 'package.json', content: returned.manifestBytes, mode: 0o644 }, { path: project.lockfileName, content: returned.lockBytes, mode: 0o644 }, ...others],
+  };
+}

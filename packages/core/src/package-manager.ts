@@ -7,12 +7,16 @@ import type { PackageRef, ScriptReviewReport } from '@safe-install/schema';
 import type { EgressAllowConfig } from '@safe-install/gateway';
 import type { ExportScope, GatewaySettings, HostNpmConfig, Project } from '@safe-install/sandbox';
 
-/** What a job asks the manager to do. */
+/** What a job asks the manager to do. `add` with no packages installs the current manifest (`npm install`). */
 export type InstallJob =
   | { kind: 'ci' }
   | { kind: 'add'; packages: readonly string[] }
+  | { kind: 'update'; packages: readonly string[] }
   /** Write the lockfile only: resolve the manifest's dependencies, run no script (analyze's scratch project). */
   | { kind: 'lock' };
+
+/** A job that rewrites the manifest and the lockfile. */
+export type LockfileChange = Exclude<InstallJob, { kind: 'ci' } | { kind: 'lock' }>;
 
 /** The sandbox side of the manager's network: its user-config lines and environment, and the gateway's table. */
 export interface SandboxNetwork {
@@ -26,8 +30,12 @@ export interface PackageManager {
   readonly name: string;
   /** True when the folder holds this manager's lockfile. */
   detect(dir: string): Promise<boolean>;
-  /** Read and check the project and its lockfile (untrusted input: bounded, validated). */
-  readProject(dir: string): Promise<Project>;
+  /**
+   * Read and check the project and its lockfile (untrusted input: bounded, validated).
+   * A job that rewrites the lockfile takes a valid one out of sync (`lockfileInSync: false`), or
+   * none yet (`lockfileOptional`).
+   */
+  readProject(dir: string, options?: { lockfileInSync?: boolean; lockfileOptional?: boolean }): Promise<Project>;
   /** The host's registry, scopes, CA, proxy and install settings, as the manager itself reads them. */
   hostConfig(projectRoot: string): Promise<HostNpmConfig>;
   /** The manager's network inside the sandbox: every registry through the gateway. */
@@ -52,4 +60,18 @@ export interface PackageManager {
    * before anything ran: the `m` of the progress line. An upper bound: the manager may skip some.
    */
   scriptPackages(project: Project): number;
+  /**
+   * Jobs that change the manifest and lockfile (`install`, `update`), where the manager has them.
+   * They run in two steps: `resolve` writes only the manifest and lockfile and runs no install code;
+   * then `command({ kind: 'ci' })` installs from that lockfile, every script attributed by it.
+   */
+  readonly lockfileJobs?: {
+    /** The command that resolves a job into the manifest and lockfile, running no install code. */
+    resolve(job: LockfileChange): string[];
+    /**
+     * The project as the install left it: the manifest and lockfile that came back in `tree` (the
+     * staged export; hostile input, checked), the project's own where none came back.
+     */
+    returned(project: Project, tree: string): Promise<Project>;
+  };
 }

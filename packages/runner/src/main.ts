@@ -29,7 +29,7 @@ import { RUNNER_PID_FILE, SCRIPT_BROKER_ENV, type JobStep, type PackageRef, type
 import { createProcNetIdentify, startForwarder, type ClientIdentity, type IdentifyClient } from '@safe-install/gateway';
 import { EventBuilder, lockedPackageManagerPaths, lockedPackages, lockfileAttribution, type EventAttribution, type LockedPackages, type StraceEntry } from '@safe-install/tracer';
 import { parseRunnerArgs, type RunnerArgs } from './args.js';
-import { diffSnapshots, exportList, findArgs, parseSnapshot, splitProject, type FsChange, type Snapshot } from './fs-snapshot.js';
+import { diffSnapshots, exportList, findArgs, parseSnapshot, splitProject, type Snapshot } from './fs-snapshot.js';
 import { jobOutcome, shouldContinue, stepProcess, subjectAttribution, type StepResult } from './job-steps.js';
 import { FRAME, encodeFrame, type FrameType, type RunnerStatus } from './protocol.js';
 import { packageManagerVersion } from './package-manager.js';
@@ -174,9 +174,10 @@ async function main(): Promise<void> {
 
   let sequence = 0;
   let lingering = 0;
-  // Read once, before any step runs: no install code has touched the lockfile yet.
-  const locked = lockfileOf(args.cwd);
-  const lockfile: EventAttribution | null = locked === null ? null : lockfileAttribution(locked, args.cwd);
+  // Read before any step runs: no install code has touched the lockfile yet. A `relock` step reads
+  // it again when it starts: the lockfile an earlier step wrote, which ran no install code.
+  let locked = lockfileOf(args.cwd);
+  let lockfile: EventAttribution | null = locked === null ? null : lockfileAttribution(locked, args.cwd);
   // The step running now (the gateway's connections are identified by its trace).
   let current: StepContext | null = null;
   // A step's events: stamped with its phase and attributed its way — also those sent late, by a
@@ -253,13 +254,18 @@ async function main(): Promise<void> {
   // 3. The steps, in order, each traced its way (scripts: each lifecycle script; tree: the whole
   // process tree of its command, as one script run), each followed by its own filesystem diff.
   const runs: StepRun[] = [];
+  // The project as uploaded: what the job wrote into it (every step's) is what may come back.
+  const projectStart = splitProject(projectBefore, args.cwd).sources;
   let projectAfter: Snapshot = projectBefore;
-  let projectChanges: FsChange[] = [];
   let halted = false;
   for (const [index, step] of job.steps.entries()) {
     if (halted || stopped) {
       runs.push({ result: { phase: step.phase, ran: false, exitCode: null, signal: null }, tracers: [] });
       continue;
+    }
+    if (step.relock === true) {
+      locked = lockfileOf(args.cwd);
+      lockfile = locked === null ? null : lockfileAttribution(locked, args.cwd);
     }
     const attribution = step.attribution === 'subject' && step.subject !== undefined ? subjectAttribution(step.subject) : lockfile;
     // A copy of npm the lockfile installs (a dependency on `npm`) runs nested scripts like the
@@ -277,7 +283,7 @@ async function main(): Promise<void> {
     const now = Date.now();
     const sourcesBefore = splitProject(projectBefore, args.cwd).sources;
     const { sources: sourcesAfter, modules: modulesAfter } = splitProject(projectNow, args.cwd);
-    projectChanges = diffSnapshots(sourcesBefore, sourcesAfter);
+    const projectChanges = diffSnapshots(sourcesBefore, sourcesAfter);
     const modulesChanges = run.modulesBaseline ? diffSnapshots(splitProject(await run.modulesBaseline, args.cwd).modules, modulesAfter) : [];
     send(
       [...diffSnapshots(before, after), ...projectChanges, ...modulesChanges].map(
@@ -469,10 +475,10 @@ async function main(): Promise<void> {
 
   const last = job.steps.at(-1)!;
   if (last.export === 'install' && runs.at(-1)?.result.ran === true && status.exitCode === 0) {
-    // Every node_modules folder and the files scripts wrote into the project, in one tar made by
+    // Every node_modules folder and the files the job wrote into the project, in one tar made by
     // tar running as the install user: it reads what that user can, and nothing it could not. A
     // file it cannot read fails the export (and the host says so after the verdict), never the run.
-    const list = exportList(args.cwd, projectAfter, projectChanges);
+    const list = exportList(args.cwd, projectAfter, diffSnapshots(projectStart, splitProject(projectAfter, args.cwd).sources));
     if (list.refusal !== null) {
       await out.write(FRAME.exportEnd, JSON.stringify({ ok: false, error: list.refusal }));
     } else {

@@ -1,4 +1,4 @@
-export { readProject, type Project, type ProjectFile, type NpmrcReport } from './project/read-project.js';
+export { readProject, MAX_MANIFEST_BYTES, type Project, type ProjectFile, type NpmrcReport } from './project/read-project.js';
 export { checkLockfile, lockfileMismatches, safeRelativePath, type LockfileSummary } from './project/lockfile.js';
 export { sanitizeNpmrc, parseNpmrcLines, canonicalKey, SANDBOX_DECIDES, type RemovedKey, type RemovedReason, type SanitizedNpmrc } from './project/npmrc.js';
 export { readGitStandIn, gitStandInFiles, type GitStandIn } from './project/git-stand-in.js';
@@ -45,3 +45,4 @@ export { advertisedRegistryUrl, gatewayNetwork, routeRegistries, PROXY_ORIGIN, t
 export { startGateway, GATEWAY_PATHS, REGISTRY_CACHE_VOLUME, type GatewaySettings, type RunningGateway } from './docker/gateway-container.js';
 export { credentialFor, parseNpmrc, nerfDart, readNpmrcLayers, type RegistryCredential } from './host/registry-auth.js';
 export { runnerExecSpec, sandboxContainerSpec, type RunnerExecSpec, type SandboxContainerSpec } from './docker/sandbox-container.js';
+export { narrowStaged, readReturnedManifests, type ReturnedManifests } from './transfer/returned-manifests.js';

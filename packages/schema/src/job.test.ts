@@ -1,4 +1,4 @@
-import { installJob, JOB_LIMITS, JobError, parseJob, validateJob, type SandboxJob } from './job.js';
+import { installJob, lockfileJob, JOB_LIMITS, JobError, parseJob, validateJob, type SandboxJob } from './job.js';
 
 const install = { phase: 'install', command: ['npm', 'ci'], trace: 'scripts', attribution: 'lockfile', export: 'install' } as const;
 const importStep = { phase: 'import', command: ['node', '-e', 'require("x")'], trace: 'tree', attribution: 'subject', subject: { name: 'x', version: '1.0.0' }, export: 'none' } as const;
@@ -22,6 +22,12 @@ describe('the sandbox job', () => {
 
   it('takes a clock shift of whole seconds up to 60 days', () => {
     expect(parseJob(JSON.stringify(job({ ...install, clockShiftSeconds: 30 * 86_400 }))).steps[0]!.clockShiftSeconds).toBe(30 * 86_400);
+  });
+
+  it('takes the install job: resolve, then install from the lockfile resolve wrote', () => {
+    const built = lockfileJob(['npm', 'install', '--package-lock-only'], ['npm', 'ci'], { cacheFolders: ['.npm'] });
+    expect(parseJob(JSON.stringify(built))).toEqual(built);
+    expect(built.steps.map((s) => [s.phase, s.export, s.relock ?? false])).toEqual([['resolve', 'none', false], ['install', 'install', true]]);
   });
 
   it('returns a copy: changing the input afterwards changes nothing checked', () => {
@@ -74,6 +80,9 @@ describe('the sandbox job', () => {
     ['a clock shift backwards', job({ ...install, clockShiftSeconds: -86_400 })],
     ['a fractional clock shift', job({ ...install, clockShiftSeconds: 1.5 })],
     ['a clock shift past 60 days', job({ ...install, clockShiftSeconds: 60 * 86_400 + 1 })],
+    ['relock that is not a boolean', job({ ...install, export: 'none' }, { ...install, phase: 'again', relock: 'yes' })],
+    ['relock on the first step', job({ ...install, relock: true })],
+    ['relock with subject attribution', job({ ...install, export: 'none' }, { ...importStep, relock: true })],
     ['cacheFolders that is not an array', { ...job(install), cacheFolders: '.npm' }],
     ['an absolute cache folder', { ...job(install), cacheFolders: ['/home/node/.npm'] }],
     ['a cache folder that climbs out of HOME', { ...job(install), cacheFolders: ['../../etc'] }],

@@ -59,6 +59,12 @@ export interface JobStep {
    * the registry are valid for 90.
    */
   clockShiftSeconds?: number;
+  /**
+   * Attribute this step by the lockfile as it is when the step starts, not as it was uploaded: the
+   * lockfile an earlier step wrote (`npm install --package-lock-only --ignore-scripts`, which runs no
+   * install code). `lockfile` attribution only, and never on the first step.
+   */
+  relock?: boolean;
 }
 
 export interface SandboxJob {
@@ -78,7 +84,7 @@ export const JOB_LIMITS = { bytes: 64 * 1024, steps: 16, args: 256, argChars: 40
 /** One segment of a cache folder's path: a plain name (`.` and `..` are refused on their own). */
 const CACHE_FOLDER_SEGMENT = /^[A-Za-z0-9._-]+$/;
 
-const STEP_KEYS = new Set(['phase', 'command', 'trace', 'attribution', 'subject', 'export', 'continueOnFailure', 'clockShiftSeconds']);
+const STEP_KEYS = new Set(['phase', 'command', 'trace', 'attribution', 'subject', 'export', 'continueOnFailure', 'relock', 'clockShiftSeconds']);
 // No control characters (NUL cannot be in an argument at all; newlines and escapes have no place
 // in a package name or an argument the host wrote).
 // eslint-disable-next-line no-control-regex
@@ -151,6 +157,13 @@ function step(value: unknown, index: number): JobStep {
     if (typeof go !== 'boolean') throw new JobError(`${where}.continueOnFailure must be a boolean`);
     out.continueOnFailure = go;
   }
+  const relock = value['relock'];
+  if (relock !== undefined) {
+    if (typeof relock !== 'boolean') throw new JobError(`${where}.relock must be a boolean`);
+    if (relock && attribution !== 'lockfile') throw new JobError(`${where}: relock needs attribution "lockfile"`);
+    if (relock && index === 0) throw new JobError(`${where}: relock needs an earlier step that wrote the lockfile`);
+    out.relock = relock;
+  }
   const shift = value['clockShiftSeconds'];
   if (shift !== undefined) {
     if (typeof shift !== 'number' || !Number.isSafeInteger(shift) || shift < 1 || shift > JOB_LIMITS.clockShiftSeconds) throw new JobError(`${where}.clockShiftSeconds must be a whole number of seconds from 1 to ${JOB_LIMITS.clockShiftSeconds}`);
@@ -212,6 +225,28 @@ export function installJob(command: readonly string[], options: { export: boolea
   return {
     version: JOB_VERSION,
     steps: [{ phase: 'install', command: [...command], trace: options.trace ? 'scripts' : 'none', attribution: 'lockfile', export: options.export ? 'install' : 'none' }],
+    ...(options.cacheFolders !== undefined ? { cacheFolders: [...options.cacheFolders] } : {}),
+  };
+}
+
+/**
+ * The phase of the step that resolves an install job into the manifest and lockfile. It runs no
+ * install code: its own writes of the project's package.json and lockfile are the job's output.
+ */
+export const RESOLVE_PHASE = 'resolve';
+
+/**
+ * The job of `install` and `update`: a `resolve` step that only writes the manifest and the
+ * lockfile (the package manager with scripts off, so no install code runs; traced all the same),
+ * then the install from that lockfile, attributed by it (`relock`), exported like `ci`'s.
+ */
+export function lockfileJob(resolve: readonly string[], install: readonly string[], options: { cacheFolders?: readonly string[] }): SandboxJob {
+  return {
+    version: JOB_VERSION,
+    steps: [
+      { phase: RESOLVE_PHASE, command: [...resolve], trace: 'scripts', attribution: 'lockfile', export: 'none' },
+      { phase: 'install', command: [...install], trace: 'scripts', attribution: 'lockfile', export: 'install', relock: true },
+    ],
     ...(options.cacheFolders !== undefined ? { cacheFolders: [...options.cacheFolders] } : {}),
   };
 }

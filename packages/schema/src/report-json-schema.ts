@@ -28,7 +28,7 @@ export const REPORT_JSON_SCHEMA = {
   properties: {
     schemaVersion: { const: REPORT_SCHEMA_VERSION },
     tool: { type: 'object', required: ['name', 'version'], properties: { name: { const: 'safe-install' }, version: string } },
-    command: { enum: ['ci', 'analyze'] },
+    command: { enum: ['ci', 'analyze', 'install', 'update'] },
     project: string,
     verdict: { enum: ['pass', 'fail'] },
     outcome: { enum: ['completed', 'install-failed', 'timeout', 'infrastructure-error', 'export-failed'] },

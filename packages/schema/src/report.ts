@@ -83,7 +83,8 @@ export interface ScriptReviewReport {
 export interface Report {
   schemaVersion: number;
   tool: { name: 'safe-install'; version: string };
-  command: 'ci' | 'analyze';
+  /** The job: `ci`, `install` (also `add`), `update`, or `analyze`. */
+  command: 'ci' | 'analyze' | 'install' | 'update';
   project: string;
   verdict: 'pass' | 'fail';
   /** Why the run ended where it did, when not a plain pass/fail (e.g. `timeout`, `install-failed`). */

@@ -1,6 +1,7 @@
 /**
  * `safe-install ci [dir]`: `npm ci` in the sandbox, then — only on a passing verdict — what came
- * back put in place. The run itself is the run engine's (@safe-install/core); this command maps
+ * back put in place. `install`/`add` and `update` are the same command with another job (their
+ * package.json and lockfile come back with node_modules). The run itself is the run engine's (@safe-install/core); this command maps
  * its flags in, renders the result (terminal, --json, SARIF, Markdown, JUnit, GitHub Actions),
  * writes the files and maps the result to an exit code.
  */
@@ -121,11 +122,13 @@ export async function ci(options: CiOptions): Promise<number> {
       );
       for (const change of result.learned.proposed) printer.warn(`not applied (would widen an existing rule): ${change}`);
     }
+    // An install job changes package.json and the lockfile too, in the same swap as node_modules.
+    const changes = runOptions.job === undefined || runOptions.job.kind === 'ci' ? 'node_modules' : 'package.json, the lockfile and node_modules';
     if (result.decision.end === 'violation') {
-      printer.error(`verdict: fail — ${count(result.decision.failing, 'finding')} at ${result.policy.failOn} or above; node_modules was not changed`);
+      printer.error(`verdict: fail — ${count(result.decision.failing, 'finding')} at ${result.policy.failOn} or above; ${changes === 'node_modules' ? 'node_modules was' : `${changes} were`} not changed`);
       return EXIT.violation;
     }
-    printer.plain(`safe-install: verdict: pass — node_modules installed in ${result.projectRoot}`);
+    printer.plain(`safe-install: verdict: pass — ${changes === 'node_modules' ? 'node_modules installed' : `${changes} updated`} in ${result.projectRoot}`);
     return EXIT.pass;
   } finally {
     release();

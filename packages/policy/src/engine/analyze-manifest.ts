@@ -2,10 +2,11 @@
  * The project's manifests and lockfiles changed by the install (`manifest-change`), seen in the
  * filesystem diff: whatever wrote them — a traced script, or a way the tracer missed — they are
  * what a tampering dependency rewrites (a new dependency, a new `prepare`, a swapped `resolved`),
- * and `npm ci` itself never writes them. Such files never come back to the host (the export
+ * and `npm ci` itself never writes them. The one exception is the resolve step of `install` and
+ * `update`, where the package manager writes the root's, before any install code runs. Such files never come back to the host (the export
  * refuses them); this makes the change a finding rather than a silent drop.
  */
-import type { FsDiffEvent } from '@safe-install/schema';
+import { RESOLVE_PHASE, type FsDiffEvent } from '@safe-install/schema';
 import { normalizePath } from '../match/path-pattern.js';
 import type { Analysis } from './analysis.js';
 import { report } from './analysis.js';
@@ -31,6 +32,9 @@ export function changedManifest(path: string, change: FsDiffEvent['change'], pro
 export function analyzeManifest(a: Analysis, e: FsDiffEvent): void {
   const relative = changedManifest(normalizePath(e.path), e.change, a.ctx.projectDir);
   if (relative === null) return;
+  // An install job's resolve step: the package manager writing the root's manifest and lockfile,
+  // with no install code running, is what the job asked for. A traced writer is still a finding.
+  if (e.phase === RESOLVE_PHASE && e.package === undefined && !relative.includes('/')) return;
   const run = e.package === undefined ? undefined : a.model.runOf(e);
   report(a, e, run, {
     rule: 'manifest-change',

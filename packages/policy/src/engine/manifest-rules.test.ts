@@ -3,8 +3,8 @@ import { changedManifest } from './analyze-manifest.js';
 import { findingsOf, judge, NM, PROJECT, Trace } from '../testing/synthetic-trace.js';
 
 let next = 0;
-function fsdiff(t: Trace, change: 'created' | 'modified' | 'deleted', path: string, who?: { package: PackageRef; lifecycle: string }): TraceEvent {
-  return t.push({ id: `d${++next}`, ts: t.tick(), source: 'fsdiff', type: 'fsdiff', pid: 0, ppid: 0, change, path, ...(who ?? {}) } as TraceEvent);
+function fsdiff(t: Trace, change: 'created' | 'modified' | 'deleted', path: string, who?: { package: PackageRef; lifecycle: string }, phase?: string): TraceEvent {
+  return t.push({ id: `d${++next}`, ts: t.tick(), source: 'fsdiff', type: 'fsdiff', pid: 0, ppid: 0, change, path, ...(who ?? {}), ...(phase ? { phase } : {}) } as TraceEvent);
 }
 
 describe('changedManifest', () => {
@@ -51,5 +51,18 @@ describe('manifest-change', () => {
     fsdiff(t, 'created', `${NM}/.package-lock.json`);
     fsdiff(t, 'created', `${PROJECT}/public/mockServiceWorker.js`);
     expect(findingsOf(judge(t), 'manifest-change')).toEqual([]);
+  });
+
+  it("takes the package manager's own writes of the root's manifest and lockfile in an install job's resolve step, nothing else", () => {
+    const t = new Trace();
+    fsdiff(t, 'modified', `${PROJECT}/package.json`, undefined, 'resolve');
+    fsdiff(t, 'modified', `${PROJECT}/package-lock.json`, undefined, 'resolve');
+    expect(findingsOf(judge(t), 'manifest-change')).toEqual([]);
+    // The same writes by a traced script, of a workspace's manifest, or after the resolve step, are findings.
+    t.script('evil-pkg@1.0.0', 'postinstall', 'node x.js');
+    fsdiff(t, 'modified', `${PROJECT}/package.json`, { package: { name: 'evil-pkg', version: '1.0.0' }, lifecycle: 'postinstall' }, 'resolve');
+    fsdiff(t, 'modified', `${PROJECT}/packages/a/package.json`, undefined, 'resolve');
+    fsdiff(t, 'modified', `${PROJECT}/package-lock.json`, undefined, 'install');
+    expect(findingsOf(judge(t), 'manifest-change')).toHaveLength(3);
   });
 });

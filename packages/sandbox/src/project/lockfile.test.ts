@@ -354,3 +354,18 @@ describe('checkLockfile: file: tarballs', () => {
     expect(() => checkLockfile(manifest, lock(resolved), 'package-lock.json')).toThrow(/tarball outside the project/);
   });
 });
+
+describe('checkLockfile for a job that rewrites the lockfile (inSync: false)', () => {
+  const edited = manifest({ dependencies: { react: '^18.2.0', 'left-pad': '^1.3.0' } });
+  const old = lockfile({ dependencies: { react: '^18.2.0' } }, { 'node_modules/react': { version: '18.2.0' } });
+
+  it('takes a lockfile out of sync with package.json (the install brings it in sync)', () => {
+    outOfSync(edited, old);
+    expect(checkLockfile(edited, old, 'package-lock.json', { inSync: false }).locked).toEqual([{ name: 'react', version: '18.2.0' }]);
+  });
+
+  it('still refuses an invalid one: a folder outside the project', () => {
+    expect(() => checkLockfile(edited, lockfile({}, { '../x': { version: '1.0.0' } }), 'package-lock.json', { inSync: false })).toThrow(/outside the project/);
+    expect(() => checkLockfile(edited, { lockfileVersion: 1 }, 'package-lock.json', { inSync: false })).toThrow(/too old/);
+  });
+});

@@ -77,9 +77,10 @@ export function lockfileMismatches(manifest: unknown, lockRoot: unknown): string
 
 /**
  * Validate a parsed package-lock.json (v2 or v3) against the project's package.json.
- * Throws `LOCKFILE_INVALID` or `LOCKFILE_OUT_OF_SYNC` (usage errors, exit 2).
+ * Throws `LOCKFILE_INVALID` or `LOCKFILE_OUT_OF_SYNC` (usage errors, exit 2). With `inSync: false`
+ * (an install job, which rewrites the lockfile) a lockfile out of sync is taken; an invalid one never is.
  */
-export function checkLockfile(manifest: unknown, lock: unknown, lockName: string): LockfileSummary {
+export function checkLockfile(manifest: unknown, lock: unknown, lockName: string, options: { inSync?: boolean } = {}): LockfileSummary {
   const invalid = (why: string) =>
     new SafeInstallError('LOCKFILE_INVALID', 'usage', `${lockName} is not a usable npm lockfile: ${why}`, {
       hint: 'regenerate it with `npm install --package-lock-only`',
@@ -108,7 +109,7 @@ export function checkLockfile(manifest: unknown, lock: unknown, lockName: string
     if (folder === null) throw invalid(`it names a package folder outside the project: ${JSON.stringify(key.slice(0, 200))}`);
     workspaces.push(folder);
   }
-  if (problems.length > 0) {
+  if (problems.length > 0 && options.inSync !== false) {
     const shown = problems.slice(0, 5).join('; ');
     const more = problems.length > 5 ? ` (and ${problems.length - 5} more)` : '';
     throw new SafeInstallError(

@@ -49,7 +49,8 @@ export interface NpmrcReport {
 }
 
 const LOCKFILES = ['npm-shrinkwrap.json', 'package-lock.json'];
-const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+/** The largest package.json or lockfile read (the project's, or one that came back from the sandbox). */
+export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
 
 async function readIfExists(path: string): Promise<Buffer | null> {
   try {
@@ -155,7 +156,13 @@ function scriptsOf(manifest: unknown, events: readonly string[]): string[] {
   return events.filter((event) => typeof (scripts as Record<string, unknown>)[event] === 'string');
 }
 
-export async function readProject(dir: string): Promise<Project> {
+/**
+ * `lockfileInSync: false`: for a job that rewrites the lockfile (`install`, `update`), a lockfile
+ * out of sync with package.json is read too (the install brings it in sync); it must still be valid.
+ * `lockfileOptional`: such a job may also start without one (not in a workspaces project): the
+ * project then has an empty lockfile summary and uploads no lockfile.
+ */
+export async function readProject(dir: string, options: { lockfileInSync?: boolean; lockfileOptional?: boolean } = {}): Promise<Project> {
   const root = resolve(dir);
   const rootInfo = await stat(root).catch(() => null);
   if (!rootInfo?.isDirectory()) {
@@ -180,17 +187,22 @@ export async function readProject(dir: string): Promise<Project> {
       break;
     }
   }
-  if (lockBytes === null || lockfileName === undefined) {
+  // An install job may start without a lockfile (it writes one), unless workspaces need one to be
+  // found and uploaded: the lockfile is what names their folders.
+  const noLockfileYet = (lockBytes === null || lockfileName === undefined) && options.lockfileOptional === true && (manifest as Record<string, unknown>)['workspaces'] === undefined;
+  if ((lockBytes === null || lockfileName === undefined) && !noLockfileYet) {
     throw new SafeInstallError('LOCKFILE_MISSING', 'usage', `no package-lock.json in ${root}: safe-install ci installs exactly what a lockfile pins`, {
       hint: 'create one with `npm install --package-lock-only` and commit it',
     });
   }
-  const lockPath = join(root, lockfileName);
-  const lockfile = checkLockfile(manifest, parseJson(lockBytes, lockPath), lockfileName);
+  lockfileName ??= 'package-lock.json';
+  const lockfile = lockBytes === null
+    ? checkLockfile(manifest, { lockfileVersion: 3, packages: { '': {} } }, lockfileName, { inSync: false })
+    : checkLockfile(manifest, parseJson(lockBytes, join(root, lockfileName)), lockfileName, { inSync: options.lockfileInSync !== false });
 
   const files: ProjectFile[] = [
     { path: 'package.json', content: manifestBytes, mode: 0o644 },
-    { path: lockfileName, content: lockBytes, mode: 0o644 },
+    ...(lockBytes === null ? [] : [{ path: lockfileName, content: lockBytes, mode: 0o644 }]),
   ];
   const into: Collected = { files, envFiles: [], npmrcFiles: [], total: 0 };
   // Read through a symlink, as npm reads it; sanitized like every other uploaded .npmrc.

@@ -1104,6 +1104,36 @@ describe('checkEntryName with workspaces and project files', () => {
   });
 });
 
+/** An install job's scope: any node_modules (narrowed later, from the lockfile that comes back), and the root's manifests. */
+const INSTALL_JOB = exportScope([], { projectFiles: true, anyFolder: true, manifests: ['package.json', 'package-lock.json'] });
+
+describe('checkEntryName for an install job (the lockfile comes back)', () => {
+  it.each([
+    ['package.json', ''],
+    ['package-lock.json', ''],
+    ['node_modules/left-pad/index.js', 'node_modules'],
+    ['packages/new/node_modules/x', 'packages/new/node_modules'],
+  ])('accepts %j under %j', (name, root) => {
+    expect(checkEntryName(name, INSTALL_JOB, 4096)).toEqual({ path: name, root });
+  });
+
+  it.each([
+    ['npm-shrinkwrap.json', /never comes back/],
+    ['packages/a/package.json', /never comes back/],
+    ['lib/package-lock.json', /never comes back/],
+    ['.npmrc', /decoy/],
+    ['safe-install.config.yaml', /policy/],
+    ['../package.json', /\.\./],
+    ['node_modules/../package.json', /\.\./],
+  ])('refuses %j', (name, reason) => {
+    expect((checkEntryName(name, INSTALL_JOB, 4096) as { reason: string }).reason).toMatch(reason);
+  });
+
+  it('takes the manifests only when the scope names them (ci never does)', () => {
+    expect((checkEntryName('package.json', exportScope([], { projectFiles: true, anyFolder: true }), 4096) as { reason: string }).reason).toMatch(/never comes back/);
+  });
+});
+
 describe('extractSafely: several roots and project files', () => {
   it(
     'brings back every expected node_modules and the project files, with their hashes',

@@ -49,10 +49,23 @@ export interface ExportScope {
   folders: ReadonlySet<string>;
   /** Files outside node_modules may come back (see `projectFileRefusal` for those that never do). */
   projectFiles: boolean;
+  /**
+   * Every outermost node_modules may come back, whatever `folders` says: for a job that rewrites
+   * the lockfile, whose folders are known only from the lockfile that comes back. The caller
+   * narrows what came back to that lockfile's folders (`narrowStaged`) before anything uses it.
+   */
+  anyFolder?: boolean;
+  /** The root's manifest and lockfile, by name, which may come back (an install job writes them). */
+  manifests?: readonly string[];
 }
 
-export function exportScope(folders: Iterable<string>, options: { projectFiles?: boolean } = {}): ExportScope {
-  return { folders: new Set(['', ...folders]), projectFiles: options.projectFiles ?? false };
+export function exportScope(folders: Iterable<string>, options: { projectFiles?: boolean; anyFolder?: boolean; manifests?: readonly string[] } = {}): ExportScope {
+  return {
+    folders: new Set(['', ...folders]),
+    projectFiles: options.projectFiles ?? false,
+    ...(options.anyFolder ? { anyFolder: true } : {}),
+    ...(options.manifests ? { manifests: [...options.manifests] } : {}),
+  };
 }
 
 /** The root a checked path falls under: a node_modules folder (`packages/a/node_modules`), or `''` for a project file. */
@@ -123,13 +136,13 @@ const PACKAGE_FOLDER_NAMES = new Set(['package.json', 'package-lock.json', 'npm-
  * hooks); `.npmrc` and `.env*` were replaced by decoys in the upload, so what comes back would
  * overwrite the real ones with decoys.
  */
-export function projectFileRefusal(path: string, folders: ReadonlySet<string>): string | null {
+export function projectFileRefusal(path: string, folders: ReadonlySet<string> | 'any'): string | null {
   const parts = path.split('/');
   const name = parts[parts.length - 1]!;
   if (parts.includes('.git')) return '`.git` never comes back from the sandbox';
   if (NEVER_EXPORTED_NAMES.has(name) || name.startsWith('.env')) return `${name} was replaced by a decoy in the sandbox and never comes back`;
   if (POLICY_FILE_NAMES.has(name)) return `${name} is safe-install's policy and never comes back from the sandbox (a script must not write its own allowances)`;
-  if (PACKAGE_FOLDER_NAMES.has(name) && folders.has(parts.slice(0, -1).join('/'))) return `a package folder's ${name} never comes back (a change to it is a finding)`;
+  if (PACKAGE_FOLDER_NAMES.has(name) && (folders === 'any' || folders.has(parts.slice(0, -1).join('/')))) return `a package folder's ${name} never comes back (a change to it is a finding)`;
   return null;
 }
 
@@ -150,11 +163,12 @@ export function checkEntryName(name: string, scope: ExportScope, maxLength: numb
   const at = parts.indexOf('node_modules');
   if (at !== -1) {
     const folder = parts.slice(0, at).join('/');
-    if (scope.folders.has(folder)) return { path, root: parts.slice(0, at + 1).join('/') };
+    if (scope.anyFolder === true || scope.folders.has(folder)) return { path, root: parts.slice(0, at + 1).join('/') };
     return { reason: `outside node_modules folders the lockfile expects (${parts.slice(0, at + 1).join('/').slice(0, 200)} is not one)` };
   }
   if (!scope.projectFiles || path === '') return { reason: 'outside node_modules' };
-  const refusal = projectFileRefusal(path, scope.folders);
+  if (scope.manifests?.includes(path)) return { path, root: '' };
+  const refusal = projectFileRefusal(path, scope.anyFolder === true ? 'any' : scope.folders);
   return refusal === null ? { path, root: '' } : { reason: refusal };
 }
 
