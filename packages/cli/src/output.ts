@@ -6,6 +6,7 @@
 
 import { sanitizeText } from '@safe-install/schema';
 import { initialProgress, nextProgress, progressLine, worthALine, type ProgressSignal, type ProgressState, type TerminalLine } from '@safe-install/report';
+import type { RunObserver } from '@safe-install/core';
 
 /** Make an untrusted string safe to print on one line (the one sanitizer: see @safe-install/schema). */
 export function sanitize(text: string, maxLength = 2000): string {
@@ -99,5 +100,20 @@ export function stderrPrinter(options: PrinterOptions = {}): Printer {
       timer = null;
       clear();
     },
+  };
+}
+
+/**
+ * What a run tells the terminal, for every command that runs the ci pipeline (ci, approve, install):
+ * its messages, the install's output (kept in npm's log as it passes), and the live progress.
+ */
+export function runObserver(printer: Printer, npmOutput: { line(line: string): string }): RunObserver {
+  return {
+    info: printer.info,
+    warn: printer.warn,
+    output: (line) => printer.sandbox(npmOutput.line(line)),
+    phase: (phase) => printer.progress({ kind: 'phase', phase }),
+    plan: (plan) => printer.progress({ kind: 'plan', scriptPackages: plan.scriptPackages }),
+    event: (event) => printer.progress({ kind: 'event', event }),
   };
 }

@@ -16,7 +16,7 @@ import { RULES } from '@safe-install/policy';
 import { dockerEngine, startApproval, type ApprovalReview, type ApproveOptions, type Logger, type SandboxEngine } from '@safe-install/core';
 import { renderApprovalSummary, renderApprovalView, renderFindings } from '@safe-install/report';
 import { EXIT } from '../exit-codes.js';
-import { printLines, sanitize, type Printer } from '../output.js';
+import { printLines, runObserver, sanitize, type Printer } from '../output.js';
 import { onInterrupt } from '../interrupt.js';
 import { npmOutputKeeper } from '../npm-log.js';
 import type { Prompter } from '../prompt.js';
@@ -53,14 +53,7 @@ export async function approve(options: ApproveCommandOptions): Promise<number> {
   const npmOutput = npmOutputKeeper();
   const run = startApproval(
     runOptions,
-    {
-      info: printer.info,
-      warn: printer.warn,
-      output: (line) => printer.sandbox(npmOutput.line(line)),
-      phase: (phase) => printer.progress({ kind: 'phase', phase }),
-      plan: (plan) => printer.progress({ kind: 'plan', scriptPackages: plan.scriptPackages }),
-      event: (event) => printer.progress({ kind: 'event', event }),
-    },
+    runObserver(printer, npmOutput),
     { engine: engine ?? dockerEngine(), ...(log ? { log } : {}) },
   );
   const release = onInterrupt(() => run.abort());

@@ -24,7 +24,7 @@ import {
   type LockfileInput,
 } from '@safe-install/report';
 import { EXIT } from '../exit-codes.js';
-import { printLines, type Printer } from '../output.js';
+import { printLines, runObserver, type Printer } from '../output.js';
 import { onInterrupt } from '../interrupt.js';
 import { npmOutputKeeper } from '../npm-log.js';
 
@@ -88,14 +88,7 @@ export async function ci(options: CiOptions): Promise<number> {
   const npmOutput = npmOutputKeeper();
   const run = startCi(
     runOptions,
-    {
-      info: printer.info,
-      warn: printer.warn,
-      output: (line) => printer.sandbox(npmOutput.line(line)),
-      phase: (phase) => printer.progress({ kind: 'phase', phase }),
-      plan: (plan) => printer.progress({ kind: 'plan', scriptPackages: plan.scriptPackages }),
-      event: (event) => printer.progress({ kind: 'event', event }),
-    },
+    runObserver(printer, npmOutput),
     { engine: engine ?? dockerEngine(), ...(log ? { log } : {}) },
   );
   const release = onInterrupt(() => run.abort());

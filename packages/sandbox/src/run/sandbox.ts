@@ -182,6 +182,18 @@ async function untilDeadline<T>(ms: number, work: Promise<T>): Promise<T | typeo
   }
 }
 
+/** A function that runs work and records how long it took, by phase, in `into` (milliseconds). */
+function timer(into: Record<string, number>): <T>(phase: string, work: () => Promise<T>) => Promise<T> {
+  return async (phase, work) => {
+    const start = performance.now();
+    try {
+      return await work();
+    } finally {
+      into[phase] = Math.round(performance.now() - start);
+    }
+  };
+}
+
 /** Split a stream into bounded lines for `onLine` (see output-lines.ts). */
 function lines(stream: Readable, onLine: (line: string) => void): void {
   const split = outputLines(onLine);
@@ -222,14 +234,7 @@ export async function openSandbox(options: SandboxOptions): Promise<StartedSandb
   // What opening may still spend on cleaning up after a failure: the grace past its deadline.
   const openGrace = () => Math.min(15_000, Math.max(1000, deadlineAt + CLEANUP_GRACE_MS - Date.now()));
   const timings: Record<string, number> = {};
-  const timed = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
-    const start = performance.now();
-    try {
-      return await work();
-    } finally {
-      timings[phase] = Math.round(performance.now() - start);
-    }
-  };
+  const timed = timer(timings);
   const labels = {
     [LABEL_TOOL]: 'safe-install',
     [LABEL_VERSION]: TOOL_VERSION,
@@ -361,14 +366,7 @@ export async function openSandbox(options: SandboxOptions): Promise<StartedSandb
   async function runJob(options: SandboxJobRun): Promise<JobRunResult> {
     const sandbox = created as Docker.Container;
     const jobTimings: Record<string, number> = {};
-    const jobTimed = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
-      const start = performance.now();
-      try {
-        return await work();
-      } finally {
-        jobTimings[phase] = Math.round(performance.now() - start);
-      }
-    };
+    const jobTimed = timer(jobTimings);
     const progress = options.onProgress ?? (() => undefined);
     // Checked here too, so that a bad job fails before anything runs (the runner checks it again).
     const job = validateJob(options.job);
