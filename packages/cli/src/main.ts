@@ -8,7 +8,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { isSafeInstallError } from '@safe-install/schema';
 import { TOOL_VERSION } from '@safe-install/sandbox';
-import { LOG_LEVELS, diagnosticLog, type LogLevel } from '@safe-install/core';
+import { LOG_LEVELS, PM_NAMES, diagnosticLog, type LogLevel } from '@safe-install/core';
 import { limitsFrom } from './limits.js';
 import { ci } from './commands/ci.js';
 import { approve } from './commands/approve.js';
@@ -41,10 +41,10 @@ async function main(argv: string[]): Promise<number> {
     .option('log-file', { type: 'string', describe: 'append the diagnostic log to FILE (default: stderr, when --log-level is given)' })
     .command(
       'ci [dir]',
-      'npm ci inside the sandbox; node_modules is installed only on a passing verdict',
+      "the project's frozen install (npm ci, pnpm install --frozen-lockfile) inside the sandbox; node_modules is installed only on a passing verdict",
       (y) =>
         y
-          .positional('dir', { type: 'string', default: '.', describe: 'project folder (package.json + package-lock.json)' })
+          .positional('dir', { type: 'string', default: '.', describe: 'project folder (package.json + its lockfile)' })
           .option('report', { type: 'string', describe: 'write the JSON report to FILE (schema: packages/schema/schema/report.v1.schema.json)' })
           .option('json', { type: 'boolean', default: false, describe: 'print the JSON report on stdout instead of the summary' })
           .option('sarif', { type: 'string', describe: 'write SARIF 2.1.0 to FILE (code scanning; results point at the lockfile)' })
@@ -61,11 +61,13 @@ async function main(argv: string[]): Promise<number> {
           .option('mode', { choices: ['block', 'audit'] as const, describe: 'block: fail on findings (default); audit: report only' })
           .option('fail-on', { choices: ['info', 'low', 'medium', 'high', 'critical'] as const, describe: 'lowest severity that fails the run in block mode' })
           .option('policy', policyOption)
-          .option('write-policy', { type: 'boolean', default: false, describe: 'write the least-privilege policy that passes this run (learn mode)' }),
+          .option('write-policy', { type: 'boolean', default: false, describe: 'write the least-privilege policy that passes this run (learn mode)' })
+          .option('pm', { choices: PM_NAMES, describe: 'the package manager to use (default: the one whose lockfile the project has)' }),
       (args) =>
         setCode(
           ci({
             dir: args.dir,
+            pm: args.pm,
             report: args.report,
             json: args.json,
             sarif: args.sarif,

@@ -29,7 +29,7 @@ import {
 } from '@safe-install/sandbox';
 import type { PackageManager } from './package-manager.js';
 import type { SandboxEngine } from './sandbox-engine.js';
-import { npm } from './npm.js';
+import { detectPackageManager } from './managers.js';
 import { strictRefusal, strictRefusalWatch } from './npm-script-review.js';
 import { decide, type Decision } from './verdict.js';
 import { silentLog, type Logger } from './log.js';
@@ -62,6 +62,8 @@ export interface CiOptions {
    * wrote is staged outside the project, scanned for decoys, and removed. Default true.
    */
   exportToProject?: boolean;
+  /** `--pm`: the package manager to use instead of the one the project's lockfile names. */
+  pm?: string | undefined;
 }
 
 /** What the pipeline says while it runs. Untrusted parts of every message are already sanitized. */
@@ -235,8 +237,8 @@ async function runCi(
   deps: CiDeps,
   state: { interrupted: boolean; swapping: Promise<void> | null; cleanup: (() => Promise<void>) | null },
 ): Promise<CiResult> {
-  const pm = deps.packageManager ?? npm;
   const started = performance.now();
+  const pm = deps.packageManager ?? (await detectPackageManager(resolve(options.dir), options.pm)).manager;
   observer.phase?.('preparing');
   let log = (deps.log ?? silentLog).child({ job: 'ci', packageManager: pm.name });
   const limits: ResourceLimits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -385,7 +387,7 @@ async function runCi(
     if (options.report) await writeFile(options.report, `${JSON.stringify(report, null, 2)}\n`);
     await trace.seal({ runId: run.runId, outcome: decision.outcome, context, packageManagerVersion: managerVersion }, events);
 
-    const failure = failureOf(decision, { run, exportError, scriptReview, options, limits, events });
+    const failure = failureOf(decision, { run, exportError, scriptReview, options, limits, events, command });
     let learned: CiResult['learned'];
     if (options.writePolicy && failure === null) {
       // Into the file the policy was loaded from (an absolute path), in its own format.
@@ -417,7 +419,7 @@ async function runCi(
 /** The error a run ended in, when it did not end in a verdict: what happened and what to do. */
 function failureOf(
   decision: Decision,
-  run: { run: InstallRunResult; exportError: string | null; scriptReview: ScriptReviewReport | null; options: CiOptions; limits: ResourceLimits; events: readonly TraceEvent[] },
+  run: { run: InstallRunResult; exportError: string | null; scriptReview: ScriptReviewReport | null; options: CiOptions; limits: ResourceLimits; events: readonly TraceEvent[]; command: readonly string[] },
 ): SafeInstallError | null {
   switch (decision.end) {
     case 'pass':
@@ -441,7 +443,7 @@ function failureOf(
       return new SafeInstallError(
         'PACKAGE_MANAGER_FAILED',
         'package-manager',
-        `npm ci failed in the sandbox (exit ${run.run.exitCode})${failureDetail(run.events, run.limits)}; node_modules was not changed`,
+        `${run.command.join(' ')} failed in the sandbox (exit ${run.run.exitCode})${failureDetail(run.events, run.limits)}; node_modules was not changed`,
       );
     case 'export-failed':
       return new SafeInstallError('EXPORT_FAILED', 'infrastructure', `the install passed, but what it wrote could not come back from the sandbox: ${sanitize(run.exportError ?? '')}; the project was not changed`, {

@@ -9,3 +9,5 @@ export { openTrace, readTraceFile, scanTraceFile, type TraceEnd, type TraceScan,
 export { startApproval, type ApprovalOutcome, type ApprovalReview, type ApprovalRun, type ApprovalSession, type ApproveOptions } from './approve/approve.js';
 export { selectUnapproved, packageId, type ApprovalCandidate, type ApprovalSelection } from './approve/select.js';
 export { APPROVALS_FILE, parseApprovals, approvalsText, approvalOf, withApproval, behavioursOfApproval, previousApproval, readApprovals, writeApprovals, type ApprovalsStore, type StoredApproval } from './approve/approvals-store.js';
+export { chooseManager, readManagerFacts, yarnFlavour, PM_NAMES, MANAGER_LABEL, YARN_LOCK_HEAD, type ManagerChoice, type ManagerFacts, type ManagerKind, type PmName } from './detect-manager.js';
+export { detectPackageManager, managerFor } from './managers.js';
