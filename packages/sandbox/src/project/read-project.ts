@@ -48,7 +48,31 @@ export interface NpmrcReport {
   removed: RemovedKey[];
 }
 
-const LOCKFILES = ['npm-shrinkwrap.json', 'package-lock.json'];
+/**
+ * What tells one package manager's project from another's: its lockfiles, the other root files it
+ * reads, and its check of the lockfile (untrusted input) against the manifests.
+ */
+export interface LockfileReader {
+  /** The manager's lockfile names, in the order it reads them. */
+  names: readonly string[];
+  /** Root files it reads besides package.json, the lockfile and .npmrc (uploaded when present). */
+  rootFiles?: readonly string[];
+  /** The usage error when there is none (message and hint). */
+  missing: { message: string; hint: string };
+  /**
+   * Validate the lockfile against the project: throws a usage SafeInstallError when it is not usable
+   * or out of sync. `manifestOf` reads a folder's package.json (null when missing or not JSON).
+   */
+  check(manifest: Record<string, unknown>, content: Buffer, name: string, manifestOf: (folder: string) => Promise<unknown>): Promise<LockfileSummary> | LockfileSummary;
+}
+
+/** npm's lockfiles (package-lock.json v2/v3, or the shrinkwrap that wins over it). */
+export const NPM_LOCKFILE: LockfileReader = {
+  names: ['npm-shrinkwrap.json', 'package-lock.json'],
+  missing: { message: 'no package-lock.json in {root}: safe-install ci installs exactly what a lockfile pins', hint: 'create one with `npm install --package-lock-only` and commit it' },
+  check: (manifest, content, name) => checkLockfile(manifest, parseJson(content, name), name),
+};
+
 const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
 
 async function readIfExists(path: string): Promise<Buffer | null> {
@@ -155,7 +179,12 @@ function scriptsOf(manifest: unknown, events: readonly string[]): string[] {
   return events.filter((event) => typeof (scripts as Record<string, unknown>)[event] === 'string');
 }
 
-export async function readProject(dir: string): Promise<Project> {
+export function readProject(dir: string): Promise<Project> {
+  return readProjectWith(dir, NPM_LOCKFILE);
+}
+
+/** Read a project whose lockfile `reader` knows (npm's by default; pnpm's in @safe-install/core). */
+export async function readProjectWith(dir: string, reader: LockfileReader): Promise<Project> {
   const root = resolve(dir);
   const rootInfo = await stat(root).catch(() => null);
   if (!rootInfo?.isDirectory()) {
@@ -173,7 +202,7 @@ export async function readProject(dir: string): Promise<Project> {
 
   let lockfileName: string | undefined;
   let lockBytes: Buffer | null = null;
-  for (const name of LOCKFILES) {
+  for (const name of reader.names) {
     lockBytes = await readIfExists(join(root, name));
     if (lockBytes !== null) {
       lockfileName = name;
@@ -181,17 +210,27 @@ export async function readProject(dir: string): Promise<Project> {
     }
   }
   if (lockBytes === null || lockfileName === undefined) {
-    throw new SafeInstallError('LOCKFILE_MISSING', 'usage', `no package-lock.json in ${root}: safe-install ci installs exactly what a lockfile pins`, {
-      hint: 'create one with `npm install --package-lock-only` and commit it',
-    });
+    throw new SafeInstallError('LOCKFILE_MISSING', 'usage', reader.missing.message.replace('{root}', root), { hint: reader.missing.hint });
   }
-  const lockPath = join(root, lockfileName);
-  const lockfile = checkLockfile(manifest, parseJson(lockBytes, lockPath), lockfileName);
+  const manifestOf = async (folder: string): Promise<unknown> => {
+    const bytes = await readIfExists(join(root, folder, 'package.json')).catch(() => null);
+    if (bytes === null) return null;
+    try {
+      return JSON.parse(bytes.toString('utf8')) as unknown;
+    } catch {
+      return null;
+    }
+  };
+  const lockfile = await reader.check(manifest as Record<string, unknown>, lockBytes, lockfileName, manifestOf);
 
   const files: ProjectFile[] = [
     { path: 'package.json', content: manifestBytes, mode: 0o644 },
     { path: lockfileName, content: lockBytes, mode: 0o644 },
   ];
+  for (const name of reader.rootFiles ?? []) {
+    const content = await readIfExists(join(root, name));
+    if (content !== null) files.push({ path: name, content, mode: 0o644 });
+  }
   const into: Collected = { files, envFiles: [], npmrcFiles: [], total: 0 };
   // Read through a symlink, as npm reads it; sanitized like every other uploaded .npmrc.
   const npmrc = await readIfExists(join(root, '.npmrc'));
