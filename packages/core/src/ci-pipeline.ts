@@ -7,7 +7,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { SANDBOX_NETWORK, SafeInstallError, mergeByTime, sanitizeText, type DecoyIndex, type EvaluationContext as RunContext, type Finding, type PackageRef, type Report, type ScriptReviewReport, type Severity, type TraceEvent, type UploadSummary } from '@safe-install/schema';
+import { JOB_VERSION, SANDBOX_NETWORK, SafeInstallError, type SandboxJob, mergeByTime, sanitizeText, type DecoyIndex, type EvaluationContext as RunContext, type Finding, type PackageRef, type Report, type ScriptReviewReport, type Severity, type TraceEvent, type UploadSummary } from '@safe-install/schema';
 import { buildReport, type RunPhase } from '@safe-install/report';
 import { evaluate, learnIntoPolicy, loadPolicy, packageJsonWithAllowScripts, type EvaluationContext, type LoadedPolicy, type Policy, type PolicyMode } from '@safe-install/policy';
 import {
@@ -281,13 +281,16 @@ async function runCi(
   if (project.envFiles.length > 0) observer.info(`${project.envFiles.length} .env file(s) replaced by decoys with the same keys`);
   const sandbox = sandboxContext([hostConfig.registry, ...Object.values(hostConfig.scopedRegistries)], pm.lockedPackages(project));
   const command = pm.command({ kind: 'ci' });
+  const exportToProject = options.exportToProject !== false;
+  // A manager the image lacks brings its own steps (pnpm: fetch pnpm, then install).
+  const steps = pm.jobSteps?.({ kind: 'ci' }, project, { export: true, trace: true });
+  const job: SandboxJob | undefined = steps === undefined ? undefined : { version: JOB_VERSION, steps: steps.steps, cacheFolders: [...pm.cacheFolders], ...(steps.lockfile ? { lockfile: steps.lockfile } : {}) };
   // The trace's header holds what judging it again needs (`safe-install trace judge`).
   const trace = openTrace(options.trace, {
     project: project.root, tool: { name: 'safe-install', version: TOOL_VERSION }, job: 'ci', command, packageManager: { name: pm.name }, phases: ['install'],
     context: sandbox, decoys: plan.decoys, policy: { resolved: policy, interop: loaded.interop },
   });
   const strict = strictRefusalWatch();
-  const exportToProject = options.exportToProject !== false;
   // Not exporting: what comes back is staged (and scanned) outside the project, then removed.
   const stageIn = exportToProject ? project.root : await mkdtemp(join(tmpdir(), 'safe-install-stage-'));
   const removeStage = () => (exportToProject ? Promise.resolve() : rm(stageIn, { recursive: true, force: true }));
@@ -309,6 +312,7 @@ async function runCi(
       scope: pm.exportScope(project),
       network: { gateway: { ...network.gateway, decoys: plan.decoys }, env: network.env },
       command,
+      ...(job ? { job } : {}),
       cacheFolders: pm.cacheFolders,
       timeoutMs: options.timeoutSeconds * 1000,
       limits,
@@ -336,8 +340,9 @@ async function runCi(
       observer.warn(`export: ${issue.action} ${sanitize(issue.path)}: ${issue.reason}`);
     }
     const managerVersion = run.status?.packageManager?.version;
-    const context = { ...sandbox, ...(managerVersion ? { npmVersion: managerVersion } : {}), now: Date.now() };
-    const scriptReview = pm.scriptReview(project, managerVersion);
+    const managerContext = pm.evaluationContext ? pm.evaluationContext(managerVersion) : managerVersion ? { npmVersion: managerVersion } : {};
+    const context = { ...sandbox, ...managerContext, now: Date.now() };
+    const scriptReview = await pm.scriptReview(project, managerVersion, { tree: run.staged?.tree ?? null });
     const evaluation = evaluate({ events, policy, decoys: plan.decoys, context });
     for (const warning of evaluation.warnings) observer.warn(sanitize(warning));
     const findings: Finding[] = evaluation.findings;

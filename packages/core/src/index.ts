@@ -11,3 +11,5 @@ export { selectUnapproved, packageId, type ApprovalCandidate, type ApprovalSelec
 export { APPROVALS_FILE, parseApprovals, approvalsText, approvalOf, withApproval, behavioursOfApproval, previousApproval, readApprovals, writeApprovals, type ApprovalsStore, type StoredApproval } from './approve/approvals-store.js';
 export { chooseManager, readManagerFacts, yarnFlavour, PM_NAMES, MANAGER_LABEL, YARN_LOCK_HEAD, type ManagerChoice, type ManagerFacts, type ManagerKind, type PmName } from './detect-manager.js';
 export { detectPackageManager, managerFor } from './managers.js';
+export { pnpm, pnpmSteps, pnpmVersionOf, pnpmInstallFlags, pnpmToolDir, refuseUnsupported, DEFAULT_PNPM } from './pnpm.js';
+export { pnpmBuildGate, decideBuild, matchesBuildSpec, hasBuild, reviewPnpmBuilds, pnpmScriptPackages, pnpmWorkspaceOf, parseWorkspaceYaml, type PnpmBuildGate, type BuildDecision } from './pnpm-builds.js';

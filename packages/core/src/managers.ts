@@ -6,8 +6,9 @@ import { SafeInstallError } from '@safe-install/schema';
 import type { PackageManager } from './package-manager.js';
 import { MANAGER_LABEL, chooseManager, readManagerFacts, type ManagerChoice, type ManagerKind } from './detect-manager.js';
 import { npm } from './npm.js';
+import { pnpm } from './pnpm.js';
 
-const IMPLEMENTED: Partial<Record<ManagerKind, PackageManager>> = { npm };
+const IMPLEMENTED: Partial<Record<ManagerKind, PackageManager>> = { npm, pnpm };
 
 /** The implementation of a chosen manager, or a usage error naming what is not supported yet. */
 export function managerFor(choice: ManagerChoice): PackageManager {

@@ -25,9 +25,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SCRIPT_BROKER_ENV, type JobStep, type PackageRef, type RawEvent, type TraceEvent } from '@safe-install/schema';
+import { SCRIPT_BROKER_ENV, type JobLockfile, type JobStep, type PackageRef, type RawEvent, type TraceEvent } from '@safe-install/schema';
 import { createProcNetIdentify, startForwarder, type ClientIdentity, type IdentifyClient } from '@safe-install/gateway';
-import { EventBuilder, lockedPackageManagerPaths, lockedPackages, lockfileAttribution, type EventAttribution, type LockedPackages, type StraceEntry } from '@safe-install/tracer';
+import { EventBuilder, MAX_PNPM_LOCK_BYTES, lockedPackageManagerPaths, lockedPackages, lockfileAttribution, parsePnpmLock, pnpmLockedPackages, type EventAttribution, type LockedPackages, type StraceEntry } from '@safe-install/tracer';
 import { parseRunnerArgs, type RunnerArgs } from './args.js';
 import { diffSnapshots, exportList, findArgs, parseSnapshot, splitProject, type FsChange, type Snapshot } from './fs-snapshot.js';
 import { jobOutcome, shouldContinue, stepProcess, subjectAttribution, type StepResult } from './job-steps.js';
@@ -114,10 +114,11 @@ function tarAsUser(args: RunnerArgs, argv: string[], input: string): { stdout: N
  * (the host refuses a project without); a command run without one (the image's self-test, the
  * tracing benchmark) keeps the scripts' own names: null.
  */
-function lockfileOf(projectDir: string): LockedPackages | null {
+function lockfileOf(projectDir: string, name: JobLockfile | undefined): LockedPackages | null {
+  if (name === 'pnpm-lock.yaml') return pnpmLockfileOf(projectDir);
   let lock: unknown = null;
-  for (const name of ['npm-shrinkwrap.json', 'package-lock.json']) {
-    const path = join(projectDir, name);
+  for (const candidate of name === undefined ? ['npm-shrinkwrap.json', 'package-lock.json'] : [name]) {
+    const path = join(projectDir, candidate);
     try {
       if (!lstatSync(path).isFile()) continue;
       lock = JSON.parse(readFileSync(path, 'utf8'));
@@ -127,6 +128,31 @@ function lockfileOf(projectDir: string): LockedPackages | null {
     }
   }
   return lock === null ? null : lockedPackages(lock);
+}
+
+/**
+ * pnpm's lockfile, with each importer's own name and version from its package.json (both as
+ * uploaded, before anything ran). Unreadable or refused: null, as for a project without a lockfile
+ * (the host refused such a lockfile before the run).
+ */
+function pnpmLockfileOf(projectDir: string): LockedPackages | null {
+  const path = join(projectDir, 'pnpm-lock.yaml');
+  try {
+    if (!lstatSync(path).isFile() || lstatSync(path).size > MAX_PNPM_LOCK_BYTES) return null;
+    const lock = parsePnpmLock(readFileSync(path));
+    const names = new Map<string, PackageRef>();
+    for (const folder of lock.importers.keys()) {
+      try {
+        const manifest = JSON.parse(readFileSync(join(projectDir, folder, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+        if (typeof manifest.name === 'string') names.set(folder === '.' ? '' : folder, { name: manifest.name, version: typeof manifest.version === 'string' ? manifest.version : '' });
+      } catch {
+        // no manifest: known by its folder
+      }
+    }
+    return pnpmLockedPackages(lock, names);
+  } catch {
+    return null;
+  }
 }
 
 /** Everything a step leaves for the job's end: its exit, its tracers' counts. */
@@ -169,7 +195,7 @@ async function main(): Promise<void> {
   let sequence = 0;
   let lingering = 0;
   // Read once, before any step runs: no install code has touched the lockfile yet.
-  const locked = lockfileOf(args.cwd);
+  const locked = lockfileOf(args.cwd, job.lockfile);
   const lockfile: EventAttribution | null = locked === null ? null : lockfileAttribution(locked, args.cwd);
   // The step running now (the gateway's connections are identified by its trace).
   let current: StepContext | null = null;
@@ -456,7 +482,9 @@ async function main(): Promise<void> {
     timings,
     steps: runs.map((run) => run.result),
   };
-  const managerVersion = job.steps.map((step) => packageManagerVersion(step.command[0] ?? '')).find((version) => version !== null) ?? null;
+  // The install step's manager first: a job may fetch its manager with another one (pnpm by npm).
+  const byPhase = [...job.steps.filter((step) => step.phase === 'install'), ...job.steps.filter((step) => step.phase !== 'install')];
+  const managerVersion = byPhase.map((step) => packageManagerVersion(step.command[0] ?? '')).find((version) => version !== null) ?? null;
   if (managerVersion !== null) status.packageManager = managerVersion;
   await out.write(FRAME.status, JSON.stringify(status));
 
