@@ -91,18 +91,30 @@ export function matchesBuildSpec(spec: string, name: string, version: string): b
 
 export type BuildDecision = 'allowed' | 'denied' | 'unlisted';
 
-/** Would pnpm `major` build name@version? `denied`: listed as not to build; `unlisted`: skipped with a warning. */
-export function decideBuild(gate: PnpmBuildGate, name: string, version: string, major: number): BuildDecision {
+/**
+ * Would pnpm `major` build name@version? `denied`: listed as not to build; `unlisted`: skipped with
+ * a warning. A package that is not a registry version (`file:`, git, a tarball URL: `depPath` is its
+ * lockfile key, `name@file:x.tgz`) is allowed only by that exact key, never by its bare name — as
+ * pnpm's createAllowBuildFunction decides.
+ */
+export function decideBuild(gate: PnpmBuildGate, name: string, version: string, major: number, depPath?: string): BuildDecision {
   if (gate.allowAll) return 'allowed';
-  const any = (specs: readonly string[]) => specs.some((spec) => matchesBuildSpec(spec, name, version));
+  const any = (specs: readonly string[]) => specs.some((spec) => (depPath === undefined ? matchesBuildSpec(spec, name, version) : spec === depPath));
+  // pnpm reports a skipped build as ignored unless its name is in ignoredBuiltDependencies.
+  const denied = () => any(gate.ignored) || gate.ignored.includes(name);
   if (gate.onlyBuilt !== null) {
     if (any(gate.onlyBuilt)) return 'allowed';
-    return any(gate.ignored) ? 'denied' : 'unlisted';
+    return denied() ? 'denied' : 'unlisted';
   }
-  if (gate.never.length > 0) return any(gate.never) ? 'denied' : 'allowed';
-  if (any(gate.ignored)) return 'denied';
+  if (gate.never.length > 0) return gate.never.includes(name) ? 'denied' : 'allowed';
+  if (denied()) return 'denied';
   // pnpm 10 builds no dependency that nothing allows; earlier pnpm builds them all.
   return major >= 10 ? 'unlisted' : 'allowed';
+}
+
+/** The lockfile key pnpm's gate matches a non-registry package by (`name@file:x.tgz`); undefined for registry versions. */
+export function nonSemverKey(identity: PackageIdentity): string | undefined {
+  return identity.source === 'registry' ? undefined : `${identity.name}@${identity.resolved ?? ''}`;
 }
 
 /** Does the package in `folder` (of the exported tree) have a build pnpm runs? Its scripts, or a binding.gyp (node-gyp). */
@@ -149,7 +161,7 @@ export async function reviewPnpmBuilds(
   const review: ScriptReviewReport = { npmVersion: pnpmVersion, packageManager: 'pnpm', pending: [], unreviewed: [] };
   for (const identity of project.lockfile.identities.byPath.values()) {
     if (identity.source === 'project' || identity.source === 'workspace' || !identity.path.startsWith('node_modules/.pnpm/')) continue;
-    const decision = decideBuild(gate, identity.name, identity.version, major);
+    const decision = decideBuild(gate, identity.name, identity.version, major, nonSemverKey(identity));
     if (decision === 'allowed' && !gate.allowAll) continue;
     if (!(await hasBuild(join(installed, identity.path)))) continue;
     if (decision === 'allowed') review.unreviewed.push(approval(identity, decision));
@@ -165,7 +177,7 @@ export function pnpmScriptPackages(project: Pick<Project, 'manifest' | 'files' |
   let count = 0;
   for (const identity of project.lockfile.identities.byPath.values()) {
     if (identity.source === 'project' || identity.source === 'workspace') continue;
-    if (decideBuild(gate, identity.name, identity.version, major) === 'allowed') count += 1;
+    if (decideBuild(gate, identity.name, identity.version, major, nonSemverKey(identity)) === 'allowed') count += 1;
   }
   const ownFolders = new Set(project.rootScripts.map((script) => script.slice(0, script.lastIndexOf(':'))));
   return count + ownFolders.size;

@@ -76,6 +76,11 @@ describe('pnpm\'s build gate', () => {
     expect(decideBuild(pnpmBuildGate({}, null), 'other', '1.0.0', 9)).toBe('allowed');
     expect(decideBuild(pnpmBuildGate({}, { dangerouslyAllowAllBuilds: true }), 'x', '1.0.0', 10)).toBe('allowed');
     expect(decideBuild(pnpmBuildGate({}, { neverBuiltDependencies: ['x'] }), 'y', '1.0.0', 10)).toBe('allowed');
+    // A file:, git or tarball package is allowed only by its lockfile key, never by its bare name.
+    const local = pnpmBuildGate({}, { allowBuilds: { 'p1@file:p1-1.0.0.tgz': true, p2: true, p3: false } });
+    expect(decideBuild(local, 'p1', '1.0.0', 10, 'p1@file:p1-1.0.0.tgz')).toBe('allowed');
+    expect(decideBuild(local, 'p2', '1.0.0', 10, 'p2@file:p2-1.0.0.tgz')).toBe('unlisted');
+    expect(decideBuild(local, 'p3', '1.0.0', 10, 'p3@file:p3-1.0.0.tgz')).toBe('denied');
     expect(matchesBuildSpec('@scope/a@1.0.0', '@scope/a', '1.0.0')).toBe(true);
     expect(matchesBuildSpec('@scope/a', '@scope/a', '9.9.9')).toBe(true);
     expect(matchesBuildSpec('@scope/a', '@scope/ab', '1.0.0')).toBe(false);

@@ -204,8 +204,11 @@ function versionOf(key: string, pkg: PnpmPackage | undefined): string {
 
 function sourceOf(key: string, pkg: PnpmPackage | undefined): { source: PackageSource; resolved?: string } {
   const rest = splitDepPath(withoutPeers(key))?.version ?? '';
-  if (pkg?.directory !== undefined || rest.startsWith('file:') || pkg?.tarball?.startsWith('file:')) return { source: 'file', resolved: pkg?.tarball ?? pkg?.directory ?? rest };
-  if (pkg?.repo !== undefined || /^(?:git\+|git:|github:|gitlab:|bitbucket:)/.test(rest)) return { source: 'git', resolved: pkg?.repo ?? rest };
+  // Non-registry packages are known by their key's version part (`file:x.tgz`, a git or tarball URL):
+  // what the lockfile pins, and what pnpm's build gate matches them by.
+  if (pkg?.directory !== undefined || rest.startsWith('file:') || pkg?.tarball?.startsWith('file:')) return { source: 'file', resolved: rest };
+  if (pkg?.repo !== undefined || /^(?:git\+|git:|github:|gitlab:|bitbucket:)/.test(rest)) return { source: 'git', resolved: rest };
+  if (pkg?.tarball !== undefined && /^https?:/.test(rest)) return { source: registryNameOf(pkg.tarball) !== null ? 'registry' : 'remote', resolved: rest };
   if (pkg?.tarball !== undefined) return { source: registryNameOf(pkg.tarball) !== null ? 'registry' : 'remote', resolved: pkg.tarball };
   if (/^https?:/.test(rest)) return { source: 'remote', resolved: rest };
   return { source: 'registry' };
