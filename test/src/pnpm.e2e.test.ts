@@ -23,7 +23,7 @@ interface ReportFinding {
 /** A file: package is allowed by its lockfile key (as `pnpm approve-builds` writes it), never by its bare name. */
 const CULPRIT_KEY = `${CULPRIT}@file:${CULPRIT}-1.0.0.tgz`;
 
-async function pnpmProjectWithCulprit(allowBuilds: Record<string, boolean>): Promise<string> {
+async function pnpmProjectWithCulprit(allowBuilds: Record<string, boolean>, settings = ''): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'safe-install-pnpm-'));
   const source = await mkdtemp(join(tmpdir(), 'safe-install-fixture-'));
   await cp(join(repoRoot, 'examples/malicious/P1-npm-token-exfil', CULPRIT), source, { recursive: true });
@@ -31,7 +31,7 @@ async function pnpmProjectWithCulprit(allowBuilds: Record<string, boolean>): Pro
   await rm(source, { recursive: true, force: true });
   const tarball = packed.stdout.trim().split('\n').pop()!;
   await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'fixture-project', version: '1.0.0', private: true, packageManager: PNPM, dependencies: { [CULPRIT]: `file:${tarball}` } }, null, 2));
-  await writeFile(join(dir, 'pnpm-workspace.yaml'), `allowBuilds:\n${Object.entries(allowBuilds).map(([name, allow]) => `  ${JSON.stringify(name)}: ${allow}`).join('\n')}\n`);
+  await writeFile(join(dir, 'pnpm-workspace.yaml'), `allowBuilds:\n${Object.entries(allowBuilds).map(([name, allow]) => `  ${JSON.stringify(name)}: ${allow}`).join('\n')}\n${settings}`);
   await execa('pnpm', ['install', '--lockfile-only', '--ignore-scripts'], { cwd: dir, env: { COREPACK_ENABLE_STRICT: '0' } });
   return dir;
 }
@@ -102,6 +102,15 @@ await describeWithEngine('safe-install ci with pnpm', () => {
     expect(report.scriptReview.pending).toEqual([expect.objectContaining({ package: { name: CULPRIT, version: '1.0.0' }, path: `node_modules/.pnpm/${CULPRIT}@file+${CULPRIT}-1.0.0.tgz/node_modules/${CULPRIT}` })]);
     const trace = await readTrace(tracePath);
     expect(trace.filter((event) => event.type === 'script')).toEqual([]);
+  }, 10 * 60_000);
+
+  it('strictDepBuilds: pnpm refuses an unlisted build (ERR_PNPM_IGNORED_BUILDS), exit 3 naming it, nothing installed', async () => {
+    const project = await pnpmProjectWithCulprit({ 'left-pad': true }, 'strictDepBuilds: true\n');
+    dirs.push(project);
+    const result = await runCli(['ci', project]);
+    expect(result.exitCode).toBe(3);
+    expect(result.stderr).toMatch(/pnpm refused to finish the install \(ERR_PNPM_IGNORED_BUILDS, exit 1\): strictDepBuilds is set and 1 package\(s\) have builds allowBuilds does not allow: p1-npmrc-node@file:p1-npmrc-node-1\.0\.0\.tgz/);
+    await expect(readFile(join(project, 'node_modules/.modules.yaml'), 'utf8')).rejects.toThrow();
   }, 10 * 60_000);
 
   it('two lockfiles are a usage error (exit 2) until --pm chooses', async () => {

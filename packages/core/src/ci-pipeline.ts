@@ -27,7 +27,7 @@ import {
   type ResourceLimits,
   type SwapPlan,
 } from '@safe-install/sandbox';
-import type { PackageManager } from './package-manager.js';
+import type { PackageManager, RefusalWatch } from './package-manager.js';
 import type { SandboxEngine } from './sandbox-engine.js';
 import { detectPackageManager } from './managers.js';
 import { strictRefusal, strictRefusalWatch } from './npm-script-review.js';
@@ -290,7 +290,7 @@ async function runCi(
     project: project.root, tool: { name: 'safe-install', version: TOOL_VERSION }, job: 'ci', command, packageManager: { name: pm.name }, phases: ['install'],
     context: sandbox, decoys: plan.decoys, policy: { resolved: policy, interop: loaded.interop },
   });
-  const strict = strictRefusalWatch();
+  const strict: RefusalWatch = pm.refusalWatch?.(project) ?? { ...strictRefusalWatch(), error: strictRefusal };
   // Not exporting: what comes back is staged (and scanned) outside the project, then removed.
   const stageIn = exportToProject ? project.root : await mkdtemp(join(tmpdir(), 'safe-install-stage-'));
   const removeStage = () => (exportToProject ? Promise.resolve() : rm(stageIn, { recursive: true, force: true }));
@@ -392,7 +392,7 @@ async function runCi(
     if (options.report) await writeFile(options.report, `${JSON.stringify(report, null, 2)}\n`);
     await trace.seal({ runId: run.runId, outcome: decision.outcome, context, packageManagerVersion: managerVersion }, events);
 
-    const failure = failureOf(decision, { run, exportError, scriptReview, options, limits, events, command });
+    const failure = failureOf(decision, { run, exportError, scriptReview, options, limits, events, command, refusal: strict });
     let learned: CiResult['learned'];
     if (options.writePolicy && failure === null) {
       // Into the file the policy was loaded from (an absolute path), in its own format.
@@ -424,7 +424,7 @@ async function runCi(
 /** The error a run ended in, when it did not end in a verdict: what happened and what to do. */
 function failureOf(
   decision: Decision,
-  run: { run: InstallRunResult; exportError: string | null; scriptReview: ScriptReviewReport | null; options: CiOptions; limits: ResourceLimits; events: readonly TraceEvent[]; command: readonly string[] },
+  run: { run: InstallRunResult; exportError: string | null; scriptReview: ScriptReviewReport | null; options: CiOptions; limits: ResourceLimits; events: readonly TraceEvent[]; command: readonly string[]; refusal: RefusalWatch },
 ): SafeInstallError | null {
   switch (decision.end) {
     case 'pass':
@@ -443,7 +443,7 @@ function failureOf(
         hint: 'the report has the verdict and what was traced until then; `safe-install doctor` checks the engine and the image',
       });
     case 'strict-refusal':
-      return strictRefusal(run.scriptReview, run.run.exitCode);
+      return run.refusal.error(run.scriptReview, run.run.exitCode);
     case 'package-manager-failed':
       return new SafeInstallError(
         'PACKAGE_MANAGER_FAILED',

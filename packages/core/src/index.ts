@@ -1,7 +1,7 @@
 export { decide, type Decision, type RunEnd, type RunFacts } from './verdict.js';
 export { startCi, withSandboxAllowScripts, sandboxContext, egressAllow, deletedProjectFiles, failureDetail, type CiOptions, type CiDeps, type CiResult, type CiRun, type RunObserver } from './ci-pipeline.js';
 export { dockerEngine, type SandboxEngine, type SandboxInstall } from './sandbox-engine.js';
-export type { PackageManager, InstallJob, SandboxNetwork } from './package-manager.js';
+export type { PackageManager, InstallJob, SandboxNetwork, RefusalWatch } from './package-manager.js';
 export { npm } from './npm.js';
 export { scriptReviewOf, strictRefusal, strictRefusalWatch } from './npm-script-review.js';
 export { diagnosticLog, silentLog, LOG_LEVELS, type LogLevel, type Logger } from './log.js';
@@ -12,4 +12,4 @@ export { APPROVALS_FILE, parseApprovals, approvalsText, approvalOf, withApproval
 export { chooseManager, readManagerFacts, yarnFlavour, PM_NAMES, MANAGER_LABEL, YARN_LOCK_HEAD, type ManagerChoice, type ManagerFacts, type ManagerKind, type PmName } from './detect-manager.js';
 export { detectPackageManager, managerFor } from './managers.js';
 export { pnpm, pnpmSteps, pnpmVersionOf, pnpmInstallFlags, pnpmToolDir, refuseUnsupported, DEFAULT_PNPM } from './pnpm.js';
-export { pnpmBuildGate, decideBuild, matchesBuildSpec, hasBuild, reviewPnpmBuilds, pnpmScriptPackages, pnpmWorkspaceOf, parseWorkspaceYaml, type PnpmBuildGate, type BuildDecision } from './pnpm-builds.js';
+export { pnpmBuildGate, decideBuild, matchesBuildSpec, hasBuild, reviewPnpmBuilds, pnpmScriptPackages, ignoredBuildsWatch, nonSemverKey, pnpmWorkspaceOf, parseWorkspaceYaml, type PnpmBuildGate, type BuildDecision } from './pnpm-builds.js';

@@ -3,9 +3,16 @@
  * project, so the pipeline never names one: npm (`npm.ts`) and pnpm (`pnpm.ts`); Yarn and Bun
  * plug in here with their own lockfiles, configs and commands (managers.ts picks one).
  */
-import type { JobLockfile, JobStep, PackageRef, ScriptReviewReport } from '@safe-install/schema';
+import type { JobLockfile, JobStep, PackageRef, SafeInstallError, ScriptReviewReport, TraceEvent } from '@safe-install/schema';
 import type { EgressAllowConfig } from '@safe-install/gateway';
 import type { ExportScope, GatewaySettings, HostNpmConfig, Project } from '@safe-install/sandbox';
+
+/** A manager's refusal of scripts its gate does not allow, as its output shows it. */
+export interface RefusalWatch {
+  line(text: string): void;
+  seen(events: readonly TraceEvent[]): boolean;
+  error(review: ScriptReviewReport | null, exitCode: number | null): SafeInstallError;
+}
 
 /** What a job asks the manager to do. */
 export type InstallJob = { kind: 'ci' } | { kind: 'add'; packages: readonly string[] };
@@ -56,6 +63,12 @@ export interface PackageManager {
    * allowScripts rules read; a manager whose gate is not npm's says nothing).
    */
   evaluationContext?(managerVersion: string | undefined): { npmVersion?: string };
+  /**
+   * Watches the manager's output for its refusal to install scripts its gate does not allow
+   * (absent: npm's strict-allow-scripts, ESTRICTALLOWSCRIPTS): `seen` after the run, and the error
+   * that names what to do. Only consulted when the manager exited non-zero.
+   */
+  refusalWatch?(project: Project): RefusalWatch;
   /**
    * How many packages may run install scripts, from the lockfile and the project's manifests,
    * before anything ran: the `m` of the progress line. An upper bound: the manager may skip some.

@@ -182,3 +182,42 @@ export function pnpmScriptPackages(project: Pick<Project, 'manifest' | 'files' |
   const ownFolders = new Set(project.rootScripts.map((script) => script.slice(0, script.lastIndexOf(':'))));
   return count + ownFolders.size;
 }
+
+/** pnpm's own code for a strictDepBuilds refusal, as it prints it. */
+const IGNORED_BUILDS = /^\s*ERR_PNPM_IGNORED_BUILDS\s+Ignored build scripts: (.*)$/;
+
+/**
+ * Watches pnpm's output for its strictDepBuilds refusal (ERR_PNPM_IGNORED_BUILDS: pnpm ran the
+ * allowed builds, then failed because others are not allowed). It counts only when the project
+ * sets strictDepBuilds, and only on a line of pnpm's own: a script's output reaches the log with
+ * pnpm's `…/pkg postinstall:` prefix. The packages named are kept only when the lockfile installs
+ * them (the message is the manager's, but nothing untrusted is echoed that the lockfile does not say).
+ */
+export function ignoredBuildsWatch(project: Pick<Project, 'manifest' | 'files' | 'lockfile'>): {
+  line: (text: string) => void;
+  seen: (events: readonly unknown[]) => boolean;
+  error: (review: ScriptReviewReport | null, exitCode: number | null) => SafeInstallError;
+} {
+  const strict = pnpmBuildGate(project.manifest, pnpmWorkspaceOf(project)).strict;
+  const known = new Set<string>();
+  for (const identity of project.lockfile.identities.byPath.values()) {
+    known.add(`${identity.name}@${identity.version}`);
+    const key = nonSemverKey(identity);
+    if (key !== undefined) known.add(key);
+  }
+  let named: string[] | null = null;
+  return {
+    line: (text) => {
+      const match = IGNORED_BUILDS.exec(text);
+      if (match && named === null) named = match[1]!.split(',').map((item) => item.trim().replace(/\.$/, '')).filter((item) => known.has(item));
+    },
+    seen: () => strict && named !== null,
+    error: (_review, exitCode) =>
+      new SafeInstallError(
+        'PACKAGE_MANAGER_FAILED',
+        'package-manager',
+        `pnpm refused to finish the install (ERR_PNPM_IGNORED_BUILDS, exit ${exitCode ?? '?'}): strictDepBuilds is set and ${named?.length || 'some'} package(s) have builds allowBuilds does not allow${named?.length ? `: ${named.join(', ').slice(0, 2000)}` : ''}; node_modules was not changed`,
+        { hint: 'allow or deny each with allowBuilds in pnpm-workspace.yaml (`pnpm approve-builds` writes it), then run again' },
+      ),
+  };
+}

@@ -5,7 +5,7 @@ import { validateJob, JOB_VERSION, SANDBOX_HELPERS } from '@safe-install/schema'
 import type { PackageIdentity, ScriptReviewReport } from '@safe-install/schema';
 import type { Project } from '@safe-install/sandbox';
 import { pnpm, pnpmInstallFlags, pnpmSteps, pnpmVersionOf, refuseUnsupported } from './pnpm.js';
-import { decideBuild, matchesBuildSpec, parseWorkspaceYaml, pnpmBuildGate, pnpmScriptPackages, reviewPnpmBuilds } from './pnpm-builds.js';
+import { decideBuild, ignoredBuildsWatch, matchesBuildSpec, parseWorkspaceYaml, pnpmBuildGate, pnpmScriptPackages, reviewPnpmBuilds } from './pnpm-builds.js';
 
 const file = (path: string, text: string) => ({ path, content: Buffer.from(text), mode: 0o644 });
 
@@ -142,5 +142,35 @@ describe('pnpm\'s build gate', () => {
       expect(pnpmScriptPackages(project('allowBuilds:\n  core-js: true\n'), '10.34.8')).toBe(2);
       expect(pnpmScriptPackages(project('dangerouslyAllowAllBuilds: true\n'), '10.34.8')).toBe(identities.length + 1);
     });
+  });
+});
+
+describe('ignoredBuildsWatch: pnpm\'s strictDepBuilds refusal', () => {
+  const identity = (name: string, version: string, source: PackageIdentity['source'] = 'registry', resolved?: string): PackageIdentity => ({ name, version, path: `node_modules/.pnpm/${name}@${version}/node_modules/${name}`, installedAs: name, source, ...(resolved ? { resolved } : {}) });
+  const project = (workspace: string): Pick<Project, 'manifest' | 'files' | 'lockfile'> => ({
+    manifest: {},
+    files: [file('pnpm-workspace.yaml', workspace)],
+    lockfile: { lockfileVersion: 9, workspaces: [], tarballs: [], packages: 2, locked: [], identities: { byPath: new Map([identity('es5-ext', '0.10.64'), identity('p1', '1.0.0', 'file', 'file:p1-1.0.0.tgz')].map((id) => [id.path, id] as const)), bins: new Map() } },
+  });
+  const LINE = ' ERR_PNPM_IGNORED_BUILDS  Ignored build scripts: es5-ext@0.10.64, p1@file:p1-1.0.0.tgz, \u001b[31mforged@6.6.6';
+
+  it('names the packages pnpm refused that the lockfile installs, as a package-manager error', () => {
+    const watch = ignoredBuildsWatch(project('strictDepBuilds: true\n'));
+    watch.line('.../core-js postinstall: Done');
+    watch.line(LINE);
+    expect(watch.seen([])).toBe(true);
+    const error = watch.error(null, 1);
+    expect(error).toMatchObject({ code: 'PACKAGE_MANAGER_FAILED', kind: 'package-manager' });
+    expect(error.message).toContain('2 package(s) have builds allowBuilds does not allow: es5-ext@0.10.64, p1@file:p1-1.0.0.tgz;');
+    expect(error.message).not.toContain('forged');
+  });
+
+  it('does not count without strictDepBuilds, or when a script printed the code (pnpm prefixes script output)', () => {
+    const loose = ignoredBuildsWatch(project(''));
+    loose.line(LINE);
+    expect(loose.seen([])).toBe(false);
+    const strict = ignoredBuildsWatch(project('strictDepBuilds: true\n'));
+    strict.line(`.../evil postinstall: ${LINE}`);
+    expect(strict.seen([])).toBe(false);
   });
 });

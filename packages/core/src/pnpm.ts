@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { SANDBOX_HELPERS, SANDBOX_PATHS, SafeInstallError, type JobStep } from '@safe-install/schema';
 import { exportScope, gatewayNetwork, parseNpmrcLines, readHostNpmConfig, readProjectWith, PNPM_LOCKFILE, type Project } from '@safe-install/sandbox';
 import type { InstallJob, PackageManager } from './package-manager.js';
-import { pnpmScriptPackages, pnpmWorkspaceOf, reviewPnpmBuilds } from './pnpm-builds.js';
+import { ignoredBuildsWatch, pnpmScriptPackages, pnpmWorkspaceOf, reviewPnpmBuilds } from './pnpm-builds.js';
 
 /** The pnpm a project without a `packageManager` field gets: the newest 10.x on the registry. */
 export const DEFAULT_PNPM = '10';
@@ -137,4 +137,5 @@ export const pnpm: PackageManager = {
   scriptReview: (project, _version, installed) => reviewPnpmBuilds(project, pnpmVersionOf(project.manifest).version, installed?.tree ?? null),
   scriptPackages: (project) => pnpmScriptPackages(project, pnpmVersionOf(project.manifest).version),
   evaluationContext: () => ({}),
+  refusalWatch: ignoredBuildsWatch,
 };
