@@ -174,11 +174,13 @@ export async function reviewPnpmBuilds(
 export function pnpmScriptPackages(project: Pick<Project, 'manifest' | 'files' | 'lockfile' | 'rootScripts'>, pnpmVersion: string): number {
   const gate = pnpmBuildGate(project.manifest, pnpmWorkspaceOf(project));
   const major = Number(/^(\d+)/.exec(pnpmVersion)?.[1] ?? 0);
-  let count = 0;
+  // One package may be known under two folder names (pnpm 10's and 11's): counted once.
+  const allowed = new Set<string>();
   for (const identity of project.lockfile.identities.byPath.values()) {
     if (identity.source === 'project' || identity.source === 'workspace') continue;
-    if (decideBuild(gate, identity.name, identity.version, major, nonSemverKey(identity)) === 'allowed') count += 1;
+    if (decideBuild(gate, identity.name, identity.version, major, nonSemverKey(identity)) === 'allowed') allowed.add(`${identity.name}@${identity.version} ${identity.resolved ?? ''}`);
   }
+  const count = allowed.size;
   const ownFolders = new Set(project.rootScripts.map((script) => script.slice(0, script.lastIndexOf(':'))));
   return count + ownFolders.size;
 }

@@ -22,6 +22,8 @@ describe('pnpmVersionOf: the version comes from packageManager', () => {
       expect(() => pnpmVersionOf({ packageManager: field })).toThrow(expect.objectContaining({ kind: 'usage', code: 'PROJECT_CONFIG_INVALID' }) as Error);
     }
     expect(() => pnpmVersionOf({ packageManager: 'pnpm@8.15.9' })).toThrow(expect.objectContaining({ code: 'PACKAGE_MANAGER_UNSUPPORTED' }) as Error);
+    expect(() => pnpmVersionOf({ packageManager: 'pnpm@12.23.0' })).toThrow(/not supported yet: safe-install runs pnpm 9 to 11/);
+    expect(pnpmVersionOf({ packageManager: 'pnpm@11.28.13' }).version).toBe('11.28.13');
   });
 });
 
@@ -31,7 +33,7 @@ describe('the pnpm job', () => {
     const job = validateJob({ version: JOB_VERSION, steps, cacheFolders: [...pnpm.cacheFolders], lockfile: 'pnpm-lock.yaml' });
     expect(job.steps.map((step) => [step.phase, step.export])).toEqual([['tools', 'none'], ['install', 'install']]);
     expect(job.steps[0]!.command).toEqual(expect.arrayContaining(['npm', 'install', '--ignore-scripts', 'pnpm@10.34.8']));
-    expect(job.steps[1]!.command.slice(0, 3)).toEqual(['/home/node/.cache/node/corepack/v1/pnpm/10.34.8/node_modules/pnpm/bin/pnpm.cjs', 'install', '--frozen-lockfile']);
+    expect(job.steps[1]!.command.slice(0, 3)).toEqual(['/home/node/.cache/node/corepack/v1/pnpm/10.34.8/node_modules/.bin/pnpm', 'install', '--frozen-lockfile']);
     expect(job.steps[1]!.command).toContain(`--config.script-shell=${SANDBOX_HELPERS.scriptShell}`);
     expect(job.steps[1]!.command).toEqual(expect.arrayContaining(['--config.shell-emulator=false', '--ignore-pnpmfile', '--config.side-effects-cache=false', '--config.enable-global-virtual-store=false']));
   });

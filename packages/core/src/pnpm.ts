@@ -23,10 +23,16 @@ import { exportScope, gatewayNetwork, parseNpmrcLines, readHostNpmConfig, readPr
 import type { InstallJob, PackageManager } from './package-manager.js';
 import { ignoredBuildsWatch, pnpmScriptPackages, pnpmWorkspaceOf, reviewPnpmBuilds } from './pnpm-builds.js';
 
-/** The pnpm a project without a `packageManager` field gets: the newest 10.x on the registry. */
+/** The pnpm a project without a `packageManager` field gets: the newest 10.x on the registry (npm resolves the range). */
 export const DEFAULT_PNPM = '10';
 /** pnpm writes lockfile v9 from 9.0; its build gate (what the review reports) is 10's. */
 const MIN_PNPM_MAJOR = 9;
+/**
+ * pnpm 12 ships as a native executable (@pnpm/exe.*, set up by its install script): readable by the
+ * install user, so not kept out of the scripts' reach the way the image's execute-only node keeps
+ * pnpm 10 and 11, and its script-shell and folder names are unverified here.
+ */
+const MAX_PNPM_MAJOR = 11;
 
 /** Where the tools step puts pnpm in the sandbox's HOME: a corepack-like folder, as a CI machine would have it. */
 export function pnpmToolDir(version: string): string {
@@ -48,6 +54,11 @@ export function pnpmVersionOf(manifest: Record<string, unknown>): { version: str
   }
   if (Number(match[1]) < MIN_PNPM_MAJOR) {
     throw new SafeInstallError('PACKAGE_MANAGER_UNSUPPORTED', 'usage', `pnpm ${version} is not supported: safe-install runs pnpm ${MIN_PNPM_MAJOR} and later (lockfile v9)`, { hint: 'upgrade the project to pnpm 10 (`pnpm self-update`, then `pnpm install`)' });
+  }
+  if (Number(match[1]) > MAX_PNPM_MAJOR) {
+    throw new SafeInstallError('PACKAGE_MANAGER_UNSUPPORTED', 'usage', `pnpm ${version} is not supported yet: safe-install runs pnpm ${MIN_PNPM_MAJOR} to ${MAX_PNPM_MAJOR} (pnpm 12 is a native executable the sandbox cannot yet keep out of the scripts' reach)`, {
+      hint: `pin pnpm ${MAX_PNPM_MAJOR} in package.json packageManager for safe-install runs`,
+    });
   }
   return { version, from: 'packageManager' };
 }
@@ -105,7 +116,7 @@ export function pnpmSteps(job: InstallJob, version: string, options: { export: b
       attribution: 'lockfile',
       export: 'none',
     },
-    { phase: 'install', command: [`${dir}/node_modules/pnpm/bin/pnpm.cjs`, ...install, ...pnpmInstallFlags()], trace: options.trace ? 'scripts' : 'none', attribution: 'lockfile', export: options.export ? 'install' : 'none' },
+    { phase: 'install', command: [`${dir}/node_modules/.bin/pnpm`, ...install, ...pnpmInstallFlags()], trace: options.trace ? 'scripts' : 'none', attribution: 'lockfile', export: options.export ? 'install' : 'none' },
   ];
 }
 

@@ -8,6 +8,7 @@ export {
   splitDepPath,
   withoutPeers,
   virtualStoreFolder,
+  virtualStoreFolders,
   isPackageName,
   PnpmLockError,
   MAX_PNPM_LOCK_BYTES,

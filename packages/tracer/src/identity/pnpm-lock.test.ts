@@ -93,6 +93,19 @@ describe('depPathToFilename: the virtual-store folder pnpm 10 makes', () => {
     for (const hostile of ['x@../../../etc', 'x@/abs/path', 'x@a\\b', 'x@file:../../..']) expect(depPathToFilename(hostile)).not.toMatch(/[/\\]/);
   });
 
+  it('pnpm 11 also hashes locations that escape ambiguously and names ending in dots; both folders are known', () => {
+    expect(depPathToFilename('x@file:a+b', 120, 10)).toBe('x@file+a+b');
+    expect(depPathToFilename('x@file:a+b', 120, 11)).toBe(`x@file+a+b_${createHash('sha256').update('x@file:a+b').digest('hex').slice(0, 32)}`);
+    expect(depPathToFilename('x@file:dir.', 120, 11)).toMatch(/^x@file\+dir\+_[0-9a-f]{32}$/);
+    expect(depPathToFilename('x@jsr:1.0.0', 120, 11)).toBe('x@jsr+1.0.0');
+    const locked = pnpmLockedPackages(parsePnpmLock("lockfileVersion: '9.0'\nimporters:\n  .: {}\nsnapshots:\n  'x@file:a+b': {}\n"));
+    expect([...locked.byPath.keys()].filter((path) => path.startsWith('node_modules/'))).toEqual([
+      `node_modules/.pnpm/${depPathToFilename('x@file:a+b', 120, 11)}/node_modules/x`,
+      'node_modules/.pnpm/x@file+a+b/node_modules/x',
+    ]);
+    expect(pnpmInstalledPackages(locked)).toHaveLength(1);
+  });
+
   it('splits dep paths at the version, scopes included', () => {
     expect(splitDepPath('@scope/a@1.0.0(b@1)')).toEqual({ name: '@scope/a', version: '1.0.0(b@1)' });
     expect(withoutPeers('@scope/a@1.0.0(b@1)')).toBe('@scope/a@1.0.0');

@@ -6,8 +6,8 @@
  *   node_modules/<name> -> .pnpm/…                                         (links, not packages)
  *
  * and runs a dependency's lifecycle scripts in that real folder, so the folder names the package.
- * The folder of a snapshot key is pnpm's own `depPathToFilename` (@pnpm/dependency-path), with
- * the `virtual-store-dir-max-length` the sandbox pins (120).
+ * The folder of a snapshot key is pnpm's own `depPathToFilename` (@pnpm/dependency-path, as pnpm
+ * 10 and 11 compute it), with the `virtual-store-dir-max-length` the sandbox pins (120).
  *
  * The lockfile is untrusted input (it arrives with the project): its size is bounded before it is
  * parsed, the YAML parser refuses aliases and duplicate keys, every name and folder is checked to
@@ -99,14 +99,47 @@ export function withoutPeers(depPath: string): string {
   return open === -1 ? depPath : depPath.slice(0, open);
 }
 
-/** pnpm's `depPathToFilename` (@pnpm/dependency-path, pnpm 10): the virtual-store folder of a snapshot key. */
-export function depPathToFilename(depPath: string, maxLengthWithoutHash: number = VIRTUAL_STORE_DIR_MAX_LENGTH): string {
+const shortHash = (text: string): string => createHash('sha256').update(text).digest('hex').substring(0, 32);
+
+/**
+ * pnpm's `depPathToFilename` (@pnpm/dependency-path): the virtual-store folder of a snapshot key.
+ * `pnpm: 10` is pnpm 10's; `11` (the default) adds 11's rules: a key whose location escapes
+ * ambiguously (`file:a+b`, `file:a#b`) or whose name ends in dots or spaces is hashed too. The two
+ * agree on every ordinary key.
+ */
+export function depPathToFilename(depPath: string, maxLengthWithoutHash: number = VIRTUAL_STORE_DIR_MAX_LENGTH, pnpm: 10 | 11 = 11): string {
   let filename = unescaped(depPath).replace(/[\\/:*?"<>|#]/g, '+');
   if (filename.includes('(')) filename = filename.replace(/\)$/, '').replace(/\)\(|\(|\)/g, '_');
-  if (filename.length > maxLengthWithoutHash || (filename !== filename.toLowerCase() && !filename.startsWith('file+'))) {
-    return `${filename.substring(0, maxLengthWithoutHash - 33)}_${createHash('sha256').update(filename).digest('hex').substring(0, 32)}`;
+  const ambiguous = pnpm >= 11 && hasAmbiguousEscape(depPath);
+  let trailing = false;
+  if (pnpm >= 11) {
+    let end = filename.length;
+    while (end > 0 && (filename[end - 1] === '.' || filename[end - 1] === ' ')) end--;
+    trailing = end < filename.length;
+    if (trailing) filename = filename.substring(0, end) + '+'.repeat(filename.length - end);
+  }
+  if (ambiguous || trailing || filename.length > maxLengthWithoutHash || (filename !== filename.toLowerCase() && !filename.startsWith('file+'))) {
+    return `${filename.substring(0, maxLengthWithoutHash - 33)}_${shortHash(ambiguous ? depPath : filename)}`;
   }
   return filename;
+}
+
+/** Version prefixes that are no registry name (pnpm 11's RESERVED_VERSION_PREFIXES, as far as they matter here). */
+const RESERVED_PREFIXES = new Set(['file', 'link', 'git', 'git+ssh', 'git+https', 'git+http', 'git+file', 'http', 'https', 'github', 'gitlab', 'bitbucket', 'workspace', 'npm', 'catalog', 'patch']);
+
+/** pnpm 11: does the key's location hold characters the folder name would escape into a clash (`+`, `#`, `:`…)? */
+function hasAmbiguousEscape(depPath: string): boolean {
+  const pkgId = depPath.split('(', 1)[0]!.replace(/^\//, '');
+  const isFile = pkgId.startsWith('file:');
+  const at = pkgId.indexOf('@', 1);
+  if (!isFile && at === -1) return false;
+  const version = isFile ? pkgId : pkgId.slice(at + 1);
+  const schemeEnd = version.indexOf(':');
+  if (schemeEnd === -1) return false;
+  const scheme = version.slice(0, schemeEnd);
+  // A registry-qualified version (`jsr:1.0.0`) is no location.
+  if (schemeEnd >= 1 && !RESERVED_PREFIXES.has(scheme) && /^[a-z][a-z0-9-]*$/.test(scheme) && /^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)*$/.test(version.slice(schemeEnd + 1))) return false;
+  return /[+\\:*?"<>|#]/.test(version.slice(schemeEnd + 1).replace(/^\/\//, ''));
 }
 
 function unescaped(depPath: string): string {
@@ -214,9 +247,19 @@ function sourceOf(key: string, pkg: PnpmPackage | undefined): { source: PackageS
   return { source: 'registry' };
 }
 
-/** The folder a snapshot's package is installed in, relative to the project. */
+/**
+ * The folders a snapshot's package may be installed in, relative to the project: pnpm 11's name,
+ * and pnpm 10's when it differs (the runner does not know which pnpm the project pinned; both
+ * name the same package, and neither can be another's).
+ */
+export function virtualStoreFolders(key: string, name: string): string[] {
+  const folders = [depPathToFilename(key, VIRTUAL_STORE_DIR_MAX_LENGTH, 11), depPathToFilename(key, VIRTUAL_STORE_DIR_MAX_LENGTH, 10)];
+  return [...new Set(folders)].map((folder) => `node_modules/.pnpm/${folder}/node_modules/${name}`);
+}
+
+/** The folder a snapshot's package is installed in (pnpm 11's name; pnpm 10's is the same for ordinary keys). */
 export function virtualStoreFolder(key: string, name: string): string {
-  return `node_modules/.pnpm/${depPathToFilename(key)}/node_modules/${name}`;
+  return virtualStoreFolders(key, name)[0]!;
 }
 
 /**
@@ -236,12 +279,13 @@ export function pnpmLockedPackages(lock: PnpmLock, names: ReadonlyMap<string, Pa
     const split = splitDepPath(key);
     if (split === null) continue;
     const pkg = lock.packages.get(withoutPeers(key));
-    const path = virtualStoreFolder(key, split.name);
     const { source, resolved } = sourceOf(key, pkg);
-    const identity: PackageIdentity = { name: split.name, version: versionOf(key, pkg), path, installedAs: split.name, source };
-    if (resolved !== undefined) identity.resolved = resolved.slice(0, MAX_FIELD);
-    if (pkg?.integrity !== undefined) identity.integrity = pkg.integrity.slice(0, MAX_FIELD);
-    byPath.set(path, identity);
+    for (const path of virtualStoreFolders(key, split.name)) {
+      const identity: PackageIdentity = { name: split.name, version: versionOf(key, pkg), path, installedAs: split.name, source };
+      if (resolved !== undefined) identity.resolved = resolved.slice(0, MAX_FIELD);
+      if (pkg?.integrity !== undefined) identity.integrity = pkg.integrity.slice(0, MAX_FIELD);
+      byPath.set(path, identity);
+    }
   }
   // The lockfile does not name a package's bins (only `hasBin`): `.bin` entries are not attributed by it.
   return { byPath, bins: new Map() };
