@@ -73,6 +73,19 @@ await describeWithEngine('safe-install ci with pnpm', () => {
     expect(link.stdout).toBe('.pnpm/core-js@3.45.1/node_modules/core-js');
   }, 10 * 60_000);
 
+  it('a project that sets scriptShell and shellEmulator (pnpm-workspace.yaml, .npmrc) cannot take its scripts out of the tracer', async () => {
+    const project = await copyProject('examples/pnpm-small');
+    dirs.push(project);
+    const workspace = await readFile(join(project, 'pnpm-workspace.yaml'), 'utf8');
+    await writeFile(join(project, 'pnpm-workspace.yaml'), `${workspace}scriptShell: /bin/sh\nshellEmulator: true\nsideEffectsCache: true\n`);
+    await writeFile(join(project, '.npmrc'), 'script-shell=/bin/sh\nshell-emulator=true\n');
+    const reportPath = join(project, 'report.json');
+    const result = await runCli(['ci', project, '--report', reportPath]);
+    expect(result.exitCode).toBe(0);
+    const report = JSON.parse(await readFile(reportPath, 'utf8'));
+    expect(report.scripts).toEqual([expect.objectContaining({ package: { name: 'core-js', version: '3.45.1' }, lifecycle: 'postinstall', code: 0 })]);
+  }, 10 * 60_000);
+
   it('catches the P1 fixture installed by pnpm with the same findings and attribution as under npm', async () => {
     const viaPnpm = await pnpmProjectWithCulprit({ [CULPRIT_KEY]: true });
     const viaNpm = await projectWithPackages([CULPRIT], {}, { packagesFrom: 'examples/malicious/P1-npm-token-exfil' });
