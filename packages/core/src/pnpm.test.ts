@@ -48,6 +48,8 @@ describe('refuseUnsupported', () => {
     expect(() => refuseUnsupported({ files: [file('pnpm-workspace.yaml', 'nodeLinker: hoisted\n')] })).toThrow(/nodeLinker "hoisted" is not supported yet/);
     expect(() => refuseUnsupported({ files: [file('.npmrc', 'node-linker=pnp\n')] })).toThrow(/nodeLinker "pnp"/);
     expect(() => refuseUnsupported({ files: [file('pnpm-workspace.yaml', 'configDependencies:\n  x: 1.0.0+sha512-a\n')] })).toThrow(/configDependencies/);
+    expect(() => refuseUnsupported({ files: [file('pnpm-lock.yaml', "lockfileVersion: '9.0'\n\npnpmfileChecksum: sha256-x\n")] })).toThrow(/pnpmfile/);
+    expect(() => refuseUnsupported({ files: [file('pnpm-lock.yaml', "lockfileVersion: '9.0'\nimporters:\n  .:\n    pnpmfileChecksum: x\n")] })).not.toThrow();
     expect(() => refuseUnsupported({ files: [file('pnpm-workspace.yaml', 'nodeLinker: isolated\npackages: [a]\n')] })).not.toThrow();
   });
 

@@ -65,8 +65,8 @@ export function pnpmVersionOf(manifest: Record<string, unknown>): { version: str
 
 /**
  * Settings safe-install does not support yet, refused before a run: another node linker (the
- * hoisted layout and PnP put packages where the lockfile reader does not look), and config
- * dependencies (pnpm installs them, and runs their pnpmfiles, inside its own untraced process).
+ * hoisted layout and PnP put packages where the lockfile reader does not look), a pnpmfile and
+ * config dependencies (pnpm runs their code inside its own untraced process).
  */
 export function refuseUnsupported(project: Pick<Project, 'files'>): void {
   const workspace = pnpmWorkspaceOf(project);
@@ -76,6 +76,14 @@ export function refuseUnsupported(project: Pick<Project, 'files'>): void {
   if (linker !== undefined && linker !== 'isolated') {
     throw new SafeInstallError('PACKAGE_MANAGER_UNSUPPORTED', 'usage', `pnpm's nodeLinker ${JSON.stringify(String(linker).slice(0, 40))} is not supported yet: safe-install runs pnpm with its default isolated layout (node_modules/.pnpm)`, {
       hint: 'remove the nodeLinker setting (pnpm-workspace.yaml or .npmrc node-linker) to install with the isolated layout',
+    });
+  }
+  // A lockfile made with a pnpmfile pins its checksum; the sandbox runs no pnpmfile (it would run in
+  // pnpm's own untraced process), and a frozen install refuses the difference (ERR_PNPM_LOCKFILE_CONFIG_MISMATCH).
+  const lock = project.files.find((file) => file.path === 'pnpm-lock.yaml');
+  if (lock !== undefined && /^pnpmfileChecksum:/m.test(lock.content.subarray(0, 64 * 1024).toString('utf8'))) {
+    throw new SafeInstallError('PACKAGE_MANAGER_UNSUPPORTED', 'usage', 'projects with a pnpmfile (.pnpmfile.cjs, pnpmfileChecksum in pnpm-lock.yaml) are not supported yet: pnpm runs its hooks in its own process, which the tracer does not watch', {
+      hint: 'install without the pnpmfile in the sandbox (remove it and run `pnpm install` to update the lockfile), or follow the issue "Every package manager"',
     });
   }
   const config = workspace?.['configDependencies'];
