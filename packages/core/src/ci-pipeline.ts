@@ -340,7 +340,7 @@ async function runCi(
       observer.warn(`export: ${issue.action} ${sanitize(issue.path)}: ${issue.reason}`);
     }
     const managerVersion = run.status?.packageManager?.version;
-    const managerContext = pm.evaluationContext ? pm.evaluationContext(managerVersion) : managerVersion ? { npmVersion: managerVersion } : {};
+    const managerContext = pm.evaluationContext ? pm.evaluationContext(managerVersion, project) : managerVersion ? { npmVersion: managerVersion } : {};
     const context = { ...sandbox, ...managerContext, now: Date.now() };
     const scriptReview = await pm.scriptReview(project, managerVersion, { tree: run.staged?.tree ?? null });
     const evaluation = evaluate({ events, policy, decoys: plan.decoys, context });

@@ -62,7 +62,7 @@ export interface PackageManager {
    * What the policy engine is told of the manager (absent: `{ npmVersion }`, which npm's
    * allowScripts rules read; a manager whose gate is not npm's says nothing).
    */
-  evaluationContext?(managerVersion: string | undefined): { npmVersion?: string };
+  evaluationContext?(managerVersion: string | undefined, project: Project): { npmVersion?: string; toolDirs?: string[] };
   /**
    * Watches the manager's output for its refusal to install scripts its gate does not allow
    * (absent: npm's strict-allow-scripts, ESTRICTALLOWSCRIPTS): `seen` after the run, and the error

@@ -155,6 +155,7 @@ export const pnpm: PackageManager = {
   // The version the host asked for, not what the sandbox's copy says of itself (a file in HOME a script could rewrite).
   scriptReview: (project, _version, installed) => reviewPnpmBuilds(project, pnpmVersionOf(project.manifest).version, installed?.tree ?? null),
   scriptPackages: (project) => pnpmScriptPackages(project, pnpmVersionOf(project.manifest).version),
-  evaluationContext: () => ({}),
+  // Not npm's version (the policy's npm-12 rules are npm's); pnpm's folder holds its own programs.
+  evaluationContext: (_version, project) => ({ toolDirs: [pnpmToolDir(pnpmVersionOf(project.manifest).version)] }),
   refusalWatch: ignoredBuildsWatch,
 };
