@@ -312,8 +312,9 @@ async function main(): Promise<void> {
     halted = !shouldContinue(step, run.result, stopped);
     if (!halted && index < job.steps.length - 1) {
       // Nothing outlives its step: what is left is reported by the step's reapers after the grace
-      // period, then everything of the install user ends before the next step starts.
-      await sleep(args.lingerGraceMs + 600);
+      // period, then everything of the install user ends before the next step starts. A step that
+      // started no script (pnpm's tools step) has no reaper to wait for: only the kill below.
+      if (run.tracers.length > 0) await sleep(args.lingerGraceMs + 600);
       run.close();
       // The reaper acknowledges nothing: wait until the install user has no process but it.
       const except = new Set(reaper.pid === undefined ? [] : [reaper.pid]);
