@@ -134,12 +134,23 @@ await describeWithEngine('safe-install ci with pnpm', () => {
     await expect(readFile(join(project, 'node_modules/.modules.yaml'), 'utf8')).rejects.toThrow();
   }, 10 * 60_000);
 
-  it('two lockfiles are a usage error (exit 2) until --pm chooses', async () => {
+  it('two lockfiles are a usage error (exit 2); --pm chooses; a manager not supported yet is one clear line (exit 2)', async () => {
     const project = await copyProject('examples/pnpm-small');
     dirs.push(project);
     await writeFile(join(project, 'package-lock.json'), '{}');
     const result = await runCli(['ci', project]);
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toMatch(/lockfiles of several package managers \(package-lock\.json, pnpm-lock\.yaml\)/);
+    // --pm npm takes npm's lockfile (this one is not a usable one: exit 2 saying so); --pm yarn has none.
+    const npm = await runCli(['ci', project, '--pm', 'npm']);
+    expect(npm.exitCode).toBe(2);
+    expect(npm.stderr).toMatch(/package-lock\.json is not a usable npm lockfile/);
+    const yarn = await runCli(['ci', project, '--pm', 'yarn']);
+    expect(yarn.exitCode).toBe(2);
+    expect(yarn.stderr).toMatch(/--pm yarn needs yarn\.lock in the project root/);
+    await writeFile(join(project, 'yarn.lock'), '# yarn lockfile v1\n');
+    const classic = await runCli(['ci', project, '--pm', 'yarn']);
+    expect(classic.exitCode).toBe(2);
+    expect(classic.stderr).toMatch(/Yarn classic \(v1\) \(yarn\.lock\), which safe-install does not support yet/);
   }, 60_000);
 });
