@@ -43,7 +43,7 @@ await describeWithEngine('safe-install ci on the example project', () => {
     await rm(join(dir, 'package-lock.json'));
     const result = await runCli(['ci', dir]);
     expect(result.exitCode).toBe(2);
-    expect(result.stderr).toMatch(/error: no package-lock.json in /);
+    expect(result.stderr).toMatch(/error: no lockfile in the project root \(looked for npm-shrinkwrap.json, package-lock.json, pnpm-lock.yaml/);
     expect(result.stderr).not.toMatch(/\n\s+at /);
     await rm(dir, { recursive: true, force: true });
   });

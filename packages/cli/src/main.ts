@@ -8,7 +8,7 @@ import yargs, { type ArgumentsCamelCase, type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { isSafeInstallError } from '@safe-install/schema';
 import { TOOL_VERSION } from '@safe-install/sandbox';
-import { LOG_LEVELS, diagnosticLog, type LogLevel } from '@safe-install/core';
+import { LOG_LEVELS, PM_NAMES, diagnosticLog, type LogLevel } from '@safe-install/core';
 import { limitsFrom } from './limits.js';
 import { ci, type CiOptions } from './commands/ci.js';
 import { approve } from './commands/approve.js';
@@ -48,7 +48,8 @@ function runFlags<T>(y: Argv<T>) {
     .option('mode', { choices: ['block', 'audit'] as const, describe: 'block: fail on findings (default); audit: report only' })
     .option('fail-on', { choices: ['info', 'low', 'medium', 'high', 'critical'] as const, describe: 'lowest severity that fails the run in block mode' })
     .option('policy', policyOption)
-    .option('write-policy', { type: 'boolean', default: false, describe: 'write the least-privilege policy that passes this run (learn mode)' });
+    .option('write-policy', { type: 'boolean', default: false, describe: 'write the least-privilege policy that passes this run (learn mode)' })
+    .option('pm', { choices: PM_NAMES, describe: 'the package manager to use (default: the one whose lockfile the project has)' });
 }
 
 /** `install` and `update`: the package specs, the project folder, and every flag of a run. */
@@ -66,6 +67,7 @@ type RunArgs = ArgumentsCamelCase<ReturnType<typeof runFlags<GlobalArgs>> extend
 function runOptions(args: RunArgs, dir: string): CiOptions {
   return {
     dir,
+    pm: args.pm,
     report: args.report,
     json: args.json,
     sarif: args.sarif,
@@ -99,8 +101,8 @@ async function main(argv: string[]): Promise<number> {
     .option('log-file', { type: 'string', describe: 'append the diagnostic log to FILE (default: stderr, when --log-level is given)' })
     .command(
       'ci [dir]',
-      'npm ci inside the sandbox; node_modules is installed only on a passing verdict',
-      (y) => runFlags(y.positional('dir', { type: 'string', default: '.', describe: 'project folder (package.json + package-lock.json)' })),
+      "the project's frozen install (npm ci, pnpm install --frozen-lockfile) inside the sandbox; node_modules is installed only on a passing verdict",
+      (y) => runFlags(y.positional('dir', { type: 'string', default: '.', describe: 'project folder (package.json + its lockfile)' })),
       (args) => setCode(ci(runOptions(args, args.dir))),
     )
     .command(

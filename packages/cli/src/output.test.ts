@@ -41,7 +41,7 @@ describe('progress', () => {
       expect(text).toBe(
         [
           'safe-install: project /p: 1 locked packages',
-          'safe-install: [0:04] installing packages (npm ci in the sandbox)',
+          'safe-install: [0:04] installing packages in the sandbox',
           'safe-install: [0:06] running install scripts 0/1 done, now evil\\x1b[2Jpkg@1.0.0 postinstall',
           'safe-install: [0:09] checking the trace against the policy',
           '',
@@ -67,7 +67,7 @@ describe('progress', () => {
     out.chunks.length = 0;
     printer.warn('w');
     printer.done();
-    expect(out.chunks.join('')).toBe('\r\u001b[2Ksafe-install: warning: w\n\r\u001b[2K[0:00] installing packages (npm ci in the sandbox)\r\u001b[2K');
+    expect(out.chunks.join('')).toBe('\r\u001b[2Ksafe-install: warning: w\n\r\u001b[2K[0:00] installing packages in the sandbox\r\u001b[2K');
   });
 
   it('--quiet shows no progress but still the result block', () => {

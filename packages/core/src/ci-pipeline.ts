@@ -7,7 +7,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { RESOLVE_PHASE, SANDBOX_NETWORK, SafeInstallError, lockfileJob, mergeByTime, sanitizeText, type DecoyIndex, type EvaluationContext as RunContext, type Finding, type PackageRef, type Report, type ScriptReviewReport, type Severity, type TraceEvent, type UploadSummary } from '@safe-install/schema';
+import { JOB_VERSION, RESOLVE_PHASE, SANDBOX_NETWORK, SafeInstallError, lockfileJob, mergeByTime, sanitizeText, type DecoyIndex, type EvaluationContext as RunContext, type Finding, type PackageRef, type Report, type SandboxJob, type ScriptReviewReport, type Severity, type TraceEvent, type UploadSummary } from '@safe-install/schema';
 import { buildReport, type RunPhase } from '@safe-install/report';
 import { evaluate, learnIntoPolicy, loadPolicy, packageJsonWithAllowScripts, type EvaluationContext, type LoadedPolicy, type Policy, type PolicyMode } from '@safe-install/policy';
 import {
@@ -27,10 +27,10 @@ import {
   type ResourceLimits,
   type SwapPlan,
 } from '@safe-install/sandbox';
-import type { InstallJob, LockfileChange, PackageManager } from './package-manager.js';
+import type { LockfileChange, PackageManager, RefusalWatch } from './package-manager.js';
 import { planSpecs } from './install-specs.js';
 import type { SandboxEngine } from './sandbox-engine.js';
-import { npm } from './npm.js';
+import { detectPackageManager } from './managers.js';
 import { strictRefusal, strictRefusalWatch } from './npm-script-review.js';
 import { decide, type Decision } from './verdict.js';
 import { silentLog, type Logger } from './log.js';
@@ -71,6 +71,8 @@ export interface CiOptions {
   job?: { kind: 'ci' } | LockfileChange;
   /** Where relative paths among the job's package specs start (default: the current folder). */
   cwd?: string;
+  /** `--pm`: the package manager to use instead of the one the project's lockfile names. */
+  pm?: string | undefined;
 }
 
 /** What the pipeline says while it runs. Untrusted parts of every message are already sanitized. */
@@ -244,8 +246,8 @@ async function runCi(
   deps: CiDeps,
   state: { interrupted: boolean; swapping: Promise<void> | null; cleanup: (() => Promise<void>) | null },
 ): Promise<CiResult> {
-  const pm = deps.packageManager ?? npm;
   const started = performance.now();
+  const pm = deps.packageManager ?? (await detectPackageManager(resolve(options.dir), options.pm)).manager;
   observer.phase?.('preparing');
   let log = (deps.log ?? silentLog).child({ job: 'ci', packageManager: pm.name });
   const limits: ResourceLimits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -298,13 +300,21 @@ async function runCi(
   // `install`/`update`: resolve into the manifest and lockfile first (no install code runs), then
   // install from that lockfile, each script attributed by it.
   const resolveCommand = change && lockfileJobs ? lockfileJobs.resolve({ ...change, packages: specs?.args ?? [] } as LockfileChange) : null;
+  const exportToProject = options.exportToProject !== false;
+  // A manager the image lacks brings its own steps (pnpm: fetch pnpm, then install).
+  const steps = pm.jobSteps?.({ kind: 'ci' }, project, { export: true, trace: true });
+  // The job the sandbox runs: an install job's two steps, a manager's own, or (none) ci's one step.
+  const sandboxJob: SandboxJob | undefined = resolveCommand
+    ? lockfileJob(resolveCommand, command, { cacheFolders: pm.cacheFolders })
+    : steps === undefined
+      ? undefined
+      : { version: JOB_VERSION, steps: steps.steps, cacheFolders: [...pm.cacheFolders], ...(steps.lockfile ? { lockfile: steps.lockfile } : {}) };
   // The trace's header holds what judging it again needs (`safe-install trace judge`).
   const trace = openTrace(options.trace, {
     project: project.root, tool: { name: 'safe-install', version: TOOL_VERSION }, job: reportCommand(job), command: resolveCommand ?? command, packageManager: { name: pm.name }, phases: resolveCommand ? ['resolve', 'install'] : ['install'],
     context: sandbox, decoys: plan.decoys, policy: { resolved: policy, interop: loaded.interop },
   });
-  const strict = strictRefusalWatch();
-  const exportToProject = options.exportToProject !== false;
+  const strict: RefusalWatch = pm.refusalWatch?.(project) ?? { ...strictRefusalWatch(), error: strictRefusal };
   // Not exporting: what comes back is staged (and scanned) outside the project, then removed.
   const stageIn = exportToProject ? project.root : await mkdtemp(join(tmpdir(), 'safe-install-stage-'));
   const removeStage = () => (exportToProject ? Promise.resolve() : rm(stageIn, { recursive: true, force: true }));
@@ -325,9 +335,9 @@ async function runCi(
       stageIn,
       // An install job's folders are known from the lockfile that comes back: narrowed to it after.
       scope: resolveCommand ? { ...pm.exportScope(project), anyFolder: true, manifests: ['package.json', project.lockfileName] } : pm.exportScope(project),
-      ...(resolveCommand ? { job: lockfileJob(resolveCommand, command, { cacheFolders: pm.cacheFolders }) } : {}),
       network,
       command,
+      ...(sandboxJob ? { job: sandboxJob } : {}),
       cacheFolders: pm.cacheFolders,
       timeoutMs: options.timeoutSeconds * 1000,
       limits,
@@ -358,8 +368,9 @@ async function runCi(
       observer.warn(`export: ${issue.action} ${sanitize(issue.path)}: ${issue.reason}`);
     }
     const managerVersion = run.status?.packageManager?.version;
-    const context = { ...sandbox, ...(returned ? { lockedPackages: pm.lockedPackages(returned) } : {}), ...(managerVersion ? { npmVersion: managerVersion } : {}), now: Date.now() };
-    const scriptReview = pm.scriptReview(judgedProject, managerVersion);
+    const managerContext = pm.evaluationContext ? pm.evaluationContext(managerVersion, judgedProject) : managerVersion ? { npmVersion: managerVersion } : {};
+    const context = { ...sandbox, ...(returned ? { lockedPackages: pm.lockedPackages(returned) } : {}), ...managerContext, now: Date.now() };
+    const scriptReview = await pm.scriptReview(judgedProject, managerVersion, { tree: run.staged?.tree ?? null });
     const evaluation = evaluate({ events, policy, decoys: plan.decoys, context });
     for (const warning of evaluation.warnings) observer.warn(sanitize(warning));
     const findings: Finding[] = evaluation.findings;
@@ -409,7 +420,7 @@ async function runCi(
     if (options.report) await writeFile(options.report, `${JSON.stringify(report, null, 2)}\n`);
     await trace.seal({ runId: run.runId, outcome: decision.outcome, context, packageManagerVersion: managerVersion }, events);
 
-    const failure = failureOf(decision, { run, exportError, scriptReview, options, limits, events, what: resolveCommand ? `\`${resolveCommand.slice(0, 2).join(' ')}\` (then \`${command.join(' ')}\`)` : 'npm ci' });
+    const failure = failureOf(decision, { run, exportError, scriptReview, options, limits, events, what: resolveCommand ? `\`${resolveCommand.slice(0, 2).join(' ')}\` (then \`${command.join(' ')}\`)` : command.join(' '), refusal: strict });
     let learned: CiResult['learned'];
     if (options.writePolicy && failure === null) {
       // Into the file the policy was loaded from (an absolute path), in its own format.
@@ -441,7 +452,7 @@ async function runCi(
 /** The error a run ended in, when it did not end in a verdict: what happened and what to do. */
 function failureOf(
   decision: Decision,
-  run: { run: InstallRunResult; exportError: string | null; scriptReview: ScriptReviewReport | null; options: CiOptions; limits: ResourceLimits; events: readonly TraceEvent[]; what: string },
+  run: { run: InstallRunResult; exportError: string | null; scriptReview: ScriptReviewReport | null; options: CiOptions; limits: ResourceLimits; events: readonly TraceEvent[]; what: string; refusal: RefusalWatch },
 ): SafeInstallError | null {
   switch (decision.end) {
     case 'pass':
@@ -460,7 +471,7 @@ function failureOf(
         hint: 'the report has the verdict and what was traced until then; `safe-install doctor` checks the engine and the image',
       });
     case 'strict-refusal':
-      return strictRefusal(run.scriptReview, run.run.exitCode);
+      return run.refusal.error(run.scriptReview, run.run.exitCode);
     case 'package-manager-failed':
       return new SafeInstallError(
         'PACKAGE_MANAGER_FAILED',
@@ -475,7 +486,7 @@ function failureOf(
 }
 
 /** The job's name in reports and trace headers. */
-function reportCommand(job: InstallJob): Report['command'] {
+function reportCommand(job: { kind: 'ci' } | LockfileChange): Report['command'] {
   return job.kind === 'ci' ? 'ci' : job.kind === 'add' ? 'install' : 'update';
 }
 

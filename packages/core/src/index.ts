@@ -1,7 +1,7 @@
 export { decide, type Decision, type RunEnd, type RunFacts } from './verdict.js';
 export { startCi, withSandboxAllowScripts, sandboxContext, egressAllow, deletedProjectFiles, failureDetail, type CiOptions, type CiDeps, type CiResult, type CiRun, type RunObserver } from './ci-pipeline.js';
 export { dockerEngine, type SandboxEngine, type SandboxInstall } from './sandbox-engine.js';
-export type { PackageManager, InstallJob, LockfileChange, SandboxNetwork } from './package-manager.js';
+export type { PackageManager, InstallJob, LockfileChange, SandboxNetwork, RefusalWatch } from './package-manager.js';
 export { planSpecs, specKind, type SpecKind } from './install-specs.js';
 export { npmResolveCommand } from './npm.js';
 export { npm } from './npm.js';
@@ -17,3 +17,7 @@ export { startAnalyzeBatch, engineSlots, singleEngineSlots, analysedSpecs, type 
 export { analysisFolder, riskOf, riskAtLeast, writtenOutside, sinkRequests, jobEventMapper } from './analyze/analysis.js';
 export { planSandbox, type SandboxPlan } from './sandbox-plan.js';
 export { k8sJobManifest, K8sJobError, type K8sJobOptions } from './scale/k8s-job.js';
+export { chooseManager, readManagerFacts, yarnFlavour, PM_NAMES, MANAGER_LABEL, YARN_LOCK_HEAD, type ManagerChoice, type ManagerFacts, type ManagerKind, type PmName } from './detect-manager.js';
+export { detectPackageManager, managerFor } from './managers.js';
+export { pnpm, pnpmSteps, pnpmVersionOf, pnpmInstallFlags, pnpmToolDir, refuseUnsupported, DEFAULT_PNPM } from './pnpm.js';
+export { pnpmBuildGate, decideBuild, matchesBuildSpec, hasBuild, reviewPnpmBuilds, pnpmScriptPackages, ignoredBuildsWatch, nonSemverKey, pnpmWorkspaceOf, parseWorkspaceYaml, type PnpmBuildGate, type BuildDecision } from './pnpm-builds.js';

@@ -1,11 +1,18 @@
 /**
  * The package-manager seam: everything a run needs to know about the manager that installs the
- * project, so the pipeline never names one. npm is the only implementation today (`npm.ts`);
- * pnpm, Yarn and Bun plug in here with their own lockfiles, configs and commands.
+ * project, so the pipeline never names one: npm (`npm.ts`) and pnpm (`pnpm.ts`); Yarn and Bun
+ * plug in here with their own lockfiles, configs and commands (managers.ts picks one).
  */
-import type { PackageRef, ScriptReviewReport } from '@safe-install/schema';
+import type { JobLockfile, JobStep, PackageRef, SafeInstallError, ScriptReviewReport, TraceEvent } from '@safe-install/schema';
 import type { EgressAllowConfig } from '@safe-install/gateway';
 import type { ExportScope, GatewaySettings, HostNpmConfig, Project } from '@safe-install/sandbox';
+
+/** A manager's refusal of scripts its gate does not allow, as its output shows it. */
+export interface RefusalWatch {
+  line(text: string): void;
+  seen(events: readonly TraceEvent[]): boolean;
+  error(review: ScriptReviewReport | null, exitCode: number | null): SafeInstallError;
+}
 
 /** What a job asks the manager to do. `add` with no packages installs the current manifest (`npm install`). */
 export type InstallJob =
@@ -43,6 +50,11 @@ export interface PackageManager {
   /** The command that runs a job, inside the sandbox. */
   command(job: InstallJob): string[];
   /**
+   * The sandbox job's steps, when running the manager takes more than its command (pnpm: fetch
+   * pnpm itself first), and the lockfile the runner attributes scripts by. Absent: one step, the command.
+   */
+  jobSteps?(job: InstallJob, project: Project, options: { export: boolean; trace: boolean }): { steps: JobStep[]; lockfile?: JobLockfile };
+  /**
    * How lifecycle scripts are captured: through the manager's script-shell hook (each script
    * traced on its own, attributed by its folder), or by tracing the manager's whole process tree.
    */
@@ -53,8 +65,22 @@ export interface PackageManager {
   readonly cacheFolders: readonly string[];
   /** The packages the lockfile installs: a script's package is the one the lockfile puts in its folder. */
   lockedPackages(project: Project): readonly PackageRef[];
-  /** The manager's own gate on dependency scripts, as it applied it (null when it has none). */
-  scriptReview(project: Project, managerVersion: string | undefined): ScriptReviewReport | null;
+  /**
+   * The manager's own gate on dependency scripts, as it applied it (null when it has none).
+   * `installed.tree`: what came back from the sandbox (staged, before it is put in place), or null.
+   */
+  scriptReview(project: Project, managerVersion: string | undefined, installed?: { tree: string | null }): ScriptReviewReport | null | Promise<ScriptReviewReport | null>;
+  /**
+   * What the policy engine is told of the manager (absent: `{ npmVersion }`, which npm's
+   * allowScripts rules read; a manager whose gate is not npm's says nothing).
+   */
+  evaluationContext?(managerVersion: string | undefined, project: Project): { npmVersion?: string; toolDirs?: string[] };
+  /**
+   * Watches the manager's output for its refusal to install scripts its gate does not allow
+   * (absent: npm's strict-allow-scripts, ESTRICTALLOWSCRIPTS): `seen` after the run, and the error
+   * that names what to do. Only consulted when the manager exited non-zero.
+   */
+  refusalWatch?(project: Project): RefusalWatch;
   /**
    * How many packages may run install scripts, from the lockfile and the project's manifests,
    * before anything ran: the `m` of the progress line. An upper bound: the manager may skip some.

@@ -11,7 +11,7 @@ describe('progress', () => {
     let state = nextProgress(initialProgress, script('start', 'early', 1));
     expect(state).toBe(initialProgress);
     state = nextProgress(state, { kind: 'phase', phase: 'installing' });
-    expect(progressLine(state, 500)).toBe('[0:00] installing packages (npm ci in the sandbox)');
+    expect(progressLine(state, 500)).toBe('[0:00] installing packages in the sandbox');
     state = nextProgress(state, script('start', 'a', 2));
     state = nextProgress(state, script('start', 'b\u001b[2J\n', 3));
     expect(progressLine(state, 61_000)).toBe('[1:01] running install scripts 0/2 done, now b\\x1b[2J\\x0a@1.0.0 install');

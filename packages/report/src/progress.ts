@@ -39,13 +39,13 @@ export function nextProgress(state: ProgressState, signal: ProgressSignal): Prog
   return { ...state, scriptsDone: state.scriptsDone + 1, current: state.scriptsDone + 1 >= state.scriptsStarted ? null : state.current };
 }
 
-/** The words of a phase: `installing` is npm ci before its first script, then running scripts. */
+/** The words of a phase: `installing` is the frozen install (npm ci, pnpm install) before its first script, then running scripts. */
 export function phaseText(state: ProgressState): string {
   switch (state.phase) {
     case 'preparing':
       return 'preparing the sandbox';
     case 'installing':
-      if (state.scriptsStarted === 0) return 'installing packages (npm ci in the sandbox)';
+      if (state.scriptsStarted === 0) return 'installing packages in the sandbox';
       return `running install scripts ${state.scriptsDone}/${state.scriptsStarted} done${packagesText(state)}${state.current ? `, now ${state.current}` : ''}`;
     case 'judging':
       return 'checking the trace against the policy';

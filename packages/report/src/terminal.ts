@@ -49,15 +49,18 @@ export function renderScriptReview(review: ScriptReviewReport | null | undefined
   if (!review) return [];
   const lines: TerminalLine[] = [];
   const list = (items: ScriptReviewReport['pending']) => items.map((item) => `${item.package.name}@${item.package.version}`).join(', ');
-  const npm = `npm ${clean(review.npmVersion, 40)}`;
+  const pnpm = review.packageManager === 'pnpm';
+  const manager = `${pnpm ? 'pnpm' : 'npm'} ${clean(review.npmVersion, 40)}`;
+  const gate = pnpm ? 'allowBuilds (pnpm-workspace.yaml) does not allow' : 'allowScripts does not list';
   if (review.pending.length > 0) {
-    lines.push(warn(`${npm} skipped the install scripts of ${count(review.pending.length, 'package')} that allowScripts does not list (not run): ${clean(list(review.pending))}`));
+    lines.push(warn(`${manager} skipped the install scripts of ${count(review.pending.length, 'package')} that ${gate} (not run): ${clean(list(review.pending))}`));
   }
   if (review.unreviewed.length > 0) {
-    lines.push(warn(`${npm} ran the install scripts of ${count(review.unreviewed.length, 'package')} that allowScripts does not list (judged by what they did): ${clean(list(review.unreviewed))}`));
+    const why = pnpm ? 'dangerouslyAllowAllBuilds is on' : 'allowScripts does not list';
+    lines.push(warn(`${manager} ran the install scripts of ${count(review.unreviewed.length, 'package')} ${pnpm ? 'because' : 'that'} ${why} (judged by what they did): ${clean(list(review.unreviewed))}`));
   }
   for (const item of [...review.pending, ...review.unreviewed]) {
-    lines.push(warn(`    to approve ${clean(item.package.name)}: \`${clean(item.approve)}\` (allowScripts ${clean(item.entry)})`));
+    lines.push(warn(`    to approve ${clean(item.package.name)}: \`${clean(item.approve)}\` (${pnpm ? 'allowBuilds' : 'allowScripts'} ${clean(item.entry)})`));
   }
   return lines;
 }

@@ -25,9 +25,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RUNNER_PID_FILE, SCRIPT_BROKER_ENV, type JobStep, type PackageRef, type RawEvent, type TraceEvent } from '@safe-install/schema';
+import { RUNNER_PID_FILE, SCRIPT_BROKER_ENV, type JobLockfile, type JobStep, type PackageRef, type RawEvent, type TraceEvent } from '@safe-install/schema';
 import { createProcNetIdentify, startForwarder, type ClientIdentity, type IdentifyClient } from '@safe-install/gateway';
-import { EventBuilder, lockedPackageManagerPaths, lockedPackages, lockfileAttribution, type EventAttribution, type LockedPackages, type StraceEntry } from '@safe-install/tracer';
+import { EventBuilder, MAX_PNPM_LOCK_BYTES, lockedPackageManagerPaths, lockedPackages, lockfileAttribution, parsePnpmLock, pnpmLockedPackages, type EventAttribution, type LockedPackages, type StraceEntry } from '@safe-install/tracer';
 import { parseRunnerArgs, type RunnerArgs } from './args.js';
 import { diffSnapshots, exportList, findArgs, parseSnapshot, splitProject, type Snapshot } from './fs-snapshot.js';
 import { jobOutcome, shouldContinue, stepProcess, subjectAttribution, type StepResult } from './job-steps.js';
@@ -114,10 +114,11 @@ function tarAsUser(args: RunnerArgs, argv: string[], input: string): { stdout: N
  * (the host refuses a project without); a command run without one (the image's self-test, the
  * tracing benchmark) keeps the scripts' own names: null.
  */
-function lockfileOf(projectDir: string): LockedPackages | null {
+function lockfileOf(projectDir: string, name: JobLockfile | undefined): LockedPackages | null {
+  if (name === 'pnpm-lock.yaml') return pnpmLockfileOf(projectDir);
   let lock: unknown = null;
-  for (const name of ['npm-shrinkwrap.json', 'package-lock.json']) {
-    const path = join(projectDir, name);
+  for (const candidate of name === undefined ? ['npm-shrinkwrap.json', 'package-lock.json'] : [name]) {
+    const path = join(projectDir, candidate);
     try {
       if (!lstatSync(path).isFile()) continue;
       lock = JSON.parse(readFileSync(path, 'utf8'));
@@ -127,6 +128,31 @@ function lockfileOf(projectDir: string): LockedPackages | null {
     }
   }
   return lock === null ? null : lockedPackages(lock);
+}
+
+/**
+ * pnpm's lockfile, with each importer's own name and version from its package.json (both as
+ * uploaded, before anything ran). Unreadable or refused: null, as for a project without a lockfile
+ * (the host refused such a lockfile before the run).
+ */
+function pnpmLockfileOf(projectDir: string): LockedPackages | null {
+  const path = join(projectDir, 'pnpm-lock.yaml');
+  try {
+    if (!lstatSync(path).isFile() || lstatSync(path).size > MAX_PNPM_LOCK_BYTES) return null;
+    const lock = parsePnpmLock(readFileSync(path));
+    const names = new Map<string, PackageRef>();
+    for (const folder of lock.importers.keys()) {
+      try {
+        const manifest = JSON.parse(readFileSync(join(projectDir, folder, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+        if (typeof manifest.name === 'string') names.set(folder === '.' ? '' : folder, { name: manifest.name, version: typeof manifest.version === 'string' ? manifest.version : '' });
+      } catch {
+        // no manifest: known by its folder
+      }
+    }
+    return pnpmLockedPackages(lock, names);
+  } catch {
+    return null;
+  }
 }
 
 /** Everything a step leaves for the job's end: its exit, its tracers' counts. */
@@ -176,7 +202,7 @@ async function main(): Promise<void> {
   let lingering = 0;
   // Read before any step runs: no install code has touched the lockfile yet. A `relock` step reads
   // it again when it starts: the lockfile an earlier step wrote, which ran no install code.
-  let locked = lockfileOf(args.cwd);
+  let locked = lockfileOf(args.cwd, job.lockfile);
   let lockfile: EventAttribution | null = locked === null ? null : lockfileAttribution(locked, args.cwd);
   // The step running now (the gateway's connections are identified by its trace).
   let current: StepContext | null = null;
@@ -264,7 +290,7 @@ async function main(): Promise<void> {
       continue;
     }
     if (step.relock === true) {
-      locked = lockfileOf(args.cwd);
+      locked = lockfileOf(args.cwd, job.lockfile);
       lockfile = locked === null ? null : lockfileAttribution(locked, args.cwd);
     }
     const attribution = step.attribution === 'subject' && step.subject !== undefined ? subjectAttribution(step.subject) : lockfile;
@@ -298,8 +324,9 @@ async function main(): Promise<void> {
     halted = !shouldContinue(step, run.result, stopped);
     if (!halted && index < job.steps.length - 1) {
       // Nothing outlives its step: what is left is reported by the step's reapers after the grace
-      // period, then everything of the install user ends before the next step starts.
-      await sleep(args.lingerGraceMs + 600);
+      // period, then everything of the install user ends before the next step starts. A step that
+      // started no script (pnpm's tools step) has no reaper to wait for: only the kill below.
+      if (run.tracers.length > 0) await sleep(args.lingerGraceMs + 600);
       run.close();
       // The reaper acknowledges nothing: wait until the install user has no process but it.
       const except = new Set(reaper.pid === undefined ? [] : [reaper.pid]);
@@ -469,7 +496,9 @@ async function main(): Promise<void> {
     timings,
     steps: runs.map((run) => run.result),
   };
-  const managerVersion = job.steps.map((step) => packageManagerVersion(step.command[0] ?? '')).find((version) => version !== null) ?? null;
+  // The install step's manager first: a job may fetch its manager with another one (pnpm by npm).
+  const byPhase = [...job.steps.filter((step) => step.phase === 'install'), ...job.steps.filter((step) => step.phase !== 'install')];
+  const managerVersion = byPhase.map((step) => packageManagerVersion(step.command[0] ?? '')).find((version) => version !== null) ?? null;
   if (managerVersion !== null) status.packageManager = managerVersion;
   await out.write(FRAME.status, JSON.stringify(status));
 

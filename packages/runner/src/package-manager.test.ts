@@ -27,3 +27,23 @@ describe('packageManagerVersion', () => {
     expect(packageManagerVersion('../npm', join(root, 'bin'))).toBeNull();
   });
 });
+
+describe('packageManagerVersion of a manager the job fetched (an absolute bin path)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'pm-fetched-'));
+  const pkg = join(root, 'node_modules/pnpm');
+  mkdirSync(join(pkg, 'bin'), { recursive: true });
+  writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'pnpm', version: '10.34.8' }));
+  writeFileSync(join(pkg, 'bin/pnpm.cjs'), '');
+
+  it('reads the package the bin sits in, named by the file', () => {
+    expect(packageManagerVersion(join(pkg, 'bin/pnpm.cjs'))).toEqual({ name: 'pnpm', version: '10.34.8' });
+  });
+
+  it('is null for a path with `..`, odd characters, a missing file or another package', () => {
+    expect(packageManagerVersion(`${pkg}/bin/../bin/pnpm.cjs`)).toBeNull();
+    expect(packageManagerVersion(`${pkg}/bin/pnpm.cjs;rm`)).toBeNull();
+    expect(packageManagerVersion(join(pkg, 'bin/nope.cjs'))).toBeNull();
+    writeFileSync(join(pkg, 'bin/yarn.js'), '');
+    expect(packageManagerVersion(join(pkg, 'bin/yarn.js'))).toBeNull();
+  });
+});

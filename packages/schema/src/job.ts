@@ -75,7 +75,16 @@ export interface SandboxJob {
    * (`PackageManager.cacheFolders`; npm's `.npm`). Relative, without `.` or `..` segments.
    */
   cacheFolders?: string[];
+  /**
+   * The lockfile the runner attributes scripts by (a name in the project root); default: npm's
+   * (`npm-shrinkwrap.json`, else `package-lock.json`). `pnpm-lock.yaml` for pnpm.
+   */
+  lockfile?: JobLockfile;
 }
+
+/** The lockfiles the runner can read identities from. */
+export const JOB_LOCKFILES = ['npm-shrinkwrap.json', 'package-lock.json', 'pnpm-lock.yaml'] as const;
+export type JobLockfile = (typeof JOB_LOCKFILES)[number];
 
 /** A phase name: a short lowercase word, safe in an event, an environment variable and a file name. */
 export const PHASE_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
@@ -175,7 +184,7 @@ function step(value: unknown, index: number): JobStep {
 /** Check a job (already parsed JSON); returns a fresh copy holding only what was checked. */
 export function validateJob(value: unknown): SandboxJob {
   if (!isPlainObject(value)) throw new JobError('the job must be an object');
-  onlyKeys(value, new Set(['version', 'steps', 'cacheFolders']), 'the job');
+  onlyKeys(value, new Set(['version', 'steps', 'cacheFolders', 'lockfile']), 'the job');
   if (value['version'] !== JOB_VERSION) throw new JobError(`version must be ${JOB_VERSION}`);
   const steps = value['steps'];
   if (!Array.isArray(steps) || steps.length === 0) throw new JobError('steps must be a non-empty array');
@@ -190,6 +199,7 @@ export function validateJob(value: unknown): SandboxJob {
   });
   const job: SandboxJob = { version: JOB_VERSION, steps: checked };
   if (value['cacheFolders'] !== undefined) job.cacheFolders = cacheFolders(value['cacheFolders']);
+  if (value['lockfile'] !== undefined) job.lockfile = oneOf(value['lockfile'], JOB_LOCKFILES, 'lockfile');
   return job;
 }
 

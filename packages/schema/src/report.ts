@@ -72,8 +72,10 @@ export interface ScriptApproval {
 
 /** What the sandbox's npm did with the project's `allowScripts` (npm 11.16 and later). */
 export interface ScriptReviewReport {
-  /** `npm --version` in the sandbox. */
+  /** The version of the package manager in the sandbox (`npm --version`, or pnpm's). */
   npmVersion: string;
+  /** The manager whose gate this is, when not npm (`pnpm`: `allowBuilds` / `onlyBuiltDependencies`). */
+  packageManager?: 'pnpm';
   /** Skipped because nothing allows them (npm 12): they did not run. */
   pending: ScriptApproval[];
   /** Run without approval (npm 11 warns): judged by what they did. */

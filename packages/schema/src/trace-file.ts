@@ -44,6 +44,11 @@ export interface EvaluationContext {
    * dependency scripts `allowScripts` does not list, so one that ran anyway is not unreviewed.
    */
   npmVersion?: string;
+  /**
+   * Folders the job put the package manager in before any script ran (pnpm in HOME): programs
+   * there are the manager's own (its bundled node-gyp), not "run from HOME" — unless a script wrote them.
+   */
+  toolDirs?: string[];
   /** "Now" for ignore expiry, epoch ms (default `Date.now()`); tests pin it, a trace records it. */
   now?: number;
 }
@@ -138,7 +143,7 @@ function contextProblem(value: unknown): string | null {
       return 'context.gateway is not a list of addresses';
     }
   }
-  for (const key of ['resolvers', 'registryHosts'] as const) {
+  for (const key of ['resolvers', 'registryHosts', 'toolDirs'] as const) {
     if (value[key] !== undefined && !isStringArray(value[key])) return `context.${key} is not a list of strings`;
   }
   if (value.lockedPackages !== undefined) {

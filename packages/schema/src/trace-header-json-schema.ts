@@ -45,6 +45,7 @@ export const TRACE_HEADER_JSON_SCHEMA = {
         lockedPackages: { type: 'array', items: { type: 'object', required: ['name', 'version'], properties: { name: string, version: string } } },
         lifecycleMarker: string,
         npmVersion: string,
+        toolDirs: strings,
         now: { type: 'number' },
       },
     },

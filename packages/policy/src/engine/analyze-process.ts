@@ -383,7 +383,9 @@ function judgeExecPath(a: Analysis, e: ProcessExecEvent, run: ScriptRun, path: s
   }
   const { homeDir: home, projectDir: project } = a.ctx;
   const inTmp = a.ctx.tmpDirs.some((t) => isWithin(path, t));
-  const inHome = isWithin(path, home) && !isWithin(path, project) && !isWithin(path, run.dir);
+  // The manager's own programs (pnpm's bundled node-gyp in HOME), as long as no script wrote them.
+  const managerOwn = a.ctx.toolDirs.some((dir) => isWithin(path, dir)) && a.taint.get(path) === undefined;
+  const inHome = isWithin(path, home) && !isWithin(path, project) && !isWithin(path, run.dir) && !managerOwn;
   if (!reported && (inTmp || inHome)) {
     const npx = isWithin(path, `${home}/.npm/_npx`);
     report(a, e, run, {

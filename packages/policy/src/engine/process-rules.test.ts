@@ -1,4 +1,6 @@
-import { behaviour, findingsOf, HOME, judge, MARKER, NM, policyFrom, PROJECT, summary, Trace } from '../testing/synthetic-trace.js';
+import { behaviour, CONTEXT, DECOYS, findingsOf, HOME, judge, MARKER, NM, policyFrom, PROJECT, summary, Trace } from '../testing/synthetic-trace.js';
+import { evaluate } from '../evaluate.js';
+import { defaultPolicy } from '../resolve-policy.js';
 
 function shell(t: Trace, spec = 'evil-pkg@1.0.0', command = 'sh install.sh') {
   return t.script(spec, 'postinstall', command);
@@ -105,6 +107,29 @@ describe('exec-from-temp-or-home', () => {
     s.run(`${NM}/evil-pkg/bin/tool`, ['tool']);
     s.run('/tmp/missing', ['/tmp/missing'], { ok: false, errno: 'ENOENT' });
     expect(behaviour(judge(t))).toEqual([]);
+  });
+});
+
+describe('exec-from-temp-or-home: the package manager\'s own folder (toolDirs)', () => {
+  const TOOLS = `${HOME}/.cache/node/corepack/v1/pnpm/10.34.8`;
+  const GYP = `${TOOLS}/node_modules/pnpm/dist/node_modules/node-gyp/bin/node-gyp.js`;
+  const withTools = (t: Trace) => evaluate({ events: t.events, policy: defaultPolicy(), decoys: DECOYS, context: { ...CONTEXT, toolDirs: [TOOLS] } });
+
+  it('does not fire for a program the job installed there (pnpm\'s bundled node-gyp)', () => {
+    const t = new Trace();
+    shell(t, 'native@1.0.0', 'node-gyp rebuild').run(GYP, ['node', GYP, 'rebuild']);
+    expect(findingsOf(withTools(t), 'exec-from-temp-or-home')).toEqual([]);
+    // Without the context, it is a program run from HOME.
+    expect(findingsOf(judge(t), 'exec-from-temp-or-home').map((f) => f.subject)).toEqual([GYP]);
+  });
+
+  it('still fires when a script wrote the program there first, and for HOME outside the folder', () => {
+    const t = new Trace();
+    const s = shell(t);
+    s.write(GYP);
+    s.run(GYP, ['node', GYP]);
+    s.run(`${HOME}/.cache/node/other`, ['other']);
+    expect(findingsOf(withTools(t), 'exec-from-temp-or-home').map((f) => f.subject)).toEqual([GYP, `${HOME}/.cache/node/other`]);
   });
 });
 

@@ -31,6 +31,8 @@ export interface ResolvedContext {
   marker: string;
   /** Major version of the sandbox's npm; 0 when unknown. */
   npmMajor: number;
+  /** The package manager's own folders (EvaluationContext.toolDirs). */
+  toolDirs: string[];
   now: number;
   /** Values for path pattern variables, without `PACKAGE` (which depends on the package). */
   vars: PathVariables;
@@ -53,6 +55,7 @@ export function resolveContext(context: EvaluationContext): ResolvedContext {
     lockedPackages: lockedIndex(context.lockedPackages),
     marker: normalizePath(context.lifecycleMarker ?? DEFAULT_LIFECYCLE_MARKER),
     npmMajor: Number(/^(\d+)\./.exec(context.npmVersion ?? '')?.[1] ?? 0),
+    toolDirs: (context.toolDirs ?? []).map(normalizePath).filter((dir) => dir !== '/'),
     now: context.now ?? Date.now(),
     vars: { PROJECT: projectDir, HOME: homeDir, TMPDIR: tmpDir, NODE_MODULES: nodeModules },
   };

@@ -35,8 +35,11 @@ async function listFiles(dir: string): Promise<string[]> {
   return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name)).sort();
 }
 
-/** The packages the sandbox runs, laid out as node_modules so their imports resolve unchanged. */
-const RUNTIME_PACKAGES = ['@safe-install/schema', '@safe-install/tracer', '@safe-install/gateway'];
+/**
+ * The packages the sandbox runs, laid out as node_modules so their imports resolve unchanged
+ * (`yaml`: the tracer reads pnpm's lockfile with it).
+ */
+const RUNTIME_PACKAGES = ['@safe-install/schema', '@safe-install/tracer', '@safe-install/gateway', 'yaml'];
 
 function isRuntimeFile(path: string): boolean {
   return path.endsWith('.js') && !path.endsWith('.test.js') && !/\/(fixtures|test-support)\//.test(path);

@@ -48,7 +48,35 @@ export interface NpmrcReport {
   removed: RemovedKey[];
 }
 
-const LOCKFILES = ['npm-shrinkwrap.json', 'package-lock.json'];
+/**
+ * What tells one package manager's project from another's: its lockfiles, the other root files it
+ * reads, and its check of the lockfile (untrusted input) against the manifests.
+ */
+export interface LockfileReader {
+  /** The manager's lockfile names, in the order it reads them. */
+  names: readonly string[];
+  /** Root files it reads besides package.json, the lockfile and .npmrc (uploaded when present). */
+  rootFiles?: readonly string[];
+  /** The usage error when there is none (message and hint). */
+  missing: { message: string; hint: string };
+  /**
+   * Validate the lockfile against the project: throws a usage SafeInstallError when it is not usable
+   * or out of sync. `manifestOf` reads a folder's package.json (null when missing or not JSON).
+   * `inSync: false`: a lockfile out of sync with the manifests is taken (a job that rewrites it).
+   */
+  check(manifest: Record<string, unknown>, content: Buffer, name: string, manifestOf: (folder: string) => Promise<unknown>, options: { inSync: boolean }): Promise<LockfileSummary> | LockfileSummary;
+  /** The summary of a project with no lockfile yet, for a job that writes one (none: a lockfile is required). */
+  empty?(manifest: Record<string, unknown>): LockfileSummary;
+}
+
+/** npm's lockfiles (package-lock.json v2/v3, or the shrinkwrap that wins over it). */
+export const NPM_LOCKFILE: LockfileReader = {
+  names: ['npm-shrinkwrap.json', 'package-lock.json'],
+  missing: { message: 'no package-lock.json in {root}: safe-install ci installs exactly what a lockfile pins', hint: 'create one with `npm install --package-lock-only` and commit it' },
+  check: (manifest, content, name, _manifestOf, options) => checkLockfile(manifest, parseJson(content, name), name, options),
+  empty: (manifest) => checkLockfile(manifest, { lockfileVersion: 3, packages: { '': {} } }, 'package-lock.json', { inSync: false }),
+};
+
 /** The largest package.json or lockfile read (the project's, or one that came back from the sandbox). */
 export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
 
@@ -162,7 +190,17 @@ function scriptsOf(manifest: unknown, events: readonly string[]): string[] {
  * `lockfileOptional`: such a job may also start without one (not in a workspaces project): the
  * project then has an empty lockfile summary and uploads no lockfile.
  */
-export async function readProject(dir: string, options: { lockfileInSync?: boolean; lockfileOptional?: boolean } = {}): Promise<Project> {
+export interface ReadProjectOptions {
+  lockfileInSync?: boolean;
+  lockfileOptional?: boolean;
+}
+
+export function readProject(dir: string, options: ReadProjectOptions = {}): Promise<Project> {
+  return readProjectWith(dir, NPM_LOCKFILE, options);
+}
+
+/** Read a project whose lockfile `reader` knows (npm's by default; pnpm's in @safe-install/core). */
+export async function readProjectWith(dir: string, reader: LockfileReader, options: ReadProjectOptions = {}): Promise<Project> {
   const root = resolve(dir);
   const rootInfo = await stat(root).catch(() => null);
   if (!rootInfo?.isDirectory()) {
@@ -180,7 +218,7 @@ export async function readProject(dir: string, options: { lockfileInSync?: boole
 
   let lockfileName: string | undefined;
   let lockBytes: Buffer | null = null;
-  for (const name of LOCKFILES) {
+  for (const name of reader.names) {
     lockBytes = await readIfExists(join(root, name));
     if (lockBytes !== null) {
       lockfileName = name;
@@ -189,21 +227,32 @@ export async function readProject(dir: string, options: { lockfileInSync?: boole
   }
   // An install job may start without a lockfile (it writes one), unless workspaces need one to be
   // found and uploaded: the lockfile is what names their folders.
-  const noLockfileYet = (lockBytes === null || lockfileName === undefined) && options.lockfileOptional === true && (manifest as Record<string, unknown>)['workspaces'] === undefined;
+  const noLockfileYet = (lockBytes === null || lockfileName === undefined) && options.lockfileOptional === true && reader.empty !== undefined && (manifest as Record<string, unknown>)['workspaces'] === undefined;
   if ((lockBytes === null || lockfileName === undefined) && !noLockfileYet) {
-    throw new SafeInstallError('LOCKFILE_MISSING', 'usage', `no package-lock.json in ${root}: safe-install ci installs exactly what a lockfile pins`, {
-      hint: 'create one with `npm install --package-lock-only` and commit it',
-    });
+    throw new SafeInstallError('LOCKFILE_MISSING', 'usage', reader.missing.message.replace('{root}', root), { hint: reader.missing.hint });
   }
-  lockfileName ??= 'package-lock.json';
+  lockfileName ??= reader.names.at(-1)!;
+  const manifestOf = async (folder: string): Promise<unknown> => {
+    const bytes = await readIfExists(join(root, folder, 'package.json')).catch(() => null);
+    if (bytes === null) return null;
+    try {
+      return JSON.parse(bytes.toString('utf8')) as unknown;
+    } catch {
+      return null;
+    }
+  };
   const lockfile = lockBytes === null
-    ? checkLockfile(manifest, { lockfileVersion: 3, packages: { '': {} } }, lockfileName, { inSync: false })
-    : checkLockfile(manifest, parseJson(lockBytes, join(root, lockfileName)), lockfileName, { inSync: options.lockfileInSync !== false });
+    ? reader.empty!(manifest as Record<string, unknown>)
+    : await reader.check(manifest as Record<string, unknown>, lockBytes, lockfileName, manifestOf, { inSync: options.lockfileInSync !== false });
 
   const files: ProjectFile[] = [
     { path: 'package.json', content: manifestBytes, mode: 0o644 },
     ...(lockBytes === null ? [] : [{ path: lockfileName, content: lockBytes, mode: 0o644 }]),
   ];
+  for (const name of reader.rootFiles ?? []) {
+    const content = await readIfExists(join(root, name));
+    if (content !== null) files.push({ path: name, content, mode: 0o644 });
+  }
   const into: Collected = { files, envFiles: [], npmrcFiles: [], total: 0 };
   // Read through a symlink, as npm reads it; sanitized like every other uploaded .npmrc.
   const npmrc = await readIfExists(join(root, '.npmrc'));

@@ -310,6 +310,17 @@ describe('symlinkStaysInside', () => {
     ['node_modules/a', '..', 0, true],
     ['node_modules/a', '../packages/a', 0, true],
     ['node_modules/a', '../packages/a', 1, true],
+    // pnpm's isolated layout (as pnpm 10.34 wrote it): links into the virtual store, between its
+    // packages, from a workspace's node_modules and to a workspace; and ones that climb out
+    ['node_modules/core-js', '.pnpm/core-js@3.45.1/node_modules/core-js', 0, true],
+    ['node_modules/@scope/a', '../.pnpm/@scope+a@1.0.0/node_modules/@scope/a', 0, true],
+    ['node_modules/.pnpm/d@1.0.2/node_modules/es5-ext', '../../es5-ext@0.10.64/node_modules/es5-ext', 0, true],
+    ['node_modules/.pnpm/node_modules/d', '../d@1.0.2/node_modules/d', 0, true],
+    ['packages/greet/node_modules/left-pad', '../../../node_modules/.pnpm/left-pad@1.3.0/node_modules/left-pad', 0, true],
+    ['node_modules/@pnpm-small/greet', '../../packages/greet', 0, true],
+    ['node_modules/.pnpm/d@1.0.2/node_modules/evil', '../../../../../home/node/.ssh', 0, false],
+    ['packages/greet/node_modules/evil', '../../../../outside', 0, false],
+    ['node_modules/.pnpm/d@1.0.2/node_modules/store', '/home/node/.local/share/pnpm/store/v10/files/00/x', 0, false],
     // one level above the target: only with levels >= 1
     ['node_modules/a', '../..', 0, false],
     ['node_modules/a', '../..', 1, true],

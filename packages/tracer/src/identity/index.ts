@@ -1,2 +1,20 @@
 export { lockedPackageManagerPaths, lockedPackages, registryNameOf, safeRelativePath, type LockedPackages } from './locked-packages.js';
 export { lockfileAttribution, type EventAttribution } from './attribute-events.js';
+export {
+  parsePnpmLock,
+  pnpmLockedPackages,
+  pnpmInstalledPackages,
+  depPathToFilename,
+  splitDepPath,
+  withoutPeers,
+  virtualStoreFolder,
+  virtualStoreFolders,
+  isPackageName,
+  PnpmLockError,
+  MAX_PNPM_LOCK_BYTES,
+  VIRTUAL_STORE_DIR_MAX_LENGTH,
+  type PnpmLock,
+  type PnpmImporter,
+  type PnpmDependency,
+  type PnpmPackage,
+} from './pnpm-lock.js';

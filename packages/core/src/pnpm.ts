@@ -1,0 +1,171 @@
+/**
+ * pnpm behind the package-manager seam. The sandbox image has npm only, so a pnpm job has two steps:
+ *
+ * 1. `tools`: the image's npm fetches the project's pnpm (`packageManager: "pnpm@10.x.y"`) from the
+ *    npm registry, through the gateway like every other download, into a corepack-like folder in
+ *    HOME, with `--ignore-scripts` (pnpm's package has no install script; none may run untraced);
+ * 2. `install`: that pnpm runs `pnpm install --frozen-lockfile`, each lifecycle script under the
+ *    tracer through pnpm's `script-shell` setting. The settings that decide whether and how scripts
+ *    run and where packages land are given on the command line, which wins over the project's
+ *    .npmrc and pnpm-workspace.yaml (checked with pnpm 10.34): the script shell, no shell emulator
+ *    (it would run scripts inside pnpm's own untraced process), no pnpmfile (code pnpm runs in
+ *    its own process), no side-effects cache (a cached build would skip its script), the virtual
+ *    store inside node_modules with the folder-name length the lockfile reader assumes, no global
+ *    virtual store (links out of the project), the store in HOME, and no switch to another pnpm.
+ *
+ * Registry, scopes and auth are routed through the gateway exactly as for npm: pnpm reads the same
+ * ~/.npmrc lines and proxy environment.
+ */
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SANDBOX_HELPERS, SANDBOX_PATHS, SafeInstallError, type JobStep } from '@safe-install/schema';
+import { exportScope, gatewayNetwork, parseNpmrcLines, readHostNpmConfig, readProjectWith, PNPM_LOCKFILE, type Project } from '@safe-install/sandbox';
+import type { InstallJob, PackageManager } from './package-manager.js';
+import { ignoredBuildsWatch, pnpmScriptPackages, pnpmWorkspaceOf, reviewPnpmBuilds } from './pnpm-builds.js';
+
+/** The pnpm a project without a `packageManager` field gets: the newest 10.x on the registry (npm resolves the range). */
+export const DEFAULT_PNPM = '10';
+/** pnpm writes lockfile v9 from 9.0; its build gate (what the review reports) is 10's. */
+const MIN_PNPM_MAJOR = 9;
+/**
+ * pnpm 12 ships as a native executable (@pnpm/exe.*, set up by its install script): readable by the
+ * install user, so not kept out of the scripts' reach the way the image's execute-only node keeps
+ * pnpm 10 and 11, and its script-shell and folder names are unverified here.
+ */
+const MAX_PNPM_MAJOR = 11;
+
+/** Where the tools step puts pnpm in the sandbox's HOME: a corepack-like folder, as a CI machine would have it. */
+export function pnpmToolDir(version: string): string {
+  return `${SANDBOX_PATHS.home}/.cache/node/corepack/v1/pnpm/${version}`;
+}
+
+/**
+ * The pnpm version the project asks for: `packageManager: "pnpm@10.34.8"` (a `+sha512.…` suffix,
+ * corepack's hash, is dropped: npm checks the registry's integrity of what it fetches). No field,
+ * or another manager's: DEFAULT_PNPM. A pnpm field that is no exact version is a usage error.
+ */
+export function pnpmVersionOf(manifest: Record<string, unknown>): { version: string; from: 'packageManager' | 'default' } {
+  const field = manifest['packageManager'];
+  if (typeof field !== 'string' || !field.startsWith('pnpm@')) return { version: DEFAULT_PNPM, from: 'default' };
+  const version = field.slice('pnpm@'.length).split('+')[0]!;
+  const match = /^(\d{1,4})\.\d{1,6}\.\d{1,6}(?:-[0-9A-Za-z.-]{1,64})?$/.exec(version);
+  if (match === null) {
+    throw new SafeInstallError('PROJECT_CONFIG_INVALID', 'usage', `package.json packageManager ${JSON.stringify(field.slice(0, 80))} does not name an exact pnpm version`, { hint: 'use "pnpm@<major>.<minor>.<patch>", e.g. "pnpm@10.34.8"' });
+  }
+  if (Number(match[1]) < MIN_PNPM_MAJOR) {
+    throw new SafeInstallError('PACKAGE_MANAGER_UNSUPPORTED', 'usage', `pnpm ${version} is not supported: safe-install runs pnpm ${MIN_PNPM_MAJOR} and later (lockfile v9)`, { hint: 'upgrade the project to pnpm 10 (`pnpm self-update`, then `pnpm install`)' });
+  }
+  if (Number(match[1]) > MAX_PNPM_MAJOR) {
+    throw new SafeInstallError('PACKAGE_MANAGER_UNSUPPORTED', 'usage', `pnpm ${version} is not supported yet: safe-install runs pnpm ${MIN_PNPM_MAJOR} to ${MAX_PNPM_MAJOR} (pnpm 12 is a native executable the sandbox cannot yet keep out of the scripts' reach)`, {
+      hint: `pin pnpm ${MAX_PNPM_MAJOR} in package.json packageManager for safe-install runs`,
+    });
+  }
+  return { version, from: 'packageManager' };
+}
+
+/**
+ * Settings safe-install does not support yet, refused before a run: another node linker (the
+ * hoisted layout and PnP put packages where the lockfile reader does not look), a pnpmfile and
+ * config dependencies (pnpm runs their code inside its own untraced process).
+ */
+export function refuseUnsupported(project: Pick<Project, 'files'>): void {
+  const workspace = pnpmWorkspaceOf(project);
+  const npmrc = project.files.find((file) => file.path === '.npmrc');
+  const npmrcLinker = npmrc === undefined ? undefined : parseNpmrcLines(npmrc.content.toString('utf8')).findLast((line) => line.kind === 'entry' && line.section === null && line.key === 'node-linker')?.value;
+  const linker = workspace?.['nodeLinker'] ?? npmrcLinker;
+  if (linker !== undefined && linker !== 'isolated') {
+    throw new SafeInstallError('PACKAGE_MANAGER_UNSUPPORTED', 'usage', `pnpm's nodeLinker ${JSON.stringify(String(linker).slice(0, 40))} is not supported yet: safe-install runs pnpm with its default isolated layout (node_modules/.pnpm)`, {
+      hint: 'remove the nodeLinker setting (pnpm-workspace.yaml or .npmrc node-linker) to install with the isolated layout',
+    });
+  }
+  // A lockfile made with a pnpmfile pins its checksum; the sandbox runs no pnpmfile (it would run in
+  // pnpm's own untraced process), and a frozen install refuses the difference (ERR_PNPM_LOCKFILE_CONFIG_MISMATCH).
+  const lock = project.files.find((file) => file.path === 'pnpm-lock.yaml');
+  if (lock !== undefined && /^pnpmfileChecksum:/m.test(lock.content.subarray(0, 64 * 1024).toString('utf8'))) {
+    throw new SafeInstallError('PACKAGE_MANAGER_UNSUPPORTED', 'usage', 'projects with a pnpmfile (.pnpmfile.cjs, pnpmfileChecksum in pnpm-lock.yaml) are not supported yet: pnpm runs its hooks in its own process, which the tracer does not watch', {
+      hint: 'install without the pnpmfile in the sandbox (remove it and run `pnpm install` to update the lockfile), or follow the issue "Every package manager"',
+    });
+  }
+  const config = workspace?.['configDependencies'];
+  if (config !== undefined && config !== null && (typeof config !== 'object' || Object.keys(config).length > 0)) {
+    throw new SafeInstallError('PACKAGE_MANAGER_UNSUPPORTED', 'usage', 'pnpm configDependencies are not supported yet: pnpm installs them and runs their code in its own process, which the tracer does not watch', {
+      hint: 'install without configDependencies in the sandbox, or follow the issue "Every package manager"',
+    });
+  }
+}
+
+/** The options of the traced install that decide whether and how scripts run and where packages go (see the header). */
+export function pnpmInstallFlags(): string[] {
+  return [
+    `--config.script-shell=${SANDBOX_HELPERS.scriptShell}`,
+    '--config.shell-emulator=false',
+    '--ignore-pnpmfile',
+    '--config.side-effects-cache=false',
+    '--config.node-linker=isolated',
+    '--config.virtual-store-dir=node_modules/.pnpm',
+    '--config.virtual-store-dir-max-length=120',
+    '--config.enable-global-virtual-store=false',
+    `--config.store-dir=${SANDBOX_PATHS.home}/.local/share/pnpm/store`,
+    '--config.manage-package-manager-versions=false',
+    '--config.confirm-modules-purge=false',
+    '--config.update-notifier=false',
+  ];
+}
+
+/** The two steps of a pnpm job: fetch pnpm (untraced npm, no scripts), then the traced install. */
+export function pnpmSteps(job: InstallJob, version: string, options: { export: boolean; trace: boolean }): JobStep[] {
+  const dir = pnpmToolDir(version);
+  const install = job.kind === 'ci' || job.kind === 'lock' ? ['install', job.kind === 'ci' ? '--frozen-lockfile' : '--lockfile-only'] : [job.kind, '--', ...job.packages];
+  return [
+    {
+      phase: 'tools',
+      command: ['npm', 'install', '--prefix', dir, '--no-save', '--no-package-lock', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', `pnpm@${version}`],
+      trace: options.trace ? 'scripts' : 'none',
+      attribution: 'lockfile',
+      export: 'none',
+    },
+    { phase: 'install', command: [`${dir}/node_modules/.bin/pnpm`, ...install, ...pnpmInstallFlags()], trace: options.trace ? 'scripts' : 'none', attribution: 'lockfile', export: options.export ? 'install' : 'none' },
+  ];
+}
+
+const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
+
+async function readPnpmProject(dir: string): Promise<Project> {
+  const project = await readProjectWith(dir, PNPM_LOCKFILE);
+  refuseUnsupported(project);
+  pnpmVersionOf(project.manifest);
+  return project;
+}
+
+export const pnpm: PackageManager = {
+  name: 'pnpm',
+  detect: (dir) => exists(join(dir, 'pnpm-lock.yaml')),
+  readProject: readPnpmProject,
+  // pnpm reads the same .npmrc layers as npm for registries, scopes, auth, CA and proxy.
+  hostConfig: readHostNpmConfig,
+  sandboxNetwork: (config, projectRoot, allow) => gatewayNetwork(config, { projectRoot, allow }),
+  command: (job) => {
+    switch (job.kind) {
+      case 'ci':
+        return ['pnpm', 'install', '--frozen-lockfile'];
+      case 'lock':
+        return ['pnpm', 'install', '--lockfile-only', '--ignore-scripts'];
+      case 'add':
+      case 'update':
+        return ['pnpm', job.kind, '--', ...job.packages];
+    }
+  },
+  jobSteps: (job, project, options) => ({ steps: pnpmSteps(job, pnpmVersionOf(project.manifest).version, options), lockfile: 'pnpm-lock.yaml' }),
+  scriptCapture: 'script-shell',
+  // node_modules of the root and of every importer (workspace) and linked folder; the virtual store is inside the root's.
+  exportScope: (project) => exportScope(project.lockfile.workspaces, { projectFiles: true }),
+  // npm's cache (the tools step), corepack-like tool folder, pnpm's metadata cache, store and state.
+  cacheFolders: ['.npm', '.cache/node', '.cache/pnpm', '.local/share/pnpm', '.local/state/pnpm'],
+  lockedPackages: (project) => project.lockfile.locked,
+  // The version the host asked for, not what the sandbox's copy says of itself (a file in HOME a script could rewrite).
+  scriptReview: (project, _version, installed) => reviewPnpmBuilds(project, pnpmVersionOf(project.manifest).version, installed?.tree ?? null),
+  scriptPackages: (project) => pnpmScriptPackages(project, pnpmVersionOf(project.manifest).version),
+  // Not npm's version (the policy's npm-12 rules are npm's); pnpm's folder holds its own programs.
+  evaluationContext: (_version, project) => ({ toolDirs: [pnpmToolDir(pnpmVersionOf(project.manifest).version)] }),
+  refusalWatch: ignoredBuildsWatch,
+};

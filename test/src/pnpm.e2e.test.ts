@@ -1,0 +1,156 @@
+/**
+ * pnpm on the real engine: the example project installs and its code runs on the host; a
+ * malicious fixture installed by pnpm is caught with the same findings and attribution as under
+ * npm; a build that allowBuilds denies is reported skipped, not run, not a finding.
+ */
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { copyProject, describeWithEngine, projectWithPackages, readTrace, repoRoot, runCli } from './engine.js';
+
+const CULPRIT = 'p1-npmrc-node';
+const PNPM = 'pnpm@10.34.8';
+
+interface ReportFinding {
+  ruleId: string;
+  severity: string;
+  package?: { name: string; version: string };
+  lifecycle?: string;
+}
+
+/** A pnpm project depending on the P1 fixture as a packed tarball; its lockfile written by the host's pnpm. */
+/** A file: package is allowed by its lockfile key (as `pnpm approve-builds` writes it), never by its bare name. */
+const CULPRIT_KEY = `${CULPRIT}@file:${CULPRIT}-1.0.0.tgz`;
+
+async function pnpmProjectWithCulprit(allowBuilds: Record<string, boolean>, settings = ''): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'safe-install-pnpm-'));
+  const source = await mkdtemp(join(tmpdir(), 'safe-install-fixture-'));
+  await cp(join(repoRoot, 'examples/malicious/P1-npm-token-exfil', CULPRIT), source, { recursive: true });
+  const packed = await execa('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], { cwd: source });
+  await rm(source, { recursive: true, force: true });
+  const tarball = packed.stdout.trim().split('\n').pop()!;
+  await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'fixture-project', version: '1.0.0', private: true, packageManager: PNPM, dependencies: { [CULPRIT]: `file:${tarball}` } }, null, 2));
+  await writeFile(join(dir, 'pnpm-workspace.yaml'), `allowBuilds:\n${Object.entries(allowBuilds).map(([name, allow]) => `  ${JSON.stringify(name)}: ${allow}`).join('\n')}\n${settings}`);
+  await execa('pnpm', ['install', '--lockfile-only', '--ignore-scripts'], { cwd: dir, env: { COREPACK_ENABLE_STRICT: '0' } });
+  return dir;
+}
+
+const serious = (findings: ReportFinding[]) =>
+  findings
+    .filter((finding) => finding.severity === 'high' || finding.severity === 'critical')
+    .map((finding) => `${finding.ruleId} ${finding.package?.name}@${finding.package?.version} ${finding.lifecycle}`)
+    .sort();
+
+await describeWithEngine('safe-install ci with pnpm', () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('installs examples/pnpm-small (a postinstall, a native addon built by node-gyp, a workspace) and its code runs on the host', async () => {
+    const project = await copyProject('examples/pnpm-small');
+    dirs.push(project);
+    const reportPath = join(project, 'report.json');
+    const tracePath = join(project, 'trace.jsonl');
+    const started = Date.now();
+    const result = await runCli(['ci', project, '--report', reportPath, '--trace', tracePath]);
+    process.stderr.write(`pnpm-small: safe-install ci took ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    expect(result.all).toContain('verdict: pass');
+    expect(result.exitCode).toBe(0);
+    const code = "console.log(require('@pnpm-small/greet')('x')); require('core-js/actual/array/at'); console.log([1, 2].at(-1)); console.log(typeof require('cpu-features')().arch)";
+    const run = await execa('node', ['-e', code], { cwd: project });
+    expect(run.stdout).toBe('hello, .......x\n2\nstring');
+    const report = JSON.parse(await readFile(reportPath, 'utf8'));
+    expect(report.findings).toEqual([]);
+    expect(report.scripts).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ package: { name: 'core-js', version: '3.45.1' }, lifecycle: 'postinstall', code: 0 }),
+        expect.objectContaining({ package: { name: 'cpu-features', version: '0.0.10' }, lifecycle: 'install', code: 0 }),
+      ]),
+    );
+    expect(report.scriptReview).toEqual({ npmVersion: '10.34.8', packageManager: 'pnpm', pending: [], unreviewed: [] });
+    expect(report.export.issues).toEqual([]);
+    // The script ran in pnpm's virtual store, and is attributed by the lockfile's identity there.
+    const trace = await readTrace(tracePath);
+    const start = trace.find((event) => event.type === 'script' && event.action === 'start' && event.package?.name === 'core-js');
+    expect(start).toMatchObject({ cwd: '/home/node/project/node_modules/.pnpm/core-js@3.45.1/node_modules/core-js', identity: { name: 'core-js', version: '3.45.1', source: 'registry', path: 'node_modules/.pnpm/core-js@3.45.1/node_modules/core-js' } });
+    // pnpm's links came back as links inside the tree.
+    const link = await execa('readlink', [join(project, 'node_modules/core-js')]);
+    expect(link.stdout).toBe('.pnpm/core-js@3.45.1/node_modules/core-js');
+  }, 10 * 60_000);
+
+  it('a project that sets scriptShell and shellEmulator (pnpm-workspace.yaml, .npmrc) cannot take its scripts out of the tracer', async () => {
+    const project = await copyProject('examples/pnpm-small');
+    dirs.push(project);
+    const workspace = await readFile(join(project, 'pnpm-workspace.yaml'), 'utf8');
+    await writeFile(join(project, 'pnpm-workspace.yaml'), `${workspace}scriptShell: /bin/sh\nshellEmulator: true\nsideEffectsCache: true\n`);
+    await writeFile(join(project, '.npmrc'), 'script-shell=/bin/sh\nshell-emulator=true\n');
+    const reportPath = join(project, 'report.json');
+    const result = await runCli(['ci', project, '--report', reportPath]);
+    expect(result.exitCode).toBe(0);
+    const report = JSON.parse(await readFile(reportPath, 'utf8'));
+    expect(report.scripts).toEqual(expect.arrayContaining([expect.objectContaining({ package: { name: 'core-js', version: '3.45.1' }, lifecycle: 'postinstall', code: 0 })]));
+    expect(report.scripts).toHaveLength(2);
+  }, 10 * 60_000);
+
+  it('catches the P1 fixture installed by pnpm with the same findings and attribution as under npm', async () => {
+    const viaPnpm = await pnpmProjectWithCulprit({ [CULPRIT_KEY]: true });
+    const viaNpm = await projectWithPackages([CULPRIT], {}, { packagesFrom: 'examples/malicious/P1-npm-token-exfil' });
+    dirs.push(viaPnpm, viaNpm);
+    const reports: Record<string, { findings: ReportFinding[] }> = {};
+    for (const [name, dir] of [['pnpm', viaPnpm], ['npm', viaNpm]] as const) {
+      const result = await runCli(['ci', dir, '--report', join(dir, 'report.json')]);
+      expect(result.exitCode).toBe(1);
+      reports[name] = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8'));
+    }
+    const pnpmFindings = serious(reports['pnpm']!.findings);
+    expect(pnpmFindings).toEqual(expect.arrayContaining([`decoy-credential-read ${CULPRIT}@1.0.0 postinstall`, `decoy-exfiltration ${CULPRIT}@1.0.0 postinstall`]));
+    expect(pnpmFindings).toEqual(serious(reports['npm']!.findings));
+  }, 15 * 60_000);
+
+  it('a build allowBuilds denies is reported skipped: not run, no finding, the install passes', async () => {
+    const project = await pnpmProjectWithCulprit({ [CULPRIT]: false });
+    dirs.push(project);
+    const reportPath = join(project, 'report.json');
+    const tracePath = join(project, 'trace.jsonl');
+    const result = await runCli(['ci', project, '--report', reportPath, '--trace', tracePath]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toMatch(/pnpm 10\.34\.8 skipped the install scripts of 1 package that allowBuilds \(pnpm-workspace\.yaml\) does not allow \(not run\): p1-npmrc-node@1\.0\.0/);
+    const report = JSON.parse(await readFile(reportPath, 'utf8'));
+    expect(report.findings).toEqual([]);
+    expect(report.scripts).toEqual([]);
+    expect(report.scriptReview.pending).toEqual([expect.objectContaining({ package: { name: CULPRIT, version: '1.0.0' }, path: `node_modules/.pnpm/${CULPRIT}@file+${CULPRIT}-1.0.0.tgz/node_modules/${CULPRIT}` })]);
+    const trace = await readTrace(tracePath);
+    expect(trace.filter((event) => event.type === 'script')).toEqual([]);
+  }, 10 * 60_000);
+
+  it('strictDepBuilds: pnpm refuses an unlisted build (ERR_PNPM_IGNORED_BUILDS), exit 3 naming it, nothing installed', async () => {
+    const project = await pnpmProjectWithCulprit({ 'left-pad': true }, 'strictDepBuilds: true\n');
+    dirs.push(project);
+    const result = await runCli(['ci', project]);
+    expect(result.exitCode).toBe(3);
+    expect(result.stderr).toMatch(/pnpm refused to finish the install \(ERR_PNPM_IGNORED_BUILDS, exit 1\): strictDepBuilds is set and 1 package\(s\) have builds allowBuilds does not allow: p1-npmrc-node@file:p1-npmrc-node-1\.0\.0\.tgz/);
+    await expect(readFile(join(project, 'node_modules/.modules.yaml'), 'utf8')).rejects.toThrow();
+  }, 10 * 60_000);
+
+  it('two lockfiles are a usage error (exit 2); --pm chooses; a manager not supported yet is one clear line (exit 2)', async () => {
+    const project = await copyProject('examples/pnpm-small');
+    dirs.push(project);
+    await writeFile(join(project, 'package-lock.json'), '{}');
+    const result = await runCli(['ci', project]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/lockfiles of several package managers \(package-lock\.json, pnpm-lock\.yaml\)/);
+    // --pm npm takes npm's lockfile (this one is not a usable one: exit 2 saying so); --pm yarn has none.
+    const npm = await runCli(['ci', project, '--pm', 'npm']);
+    expect(npm.exitCode).toBe(2);
+    expect(npm.stderr).toMatch(/package-lock\.json is not a usable npm lockfile/);
+    const yarn = await runCli(['ci', project, '--pm', 'yarn']);
+    expect(yarn.exitCode).toBe(2);
+    expect(yarn.stderr).toMatch(/--pm yarn needs yarn\.lock in the project root/);
+    await writeFile(join(project, 'yarn.lock'), '# yarn lockfile v1\n');
+    const classic = await runCli(['ci', project, '--pm', 'yarn']);
+    expect(classic.exitCode).toBe(2);
+    expect(classic.stderr).toMatch(/Yarn classic \(v1\) \(yarn\.lock\), which safe-install does not support yet/);
+  }, 60_000);
+});
