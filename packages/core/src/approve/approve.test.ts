@@ -129,3 +129,19 @@ describe('approve on the pipeline', () => {
     expect(engine.asked).toEqual([]);
   });
 });
+
+describe('approve on a project of another manager', () => {
+  it('refuses a pnpm project clearly, before anything runs: it writes npm’s allowScripts only', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'si-approve-pnpm-'));
+    try {
+      await writeFile(join(dir, 'package.json'), '{"name":"app","version":"1.0.0","packageManager":"pnpm@10.34.8"}\n');
+      await writeFile(join(dir, 'pnpm-lock.yaml'), "lockfileVersion: '9.0'\n");
+      const engine = fakeEngine({ events: [] });
+      const run = startApproval({ dir, timeoutSeconds: 60 }, quietObserver(), { engine });
+      await expect(run.session).rejects.toThrow(expect.objectContaining({ code: 'APPROVE_UNSUPPORTED', kind: 'usage' }));
+      expect(engine.asked).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -17,6 +17,9 @@ import { behavioursOf, diffBehaviours, type BehaviourChange, type ScriptBehaviou
 import type { CiDeps, CiOptions, CiResult, RunObserver } from '../ci-pipeline.js';
 import { startCi } from '../ci-pipeline.js';
 import { npm } from '../npm.js';
+import { detectPackageManager } from '../managers.js';
+import { MANAGER_LABEL } from '../detect-manager.js';
+import type { PackageManager } from '../package-manager.js';
 import { APPROVALS_FILE, approvalOf, behavioursOfApproval, notALink, previousApproval, readApprovals, withApproval, writeApprovals } from './approvals-store.js';
 import { packageId, selectUnapproved, type ApprovalCandidate } from './select.js';
 
@@ -69,11 +72,25 @@ export interface ApprovalRun {
 /** Largest package.json read back for writing (as readProject's bound). */
 const MAX_PACKAGE_JSON_BYTES = 64 * 1024 * 1024;
 
+/**
+ * The project's manager, when approve can write its allowances: npm's `allowScripts`. Another
+ * manager's project (pnpm's `allowBuilds`) is refused clearly rather than read as npm's.
+ */
+async function approvingManager(dir: string): Promise<PackageManager> {
+  const { manager, choice } = await detectPackageManager(dir);
+  if (manager.name !== npm.name) {
+    throw new SafeInstallError('APPROVE_UNSUPPORTED', 'usage', `safe-install approve writes npm's allowScripts; this project is installed by ${MANAGER_LABEL[choice.kind]} (${choice.lockfile}), whose build allowances it does not write yet`, {
+      hint: "run `safe-install ci` to see which builds the manager skipped, and list them in the manager's own field (pnpm: allowBuilds in pnpm-workspace.yaml)",
+    });
+  }
+  return manager;
+}
+
 export function startApproval(options: ApproveOptions, observer: RunObserver, deps: CiDeps): ApprovalRun {
   let aborted = false;
   let abortRun: (() => Promise<void>) | null = null;
   const session = (async (): Promise<ApprovalSession> => {
-    const pm = deps.packageManager ?? npm;
+    const pm = deps.packageManager ?? (await approvingManager(options.dir));
     const project = await pm.readProject(options.dir);
     const lockBytes = project.files.find((file) => file.path === project.lockfileName)?.content;
     const lock: unknown = lockBytes === undefined ? null : JSON.parse(lockBytes.toString('utf8'));
