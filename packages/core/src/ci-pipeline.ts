@@ -7,7 +7,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { JOB_VERSION, RESOLVE_PHASE, SANDBOX_NETWORK, SafeInstallError, lockfileJob, mergeByTime, sanitizeText, type DecoyIndex, type EvaluationContext as RunContext, type Finding, type PackageRef, type Report, type SandboxJob, type ScriptReviewReport, type Severity, type TraceEvent, type UploadSummary } from '@safe-install/schema';
+import { JOB_VERSION, RESOLVE_PHASE, SANDBOX_NETWORK, SafeInstallError, isSafeInstallError, lockfileJob, mergeByTime, sanitizeText, type DecoyIndex, type EvaluationContext as RunContext, type Finding, type PackageRef, type Report, type SandboxJob, type ScriptReviewReport, type Severity, type TraceEvent, type UploadSummary } from '@safe-install/schema';
 import { buildReport, type RunPhase } from '@safe-install/report';
 import { evaluate, learnIntoPolicy, loadPolicy, packageJsonWithAllowScripts, type EvaluationContext, type LoadedPolicy, type Policy, type PolicyMode } from '@safe-install/policy';
 import {
@@ -31,6 +31,7 @@ import type { LockfileChange, PackageManager, RefusalWatch } from './package-man
 import { planSpecs } from './install-specs.js';
 import type { SandboxEngine } from './sandbox-engine.js';
 import { detectPackageManager } from './managers.js';
+import { npm } from './npm.js';
 import { strictRefusal, strictRefusalWatch } from './npm-script-review.js';
 import { decide, type Decision } from './verdict.js';
 import { silentLog, type Logger } from './log.js';
@@ -247,7 +248,7 @@ async function runCi(
   state: { interrupted: boolean; swapping: Promise<void> | null; cleanup: (() => Promise<void>) | null },
 ): Promise<CiResult> {
   const started = performance.now();
-  const pm = deps.packageManager ?? (await detectPackageManager(resolve(options.dir), options.pm)).manager;
+  const pm = deps.packageManager ?? (await managerOf(options));
   observer.phase?.('preparing');
   let log = (deps.log ?? silentLog).child({ job: 'ci', packageManager: pm.name });
   const limits: ResourceLimits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -482,6 +483,20 @@ function failureOf(
       return new SafeInstallError('EXPORT_FAILED', 'infrastructure', `the install passed, but what it wrote could not come back from the sandbox: ${sanitize(run.exportError ?? '')}; the project was not changed`, {
         hint: 'the report has the verdict and the findings; the files named here are what the install left that cannot be exported safely',
       });
+  }
+}
+
+/**
+ * The manager that installs the project: the one its lockfile (or `--pm`) names. `install` and
+ * `update` may start a project that has no lockfile yet: npm then writes the first one.
+ */
+async function managerOf(options: CiOptions): Promise<PackageManager> {
+  try {
+    return (await detectPackageManager(resolve(options.dir), options.pm)).manager;
+  } catch (error) {
+    const change = options.job !== undefined && options.job.kind !== 'ci';
+    if (change && options.pm === undefined && isSafeInstallError(error) && error.code === 'LOCKFILE_MISSING') return npm;
+    throw error;
   }
 }
 
