@@ -4,7 +4,7 @@ export { checkLockfile, lockfileMismatches, safeRelativePath, type LockfileSumma
 export { sanitizeNpmrc, parseNpmrcLines, canonicalKey, SANDBOX_DECIDES, type RemovedKey, type RemovedReason, type SanitizedNpmrc } from './project/npmrc.js';
 export { readGitStandIn, gitStandInFiles, type GitStandIn } from './project/git-stand-in.js';
 export { readHostNpmConfig, pickNpmConfig, type HostNpmConfig } from './host/npm-config.js';
-export { connectEngine, locateEngine, type EngineLocation } from './docker/connect.js';
+export { connectEngine, locateEngine, parseEngineAddress, type EngineLocation } from './docker/connect.js';
 export {
   buildSandboxImage,
   requireSandboxImage,

@@ -8,7 +8,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { SafeInstallError, sanitizeText, type Severity } from '@safe-install/schema';
 import { K8sJobError, SPEC_LIMITS, collectSpecs, dockerEngine, engineSlots, k8sJobManifest, parseSpecList, riskAtLeast, singleEngineSlots, startAnalyzeBatch, type AnalysisSpec, type AnalyzeSettings, type EngineSlots, type PackageOutcome } from '@safe-install/core';
-import { DEFAULT_LIMITS, type ResourceLimits } from '@safe-install/sandbox';
+import { DEFAULT_LIMITS, parseEngineAddress, type ResourceLimits } from '@safe-install/sandbox';
 import { renderAnalysis, renderAnalysisTotals, renderOssf } from '@safe-install/report';
 import { EXIT } from '../exit-codes.js';
 import { printLines, type Printer } from '../output.js';
@@ -93,15 +93,7 @@ export function slotsFor(hosts: readonly string[], concurrency: number): EngineS
   if (hosts.length === 0) return singleEngineSlots(dockerEngine(), concurrency);
   const unique = [...new Set(hosts)];
   if (unique.length !== hosts.length) throw usage('--docker-host: the same engine is given twice');
-  for (const host of unique) {
-    let url: URL | null = null;
-    try {
-      url = new URL(host);
-    } catch {
-      // reported below
-    }
-    if (!url || !['unix:', 'tcp:', 'http:', 'https:', 'ssh:'].includes(url.protocol)) throw usage(`--docker-host ${sanitizeText(host, 200)}: not an engine address (unix:///path, tcp://host:port, ssh://user@host)`);
-  }
+  for (const host of unique) parseEngineAddress(host, '--docker-host');
   return engineSlots(unique.map((host) => ({ name: host, engine: dockerEngine({ host }) })), concurrency);
 }
 

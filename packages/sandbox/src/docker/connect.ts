@@ -6,7 +6,7 @@ import { access, constants } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import { SafeInstallError } from '@safe-install/schema';
+import { SafeInstallError, sanitizeText } from '@safe-install/schema';
 
 export interface EngineLocation {
   /** How it was found: `DOCKER_HOST`, `default socket`, `rootless socket`. */
@@ -25,15 +25,32 @@ async function socketExists(path: string): Promise<boolean> {
   }
 }
 
-function fromDockerHost(value: string): Docker {
-  const url = new URL(value);
-  if (url.protocol === 'unix:') return new Docker({ socketPath: url.pathname });
-  if (url.protocol === 'tcp:' || url.protocol === 'http:' || url.protocol === 'https:') {
-    const tls = url.protocol === 'https:' || process.env['DOCKER_TLS_VERIFY'] === '1';
-    return new Docker({ host: url.hostname, port: Number(url.port || (tls ? 2376 : 2375)), protocol: tls ? 'https' : 'http' });
+/** The engine address schemes Docker's own clients take. */
+const ENGINE_SCHEMES = ['unix:', 'tcp:', 'http:', 'https:', 'ssh:'];
+
+/**
+ * An engine address (`DOCKER_HOST`, `--docker-host`) as a URL, or a usage error that names where it
+ * came from: one check for every place an address is given, before anything connects.
+ */
+export function parseEngineAddress(value: string, source = 'DOCKER_HOST'): URL {
+  let url: URL | null = null;
+  try {
+    url = new URL(value);
+  } catch {
+    // reported below
   }
+  if (url === null || !ENGINE_SCHEMES.includes(url.protocol)) {
+    throw new SafeInstallError('DOCKER_HOST_INVALID', 'usage', `${source} ${sanitizeText(value, 200)}: not an engine address (unix:///path, tcp://host:port, ssh://user@host)`);
+  }
+  return url;
+}
+
+function fromDockerHost(value: string): Docker {
+  const url = parseEngineAddress(value);
+  if (url.protocol === 'unix:') return new Docker({ socketPath: url.pathname });
   if (url.protocol === 'ssh:') return new Docker({ host: url.hostname, port: Number(url.port || 22), protocol: 'ssh', username: url.username || undefined });
-  throw new SafeInstallError('DOCKER_HOST_INVALID', 'usage', `DOCKER_HOST=${value} has an unsupported scheme ${url.protocol}`);
+  const tls = url.protocol === 'https:' || process.env['DOCKER_TLS_VERIFY'] === '1';
+  return new Docker({ host: url.hostname, port: Number(url.port || (tls ? 2376 : 2375)), protocol: tls ? 'https' : 'http' });
 }
 
 /** Locate the engine without talking to it. */
