@@ -1,4 +1,3 @@
-import { describe, expect, it } from '@jest/globals';
 import { SafeInstallError } from '@safe-install/schema';
 import { locateEngine, parseEngineAddress } from './connect.js';
 
