@@ -121,9 +121,10 @@ const pnpmBin = (version: string): string => `${pnpmToolDir(version)}/node_modul
  * (`--lockfile-only`, `--ignore-scripts`: no install code runs): `pnpm add <pkgs>`, `pnpm update
  * [pkgs]`, or `pnpm install` of the current manifest.
  */
-export function pnpmResolveArgs(job: LockfileChange): string[] {
+export function pnpmResolveArgs(job: LockfileChange, flags: readonly string[] = []): string[] {
   const verb = job.kind === 'update' ? 'update' : job.packages.length > 0 ? 'add' : 'install';
-  return [verb, '--lockfile-only', '--ignore-scripts', ...(job.packages.length > 0 ? ['--', ...job.packages] : [])];
+  // Options before `--`: after it every word is a package.
+  return [verb, '--lockfile-only', '--ignore-scripts', ...flags, ...(job.packages.length > 0 ? ['--', ...job.packages] : [])];
 }
 
 /**
@@ -148,7 +149,7 @@ export function pnpmSteps(job: InstallJob, version: string, options: { export: b
     const modules = ['node_modules', ...(options.folders ?? []).map((folder) => `${folder}/node_modules`)];
     return [
       tools,
-      { phase: RESOLVE_PHASE, command: [bin, ...pnpmResolveArgs(job), ...pnpmInstallFlags()], trace, attribution: 'lockfile', export: 'none' },
+      { phase: RESOLVE_PHASE, command: [bin, ...pnpmResolveArgs(job, pnpmInstallFlags())], trace, attribution: 'lockfile', export: 'none' },
       { phase: 'clean', command: ['node', '-e', CLEAR_FOLDERS, ...modules], trace: 'none', attribution: 'lockfile', export: 'none' },
       { phase: 'install', command: [bin, 'install', '--frozen-lockfile', ...pnpmInstallFlags()], trace, attribution: 'lockfile', export: exported, relock: true },
     ];
