@@ -60,6 +60,8 @@ export interface CiOptions {
    * the sandbox's npm runs those packages' scripts whatever its version's gate does (`approve`).
    */
   sandboxAllowScripts?: Readonly<Record<string, boolean>>;
+  /** The sandbox's copy of the project, changed before upload (`approve` for pnpm: the pending builds allowed in pnpm-workspace.yaml). */
+  sandboxEdit?: (project: Project) => Project;
   /**
    * False: nothing comes back into the project whatever the verdict (`approve`): what the install
    * wrote is staged outside the project, scanned for decoys, and removed. Default true.
@@ -260,7 +262,8 @@ async function runCi(
   const change = job.kind === 'ci' ? null : job;
   const lockfileJobs = change ? pm.lockfileJobs : undefined;
   if (change && !lockfileJobs) throw new SafeInstallError('JOB_UNSUPPORTED', 'usage', `safe-install ${reportCommand(job)} is not supported for ${pm.name} projects yet`);
-  const read = withSandboxAllowScripts(await pm.readProject(options.dir, change ? { lockfileInSync: false, lockfileOptional: true } : undefined), options.sandboxAllowScripts);
+  const own = withSandboxAllowScripts(await pm.readProject(options.dir, change ? { lockfileInSync: false, lockfileOptional: true } : undefined), options.sandboxAllowScripts);
+  const read = options.sandboxEdit ? options.sandboxEdit(own) : own;
   // Local tarballs the job names are uploaded with the project, at their place in it.
   const specs = change ? await planSpecs(change.packages, { cwd: options.cwd ?? process.cwd(), projectRoot: read.root }) : null;
   const uploaded = new Set(read.files.map((file) => file.path));

@@ -16,6 +16,7 @@
  */
 import { isMap, isScalar, isSeq, parseDocument, type Document, type YAMLMap, type YAMLSeq } from 'yaml';
 import { SafeInstallError } from '@safe-install/schema';
+import type { Project } from '@safe-install/sandbox';
 import { parseWorkspaceYaml } from './pnpm-builds.js';
 
 export type BuildsField = 'allowBuilds' | 'lists';
@@ -126,4 +127,19 @@ export function workspaceWithBuildEdits(text: string | null, edits: readonly Bui
     result.changed = result.text !== (text ?? '');
   }
   return result;
+}
+
+/**
+ * The project with `keys` allowed in its pnpm-workspace.yaml (the sandbox's copy only: `approve`
+ * runs the pending builds there), in the field the project's pnpm reads.
+ */
+export function withSandboxAllowBuilds(project: Project, keys: readonly string[], pnpmVersion: string): Project {
+  if (keys.length === 0) return project;
+  const file = project.files.find((candidate) => candidate.path === 'pnpm-workspace.yaml');
+  const text = file === undefined ? null : file.content.toString('utf8');
+  const field = buildsFieldFor(pnpmVersion, text === null ? null : parseWorkspaceYaml(text));
+  const edits = keys.map((key): BuildEdit => ({ name: key, key, denyKey: key, decision: 'approve' }));
+  const content = Buffer.from(workspaceWithBuildEdits(text, edits, field).text, 'utf8');
+  const files = file === undefined ? [...project.files, { path: 'pnpm-workspace.yaml', content, mode: 0o644 }] : project.files.map((candidate) => (candidate === file ? { ...file, content } : candidate));
+  return { ...project, files };
 }

@@ -62,10 +62,10 @@ export async function approve(options: ApproveCommandOptions): Promise<number> {
     await npmOutput.close().catch(() => undefined);
     for (const warning of session.warnings) printer.warn(sanitize(warning));
     if (session.reviews.length === 0) {
-      printer.plain('safe-install: every dependency install script is covered by allowScripts; nothing to approve');
+      printer.plain(`safe-install: every dependency install script is covered by ${session.field}; nothing to approve`);
       return EXIT.pass;
     }
-    printer.plain(`safe-install: ${session.reviews.length} package(s) with install scripts allowScripts does not cover; their scripts ran in the sandbox (nothing came back into the project):`);
+    printer.plain(`safe-install: ${session.reviews.length} package(s) with install scripts ${session.field} does not cover; their scripts ran in the sandbox (nothing came back into the project):`);
     if (session.unattributed.length > 0) printLines(printer, renderFindings(session.unattributed, RULES));
 
     const decisions = new Map<ApprovalReview, AllowScriptsDecision>();
@@ -73,7 +73,7 @@ export async function approve(options: ApproveCommandOptions): Promise<number> {
     let leftWithFindings = 0;
     if (yesIfClean) {
       for (const review of session.reviews) {
-        printLines(printer, renderApprovalView(review));
+        printLines(printer, renderApprovalView({ ...review, field: session.field }));
         const why = notClean(review);
         if (why === null) decisions.set(review, 'approve');
         else {
@@ -83,7 +83,7 @@ export async function approve(options: ApproveCommandOptions): Promise<number> {
       }
     } else if (prompter !== null) {
       for (const review of session.reviews) {
-        printLines(printer, renderApprovalView(review));
+        printLines(printer, renderApprovalView({ ...review, field: session.field }));
         if (review.entry === null) {
           left.push({ name: nameOf(review), why: 'npm has no trusted allowScripts entry for it' });
           continue;
@@ -98,7 +98,7 @@ export async function approve(options: ApproveCommandOptions): Promise<number> {
       }
       prompter.close();
     } else {
-      for (const review of session.reviews) printLines(printer, renderApprovalView(review));
+      for (const review of session.reviews) printLines(printer, renderApprovalView({ ...review, field: session.field }));
       printer.error(
         'not a terminal, and --yes-if-clean was not given: nothing was written',
         'run `safe-install approve` on a terminal to decide per package, or `safe-install approve --yes-if-clean` to approve the packages with no finding',
@@ -114,6 +114,8 @@ export async function approve(options: ApproveCommandOptions): Promise<number> {
         denied: [...decisions].filter(([, d]) => d === 'deny').map(([r]) => nameOf(r)),
         left,
         packageJson: outcome.packageJson,
+        field: outcome.packageJson.field ?? session.field,
+        manager: session.manager,
         policy: outcome.policy,
         approvals: outcome.approvals,
       }),

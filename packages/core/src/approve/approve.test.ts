@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { TraceEvent } from '@safe-install/schema';
 import { fakeEngine, quietObserver, testNpm, type Scripted } from '../fake-engine.test-helper.js';
 import { startApproval } from './approve.js';
+import { pnpm } from '../pnpm.js';
 
 const R = 'https://registry.example/';
 const LOCK = {
@@ -130,15 +131,59 @@ describe('approve on the pipeline', () => {
   });
 });
 
-describe('approve on a project of another manager', () => {
-  it('refuses a pnpm project clearly, before anything runs: it writes npm’s allowScripts only', async () => {
+const PNPM_LOCK = `lockfileVersion: '9.0'
+
+settings:
+  autoInstallPeers: true
+  excludeLinksFromLockfile: false
+
+importers:
+
+  .:
+    dependencies:
+      left-pad:
+        specifier: 1.3.0
+        version: 1.3.0
+
+packages:
+
+  left-pad@1.3.0:
+    resolution: {integrity: sha512-XI5MPzVNApjAyhQzphX8BkmKsKUxD4LdyK24iZeQEnG9JBBiHYDBwVF5sAnjBvTqA3ovRp0yh1ZcxbpqHRvoyA==}
+
+snapshots:
+
+  left-pad@1.3.0: {}
+`;
+
+describe('approve on a pnpm project', () => {
+  it("allows every undecided build in the sandbox's pnpm-workspace.yaml only; a package none of whose scripts ran is not asked about", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'si-approve-pnpm-'));
     try {
-      await writeFile(join(dir, 'package.json'), '{"name":"app","version":"1.0.0","packageManager":"pnpm@10.34.8"}\n');
-      await writeFile(join(dir, 'pnpm-lock.yaml'), "lockfileVersion: '9.0'\n");
+      await writeFile(join(dir, 'package.json'), '{"name":"app","version":"1.0.0","packageManager":"pnpm@10.34.8","dependencies":{"left-pad":"1.3.0"}}\n');
+      await writeFile(join(dir, 'pnpm-lock.yaml'), PNPM_LOCK);
+      await writeFile(join(dir, 'pnpm-workspace.yaml'), '# mine\nallowBuilds:\n  esbuild: true\n');
+      const engine = fakeEngine({ events: [] });
+      const s = await startApproval({ dir, timeoutSeconds: 60 }, quietObserver(), { engine, packageManager: { ...pnpm, hostConfig: testNpm.hostConfig } }).session;
+      const uploaded = engine.asked[0]?.upload.find((f) => f.path === 'project/pnpm-workspace.yaml');
+      expect(String(uploaded?.content)).toBe('# mine\nallowBuilds:\n  esbuild: true\n  left-pad@1.3.0: true\n');
+      expect(await readFile(join(dir, 'pnpm-workspace.yaml'), 'utf8')).toBe('# mine\nallowBuilds:\n  esbuild: true\n');
+      expect(s.field).toBe('allowBuilds');
+      expect(s.reviews).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('approve on a project of another manager', () => {
+  it('refuses a Bun project clearly, before anything runs: it writes npm’s allowScripts and pnpm’s allowBuilds only', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'si-approve-bun-'));
+    try {
+      await writeFile(join(dir, 'package.json'), '{"name":"app","version":"1.0.0"}\n');
+      await writeFile(join(dir, 'bun.lock'), '{}\n');
       const engine = fakeEngine({ events: [] });
       const run = startApproval({ dir, timeoutSeconds: 60 }, quietObserver(), { engine });
-      await expect(run.session).rejects.toThrow(expect.objectContaining({ code: 'APPROVE_UNSUPPORTED', kind: 'usage' }));
+      await expect(run.session).rejects.toThrow(expect.objectContaining({ kind: 'usage' }));
       expect(engine.asked).toEqual([]);
     } finally {
       await rm(dir, { recursive: true, force: true });
