@@ -175,6 +175,57 @@ describe('approve on a pnpm project', () => {
   });
 });
 
+describe('approve on a pnpm project: the decisions', () => {
+  let dir: string;
+  const pnpmSession = async (workspace: string) => {
+    await writeFile(join(dir, 'pnpm-workspace.yaml'), workspace);
+    const engine = fakeEngine({ events: scriptRun() });
+    return (await startApproval({ dir, timeoutSeconds: 60 }, quietObserver(), { engine, packageManager: { ...pnpm, hostConfig: testNpm.hostConfig } }).session);
+  };
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'si-approve-pnpm-'));
+    await writeFile(join(dir, 'package.json'), '{"name":"app","version":"1.0.0","packageManager":"pnpm@10.34.8","dependencies":{"left-pad":"1.3.0"}}\n');
+    await writeFile(join(dir, 'pnpm-lock.yaml'), PNPM_LOCK);
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('approve pins name@version in allowBuilds (the file kept), learns the policy and records the run', async () => {
+    const s = await pnpmSession('# mine\npackages: []\n');
+    expect(s.reviews.map((r) => [r.package.name, r.entry])).toEqual([['left-pad', 'left-pad@1.3.0']]);
+    const outcome = await s.apply(new Map([[s.reviews[0]!, 'approve']]), new Date('2026-12-03T08:00:00Z'));
+    expect(outcome.packageJson).toMatchObject({ written: true, approved: ['left-pad@1.3.0'], field: 'allowBuilds in pnpm-workspace.yaml' });
+    expect(await readFile(join(dir, 'pnpm-workspace.yaml'), 'utf8')).toBe('# mine\npackages: []\nallowBuilds:\n  left-pad@1.3.0: true\n');
+    expect(outcome.policy?.written).toBe(true);
+    expect(Object.keys((JSON.parse(await readFile(join(dir, '.safe-install/approvals.json'), 'utf8')) as { approvals: object }).approvals)).toEqual(['left-pad@1.3.0']);
+  });
+
+  it('deny writes name: false and nothing else; a deny added since the run wins over an approval', async () => {
+    const s = await pnpmSession('allowBuilds:\n  esbuild: true\n');
+    const denied = await s.apply(new Map([[s.reviews[0]!, 'deny']]));
+    expect(denied.policy).toBeNull();
+    expect(await readFile(join(dir, 'pnpm-workspace.yaml'), 'utf8')).toBe('allowBuilds:\n  esbuild: true\n  left-pad: false\n');
+    const approved = await s.apply(new Map([[s.reviews[0]!, 'approve']]));
+    expect(approved.packageJson.approved).toEqual([]);
+    expect(approved.packageJson.warnings).toEqual([expect.stringMatching(/left-pad is denied in pnpm-workspace.yaml \(a deny wins\)/)]);
+    expect(approved.policy).toBeNull();
+  });
+
+  it('a version bump: a pin of another version is the version approved before', async () => {
+    const s = await pnpmSession('allowBuilds:\n  left-pad@1.2.0: true\n');
+    expect(s.reviews[0]?.approvedBefore).toEqual(['left-pad@1.2.0']);
+    expect(s.reviews[0]?.previous).toEqual({ version: '1.2.0', changes: null });
+  });
+
+  it('refuses to write through a symlinked pnpm-workspace.yaml', async () => {
+    const s = await pnpmSession('packages: []\n');
+    await rm(join(dir, 'pnpm-workspace.yaml'));
+    await writeFile(join(dir, 'elsewhere.yaml'), 'packages: []\n');
+    await symlink(join(dir, 'elsewhere.yaml'), join(dir, 'pnpm-workspace.yaml'));
+    await expect(s.apply(new Map([[s.reviews[0]!, 'approve']]))).rejects.toThrow(/symbolic link/);
+    expect(await readFile(join(dir, 'elsewhere.yaml'), 'utf8')).toBe('packages: []\n');
+  });
+});
+
 describe('approve on a project of another manager', () => {
   it('refuses a Bun project clearly, before anything runs: it writes npm’s allowScripts and pnpm’s allowBuilds only', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'si-approve-bun-'));
