@@ -60,6 +60,8 @@ export interface CiOptions {
    * the sandbox's npm runs those packages' scripts whatever its version's gate does (`approve`).
    */
   sandboxAllowScripts?: Readonly<Record<string, boolean>>;
+  /** The sandbox's copy of the project, changed before upload (`approve` for pnpm: the pending builds allowed in pnpm-workspace.yaml). */
+  sandboxEdit?: (project: Project) => Project;
   /**
    * False: nothing comes back into the project whatever the verdict (`approve`): what the install
    * wrote is staged outside the project, scanned for decoys, and removed. Default true.
@@ -260,7 +262,8 @@ async function runCi(
   const change = job.kind === 'ci' ? null : job;
   const lockfileJobs = change ? pm.lockfileJobs : undefined;
   if (change && !lockfileJobs) throw new SafeInstallError('JOB_UNSUPPORTED', 'usage', `safe-install ${reportCommand(job)} is not supported for ${pm.name} projects yet`);
-  const read = withSandboxAllowScripts(await pm.readProject(options.dir, change ? { lockfileInSync: false, lockfileOptional: true } : undefined), options.sandboxAllowScripts);
+  const own = withSandboxAllowScripts(await pm.readProject(options.dir, change ? { lockfileInSync: false, lockfileOptional: true } : undefined), options.sandboxAllowScripts);
+  const read = options.sandboxEdit ? options.sandboxEdit(own) : own;
   // Local tarballs the job names are uploaded with the project, at their place in it.
   const specs = change ? await planSpecs(change.packages, { cwd: options.cwd ?? process.cwd(), projectRoot: read.root }) : null;
   const uploaded = new Set(read.files.map((file) => file.path));
@@ -303,9 +306,9 @@ async function runCi(
   const resolveCommand = change && lockfileJobs ? lockfileJobs.resolve({ ...change, packages: specs?.args ?? [] } as LockfileChange) : null;
   const exportToProject = options.exportToProject !== false;
   // A manager the image lacks brings its own steps (pnpm: fetch pnpm, then install).
-  const steps = pm.jobSteps?.({ kind: 'ci' }, project, { export: true, trace: true });
+  const steps = pm.jobSteps?.(change && resolveCommand ? ({ ...change, packages: specs?.args ?? [] } as LockfileChange) : { kind: 'ci' }, project, { export: true, trace: true });
   // The job the sandbox runs: an install job's two steps, a manager's own, or (none) ci's one step.
-  const sandboxJob: SandboxJob | undefined = resolveCommand
+  const sandboxJob: SandboxJob | undefined = resolveCommand && steps === undefined
     ? lockfileJob(resolveCommand, command, { cacheFolders: pm.cacheFolders })
     : steps === undefined
       ? undefined
@@ -335,7 +338,7 @@ async function runCi(
       hostname: plan.hostname,
       stageIn,
       // An install job's folders are known from the lockfile that comes back: narrowed to it after.
-      scope: resolveCommand ? { ...pm.exportScope(project), anyFolder: true, manifests: ['package.json', project.lockfileName] } : pm.exportScope(project),
+      scope: resolveCommand ? { ...pm.exportScope(project), anyFolder: true, manifests: ['package.json', project.lockfileName, ...(lockfileJobs?.files ?? [])] } : pm.exportScope(project),
       network,
       command,
       ...(sandboxJob ? { job: sandboxJob } : {}),
@@ -520,7 +523,7 @@ async function acceptReturned(
   try {
     // Only the resolve step (no install code) may write them: a later change is install code's.
     const root = `${SANDBOX_PATHS.project}/`;
-    const late = run.events.find((event) => event.type === 'fsdiff' && event.phase !== RESOLVE_PHASE && ['package.json', project.lockfileName].includes(event.path.startsWith(root) ? event.path.slice(root.length) : ''));
+    const late = run.events.find((event) => event.type === 'fsdiff' && event.phase !== RESOLVE_PHASE && ['package.json', project.lockfileName, ...(jobs.files ?? [])].includes(event.path.startsWith(root) ? event.path.slice(root.length) : ''));
     if (late?.type === 'fsdiff') throw new SafeInstallError('EXPORT_REJECTED', 'infrastructure', `the sandbox's export was refused: the install changed ${late.path.slice(root.length)} after it was resolved (install code wrote it; see the findings)`);
     const returned = await jobs.returned(project, run.staged.tree);
     return { run: { ...run, staged: await narrowStaged(run.staged, pm.exportScope(returned)) }, returned };

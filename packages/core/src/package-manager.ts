@@ -89,7 +89,8 @@ export interface PackageManager {
   /**
    * Jobs that change the manifest and lockfile (`install`, `update`), where the manager has them.
    * They run in two steps: `resolve` writes only the manifest and lockfile and runs no install code;
-   * then `command({ kind: 'ci' })` installs from that lockfile, every script attributed by it.
+   * then `command({ kind: 'ci' })` installs from that lockfile, every script attributed by it. A
+   * manager with `jobSteps` gives the job's steps itself (`jobSteps(change)`: pnpm fetches pnpm first).
    */
   readonly lockfileJobs?: {
     /** The command that resolves a job into the manifest and lockfile, running no install code. */
@@ -99,5 +100,7 @@ export interface PackageManager {
      * staged export; hostile input, checked), the project's own where none came back.
      */
     returned(project: Project, tree: string): Promise<Project>;
+    /** Root files besides package.json and the lockfile the resolve may rewrite (pnpm: pnpm-workspace.yaml). */
+    readonly files?: readonly string[];
   };
 }

@@ -18,9 +18,10 @@
  */
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SANDBOX_HELPERS, SANDBOX_PATHS, SafeInstallError, type JobStep } from '@safe-install/schema';
+import { RESOLVE_PHASE, SANDBOX_HELPERS, SANDBOX_PATHS, SafeInstallError, type JobStep } from '@safe-install/schema';
 import { exportScope, gatewayNetwork, parseNpmrcLines, readHostNpmConfig, readProjectWith, PNPM_LOCKFILE, type Project } from '@safe-install/sandbox';
-import type { InstallJob, PackageManager } from './package-manager.js';
+import type { InstallJob, LockfileChange, PackageManager } from './package-manager.js';
+import { returnedPnpmProject, PNPM_RETURNED_FILES } from './pnpm-returned.js';
 import { ignoredBuildsWatch, pnpmScriptPackages, pnpmWorkspaceOf, reviewPnpmBuilds } from './pnpm-builds.js';
 
 /** The pnpm a project without a `packageManager` field gets: the newest 10.x on the registry (npm resolves the range). */
@@ -112,26 +113,58 @@ export function pnpmInstallFlags(): string[] {
   ];
 }
 
-/** The two steps of a pnpm job: fetch pnpm (untraced npm, no scripts), then the traced install. */
-export function pnpmSteps(job: InstallJob, version: string, options: { export: boolean; trace: boolean }): JobStep[] {
-  const dir = pnpmToolDir(version);
-  const install = job.kind === 'ci' || job.kind === 'lock' ? ['install', job.kind === 'ci' ? '--frozen-lockfile' : '--lockfile-only'] : [job.kind, '--', ...job.packages];
-  return [
-    {
-      phase: 'tools',
-      command: ['npm', 'install', '--prefix', dir, '--no-save', '--no-package-lock', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', `pnpm@${version}`],
-      trace: options.trace ? 'scripts' : 'none',
-      attribution: 'lockfile',
-      export: 'none',
-    },
-    { phase: 'install', command: [`${dir}/node_modules/.bin/pnpm`, ...install, ...pnpmInstallFlags()], trace: options.trace ? 'scripts' : 'none', attribution: 'lockfile', export: options.export ? 'install' : 'none' },
-  ];
+/** The pnpm that the tools step puts in HOME. */
+const pnpmBin = (version: string): string => `${pnpmToolDir(version)}/node_modules/.bin/pnpm`;
+
+/**
+ * The pnpm arguments that resolve an install job into package.json and pnpm-lock.yaml only
+ * (`--lockfile-only`, `--ignore-scripts`: no install code runs): `pnpm add <pkgs>`, `pnpm update
+ * [pkgs]`, or `pnpm install` of the current manifest.
+ */
+export function pnpmResolveArgs(job: LockfileChange, flags: readonly string[] = []): string[] {
+  const verb = job.kind === 'update' ? 'update' : job.packages.length > 0 ? 'add' : 'install';
+  // Options before `--`: after it every word is a package.
+  return [verb, '--lockfile-only', '--ignore-scripts', ...flags, ...(job.packages.length > 0 ? ['--', ...job.packages] : [])];
 }
+
+/**
+ * The steps of a pnpm job: fetch pnpm (untraced npm, no scripts), then the traced install. An
+ * install job (`add`, `update`) resolves first (`resolve`: the lockfile only, no script), then
+ * clears the node_modules folders pnpm 10's `add --lockfile-only` fills in a workspace anyway
+ * (their builds would stay pending: the frozen install takes them as done and runs none), then
+ * installs from the lockfile the resolve wrote (`relock`: every script attributed by it).
+ */
+export function pnpmSteps(job: InstallJob, version: string, options: { export: boolean; trace: boolean; folders?: readonly string[] }): JobStep[] {
+  const bin = pnpmBin(version);
+  const trace = options.trace ? 'scripts' : 'none';
+  const tools: JobStep = {
+    phase: 'tools',
+    command: ['npm', 'install', '--prefix', pnpmToolDir(version), '--no-save', '--no-package-lock', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', `pnpm@${version}`],
+    trace,
+    attribution: 'lockfile',
+    export: 'none',
+  };
+  const exported = options.export ? 'install' : 'none';
+  if (job.kind === 'add' || job.kind === 'update') {
+    const modules = ['node_modules', ...(options.folders ?? []).map((folder) => `${folder}/node_modules`)];
+    return [
+      tools,
+      { phase: RESOLVE_PHASE, command: [bin, ...pnpmResolveArgs(job, pnpmInstallFlags())], trace, attribution: 'lockfile', export: 'none' },
+      { phase: 'clean', command: ['node', '-e', CLEAR_FOLDERS, ...modules], trace: 'none', attribution: 'lockfile', export: 'none' },
+      { phase: 'install', command: [bin, 'install', '--frozen-lockfile', ...pnpmInstallFlags()], trace, attribution: 'lockfile', export: exported, relock: true },
+    ];
+  }
+  const install = ['install', job.kind === 'ci' ? '--frozen-lockfile' : '--lockfile-only'];
+  return [tools, { phase: 'install', command: [bin, ...install, ...pnpmInstallFlags()], trace, attribution: 'lockfile', export: exported }];
+}
+
+/** The clean step's program: remove the folders named (relative to the project; no install code has run yet). */
+const CLEAR_FOLDERS = "for (const d of process.argv.slice(1)) require('fs').rmSync(d, { recursive: true, force: true })";
 
 const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
 
-async function readPnpmProject(dir: string): Promise<Project> {
-  const project = await readProjectWith(dir, PNPM_LOCKFILE);
+async function readPnpmProject(dir: string, options?: { lockfileInSync?: boolean }): Promise<Project> {
+  const project = await readProjectWith(dir, PNPM_LOCKFILE, options?.lockfileInSync === false ? { lockfileInSync: false } : {});
   refuseUnsupported(project);
   pnpmVersionOf(project.manifest);
   return project;
@@ -152,10 +185,15 @@ export const pnpm: PackageManager = {
         return ['pnpm', 'install', '--lockfile-only', '--ignore-scripts'];
       case 'add':
       case 'update':
-        return ['pnpm', job.kind, '--', ...job.packages];
+        return ['pnpm', ...pnpmResolveArgs(job)];
     }
   },
-  jobSteps: (job, project, options) => ({ steps: pnpmSteps(job, pnpmVersionOf(project.manifest).version, options), lockfile: 'pnpm-lock.yaml' }),
+  jobSteps: (job, project, options) => ({ steps: pnpmSteps(job, pnpmVersionOf(project.manifest).version, { ...options, folders: project.lockfile.workspaces }), lockfile: 'pnpm-lock.yaml' }),
+  lockfileJobs: {
+    resolve: (job) => ['pnpm', ...pnpmResolveArgs(job)],
+    returned: returnedPnpmProject,
+    files: PNPM_RETURNED_FILES,
+  },
   scriptCapture: 'script-shell',
   // node_modules of the root and of every importer (workspace) and linked folder; the virtual store is inside the root's.
   exportScope: (project) => exportScope(project.lockfile.workspaces, { projectFiles: true }),

@@ -23,6 +23,8 @@ export interface ApprovalView {
   findings: readonly Finding[];
   /** The version approved before, and what is new since its run (null: that run was not recorded). */
   previous: { version: string; changes: readonly BehaviourChange[] | null } | null;
+  /** The manager's field the entry goes into (absent: npm's allowScripts). */
+  field?: string;
 }
 
 /** Rules whose findings are reads of credentials: listed as such, before the other findings. */
@@ -43,7 +45,7 @@ const plain = (text: string): TerminalLine => ({ level: 'plain', text });
 /** The block of one package: header, behaviour per script, credentials read, findings, the diff. */
 export function renderApprovalView(view: ApprovalView): TerminalLine[] {
   const name = clean(`${view.package.name}@${view.package.version}`, 300);
-  const entry = view.entry === null ? 'npm has no trusted allowScripts entry for it' : `allowScripts entry ${clean(JSON.stringify(view.entry), 600)}`;
+  const entry = view.entry === null ? 'npm has no trusted allowScripts entry for it' : `${clean(view.field ?? 'allowScripts', 100)} entry ${clean(JSON.stringify(view.entry), 600)}`;
   const lines: TerminalLine[] = [plain(''), plain(`${name} (${clean(view.path, 400)}): ${entry}`)];
   if (view.scripts.length === 0) lines.push(plain('  no install script of it ran in the sandbox: nothing to judge it by'));
   for (const script of view.scripts) {
@@ -93,6 +95,9 @@ export interface ApprovalSummary {
   /** Packages left without an entry (skipped, or not clean under --yes-if-clean). */
   left: ReadonlyArray<{ name: string; why: string }>;
   packageJson: { path: string; written: boolean; warnings: readonly string[] };
+  /** The manager's field written (absent: npm's allowScripts), and who skips a denied package's scripts. */
+  field?: string;
+  manager?: string;
   policy: { path: string; written: boolean; applied: number; unresolved: number } | null;
   approvals: { path: string; written: boolean; warning?: string | undefined };
 }
@@ -101,10 +106,11 @@ export function renderApprovalSummary(summary: ApprovalSummary): TerminalLine[] 
   const lines: TerminalLine[] = [plain('')];
   const list = (names: readonly string[]) => clean(names.join(', '));
   if (summary.approved.length > 0) lines.push(plain(`approved ${count(summary.approved.length, 'package')}: ${list(summary.approved)}`));
-  if (summary.denied.length > 0) lines.push(plain(`denied ${count(summary.denied.length, 'package')} (npm skips their scripts): ${list(summary.denied)}`));
+  if (summary.denied.length > 0) lines.push(plain(`denied ${count(summary.denied.length, 'package')} (${clean(summary.manager ?? 'npm', 40)} skips their scripts): ${list(summary.denied)}`));
   for (const left of summary.left) lines.push({ level: 'warn', text: `not approved: ${clean(left.name, 300)} — ${clean(left.why, 400)}` });
   for (const warning of summary.packageJson.warnings) lines.push({ level: 'warn', text: clean(warning) });
-  lines.push(plain(summary.packageJson.written ? `allowScripts written to ${clean(summary.packageJson.path)}` : `${clean(summary.packageJson.path)}: allowScripts unchanged`));
+  const field = clean(summary.field ?? 'allowScripts', 100);
+  lines.push(plain(summary.packageJson.written ? `${field} written to ${clean(summary.packageJson.path)}` : `${clean(summary.packageJson.path)}: ${field} unchanged`));
   if (summary.policy !== null) {
     const p = summary.policy;
     lines.push(plain(p.written ? `policy ${clean(p.path)}: ${count(p.applied, 'change')} applied` : `policy ${clean(p.path)} already allows what they did; not changed`));

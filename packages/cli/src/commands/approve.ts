@@ -2,7 +2,8 @@
  * `safe-install approve [dir]`: run the install scripts that `allowScripts` does not cover yet in
  * the sandbox, show per package what they did, and write the decision — approve (a pinned
  * `"name@version": true`), deny (`"name": false`, as npm's deny) or skip (nothing written) —
- * into package.json's allowScripts, safe-install's policy and `.safe-install/approvals.json`.
+ * into package.json's allowScripts (pnpm: pnpm-workspace.yaml's allowBuilds, or pnpm 10's lists),
+ * safe-install's policy and `.safe-install/approvals.json`.
  * The engine is @safe-install/core's `startApproval`; this command asks, prints and maps the
  * outcome to an exit code.
  *
@@ -62,10 +63,10 @@ export async function approve(options: ApproveCommandOptions): Promise<number> {
     await npmOutput.close().catch(() => undefined);
     for (const warning of session.warnings) printer.warn(sanitize(warning));
     if (session.reviews.length === 0) {
-      printer.plain('safe-install: every dependency install script is covered by allowScripts; nothing to approve');
+      printer.plain(`safe-install: every dependency install script is covered by ${session.field}; nothing to approve`);
       return EXIT.pass;
     }
-    printer.plain(`safe-install: ${session.reviews.length} package(s) with install scripts allowScripts does not cover; their scripts ran in the sandbox (nothing came back into the project):`);
+    printer.plain(`safe-install: ${session.reviews.length} package(s) with install scripts ${session.field} does not cover; their scripts ran in the sandbox (nothing came back into the project):`);
     if (session.unattributed.length > 0) printLines(printer, renderFindings(session.unattributed, RULES));
 
     const decisions = new Map<ApprovalReview, AllowScriptsDecision>();
@@ -73,7 +74,7 @@ export async function approve(options: ApproveCommandOptions): Promise<number> {
     let leftWithFindings = 0;
     if (yesIfClean) {
       for (const review of session.reviews) {
-        printLines(printer, renderApprovalView(review));
+        printLines(printer, renderApprovalView({ ...review, field: session.field }));
         const why = notClean(review);
         if (why === null) decisions.set(review, 'approve');
         else {
@@ -83,7 +84,7 @@ export async function approve(options: ApproveCommandOptions): Promise<number> {
       }
     } else if (prompter !== null) {
       for (const review of session.reviews) {
-        printLines(printer, renderApprovalView(review));
+        printLines(printer, renderApprovalView({ ...review, field: session.field }));
         if (review.entry === null) {
           left.push({ name: nameOf(review), why: 'npm has no trusted allowScripts entry for it' });
           continue;
@@ -98,7 +99,7 @@ export async function approve(options: ApproveCommandOptions): Promise<number> {
       }
       prompter.close();
     } else {
-      for (const review of session.reviews) printLines(printer, renderApprovalView(review));
+      for (const review of session.reviews) printLines(printer, renderApprovalView({ ...review, field: session.field }));
       printer.error(
         'not a terminal, and --yes-if-clean was not given: nothing was written',
         'run `safe-install approve` on a terminal to decide per package, or `safe-install approve --yes-if-clean` to approve the packages with no finding',
@@ -114,6 +115,8 @@ export async function approve(options: ApproveCommandOptions): Promise<number> {
         denied: [...decisions].filter(([, d]) => d === 'deny').map(([r]) => nameOf(r)),
         left,
         packageJson: outcome.packageJson,
+        field: outcome.packageJson.field ?? session.field,
+        manager: session.manager,
         policy: outcome.policy,
         approvals: outcome.approvals,
       }),

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { TraceEvent } from '@safe-install/schema';
 import { fakeEngine, quietObserver, testNpm, type Scripted } from '../fake-engine.test-helper.js';
 import { startApproval } from './approve.js';
+import { pnpm } from '../pnpm.js';
 
 const R = 'https://registry.example/';
 const LOCK = {
@@ -130,15 +131,110 @@ describe('approve on the pipeline', () => {
   });
 });
 
-describe('approve on a project of another manager', () => {
-  it('refuses a pnpm project clearly, before anything runs: it writes npm’s allowScripts only', async () => {
+const PNPM_LOCK = `lockfileVersion: '9.0'
+
+settings:
+  autoInstallPeers: true
+  excludeLinksFromLockfile: false
+
+importers:
+
+  .:
+    dependencies:
+      left-pad:
+        specifier: 1.3.0
+        version: 1.3.0
+
+packages:
+
+  left-pad@1.3.0:
+    resolution: {integrity: sha512-XI5MPzVNApjAyhQzphX8BkmKsKUxD4LdyK24iZeQEnG9JBBiHYDBwVF5sAnjBvTqA3ovRp0yh1ZcxbpqHRvoyA==}
+
+snapshots:
+
+  left-pad@1.3.0: {}
+`;
+
+describe('approve on a pnpm project', () => {
+  it("allows every undecided build in the sandbox's pnpm-workspace.yaml only; a package none of whose scripts ran is not asked about", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'si-approve-pnpm-'));
     try {
-      await writeFile(join(dir, 'package.json'), '{"name":"app","version":"1.0.0","packageManager":"pnpm@10.34.8"}\n');
-      await writeFile(join(dir, 'pnpm-lock.yaml'), "lockfileVersion: '9.0'\n");
+      await writeFile(join(dir, 'package.json'), '{"name":"app","version":"1.0.0","packageManager":"pnpm@10.34.8","dependencies":{"left-pad":"1.3.0"}}\n');
+      await writeFile(join(dir, 'pnpm-lock.yaml'), PNPM_LOCK);
+      await writeFile(join(dir, 'pnpm-workspace.yaml'), '# mine\nallowBuilds:\n  esbuild: true\n');
+      const engine = fakeEngine({ events: [] });
+      const s = await startApproval({ dir, timeoutSeconds: 60 }, quietObserver(), { engine, packageManager: { ...pnpm, hostConfig: testNpm.hostConfig } }).session;
+      const uploaded = engine.asked[0]?.upload.find((f) => f.path === 'project/pnpm-workspace.yaml');
+      expect(String(uploaded?.content)).toBe('# mine\nallowBuilds:\n  esbuild: true\n  left-pad@1.3.0: true\n');
+      expect(await readFile(join(dir, 'pnpm-workspace.yaml'), 'utf8')).toBe('# mine\nallowBuilds:\n  esbuild: true\n');
+      expect(s.field).toBe('allowBuilds');
+      expect(s.reviews).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('approve on a pnpm project: the decisions', () => {
+  let dir: string;
+  const pnpmSession = async (workspace: string) => {
+    await writeFile(join(dir, 'pnpm-workspace.yaml'), workspace);
+    const engine = fakeEngine({ events: scriptRun() });
+    return (await startApproval({ dir, timeoutSeconds: 60 }, quietObserver(), { engine, packageManager: { ...pnpm, hostConfig: testNpm.hostConfig } }).session);
+  };
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'si-approve-pnpm-'));
+    await writeFile(join(dir, 'package.json'), '{"name":"app","version":"1.0.0","packageManager":"pnpm@10.34.8","dependencies":{"left-pad":"1.3.0"}}\n');
+    await writeFile(join(dir, 'pnpm-lock.yaml'), PNPM_LOCK);
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('approve pins name@version in allowBuilds (the file kept), learns the policy and records the run', async () => {
+    const s = await pnpmSession('# mine\npackages: []\n');
+    expect(s.reviews.map((r) => [r.package.name, r.entry])).toEqual([['left-pad', 'left-pad@1.3.0']]);
+    const outcome = await s.apply(new Map([[s.reviews[0]!, 'approve']]), new Date('2026-12-03T08:00:00Z'));
+    expect(outcome.packageJson).toMatchObject({ written: true, approved: ['left-pad@1.3.0'], field: 'allowBuilds in pnpm-workspace.yaml' });
+    expect(await readFile(join(dir, 'pnpm-workspace.yaml'), 'utf8')).toBe('# mine\npackages: []\nallowBuilds:\n  left-pad@1.3.0: true\n');
+    expect(outcome.policy?.written).toBe(true);
+    expect(Object.keys((JSON.parse(await readFile(join(dir, '.safe-install/approvals.json'), 'utf8')) as { approvals: object }).approvals)).toEqual(['left-pad@1.3.0']);
+  });
+
+  it('deny writes name: false and nothing else; a deny added since the run wins over an approval', async () => {
+    const s = await pnpmSession('allowBuilds:\n  esbuild: true\n');
+    const denied = await s.apply(new Map([[s.reviews[0]!, 'deny']]));
+    expect(denied.policy).toBeNull();
+    expect(await readFile(join(dir, 'pnpm-workspace.yaml'), 'utf8')).toBe('allowBuilds:\n  esbuild: true\n  left-pad: false\n');
+    const approved = await s.apply(new Map([[s.reviews[0]!, 'approve']]));
+    expect(approved.packageJson.approved).toEqual([]);
+    expect(approved.packageJson.warnings).toEqual([expect.stringMatching(/left-pad is denied in pnpm-workspace.yaml \(a deny wins\)/)]);
+    expect(approved.policy).toBeNull();
+  });
+
+  it('a version bump: a pin of another version is the version approved before', async () => {
+    const s = await pnpmSession('allowBuilds:\n  left-pad@1.2.0: true\n');
+    expect(s.reviews[0]?.approvedBefore).toEqual(['left-pad@1.2.0']);
+    expect(s.reviews[0]?.previous).toEqual({ version: '1.2.0', changes: null });
+  });
+
+  it('refuses to write through a symlinked pnpm-workspace.yaml', async () => {
+    const s = await pnpmSession('packages: []\n');
+    await rm(join(dir, 'pnpm-workspace.yaml'));
+    await writeFile(join(dir, 'elsewhere.yaml'), 'packages: []\n');
+    await symlink(join(dir, 'elsewhere.yaml'), join(dir, 'pnpm-workspace.yaml'));
+    await expect(s.apply(new Map([[s.reviews[0]!, 'approve']]))).rejects.toThrow(/symbolic link/);
+    expect(await readFile(join(dir, 'elsewhere.yaml'), 'utf8')).toBe('packages: []\n');
+  });
+});
+
+describe('approve on a project of another manager', () => {
+  it('refuses a Bun project clearly, before anything runs: it writes npm’s allowScripts and pnpm’s allowBuilds only', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'si-approve-bun-'));
+    try {
+      await writeFile(join(dir, 'package.json'), '{"name":"app","version":"1.0.0"}\n');
+      await writeFile(join(dir, 'bun.lock'), '{}\n');
       const engine = fakeEngine({ events: [] });
       const run = startApproval({ dir, timeoutSeconds: 60 }, quietObserver(), { engine });
-      await expect(run.session).rejects.toThrow(expect.objectContaining({ code: 'APPROVE_UNSUPPORTED', kind: 'usage' }));
+      await expect(run.session).rejects.toThrow(expect.objectContaining({ kind: 'usage' }));
       expect(engine.asked).toEqual([]);
     } finally {
       await rm(dir, { recursive: true, force: true });

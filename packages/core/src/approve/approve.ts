@@ -21,7 +21,10 @@ import { detectPackageManager } from '../managers.js';
 import { MANAGER_LABEL } from '../detect-manager.js';
 import type { PackageManager } from '../package-manager.js';
 import { APPROVALS_FILE, approvalOf, behavioursOfApproval, notALink, previousApproval, readApprovals, withApproval, writeApprovals } from './approvals-store.js';
-import { packageId, selectUnapproved, type ApprovalCandidate } from './select.js';
+import { packageId, selectUnapproved, type ApprovalCandidate, type ApprovalSelection } from './select.js';
+import { pnpm, pnpmVersionOf } from '../pnpm.js';
+import { withSandboxAllowBuilds } from '../pnpm-allow-builds.js';
+import { planPnpmBuilds, selectUndecidedBuilds, type PnpmBuildsPlan } from './pnpm-approve.js';
 
 export type ApproveOptions = Pick<CiOptions, 'dir' | 'base' | 'timeoutSeconds' | 'limits' | 'lingerGraceMs' | 'policy' | 'trace' | 'report'>;
 
@@ -52,13 +55,16 @@ export interface ApprovalSession {
   run: CiResult | null;
   /** Problems with the approvals file (it is project input). */
   warnings: string[];
+  /** The manager's field the decisions go into (`allowScripts`, `allowBuilds`) and the manager. */
+  field: string;
+  manager: string;
   /** Write the decisions (approve or deny; a package not in the map is skipped: nothing written). */
   apply(decisions: ReadonlyMap<ApprovalReview, AllowScriptsDecision>, now?: Date): Promise<ApprovalOutcome>;
 }
 
 export interface ApprovalOutcome {
   /** `approved`: the packages (`name@version`) whose entry is in allowScripts now (a deny already there wins over an approval). */
-  packageJson: { path: string; written: boolean; changes: AllowScriptsChange[]; warnings: string[]; approved: string[] };
+  packageJson: { path: string; written: boolean; changes: Array<AllowScriptsChange | { key: string; change: 'added' }>; warnings: string[]; approved: string[]; field?: string };
   /** Null when nothing was approved (denials need no allowance). */
   policy: { path: string; written: boolean; applied: number; unresolved: number } | null;
   approvals: { path: string; written: boolean; warning?: string };
@@ -78,13 +84,16 @@ const MAX_PACKAGE_JSON_BYTES = 64 * 1024 * 1024;
  */
 async function approvingManager(dir: string): Promise<PackageManager> {
   const { manager, choice } = await detectPackageManager(dir);
-  if (manager.name !== npm.name) {
-    throw new SafeInstallError('APPROVE_UNSUPPORTED', 'usage', `safe-install approve writes npm's allowScripts; this project is installed by ${MANAGER_LABEL[choice.kind]} (${choice.lockfile}), whose build allowances it does not write yet`, {
-      hint: "run `safe-install ci` to see which builds the manager skipped, and list them in the manager's own field (pnpm: allowBuilds in pnpm-workspace.yaml)",
+  if (manager.name !== npm.name && manager.name !== pnpm.name) {
+    throw new SafeInstallError('APPROVE_UNSUPPORTED', 'usage', `safe-install approve writes npm's allowScripts and pnpm's allowBuilds; this project is installed by ${MANAGER_LABEL[choice.kind]} (${choice.lockfile}), whose build allowances it does not write yet`, {
+      hint: "run `safe-install ci` to see which builds the manager skipped, and list them in the manager's own field",
     });
   }
   return manager;
 }
+
+/** How the project's manager gates install scripts: npm's allowScripts, or pnpm's build settings (at the project's pnpm version). */
+type Gate = { kind: 'npm' } | { kind: 'pnpm'; version: string };
 
 export function startApproval(options: ApproveOptions, observer: RunObserver, deps: CiDeps): ApprovalRun {
   let aborted = false;
@@ -92,15 +101,25 @@ export function startApproval(options: ApproveOptions, observer: RunObserver, de
   const session = (async (): Promise<ApprovalSession> => {
     const pm = deps.packageManager ?? (await approvingManager(options.dir));
     const project = await pm.readProject(options.dir);
-    const lockBytes = project.files.find((file) => file.path === project.lockfileName)?.content;
-    const lock: unknown = lockBytes === undefined ? null : JSON.parse(lockBytes.toString('utf8'));
-    const selection = selectUnapproved(lock, project.manifest, (path) => project.lockfile.identities.byPath.get(path));
+    const gate: Gate = pm.name === pnpm.name ? { kind: 'pnpm', version: pnpmVersionOf(project.manifest).version } : { kind: 'npm' };
+    let selection: { pending: ApprovalCandidate[]; installed: ApprovalSelection['installed']; sandbox: Pick<CiOptions, 'sandboxAllowScripts' | 'sandboxEdit'> };
+    if (gate.kind === 'pnpm') {
+      // Every undecided package's build runs in the sandbox; those that ran one are asked about.
+      const pending = selectUndecidedBuilds(project, gate.version);
+      selection = { pending, installed: [], sandbox: { sandboxEdit: (copy) => withSandboxAllowBuilds(copy, pending.map((p) => p.entry!), gate.version) } };
+    } else {
+      const lockBytes = project.files.find((file) => file.path === project.lockfileName)?.content;
+      const lock: unknown = lockBytes === undefined ? null : JSON.parse(lockBytes.toString('utf8'));
+      const npmSelection = selectUnapproved(lock, project.manifest, (path) => project.lockfile.identities.byPath.get(path));
+      selection = { pending: npmSelection.pending, installed: npmSelection.installed, sandbox: { sandboxAllowScripts: npmSelection.sandboxAllowScripts } };
+    }
+    const labels = gate.kind === 'pnpm' ? { field: 'allowBuilds', manager: 'pnpm' } : { field: 'allowScripts', manager: 'npm' };
     const stored = await readApprovals(project.root);
     const apply = (run: CiResult | null, reviews: ApprovalReview[]) => (decisions: ReadonlyMap<ApprovalReview, AllowScriptsDecision>, now = new Date()) =>
-      applyDecisions({ root: project.root, run, reviews, decisions, installed: selection.installed, now });
-    if (selection.pending.length === 0 || aborted) return { reviews: [], unattributed: [], run: null, warnings: stored.warnings, apply: apply(null, []) };
+      applyDecisions({ root: project.root, run, reviews, decisions, installed: selection.installed, now, gate });
+    if (selection.pending.length === 0 || aborted) return { reviews: [], unattributed: [], run: null, warnings: stored.warnings, ...labels, apply: apply(null, []) };
 
-    const ci = startCi({ ...options, sandboxAllowScripts: selection.sandboxAllowScripts, exportToProject: false }, observer, deps);
+    const ci = startCi({ ...options, ...selection.sandbox, exportToProject: false }, observer, deps);
     abortRun = ci.abort;
     const run = await ci.result;
     if (run.failure) throw run.failure;
@@ -111,7 +130,9 @@ export function startApproval(options: ApproveOptions, observer: RunObserver, de
     const findings = run.findings.filter((f) => !isQuestion(f));
     const { context, decoys, runId } = run.judged;
     const behaviours = behavioursOf(run.events, { ...context, decoys, runId }, findings);
-    const reviews = selection.pending.map((pending): ApprovalReview => {
+    // pnpm: a package none of whose scripts ran has no build (its lockfile entry does not say).
+    const asked = gate.kind === 'pnpm' ? selection.pending.filter((p) => behaviours.scripts.size > 0 && [...behaviours.scripts.values()].some((s) => s.package !== null && packageId(s.package) === packageId(p.package))) : selection.pending;
+    const reviews = asked.map((pending): ApprovalReview => {
       const id = packageId(pending.package);
       const scripts = [...behaviours.scripts.values()].filter((s) => s.package !== null && packageId(s.package) === id);
       const versions = pending.approvedBefore.map((key) => versionOf(key, pending.package.name)).filter((v): v is string => v !== null);
@@ -121,7 +142,7 @@ export function startApproval(options: ApproveOptions, observer: RunObserver, de
       else if (versions[0] !== undefined) previous = { version: versions[0], changes: null };
       return { ...pending, scripts, findings: findings.filter((f) => f.package !== undefined && packageId(f.package) === id), previous };
     });
-    return { reviews, unattributed: findings.filter((f) => f.package === undefined), run, warnings: stored.warnings, apply: apply(run, reviews) };
+    return { reviews, unattributed: findings.filter((f) => f.package === undefined), run, warnings: stored.warnings, ...labels, apply: apply(run, reviews) };
   })();
   return {
     session,
@@ -144,10 +165,15 @@ async function applyDecisions(input: {
   decisions: ReadonlyMap<ApprovalReview, AllowScriptsDecision>;
   installed: Parameters<typeof applyAllowScriptsDecision>[3];
   now: Date;
+  gate: Gate;
 }): Promise<ApprovalOutcome> {
-  const { root, run, decisions, now } = input;
-  // What npm's writer will accept (a deny already there wins): only those are approved anywhere.
-  const planned = await planAllowScripts(root, input.reviews, decisions, input.installed);
+  const { root, run, decisions, now, gate } = input;
+  const pnpmDecisions = input.reviews.flatMap((review) => {
+    const decision = decisions.get(review);
+    return decision === undefined ? [] : [{ review, decision }];
+  });
+  // What the manager's writer will accept (a deny already there wins): only those are approved anywhere.
+  const planned = gate.kind === 'pnpm' ? await planPnpmBuilds(root, gate.version, pnpmDecisions) : await planAllowScripts(root, input.reviews, decisions, input.installed);
   const approved = input.reviews.filter((r) => planned.approvedIds.has(packageId(r.package)));
 
   // 1. The policy first: learn mode refuses a file that changed since the run loaded it, and
@@ -160,9 +186,14 @@ async function applyDecisions(input: {
     policy = { path: saved.path, written: saved.written, applied: saved.learned.changes.filter((c) => c.applied).length, unresolved: saved.learned.unresolved.length };
   }
 
-  // 2. package.json's allowScripts, from the file as it is now (the policy may live in it too).
-  const packageJson = policy?.written === true ? await planAllowScripts(root, input.reviews, decisions, input.installed) : planned;
-  if (packageJson.outcome.changes.length > 0) {
+  // 2. The manager's field, from the file as it is now (the policy may live in it too).
+  let packageJson: AllowScriptsPlan | PnpmBuildsPlan;
+  if (gate.kind === 'pnpm') {
+    packageJson = policy?.written === true ? await planPnpmBuilds(root, gate.version, pnpmDecisions) : planned;
+    await (packageJson as PnpmBuildsPlan).write();
+    packageJson.outcome.field = (packageJson as PnpmBuildsPlan).field;
+  } else packageJson = policy?.written === true ? await planAllowScripts(root, input.reviews, decisions, input.installed) : planned;
+  if (gate.kind === 'npm' && 'text' in packageJson && packageJson.outcome.changes.length > 0) {
     await replaceFile(packageJson.outcome.path, packageJsonWithAllowScripts(packageJson.text, packageJson.map), packageJson.mode);
     packageJson.outcome.written = true;
   }

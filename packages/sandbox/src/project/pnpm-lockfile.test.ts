@@ -94,6 +94,14 @@ describe('readProjectWith(PNPM_LOCKFILE)', () => {
     await expect(readProjectWith(make(files), PNPM_LOCKFILE)).rejects.toMatchObject({ code: 'LOCKFILE_OUT_OF_SYNC', message: expect.stringContaining('has no package.json') });
   });
 
+  it('an install job (lockfileInSync: false) takes a valid lockfile out of sync, never a hostile one', async () => {
+    const changed = { ...good(), 'package.json': ROOT.replace('"3.45.1"', '"^3.45.1"') };
+    const project = await readProjectWith(make(changed), PNPM_LOCKFILE, { lockfileInSync: false });
+    expect(project.lockfileName).toBe('pnpm-lock.yaml');
+    const hostile = { ...changed, 'pnpm-lock.yaml': LOCK().replace('version: link:packages/greet', 'version: link:../../etc') };
+    await expect(readProjectWith(make(hostile), PNPM_LOCKFILE, { lockfileInSync: false })).rejects.toMatchObject({ code: 'LOCKFILE_INVALID', message: expect.stringMatching(/links a folder outside the project/) });
+  });
+
   it('hostile lockfiles: links and tarballs outside the project, importers outside it, aliases, another version', async () => {
     const cases: Array<[string, RegExp]> = [
       [LOCK().replace('version: link:packages/greet', 'version: link:../../etc'), /links a folder outside the project/],

@@ -41,8 +41,14 @@ export function importerMismatches(folder: string, manifest: unknown, lock: Pnpm
   return problems;
 }
 
-/** Validate pnpm-lock.yaml against the project's manifests. Throws LOCKFILE_INVALID / LOCKFILE_OUT_OF_SYNC (usage, exit 2). */
-export async function checkPnpmLockfile(manifest: Record<string, unknown>, content: Buffer, name: string, manifestOf: (folder: string) => Promise<unknown>): Promise<LockfileSummary> {
+/** Validate pnpm-lock.yaml against the project's manifests (`inSync: false`: mismatches are allowed). Throws LOCKFILE_INVALID / LOCKFILE_OUT_OF_SYNC (usage, exit 2). */
+export async function checkPnpmLockfile(
+  manifest: Record<string, unknown>,
+  content: Buffer,
+  name: string,
+  manifestOf: (folder: string) => Promise<unknown>,
+  options: { inSync: boolean } = { inSync: true },
+): Promise<LockfileSummary> {
   const invalid = (why: string) => new SafeInstallError('LOCKFILE_INVALID', 'usage', `${name} is not a usable pnpm lockfile: ${why}`, { hint: PNPM_HINT });
   let lock: PnpmLock;
   try {
@@ -86,7 +92,8 @@ export async function checkPnpmLockfile(manifest: Record<string, unknown>, conte
     if (pkg.directory !== undefined) folders.add(path);
     else tarballs.add(path);
   }
-  if (problems.length > 0) {
+  // An install job (`install`, `update`) takes a valid lockfile out of sync: the job brings it in sync.
+  if (problems.length > 0 && options.inSync) {
     const more = problems.length > 5 ? ` (and ${problems.length - 5} more)` : '';
     throw new SafeInstallError('LOCKFILE_OUT_OF_SYNC', 'usage', `package.json and ${name} are out of sync: ${problems.slice(0, 5).join('; ')}${more}`, {
       hint: 'run `pnpm install` to update the lockfile, review the change, and commit it',

@@ -32,7 +32,7 @@ const refused = (why: string) =>
  * A file of the staged tree: its bytes, or null when it did not come back (it did not change).
  * Opened without following a symlink, checked to be a regular file and size-capped on the handle.
  */
-async function stagedFile(tree: string, name: string, maxBytes: number): Promise<Buffer | null> {
+export async function stagedFile(tree: string, name: string, maxBytes: number): Promise<Buffer | null> {
   let handle;
   try {
     handle = await open(join(tree, name), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
