@@ -44,12 +44,15 @@ describe('parseBunLock', () => {
       "@s/a/b": ["b@2.0.0", "", {}, "sha512-y"],
       "w": ["w@workspace:packages/w"],
       "w/@t/c": ["@t/c@3.0.0", "", {}, "sha512-z"],
-      "alias": ["alias@npm:real@4.0.0", "", {}, "sha512-q"],`, '"": {}, "packages/w": { "name": "w" },'));
+      "alias": ["alias@npm:real@4.0.0", "", {}, "sha512-q"],
+      "t": ["t@vendor/t-1.0.0.tgz", { "hasInstallScript": true }, "sha512-t"],`, '"": {}, "packages/w": { "name": "w" },'));
     const { byPath, bins } = bunLockedPackages(lock);
     expect(byPath.get('node_modules/@s/a/node_modules/b')).toMatchObject({ name: 'b', version: '2.0.0' });
     expect(byPath.get('packages/w/node_modules/@t/c')).toMatchObject({ name: '@t/c', version: '3.0.0' });
     expect(byPath.get('node_modules/alias')).toMatchObject({ name: 'real', version: '4.0.0', installedAs: 'alias' });
     expect(bins.get('node_modules/.bin/a')).toMatchObject({ name: '@s/a' });
+    expect(lock.packages.get('t')).toMatchObject({ source: 'file', tarball: 'vendor/t-1.0.0.tgz', hasInstallScript: true });
+    expect(byPath.get('node_modules/t')).toMatchObject({ name: 't', version: 'file:vendor/t-1.0.0.tgz', source: 'file' });
   });
 
   it('refuses folders outside the project, odd keys and unknown resolutions', () => {
@@ -63,6 +66,8 @@ describe('parseBunLock', () => {
       ['"x": ["@1.0.0"]', /names no package/],
       ['"x": ["x@root:"]', /project root/],
       ['"x": ["x@exec:rm -rf"]', /does not know/],
+      ['"x": ["x@../up.tgz", {}]', /outside the project/],
+      ['"x": ["x@latest", "", {}]', /version safe-install does not read/],
     ] as const) {
       expect(() => parseBunLock(lockOf(packages))).toThrow(why);
     }

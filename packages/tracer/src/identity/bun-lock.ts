@@ -270,7 +270,16 @@ function packageOf(key: string, name: string, resolution: string, rest: JsoncVal
     if (isRecord(bin)) for (const [binName, file] of Object.entries(bin)) if (typeof file === 'string' && /^[^/\\\0]{1,214}$/.test(binName) && binName !== '.' && binName !== '..') pkg.bin[binName] = file;
   }
   const kind = /^([a-z+]+):/.exec(resolution)?.[1];
+  if (kind === undefined && /\.(?:tgz|tar\.gz|tar)$/.test(resolution)) {
+    // A tarball in the project: `name@path/to/x.tgz` (bun.lock records no version for it, so the
+    // identity's version is `file:` and its path, as the lockfile names it).
+    pkg.source = 'file';
+    pkg.tarball = insideProject(resolution, `package ${shown(key)}`);
+    pkg.version = `file:${pkg.tarball}`.slice(0, MAX_FIELD);
+    return pkg;
+  }
   if (kind === undefined) {
+    if (!/^\d{1,9}\.\d{1,9}\.\d{1,9}(?:[-+][0-9A-Za-z.+-]{1,200})?$/.test(resolution)) throw new BunLockError(`package ${shown(key)} has a version safe-install does not read: ${shown(resolution.slice(0, 40))}`);
     // `name@1.2.3`: [spec, registry URL or "", meta, integrity].
     if (typeof rest[0] === 'string' && rest[0] !== '') pkg.resolved = rest[0].slice(0, MAX_FIELD);
     const integrity = rest[rest.length - 1];
