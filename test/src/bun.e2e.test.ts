@@ -111,7 +111,7 @@ await describeWithEngine('safe-install ci with Bun', () => {
     const tracePath = join(project, 'trace.jsonl');
     const result = await runCli(['ci', project, '--report', reportPath, '--trace', tracePath]);
     expect(result.exitCode).toBe(0);
-    expect(result.stderr).toMatch(/bun 1\.4\.4 skipped the install scripts of 1 package that trustedDependencies \(package\.json\) or Bun's default list does not trust \(not run\): p1-npmrc-node@1\.0\.0/);
+    expect(result.stderr).toMatch(/bun 1\.4\.4 skipped the install scripts of 1 package that trustedDependencies \(package\.json\) or Bun's default list does not trust \(not run\): p1-npmrc-node@file:p1-npmrc-node-1\.0\.0\.tgz/);
     const report = JSON.parse(await readFile(reportPath, 'utf8'));
     expect(report.findings).toEqual([]);
     expect(report.scripts).toEqual([]);
