@@ -309,10 +309,40 @@ static int enter(int argc, char **argv) {
   return code;
 }
 
+/*
+ * Bun has no script-shell setting: it runs each lifecycle script as `bash -c COMMAND`, `bash` found
+ * in its PATH. Its PATH starts with a folder where `bash` is this program (BUN_SHELL_DIR). Asked so
+ * by the package manager (the broker's variable is set), it becomes the script shell by its own
+ * name, so the broker sees what it sees for npm and pnpm; asked by anyone else (a script's own
+ * `bash`, which inherits that PATH but never the broker's variable), it is bash.
+ */
+static int script_call(int argc, char **argv) { return argc == 3 && strcmp(argv[1], "-c") == 0; }
+
+static const char *broker_port(void) {
+  const char *broker = getenv("SAFE_INSTALL_SCRIPT_BROKER");
+  return broker != NULL && *broker != '\0' ? broker : NULL;
+}
+
+static void as_bash(int argc, char **argv) {
+  const char *slash = strrchr(argv[0], '/');
+  if (strcmp(slash == NULL ? argv[0] : slash + 1, "bash") != 0) return;
+  if (broker_port() != NULL && script_call(argc, argv)) {
+    char *shell[] = {argv[0], argv[1], argv[2], NULL};
+    shell[0] = MARKER;
+    execv(MARKER, shell);
+    perror("safe-install: script shell");
+    exit(127);
+  }
+  execv("/bin/bash", argv);
+  perror("bash");
+  exit(127);
+}
+
 int main(int argc, char **argv) {
-  if (argc == 3 && strcmp(argv[1], "-c") == 0) {
-    const char *broker = getenv("SAFE_INSTALL_SCRIPT_BROKER");
-    if (broker != NULL && *broker != '\0') {
+  if (argc >= 1) as_bash(argc, argv);
+  if (script_call(argc, argv)) {
+    const char *broker = broker_port();
+    if (broker != NULL) {
       int status = ask_broker(broker);
       if (status >= 0) return status;
     }

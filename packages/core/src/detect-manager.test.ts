@@ -75,10 +75,14 @@ describe('chooseManager: the lockfile names the manager', () => {
 });
 
 describe('managerFor: managers not implemented yet are a clear usage error', () => {
-  it.each(['yarn-berry', 'yarn-classic', 'bun'] as const)('%s', (kind) => {
+  it.each(['yarn-berry', 'yarn-classic'] as const)('%s', (kind) => {
     const error = thrown(() => managerFor({ kind, lockfile: 'x', command: [], by: 'lockfile' }));
     expect(error).toMatchObject({ code: 'PACKAGE_MANAGER_UNSUPPORTED', kind: 'usage' });
     expect(error.message).toMatch(/does not support yet \(supported: npm/);
+  });
+
+  it('bun is implemented', () => {
+    expect(managerFor({ kind: 'bun', lockfile: 'bun.lock', command: ['bun', 'install', '--frozen-lockfile'], by: 'lockfile' }).name).toBe('bun');
   });
 
   it('npm is implemented', () => {

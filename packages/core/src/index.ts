@@ -20,4 +20,5 @@ export { k8sJobManifest, K8sJobError, type K8sJobOptions } from './scale/k8s-job
 export { chooseManager, readManagerFacts, yarnFlavour, PM_NAMES, MANAGER_LABEL, YARN_LOCK_HEAD, type ManagerChoice, type ManagerFacts, type ManagerKind, type PmName } from './detect-manager.js';
 export { detectPackageManager, managerFor } from './managers.js';
 export { pnpm, pnpmSteps, pnpmVersionOf, pnpmInstallFlags, pnpmToolDir, refuseUnsupported, DEFAULT_PNPM } from './pnpm.js';
+export { bun, bunSteps, bunVersionOf, bunInstallFlags, bunToolDir, bunTrusted, bunRunsScripts, reviewBunBuilds, DEFAULT_BUN, BUN_PLATFORM_PACKAGE } from './bun.js';
 export { pnpmBuildGate, decideBuild, matchesBuildSpec, hasBuild, reviewPnpmBuilds, pnpmScriptPackages, ignoredBuildsWatch, nonSemverKey, pnpmWorkspaceOf, parseWorkspaceYaml, type PnpmBuildGate, type BuildDecision } from './pnpm-builds.js';

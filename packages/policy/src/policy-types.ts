@@ -52,7 +52,7 @@ export interface PolicyDocument {
 
 /** Where a rule of the resolved policy came from, so findings and warnings can point at it. */
 export interface RuleOrigin {
-  kind: 'policy' | 'npm-allowScripts' | 'pnpm' | 'lavamoat' | 'learned';
+  kind: 'policy' | 'npm-allowScripts' | 'pnpm' | 'bun' | 'lavamoat' | 'learned';
   /** File the rule was read from (`safe-install.config.yaml`, `package.json`, `pnpm-workspace.yaml`). */
   file: string;
   line?: number;

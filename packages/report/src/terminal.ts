@@ -50,8 +50,9 @@ export function renderScriptReview(review: ScriptReviewReport | null | undefined
   const lines: TerminalLine[] = [];
   const list = (items: ScriptReviewReport['pending']) => items.map((item) => `${item.package.name}@${item.package.version}`).join(', ');
   const pnpm = review.packageManager === 'pnpm';
-  const manager = `${pnpm ? 'pnpm' : 'npm'} ${clean(review.npmVersion, 40)}`;
-  const gate = pnpm ? 'allowBuilds (pnpm-workspace.yaml) does not allow' : 'allowScripts does not list';
+  const bun = review.packageManager === 'bun';
+  const manager = `${review.packageManager ?? 'npm'} ${clean(review.npmVersion, 40)}`;
+  const gate = bun ? 'trustedDependencies (package.json) or Bun\'s default list does not trust' : pnpm ? 'allowBuilds (pnpm-workspace.yaml) does not allow' : 'allowScripts does not list';
   if (review.pending.length > 0) {
     lines.push(warn(`${manager} skipped the install scripts of ${count(review.pending.length, 'package')} that ${gate} (not run): ${clean(list(review.pending))}`));
   }
@@ -60,7 +61,7 @@ export function renderScriptReview(review: ScriptReviewReport | null | undefined
     lines.push(warn(`${manager} ran the install scripts of ${count(review.unreviewed.length, 'package')} ${pnpm ? 'because' : 'that'} ${why} (judged by what they did): ${clean(list(review.unreviewed))}`));
   }
   for (const item of [...review.pending, ...review.unreviewed]) {
-    lines.push(warn(`    to approve ${clean(item.package.name)}: \`${clean(item.approve)}\` (${pnpm ? 'allowBuilds' : 'allowScripts'} ${clean(item.entry)})`));
+    lines.push(warn(`    to approve ${clean(item.package.name)}: \`${clean(item.approve)}\` (${bun ? 'trustedDependencies' : pnpm ? 'allowBuilds' : 'allowScripts'} ${clean(item.entry)})`));
   }
   return lines;
 }

@@ -27,7 +27,7 @@ import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { RUNNER_PID_FILE, SCRIPT_BROKER_ENV, type JobLockfile, type JobStep, type PackageRef, type RawEvent, type TraceEvent } from '@safe-install/schema';
 import { createProcNetIdentify, startForwarder, type ClientIdentity, type IdentifyClient } from '@safe-install/gateway';
-import { EventBuilder, MAX_PNPM_LOCK_BYTES, lockedPackageManagerPaths, lockedPackages, lockfileAttribution, parsePnpmLock, pnpmLockedPackages, type EventAttribution, type LockedPackages, type StraceEntry } from '@safe-install/tracer';
+import { EventBuilder, MAX_BUN_LOCK_BYTES, bunLockedPackages, parseBunLock, MAX_PNPM_LOCK_BYTES, lockedPackageManagerPaths, lockedPackages, lockfileAttribution, parsePnpmLock, pnpmLockedPackages, type EventAttribution, type LockedPackages, type StraceEntry } from '@safe-install/tracer';
 import { parseRunnerArgs, type RunnerArgs } from './args.js';
 import { diffSnapshots, exportList, findArgs, parseSnapshot, splitProject, type Snapshot } from './fs-snapshot.js';
 import { jobOutcome, shouldContinue, stepProcess, subjectAttribution, type StepResult } from './job-steps.js';
@@ -116,6 +116,7 @@ function tarAsUser(args: RunnerArgs, argv: string[], input: string): { stdout: N
  */
 function lockfileOf(projectDir: string, name: JobLockfile | undefined): LockedPackages | null {
   if (name === 'pnpm-lock.yaml') return pnpmLockfileOf(projectDir);
+  if (name === 'bun.lock') return bunLockfileOf(projectDir);
   let lock: unknown = null;
   for (const candidate of name === undefined ? ['npm-shrinkwrap.json', 'package-lock.json'] : [name]) {
     const path = join(projectDir, candidate);
@@ -150,6 +151,17 @@ function pnpmLockfileOf(projectDir: string): LockedPackages | null {
       }
     }
     return pnpmLockedPackages(lock, names);
+  } catch {
+    return null;
+  }
+}
+
+/** Bun's lockfile, read as the host read it (the workspaces' names from the lockfile itself). Unreadable or refused: null. */
+function bunLockfileOf(projectDir: string): LockedPackages | null {
+  const path = join(projectDir, 'bun.lock');
+  try {
+    if (!lstatSync(path).isFile() || lstatSync(path).size > MAX_BUN_LOCK_BYTES) return null;
+    return bunLockedPackages(parseBunLock(readFileSync(path)));
   } catch {
     return null;
   }

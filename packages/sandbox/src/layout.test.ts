@@ -67,6 +67,12 @@ describe('docker/Dockerfile agrees with the layout', () => {
     expect(GATEWAY_PATHS.entry.startsWith(`${SANDBOX_PATHS.libDir}/`)).toBe(true);
   });
 
+  it("links Bun's PATH folder: bash to the script shell, node-gyp to npm's", () => {
+    expect(one(dockerfile, /^RUN mkdir -p (\S+) && \\$/gm)[0]).toBe(SANDBOX_HELPERS.bunPathDir);
+    expect(one(dockerfile, /^ {4}ln -s (\S+) \S+\/bash && \\$/gm)[0]).toBe(SANDBOX_HELPERS.scriptShell);
+    expect(dockerfile).toContain(`ln -s /usr/local/libexec/npm-lifecycle ${SANDBOX_HELPERS.bunPathDir}/bash`);
+  });
+
   it('creates the trace folder and the gateway socket folder root-only', () => {
     const made = all(dockerfile, /mkdir -m 0700 ([^&;\n]+)/g).flatMap(([paths]) => paths!.trim().split(/\s+/));
     expect(made).toEqual(expect.arrayContaining([SANDBOX_PATHS.traceDir, SANDBOX_PATHS.gatewaySocketDir]));

@@ -83,7 +83,7 @@ export interface SandboxJob {
 }
 
 /** The lockfiles the runner can read identities from. */
-export const JOB_LOCKFILES = ['npm-shrinkwrap.json', 'package-lock.json', 'pnpm-lock.yaml'] as const;
+export const JOB_LOCKFILES = ['npm-shrinkwrap.json', 'package-lock.json', 'pnpm-lock.yaml', 'bun.lock'] as const;
 export type JobLockfile = (typeof JOB_LOCKFILES)[number];
 
 /** A phase name: a short lowercase word, safe in an event, an environment variable and a file name. */

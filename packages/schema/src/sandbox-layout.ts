@@ -48,6 +48,11 @@ export const SANDBOX_HELPERS = {
   syscallFilter: '/usr/local/libexec/syscall-filter',
   /** docker/absent-tool: stands in for programs the image lacks. */
   absentTool: '/usr/local/libexec/absent-tool',
+  /**
+   * A root-owned folder put first in a Bun step's PATH (docker/Dockerfile): `bash` there is the
+   * script shell (Bun runs scripts as `bash -c`), `node-gyp` is npm's.
+   */
+  bunPathDir: '/opt/bun/bin',
   /** docker/time-shift.c: the wall clock moved forward by CLOCK_SHIFT_SECONDS, preloaded into a shifted step. */
   clockShift: '/usr/local/lib/libclockshift.so',
 } as const;

@@ -59,6 +59,15 @@ describe('pnpm', () => {
     expect(r.allowAll).toBeNull();
   });
 
+  it("imports Bun's trustedDependencies from package.json (allow), and nothing of Bun's from pnpm-workspace.yaml", () => {
+    const r = importScriptAllowances({ packageJson: { trustedDependencies: ['core-js', 'cpu-features', 'x@^1', 7] }, pnpmWorkspace: { trustedDependencies: ['esbuild'] } });
+    expect(rules(r)).toEqual([
+      ['core-js', null, true, 'bun'],
+      ['cpu-features', null, true, 'bun'],
+    ]);
+    expect(r.warnings).toHaveLength(2);
+  });
+
   it('imports the same keys from pnpm-workspace.yaml, and dangerouslyAllowAllBuilds', () => {
     const r = importScriptAllowances({
       packageJson: null,

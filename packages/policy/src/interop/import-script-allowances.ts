@@ -11,6 +11,7 @@
  * - pnpm: `onlyBuiltDependencies` (allow), `neverBuiltDependencies` and `ignoredBuiltDependencies`
  *   (deny), `allowBuilds` (map: true allows, false denies), `dangerouslyAllowAllBuilds` — under
  *   the `pnpm` key of package.json or at the top of pnpm-workspace.yaml.
+ * - Bun: `trustedDependencies` in package.json (a list of names Bun runs the scripts of: allow).
  * - LavaMoat: `lavamoat.allowScripts` in package.json — keys are dependency paths (`a>b>c`); the
  *   last segment is the package. `$root$` is the project itself, whose scripts always run.
  *
@@ -53,6 +54,7 @@ export function importScriptAllowances(sources: InteropSources): ImportedAllowan
     if (pkg['allowScripts'] !== undefined) importNpm(pkg['allowScripts'], { kind: 'npm-allowScripts', file: pkgFile }, out);
     const pnpm = pkg['pnpm'];
     if (isRecord(pnpm)) importPnpm(pnpm, { kind: 'pnpm', file: pkgFile }, 'pnpm.', out);
+    if (pkg['trustedDependencies'] !== undefined) importPnpm({ trustedDependencies: pkg['trustedDependencies'] }, { kind: 'bun', file: pkgFile }, '', out);
     const lavamoat = pkg['lavamoat'];
     if (isRecord(lavamoat) && lavamoat['allowScripts'] !== undefined) {
       importLavaMoat(lavamoat['allowScripts'], { kind: 'lavamoat', file: pkgFile }, out);
@@ -115,6 +117,8 @@ function importPnpm(config: Record<string, unknown>, origin: RuleOrigin, prefix:
       else out.rules.push(rule(item, spec.name, spec.range, allow, origin));
     }
   };
+  // Bun's list (package.json), read with the same rules as pnpm's lists; nothing else is Bun's.
+  if (origin.kind === 'bun') return list('trustedDependencies', true);
   list('onlyBuiltDependencies', true);
   list('neverBuiltDependencies', false);
   list('ignoredBuiltDependencies', false);

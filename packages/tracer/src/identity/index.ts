@@ -18,3 +18,4 @@ export {
   type PnpmDependency,
   type PnpmPackage,
 } from './pnpm-lock.js';
+export { parseBunLock, parseJsonc, bunLockedPackages, bunPackageFolder, splitBunKey, BunLockError, MAX_BUN_LOCK_BYTES, type BunLock, type BunPackage, type BunWorkspace } from './bun-lock.js';
