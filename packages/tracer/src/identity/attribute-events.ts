@@ -53,7 +53,7 @@ export function lockfileAttribution(locked: LockedPackages, projectDir: string):
   const folderIdentity = (cwd: string | undefined): PackageIdentity | undefined => {
     if (cwd === undefined) return undefined;
     const rel = relativeTo(project, cwd);
-    return rel === null ? undefined : locked.byPath.get(rel);
+    return rel === null ? undefined : (locked.byPath.get(rel) ?? locked.lookup?.(rel));
   };
 
   const startRun = (event: Extract<RawEvent, { type: 'script' }>, run: number): void => {

@@ -18,3 +18,12 @@ export {
   type PnpmDependency,
   type PnpmPackage,
 } from './pnpm-lock.js';
+export {
+  parseYarnBerryLock,
+  parseLocator,
+  yarnBerryLockedPackages,
+  YarnBerryLockError,
+  MAX_YARN_BERRY_LOCK_BYTES,
+  type YarnBerryLock,
+  type YarnBerryPackage,
+} from './yarn-berry-lock.js';
