@@ -57,7 +57,8 @@ export function lockfileAttribution(locked: LockedPackages, projectDir: string):
   };
 
   const startRun = (event: Extract<RawEvent, { type: 'script' }>, run: number): void => {
-    const claimed = event.package;
+    // An empty name is no claim (a run the tracer started itself: a traced tree, a process-tree child).
+    const claimed = event.package?.name === '' ? undefined : event.package;
     const folder = folderIdentity(event.cwd);
     const enclosing = event.parentRun === undefined ? undefined : runs.get(event.parentRun);
     let identity: PackageIdentity;
