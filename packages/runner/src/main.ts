@@ -116,12 +116,13 @@ function tarAsUser(args: RunnerArgs, argv: string[], input: string): { stdout: N
  */
 /**
  * A `tree` step attributed by the lockfile runs a package manager with no script-shell hook (Yarn
- * Berry): its entry script (the host's command: `node <path>` or `<path>`) is a package manager,
+ * Berry): its entry script (the host's command: `[env …] node <path>`, or `<path>`) is a package manager,
  * and each program it starts is a run of its own (to-events.ts `processTree`).
  */
 function processTreeOptions(step: JobStep): { processTree?: boolean; packageManagerPaths?: string[] } {
   if (step.trace !== 'tree' || step.attribution !== 'lockfile') return {};
-  const entry = step.command[0] === 'node' ? step.command[1] : step.command[0];
+  const node = step.command.indexOf('node');
+  const entry = node >= 0 ? step.command[node + 1] : step.command[0];
   return entry?.startsWith('/') === true ? { processTree: true, packageManagerPaths: [...DEFAULT_PACKAGE_MANAGER_PATHS, entry] } : { processTree: true };
 }
 
