@@ -64,13 +64,15 @@ describe('the job', () => {
 });
 
 describe("Yarn's build gate", () => {
-  it('honours enableScripts: false and dependenciesMeta built: false (by name or name@version)', () => {
-    expect(yarnBuildAllowed({}, {}, 'a', '1.0.0')).toBe(true);
+  it('decides as Yarn 4.18: dependenciesMeta built (by name@version, else name), else enableScripts (off by default)', () => {
+    expect(yarnBuildAllowed({}, {}, 'a', '1.0.0')).toBe(false);
+    expect(yarnBuildAllowed({}, { enableScripts: true }, 'a', '1.0.0')).toBe(true);
     expect(yarnBuildAllowed({}, { enableScripts: false }, 'a', '1.0.0')).toBe(false);
-    expect(yarnBuildAllowed({ dependenciesMeta: { a: { built: false } } }, {}, 'a', '1.0.0')).toBe(false);
-    expect(yarnBuildAllowed({ dependenciesMeta: { 'a@1.0.0': { built: false } } }, {}, 'a', '1.0.0')).toBe(false);
-    expect(yarnBuildAllowed({ dependenciesMeta: { 'a@2.0.0': { built: false } } }, {}, 'a', '1.0.0')).toBe(true);
+    expect(yarnBuildAllowed({ dependenciesMeta: { a: { built: false } } }, { enableScripts: true }, 'a', '1.0.0')).toBe(false);
+    expect(yarnBuildAllowed({ dependenciesMeta: { 'a@1.0.0': { built: false } } }, { enableScripts: true }, 'a', '1.0.0')).toBe(false);
+    expect(yarnBuildAllowed({ dependenciesMeta: { 'a@2.0.0': { built: false } } }, { enableScripts: true }, 'a', '1.0.0')).toBe(true);
     expect(yarnBuildAllowed({ dependenciesMeta: { a: { built: true } } }, {}, 'a', '1.0.0')).toBe(true);
+    expect(yarnBuildAllowed({ dependenciesMeta: { a: { built: true } } }, { enableScripts: false }, 'a', '1.0.0')).toBe(true);
   });
 
   it('reports skipped builds as pending, read from the installed tree', async () => {
@@ -81,7 +83,7 @@ describe("Yarn's build gate", () => {
         await writeFile(join(tree, 'node_modules', name, 'package.json'), JSON.stringify({ name, version: '1.0.0', scripts }));
       }
       const identities = new Map(['built-off', 'no-build', 'allowed'].map((name) => [`node_modules/${name}`, { name, version: '1.0.0', path: `node_modules/${name}`, installedAs: name, source: 'registry' as const }]));
-      const project = { manifest: { dependenciesMeta: { 'built-off': { built: false }, 'no-build': { built: false } } }, files: [], lockfile: { identities: { byPath: identities, bins: new Map() } } } as never;
+      const project = { manifest: { dependenciesMeta: { 'built-off': { built: false }, 'no-build': { built: false }, allowed: { built: true } } }, files: [], lockfile: { identities: { byPath: identities, bins: new Map() } } } as never;
       const review = await reviewYarnBuilds(project, '4.18.1', tree);
       expect(review).toMatchObject({ packageManager: 'yarn-berry', unreviewed: [] });
       expect(review?.pending.map((p) => p.package.name)).toEqual(['built-off']);

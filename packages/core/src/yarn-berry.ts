@@ -39,6 +39,13 @@ export function yarnToolDir(version: string): string {
   return `${SANDBOX_PATHS.home}/.cache/node/corepack/v1/yarn/${version}`;
 }
 
+/**
+ * Where Yarn writes the wrappers (`node`, `run`, `yarn`, `node-gyp`) it runs every script through:
+ * a fresh `xfs-<hex>` folder under the temporary folder. Its programs are the manager's own (a
+ * `toolDirs` glob), not a program run from /tmp, as long as no traced script wrote them.
+ */
+export const YARN_WRAPPER_DIRS = '/tmp/xfs-*';
+
 /** The entry script the install runs with the image's node. */
 export function yarnEntry(version: string): string {
   return `${yarnToolDir(version)}/node_modules/@yarnpkg/cli-dist/bin/yarn.js`;
@@ -102,6 +109,8 @@ export function yarnBerryEnv(linker: YarnLinker): string[] {
   const home = SANDBOX_PATHS.home;
   return [
     'YARN_IGNORE_PATH=1',
+    // Yarn's state out of the project: only what scripts do there is theirs.
+    `YARN_INSTALL_STATE_PATH=${home}/.yarn/berry/install-state.gz`,
     'YARN_ENABLE_TELEMETRY=0',
     'YARN_ENABLE_GLOBAL_CACHE=0',
     `YARN_GLOBAL_FOLDER=${home}/.yarn/berry`,
@@ -131,18 +140,26 @@ export function yarnBerrySteps(job: InstallJob, version: string, linker: YarnLin
 }
 
 /**
- * Yarn's build gate, as Yarn applies it: no build at all with `enableScripts: false`; none for a
- * package whose `dependenciesMeta` entry (by name, or `name@version`) says `built: false`.
+ * Yarn's build gate, as Yarn 4.18 applies it (checked in its linker): a package whose
+ * `dependenciesMeta` entry (`name@version`, else `name`) says `built: false` never builds; one that
+ * says `built: true` builds; any other builds when `enableScripts` is on — off by default in Yarn
+ * 4.18 (`enableScripts: true` in .yarnrc.yml turns it on).
  */
 export function yarnBuildAllowed(manifest: Record<string, unknown>, yarnrc: Record<string, unknown>, name: string, version: string): boolean {
-  if (yarnrc['enableScripts'] === false || yarnrc['enableScripts'] === 'false') return false;
   const meta = manifest['dependenciesMeta'];
-  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) return true;
-  for (const key of [`${name}@${version}`, name]) {
-    const entry = Object.hasOwn(meta, key) ? (meta as Record<string, unknown>)[key] : undefined;
-    if (typeof entry === 'object' && entry !== null && (entry as Record<string, unknown>)['built'] === false) return false;
+  let built: unknown;
+  if (typeof meta === 'object' && meta !== null && !Array.isArray(meta)) {
+    for (const key of [`${name}@${version}`, name]) {
+      const entry = Object.hasOwn(meta, key) ? (meta as Record<string, unknown>)[key] : undefined;
+      if (typeof entry === 'object' && entry !== null) {
+        built = (entry as Record<string, unknown>)['built'];
+        break;
+      }
+    }
   }
-  return true;
+  if (built === false) return false;
+  if (built === true) return true;
+  return yarnrc['enableScripts'] === true || yarnrc['enableScripts'] === 'true';
 }
 
 /** The review of a Yarn run: packages with a build that Yarn's gate skipped (`pending`). Read from the exported node_modules. */
@@ -154,7 +171,7 @@ export async function reviewYarnBuilds(project: Pick<Project, 'manifest' | 'file
   for (const identity of project.lockfile.identities.byPath.values()) {
     if (identity.source === 'project' || identity.source === 'workspace' || !skipped(identity)) continue;
     if (!(await hasBuild(join(installed, identity.path)))) continue;
-    review.pending.push({ package: { name: identity.name, version: identity.version }, path: identity.path, approve: yarnrc['enableScripts'] === false ? 'set enableScripts: true in .yarnrc.yml' : `remove dependenciesMeta["${identity.name}"].built: false from package.json`, entry: `"${identity.name}": { "built": true }` });
+    review.pending.push({ package: { name: identity.name, version: identity.version }, path: identity.path, approve: `set dependenciesMeta["${identity.name}"].built: true in package.json (or enableScripts: true in .yarnrc.yml)`, entry: `"${identity.name}": { "built": true }` });
   }
   return review;
 }
@@ -187,12 +204,12 @@ export const yarnBerry: PackageManager = {
   // node_modules of the root and each workspace; PnP's files (.pnp.cjs, .pnp.loader.mjs,
   // .yarn/install-state.gz, .yarn/cache) as project files, and its unplugged packages' node_modules.
   exportScope: (project) => exportScope(project.lockfile.workspaces, { projectFiles: true, ...(yarnLinkerOf(yarnrcOf(project)) === 'pnp' ? { anyFolder: true } : {}) }),
-  cacheFolders: ['.npm', '.cache/node', '.yarn/berry'],
+  cacheFolders: ['.npm', '.cache/node', '.yarn'],
   lockedPackages: (project) => project.lockfile.locked,
   scriptReview: (project, _version, installed) => reviewYarnBuilds(project, versionOf(project), installed?.tree ?? null),
   scriptPackages: (project) => {
     const yarnrc = yarnrcOf(project);
     return project.lockfile.locked.filter((ref) => yarnBuildAllowed(project.manifest, yarnrc, ref.name, ref.version)).length;
   },
-  evaluationContext: (_version, project) => ({ toolDirs: [yarnToolDir(versionOf(project))] }),
+  evaluationContext: (_version, project) => ({ toolDirs: [yarnToolDir(versionOf(project)), YARN_WRAPPER_DIRS] }),
 };

@@ -344,7 +344,10 @@ async function main(): Promise<void> {
     const sourcesBefore = splitProject(projectBefore, args.cwd).sources;
     const { sources: sourcesAfter, modules: modulesAfter } = splitProject(projectNow, args.cwd);
     const projectChanges = diffSnapshots(sourcesBefore, sourcesAfter);
-    const modulesChanges = run.modulesBaseline ? diffSnapshots(splitProject(await run.modulesBaseline, args.cwd).modules, modulesAfter) : [];
+    // Process-tree capture: the baseline was taken when the tree started, before the manager
+    // unpacked anything; of node_modules, only what a traced script wrote is its doing.
+    const treeCapture = processTreeOptions(step).processTree === true;
+    const modulesChanges = run.modulesBaseline ? diffSnapshots(splitProject(await run.modulesBaseline, args.cwd).modules, modulesAfter).filter((change) => !treeCapture || run.lastWriter.has(change.path)) : [];
     send(
       [...diffSnapshots(before, after), ...projectChanges, ...modulesChanges].map(
         ({ path, change, mtime }) =>

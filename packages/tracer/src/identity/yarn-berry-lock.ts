@@ -28,9 +28,9 @@ import { isPackageName } from './pnpm-lock.js';
 export const MAX_YARN_BERRY_LOCK_BYTES = 32 * 1024 * 1024;
 /** Most entries kept (far above any real project). */
 export const MAX_YARN_BERRY_ENTRIES = 200_000;
-/** Lockfile versions Yarn 2–4 write (`__metadata.version`: 4 for Yarn 2 … 8 for Yarn 4). */
+/** Lockfile versions Yarn 2–4 write (`__metadata.version`: 4 for Yarn 2 … 10 for Yarn 4.18). */
 const MIN_LOCK_VERSION = 4;
-const MAX_LOCK_VERSION = 9;
+const MAX_LOCK_VERSION = 10;
 const MAX_FIELD = 1024;
 
 /** The protocols a resolution may carry, and the source they are. */
@@ -136,7 +136,7 @@ export function parseYarnBerryLock(content: string | Buffer): YarnBerryLock {
   if (!isRecord(metadata)) throw new YarnBerryLockError('it has no __metadata (not a Yarn Berry lockfile)');
   const lockVersion = Number(metadata['version']);
   if (!Number.isInteger(lockVersion) || lockVersion < MIN_LOCK_VERSION || lockVersion > MAX_LOCK_VERSION) {
-    throw new YarnBerryLockError(`__metadata.version ${show(String(metadata['version']))} is not supported (Yarn 2 to 4 write ${MIN_LOCK_VERSION} to 8)`);
+    throw new YarnBerryLockError(`__metadata.version ${show(String(metadata['version']))} is not supported (Yarn 2 to 4.18 write ${MIN_LOCK_VERSION} to ${MAX_LOCK_VERSION})`);
   }
   const keys = Object.keys(doc);
   if (keys.length > MAX_YARN_BERRY_ENTRIES) throw new YarnBerryLockError(`it has more than ${MAX_YARN_BERRY_ENTRIES} entries`);

@@ -1267,8 +1267,9 @@ describe('process-tree capture (a manager with no script-shell hook: Yarn Berry)
       { pid: 101, run: 2, parentRun: 1, lifecycle: 'build', cwd: '/work/node_modules/evil', command: 'node install.js' },
     ]);
     expect(processEvents(events, 'exec').find((e) => e.pid === 102)?.run).toBe(2);
-    // The manager's own calls stay in the tree's run.
-    expect(ofType(events, 'file').find((e) => e.path === '/work/yarn.lock')?.run).toBe(1);
+    // The manager's own file calls are not its scripts' (as with an untraced npm): left out.
+    expect(ofType(events, 'file').find((e) => e.path === '/work/yarn.lock')).toBeUndefined();
+    expect(convert(trace(lines)).events.some((e) => e.type === 'file' && e.path === '/work/yarn.lock')).toBe(true);
     expect(ofType(events, 'script').filter((e) => e.action === 'end').map((e) => e.run).sort()).toContain(2);
   });
 

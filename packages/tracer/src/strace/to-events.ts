@@ -541,6 +541,11 @@ export class EventBuilder {
     }
     if (name === 'memfd_create') return this.#memfd(proc, rec, out);
     if (SIGNAL_CALLS.has(name)) return this.#signal(proc, rec, out);
+    // Process-tree capture: the manager's own file and network calls (unpacking thousands of
+    // files, fetching through the gateway) are not its scripts' doing; as with an untraced npm,
+    // what it leaves is in the filesystem diff and what it fetches passes the gateway. Its
+    // processes, execs, signals and memfds stay in the trace.
+    if (this.#processTree && name !== 'exit_group' && name !== 'chdir' && name !== 'fchdir' && this.#isTreeManager(proc)) return;
     switch (name) {
       case 'exit_group': {
         const code = Number(rec.args[0]);
@@ -834,6 +839,12 @@ export class EventBuilder {
       cwd: group.fs.cwd,
       parentRun: enclosing.run,
     };
+  }
+
+  /** A package-manager process in a traced tree, not inside a script run of its own. */
+  #isTreeManager(proc: Proc): boolean {
+    const group = proc.leader;
+    return group.manager !== null && group.attribution !== undefined && group.attribution.parent === undefined;
   }
 
   #chdir(proc: Proc, rec: StraceRecord): void {
