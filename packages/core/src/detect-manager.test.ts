@@ -75,7 +75,7 @@ describe('chooseManager: the lockfile names the manager', () => {
 });
 
 describe('managerFor: managers not implemented yet are a clear usage error', () => {
-  it.each(['yarn-berry', 'yarn-classic'] as const)('%s', (kind) => {
+  it.each(['yarn-classic'] as const)('%s', (kind) => {
     const error = thrown(() => managerFor({ kind, lockfile: 'x', command: [], by: 'lockfile' }));
     expect(error).toMatchObject({ code: 'PACKAGE_MANAGER_UNSUPPORTED', kind: 'usage' });
     expect(error.message).toMatch(/does not support yet \(supported: npm/);

@@ -22,3 +22,4 @@ export { detectPackageManager, managerFor } from './managers.js';
 export { pnpm, pnpmSteps, pnpmVersionOf, pnpmInstallFlags, pnpmToolDir, refuseUnsupported, DEFAULT_PNPM } from './pnpm.js';
 export { bun, bunSteps, bunVersionOf, bunInstallFlags, bunToolDir, bunTrusted, bunRunsScripts, reviewBunBuilds, DEFAULT_BUN, BUN_PLATFORM_PACKAGE } from './bun.js';
 export { pnpmBuildGate, decideBuild, matchesBuildSpec, hasBuild, reviewPnpmBuilds, pnpmScriptPackages, ignoredBuildsWatch, nonSemverKey, pnpmWorkspaceOf, parseWorkspaceYaml, type PnpmBuildGate, type BuildDecision } from './pnpm-builds.js';
+export { yarnBerry, yarnBerrySteps, yarnBerryVersionOf, yarnBerryEnv, yarnBuildAllowed, reviewYarnBuilds, refuseUnsupportedYarn, yarnToolDir, YARN_WRAPPER_DIRS, DEFAULT_YARN_BERRY } from './yarn-berry.js';

@@ -8,8 +8,9 @@ import { MANAGER_LABEL, chooseManager, readManagerFacts, type ManagerChoice, typ
 import { npm } from './npm.js';
 import { pnpm } from './pnpm.js';
 import { bun } from './bun.js';
+import { yarnBerry } from './yarn-berry.js';
 
-const IMPLEMENTED: Partial<Record<ManagerKind, PackageManager>> = { npm, pnpm, bun };
+const IMPLEMENTED: Partial<Record<ManagerKind, PackageManager>> = { npm, pnpm, bun, 'yarn-berry': yarnBerry };
 
 /** The implementation of a chosen manager, or a usage error naming what is not supported yet. */
 export function managerFor(choice: ManagerChoice): PackageManager {

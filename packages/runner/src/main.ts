@@ -27,7 +27,7 @@ import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { RUNNER_PID_FILE, SCRIPT_BROKER_ENV, type JobLockfile, type JobStep, type PackageRef, type RawEvent, type TraceEvent } from '@safe-install/schema';
 import { createProcNetIdentify, startForwarder, type ClientIdentity, type IdentifyClient } from '@safe-install/gateway';
-import { EventBuilder, MAX_BUN_LOCK_BYTES, bunLockedPackages, parseBunLock, MAX_PNPM_LOCK_BYTES, lockedPackageManagerPaths, lockedPackages, lockfileAttribution, parsePnpmLock, pnpmLockedPackages, type EventAttribution, type LockedPackages, type StraceEntry } from '@safe-install/tracer';
+import { DEFAULT_PACKAGE_MANAGER_PATHS, EventBuilder, MAX_BUN_LOCK_BYTES, bunLockedPackages, parseBunLock, MAX_PNPM_LOCK_BYTES, MAX_YARN_BERRY_LOCK_BYTES, parseYarnBerryLock, yarnBerryLockedPackages, lockedPackageManagerPaths, lockedPackages, lockfileAttribution, parsePnpmLock, pnpmLockedPackages, type EventAttribution, type LockedPackages, type StraceEntry } from '@safe-install/tracer';
 import { parseRunnerArgs, type RunnerArgs } from './args.js';
 import { diffSnapshots, exportList, findArgs, parseSnapshot, splitProject, type Snapshot } from './fs-snapshot.js';
 import { jobOutcome, shouldContinue, stepProcess, subjectAttribution, type StepResult } from './job-steps.js';
@@ -114,9 +114,22 @@ function tarAsUser(args: RunnerArgs, argv: string[], input: string): { stdout: N
  * (the host refuses a project without); a command run without one (the image's self-test, the
  * tracing benchmark) keeps the scripts' own names: null.
  */
+/**
+ * A `tree` step attributed by the lockfile runs a package manager with no script-shell hook (Yarn
+ * Berry): its entry script (the host's command: `[env …] node <path>`, or `<path>`) is a package manager,
+ * and each program it starts is a run of its own (to-events.ts `processTree`).
+ */
+function processTreeOptions(step: JobStep): { processTree?: boolean; packageManagerPaths?: string[] } {
+  if (step.trace !== 'tree' || step.attribution !== 'lockfile') return {};
+  const node = step.command.indexOf('node');
+  const entry = node >= 0 ? step.command[node + 1] : step.command[0];
+  return entry?.startsWith('/') === true ? { processTree: true, packageManagerPaths: [...DEFAULT_PACKAGE_MANAGER_PATHS, entry] } : { processTree: true };
+}
+
 function lockfileOf(projectDir: string, name: JobLockfile | undefined): LockedPackages | null {
   if (name === 'pnpm-lock.yaml') return pnpmLockfileOf(projectDir);
   if (name === 'bun.lock') return bunLockfileOf(projectDir);
+  if (name === 'yarn.lock') return yarnBerryLockfileOf(projectDir);
   let lock: unknown = null;
   for (const candidate of name === undefined ? ['npm-shrinkwrap.json', 'package-lock.json'] : [name]) {
     const path = join(projectDir, candidate);
@@ -129,6 +142,27 @@ function lockfileOf(projectDir: string, name: JobLockfile | undefined): LockedPa
     }
   }
   return lock === null ? null : lockedPackages(lock);
+}
+
+/** Yarn Berry's lockfile, each workspace known by its package.json as uploaded. Unreadable or refused: null. */
+function yarnBerryLockfileOf(projectDir: string): LockedPackages | null {
+  const path = join(projectDir, 'yarn.lock');
+  try {
+    if (!lstatSync(path).isFile() || lstatSync(path).size > MAX_YARN_BERRY_LOCK_BYTES) return null;
+    const lock = parseYarnBerryLock(readFileSync(path));
+    const names = new Map<string, PackageRef>();
+    for (const folder of lock.workspaces.keys()) {
+      try {
+        const manifest = JSON.parse(readFileSync(join(projectDir, folder, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+        if (typeof manifest.name === 'string') names.set(folder, { name: manifest.name, version: typeof manifest.version === 'string' ? manifest.version : '' });
+      } catch {
+        // no readable manifest: known by the lockfile's name
+      }
+    }
+    return yarnBerryLockedPackages(lock, names);
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -308,7 +342,7 @@ async function main(): Promise<void> {
     const attribution = step.attribution === 'subject' && step.subject !== undefined ? subjectAttribution(step.subject) : lockfile;
     // A copy of npm the lockfile installs (a dependency on `npm`) runs nested scripts like the
     // image's npm; only the image's is the package manager.
-    const builder = new EventBuilder({ rootCwd: args.cwd, runsBefore, lockedManagerPaths: locked === null ? [] : lockedPackageManagerPaths(locked, args.cwd) });
+    const builder = new EventBuilder({ rootCwd: args.cwd, runsBefore, lockedManagerPaths: locked === null ? [] : lockedPackageManagerPaths(locked, args.cwd), ...processTreeOptions(step) });
     current = { step, builder, attribution };
     const send = sender(current);
     const run = await runStep(step, builder, send);
@@ -322,7 +356,10 @@ async function main(): Promise<void> {
     const sourcesBefore = splitProject(projectBefore, args.cwd).sources;
     const { sources: sourcesAfter, modules: modulesAfter } = splitProject(projectNow, args.cwd);
     const projectChanges = diffSnapshots(sourcesBefore, sourcesAfter);
-    const modulesChanges = run.modulesBaseline ? diffSnapshots(splitProject(await run.modulesBaseline, args.cwd).modules, modulesAfter) : [];
+    // Process-tree capture: the baseline was taken when the tree started, before the manager
+    // unpacked anything; of node_modules, only what a traced script wrote is its doing.
+    const treeCapture = processTreeOptions(step).processTree === true;
+    const modulesChanges = run.modulesBaseline ? diffSnapshots(splitProject(await run.modulesBaseline, args.cwd).modules, modulesAfter).filter((change) => !treeCapture || run.lastWriter.has(change.path)) : [];
     send(
       [...diffSnapshots(before, after), ...projectChanges, ...modulesChanges].map(
         ({ path, change, mtime }) =>

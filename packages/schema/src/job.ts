@@ -19,7 +19,9 @@ export const JOB_VERSION = 1;
  * What a step's tracing covers.
  * - `scripts`: the command (a package manager) runs untraced; each lifecycle script it starts runs
  *   under a tracer of its own, through the script shell and the script broker (today's `ci`).
- * - `tree`: the command's whole process tree is traced, as one script run of the step's phase.
+ * - `tree`: the command's whole process tree is traced, as one script run of the step's phase;
+ *   with `lockfile` attribution the command is a package manager with no script-shell hook (Yarn
+ *   Berry): each program it starts is a nested run of its own, attributed by its folder.
  * - `none`: nothing is traced (only for benchmarks that measure the tracer's own cost).
  */
 export type JobTrace = 'scripts' | 'tree' | 'none';
@@ -77,13 +79,14 @@ export interface SandboxJob {
   cacheFolders?: string[];
   /**
    * The lockfile the runner attributes scripts by (a name in the project root); default: npm's
-   * (`npm-shrinkwrap.json`, else `package-lock.json`). `pnpm-lock.yaml` for pnpm.
+   * (`npm-shrinkwrap.json`, else `package-lock.json`). `pnpm-lock.yaml` for pnpm, `yarn.lock` for
+   * Yarn Berry (its YAML lockfile with `__metadata`).
    */
   lockfile?: JobLockfile;
 }
 
 /** The lockfiles the runner can read identities from. */
-export const JOB_LOCKFILES = ['npm-shrinkwrap.json', 'package-lock.json', 'pnpm-lock.yaml', 'bun.lock'] as const;
+export const JOB_LOCKFILES = ['npm-shrinkwrap.json', 'package-lock.json', 'pnpm-lock.yaml', 'bun.lock', 'yarn.lock'] as const;
 export type JobLockfile = (typeof JOB_LOCKFILES)[number];
 
 /** A phase name: a short lowercase word, safe in an event, an environment variable and a file name. */

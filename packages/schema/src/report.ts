@@ -75,7 +75,7 @@ export interface ScriptReviewReport {
   /** The version of the package manager in the sandbox (`npm --version`, or pnpm's). */
   npmVersion: string;
   /** The manager whose gate this is, when not npm (`pnpm`: `allowBuilds` / `onlyBuiltDependencies`). */
-  packageManager?: 'pnpm' | 'bun';
+  packageManager?: 'pnpm' | 'bun' | 'yarn-berry';
   /** Skipped because nothing allows them (npm 12): they did not run. */
   pending: ScriptApproval[];
   /** Run without approval (npm 11 warns): judged by what they did. */

@@ -382,9 +382,10 @@ function judgeExecPath(a: Analysis, e: ProcessExecEvent, run: ScriptRun, path: s
     }
   }
   const { homeDir: home, projectDir: project } = a.ctx;
-  const inTmp = a.ctx.tmpDirs.some((t) => isWithin(path, t));
-  // The manager's own programs (pnpm's bundled node-gyp in HOME), as long as no script wrote them.
-  const managerOwn = a.ctx.toolDirs.some((dir) => isWithin(path, dir)) && a.taint.get(path) === undefined;
+  // The manager's own programs (pnpm's bundled node-gyp in HOME; Yarn's script wrappers in
+  // `/tmp/xfs-*`, a folder glob), as long as no script wrote them.
+  const managerOwn = a.ctx.toolDirs.some((dir) => (dir.endsWith('*') ? withinFolderGlob(path, dir) : isWithin(path, dir))) && a.taint.get(path) === undefined;
+  const inTmp = a.ctx.tmpDirs.some((t) => isWithin(path, t)) && !managerOwn;
   const inHome = isWithin(path, home) && !isWithin(path, project) && !isWithin(path, run.dir) && !managerOwn;
   if (!reported && (inTmp || inHome)) {
     const npx = isWithin(path, `${home}/.npm/_npx`);
@@ -440,6 +441,15 @@ function judgePlantedBin(a: Analysis, e: ProcessExecEvent, run: ScriptRun, path:
     message: `declares the bin ${basename(path)}, shadowing the system program: it ran in ${run.package.name}@${run.package.version}'s ${run.lifecycle} script as \`${cmd}\``,
   });
   a.model.plant(e.pid, path, run, { identity: owner }, e.ts);
+}
+
+/** `path` is inside a folder matching `glob` (`/tmp/xfs-*`: one folder level, its name starting with what precedes the `*`). */
+export function withinFolderGlob(path: string, glob: string): boolean {
+  const prefix = glob.slice(0, -1);
+  if (!path.startsWith(prefix)) return false;
+  const rest = path.slice(prefix.length);
+  const slash = rest.indexOf('/');
+  return slash > 0 && !rest.slice(0, slash).includes('..');
 }
 
 /** Programs every script runs: the marker, the shell npm starts it with, and Node. */

@@ -133,6 +133,24 @@ describe('exec-from-temp-or-home: the package manager\'s own folder (toolDirs)',
   });
 });
 
+describe('exec-from-temp-or-home: a folder glob of the manager (Yarn\'s script wrappers in /tmp/xfs-*)', () => {
+  const judgeWith = (t: Trace) => evaluate({ events: t.events, policy: defaultPolicy(), decoys: DECOYS, context: { ...CONTEXT, toolDirs: ['/tmp/xfs-*'] } });
+
+  it('does not fire for a wrapper no script wrote; fires for one a script wrote, for other /tmp folders and deeper escapes', () => {
+    const t = new Trace();
+    shell(t, 'native@1.0.0', 'node x.js').run('/tmp/xfs-1a2b3c4d/node', ['node', 'x.js']);
+    expect(findingsOf(judgeWith(t), 'exec-from-temp-or-home')).toEqual([]);
+    expect(findingsOf(judge(t), 'exec-from-temp-or-home').map((f) => f.subject)).toEqual(['/tmp/xfs-1a2b3c4d/node']);
+    const u = new Trace();
+    const s = shell(u);
+    s.write('/tmp/xfs-99/evil');
+    s.run('/tmp/xfs-99/evil', ['evil']);
+    s.run('/tmp/other/node', ['node']);
+    s.run('/tmp/xfs-', ['x']);
+    expect(findingsOf(judgeWith(u), 'exec-from-temp-or-home').map((f) => f.subject)).toEqual(['/tmp/xfs-99/evil', '/tmp/other/node', '/tmp/xfs-']);
+  });
+});
+
 describe('exec-not-allowed', () => {
   it('fires for a program outside the pinned exec list', () => {
     const t = new Trace();

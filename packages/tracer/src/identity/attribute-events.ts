@@ -53,11 +53,12 @@ export function lockfileAttribution(locked: LockedPackages, projectDir: string):
   const folderIdentity = (cwd: string | undefined): PackageIdentity | undefined => {
     if (cwd === undefined) return undefined;
     const rel = relativeTo(project, cwd);
-    return rel === null ? undefined : locked.byPath.get(rel);
+    return rel === null ? undefined : (locked.byPath.get(rel) ?? locked.lookup?.(rel));
   };
 
   const startRun = (event: Extract<RawEvent, { type: 'script' }>, run: number): void => {
-    const claimed = event.package;
+    // An empty name is no claim (a run the tracer started itself: a traced tree, a process-tree child).
+    const claimed = event.package?.name === '' ? undefined : event.package;
     const folder = folderIdentity(event.cwd);
     const enclosing = event.parentRun === undefined ? undefined : runs.get(event.parentRun);
     let identity: PackageIdentity;

@@ -19,3 +19,12 @@ export {
   type PnpmPackage,
 } from './pnpm-lock.js';
 export { parseBunLock, parseJsonc, bunLockedPackages, bunPackageFolder, splitBunKey, BunLockError, MAX_BUN_LOCK_BYTES, type BunLock, type BunPackage, type BunWorkspace } from './bun-lock.js';
+export {
+  parseYarnBerryLock,
+  parseLocator,
+  yarnBerryLockedPackages,
+  YarnBerryLockError,
+  MAX_YARN_BERRY_LOCK_BYTES,
+  type YarnBerryLock,
+  type YarnBerryPackage,
+} from './yarn-berry-lock.js';

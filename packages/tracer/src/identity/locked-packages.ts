@@ -35,6 +35,11 @@ export interface LockedPackages {
   byPath: ReadonlyMap<string, PackageIdentity>;
   /** `<folder>/node_modules/.bin/<name>` (relative) → the package whose `bin` it is. */
   bins: ReadonlyMap<string, PackageIdentity>;
+  /**
+   * Any other folder, for a manager whose lockfile does not list folders (Yarn Berry's linkers
+   * decide them): the package the lockfile says such a folder holds, or undefined.
+   */
+  lookup?(path: string): PackageIdentity | undefined;
 }
 
 /** Longest name or version kept from the lockfile (npm's own limit for names is 214). */

@@ -1239,3 +1239,45 @@ describe('runs across a job’s steps', () => {
     expect(builder.lastRun).toBe(3);
   });
 });
+
+describe('process-tree capture (a manager with no script-shell hook: Yarn Berry)', () => {
+  const YARN = '/home/u/.cache/yarn/bin/yarn.js';
+  /** The step's tree run (the marker with an empty claim), yarn under it, yarn's child in a package folder. */
+  const lines = [
+    '99 execve("/usr/bin/sh", ["sh", "-c", "x"], 0x1 /* 9 vars */) = 0',
+    '99 clone(child_stack=NULL, flags=SIGCHLD, child_tidptr=0x1) = 100',
+    `100 execve("${MARKER}", ["${MARKER}", "--run", "", "", "install", "node ${YARN} install"], 0x1 /* 9 vars */) = 0`,
+    `100 execve("/usr/local/bin/node", ["node", "${YARN}", "install"], 0x1 /* 9 vars */) = 0`,
+    '100 clone(child_stack=NULL, flags=SIGCHLD, child_tidptr=0x1) = 101',
+    '101 chdir("/work/node_modules/evil") = 0',
+    '101 execve("/tmp/xfs-1/node", ["node", "install.js"], 0x1 /* 9 vars */) = 0',
+    '101 clone(child_stack=NULL, flags=SIGCHLD, child_tidptr=0x1) = 102',
+    '102 execve("/usr/bin/curl", ["curl", "http://x.invalid"], 0x1 /* 9 vars */) = 0',
+    '102 +++ exited with 0 +++',
+    '101 +++ exited with 0 +++',
+    '100 open("/work/yarn.lock", O_RDONLY) = 3',
+  ];
+
+  it('makes each program the traced manager starts a nested run in its folder, its descendants with it', () => {
+    const { events } = convert(trace(lines), { processTree: true, packageManagerPaths: [YARN] });
+    expect(ofType(events, 'notice')).toEqual([]);
+    const starts = ofType(events, 'script').filter((e) => e.action === 'start');
+    expect(starts).toMatchObject([
+      { pid: 100, run: 1 },
+      { pid: 101, run: 2, parentRun: 1, lifecycle: 'build', cwd: '/work/node_modules/evil', command: 'node install.js' },
+    ]);
+    expect(processEvents(events, 'exec').find((e) => e.pid === 102)?.run).toBe(2);
+    // The manager's own file calls are not its scripts' (as with an untraced npm): left out.
+    expect(ofType(events, 'file').find((e) => e.path === '/work/yarn.lock')).toBeUndefined();
+    expect(convert(trace(lines)).events.some((e) => e.type === 'file' && e.path === '/work/yarn.lock')).toBe(true);
+    expect(ofType(events, 'script').filter((e) => e.action === 'end').map((e) => e.run).sort()).toContain(2);
+  });
+
+  it('starts no nested run without the option, nor for a process the manager did not start', () => {
+    const off = convert(trace(lines));
+    expect(ofType(off.events, 'script').filter((e) => e.action === 'start')).toHaveLength(1);
+    // Not the manager: the same tree with yarn unknown as a manager path.
+    const unknown = convert(trace(lines), { processTree: true });
+    expect(ofType(unknown.events, 'script').filter((e) => e.action === 'start')).toHaveLength(1);
+  });
+});

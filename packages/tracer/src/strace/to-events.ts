@@ -89,6 +89,14 @@ export interface EventBuilderOptions {
    */
   lockedManagerPaths?: readonly string[];
   /**
+   * The manager's own process is traced (Yarn Berry: no script-shell hook, its shell runs in its
+   * own process): every program a package-manager process under a script run starts is a nested
+   * script run of its own, whose folder (its cwd at exec) names the package. Its lifecycle is
+   * `processTreeLifecycle` (the manager's environment, which names the script, is not in the trace).
+   */
+  processTree?: boolean;
+  processTreeLifecycle?: string;
+  /**
    * Entries held for one pid not yet seen spawned before it is taken as an orphan (parent unknown).
    * Bounds memory against a vfork child that keeps its parent suspended while it floods the trace.
    */
@@ -210,6 +218,8 @@ export class EventBuilder {
   readonly #lockedManagerPaths: ReadonlySet<string>;
   readonly #nodePaths: ReadonlySet<string>;
   #runs = 0;
+  readonly #processTree: boolean;
+  readonly #processTreeLifecycle: string;
   readonly #maxWaitingPerPid: number;
   readonly #maxWaitingTotal: number;
   readonly #procs = new Map<number, Proc>();
@@ -232,6 +242,8 @@ export class EventBuilder {
     this.#maxWaitingPerPid = options.maxWaitingPerPid ?? 10_000;
     this.#maxWaitingTotal = options.maxWaitingTotal ?? 100_000;
     this.#runs = options.runsBefore ?? 0;
+    this.#processTree = options.processTree ?? false;
+    this.#processTreeLifecycle = options.processTreeLifecycle ?? 'build';
   }
 
   /** The number of the last script run numbered in the trace (0 before the first). */
@@ -529,6 +541,11 @@ export class EventBuilder {
     }
     if (name === 'memfd_create') return this.#memfd(proc, rec, out);
     if (SIGNAL_CALLS.has(name)) return this.#signal(proc, rec, out);
+    // Process-tree capture: the manager's own file and network calls (unpacking thousands of
+    // files, fetching through the gateway) are not its scripts' doing; as with an untraced npm,
+    // what it leaves is in the filesystem diff and what it fetches passes the gateway. Its
+    // processes, execs, signals and memfds stay in the trace.
+    if (this.#processTree && name !== 'exit_group' && name !== 'chdir' && name !== 'fchdir' && this.#isTreeManager(proc)) return;
     switch (name) {
       case 'exit_group': {
         const code = Number(rec.args[0]);
@@ -660,6 +677,7 @@ export class EventBuilder {
       script = this.#claimScript(group, rec, argv.items, out);
     }
     const manager = ok && argv !== null ? this.#managerKind(proc, path, argv.items) : null;
+    if (script === null && ok && this.#processTree && manager === null) script = this.#treeScript(group, rec, path, argv?.items ?? []);
     const event: Raw<ProcessExecEvent> = {
       ...this.#base(proc, rec.ts, rec.formerPid !== undefined ? { ok: true } : callResult(rec)),
       type: 'process',
@@ -795,6 +813,38 @@ export class EventBuilder {
     };
     if (enclosing !== undefined) start.parentRun = enclosing.run;
     return start;
+  }
+
+  /**
+   * Process-tree capture: a program the traced package manager starts directly (a fork of a
+   * manager process that has not been given a run of its own) is a nested script run, its
+   * folder that of the package whose script it is. Null for anything else.
+   */
+  #treeScript(group: Proc, rec: StraceRecord, path: string, argv: readonly DecodedString[]): Raw<ScriptEvent> | null {
+    const parent = group.parent;
+    const enclosing = group.attribution;
+    if (parent === null || group.orphan || parent.manager === null || enclosing === undefined || parent.attribution !== enclosing || group.script !== undefined) return null;
+    const command = argv.map((arg) => arg.value).join(' ') || path;
+    const attribution: Attribution = { package: { name: '', version: '' }, lifecycle: this.#processTreeLifecycle, scriptPid: group.pid, run: ++this.#runs, parent: enclosing };
+    group.attribution = attribution;
+    for (const thread of group.threads) thread.attribution = attribution;
+    group.script = { command };
+    this.#scripts.set(group.pid, group);
+    return {
+      ...this.#base(group, rec.ts),
+      type: 'script',
+      action: 'start',
+      command,
+      commandHash: createHash('sha256').update(Buffer.concat(argv.map((arg) => arg.bytes))).digest('hex'),
+      cwd: group.fs.cwd,
+      parentRun: enclosing.run,
+    };
+  }
+
+  /** A package-manager process in a traced tree, not inside a script run of its own. */
+  #isTreeManager(proc: Proc): boolean {
+    const group = proc.leader;
+    return group.manager !== null && group.attribution !== undefined && group.attribution.parent === undefined;
   }
 
   #chdir(proc: Proc, rec: StraceRecord): void {

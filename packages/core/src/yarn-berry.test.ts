@@ -1,0 +1,95 @@
+import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SafeInstallError, validateJob } from '@safe-install/schema';
+import { refuseUnsupportedYarn, reviewYarnBuilds, yarnBerryEnv, yarnBerrySteps, yarnBerryVersionOf, yarnBuildAllowed, yarnEntry, yarnLinkerOf, yarnrcOf } from './yarn-berry.js';
+import { managerFor } from './managers.js';
+
+const rc = (text: string) => ({ files: [{ path: '.yarnrc.yml', content: Buffer.from(text), mode: 0o644 }] });
+
+describe('Yarn Berry version', () => {
+  it('takes packageManager yarn@4.x.y, defaults to the newest 4.x, refuses other majors and inexact versions', () => {
+    expect(yarnBerryVersionOf({ packageManager: 'yarn@4.18.1+sha512.abc' })).toEqual({ version: '4.18.1', from: 'packageManager' });
+    expect(yarnBerryVersionOf({})).toEqual({ version: '4', from: 'default' });
+    expect(yarnBerryVersionOf({ packageManager: 'pnpm@10.0.0' }).from).toBe('default');
+    expect(() => yarnBerryVersionOf({ packageManager: 'yarn@3.8.0' })).toThrow(/not supported/);
+    expect(() => yarnBerryVersionOf({ packageManager: 'yarn@^4' })).toThrow(/exact Yarn version/);
+    expect(() => yarnBerryVersionOf({ packageManager: 'yarn@4.1.0; rm -rf /' })).toThrow(SafeInstallError);
+  });
+});
+
+describe('.yarnrc.yml', () => {
+  it('is read as untrusted YAML', () => {
+    expect(yarnrcOf({ files: [] })).toEqual({});
+    expect(yarnrcOf(rc('nodeLinker: node-modules\n'))).toEqual({ nodeLinker: 'node-modules' });
+    expect(() => yarnrcOf(rc('a: &x 1\nb: *x\n'))).toThrow(/not valid YAML/);
+    expect(() => yarnrcOf(rc('a: 1\na: 2\n'))).toThrow(/not valid YAML/);
+    expect(() => yarnrcOf(rc('- 1\n'))).toThrow(/not a YAML mapping/);
+    expect(() => yarnrcOf(rc(`a: "${'x'.repeat(300 * 1024)}"\n`))).toThrow(/larger than/);
+  });
+
+  it('refuses project plugins and other linkers; yarnPath is allowed (ignored in the sandbox)', () => {
+    expect(() => refuseUnsupportedYarn(rc('plugins:\n  - path: .yarn/plugins/x.cjs\n'))).toThrow(/plugins/);
+    expect(() => refuseUnsupportedYarn(rc('nodeLinker: pnpm\n'))).toThrow(/nodeLinker/);
+    expect(() => refuseUnsupportedYarn(rc('yarnPath: .yarn/releases/yarn-4.18.1.cjs\nplugins: []\n'))).not.toThrow();
+    expect(yarnLinkerOf({})).toBe('pnp');
+  });
+});
+
+describe('the job', () => {
+  it('fetches Yarn with npm (no scripts), then traces the install as a process tree with every deciding setting forced', () => {
+    const steps = yarnBerrySteps({ kind: 'ci' }, '4.18.1', 'node-modules', { export: true, trace: true });
+    expect(steps[0]).toMatchObject({ phase: 'tools', trace: 'scripts', export: 'none' });
+    expect(steps[0]!.command).toContain('--ignore-scripts');
+    expect(steps[0]!.command.at(-1)).toBe('@yarnpkg/cli-dist@4.18.1');
+    const install = steps[1]!;
+    expect(install).toMatchObject({ phase: 'install', trace: 'tree', attribution: 'lockfile', export: 'install' });
+    expect(install.command.slice(-4)).toEqual(['node', yarnEntry('4.18.1'), 'install', '--immutable']);
+    expect(install.command[0]).toBe('env');
+    for (const setting of ['YARN_IGNORE_PATH=1', 'YARN_ENABLE_TELEMETRY=0', 'YARN_ENABLE_GLOBAL_CACHE=0']) expect(install.command).toContain(setting);
+    expect(validateJob({ version: 1, steps, lockfile: 'yarn.lock' }).steps).toHaveLength(2);
+    expect(() => yarnBerrySteps({ kind: 'add', packages: ['a'] }, '4.18.1', 'pnp', { export: true, trace: true })).toThrow(/only ci/);
+  });
+
+  it('keeps the cache in HOME for node-modules and in the project for PnP', () => {
+    expect(yarnBerryEnv('node-modules').find((e) => e.startsWith('YARN_CACHE_FOLDER='))).toMatch(/^YARN_CACHE_FOLDER=\/.+\/\.yarn\/berry\/cache$/);
+    expect(yarnBerryEnv('pnp')).toContain('YARN_CACHE_FOLDER=./.yarn/cache');
+  });
+
+  it('is the manager for a Berry project', () => {
+    const manager = managerFor({ kind: 'yarn-berry', lockfile: 'yarn.lock', command: [], by: 'lockfile' });
+    expect(manager.name).toBe('yarn-berry');
+    expect(manager.scriptCapture).toBe('process-tree');
+  });
+});
+
+describe("Yarn's build gate", () => {
+  it('decides as Yarn 4.18: dependenciesMeta built (by name@version, else name), else enableScripts (off by default)', () => {
+    expect(yarnBuildAllowed({}, {}, 'a', '1.0.0')).toBe(false);
+    expect(yarnBuildAllowed({}, { enableScripts: true }, 'a', '1.0.0')).toBe(true);
+    expect(yarnBuildAllowed({}, { enableScripts: false }, 'a', '1.0.0')).toBe(false);
+    expect(yarnBuildAllowed({ dependenciesMeta: { a: { built: false } } }, { enableScripts: true }, 'a', '1.0.0')).toBe(false);
+    expect(yarnBuildAllowed({ dependenciesMeta: { 'a@1.0.0': { built: false } } }, { enableScripts: true }, 'a', '1.0.0')).toBe(false);
+    expect(yarnBuildAllowed({ dependenciesMeta: { 'a@2.0.0': { built: false } } }, { enableScripts: true }, 'a', '1.0.0')).toBe(true);
+    expect(yarnBuildAllowed({ dependenciesMeta: { a: { built: true } } }, {}, 'a', '1.0.0')).toBe(true);
+    expect(yarnBuildAllowed({ dependenciesMeta: { a: { built: true } } }, { enableScripts: false }, 'a', '1.0.0')).toBe(true);
+  });
+
+  it('reports skipped builds as pending, read from the installed tree', async () => {
+    const tree = await mkdtemp(join(tmpdir(), 'yarn-review-'));
+    try {
+      for (const [name, scripts] of [['built-off', { postinstall: 'node x' }], ['no-build', {}], ['allowed', { install: 'node y' }]] as const) {
+        await mkdir(join(tree, 'node_modules', name), { recursive: true });
+        await writeFile(join(tree, 'node_modules', name, 'package.json'), JSON.stringify({ name, version: '1.0.0', scripts }));
+      }
+      const identities = new Map(['built-off', 'no-build', 'allowed'].map((name) => [`node_modules/${name}`, { name, version: '1.0.0', path: `node_modules/${name}`, installedAs: name, source: 'registry' as const }]));
+      const project = { manifest: { dependenciesMeta: { 'built-off': { built: false }, 'no-build': { built: false }, allowed: { built: true } } }, files: [], lockfile: { identities: { byPath: identities, bins: new Map() } } } as never;
+      const review = await reviewYarnBuilds(project, '4.18.1', tree);
+      expect(review).toMatchObject({ packageManager: 'yarn-berry', unreviewed: [] });
+      expect(review?.pending.map((p) => p.package.name)).toEqual(['built-off']);
+      expect(await reviewYarnBuilds(project, '4.18.1', null)).toBeNull();
+    } finally {
+      await rm(tree, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,117 @@
+/**
+ * Yarn Berry (Yarn 4, node-modules linker) on the real engine: the example project installs and its
+ * code runs on the host; the P1 malicious fixture installed by Yarn is caught with the same
+ * findings on the same package as under npm, attributed by process tree and folder (Yarn has no
+ * script-shell hook). Yarn on the host (to write the fixture's yarn.lock) is @yarnpkg/cli-dist
+ * from the registry npm's config names.
+ */
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { copyProject, describeWithEngine, projectWithPackages, readTrace, repoRoot, runCli } from './engine.js';
+
+const CULPRIT = 'p1-npmrc-node';
+const YARN = '4.18.1';
+
+interface ReportFinding {
+  ruleId: string;
+  severity: string;
+  package?: { name: string; version: string };
+  lifecycle?: string;
+}
+
+/** Yarn 4 for the host: packed from the registry npm's config names, run with the host's node. */
+async function hostYarn(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'safe-install-yarn-'));
+  const packed = await execa('npm', ['pack', `@yarnpkg/cli-dist@${YARN}`, '--pack-destination', dir], { cwd: dir });
+  await execa('tar', ['-xzf', join(dir, packed.stdout.trim().split('\n').pop()!), '-C', dir]);
+  return join(dir, 'package/bin/yarn.js');
+}
+
+/** Writes yarn.lock only (no link step, no scripts), against the registry and CA of npm's config. */
+async function yarnLock(yarn: string, dir: string): Promise<void> {
+  const registry = (await execa('npm', ['config', 'get', 'registry'])).stdout.trim().replace(/\/$/, '');
+  const cafile = (await execa('npm', ['config', 'get', 'cafile'])).stdout.trim();
+  const env: Record<string, string> = { YARN_NPM_REGISTRY_SERVER: registry, YARN_ENABLE_TELEMETRY: '0', YARN_ENABLE_GLOBAL_CACHE: '0', YARN_CACHE_FOLDER: join(dir, '.host-yarn-cache'), YARN_ENABLE_SCRIPTS: '0', YARN_IGNORE_PATH: '1' };
+  if (cafile !== '' && cafile !== 'null' && cafile !== 'undefined') env['YARN_HTTPS_CA_FILE_PATH'] = cafile;
+  await writeFile(join(dir, 'yarn.lock'), '');
+  await execa('node', [yarn, 'install', '--mode=update-lockfile'], { cwd: dir, env });
+  await rm(join(dir, '.host-yarn-cache'), { recursive: true, force: true });
+  await rm(join(dir, '.yarn'), { recursive: true, force: true });
+}
+
+const serious = (findings: ReportFinding[]) =>
+  findings
+    .filter((finding) => finding.severity === 'high' || finding.severity === 'critical')
+    .map((finding) => `${finding.ruleId} ${finding.package?.name}@${finding.package?.version}`)
+    .sort();
+
+await describeWithEngine('safe-install ci with Yarn Berry', () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('installs examples/yarn-berry-small (a postinstall, a native addon built by node-gyp, a workspace) and its code runs on the host', async () => {
+    const project = await copyProject('examples/yarn-berry-small');
+    dirs.push(project);
+    const reportPath = join(project, 'report.json');
+    const tracePath = join(project, 'trace.jsonl');
+    const started = Date.now();
+    const result = await runCli(['ci', project, '--report', reportPath, '--trace', tracePath]);
+    process.stderr.write(`yarn-berry-small: safe-install ci took ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    if (result.exitCode !== 0) process.stderr.write(String(result.all ?? ''));
+    expect(result.all).toContain('verdict: pass');
+    expect(result.exitCode).toBe(0);
+    const code = "console.log(require('@yarn-berry-small/greet')('x')); require('core-js/actual/array/at'); console.log([1, 2].at(-1)); console.log(typeof require('cpu-features')().arch)";
+    const run = await execa('node', ['-e', code], { cwd: project });
+    expect(run.stdout).toBe('hello, .......x\n2\nstring');
+    const report = JSON.parse(await readFile(reportPath, 'utf8'));
+    // Yarn's dependenciesMeta is not imported as policy allowances (as pnpm's allowBuilds is): the builds are reported, not judged.
+    expect(report.findings.filter((finding: ReportFinding) => finding.severity !== 'info')).toEqual([]);
+    expect(report.scripts).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ package: { name: 'core-js', version: '3.45.1' }, code: 0 }),
+        expect.objectContaining({ package: { name: 'cpu-features', version: '0.0.10' }, code: 0 }),
+      ]),
+    );
+    expect(report.scriptReview).toEqual({ npmVersion: YARN, packageManager: 'yarn-berry', pending: [], unreviewed: [] });
+    expect(report.export.issues).toEqual([]);
+    // The script's process ran in the package's folder and is attributed by the lockfile's identity there.
+    const trace = await readTrace(tracePath);
+    const start = trace.find((event) => event.type === 'script' && event.action === 'start' && event.package?.name === 'core-js');
+    expect(start).toMatchObject({ cwd: '/home/node/project/node_modules/core-js', identity: { name: 'core-js', version: '3.45.1', source: 'registry', path: 'node_modules/core-js' } });
+    // The workspace came back as Yarn's link inside the tree.
+    const link = await execa('readlink', [join(project, 'node_modules/@yarn-berry-small/greet')]);
+    expect(link.stdout).toBe('../../packages/greet');
+  }, 10 * 60_000);
+
+  it('catches the P1 fixture installed by Yarn with the same findings on the same package as under npm', async () => {
+    const yarn = await hostYarn();
+    dirs.push(join(yarn, '../../..'));
+    const viaYarn = await mkdtemp(join(tmpdir(), 'safe-install-yarn-p1-'));
+    const source = await mkdtemp(join(tmpdir(), 'safe-install-fixture-'));
+    dirs.push(viaYarn, source);
+    await cp(join(repoRoot, 'examples/malicious/P1-npm-token-exfil', CULPRIT), source, { recursive: true });
+    const packed = await execa('npm', ['pack', '--ignore-scripts', '--pack-destination', viaYarn], { cwd: source });
+    const tarball = packed.stdout.trim().split('\n').pop()!;
+    await writeFile(join(viaYarn, 'package.json'), JSON.stringify({ name: 'fixture-project', version: '1.0.0', private: true, packageManager: `yarn@${YARN}`, dependencies: { [CULPRIT]: `file:./${tarball}` }, dependenciesMeta: { [CULPRIT]: { built: true } } }, null, 2));
+    await writeFile(join(viaYarn, '.yarnrc.yml'), 'nodeLinker: node-modules\n');
+    await yarnLock(yarn, viaYarn);
+    const viaNpm = await projectWithPackages([CULPRIT], {}, { packagesFrom: 'examples/malicious/P1-npm-token-exfil' });
+    dirs.push(viaNpm);
+    const reports: Record<string, { findings: ReportFinding[] }> = {};
+    for (const [name, dir] of [['yarn', viaYarn], ['npm', viaNpm]] as const) {
+      const result = await runCli(['ci', dir, '--report', join(dir, 'report.json')]);
+      if (result.exitCode !== 1) process.stderr.write(String(result.all ?? ''));
+      expect(result.exitCode).toBe(1);
+      reports[name] = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8'));
+    }
+    const yarnFindings = serious(reports['yarn']!.findings);
+    expect(yarnFindings).toEqual(expect.arrayContaining([`decoy-credential-read ${CULPRIT}@1.0.0`, `decoy-exfiltration ${CULPRIT}@1.0.0`]));
+    expect(yarnFindings).toEqual(serious(reports['npm']!.findings));
+    // Yarn's environment (which names the lifecycle event) is not in the trace: the run is Yarn's `build`.
+    expect(reports['yarn']!.findings.find((finding) => finding.package?.name === CULPRIT)?.lifecycle).toBe('build');
+  }, 15 * 60_000);
+});
