@@ -18,3 +18,16 @@ export {
   type PnpmDependency,
   type PnpmPackage,
 } from './pnpm-lock.js';
+export {
+  parseYarnLock,
+  parseYarnLockText,
+  patternName,
+  yarnEntryName,
+  yarnLockedPackages,
+  yarnLockedRefs,
+  YarnLockError,
+  MAX_YARN_LOCK_BYTES,
+  type YarnLock,
+  type YarnLockEntry,
+  type YarnInstalledFolder,
+} from './yarn-lock.js';
