@@ -75,7 +75,7 @@ describe('chooseManager: the lockfile names the manager', () => {
 });
 
 describe('managerFor: managers not implemented yet are a clear usage error', () => {
-  it.each(['yarn-berry', 'yarn-classic', 'bun'] as const)('%s', (kind) => {
+  it.each(['yarn-berry', 'bun'] as const)('%s', (kind) => {
     const error = thrown(() => managerFor({ kind, lockfile: 'x', command: [], by: 'lockfile' }));
     expect(error).toMatchObject({ code: 'PACKAGE_MANAGER_UNSUPPORTED', kind: 'usage' });
     expect(error.message).toMatch(/does not support yet \(supported: npm/);
@@ -83,6 +83,10 @@ describe('managerFor: managers not implemented yet are a clear usage error', () 
 
   it('npm is implemented', () => {
     expect(managerFor({ kind: 'npm', lockfile: 'package-lock.json', command: ['npm', 'ci'], by: 'lockfile' }).name).toBe('npm');
+  });
+
+  it('Yarn classic is implemented', () => {
+    expect(managerFor({ kind: 'yarn-classic', lockfile: 'yarn.lock', command: [], by: 'lockfile' }).name).toBe('yarn-classic');
   });
 });
 

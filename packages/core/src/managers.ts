@@ -7,8 +7,9 @@ import type { PackageManager } from './package-manager.js';
 import { MANAGER_LABEL, chooseManager, readManagerFacts, type ManagerChoice, type ManagerKind } from './detect-manager.js';
 import { npm } from './npm.js';
 import { pnpm } from './pnpm.js';
+import { yarnClassic } from './yarn-classic.js';
 
-const IMPLEMENTED: Partial<Record<ManagerKind, PackageManager>> = { npm, pnpm };
+const IMPLEMENTED: Partial<Record<ManagerKind, PackageManager>> = { npm, pnpm, 'yarn-classic': yarnClassic };
 
 /** The implementation of a chosen manager, or a usage error naming what is not supported yet. */
 export function managerFor(choice: ManagerChoice): PackageManager {

@@ -37,6 +37,7 @@ import { parseCpuList, processesOf, socketHolders, statusOf } from './proc.js';
 import { relayCapped } from './relay-output.js';
 import { startReaper } from './reaper.js';
 import { startScriptBroker } from './script-broker.js';
+import { yarnLockfileOf } from './yarn-tree.js';
 import { SCRIPT_SHELL, startScriptTracer, type ScriptTracer } from './script-tracer.js';
 
 const NODE_GYP_DEV_DIR = '/usr/local/share/node-gyp';
@@ -116,6 +117,7 @@ function tarAsUser(args: RunnerArgs, argv: string[], input: string): { stdout: N
  */
 function lockfileOf(projectDir: string, name: JobLockfile | undefined): LockedPackages | null {
   if (name === 'pnpm-lock.yaml') return pnpmLockfileOf(projectDir);
+  if (name === 'yarn.lock') return yarnLockfileOf(projectDir);
   let lock: unknown = null;
   for (const candidate of name === undefined ? ['npm-shrinkwrap.json', 'package-lock.json'] : [name]) {
     const path = join(projectDir, candidate);

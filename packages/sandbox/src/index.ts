@@ -1,5 +1,6 @@
 export { readProject, readProjectWith, MAX_MANIFEST_BYTES, NPM_LOCKFILE, type LockfileReader, type Project, type ProjectFile, type NpmrcReport } from './project/read-project.js';
 export { checkPnpmLockfile, importerMismatches, PNPM_LOCKFILE } from './project/pnpm-lockfile.js';
+export { checkYarnLockfile, yarnClassicLockfile, yarnMismatches, yarnWorkspaceFolders } from './project/yarn-lockfile.js';
 export { checkLockfile, lockfileMismatches, safeRelativePath, type LockfileSummary } from './project/lockfile.js';
 export { sanitizeNpmrc, parseNpmrcLines, canonicalKey, SANDBOX_DECIDES, type RemovedKey, type RemovedReason, type SanitizedNpmrc } from './project/npmrc.js';
 export { readGitStandIn, gitStandInFiles, type GitStandIn } from './project/git-stand-in.js';

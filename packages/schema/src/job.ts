@@ -77,13 +77,13 @@ export interface SandboxJob {
   cacheFolders?: string[];
   /**
    * The lockfile the runner attributes scripts by (a name in the project root); default: npm's
-   * (`npm-shrinkwrap.json`, else `package-lock.json`). `pnpm-lock.yaml` for pnpm.
+   * (`npm-shrinkwrap.json`, else `package-lock.json`). `pnpm-lock.yaml` for pnpm, `yarn.lock` for Yarn 1.
    */
   lockfile?: JobLockfile;
 }
 
 /** The lockfiles the runner can read identities from. */
-export const JOB_LOCKFILES = ['npm-shrinkwrap.json', 'package-lock.json', 'pnpm-lock.yaml'] as const;
+export const JOB_LOCKFILES = ['npm-shrinkwrap.json', 'package-lock.json', 'pnpm-lock.yaml', 'yarn.lock'] as const;
 export type JobLockfile = (typeof JOB_LOCKFILES)[number];
 
 /** A phase name: a short lowercase word, safe in an event, an environment variable and a file name. */
