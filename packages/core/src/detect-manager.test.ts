@@ -102,7 +102,7 @@ describe('readManagerFacts / detectPackageManager on a folder', () => {
     const read = await readManagerFacts(dir);
     expect(read.files.has('yarn.lock')).toBe(true);
     expect(read.yarnLockHead?.length).toBe(YARN_LOCK_HEAD);
-    await expect(detectPackageManager(dir)).rejects.toMatchObject({ code: 'PACKAGE_MANAGER_UNSUPPORTED' });
+    await expect(detectPackageManager(dir)).resolves.toMatchObject({ manager: { name: 'yarn-classic' }, choice: { kind: 'yarn-classic' } });
   });
 
   it('a folder named like a lockfile is not one; a missing project is a usage error', async () => {

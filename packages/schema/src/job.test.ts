@@ -124,9 +124,10 @@ describe('the job\'s lockfile (whom the runner attributes scripts by)', () => {
   const base = { version: 1, steps: [{ phase: 'install', command: ['pnpm', 'install'], trace: 'scripts', attribution: 'lockfile', export: 'install' }] };
   it('takes one of the lockfiles the runner reads', () => {
     expect(validateJob({ ...base, lockfile: 'pnpm-lock.yaml' }).lockfile).toBe('pnpm-lock.yaml');
+    expect(validateJob({ ...base, lockfile: 'yarn.lock' }).lockfile).toBe('yarn.lock');
     expect(validateJob(base).lockfile).toBeUndefined();
   });
   it('refuses any other name or type', () => {
-    for (const lockfile of ['../pnpm-lock.yaml', '/etc/passwd', 'yarn.lock', 7, null]) expect(() => validateJob({ ...base, lockfile })).toThrow(JobError);
+    for (const lockfile of ['../pnpm-lock.yaml', '/etc/passwd', 'bun.lock', '../yarn.lock', 7, null]) expect(() => validateJob({ ...base, lockfile })).toThrow(JobError);
   });
 });
