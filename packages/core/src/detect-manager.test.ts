@@ -74,11 +74,15 @@ describe('chooseManager: the lockfile names the manager', () => {
   });
 });
 
-describe('managerFor: managers not implemented yet are a clear usage error', () => {
-  it.each(['yarn-classic'] as const)('%s', (kind) => {
-    const error = thrown(() => managerFor({ kind, lockfile: 'x', command: [], by: 'lockfile' }));
-    expect(error).toMatchObject({ code: 'PACKAGE_MANAGER_UNSUPPORTED', kind: 'usage' });
-    expect(error.message).toMatch(/does not support yet \(supported: npm/);
+describe('managerFor: every manager detection can choose is implemented', () => {
+  it.each([
+    ['npm', 'package-lock.json'],
+    ['pnpm', 'pnpm-lock.yaml'],
+    ['yarn-berry', 'yarn.lock'],
+    ['yarn-classic', 'yarn.lock'],
+    ['bun', 'bun.lock'],
+  ] as const)('%s', (kind, lockfile) => {
+    expect(() => managerFor({ kind, lockfile, command: [], by: 'lockfile' })).not.toThrow();
   });
 
   it('bun is implemented', () => {
@@ -87,6 +91,10 @@ describe('managerFor: managers not implemented yet are a clear usage error', () 
 
   it('npm is implemented', () => {
     expect(managerFor({ kind: 'npm', lockfile: 'package-lock.json', command: ['npm', 'ci'], by: 'lockfile' }).name).toBe('npm');
+  });
+
+  it('Yarn classic is implemented', () => {
+    expect(managerFor({ kind: 'yarn-classic', lockfile: 'yarn.lock', command: [], by: 'lockfile' }).name).toBe('yarn-classic');
   });
 });
 
@@ -102,7 +110,7 @@ describe('readManagerFacts / detectPackageManager on a folder', () => {
     const read = await readManagerFacts(dir);
     expect(read.files.has('yarn.lock')).toBe(true);
     expect(read.yarnLockHead?.length).toBe(YARN_LOCK_HEAD);
-    await expect(detectPackageManager(dir)).rejects.toMatchObject({ code: 'PACKAGE_MANAGER_UNSUPPORTED' });
+    await expect(detectPackageManager(dir)).resolves.toMatchObject({ manager: { name: 'yarn-classic' }, choice: { kind: 'yarn-classic' } });
   });
 
   it('a folder named like a lockfile is not one; a missing project is a usage error', async () => {

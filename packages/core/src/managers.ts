@@ -9,8 +9,9 @@ import { npm } from './npm.js';
 import { pnpm } from './pnpm.js';
 import { bun } from './bun.js';
 import { yarnBerry } from './yarn-berry.js';
+import { yarnClassic } from './yarn-classic.js';
 
-const IMPLEMENTED: Partial<Record<ManagerKind, PackageManager>> = { npm, pnpm, bun, 'yarn-berry': yarnBerry };
+const IMPLEMENTED: Partial<Record<ManagerKind, PackageManager>> = { npm, pnpm, bun, 'yarn-berry': yarnBerry, 'yarn-classic': yarnClassic };
 
 /** The implementation of a chosen manager, or a usage error naming what is not supported yet. */
 export function managerFor(choice: ManagerChoice): PackageManager {

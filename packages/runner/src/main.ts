@@ -23,7 +23,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RUNNER_PID_FILE, SCRIPT_BROKER_ENV, type JobLockfile, type JobStep, type PackageRef, type RawEvent, type TraceEvent } from '@safe-install/schema';
 import { createProcNetIdentify, startForwarder, type ClientIdentity, type IdentifyClient } from '@safe-install/gateway';
@@ -37,6 +37,7 @@ import { parseCpuList, processesOf, socketHolders, statusOf } from './proc.js';
 import { relayCapped } from './relay-output.js';
 import { startReaper } from './reaper.js';
 import { startScriptBroker } from './script-broker.js';
+import { yarnLockfileOf } from './yarn-tree.js';
 import { SCRIPT_SHELL, startScriptTracer, type ScriptTracer } from './script-tracer.js';
 
 const NODE_GYP_DEV_DIR = '/usr/local/share/node-gyp';
@@ -129,7 +130,8 @@ function processTreeOptions(step: JobStep): { processTree?: boolean; packageMana
 function lockfileOf(projectDir: string, name: JobLockfile | undefined): LockedPackages | null {
   if (name === 'pnpm-lock.yaml') return pnpmLockfileOf(projectDir);
   if (name === 'bun.lock') return bunLockfileOf(projectDir);
-  if (name === 'yarn.lock') return yarnBerryLockfileOf(projectDir);
+  // Both Yarns call it yarn.lock: Berry's is YAML with `__metadata`, Yarn 1's has its own format.
+  if (name === 'yarn.lock') return isYarnBerryLock(projectDir) ? yarnBerryLockfileOf(projectDir) : yarnLockfileOf(projectDir);
   let lock: unknown = null;
   for (const candidate of name === undefined ? ['npm-shrinkwrap.json', 'package-lock.json'] : [name]) {
     const path = join(projectDir, candidate);
@@ -145,6 +147,22 @@ function lockfileOf(projectDir: string, name: JobLockfile | undefined): LockedPa
 }
 
 /** Yarn Berry's lockfile, each workspace known by its package.json as uploaded. Unreadable or refused: null. */
+/** Berry's lockfile starts with its `__metadata` block (after a comment header); Yarn 1's never has one. */
+function isYarnBerryLock(projectDir: string): boolean {
+  try {
+    const fd = openSync(join(projectDir, 'yarn.lock'), 'r');
+    try {
+      const head = Buffer.alloc(1024);
+      const read = readSync(fd, head, 0, head.length, 0);
+      return /^__metadata:/m.test(head.subarray(0, read).toString('utf8'));
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+}
+
 function yarnBerryLockfileOf(projectDir: string): LockedPackages | null {
   const path = join(projectDir, 'yarn.lock');
   try {

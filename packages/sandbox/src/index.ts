@@ -2,6 +2,7 @@ export { readProject, readProjectWith, MAX_MANIFEST_BYTES, NPM_LOCKFILE, type Lo
 export { checkPnpmLockfile, importerMismatches, PNPM_LOCKFILE } from './project/pnpm-lockfile.js';
 export { checkBunLockfile, bunWorkspaceMismatches, BUN_LOCKFILE } from './project/bun-lockfile.js';
 export { checkYarnBerryLockfile, YARN_BERRY_LOCKFILE } from './project/yarn-berry-lockfile.js';
+export { checkYarnLockfile, yarnClassicLockfile, yarnMismatches, yarnWorkspaceFolders } from './project/yarn-lockfile.js';
 export { checkLockfile, lockfileMismatches, safeRelativePath, type LockfileSummary } from './project/lockfile.js';
 export { sanitizeNpmrc, parseNpmrcLines, canonicalKey, SANDBOX_DECIDES, type RemovedKey, type RemovedReason, type SanitizedNpmrc } from './project/npmrc.js';
 export { readGitStandIn, gitStandInFiles, type GitStandIn } from './project/git-stand-in.js';

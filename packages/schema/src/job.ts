@@ -79,8 +79,8 @@ export interface SandboxJob {
   cacheFolders?: string[];
   /**
    * The lockfile the runner attributes scripts by (a name in the project root); default: npm's
-   * (`npm-shrinkwrap.json`, else `package-lock.json`). `pnpm-lock.yaml` for pnpm, `yarn.lock` for
-   * Yarn Berry (its YAML lockfile with `__metadata`).
+   * (`npm-shrinkwrap.json`, else `package-lock.json`). `pnpm-lock.yaml` for pnpm, `bun.lock` for Bun,
+   * `yarn.lock` for Yarn (Berry's YAML lockfile with `__metadata`, or Yarn 1's).
    */
   lockfile?: JobLockfile;
 }

@@ -28,3 +28,16 @@ export {
   type YarnBerryLock,
   type YarnBerryPackage,
 } from './yarn-berry-lock.js';
+export {
+  parseYarnLock,
+  parseYarnLockText,
+  patternName,
+  yarnEntryName,
+  yarnLockedPackages,
+  yarnLockedRefs,
+  YarnLockError,
+  MAX_YARN_LOCK_BYTES,
+  type YarnLock,
+  type YarnLockEntry,
+  type YarnInstalledFolder,
+} from './yarn-lock.js';
