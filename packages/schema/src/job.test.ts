@@ -128,6 +128,6 @@ describe('the job\'s lockfile (whom the runner attributes scripts by)', () => {
     expect(validateJob(base).lockfile).toBeUndefined();
   });
   it('refuses any other name or type', () => {
-    for (const lockfile of ['../pnpm-lock.yaml', '/etc/passwd', 'bun.lock', '../yarn.lock', 7, null]) expect(() => validateJob({ ...base, lockfile })).toThrow(JobError);
+    for (const lockfile of ['../pnpm-lock.yaml', '/etc/passwd', 'bun.lockb', '../yarn.lock', '../bun.lock', 7, null]) expect(() => validateJob({ ...base, lockfile })).toThrow(JobError);
   });
 });
