@@ -7,8 +7,8 @@
  * project's own (`checkPnpmLockfile`: parsed by the tracer's reader, in sync with every importer's
  * package.json, no folder or tarball outside the project) and the same refusals (`refuseUnsupported`).
  */
-import { SafeInstallError, sanitizeText } from '@safe-install/schema';
-import { checkPnpmLockfile, MAX_MANIFEST_BYTES, stagedFile, type Project, type ProjectFile } from '@safe-install/sandbox';
+import { sanitizeText } from '@safe-install/schema';
+import { checkPnpmLockfile, MAX_MANIFEST_BYTES, refusedExport, returnedJsonObject, stagedFile, type Project, type ProjectFile } from '@safe-install/sandbox';
 import { MAX_WORKSPACE_BYTES, parseWorkspaceYaml } from './pnpm-builds.js';
 // A cycle with pnpm.ts, used only at call time.
 import { pnpmVersionOf, refuseUnsupported } from './pnpm.js';
@@ -19,22 +19,6 @@ export const PNPM_RETURNED_FILES = ['pnpm-workspace.yaml'] as const;
 const LOCKFILE = 'pnpm-lock.yaml';
 const WORKSPACE = 'pnpm-workspace.yaml';
 
-const refused = (why: string) =>
-  new SafeInstallError('EXPORT_REJECTED', 'infrastructure', `the sandbox's export was refused: ${why}`, {
-    hint: 'the project was not changed; the report and the trace show what the install did',
-  });
-
-function jsonObject(content: Buffer, name: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(content.toString('utf8'));
-  } catch (error) {
-    throw refused(`the ${name} that came back is not valid JSON (${sanitizeText((error as Error).message, 200)})`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw refused(`the ${name} that came back is not a JSON object`);
-  return value as Record<string, unknown>;
-}
-
 /** The project as the pnpm job left it (its own files where none came back). Throws EXPORT_REJECTED. */
 export async function returnedPnpmProject(project: Project, tree: string, options: { maxBytes?: number } = {}): Promise<Project> {
   const own = (path: string) => project.files.find((file) => file.path === path)?.content ?? null;
@@ -42,9 +26,9 @@ export async function returnedPnpmProject(project: Project, tree: string, option
   const manifestBytes = (await stagedFile(tree, 'package.json', maxBytes)) ?? own('package.json');
   const lockBytes = (await stagedFile(tree, LOCKFILE, maxBytes)) ?? own(LOCKFILE);
   const workspaceBytes = (await stagedFile(tree, WORKSPACE, MAX_WORKSPACE_BYTES)) ?? own(WORKSPACE);
-  if (manifestBytes === null) throw refused('no package.json came back');
-  if (lockBytes === null) throw refused(`no ${LOCKFILE} came back`);
-  const manifest = jsonObject(manifestBytes, 'package.json');
+  if (manifestBytes === null) throw refusedExport('no package.json came back');
+  if (lockBytes === null) throw refusedExport(`no ${LOCKFILE} came back`);
+  const manifest = returnedJsonObject(manifestBytes, 'package.json');
   const files: ProjectFile[] = [
     { path: 'package.json', content: manifestBytes, mode: 0o644 },
     { path: LOCKFILE, content: lockBytes, mode: 0o644 },
@@ -69,6 +53,6 @@ export async function returnedPnpmProject(project: Project, tree: string, option
     pnpmVersionOf(manifest);
     return returned;
   } catch (error) {
-    throw refused(`the files that came back: ${sanitizeText((error as Error).message, 500)}`);
+    throw refusedExport(`the files that came back: ${sanitizeText((error as Error).message, 500)}`);
   }
 }

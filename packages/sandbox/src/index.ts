@@ -49,4 +49,4 @@ export { advertisedRegistryUrl, gatewayNetwork, routeRegistries, PROXY_ORIGIN, t
 export { startGateway, GATEWAY_PATHS, REGISTRY_CACHE_VOLUME, type GatewaySettings, type RunningGateway } from './docker/gateway-container.js';
 export { credentialFor, parseNpmrc, nerfDart, readNpmrcLayers, type RegistryCredential } from './host/registry-auth.js';
 export { runnerExecSpec, sandboxContainerSpec, type RunnerExecSpec, type SandboxContainerSpec } from './docker/sandbox-container.js';
-export { narrowStaged, readReturnedManifests, stagedFile, type ReturnedManifests } from './transfer/returned-manifests.js';
+export { narrowStaged, readReturnedManifests, refusedExport, returnedJsonObject, stagedFile, type ReturnedManifests } from './transfer/returned-manifests.js';

@@ -23,7 +23,8 @@ export interface ReturnedManifests {
   lockfile: LockfileSummary;
 }
 
-const refused = (why: string) =>
+/** The export is refused, and the project left as it was. */
+export const refusedExport = (why: string) =>
   new SafeInstallError('EXPORT_REJECTED', 'infrastructure', `the sandbox's export was refused: ${why}`, {
     hint: 'the project was not changed; the report and the trace show what the install did',
   });
@@ -39,30 +40,31 @@ export async function stagedFile(tree: string, name: string, maxBytes: number): 
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
-    if (code === 'ELOOP') throw refused(`the ${name} that came back is a symlink`);
+    if (code === 'ELOOP') throw refusedExport(`the ${name} that came back is a symlink`);
     throw error;
   }
   try {
     const info = await handle.stat();
-    if (!info.isFile()) throw refused(`the ${name} that came back is not a regular file`);
-    if (info.size > maxBytes) throw refused(`the ${name} that came back is larger than ${maxBytes} bytes`);
+    if (!info.isFile()) throw refusedExport(`the ${name} that came back is not a regular file`);
+    if (info.size > maxBytes) throw refusedExport(`the ${name} that came back is larger than ${maxBytes} bytes`);
     const content = await handle.readFile();
     // It could not have grown (the staging folder is ours), but the bound is the point: check what was read.
-    if (content.length > maxBytes) throw refused(`the ${name} that came back is larger than ${maxBytes} bytes`);
+    if (content.length > maxBytes) throw refusedExport(`the ${name} that came back is larger than ${maxBytes} bytes`);
     return content;
   } finally {
     await handle.close();
   }
 }
 
-function jsonObject(content: Buffer, name: string): Record<string, unknown> {
+/** A returned JSON file (hostile input) that must be an object. */
+export function returnedJsonObject(content: Buffer, name: string): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(content.toString('utf8'));
   } catch (error) {
-    throw refused(`the ${name} that came back is not valid JSON (${sanitizeText((error as Error).message, 200)})`);
+    throw refusedExport(`the ${name} that came back is not valid JSON (${sanitizeText((error as Error).message, 200)})`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw refused(`the ${name} that came back is not a JSON object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw refusedExport(`the ${name} that came back is not a JSON object`);
   return value as Record<string, unknown>;
 }
 
@@ -79,14 +81,14 @@ export async function readReturnedManifests(
   const manifestBytes = (await stagedFile(staged.tree, 'package.json', maxBytes)) ?? current.manifest;
   const lockBytes = (await stagedFile(staged.tree, current.lockfileName, maxBytes)) ?? current.lockfile;
   // A project that had none: the install must have written one.
-  if (lockBytes === null) throw refused(`no ${current.lockfileName} came back`);
-  const manifest = jsonObject(manifestBytes, 'package.json');
-  const lock = jsonObject(lockBytes, current.lockfileName);
+  if (lockBytes === null) throw refusedExport(`no ${current.lockfileName} came back`);
+  const manifest = returnedJsonObject(manifestBytes, 'package.json');
+  const lock = returnedJsonObject(lockBytes, current.lockfileName);
   let lockfile: LockfileSummary;
   try {
     lockfile = checkLockfile(manifest, lock, current.lockfileName);
   } catch (error) {
-    throw refused(`the lockfile that came back: ${(error as Error).message}`);
+    throw refusedExport(`the lockfile that came back: ${(error as Error).message}`);
   }
   return { manifest, manifestBytes, lockBytes, lockfile };
 }
