@@ -109,3 +109,32 @@ describe('backpressure', () => {
   });
 });
 
+
+describe('RunnerChannel: bytes that are no frames (hostile or cut-off stream)', () => {
+  const channelWith = () => {
+    const errors: string[] = [];
+    const statuses: unknown[] = [];
+    const channel = new RunnerChannel({
+      onEvent: () => undefined,
+      onStatus: (status) => statuses.push(status),
+      onExport: (tar: Readable) => tar.resume(),
+      onExportEnd: () => undefined,
+      onRunnerError: (message) => errors.push(message),
+      onBadLine: () => undefined,
+    });
+    return { channel, errors, statuses };
+  };
+
+  it.each([
+    ['an unknown frame type', Buffer.concat([Buffer.from([79, 0, 0, 0, 2]), Buffer.from('OK')])],
+    ['a status that is no JSON', encodeFrame(FRAME.status, Buffer.from('{not json'))],
+    ['an export end that is no JSON', encodeFrame(FRAME.exportEnd, Buffer.from('\u0000\u0001'))],
+  ])('%s is one runner error, never a throw, and what follows is dropped', (_name, bad) => {
+    const { channel, errors, statuses } = channelWith();
+    expect(() => channel.push(Buffer.concat([bad as Buffer, encodeFrame(FRAME.status, Buffer.from('{"exitCode":0}'))]))).not.toThrow();
+    expect(() => channel.push(encodeFrame(FRAME.status, Buffer.from('{"exitCode":0}')))).not.toThrow();
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^the runner's output stopped being frames: /);
+    expect(statuses).toEqual([]);
+  });
+});

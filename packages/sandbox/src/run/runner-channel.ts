@@ -4,7 +4,7 @@
  * install code, so lines are parsed defensively.
  */
 import { PassThrough, type Readable } from 'node:stream';
-import type { TraceEvent } from '@safe-install/schema';
+import { sanitizeText, type TraceEvent } from '@safe-install/schema';
 import { FRAME, FrameDecoder, type RunnerStatus } from '@safe-install/runner';
 import { parseEventLines } from './event-lines.js';
 
@@ -24,13 +24,32 @@ export class RunnerChannel {
   readonly #decoder = new FrameDecoder();
   readonly #handlers: ChannelHandlers;
   #export: PassThrough | null = null;
+  #broken = false;
 
   constructor(handlers: ChannelHandlers) {
     this.#handlers = handlers;
   }
 
-  /** Feed stdout bytes. Returns false when the export stream wants the producer to pause. */
+  /**
+   * Feed stdout bytes. Returns false when the export stream wants the producer to pause.
+   * A stream that stops being frames (an unknown frame type, a status that is no JSON: bytes the
+   * engine put in when the exec was cut off) is the runner's error, reported once; the bytes after
+   * it are dropped and any export is failed. It never throws: this runs in a stream's 'data'
+   * handler, where a throw would end the whole run without a verdict.
+   */
   push(chunk: Buffer): boolean {
+    if (this.#broken) return true;
+    try {
+      return this.#frames(chunk);
+    } catch (error) {
+      this.#broken = true;
+      this.end();
+      this.#handlers.onRunnerError(`the runner's output stopped being frames: ${sanitizeText((error as Error).message, 200)}`);
+      return true;
+    }
+  }
+
+  #frames(chunk: Buffer): boolean {
     let flowing = true;
     for (const frame of this.#decoder.push(chunk)) {
       switch (frame.type) {
