@@ -11,7 +11,6 @@ const config = (registry: string, scopedRegistries: Record<string, string> = {})
   httpsProxy: null,
   noproxy: null,
   installSettings: [],
-  installEnv: [],
   strictSsl: true,
   npmrcFiles: [],
 });
