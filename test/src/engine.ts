@@ -58,9 +58,17 @@ export async function copyProject(relativePath: string): Promise<string> {
   return dir;
 }
 
-/** Run the CLI to the end; `pid` identifies its containers (label owner-pid). */
+/**
+ * The environment a user's shell gives a command: this process's, without the `npm_*` variables a
+ * test runner sets (`pnpm test` exports npm_config_omit_lockfile_registry_resolved and others).
+ * npm, and safe-install after it, rank those above the project's .npmrc, so a test that compares
+ * the CLI with a host manager runs both with this.
+ */
+export const userEnv: Record<string, string> = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => !/^npm_/i.test(entry[0]) && entry[1] !== undefined));
+
+/** Run the CLI to the end, in the user's environment (userEnv) plus `env`; `pid` identifies its containers (label owner-pid). */
 export async function runCli(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<Result & { pid: number }> {
-  const child = execa('node', [cliPath, ...args], { reject: false, all: true, env: options.env ?? {}, timeout: 20 * 60_000, ...(options.cwd === undefined ? {} : { cwd: options.cwd }) });
+  const child = execa('node', [cliPath, ...args], { reject: false, all: true, env: { ...userEnv, ...options.env }, extendEnv: false, timeout: 20 * 60_000, ...(options.cwd === undefined ? {} : { cwd: options.cwd }) });
   const pid = child.pid!;
   return Object.assign(await child, { pid });
 }

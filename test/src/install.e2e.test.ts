@@ -8,18 +8,13 @@ import { cp, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { copyProject, describeWithEngine, readTrace, repoRoot, runCli } from './engine.js';
+import { copyProject, describeWithEngine, readTrace, repoRoot, runCli, userEnv } from './engine.js';
 import { compareTrees, describeDifferences, readTree } from './tree-compare.js';
 
 /** npm writes `resolved` URLs only when told to (this machine's npm config omits them): both copies are told alike. */
 const WITH_RESOLVED = 'omit-lockfile-registry-resolved=false\n';
-/**
- * The host's npm as a user runs it, its config from its npmrc files only: a test runner's own
- * `npm_config_*` variables (pnpm sets them for `pnpm test`) would outrank the project's .npmrc on
- * the host side alone (the CLI runs with a clean environment).
- */
-const hostEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key))) as Record<string, string>;
-const hostNpm = (dir: string, args: string[]) => execa('npm', [...args, '--no-audit', '--no-fund'], { cwd: dir, env: hostEnv, extendEnv: false });
+/** The host's npm as a user runs it: the same environment as the CLI (userEnv, no test runner's npm_config_*). */
+const hostNpm = (dir: string, args: string[]) => execa('npm', [...args, '--no-audit', '--no-fund'], { cwd: dir, env: userEnv, extendEnv: false });
 const files = async (dir: string) => ({ manifest: await readFile(join(dir, 'package.json'), 'utf8'), lockfile: await readFile(join(dir, 'package-lock.json'), 'utf8') });
 
 /** The corpus's P1 fixture (reads ~/.npmrc and NPM_TOKEN, POSTs them to registry-stats.invalid), packed into `dir` as fixture.tgz. */
@@ -67,7 +62,7 @@ await describeWithEngine('safe-install install and update', () => {
     expect(got.manifest).toBe(want.manifest);
     expect(got.lockfile).toBe(want.lockfile);
     // The real registry's URL, as the host writes it (the sandbox's npm knows the registry by it).
-    const registry = (await execa('npm', ['config', 'get', 'registry'], { cwd: host, env: hostEnv, extendEnv: false })).stdout.trim().replace(/\/?$/, '/');
+    const registry = (await execa('npm', ['config', 'get', 'registry'], { cwd: host, env: userEnv, extendEnv: false })).stdout.trim().replace(/\/?$/, '/');
     const lock = JSON.parse(got.lockfile) as { packages: Record<string, { version?: string; resolved?: string }> };
     expect(lock.packages['node_modules/left-pad']?.resolved).toBe(`${registry}left-pad/-/left-pad-${lock.packages['node_modules/left-pad']!.version}.tgz`);
     // The new package is on the host, and so is the rest of the install (esbuild's binary runs).

@@ -8,13 +8,13 @@ import { cp, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { copyProject, describeWithEngine, repoRoot, runCli } from './engine.js';
+import { copyProject, describeWithEngine, repoRoot, runCli, userEnv } from './engine.js';
 import { compareTrees, describeDifferences, readTree } from './tree-compare.js';
 
 /** The pnpm examples/pnpm-small pins (packageManager); the host's pnpm must be the same version. */
 const PNPM_VERSION = '10.34.8';
-/** The host's pnpm as a user runs it: its config from its npmrc files only (no test runner's npm_config_*). */
-const hostEnv = { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key))), COREPACK_ENABLE_STRICT: '0' } as Record<string, string>;
+/** The host's pnpm as a user runs it: the same environment as the CLI (userEnv, no test runner's npm_config_*). */
+const hostEnv = { ...userEnv, COREPACK_ENABLE_STRICT: '0' };
 const hostPnpm = (dir: string, args: string[]) => execa('pnpm', args, { cwd: dir, env: hostEnv, extendEnv: false });
 const files = async (dir: string) => ({ manifest: await readFile(join(dir, 'package.json'), 'utf8'), lockfile: await readFile(join(dir, 'pnpm-lock.yaml'), 'utf8') });
 

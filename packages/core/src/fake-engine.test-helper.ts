@@ -23,6 +23,7 @@ export const HOST_CONFIG: HostNpmConfig = {
   strictSsl: true,
   npmrcFiles: [],
   installSettings: [],
+  installEnv: [],
 };
 // npm's real code for everything but asking the host's npm for its config.
 export const testNpm: PackageManager = { ...npm, hostConfig: async () => HOST_CONFIG };

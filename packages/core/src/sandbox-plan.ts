@@ -16,5 +16,5 @@ export interface SandboxPlan {
 export async function planSandbox(pm: PackageManager, project: Project, hostConfig: HostNpmConfig, allow: EgressAllowConfig, rsaKey: SshKeyMaterial): Promise<SandboxPlan> {
   const network = await pm.sandboxNetwork(hostConfig, project.root, allow);
   const plan = planUpload(project, { home: SANDBOX_PATHS.home, projectDir: 'project', registry: hostConfig.registry, npmrc: [...network.npmrc, ...hostConfig.installSettings], rsaKey });
-  return { plan, network: { gateway: { ...network.gateway, decoys: plan.decoys }, env: network.env } };
+  return { plan, network: { gateway: { ...network.gateway, decoys: plan.decoys }, env: [...network.env, ...hostConfig.installEnv] } };
 }

@@ -1,6 +1,6 @@
 /** pickNpmConfig is pure: it picks the fetch settings out of `npm config list --json`. */
 import { SafeInstallError } from '@safe-install/schema';
-import { carriedSettings, npmEnvKeys, pickNpmConfig } from './npm-config.js';
+import { carriedEnvironment, carriedSettings, npmEnvKeys, pickNpmConfig } from './npm-config.js';
 import { npmrcValues, parseNpmrcLines } from '../project/npmrc.js';
 
 const REGISTRY = 'https://registry.example/';
@@ -17,6 +17,7 @@ describe('pickNpmConfig', () => {
       strictSsl: true,
       npmrcFiles: [],
       installSettings: [],
+      installEnv: [],
     });
   });
 
@@ -42,6 +43,7 @@ describe('pickNpmConfig', () => {
       strictSsl: false,
       npmrcFiles: [],
       installSettings: [],
+      installEnv: [],
     });
   });
 
@@ -64,7 +66,7 @@ describe('pickNpmConfig', () => {
   it('never carries credentials or unrelated settings', () => {
     const picked = pickNpmConfig({ registry: REGISTRY, '//registry.example/:_authToken': 'secret', _auth: 'secret', 'save-exact': true });
     expect(JSON.stringify(picked)).not.toContain('secret');
-    expect(Object.keys(picked).sort()).toEqual(['cafile', 'httpsProxy', 'installSettings', 'noproxy', 'npmrcFiles', 'proxy', 'registry', 'scopedRegistries', 'strictSsl']);
+    expect(Object.keys(picked).sort()).toEqual(['cafile', 'httpsProxy', 'installEnv', 'installSettings', 'noproxy', 'npmrcFiles', 'proxy', 'registry', 'scopedRegistries', 'strictSsl']);
   });
 
   it.each([
@@ -204,4 +206,18 @@ describe('carriedSettings: the host settings that change what npm installs go in
       '//r.example/:_authToken',
     ]);
   });
+
+  it('carries environment-set keys as environment (they outrank the project .npmrc there, as on the host), never secrets or multi-line values', () => {
+    const env = { ...config, 'multi-line': 'a\nb', 'null-valued': null };
+    expect(carriedEnvironment(env, ['legacy-peer-deps', 'install-strategy', 'include', 'omit', 'multi-line', 'null-valued', 'my-api-key', 'script-shell', 'not-set'])).toEqual([
+      'npm_config_legacy_peer_deps=true',
+      'npm_config_install_strategy=hoisted',
+      'npm_config_include=peer',
+    ]);
+    const picked = pickNpmConfig(config, ['engine-strict', 'legacy-peer-deps'], ['legacy-peer-deps', 'omit']);
+    expect(picked.installEnv).toEqual(['npm_config_legacy_peer_deps=true']);
+    // A list of several values has no environment form: it stays a line, like a file's key.
+    expect(picked.installSettings).toEqual(['engine-strict=true', 'omit[]=dev', 'omit[]=optional']);
+  });
 });
+

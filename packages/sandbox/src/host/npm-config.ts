@@ -28,6 +28,11 @@ export interface HostNpmConfig {
    * config (see carriedSettings).
    */
   installSettings: string[];
+  /**
+   * The same for settings the host set in its environment, as `npm_config_*` variables for the
+   * sandbox: there, as on the host, they outrank the project's .npmrc (see carriedEnvironment).
+   */
+  installEnv: string[];
 }
 
 const run = promisify(execFile);
@@ -67,17 +72,41 @@ function iniValue(value: string): string {
  */
 export function carriedSettings(config: Record<string, unknown>, explicit: Iterable<string>): string[] {
   const lines: string[] = [];
+  for (const [key, value] of carriedValues(config, explicit)) {
+    if (Array.isArray(value)) {
+      for (const item of value) if (typeof item === 'string' && item !== '') lines.push(`${key}[]=${iniValue(item)}`);
+    } else lines.push(`${key}=${typeof value === 'string' ? iniValue(value) : String(value)}`);
+  }
+  return lines;
+}
+
+/**
+ * Pure: `npm_config_*` variables for the settings the host set in its environment (`envKeys`, from
+ * npmEnvKeys), with npm's effective values. npm ranks its environment above the project's .npmrc,
+ * so in the sandbox these go in the environment too, not the user npmrc the project file outranks.
+ * A list of several values (`omit`) and a null have no environment form: they stay npmrc lines.
+ */
+export function carriedEnvironment(config: Record<string, unknown>, envKeys: Iterable<string>): string[] {
+  const vars: string[] = [];
+  for (const [key, value] of carriedValues(config, envKeys)) {
+    if (value === null || (Array.isArray(value) && value.length !== 1)) continue;
+    const text = String(Array.isArray(value) ? value[0] : value);
+    // One line, no NUL: a variable a shell and Docker pass on unchanged.
+    if (/[\0\r\n]/.test(text)) continue;
+    vars.push(`npm_config_${key.replace(/-/g, '_')}=${text}`);
+  }
+  return vars;
+}
+
+/** The explicit keys that are carried at all, with npm's effective values (strings, lists of strings, scalars). */
+function* carriedValues(config: Record<string, unknown>, explicit: Iterable<string>): Generator<[string, string | boolean | number | null | unknown[]]> {
   for (const key of new Set(explicit)) {
     // Scoped and nerf-darted keys are registries and credentials; `_` keys are npm's private ones.
     if (!/^[a-z0-9][a-z0-9._-]*$/i.test(key) || key.length > 100 || NOT_CARRIED.has(canonicalKey(key)) || SECRET_LIKE.test(key)) continue;
     if (!Object.hasOwn(config, key)) continue;
     const value = config[key];
-    if (Array.isArray(value)) {
-      for (const item of value) if (typeof item === 'string' && item !== '') lines.push(`${key}[]=${iniValue(item)}`);
-    } else if (typeof value === 'string') lines.push(`${key}=${iniValue(value)}`);
-    else if (typeof value === 'boolean' || typeof value === 'number' || value === null) lines.push(`${key}=${String(value)}`);
+    if (Array.isArray(value) || typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number' || value === null) yield [key, value];
   }
-  return lines;
 }
 
 /** The keys an environment sets for npm, as npm reads them (its loadEnv). */
@@ -91,7 +120,7 @@ export function npmEnvKeys(env: NodeJS.ProcessEnv): string[] {
 }
 
 /** Pure: pick what matters out of `npm config list --json`. */
-export function pickNpmConfig(config: Record<string, unknown>, explicitKeys: Iterable<string> = []): Omit<HostNpmConfig, 'ca'> {
+export function pickNpmConfig(config: Record<string, unknown>, explicitKeys: Iterable<string> = [], envKeys: Iterable<string> = []): Omit<HostNpmConfig, 'ca'> {
   const registry = stringOrNull(config['registry']);
   if (registry === null) throw new SafeInstallError('NPM_CONFIG_INVALID', 'usage', 'npm has no registry configured');
   const scopedRegistries: Record<string, string> = {};
@@ -110,8 +139,19 @@ export function pickNpmConfig(config: Record<string, unknown>, explicitKeys: Ite
     noproxy: Array.isArray(noproxy) ? noproxy.filter((item) => typeof item === 'string' && item).join(',') || null : stringOrNull(noproxy),
     strictSsl: config['strict-ssl'] !== false,
     npmrcFiles: ['globalconfig', 'userconfig'].map((key) => stringOrNull(config[key])).filter((path): path is string => path !== null),
-    installSettings: carriedSettings(config, explicitKeys),
+    ...carriedSplit(config, explicitKeys, envKeys),
   };
+}
+
+/**
+ * A key the host's environment sets goes into the sandbox's environment (its rank there is the
+ * host's); a list of several values cannot, and stays an npmrc line like a file's keys.
+ */
+function carriedSplit(config: Record<string, unknown>, fileKeys: Iterable<string>, envKeys: Iterable<string>): Pick<HostNpmConfig, 'installSettings' | 'installEnv'> {
+  const installEnv = carriedEnvironment(config, envKeys);
+  const inEnv = new Set(installEnv.map((line) => line.slice('npm_config_'.length, line.indexOf('=')).replace(/_/g, '-')));
+  const fileOnly = [...fileKeys, ...envKeys].filter((key) => !inEnv.has(key));
+  return { installSettings: carriedSettings(config, fileOnly), installEnv };
 }
 
 export async function readHostNpmConfig(projectDir: string): Promise<HostNpmConfig> {
@@ -129,7 +169,7 @@ export async function readHostNpmConfig(projectDir: string): Promise<HostNpmConf
   // file goes into the sandbox itself).
   const files = ['globalconfig', 'userconfig'].map((key) => stringOrNull(config[key]));
   const layers = await readNpmrcLayers(files);
-  const picked = pickNpmConfig(config, [...layers.flatMap((layer) => [...layer.keys()]), ...npmEnvKeys(process.env)]);
+  const picked = pickNpmConfig(config, layers.flatMap((layer) => [...layer.keys()]), npmEnvKeys(process.env));
   let ca: Buffer | null = null;
   if (picked.cafile) {
     try {

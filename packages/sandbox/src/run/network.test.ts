@@ -11,6 +11,7 @@ const config = (registry: string, scopedRegistries: Record<string, string> = {})
   httpsProxy: null,
   noproxy: null,
   installSettings: [],
+  installEnv: [],
   strictSsl: true,
   npmrcFiles: [],
 });
