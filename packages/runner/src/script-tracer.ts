@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { SANDBOX_HELPERS, SCRIPT_SHELL_ARGS, TRACE_GAP_NOTICE, type RawEvent } from '@safe-install/schema';
+import { SANDBOX_HELPERS, SCRIPT_SHELL_ARGS, TRACE_GAP_NOTICE, gapSample, type RawEvent } from '@safe-install/schema';
 import { StraceReader, straceArgs, type EventBuilder, type StraceEntry } from '@safe-install/tracer';
 import type { ScriptOutcome, ScriptRequest } from './script-broker.js';
 import { lifecycleOf } from './script-broker.js';
@@ -91,8 +91,9 @@ export async function startScriptTracer(options: ScriptTracerOptions): Promise<S
   const reportGaps = () => {
     const gaps = reader.stats.dropped - gapsReported;
     if (gaps === 0) return;
+    const first = reader.droppedSamples[gapsReported] ?? null;
     gapsReported = reader.stats.dropped;
-    const notice = builder.notice(Date.now(), root ?? request.shellPid, `${TRACE_GAP_NOTICE} ${gaps} line(s) of this script's trace could not be read`);
+    const notice = builder.notice(Date.now(), root ?? request.shellPid, `${TRACE_GAP_NOTICE} ${gaps} line(s) of this script's trace could not be read${gapSample(first)}`);
     options.send([{ ...(notice as Extract<RawEvent, { type: 'notice' }>), count: gaps }]);
   };
   const live = new Set<number>();

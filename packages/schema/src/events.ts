@@ -305,6 +305,14 @@ export interface FsDiffEvent extends EventBase {
 export const TRACE_GAP_NOTICE = 'trace incomplete:';
 export const TRACE_LIMIT_NOTICE = 'trace limit reached:';
 
+/**
+ * The tail of a gap notice that shows what was lost: the first unreadable line, cut to 200
+ * characters and JSON-escaped (it is untrusted: no control character reaches a terminal raw).
+ */
+export function gapSample(line: string | null): string {
+  return line === null ? '' : `; the first: ${JSON.stringify(line.slice(0, 200))}`;
+}
+
 /** Something the tracer could not parse or had to drop, counted rather than hidden. */
 export interface TracerNoticeEvent extends EventBase {
   type: 'notice';

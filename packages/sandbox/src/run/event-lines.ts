@@ -5,16 +5,16 @@
  */
 import type { TraceEvent } from '@safe-install/schema';
 
-export function parseEventLines(text: string, onBadLine: () => void = () => undefined): TraceEvent[] {
+export function parseEventLines(text: string, onBadLine: (line: string) => void = () => undefined): TraceEvent[] {
   const events: TraceEvent[] = [];
   for (const line of text.split('\n')) {
     if (line === '') continue;
     try {
       const event = JSON.parse(line) as TraceEvent;
       if (typeof event === 'object' && event !== null && typeof event.type === 'string') events.push(event);
-      else onBadLine();
+      else onBadLine(line);
     } catch {
-      onBadLine();
+      onBadLine(line);
     }
   }
   return events;

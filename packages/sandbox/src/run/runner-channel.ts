@@ -16,8 +16,8 @@ export interface ChannelHandlers {
   onExport(tar: Readable): void;
   onExportEnd(result: { ok: boolean; error?: string }): void;
   onRunnerError(message: string): void;
-  /** A line of event JSON that did not parse (counted; should never happen). */
-  onBadLine(): void;
+  /** A line of event JSON that did not parse (counted, and the first kept as a sample; should never happen). */
+  onBadLine(line: string): void;
 }
 
 export class RunnerChannel {
@@ -55,7 +55,7 @@ export class RunnerChannel {
       switch (frame.type) {
         case FRAME.events:
         {
-          const events = parseEventLines(frame.payload.toString('utf8'), () => this.#handlers.onBadLine());
+          const events = parseEventLines(frame.payload.toString('utf8'), (line) => this.#handlers.onBadLine(line));
           // Each event's share of the frame: exact in total, which is what the trace limit counts.
           const bytes = events.length > 0 ? frame.payload.length / events.length : 0;
           for (const event of events) this.#handlers.onEvent(event, bytes);

@@ -15,7 +15,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { SafeInstallError, TRACE_GAP_NOTICE, validateJob, type SandboxJob, type TraceEvent } from '@safe-install/schema';
+import { SafeInstallError, TRACE_GAP_NOTICE, gapSample, validateJob, type SandboxJob, type TraceEvent } from '@safe-install/schema';
 import type { RunnerStatus } from '@safe-install/runner';
 import { packFiles, type ArchiveFile } from '../transfer/pack-files.js';
 import { readTarFiles, type TarFile } from '../transfer/package-tarball.js';
@@ -406,6 +406,7 @@ export async function openSandbox(options: SandboxOptions): Promise<StartedSandb
     let status: RunnerStatus | null = null;
     let runnerError: string | null = null;
     let badLines = 0;
+    let badLineSample: string | null = null;
     let exportJob: Promise<StagedExport> | null = null;
     let exportResult: { ok: boolean; error?: string } | null = null;
     let statusAt: number | null = null;
@@ -474,8 +475,9 @@ export async function openSandbox(options: SandboxOptions): Promise<StartedSandb
       onRunnerError: (message) => {
         runnerError = message;
       },
-      onBadLine: () => {
+      onBadLine: (line) => {
         badLines += 1;
+        badLineSample ??= line;
       },
     });
     let ended = false;
@@ -568,7 +570,7 @@ export async function openSandbox(options: SandboxOptions): Promise<StartedSandb
     }
     if (badLines > 0) {
       // Lines of the event stream that were not events: whatever they held is not judged.
-      keep(sandboxNotice('gap-1', Date.now(), `${TRACE_GAP_NOTICE} ${badLines} line(s) of the event stream could not be read`, undefined, badLines));
+      keep(sandboxNotice('gap-1', Date.now(), `${TRACE_GAP_NOTICE} ${badLines} line(s) of the event stream could not be read${gapSample(badLineSample)}`, undefined, badLines));
     }
     const finalStatus = status as RunnerStatus | null;
     return {

@@ -148,6 +148,15 @@ describe('StraceReader: what cannot be used is counted, never thrown', () => {
     const got = readAll('garbage\n\u0000\u0001\n1 1.0 open("/x, O_RDONLY) = 3\n1 1.0 setsid() = 1\n', reader);
     expect(records(got)).toHaveLength(1);
     expect(reader.stats).toMatchObject({ lines: 4, dropped: 3, syscalls: 1 });
+    // What was lost is kept as raw samples (the notice escapes them), so a gap can be explained.
+    expect(reader.droppedSamples).toEqual(['garbage', '\u0000\u0001', '1 1.0 open("/x, O_RDONLY) = 3']);
+  });
+
+  it('keeps at most three samples of dropped lines, each cut to 200 characters', () => {
+    const reader = new StraceReader();
+    readAll(`${'y'.repeat(10_000)}\nb\nc\nd\ne\n`, reader);
+    expect(reader.stats.dropped).toBe(5);
+    expect(reader.droppedSamples).toEqual(['y'.repeat(200), 'b', 'c']);
   });
 
   it('drops and counts an orphan resumed, and one resuming another call', () => {
@@ -230,6 +239,7 @@ describe('StraceReader: what cannot be used is counted, never thrown', () => {
     got.push(...reader.push('\n1 1.0 setsid() = 1\n'), ...reader.end());
     expect(records(got)).toHaveLength(1);
     expect(reader.stats).toMatchObject({ lines: 2, overlong: 1, dropped: 1, syscalls: 1 });
+    expect(reader.droppedSamples).toEqual(['x'.repeat(200)]);
   });
 
   it('handles a > 1 MiB line arriving in one chunk with the default limit', () => {

@@ -84,6 +84,10 @@ export const DEFAULT_MAX_LINE_LENGTH = 1024 * 1024;
  */
 const TAIL_LENGTH = 20 * 1024;
 
+/** How many dropped lines are kept as samples, and how much of each. */
+const SAMPLES = 3;
+const SAMPLE_LENGTH = 200;
+
 /** An unfinished call waiting for its resume. */
 interface Pending {
   line: UnfinishedLine;
@@ -108,6 +112,12 @@ export class StraceReader {
     overlong: 0,
     incomplete: 0,
   };
+
+  /**
+   * The first few lines that were dropped, each cut to SAMPLE_LENGTH characters (raw, untrusted:
+   * escape before showing): a gap in a trace says what it lost, so the next one can be explained.
+   */
+  readonly droppedSamples: string[] = [];
 
   readonly #maxLine: number;
   readonly #pending = new Map<number, Pending>();
@@ -155,6 +165,11 @@ export class StraceReader {
     return new Map([...this.#pending].map(([pid, p]) => [pid, p.line.name]));
   }
 
+  #drop(line: string): void {
+    this.stats.dropped++;
+    if (this.droppedSamples.length < SAMPLES) this.droppedSamples.push(line.slice(0, SAMPLE_LENGTH));
+  }
+
   #append(piece: string): void {
     if (this.#overlong !== null) {
       const o = this.#overlong;
@@ -180,7 +195,7 @@ export class StraceReader {
       if (overlong !== null) {
         this.stats.lines++;
         this.stats.overlong++;
-        if (!this.#salvage(overlong, out)) this.stats.dropped++;
+        if (!this.#salvage(overlong, out)) this.#drop(overlong.head);
         return;
       }
       if (line.trim() === '') return;
@@ -188,14 +203,14 @@ export class StraceReader {
       this.#handleLine(line, out);
     } catch {
       // Defence in depth: the parsers are total, but a bug must cost one line, not the trace.
-      this.stats.dropped++;
+      this.#drop(overlong?.head ?? line);
     }
   }
 
   #handleLine(line: string, out: StraceEntry[]): void {
     const parsed = parseStraceLine(line);
     if (parsed === null) {
-      this.stats.dropped++;
+      this.#drop(line);
       return;
     }
     switch (parsed.kind) {
@@ -219,14 +234,14 @@ export class StraceReader {
         const pending = this.#pending.get(parsed.pid);
         if (pending === undefined || pending.line.name !== parsed.name) {
           this.stats.orphanResumed++;
-          this.stats.dropped++;
+          this.#drop(line);
           return;
         }
         this.#pending.delete(parsed.pid);
         const record = this.#join(pending, parsed.pid, parsed.ts, parsed.rest, false);
         if (record === null) {
           // The halves do not make a call together; keep the entry half rather than lose the call.
-          this.stats.dropped++;
+          this.#drop(line);
           out.push(this.#incomplete(pending));
           return;
         }
