@@ -1,9 +1,9 @@
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { validateJob, JOB_VERSION, SANDBOX_HELPERS, type PackageIdentity } from '@safe-install/schema';
+import { validateJob, JOB_VERSION, RESOLVE_PHASE, SANDBOX_HELPERS, type PackageIdentity } from '@safe-install/schema';
 import { checkBunLockfile, type Project } from '@safe-install/sandbox';
-import { bunRunsScripts, bunSteps, bunTrusted, bunVersionOf, reviewBunBuilds, BUN_PLATFORM_PACKAGE } from './bun.js';
+import { bun, bunResolveArgs, bunRunsScripts, bunSteps, bunTrusted, bunVersionOf, reviewBunBuilds, BUN_PLATFORM_PACKAGE } from './bun.js';
 
 describe('bunVersionOf: the version comes from packageManager', () => {
   it('takes an exact Bun version; no field or another manager: the newest 1.x', () => {
@@ -34,8 +34,24 @@ describe('the Bun job', () => {
     expect(install.command).toEqual(expect.arrayContaining(['install', '--frozen-lockfile', '--linker=hoisted', '--config=/dev/null', 'DO_NOT_TRACK=1']));
     expect(install.command.join(' ')).not.toMatch(/registry|https?:/);
   });
-  it('runs ci only', () => {
-    expect(() => bunSteps({ kind: 'add', packages: ['x'] }, '1.4.4', { export: true, trace: true })).toThrow(expect.objectContaining({ kind: 'usage' }));
+  it('resolves an install job with the lockfile only and no scripts: add <pkgs>, update [pkgs], install of the manifest', () => {
+    expect(bunResolveArgs({ kind: 'add', packages: ['left-pad', 'file:x.tgz'] })).toEqual(['add', '--lockfile-only', '--ignore-scripts', '--', 'left-pad', 'file:x.tgz']);
+    expect(bunResolveArgs({ kind: 'add', packages: [] })).toEqual(['install', '--lockfile-only', '--ignore-scripts']);
+    expect(bunResolveArgs({ kind: 'update', packages: [] })).toEqual(['update', '--lockfile-only', '--ignore-scripts']);
+    expect(bun.lockfileJobs?.resolve({ kind: 'update', packages: ['a'] })).toEqual(['bun', 'update', '--lockfile-only', '--ignore-scripts', '--', 'a']);
+  });
+  it('is tools, resolve (the same settings, no project bunfig), then the frozen install that relocks and exports', () => {
+    const steps = bunSteps({ kind: 'add', packages: ['left-pad'] }, '1.4.4', { export: true, trace: true });
+    const job = validateJob({ version: JOB_VERSION, steps, cacheFolders: [...bun.cacheFolders], lockfile: 'bun.lock' });
+    expect(job.steps.map((step) => [step.phase, step.export, step.relock ?? false])).toEqual([['tools', 'none', false], [RESOLVE_PHASE, 'none', false], ['install', 'install', true]]);
+    const [, resolve, install] = job.steps;
+    expect(resolve!.command[0]).toBe('/usr/bin/env');
+    expect(resolve!.command.slice(-2)).toEqual(['--', 'left-pad']);
+    expect(resolve!.command).toEqual(expect.arrayContaining(['add', '--lockfile-only', '--ignore-scripts', '--config=/dev/null', '--linker=hoisted']));
+    expect(resolve!.command.indexOf('--config=/dev/null')).toBeLessThan(resolve!.command.indexOf('--'));
+    expect(install!.command).toEqual(expect.arrayContaining(['install', '--frozen-lockfile']));
+    expect(install!.command).not.toContain('left-pad');
+    expect(() => bunSteps({ kind: 'lock' }, '1.4.4', { export: true, trace: true })).toThrow(expect.objectContaining({ kind: 'usage' }));
   });
 });
 

@@ -27,9 +27,10 @@
  */
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SANDBOX_HELPERS, SANDBOX_PATHS, SafeInstallError, type JobStep, type PackageIdentity, type ScriptApproval, type ScriptReviewReport } from '@safe-install/schema';
+import { RESOLVE_PHASE, SANDBOX_HELPERS, SANDBOX_PATHS, SafeInstallError, type JobStep, type PackageIdentity, type ScriptApproval, type ScriptReviewReport } from '@safe-install/schema';
 import { BUN_LOCKFILE, exportScope, gatewayNetwork, readHostNpmConfig, readProjectWith, type Project } from '@safe-install/sandbox';
-import type { InstallJob, PackageManager } from './package-manager.js';
+import type { InstallJob, LockfileChange, PackageManager } from './package-manager.js';
+import { returnedBunProject } from './bun-returned.js';
 import { BUN_DEFAULT_TRUSTED } from './bun-default-trusted.js';
 import { hasBuild } from './pnpm-builds.js';
 
@@ -83,26 +84,43 @@ export function bunEnvironment(version: string): string[] {
   return [`PATH=${SANDBOX_HELPERS.bunPathDir}:${bunBinDir(version)}:${IMAGE_PATH}`, 'DO_NOT_TRACK=1', 'BUN_INSTALL_CACHE_DIR=' + `${SANDBOX_PATHS.home}/.bun/install/cache`];
 }
 
-/** The two steps of a Bun job: fetch Bun (untraced npm, no scripts), then the traced install. */
+/**
+ * The Bun arguments that resolve an install job into package.json and bun.lock only
+ * (`--lockfile-only`: nothing is installed; `--ignore-scripts`: no install code runs; checked with
+ * Bun 1.4.4): `bun add <pkgs>`, `bun update [pkgs]`, or `bun install` of the current manifest.
+ */
+export function bunResolveArgs(job: LockfileChange, flags: readonly string[] = []): string[] {
+  const verb = job.kind === 'update' ? 'update' : job.packages.length > 0 ? 'add' : 'install';
+  // Options before `--`: after it every word is a package (Bun takes `--` as npm does).
+  return [verb, '--lockfile-only', '--ignore-scripts', ...flags, ...(job.packages.length > 0 ? ['--', ...job.packages] : [])];
+}
+
+/**
+ * The steps of a Bun job: fetch Bun (untraced npm, no scripts), then the traced install. An install
+ * job (`add`, `update`) resolves first (the lockfile only, no script; Bun's `--lockfile-only` fills
+ * no node_modules, unlike pnpm's in a workspace, so nothing needs clearing), then installs from the
+ * lockfile the resolve wrote (`relock`: every script attributed by it).
+ */
 export function bunSteps(job: InstallJob, version: string, options: { export: boolean; trace: boolean }): JobStep[] {
-  if (job.kind !== 'ci') throw new SafeInstallError('PACKAGE_MANAGER_UNSUPPORTED', 'usage', 'safe-install runs Bun for `ci` only so far', { hint: 'run `bun add`/`bun update` with Bun itself, then `safe-install ci`' });
+  if (job.kind === 'lock') throw new SafeInstallError('PACKAGE_MANAGER_UNSUPPORTED', 'usage', 'safe-install does not write a Bun lockfile on its own yet', { hint: 'run `bun install --lockfile-only` with Bun itself' });
   const dir = bunToolDir(version);
+  const trace = options.trace ? 'scripts' : 'none';
+  // env sets the PATH and execs Bun in its own process: the broker's manager is Bun.
+  const bun = ['/usr/bin/env', ...bunEnvironment(version), `${bunBinDir(version)}/bun`];
+  const tools: JobStep = {
+    phase: 'tools',
+    command: ['npm', 'install', '--prefix', dir, '--no-save', '--no-package-lock', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', `${BUN_PLATFORM_PACKAGE}@${version}`],
+    trace,
+    attribution: 'lockfile',
+    export: 'none',
+  };
+  const install: JobStep = { phase: 'install', command: [...bun, 'install', '--frozen-lockfile', ...bunInstallFlags()], trace, attribution: 'lockfile', export: options.export ? 'install' : 'none' };
+  if (job.kind === 'ci') return [tools, install];
   return [
-    {
-      phase: 'tools',
-      command: ['npm', 'install', '--prefix', dir, '--no-save', '--no-package-lock', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', `${BUN_PLATFORM_PACKAGE}@${version}`],
-      trace: options.trace ? 'scripts' : 'none',
-      attribution: 'lockfile',
-      export: 'none',
-    },
-    {
-      phase: 'install',
-      // env sets the PATH and execs Bun in its own process: the broker's manager is Bun.
-      command: ['/usr/bin/env', ...bunEnvironment(version), `${bunBinDir(version)}/bun`, 'install', '--frozen-lockfile', ...bunInstallFlags()],
-      trace: options.trace ? 'scripts' : 'none',
-      attribution: 'lockfile',
-      export: options.export ? 'install' : 'none',
-    },
+    tools,
+    // The same settings as the install (no project bunfig, the cache in HOME): the lockfile it writes is the one installed.
+    { phase: RESOLVE_PHASE, command: [...bun, ...bunResolveArgs(job, bunInstallFlags())], trace, attribution: 'lockfile', export: 'none' },
+    { ...install, relock: true },
   ];
 }
 
@@ -142,8 +160,8 @@ export async function reviewBunBuilds(project: Pick<Project, 'manifest' | 'lockf
 
 const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
 
-async function readBunProject(dir: string): Promise<Project> {
-  const project = await readProjectWith(dir, BUN_LOCKFILE);
+async function readBunProject(dir: string, options?: { lockfileInSync?: boolean }): Promise<Project> {
+  const project = await readProjectWith(dir, BUN_LOCKFILE, options?.lockfileInSync === false ? { lockfileInSync: false } : {});
   bunVersionOf(project.manifest);
   return project;
 }
@@ -155,8 +173,12 @@ export const bun: PackageManager = {
   // Bun reads the same .npmrc layers as npm for registries, scopes and auth.
   hostConfig: readHostNpmConfig,
   sandboxNetwork: (config, projectRoot, allow) => gatewayNetwork(config, { projectRoot, allow }),
-  command: (job) => (job.kind === 'ci' ? ['bun', 'install', '--frozen-lockfile'] : job.kind === 'lock' ? ['bun', 'install', '--lockfile-only', '--ignore-scripts'] : ['bun', job.kind, ...job.packages]),
+  command: (job) => (job.kind === 'ci' ? ['bun', 'install', '--frozen-lockfile'] : job.kind === 'lock' ? ['bun', 'install', '--lockfile-only', '--ignore-scripts'] : ['bun', ...bunResolveArgs(job)]),
   jobSteps: (job, project, options) => ({ steps: bunSteps(job, bunVersionOf(project.manifest).version, options), lockfile: 'bun.lock' }),
+  lockfileJobs: {
+    resolve: (job) => ['bun', ...bunResolveArgs(job)],
+    returned: returnedBunProject,
+  },
   scriptCapture: 'script-shell',
   exportScope: (project) => exportScope(project.lockfile.workspaces, { projectFiles: true }),
   // npm's cache (the tools step), the tool folder, Bun's install cache.
