@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { copyProject, describeWithEngine, projectWithPackages, readTrace, repoRoot, runCli } from './engine.js';
+import { BUN, hostBun } from './host-bun.js';
 
 const CULPRIT = 'p1-npmrc-node';
-const BUN = '1.4.4';
 /** The identity's version of the packed fixture in bun.lock (which records none for a local tarball). */
 const TARBALL_VERSION = `file:${CULPRIT}-1.0.0.tgz`;
 
@@ -27,12 +27,6 @@ const serious = (findings: ReportFinding[]) =>
     .filter((finding) => finding.severity === 'high' || finding.severity === 'critical')
     .map((finding) => `${finding.ruleId} ${finding.package?.name}@${finding.package?.version} ${finding.lifecycle}`)
     .sort();
-
-/** A host Bun: its platform package from the registry npm is configured with, no script run. */
-async function hostBun(dir: string): Promise<string> {
-  await execa('npm', ['install', '--prefix', dir, '--no-save', '--no-package-lock', '--ignore-scripts', '--no-audit', '--no-fund', `@oven/bun-linux-x64-baseline@${BUN}`]);
-  return join(dir, 'node_modules/@oven/bun-linux-x64-baseline/bin/bun');
-}
 
 /** A Bun project depending on the P1 fixture as a packed tarball; its bun.lock written by Bun. */
 async function bunProjectWithCulprit(bun: string, trusted: string[]): Promise<string> {

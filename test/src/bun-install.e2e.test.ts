@@ -1,0 +1,73 @@
+/**
+ * `safe-install install` for Bun projects on the real engine: package.json and bun.lock change
+ * exactly as the host's Bun (the version the project pins, fetched as the sandbox fetches it)
+ * changes them on another copy with `bun add --lockfile-only`, node_modules comes back with them
+ * (the trusted builds ran in the frozen install), and a malicious package added from a local
+ * tarball (trusted, so its postinstall runs) leaves the project byte for byte as it was, exit 1.
+ */
+import { cp, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { copyProject, describeWithEngine, repoRoot, runCli, userEnv } from './engine.js';
+import { BUN, hostBun } from './host-bun.js';
+import { compareTrees, describeDifferences, readTree } from './tree-compare.js';
+
+const files = async (dir: string) => ({ manifest: await readFile(join(dir, 'package.json'), 'utf8'), lockfile: await readFile(join(dir, 'bun.lock'), 'utf8') });
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
+await describeWithEngine('safe-install install with Bun', () => {
+  let bun = '';
+  /** The host's Bun as a user runs it: the same environment as the CLI (userEnv). */
+  const hostRun = (dir: string, args: string[]) => execa(bun, args, { cwd: dir, env: userEnv, extendEnv: false });
+  beforeAll(async () => {
+    const tools = await mkdtemp(join(tmpdir(), 'safe-install-bun-tool-'));
+    dirs.push(tools);
+    bun = await hostBun(tools);
+  }, 5 * 60_000);
+
+  it(`install is-number in examples/bun-small changes package.json and bun.lock exactly as host bun ${BUN} add is-number does`, async () => {
+    expect((await hostRun(repoRoot, ['--version'])).stdout.trim()).toBe(BUN);
+    const host = await copyProject('examples/bun-small');
+    const sandbox = await mkdtemp(join(tmpdir(), 'safe-install-e2e-'));
+    await cp(host, sandbox, { recursive: true });
+    dirs.push(host, sandbox);
+    // The lockfile only on the host: no package's script runs here.
+    await hostRun(host, ['add', 'is-number', '--lockfile-only', '--ignore-scripts']);
+    const started = Date.now();
+    const result = await runCli(['install', 'is-number', '--dir', sandbox]);
+    process.stderr.write(`bun-small: safe-install install is-number took ${((Date.now() - started) / 1000).toFixed(1)} s\n${result.exitCode !== 0 ? result.all : ''}`);
+    expect(result.all).toContain('verdict: pass');
+    expect(result.exitCode).toBe(0);
+    const want = await files(host);
+    const got = await files(sandbox);
+    expect(got.manifest).toBe(want.manifest);
+    expect(got.lockfile).toBe(want.lockfile);
+    expect(JSON.parse(got.manifest).dependencies['is-number']).toMatch(/^\^\d+\.\d+\.\d+$/);
+    // node_modules came back with them, and the trusted builds ran in the frozen install.
+    const code = "console.log(require('is-number')(5)); console.log(require('@bun-small/greet')('x')); console.log(typeof require('cpu-features')().arch)";
+    expect((await execa('node', ['-e', code], { cwd: sandbox })).stdout).toBe('true\nhello, .......x\nstring');
+  }, 15 * 60_000);
+
+  it('a malicious package from ./fixture.tgz (trusted, so its postinstall runs) leaves package.json, bun.lock and node_modules byte for byte unchanged, exit 1', async () => {
+    const project = await mkdtemp(join(tmpdir(), 'safe-install-e2e-'));
+    dirs.push(project);
+    await writeFile(join(project, 'package.json'), `${JSON.stringify({ name: 'bun-tarball', version: '1.0.0', private: true, packageManager: `bun@${BUN}`, trustedDependencies: ['p1-npmrc-shell'], dependencies: { 'left-pad': '1.3.0' } }, null, 2)}\n`);
+    const packed = await execa('npm', ['pack', '--ignore-scripts', '--pack-destination', project], { cwd: join(repoRoot, 'examples/malicious/P1-npm-token-exfil/p1-npmrc-shell') });
+    await rename(join(project, packed.stdout.trim().split('\n').pop()!), join(project, 'fixture.tgz'));
+    // An earlier install to keep (no scripts: nothing runs on the host).
+    await hostRun(project, ['install', '--ignore-scripts']);
+    const before = await readTree(project);
+    const result = await runCli(['install', './fixture.tgz'], { cwd: project });
+    expect(result.all).toMatch(/p1-npmrc-shell@\S+\n\s+critical decoy-credential-read in postinstall/);
+    expect(result.exitCode).toBe(1);
+    const after = await readTree(project);
+    expect(describeDifferences(compareTrees(before, after))).toBe('');
+    expect(after.size).toBe(before.size);
+    expect(before.size).toBeGreaterThan(3);
+  }, 15 * 60_000);
+});
