@@ -2,7 +2,8 @@
  * `safe-install approve [dir]`: run the install scripts that `allowScripts` does not cover yet in
  * the sandbox, show per package what they did, and write the decision — approve (a pinned
  * `"name@version": true`), deny (`"name": false`, as npm's deny) or skip (nothing written) —
- * into package.json's allowScripts (pnpm: pnpm-workspace.yaml's allowBuilds, or pnpm 10's lists),
+ * into package.json's allowScripts (pnpm: pnpm-workspace.yaml's allowBuilds, or pnpm 10's lists;
+ * Bun: package.json's trustedDependencies, by name — the version is pinned in the next two),
  * safe-install's policy and `.safe-install/approvals.json`.
  * The engine is @safe-install/core's `startApproval`; this command asks, prints and maps the
  * outcome to an exit code.

@@ -10,6 +10,7 @@ import type { TraceEvent } from '@safe-install/schema';
 import { fakeEngine, quietObserver, testNpm, type Scripted } from '../fake-engine.test-helper.js';
 import { startApproval } from './approve.js';
 import { pnpm } from '../pnpm.js';
+import { bun } from '../bun.js';
 
 const R = 'https://registry.example/';
 const LOCK = {
@@ -226,18 +227,96 @@ describe('approve on a pnpm project: the decisions', () => {
   });
 });
 
-describe('approve on a project of another manager', () => {
-  it('refuses a Bun project clearly, before anything runs: it writes npm’s allowScripts and pnpm’s allowBuilds only', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'si-approve-bun-'));
-    try {
-      await writeFile(join(dir, 'package.json'), '{"name":"app","version":"1.0.0"}\n');
-      await writeFile(join(dir, 'bun.lock'), '{}\n');
-      const engine = fakeEngine({ events: [] });
-      const run = startApproval({ dir, timeoutSeconds: 60 }, quietObserver(), { engine });
-      await expect(run.session).rejects.toThrow(expect.objectContaining({ kind: 'usage' }));
-      expect(engine.asked).toEqual([]);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+const INTEGRITY = 'sha512-XI5MPzVNApjAyhQzphX8BkmKsKUxD4LdyK24iZeQGinBN9yTQT3bFlCBy/aVx2HrNcqQGsdot8ghrjyrvMCoEA==';
+/** bun.lock as Bun 1.4.4 writes it: left-pad (untrusted) and esbuild (on Bun's default list). */
+const BUN_LOCK = `{
+  "lockfileVersion": 1,
+  "configVersion": 1,
+  "workspaces": {
+    "": {
+      "name": "app",
+      "dependencies": {
+        "esbuild": "0.25.12",
+        "left-pad": "1.3.0",
+      },
+    },
+  },
+  "packages": {
+    "esbuild": ["esbuild@0.25.12", "", {}, "${INTEGRITY}"],
+
+    "left-pad": ["left-pad@1.3.0", "", {}, "${INTEGRITY}"],
+  }
+}
+`;
+
+describe('approve on a Bun project', () => {
+  let dir: string;
+  // Four spaces and a key after the field's place: both must survive the edit.
+  const manifest = (trusted?: string) => `{\n    "name": "app",\n    "version": "1.0.0",\n    "packageManager": "bun@1.4.4",${trusted === undefined ? '' : `\n    "trustedDependencies": ${trusted},`}\n    "dependencies": {\n        "esbuild": "0.25.12",\n        "left-pad": "1.3.0"\n    }\n}\n`;
+  const bunSession = async (trusted?: string, events = scriptRun()) => {
+    await writeFile(join(dir, 'package.json'), manifest(trusted));
+    const engine = fakeEngine({ events });
+    const s = await startApproval({ dir, timeoutSeconds: 60 }, quietObserver(), { engine, packageManager: { ...bun, hostConfig: testNpm.hostConfig } }).session;
+    return { s, engine };
+  };
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'si-approve-bun-'));
+    await writeFile(join(dir, 'bun.lock'), BUN_LOCK);
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it("trusts every untrusted package in the sandbox's package.json only, keeping the default-trusted ones that ran before", async () => {
+    const { s, engine } = await bunSession();
+    const uploaded = engine.asked[0]?.upload.find((f) => f.path === 'project/package.json');
+    expect(JSON.parse(String(uploaded?.content)).trustedDependencies).toEqual(['esbuild', 'left-pad']);
+    expect(await readFile(join(dir, 'package.json'), 'utf8')).toBe(manifest());
+    expect(s.field).toBe('trustedDependencies');
+    expect(s.reviews.map((r) => [r.package.name, r.entry])).toEqual([['left-pad', 'left-pad']]);
+  });
+
+  it('a package none of whose scripts ran is not asked about; with a field, only its names are kept', async () => {
+    const { s, engine } = await bunSession('["other"]', []);
+    const uploaded = engine.asked[0]?.upload.find((f) => f.path === 'project/package.json');
+    // esbuild is not trusted once the field exists: it runs in the sandbox, and would be asked about had it run.
+    expect(JSON.parse(String(uploaded?.content)).trustedDependencies).toEqual(['other', 'esbuild', 'left-pad']);
+    expect(s.reviews).toEqual([]);
+  });
+
+  it('approve writes the field by name, carrying the default-trusted packages the lockfile installs (formatting kept); the version pinned in the policy and approvals', async () => {
+    const { s } = await bunSession();
+    const outcome = await s.apply(new Map([[s.reviews[0]!, 'approve']]), new Date('2026-12-03T08:00:00Z'));
+    expect(outcome.packageJson).toMatchObject({ written: true, approved: ['left-pad@1.3.0'], field: 'trustedDependencies in package.json' });
+    expect(outcome.packageJson.warnings).toEqual([expect.stringMatching(/takes names, not versions: Bun runs the scripts of any version of left-pad/)]);
+    expect(await readFile(join(dir, 'package.json'), 'utf8')).toBe(manifest().replace('"dependencies"', '"dependencies"').replace('\n}\n', ',\n    "trustedDependencies": [\n        "esbuild",\n        "left-pad"\n    ]\n}\n'));
+    expect(outcome.policy?.written).toBe(true);
+    expect(Object.keys((JSON.parse(await readFile(join(dir, '.safe-install/approvals.json'), 'utf8')) as { approvals: object }).approvals)).toEqual(['left-pad@1.3.0']);
+  });
+
+  it('an existing field is edited in place; deny leaves the name out (and takes it out), writes no allowance', async () => {
+    const { s } = await bunSession('["esbuild"]');
+    const approved = await s.apply(new Map([[s.reviews[0]!, 'approve']]));
+    expect(approved.packageJson.written).toBe(true);
+    expect(await readFile(join(dir, 'package.json'), 'utf8')).toBe(manifest('[\n        "esbuild",\n        "left-pad"\n    ]'));
+    const denied = await s.apply(new Map([[s.reviews[0]!, 'deny']]));
+    expect(denied.policy).toBeNull();
+    expect(denied.packageJson.approved).toEqual([]);
+    expect(JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')).trustedDependencies).toEqual(['esbuild']);
+    // Denied when nothing trusts it: nothing to write.
+    const again = await s.apply(new Map([[s.reviews[0]!, 'deny']]));
+    expect(again.packageJson.written).toBe(false);
+  });
+
+  it('refuses a field that is not a list of names, and a symlinked package.json, writing nothing', async () => {
+    const { s } = await bunSession();
+    await writeFile(join(dir, 'package.json'), manifest('{"left-pad": true}'));
+    await expect(s.apply(new Map([[s.reviews[0]!, 'approve']]))).rejects.toMatchObject({ code: 'APPROVE_NOT_WRITTEN' });
+    expect(await readFile(join(dir, 'package.json'), 'utf8')).toBe(manifest('{"left-pad": true}'));
+    await writeFile(join(dir, 'package.json'), manifest('["a", 1]'));
+    await expect(s.apply(new Map([[s.reviews[0]!, 'approve']]))).rejects.toMatchObject({ code: 'APPROVE_NOT_WRITTEN' });
+    await rm(join(dir, 'package.json'));
+    await writeFile(join(dir, 'elsewhere.json'), manifest());
+    await symlink(join(dir, 'elsewhere.json'), join(dir, 'package.json'));
+    await expect(s.apply(new Map([[s.reviews[0]!, 'approve']]))).rejects.toThrow(/symbolic link/);
+    expect(await readFile(join(dir, 'elsewhere.json'), 'utf8')).toBe(manifest());
   });
 });

@@ -3,7 +3,7 @@
  * `ci`-style run through the pipeline, those packages allowed only in the sandbox's copy of
  * package.json, nothing exported — and say per package what they did; then write the decisions:
  * npm's `allowScripts` entries in package.json (as `npm install-scripts approve`/`deny` writes
- * them), the matching allowance in safe-install's policy (learn mode's writer, which keeps YAML
+ * them), pnpm's allowBuilds (pnpm-approve.ts) or Bun's trustedDependencies (bun-approve.ts), the matching allowance in safe-install's policy (learn mode's writer, which keeps YAML
  * comments), and the approved run's behaviours in `.safe-install/approvals.json`, so the next
  * version is shown against them (a version bump).
  *
@@ -20,11 +20,14 @@ import { npm } from '../npm.js';
 import { detectPackageManager } from '../managers.js';
 import { MANAGER_LABEL } from '../detect-manager.js';
 import type { PackageManager } from '../package-manager.js';
+import type { Project } from '@safe-install/sandbox';
 import { APPROVALS_FILE, approvalOf, behavioursOfApproval, notALink, previousApproval, readApprovals, withApproval, writeApprovals } from './approvals-store.js';
 import { packageId, selectUnapproved, type ApprovalCandidate, type ApprovalSelection } from './select.js';
 import { pnpm, pnpmVersionOf } from '../pnpm.js';
 import { withSandboxAllowBuilds } from '../pnpm-allow-builds.js';
 import { planPnpmBuilds, selectUndecidedBuilds, type PnpmBuildsPlan } from './pnpm-approve.js';
+import { bun } from '../bun.js';
+import { planBunTrusted, selectUntrusted, withSandboxTrusted, type BunTrustedPlan } from './bun-approve.js';
 
 export type ApproveOptions = Pick<CiOptions, 'dir' | 'base' | 'timeoutSeconds' | 'limits' | 'lingerGraceMs' | 'policy' | 'trace' | 'report'>;
 
@@ -84,16 +87,19 @@ const MAX_PACKAGE_JSON_BYTES = 64 * 1024 * 1024;
  */
 async function approvingManager(dir: string): Promise<PackageManager> {
   const { manager, choice } = await detectPackageManager(dir);
-  if (manager.name !== npm.name && manager.name !== pnpm.name) {
-    throw new SafeInstallError('APPROVE_UNSUPPORTED', 'usage', `safe-install approve writes npm's allowScripts and pnpm's allowBuilds; this project is installed by ${MANAGER_LABEL[choice.kind]} (${choice.lockfile}), whose build allowances it does not write yet`, {
+  if (manager.name !== npm.name && manager.name !== pnpm.name && manager.name !== bun.name) {
+    throw new SafeInstallError('APPROVE_UNSUPPORTED', 'usage', `safe-install approve writes npm's allowScripts, pnpm's allowBuilds and Bun's trustedDependencies; this project is installed by ${MANAGER_LABEL[choice.kind]} (${choice.lockfile}), whose build allowances it does not write yet`, {
       hint: "run `safe-install ci` to see which builds the manager skipped, and list them in the manager's own field",
     });
   }
   return manager;
 }
 
-/** How the project's manager gates install scripts: npm's allowScripts, or pnpm's build settings (at the project's pnpm version). */
-type Gate = { kind: 'npm' } | { kind: 'pnpm'; version: string };
+/**
+ * How the project's manager gates install scripts: npm's allowScripts, pnpm's build settings (at
+ * the project's pnpm version), or Bun's trustedDependencies (with the lockfile, for its default list).
+ */
+type Gate = { kind: 'npm' } | { kind: 'pnpm'; version: string } | { kind: 'bun'; lockfile: Project['lockfile'] };
 
 export function startApproval(options: ApproveOptions, observer: RunObserver, deps: CiDeps): ApprovalRun {
   let aborted = false;
@@ -101,19 +107,23 @@ export function startApproval(options: ApproveOptions, observer: RunObserver, de
   const session = (async (): Promise<ApprovalSession> => {
     const pm = deps.packageManager ?? (await approvingManager(options.dir));
     const project = await pm.readProject(options.dir);
-    const gate: Gate = pm.name === pnpm.name ? { kind: 'pnpm', version: pnpmVersionOf(project.manifest).version } : { kind: 'npm' };
+    const gate: Gate = pm.name === pnpm.name ? { kind: 'pnpm', version: pnpmVersionOf(project.manifest).version } : pm.name === bun.name ? { kind: 'bun', lockfile: project.lockfile } : { kind: 'npm' };
     let selection: { pending: ApprovalCandidate[]; installed: ApprovalSelection['installed']; sandbox: Pick<CiOptions, 'sandboxAllowScripts' | 'sandboxEdit'> };
     if (gate.kind === 'pnpm') {
       // Every undecided package's build runs in the sandbox; those that ran one are asked about.
       const pending = selectUndecidedBuilds(project, gate.version);
       selection = { pending, installed: [], sandbox: { sandboxEdit: (copy) => withSandboxAllowBuilds(copy, pending.map((p) => p.entry!), gate.version) } };
+    } else if (gate.kind === 'bun') {
+      // The same for Bun: every untrusted package trusted in the sandbox's copy of package.json.
+      const pending = selectUntrusted(project);
+      selection = { pending, installed: [], sandbox: { sandboxEdit: (copy) => withSandboxTrusted(copy, pending.map((p) => p.package.name)) } };
     } else {
       const lockBytes = project.files.find((file) => file.path === project.lockfileName)?.content;
       const lock: unknown = lockBytes === undefined ? null : JSON.parse(lockBytes.toString('utf8'));
       const npmSelection = selectUnapproved(lock, project.manifest, (path) => project.lockfile.identities.byPath.get(path));
       selection = { pending: npmSelection.pending, installed: npmSelection.installed, sandbox: { sandboxAllowScripts: npmSelection.sandboxAllowScripts } };
     }
-    const labels = gate.kind === 'pnpm' ? { field: 'allowBuilds', manager: 'pnpm' } : { field: 'allowScripts', manager: 'npm' };
+    const labels = gate.kind === 'pnpm' ? { field: 'allowBuilds', manager: 'pnpm' } : gate.kind === 'bun' ? { field: 'trustedDependencies', manager: 'bun' } : { field: 'allowScripts', manager: 'npm' };
     const stored = await readApprovals(project.root);
     const apply = (run: CiResult | null, reviews: ApprovalReview[]) => (decisions: ReadonlyMap<ApprovalReview, AllowScriptsDecision>, now = new Date()) =>
       applyDecisions({ root: project.root, run, reviews, decisions, installed: selection.installed, now, gate });
@@ -130,8 +140,8 @@ export function startApproval(options: ApproveOptions, observer: RunObserver, de
     const findings = run.findings.filter((f) => !isQuestion(f));
     const { context, decoys, runId } = run.judged;
     const behaviours = behavioursOf(run.events, { ...context, decoys, runId }, findings);
-    // pnpm: a package none of whose scripts ran has no build (its lockfile entry does not say).
-    const asked = gate.kind === 'pnpm' ? selection.pending.filter((p) => behaviours.scripts.size > 0 && [...behaviours.scripts.values()].some((s) => s.package !== null && packageId(s.package) === packageId(p.package))) : selection.pending;
+    // pnpm, Bun: a package none of whose scripts ran has no build (its lockfile entry does not say).
+    const asked = gate.kind !== 'npm' ? selection.pending.filter((p) => behaviours.scripts.size > 0 && [...behaviours.scripts.values()].some((s) => s.package !== null && packageId(s.package) === packageId(p.package))) : selection.pending;
     const reviews = asked.map((pending): ApprovalReview => {
       const id = packageId(pending.package);
       const scripts = [...behaviours.scripts.values()].filter((s) => s.package !== null && packageId(s.package) === id);
@@ -168,12 +178,12 @@ async function applyDecisions(input: {
   gate: Gate;
 }): Promise<ApprovalOutcome> {
   const { root, run, decisions, now, gate } = input;
-  const pnpmDecisions = input.reviews.flatMap((review) => {
+  const listDecisions = input.reviews.flatMap((review) => {
     const decision = decisions.get(review);
     return decision === undefined ? [] : [{ review, decision }];
   });
   // What the manager's writer will accept (a deny already there wins): only those are approved anywhere.
-  const planned = gate.kind === 'pnpm' ? await planPnpmBuilds(root, gate.version, pnpmDecisions) : await planAllowScripts(root, input.reviews, decisions, input.installed);
+  const planned = gate.kind === 'pnpm' ? await planPnpmBuilds(root, gate.version, listDecisions) : gate.kind === 'bun' ? await planBunTrusted(root, gate.lockfile, listDecisions) : await planAllowScripts(root, input.reviews, decisions, input.installed);
   const approved = input.reviews.filter((r) => planned.approvedIds.has(packageId(r.package)));
 
   // 1. The policy first: learn mode refuses a file that changed since the run loaded it, and
@@ -187,11 +197,13 @@ async function applyDecisions(input: {
   }
 
   // 2. The manager's field, from the file as it is now (the policy may live in it too).
-  let packageJson: AllowScriptsPlan | PnpmBuildsPlan;
-  if (gate.kind === 'pnpm') {
-    packageJson = policy?.written === true ? await planPnpmBuilds(root, gate.version, pnpmDecisions) : planned;
-    await (packageJson as PnpmBuildsPlan).write();
-    packageJson.outcome.field = (packageJson as PnpmBuildsPlan).field;
+  let packageJson: AllowScriptsPlan | PnpmBuildsPlan | BunTrustedPlan;
+  if (gate.kind === 'pnpm' || gate.kind === 'bun') {
+    const replan = () => (gate.kind === 'pnpm' ? planPnpmBuilds(root, gate.version, listDecisions) : planBunTrusted(root, gate.lockfile, listDecisions));
+    const plan = (policy?.written === true ? await replan() : planned) as PnpmBuildsPlan | BunTrustedPlan;
+    await plan.write();
+    plan.outcome.field = plan.field;
+    packageJson = plan;
   } else packageJson = policy?.written === true ? await planAllowScripts(root, input.reviews, decisions, input.installed) : planned;
   if (gate.kind === 'npm' && 'text' in packageJson && packageJson.outcome.changes.length > 0) {
     await replaceFile(packageJson.outcome.path, packageJsonWithAllowScripts(packageJson.text, packageJson.map), packageJson.mode);

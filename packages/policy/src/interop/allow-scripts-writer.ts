@@ -112,13 +112,22 @@ export function applyAllowScriptsDecision(
  * it as its last key. Throws when the text is not a JSON object (the caller read it as one).
  */
 export function packageJsonWithAllowScripts(text: string, allowScripts: Readonly<Record<string, unknown>>): string {
+  return packageJsonWithField(text, 'allowScripts', { ...allowScripts });
+}
+
+/**
+ * package.json's text with the top-level `key` set to `value` (JSON data): every byte outside that
+ * value unchanged, the value in the file's own indentation and line ends; a file without the key
+ * gets it as its last key (Bun's trustedDependencies is written the same way as npm's allowScripts).
+ */
+export function packageJsonWithField(text: string, key: string, value: unknown): string {
   const parsed = parseJsonSource(text, MANIFEST_LIMITS);
   const root = parsed.root;
   if (root === null || root.kind !== 'map') throw new Error(`package.json is not a JSON object${parsed.errors[0] ? `: ${parsed.errors[0].message}` : ''}`);
   const style = jsonStyle(text);
-  const value = { ...allowScripts };
-  const entry = getEntry(root, 'allowScripts');
+  const entry = getEntry(root, key);
   const sep = style.indent === '' ? ':' : ': ';
+  const name = JSON.stringify(key);
   let out: string;
   if (entry !== undefined) {
     const lineStart = text.lastIndexOf('\n', entry.key.start - 1) + 1;
@@ -129,17 +138,17 @@ export function packageJsonWithAllowScripts(text: string, allowScripts: Readonly
     const closing = root.end - 1;
     if (last === undefined) {
       const inner = style.indent === '' ? '' : `${style.eol}${style.indent}`;
-      out = `${text.slice(0, root.start)}{${inner}"allowScripts"${sep}${stringifyJson(value, style, style.indent)}${style.indent === '' ? '' : style.eol}}${text.slice(root.end)}`;
+      out = `${text.slice(0, root.start)}{${inner}${name}${sep}${stringifyJson(value, style, style.indent)}${style.indent === '' ? '' : style.eol}}${text.slice(root.end)}`;
     } else {
       const lead = style.indent === '' ? '' : `${style.eol}${style.indent}`;
-      out = `${text.slice(0, last.value.end)},${lead}"allowScripts"${sep}${stringifyJson(value, style, style.indent)}${text.slice(last.value.end, closing)}${text.slice(closing)}`;
+      out = `${text.slice(0, last.value.end)},${lead}${name}${sep}${stringifyJson(value, style, style.indent)}${text.slice(last.value.end, closing)}${text.slice(closing)}`;
     }
   }
-  // The result must be the same document with only allowScripts changed.
+  // The result must be the same document with only `key` changed.
   const before = JSON.parse(text) as Record<string, unknown>;
   const after = JSON.parse(out) as Record<string, unknown>;
-  if (JSON.stringify({ ...before, allowScripts: value }) !== JSON.stringify(after)) {
-    throw new Error('editing allowScripts in package.json produced a different document (a bug)');
+  if (JSON.stringify({ ...before, [key]: value }) !== JSON.stringify(after)) {
+    throw new Error(`editing ${key} in package.json produced a different document (a bug)`);
   }
   return out;
 }
