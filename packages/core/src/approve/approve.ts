@@ -9,7 +9,6 @@
  *
  * Returns typed results; the CLI prompts, prints and picks exit codes.
  */
-import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SafeInstallError, type Finding, type TraceEvent } from '@safe-install/schema';
 import { applyAllowScriptsDecision, learnIntoPolicy, policyDenial, packageJsonWithAllowScripts, replaceFile, type AllowScriptsChange, type AllowScriptsDecision } from '@safe-install/policy';
@@ -21,7 +20,7 @@ import { detectPackageManager } from '../managers.js';
 import { MANAGER_LABEL } from '../detect-manager.js';
 import type { PackageManager } from '../package-manager.js';
 import type { Project } from '@safe-install/sandbox';
-import { APPROVALS_FILE, approvalOf, behavioursOfApproval, notALink, previousApproval, readApprovals, withApproval, writeApprovals } from './approvals-store.js';
+import { APPROVALS_FILE, approvalOf, behavioursOfApproval, packageJsonToEdit, previousApproval, readApprovals, withApproval, writeApprovals } from './approvals-store.js';
 import { packageId, selectUnapproved, type ApprovalCandidate, type ApprovalSelection } from './select.js';
 import { pnpm, pnpmVersionOf } from '../pnpm.js';
 import { withSandboxAllowBuilds } from '../pnpm-allow-builds.js';
@@ -77,9 +76,6 @@ export interface ApprovalRun {
   session: Promise<ApprovalSession>;
   abort(): Promise<void>;
 }
-
-/** Largest package.json read back for writing (as readProject's bound). */
-const MAX_PACKAGE_JSON_BYTES = 64 * 1024 * 1024;
 
 /**
  * The project's manager, when approve can write its allowances: npm's `allowScripts`. Another
@@ -246,17 +242,8 @@ async function planAllowScripts(
   const approvedIds = new Set<string>();
   const outcome: ApprovalOutcome['packageJson'] = { path, written: false, changes: [], warnings: [], approved: [] };
   if (decisions.size === 0) return { outcome, approvedIds, text: '', mode: 0, map: {} };
-  await notALink(path, 'package.json');
-  const info = await lstat(path);
-  if (!info.isFile() || info.size > MAX_PACKAGE_JSON_BYTES) throw new SafeInstallError('APPROVE_NOT_WRITTEN', 'usage', `${path} is not a regular file of at most ${MAX_PACKAGE_JSON_BYTES} bytes; nothing was written to it`);
-  const text = await readFile(path, 'utf8');
-  let manifest: unknown;
-  try {
-    manifest = JSON.parse(text);
-  } catch (error) {
-    throw new SafeInstallError('APPROVE_NOT_WRITTEN', 'usage', `${path} no longer parses (${(error as Error).message}); nothing was written to it`);
-  }
-  const current = (manifest as Record<string, unknown> | null)?.['allowScripts'];
+  const { text, manifest, mode } = await packageJsonToEdit(path);
+  const current = manifest['allowScripts'];
   if (current !== undefined && (typeof current !== 'object' || current === null || Array.isArray(current))) {
     throw new SafeInstallError('APPROVE_NOT_WRITTEN', 'usage', `${path}: allowScripts is not an object; nothing was written to it`, { hint: 'make it an object of "name@version": true|false entries' });
   }
@@ -271,5 +258,5 @@ async function planAllowScripts(
     else if (decision === 'approve') approvedIds.add(packageId(review.package));
   }
   outcome.approved = [...approvedIds];
-  return { outcome, approvedIds, text, mode: info.mode & 0o7777, map };
+  return { outcome, approvedIds, text, mode, map };
 }

@@ -18,19 +18,16 @@
  * bun.lock keeps a copy of the list, which Bun rewrites at the next `bun install`: a frozen install
  * reads package.json's and does not compare the two (checked with Bun 1.4.4), so it is not edited.
  */
-import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SafeInstallError } from '@safe-install/schema';
 import { packageJsonWithField, replaceFile } from '@safe-install/policy';
 import type { Project } from '@safe-install/sandbox';
 import { bunRunsScripts, bunTrusted } from '../bun.js';
 import { BUN_DEFAULT_TRUSTED } from '../bun-default-trusted.js';
-import { notALink } from './approvals-store.js';
+import { packageJsonToEdit } from './approvals-store.js';
 import type { ApprovalCandidate } from './select.js';
 
 const FIELD = 'trustedDependencies';
-/** Largest package.json read back for writing (as readProject's bound). */
-const MAX_PACKAGE_JSON_BYTES = 64 * 1024 * 1024;
 
 const KIND = { registry: 'registry', file: 'file', git: 'git' } as const;
 type LockedProject = Pick<Project, 'manifest' | 'lockfile'>;
@@ -101,22 +98,12 @@ export async function planBunTrusted(
   const approvedIds = new Set<string>();
   const plan: BunTrustedPlan = { outcome, approvedIds, field: `${FIELD} in package.json`, write: async () => undefined };
   if (decisions.length === 0) return plan;
-  await notALink(path, 'package.json');
-  const info = await lstat(path);
-  if (!info.isFile() || info.size > MAX_PACKAGE_JSON_BYTES) throw new SafeInstallError('APPROVE_NOT_WRITTEN', 'usage', `${path} is not a regular file of at most ${MAX_PACKAGE_JSON_BYTES} bytes; nothing was written to it`);
-  const text = await readFile(path, 'utf8');
-  let manifest: unknown;
-  try {
-    manifest = JSON.parse(text);
-  } catch (error) {
-    throw new SafeInstallError('APPROVE_NOT_WRITTEN', 'usage', `${path} no longer parses (${(error as Error).message}); nothing was written to it`);
-  }
-  if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest)) throw new SafeInstallError('APPROVE_NOT_WRITTEN', 'usage', `${path} is not a JSON object; nothing was written to it`);
-  const current = (manifest as Record<string, unknown>)[FIELD];
+  const { text, manifest, mode } = await packageJsonToEdit(path);
+  const current = manifest[FIELD];
   if (current !== undefined && (!Array.isArray(current) || current.some((name) => typeof name !== 'string'))) {
     throw new SafeInstallError('APPROVE_NOT_WRITTEN', 'usage', `${path}: ${FIELD} is not a list of package names; nothing was written to it`, { hint: 'make it an array of names, e.g. ["esbuild"]' });
   }
-  const before = trustedNow({ manifest: manifest as Record<string, unknown>, lockfile });
+  const before = trustedNow({ manifest, lockfile });
   const denied = new Set(decisions.filter((d) => d.decision === 'deny').map((d) => d.review.package.name));
   // Deny wins: a name denied in this session is taken out, and never added.
   const list = before.filter((name) => !denied.has(name));
@@ -140,7 +127,7 @@ export async function planBunTrusted(
   if (changed) {
     const next = packageJsonWithField(text, FIELD, list);
     plan.write = async () => {
-      await replaceFile(path, next, info.mode & 0o7777);
+      await replaceFile(path, next, mode);
       outcome.written = true;
     };
   }
