@@ -8,11 +8,11 @@
  * behaviour with its findings and exits 1; `safe-install ci` then runs both builds, and Bun still
  * skips the malicious one.
  */
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { describeWithEngine, repoRoot, runCli } from './engine.js';
+import { describeWithEngine, packCorpusFixture, runCli } from './engine.js';
 import { BUN, hostBun } from './host-bun.js';
 
 const MALICIOUS = 'p1-npmrc-node';
@@ -31,11 +31,7 @@ await describeWithEngine('safe-install approve with Bun', () => {
 
   async function project(): Promise<string> {
     const dir = await mkdtemp(join(tmpdir(), 'safe-install-bun-approve-'));
-    const source = await mkdtemp(join(tmpdir(), 'safe-install-fixture-'));
-    await cp(join(repoRoot, 'examples/malicious/P1-npm-token-exfil', MALICIOUS), source, { recursive: true });
-    const packed = await execa('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], { cwd: source });
-    await rm(source, { recursive: true, force: true });
-    const tarball = packed.stdout.trim().split('\n').pop()!;
+    const tarball = await packCorpusFixture('P1-npm-token-exfil', MALICIOUS, dir);
     await writeFile(join(dir, 'package.json'), `${JSON.stringify({ name: 'approve-bun', version: '1.0.0', private: true, packageManager: `bun@${BUN}`, dependencies: { 'core-js': '3.45.1', 'cpu-features': '0.0.10', [MALICIOUS]: `file:${tarball}` } }, null, 2)}\n`);
     await execa(bun, ['install', '--lockfile-only', '--ignore-scripts'], { cwd: dir });
     return dir;

@@ -5,11 +5,11 @@
  * (the trusted builds ran in the frozen install), and a malicious package added from a local
  * tarball (trusted, so its postinstall runs) leaves the project byte for byte as it was, exit 1.
  */
-import { cp, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { copyProject, describeWithEngine, repoRoot, runCli, userEnv } from './engine.js';
+import { copyProject, describeWithEngine, packCorpusFixture, repoRoot, runCli, userEnv } from './engine.js';
 import { BUN, hostBun } from './host-bun.js';
 import { compareTrees, describeDifferences, readTree } from './tree-compare.js';
 
@@ -57,8 +57,7 @@ await describeWithEngine('safe-install install with Bun', () => {
     const project = await mkdtemp(join(tmpdir(), 'safe-install-e2e-'));
     dirs.push(project);
     await writeFile(join(project, 'package.json'), `${JSON.stringify({ name: 'bun-tarball', version: '1.0.0', private: true, packageManager: `bun@${BUN}`, trustedDependencies: ['p1-npmrc-shell'], dependencies: { 'left-pad': '1.3.0' } }, null, 2)}\n`);
-    const packed = await execa('npm', ['pack', '--ignore-scripts', '--pack-destination', project], { cwd: join(repoRoot, 'examples/malicious/P1-npm-token-exfil/p1-npmrc-shell') });
-    await rename(join(project, packed.stdout.trim().split('\n').pop()!), join(project, 'fixture.tgz'));
+    await packCorpusFixture('P1-npm-token-exfil', 'p1-npmrc-shell', project, 'fixture.tgz');
     // An earlier install to keep (no scripts: nothing runs on the host).
     await hostRun(project, ['install', '--ignore-scripts']);
     const before = await readTree(project);

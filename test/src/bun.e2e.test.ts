@@ -4,11 +4,11 @@
  * dependency trustedDependencies does not trust is reported skipped, not run, not a finding.
  * The fixture's bun.lock is written by a Bun fetched from the registry (npm's config) for the test.
  */
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { copyProject, describeWithEngine, projectWithPackages, readTrace, repoRoot, runCli } from './engine.js';
+import { copyProject, describeWithEngine, packCorpusFixture, projectWithPackages, readTrace, runCli } from './engine.js';
 import { BUN, hostBun } from './host-bun.js';
 
 const CULPRIT = 'p1-npmrc-node';
@@ -31,11 +31,7 @@ const serious = (findings: ReportFinding[]) =>
 /** A Bun project depending on the P1 fixture as a packed tarball; its bun.lock written by Bun. */
 async function bunProjectWithCulprit(bun: string, trusted: string[]): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'safe-install-bun-'));
-  const source = await mkdtemp(join(tmpdir(), 'safe-install-fixture-'));
-  await cp(join(repoRoot, 'examples/malicious/P1-npm-token-exfil', CULPRIT), source, { recursive: true });
-  const packed = await execa('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], { cwd: source });
-  await rm(source, { recursive: true, force: true });
-  const tarball = packed.stdout.trim().split('\n').pop()!;
+  const tarball = await packCorpusFixture('P1-npm-token-exfil', CULPRIT, dir);
   await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'fixture-project', version: '1.0.0', private: true, packageManager: `bun@${BUN}`, trustedDependencies: trusted, dependencies: { [CULPRIT]: `file:${tarball}` } }, null, 2));
   await execa(bun, ['install', '--lockfile-only', '--ignore-scripts'], { cwd: dir });
   return dir;

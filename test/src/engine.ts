@@ -3,7 +3,7 @@
  * skip with a loud message; with SAFE_INSTALL_REQUIRE_DOCKER=1 (set by scripts/test.sh, so always
  * in CI) a missing engine fails them instead.
  */
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,6 +56,25 @@ export async function copyProject(relativePath: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'safe-install-e2e-'));
   await cp(join(repoRoot, relativePath), dir, { recursive: true, filter: (src) => !src.includes('node_modules') });
   return dir;
+}
+
+/**
+ * A package of the malware corpus (examples/malicious/<group>/<name>) packed with `npm pack` (no
+ * script runs) into `dir`, from a copy of its folder (nothing is written into the repository);
+ * the tarball's file name in `dir` (renamed to `as` when given).
+ */
+export async function packCorpusFixture(group: string, name: string, dir: string, as?: string): Promise<string> {
+  const source = await mkdtemp(join(tmpdir(), 'safe-install-fixture-'));
+  try {
+    await cp(join(repoRoot, 'examples/malicious', group, name), source, { recursive: true });
+    const packed = await execa('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], { cwd: source });
+    const tarball = packed.stdout.trim().split('\n').pop()!;
+    if (as === undefined) return tarball;
+    await rename(join(dir, tarball), join(dir, as));
+    return as;
+  } finally {
+    await rm(source, { recursive: true, force: true });
+  }
 }
 
 /**
