@@ -292,18 +292,26 @@ describe('approve on a Bun project', () => {
     expect(Object.keys((JSON.parse(await readFile(join(dir, '.safe-install/approvals.json'), 'utf8')) as { approvals: object }).approvals)).toEqual(['left-pad@1.3.0']);
   });
 
-  it('an existing field is edited in place; deny leaves the name out (and takes it out), writes no allowance', async () => {
+  it('an existing field is edited in place', async () => {
     const { s } = await bunSession('["esbuild"]');
     const approved = await s.apply(new Map([[s.reviews[0]!, 'approve']]));
     expect(approved.packageJson.written).toBe(true);
     expect(await readFile(join(dir, 'package.json'), 'utf8')).toBe(manifest('[\n        "esbuild",\n        "left-pad"\n    ]'));
+  });
+
+  it("deny leaves the name out of trustedDependencies and denies it in the policy by name (Bun's list cannot deny)", async () => {
+    const { s } = await bunSession('["esbuild"]');
     const denied = await s.apply(new Map([[s.reviews[0]!, 'deny']]));
-    expect(denied.policy).toBeNull();
-    expect(denied.packageJson.approved).toEqual([]);
-    expect(JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')).trustedDependencies).toEqual(['esbuild']);
-    // Denied when nothing trusts it: nothing to write.
-    const again = await s.apply(new Map([[s.reviews[0]!, 'deny']]));
+    expect(denied.packageJson).toMatchObject({ written: false, approved: [] });
+    expect(await readFile(join(dir, 'package.json'), 'utf8')).toBe(manifest('["esbuild"]'));
+    const policyPath = join(dir, 'safe-install.config.yaml');
+    expect(denied.policy).toMatchObject({ path: policyPath, written: true, applied: 1 });
+    expect(await readFile(policyPath, 'utf8')).toMatch(/# left-pad denied by safe-install approve.*\n {2}left-pad: false\n/);
+    // The next session reads the denial: denying again writes nothing anywhere.
+    const { s: next } = await bunSession('["esbuild"]');
+    const again = await next.apply(new Map([[next.reviews[0]!, 'deny']]));
     expect(again.packageJson.written).toBe(false);
+    expect(again.policy?.written).toBe(false);
   });
 
   it('refuses a field that is not a list of names, and a symlinked package.json, writing nothing', async () => {

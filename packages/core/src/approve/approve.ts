@@ -67,7 +67,7 @@ export interface ApprovalSession {
 export interface ApprovalOutcome {
   /** `approved`: the packages (`name@version`) whose entry is in allowScripts now (a deny already there wins over an approval). */
   packageJson: { path: string; written: boolean; changes: Array<AllowScriptsChange | { key: string; change: 'added' }>; warnings: string[]; approved: string[]; field?: string };
-  /** Null when nothing was approved (denials need no allowance). */
+  /** Null when nothing was approved (denials need no allowance), and — for Bun, whose list cannot deny — nothing denied. */
   policy: { path: string; written: boolean; applied: number; unresolved: number } | null;
   approvals: { path: string; written: boolean; warning?: string };
 }
@@ -185,10 +185,12 @@ async function applyDecisions(input: {
   // 1. The policy first: learn mode refuses a file that changed since the run loaded it, and
   // package.json may be that file (its safeInstall key).
   let policy: ApprovalOutcome['policy'] = null;
-  if (run !== null && approved.length > 0) {
+  // Bun's list only allows: a denial lives in the policy (npm's and pnpm's fields hold their own).
+  const deny = gate.kind !== 'bun' ? [] : [...new Set(listDecisions.filter((d) => d.decision === 'deny').map((d) => d.review.package.name))].map((name) => ({ name, why: `${name} denied by safe-install approve (Bun's trustedDependencies has no deny list)` }));
+  if (run !== null && (approved.length > 0 || deny.length > 0)) {
     const keep = new Set(approved.map((r) => packageId(r.package)));
-    const events = run.events.filter((e: TraceEvent) => e.package === undefined || keep.has(packageId(e.package)));
-    const saved = await learnIntoPolicy(run.loadedPolicy, events, { context: run.judged.context, decoys: run.judged.decoys, widen: true });
+    const events = approved.length === 0 ? [] : run.events.filter((e: TraceEvent) => e.package === undefined || keep.has(packageId(e.package)));
+    const saved = await learnIntoPolicy(run.loadedPolicy, events, { context: run.judged.context, decoys: run.judged.decoys, widen: true, deny });
     policy = { path: saved.path, written: saved.written, applied: saved.learned.changes.filter((c) => c.applied).length, unresolved: saved.learned.unresolved.length };
   }
 

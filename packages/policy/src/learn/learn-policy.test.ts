@@ -189,6 +189,21 @@ describe('learnPolicy', () => {
       expect(Object.keys(result.policy.packages ?? {})).toEqual(['esbuild@0.25.12', 'core-js', 'esbuild@0.25.13']);
     });
 
+    it('deny writes a name-only false entry (new, or in place of an allowance of the same key), comments kept; a denial already there is no change', () => {
+      const base = doc('# ours\nversion: 1\npackages:\n  # trusted before\n  native: true\n');
+      const result = learn(new Trace(), base, { existingText: '# ours\nversion: 1\npackages:\n  # trusted before\n  native: true\n', existingFile: 'safe-install.config.yaml', deny: [{ name: 'native', why: 'denied here' }, { name: 'other', why: 'denied too' }] });
+      expect(result.yamlText).toBe('# ours\nversion: 1\npackages:\n  # trusted before\n  # denied here\n  native: false\n  # denied too\n  other: false\n');
+      expect(result.changes.map((c) => [c.kind, c.entry, c.applied])).toEqual([['widened', 'native', true], ['added', 'other', true]]);
+      const t = new Trace();
+      t.script('native@1.0.0', 'install', 'node-gyp rebuild').run('/usr/bin/make', ['make']);
+      // A denial (the same rule as no entry, but an answer: it wins over any allowance).
+      expect(summary(judge(t, policyOf(result.policy)))).toEqual(['script-not-allowed:high']);
+      expect(policyOf(result.policy).packages.filter((r) => r.name === 'native').map((r) => [r.spec, r.allow])).toEqual([['native', false]]);
+      const again = learn(new Trace(), result.policy, { existingText: result.yamlText, existingFile: 'safe-install.config.yaml', deny: [{ name: 'native', why: 'denied here' }] });
+      expect(again.changes).toEqual([]);
+      expect(again.yamlText).toBe(result.yamlText);
+    });
+
     it('a first exec list on a `true` entry takes along every program the package ran', () => {
       const base = doc('version: 1\npackages:\n  native: true\n');
       const t = new Trace();

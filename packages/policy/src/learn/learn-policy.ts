@@ -40,6 +40,11 @@ export interface LearnOptions {
   existingText?: string;
   /** The existing policy's file name, for messages. */
   existingFile?: string;
+  /**
+   * Packages to deny by name (`name: false`, which wins over any allowance), with why: a decision
+   * whose manager has no deny list of its own (Bun's trustedDependencies only allows).
+   */
+  deny?: ReadonlyArray<{ name: string; why: string }>;
 }
 
 export type ChangeField = 'entry' | 'scripts' | 'exec' | 'write' | 'network';
@@ -263,6 +268,13 @@ export function learnPolicy(events: readonly TraceEvent[], existing?: PolicyDocu
     if (applied && changes.some((c) => c.entry === target && c.applied)) packages[target] = allowance;
   }
 
+  for (const { name, why } of options.deny ?? []) {
+    if (packages[name] === false) continue;
+    changes.push({ kind: packages[name] === undefined ? 'added' : 'widened', applied: true, entry: name, field: 'entry', value: 'false', why });
+    packages[name] = false;
+    edits.push({ type: 'entry', key: name, entry: false, comments: [why], fields: [], review: new Set() });
+  }
+
   const yamlText = render(edits, base, options, learned.size);
   const reparsed = parsePolicyText(yamlText, { file: 'learned policy', format: 'yaml' });
   if (reparsed.value === null) {
@@ -372,7 +384,10 @@ function render(edits: Edit[], base: PolicyDocument, options: LearnOptions, pack
       const pair = ydoc.createPair(edit.key, node) as Pair<YamlNode, YamlNode>;
       (pair.key as YamlNode).commentBefore = (edit.comments.length > 0 ? edit.comments : [`${edit.key} needed these allowances`]).map((c) => ` ${c}`).join('\n');
       if (isMap(node)) annotate(node, edit.fields, edit.review);
-      map.items.push(pair);
+      // A denial replaces an entry of the same key (the one place an entry is not new).
+      const at = map.items.findIndex((p) => isScalar(p.key) && p.key.value === edit.key);
+      if (at >= 0) map.items[at] = pair;
+      else map.items.push(pair);
       continue;
     }
     let entry = map.get(edit.key, true) as YamlNode | undefined;
