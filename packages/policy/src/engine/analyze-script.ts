@@ -103,6 +103,9 @@ function judgeIdentity(a: Analysis, e: ScriptEvent, run: ScriptRun): void {
     return;
   }
   if (claimed === undefined || identity === undefined) return;
+  // A lockfile that records no version for a local tarball (Bun's bun.lock: the identity's version
+  // is its `file:` path) has none to compare a claimed version with: only the name is checked.
+  if (claimed.name === identity.name && identity.source === 'file' && identity.version.startsWith('file:')) return;
   const gains = claimed.name !== identity.name && a.policy.forPackage(claimed).allowedBy.length > 0 && a.policy.forPackage(run.package).allowedBy.length === 0;
   const what = claimed.name === identity.name ? `version ${sanitizeText(claimed.version, 60)}` : `to be ${sanitizeText(`${claimed.name}@${claimed.version}`, 160)}`;
   report(a, e, run, {

@@ -40,6 +40,15 @@ describe('identity-mismatch', () => {
     expect(findingsOf(judge(t, POLICY), 'identity-mismatch').map((f) => [f.package?.name, f.severity])).toEqual([['lib', 'low']]);
   });
 
+  it("is silent for a version claim a lockfile cannot contradict (Bun's tarball: no version, `file:` path), not for a name claim", () => {
+    const t = new Trace();
+    t.script('tgz@file:tgz-1.0.0.tgz', 'postinstall', 'node x.js', { identity: id('tgz', 'file:tgz-1.0.0.tgz', 'node_modules/tgz', 'file'), claimed: { name: 'tgz', version: '1.0.0' } });
+    t.script('other@file:other.tgz', 'postinstall', 'node x.js', { identity: id('other', 'file:other.tgz', 'node_modules/other', 'file'), claimed: { name: 'trusted', version: '1.0.0' } });
+    // A registry identity with the same shape of claim is still a mismatch.
+    t.script('reg@1.0.0', 'postinstall', 'node x.js', { identity: id('reg', '1.0.0', 'node_modules/reg', 'registry'), claimed: { name: 'reg', version: '2.0.0' } });
+    expect(findingsOf(judge(t, POLICY), 'identity-mismatch').map((f) => f.package?.name)).toEqual(['other', 'reg']);
+  });
+
   it('is medium for a script in a folder the lockfile does not list', () => {
     const t = new Trace();
     t.script('(unlocked) trusted@1.0.0', 'install', 'x', { identity: id('(unlocked) trusted', '1.0.0', '/tmp/x', 'unlocked'), cwd: '/tmp/x' });
