@@ -30,7 +30,7 @@ export { learnPolicy } from './learn/learn-policy.js';
 export { learnedPolicyText } from './learn/policy-text.js';
 export type { ChangeField, LearnOptions, LearnResult, PolicyChange } from './learn/learn-policy.js';
 export { allowScriptsEntries, approveKey, denyKey, identityFromTarballUrl, keyTargets, npmScriptVerdict, reviewAllowScripts, scriptCandidates } from './interop/npm-allow-scripts.js';
-export { applyAllowScriptsDecision, packageJsonWithAllowScripts } from './interop/allow-scripts-writer.js';
+export { applyAllowScriptsDecision, packageJsonWithAllowScripts, packageJsonWithField } from './interop/allow-scripts-writer.js';
 export type { AllowScriptsChange, AllowScriptsDecision, AllowScriptsEdit } from './interop/allow-scripts-writer.js';
 export type { ScriptCandidate, ScriptVerdict } from './interop/npm-allow-scripts.js';
 export { atLeast, severityRank, maxSeverity, isSeverity } from './severity.js';

@@ -25,6 +25,8 @@ import { packageId, selectUnapproved, type ApprovalCandidate, type ApprovalSelec
 import { pnpm, pnpmVersionOf } from '../pnpm.js';
 import { withSandboxAllowBuilds } from '../pnpm-allow-builds.js';
 import { planPnpmBuilds, selectUndecidedBuilds, type PnpmBuildsPlan } from './pnpm-approve.js';
+import { yarnBerry } from '../yarn-berry.js';
+import { planYarnBuilds, selectUndecidedYarnBuilds, withSandboxYarnScripts } from './yarn-approve.js';
 
 export type ApproveOptions = Pick<CiOptions, 'dir' | 'base' | 'timeoutSeconds' | 'limits' | 'lingerGraceMs' | 'policy' | 'trace' | 'report'>;
 
@@ -84,16 +86,22 @@ const MAX_PACKAGE_JSON_BYTES = 64 * 1024 * 1024;
  */
 async function approvingManager(dir: string): Promise<PackageManager> {
   const { manager, choice } = await detectPackageManager(dir);
-  if (manager.name !== npm.name && manager.name !== pnpm.name) {
-    throw new SafeInstallError('APPROVE_UNSUPPORTED', 'usage', `safe-install approve writes npm's allowScripts and pnpm's allowBuilds; this project is installed by ${MANAGER_LABEL[choice.kind]} (${choice.lockfile}), whose build allowances it does not write yet`, {
+  if (manager.name !== npm.name && manager.name !== pnpm.name && manager.name !== yarnBerry.name) {
+    throw new SafeInstallError('APPROVE_UNSUPPORTED', 'usage', `safe-install approve writes npm's allowScripts, pnpm's allowBuilds and Yarn's dependenciesMeta; this project is installed by ${MANAGER_LABEL[choice.kind]} (${choice.lockfile}), whose build allowances it does not write yet`, {
       hint: "run `safe-install ci` to see which builds the manager skipped, and list them in the manager's own field",
     });
   }
   return manager;
 }
 
-/** How the project's manager gates install scripts: npm's allowScripts, or pnpm's build settings (at the project's pnpm version). */
-type Gate = { kind: 'npm' } | { kind: 'pnpm'; version: string };
+/** How the project's manager gates install scripts: npm's allowScripts, pnpm's build settings (at the project's pnpm version), or Yarn Berry's dependenciesMeta. */
+type Gate = { kind: 'npm' } | { kind: 'pnpm'; version: string } | { kind: 'yarn-berry' };
+
+const GATE_LABELS: Record<Gate['kind'], { field: string; manager: string }> = {
+  npm: { field: 'allowScripts', manager: 'npm' },
+  pnpm: { field: 'allowBuilds', manager: 'pnpm' },
+  'yarn-berry': { field: 'dependenciesMeta', manager: 'Yarn' },
+};
 
 export function startApproval(options: ApproveOptions, observer: RunObserver, deps: CiDeps): ApprovalRun {
   let aborted = false;
@@ -101,19 +109,22 @@ export function startApproval(options: ApproveOptions, observer: RunObserver, de
   const session = (async (): Promise<ApprovalSession> => {
     const pm = deps.packageManager ?? (await approvingManager(options.dir));
     const project = await pm.readProject(options.dir);
-    const gate: Gate = pm.name === pnpm.name ? { kind: 'pnpm', version: pnpmVersionOf(project.manifest).version } : { kind: 'npm' };
+    const gate: Gate = pm.name === pnpm.name ? { kind: 'pnpm', version: pnpmVersionOf(project.manifest).version } : pm.name === yarnBerry.name ? { kind: 'yarn-berry' } : { kind: 'npm' };
     let selection: { pending: ApprovalCandidate[]; installed: ApprovalSelection['installed']; sandbox: Pick<CiOptions, 'sandboxAllowScripts' | 'sandboxEdit'> };
     if (gate.kind === 'pnpm') {
       // Every undecided package's build runs in the sandbox; those that ran one are asked about.
       const pending = selectUndecidedBuilds(project, gate.version);
       selection = { pending, installed: [], sandbox: { sandboxEdit: (copy) => withSandboxAllowBuilds(copy, pending.map((p) => p.entry!), gate.version) } };
+    } else if (gate.kind === 'yarn-berry') {
+      // Every build Yarn's gate leaves undecided runs in the sandbox (`enableScripts` in its copy only).
+      selection = { pending: selectUndecidedYarnBuilds(project), installed: [], sandbox: { sandboxEdit: withSandboxYarnScripts } };
     } else {
       const lockBytes = project.files.find((file) => file.path === project.lockfileName)?.content;
       const lock: unknown = lockBytes === undefined ? null : JSON.parse(lockBytes.toString('utf8'));
       const npmSelection = selectUnapproved(lock, project.manifest, (path) => project.lockfile.identities.byPath.get(path));
       selection = { pending: npmSelection.pending, installed: npmSelection.installed, sandbox: { sandboxAllowScripts: npmSelection.sandboxAllowScripts } };
     }
-    const labels = gate.kind === 'pnpm' ? { field: 'allowBuilds', manager: 'pnpm' } : { field: 'allowScripts', manager: 'npm' };
+    const labels = GATE_LABELS[gate.kind];
     const stored = await readApprovals(project.root);
     const apply = (run: CiResult | null, reviews: ApprovalReview[]) => (decisions: ReadonlyMap<ApprovalReview, AllowScriptsDecision>, now = new Date()) =>
       applyDecisions({ root: project.root, run, reviews, decisions, installed: selection.installed, now, gate });
@@ -130,8 +141,8 @@ export function startApproval(options: ApproveOptions, observer: RunObserver, de
     const findings = run.findings.filter((f) => !isQuestion(f));
     const { context, decoys, runId } = run.judged;
     const behaviours = behavioursOf(run.events, { ...context, decoys, runId }, findings);
-    // pnpm: a package none of whose scripts ran has no build (its lockfile entry does not say).
-    const asked = gate.kind === 'pnpm' ? selection.pending.filter((p) => behaviours.scripts.size > 0 && [...behaviours.scripts.values()].some((s) => s.package !== null && packageId(s.package) === packageId(p.package))) : selection.pending;
+    // pnpm, Yarn: a package none of whose scripts ran has no build (their lockfiles do not say).
+    const asked = gate.kind !== 'npm' ? selection.pending.filter((p) => behaviours.scripts.size > 0 && [...behaviours.scripts.values()].some((s) => s.package !== null && packageId(s.package) === packageId(p.package))) : selection.pending;
     const reviews = asked.map((pending): ApprovalReview => {
       const id = packageId(pending.package);
       const scripts = [...behaviours.scripts.values()].filter((s) => s.package !== null && packageId(s.package) === id);
@@ -168,12 +179,13 @@ async function applyDecisions(input: {
   gate: Gate;
 }): Promise<ApprovalOutcome> {
   const { root, run, decisions, now, gate } = input;
-  const pnpmDecisions = input.reviews.flatMap((review) => {
+  const listed = input.reviews.flatMap((review) => {
     const decision = decisions.get(review);
     return decision === undefined ? [] : [{ review, decision }];
   });
   // What the manager's writer will accept (a deny already there wins): only those are approved anywhere.
-  const planned = gate.kind === 'pnpm' ? await planPnpmBuilds(root, gate.version, pnpmDecisions) : await planAllowScripts(root, input.reviews, decisions, input.installed);
+  const planFile = (): Promise<ManagerFilePlan | null> => (gate.kind === 'pnpm' ? planPnpmBuilds(root, gate.version, listed) : gate.kind === 'yarn-berry' ? planYarnBuilds(root, listed) : Promise.resolve(null));
+  const planned = (await planFile()) ?? (await planAllowScripts(root, input.reviews, decisions, input.installed));
   const approved = input.reviews.filter((r) => planned.approvedIds.has(packageId(r.package)));
 
   // 1. The policy first: learn mode refuses a file that changed since the run loaded it, and
@@ -187,11 +199,11 @@ async function applyDecisions(input: {
   }
 
   // 2. The manager's field, from the file as it is now (the policy may live in it too).
-  let packageJson: AllowScriptsPlan | PnpmBuildsPlan;
-  if (gate.kind === 'pnpm') {
-    packageJson = policy?.written === true ? await planPnpmBuilds(root, gate.version, pnpmDecisions) : planned;
-    await (packageJson as PnpmBuildsPlan).write();
-    packageJson.outcome.field = (packageJson as PnpmBuildsPlan).field;
+  let packageJson: AllowScriptsPlan | ManagerFilePlan;
+  if (gate.kind !== 'npm') {
+    packageJson = policy?.written === true ? (await planFile())! : planned;
+    await (packageJson as ManagerFilePlan).write();
+    packageJson.outcome.field = (packageJson as ManagerFilePlan).field;
   } else packageJson = policy?.written === true ? await planAllowScripts(root, input.reviews, decisions, input.installed) : planned;
   if (gate.kind === 'npm' && 'text' in packageJson && packageJson.outcome.changes.length > 0) {
     await replaceFile(packageJson.outcome.path, packageJsonWithAllowScripts(packageJson.text, packageJson.map), packageJson.mode);
@@ -213,6 +225,9 @@ async function applyDecisions(input: {
   }
   return { packageJson: packageJson.outcome, policy, approvals };
 }
+
+/** A manager's own file of build decisions, planned (read) and then written: pnpm-workspace.yaml, Yarn's package.json and yarn.lock. */
+type ManagerFilePlan = Pick<PnpmBuildsPlan, 'approvedIds' | 'field' | 'write'> & { outcome: ApprovalOutcome['packageJson'] };
 
 interface AllowScriptsPlan {
   outcome: ApprovalOutcome['packageJson'];

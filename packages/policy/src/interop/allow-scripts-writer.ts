@@ -112,12 +112,21 @@ export function applyAllowScriptsDecision(
  * it as its last key. Throws when the text is not a JSON object (the caller read it as one).
  */
 export function packageJsonWithAllowScripts(text: string, allowScripts: Readonly<Record<string, unknown>>): string {
+  return packageJsonWithField(text, 'allowScripts', allowScripts);
+}
+
+/**
+ * package.json with one top-level object field (`allowScripts`, Yarn's `dependenciesMeta`) set to
+ * `map`, the rest of the text as it was: the field where it was (else last), the file's
+ * indentation and line ends. Throws when the result would differ in anything but that field.
+ */
+export function packageJsonWithField(text: string, field: string, map: Readonly<Record<string, unknown>>): string {
   const parsed = parseJsonSource(text, MANIFEST_LIMITS);
   const root = parsed.root;
   if (root === null || root.kind !== 'map') throw new Error(`package.json is not a JSON object${parsed.errors[0] ? `: ${parsed.errors[0].message}` : ''}`);
   const style = jsonStyle(text);
-  const value = { ...allowScripts };
-  const entry = getEntry(root, 'allowScripts');
+  const value = { ...map };
+  const entry = getEntry(root, field);
   const sep = style.indent === '' ? ':' : ': ';
   let out: string;
   if (entry !== undefined) {
@@ -129,17 +138,17 @@ export function packageJsonWithAllowScripts(text: string, allowScripts: Readonly
     const closing = root.end - 1;
     if (last === undefined) {
       const inner = style.indent === '' ? '' : `${style.eol}${style.indent}`;
-      out = `${text.slice(0, root.start)}{${inner}"allowScripts"${sep}${stringifyJson(value, style, style.indent)}${style.indent === '' ? '' : style.eol}}${text.slice(root.end)}`;
+      out = `${text.slice(0, root.start)}{${inner}${JSON.stringify(field)}${sep}${stringifyJson(value, style, style.indent)}${style.indent === '' ? '' : style.eol}}${text.slice(root.end)}`;
     } else {
       const lead = style.indent === '' ? '' : `${style.eol}${style.indent}`;
-      out = `${text.slice(0, last.value.end)},${lead}"allowScripts"${sep}${stringifyJson(value, style, style.indent)}${text.slice(last.value.end, closing)}${text.slice(closing)}`;
+      out = `${text.slice(0, last.value.end)},${lead}${JSON.stringify(field)}${sep}${stringifyJson(value, style, style.indent)}${text.slice(last.value.end, closing)}${text.slice(closing)}`;
     }
   }
-  // The result must be the same document with only allowScripts changed.
+  // The result must be the same document with only the field changed.
   const before = JSON.parse(text) as Record<string, unknown>;
   const after = JSON.parse(out) as Record<string, unknown>;
-  if (JSON.stringify({ ...before, allowScripts: value }) !== JSON.stringify(after)) {
-    throw new Error('editing allowScripts in package.json produced a different document (a bug)');
+  if (JSON.stringify({ ...before, [field]: value }) !== JSON.stringify(after)) {
+    throw new Error(`editing ${field} in package.json produced a different document (a bug)`);
   }
   return out;
 }
