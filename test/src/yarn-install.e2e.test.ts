@@ -52,14 +52,14 @@ async function berryEnv(): Promise<Record<string, string>> {
 }
 
 /**
- * Yarn 1 on the host as the user runs it: their HOME (so the same .npmrc and .yarnrc as the ones
- * the sandbox's copy is made from: without a registry setting Yarn 1 writes its own default
- * registry's addresses, with one that registry's), its cache in a temp folder, no update check.
+ * Yarn 1 on the host, its `registry` setting npm's (YARN_REGISTRY), as the sandbox's Yarn 1 has it:
+ * unset, Yarn 1 writes its own default registry's host into yarn.lock for npm's, which the sandbox
+ * does not reach. Its cache in a temp HOME, no update check.
  */
 async function classicArgs(): Promise<{ env: Record<string, string>; flags: string[] }> {
-  const cache = await mkdtemp(join(tmpdir(), 'safe-install-yarn-cache-'));
-  dirs.push(cache);
-  return { env: { ...userEnv, YARN_DISABLE_SELF_UPDATE_CHECK: 'true', YARN_ENABLE_TELEMETRY: '0' }, flags: ['--non-interactive', '--cache-folder', cache] };
+  const home = await mkdtemp(join(tmpdir(), 'safe-install-yarn-home-'));
+  dirs.push(home);
+  return { env: { ...userEnv, HOME: home, YARN_REGISTRY: await registry(), YARN_DISABLE_SELF_UPDATE_CHECK: 'true', YARN_ENABLE_TELEMETRY: '0' }, flags: ['--non-interactive', '--cache-folder', join(home, 'cache')] };
 }
 
 const files = async (dir: string) => ({ manifest: await readFile(join(dir, 'package.json'), 'utf8'), lockfile: await readFile(join(dir, 'yarn.lock'), 'utf8') });

@@ -197,7 +197,14 @@ export const yarnClassic: PackageManager = {
   detect: (dir) => exists(join(dir, 'yarn.lock')),
   readProject: readYarnClassicProject,
   hostConfig: readHostNpmConfig,
-  sandboxNetwork: (config, projectRoot, allow) => gatewayNetwork(config, { projectRoot, allow }),
+  // Yarn 1 writes its own default registry's host into yarn.lock for npm's (its `registry` setting
+  // unset, checked with 1.22.22), one the gateway does not serve: it is told npm's, as the gateway
+  // advertises it, so what an install job resolves installs again (`safe-install ci`).
+  sandboxNetwork: async (config, projectRoot, allow) => {
+    const network = await gatewayNetwork(config, { projectRoot, allow });
+    const registry = network.gateway.registries[0]?.advertised ?? config.registry;
+    return { ...network, env: [...network.env, `YARN_REGISTRY=${registry}`] };
+  },
   command: () => ['yarn', 'install', '--frozen-lockfile'],
   jobSteps: (job, project, options) => ({ steps: yarnClassicSteps(job, yarnClassicVersionOf(project.manifest).version, { ...options, folders: project.lockfile.workspaces }), lockfile: 'yarn.lock' }),
   lockfileJobs: {

@@ -26,7 +26,8 @@ import { pnpm, pnpmVersionOf } from '../pnpm.js';
 import { withSandboxAllowBuilds } from '../pnpm-allow-builds.js';
 import { planPnpmBuilds, selectUndecidedBuilds, type PnpmBuildsPlan } from './pnpm-approve.js';
 import { yarnBerry } from '../yarn-berry.js';
-import { planYarnBuilds, selectUndecidedYarnBuilds, withSandboxYarnScripts } from './yarn-approve.js';
+import { yarnClassic } from '../yarn-classic.js';
+import { planPolicyOnly, planYarnBuilds, selectLockedPackages, selectUndecidedYarnBuilds, withSandboxYarnScripts } from './yarn-approve.js';
 
 export type ApproveOptions = Pick<CiOptions, 'dir' | 'base' | 'timeoutSeconds' | 'limits' | 'lingerGraceMs' | 'policy' | 'trace' | 'report'>;
 
@@ -60,6 +61,8 @@ export interface ApprovalSession {
   /** The manager's field the decisions go into (`allowScripts`, `allowBuilds`) and the manager. */
   field: string;
   manager: string;
+  /** The manager has no build gate of its own (Yarn 1): the decisions are safe-install's policy's only. */
+  gateless: boolean;
   /** Write the decisions (approve or deny; a package not in the map is skipped: nothing written). */
   apply(decisions: ReadonlyMap<ApprovalReview, AllowScriptsDecision>, now?: Date): Promise<ApprovalOutcome>;
 }
@@ -86,8 +89,8 @@ const MAX_PACKAGE_JSON_BYTES = 64 * 1024 * 1024;
  */
 async function approvingManager(dir: string): Promise<PackageManager> {
   const { manager, choice } = await detectPackageManager(dir);
-  if (manager.name !== npm.name && manager.name !== pnpm.name && manager.name !== yarnBerry.name) {
-    throw new SafeInstallError('APPROVE_UNSUPPORTED', 'usage', `safe-install approve writes npm's allowScripts, pnpm's allowBuilds and Yarn's dependenciesMeta; this project is installed by ${MANAGER_LABEL[choice.kind]} (${choice.lockfile}), whose build allowances it does not write yet`, {
+  if (![npm.name, pnpm.name, yarnBerry.name, yarnClassic.name].includes(manager.name)) {
+    throw new SafeInstallError('APPROVE_UNSUPPORTED', 'usage', `safe-install approve writes npm's allowScripts, pnpm's allowBuilds and Yarn's dependenciesMeta (Yarn 1: safe-install's policy); this project is installed by ${MANAGER_LABEL[choice.kind]} (${choice.lockfile}), whose build allowances it does not write yet`, {
       hint: "run `safe-install ci` to see which builds the manager skipped, and list them in the manager's own field",
     });
   }
@@ -95,12 +98,14 @@ async function approvingManager(dir: string): Promise<PackageManager> {
 }
 
 /** How the project's manager gates install scripts: npm's allowScripts, pnpm's build settings (at the project's pnpm version), or Yarn Berry's dependenciesMeta. */
-type Gate = { kind: 'npm' } | { kind: 'pnpm'; version: string } | { kind: 'yarn-berry' };
+type Gate = { kind: 'npm' } | { kind: 'pnpm'; version: string } | { kind: 'yarn-berry' } | { kind: 'yarn-classic' };
 
 const GATE_LABELS: Record<Gate['kind'], { field: string; manager: string }> = {
   npm: { field: 'allowScripts', manager: 'npm' },
   pnpm: { field: 'allowBuilds', manager: 'pnpm' },
   'yarn-berry': { field: 'dependenciesMeta', manager: 'Yarn' },
+  // Yarn 1 runs every script: what decides is safe-install's policy.
+  'yarn-classic': { field: "safe-install's policy", manager: 'Yarn 1' },
 };
 
 export function startApproval(options: ApproveOptions, observer: RunObserver, deps: CiDeps): ApprovalRun {
@@ -109,7 +114,7 @@ export function startApproval(options: ApproveOptions, observer: RunObserver, de
   const session = (async (): Promise<ApprovalSession> => {
     const pm = deps.packageManager ?? (await approvingManager(options.dir));
     const project = await pm.readProject(options.dir);
-    const gate: Gate = pm.name === pnpm.name ? { kind: 'pnpm', version: pnpmVersionOf(project.manifest).version } : pm.name === yarnBerry.name ? { kind: 'yarn-berry' } : { kind: 'npm' };
+    const gate: Gate = pm.name === pnpm.name ? { kind: 'pnpm', version: pnpmVersionOf(project.manifest).version } : pm.name === yarnBerry.name ? { kind: 'yarn-berry' } : pm.name === yarnClassic.name ? { kind: 'yarn-classic' } : { kind: 'npm' };
     let selection: { pending: ApprovalCandidate[]; installed: ApprovalSelection['installed']; sandbox: Pick<CiOptions, 'sandboxAllowScripts' | 'sandboxEdit'> };
     if (gate.kind === 'pnpm') {
       // Every undecided package's build runs in the sandbox; those that ran one are asked about.
@@ -118,13 +123,16 @@ export function startApproval(options: ApproveOptions, observer: RunObserver, de
     } else if (gate.kind === 'yarn-berry') {
       // Every build Yarn's gate leaves undecided runs in the sandbox (`enableScripts` in its copy only).
       selection = { pending: selectUndecidedYarnBuilds(project), installed: [], sandbox: { sandboxEdit: withSandboxYarnScripts } };
+    } else if (gate.kind === 'yarn-classic') {
+      // Yarn 1 runs every script anyway: each locked package may be asked about (those the policy does not allow yet).
+      selection = { pending: selectLockedPackages(project), installed: [], sandbox: {} };
     } else {
       const lockBytes = project.files.find((file) => file.path === project.lockfileName)?.content;
       const lock: unknown = lockBytes === undefined ? null : JSON.parse(lockBytes.toString('utf8'));
       const npmSelection = selectUnapproved(lock, project.manifest, (path) => project.lockfile.identities.byPath.get(path));
       selection = { pending: npmSelection.pending, installed: npmSelection.installed, sandbox: { sandboxAllowScripts: npmSelection.sandboxAllowScripts } };
     }
-    const labels = GATE_LABELS[gate.kind];
+    const labels = { ...GATE_LABELS[gate.kind], gateless: gate.kind === 'yarn-classic' };
     const stored = await readApprovals(project.root);
     const apply = (run: CiResult | null, reviews: ApprovalReview[]) => (decisions: ReadonlyMap<ApprovalReview, AllowScriptsDecision>, now = new Date()) =>
       applyDecisions({ root: project.root, run, reviews, decisions, installed: selection.installed, now, gate });
@@ -142,7 +150,9 @@ export function startApproval(options: ApproveOptions, observer: RunObserver, de
     const { context, decoys, runId } = run.judged;
     const behaviours = behavioursOf(run.events, { ...context, decoys, runId }, findings);
     // pnpm, Yarn: a package none of whose scripts ran has no build (their lockfiles do not say).
-    const asked = gate.kind !== 'npm' ? selection.pending.filter((p) => behaviours.scripts.size > 0 && [...behaviours.scripts.values()].some((s) => s.package !== null && packageId(s.package) === packageId(p.package))) : selection.pending;
+    const ran = gate.kind !== 'npm' ? selection.pending.filter((p) => behaviours.scripts.size > 0 && [...behaviours.scripts.values()].some((s) => s.package !== null && packageId(s.package) === packageId(p.package))) : selection.pending;
+    // Yarn 1: a package whose scripts the policy allows already is decided (no question asked of it).
+    const asked = gate.kind === 'yarn-classic' ? ran.filter((p) => run.findings.some((f) => f.ruleId === QUESTION_RULE && f.package !== undefined && packageId(f.package) === packageId(p.package))) : ran;
     const reviews = asked.map((pending): ApprovalReview => {
       const id = packageId(pending.package);
       const scripts = [...behaviours.scripts.values()].filter((s) => s.package !== null && packageId(s.package) === id);
@@ -184,7 +194,7 @@ async function applyDecisions(input: {
     return decision === undefined ? [] : [{ review, decision }];
   });
   // What the manager's writer will accept (a deny already there wins): only those are approved anywhere.
-  const planFile = (): Promise<ManagerFilePlan | null> => (gate.kind === 'pnpm' ? planPnpmBuilds(root, gate.version, listed) : gate.kind === 'yarn-berry' ? planYarnBuilds(root, listed) : Promise.resolve(null));
+  const planFile = (): Promise<ManagerFilePlan | null> => (gate.kind === 'pnpm' ? planPnpmBuilds(root, gate.version, listed) : gate.kind === 'yarn-berry' ? planYarnBuilds(root, listed) : gate.kind === 'yarn-classic' ? Promise.resolve(planPolicyOnly(root, listed)) : Promise.resolve(null));
   const planned = (await planFile()) ?? (await planAllowScripts(root, input.reviews, decisions, input.installed));
   const approved = input.reviews.filter((r) => planned.approvedIds.has(packageId(r.package)));
 

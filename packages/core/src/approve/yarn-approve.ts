@@ -244,3 +244,38 @@ export async function planYarnBuilds(root: string, decisions: ReadonlyArray<{ re
     },
   };
 }
+
+/** Yarn 1: every locked package (not the project's own folders), each once, pinned to its version; which of them ran a script, and is not allowed yet, the run tells. */
+export function selectLockedPackages(project: Pick<Project, 'lockfile'>): ApprovalCandidate[] {
+  const seen = new Set<string>();
+  const pending: ApprovalCandidate[] = [];
+  for (const identity of project.lockfile.identities.byPath.values()) {
+    if (identity.source === 'project' || identity.source === 'workspace') continue;
+    const entry = `${identity.name}@${identity.version}`;
+    if (seen.has(entry)) continue;
+    seen.add(entry);
+    pending.push({
+      candidate: { path: identity.path, name: identity.name, version: identity.version, displayVersion: identity.version, kind: KIND[identity.source as keyof typeof KIND] ?? 'remote', resolved: identity.resolved ?? null },
+      path: identity.path,
+      package: { name: identity.name, version: identity.version },
+      entry,
+      approvedBefore: [],
+    });
+  }
+  return pending;
+}
+
+/**
+ * Yarn 1's decisions: no file of Yarn's is written (it has no build gate), every approval is the
+ * policy's allowance and the approvals file's record (approve.ts); a denial is the policy not
+ * allowing the package, which it does not yet.
+ */
+export function planPolicyOnly(root: string, decisions: ReadonlyArray<{ review: ApprovalCandidate; decision: 'approve' | 'deny' }>): YarnBuildsPlan {
+  const approvedIds = new Set(decisions.filter((d) => d.decision === 'approve').map((d) => `${d.review.package.name}@${d.review.package.version}`));
+  return {
+    outcome: { path: join(root, 'package.json'), written: false, changes: [], warnings: [], approved: [...approvedIds] },
+    approvedIds,
+    field: "safe-install's policy",
+    write: async () => undefined,
+  };
+}
