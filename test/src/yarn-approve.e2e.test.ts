@@ -6,7 +6,8 @@
  * writes a pinned `dependenciesMeta["core-js@3.45.1"].built: true` for the benign one only, with
  * yarn.lock's copy of it exactly as host Yarn writes it, prints the malicious one's behaviour
  * with its findings and exits 1; `safe-install ci` then runs the approved build, and Yarn still
- * skips the other.
+ * skips the other. Yarn classic, which has no build gate: the same run, the approval written into
+ * safe-install's policy and approvals file only (package.json and yarn.lock untouched), and said so.
  */
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import { describeWithEngine, repoRoot, runCli, userEnv } from './engine.js';
 
 const MALICIOUS = 'p1-npmrc-node';
 const YARN = '4.18.1';
+const CLASSIC = '1.22.22';
 
 const dirs: string[] = [];
 
@@ -98,5 +100,49 @@ await describeWithEngine('safe-install approve with Yarn Berry', () => {
     const report = JSON.parse(await readFile(reportPath, 'utf8'));
     expect(report.scripts).toEqual([expect.objectContaining({ package: { name: 'core-js', version: '3.45.1' }, code: 0 })]);
     expect(report.scriptReview.pending.map((p: { package: { name: string } }) => p.package.name)).toEqual([MALICIOUS]);
+  }, 15 * 60_000);
+});
+
+/** A Yarn 1 project with the same two dependencies, its yarn.lock written by host Yarn 1 (scripts off, npm's registry as the sandbox's Yarn 1 has it). */
+async function classicProject(): Promise<string> {
+  const tools = await mkdtemp(join(tmpdir(), 'safe-install-yarn1-'));
+  const dir = await mkdtemp(join(tmpdir(), 'safe-install-yarn1-approve-'));
+  const source = await mkdtemp(join(tmpdir(), 'safe-install-fixture-'));
+  dirs.push(tools, dir, source);
+  const yarnPack = await execa('npm', ['pack', `yarn@${CLASSIC}`, '--pack-destination', tools], { cwd: tools, env: userEnv, extendEnv: false });
+  await execa('tar', ['-xzf', join(tools, yarnPack.stdout.trim().split('\n').pop()!), '-C', tools]);
+  await cp(join(repoRoot, 'examples/malicious/P1-npm-token-exfil', MALICIOUS), source, { recursive: true });
+  const packed = await execa('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], { cwd: source });
+  const tarball = packed.stdout.trim().split('\n').pop()!;
+  await writeFile(join(dir, 'package.json'), `${JSON.stringify({ name: 'approve-yarn1', version: '1.0.0', private: true, packageManager: `yarn@${CLASSIC}`, dependencies: { 'core-js': '3.45.1', [MALICIOUS]: `file:${tarball}` } }, null, 2)}\n`);
+  const registry = (await execa('npm', ['config', 'get', 'registry'], { env: userEnv, extendEnv: false })).stdout.trim();
+  await execa('node', [join(tools, 'package/bin/yarn.js'), 'install', '--ignore-scripts', '--non-interactive', '--cache-folder', join(tools, 'cache')], { cwd: dir, env: { ...userEnv, HOME: tools, YARN_REGISTRY: registry, YARN_DISABLE_SELF_UPDATE_CHECK: 'true' }, extendEnv: false });
+  await rm(join(dir, 'node_modules'), { recursive: true, force: true });
+  return dir;
+}
+
+await describeWithEngine('safe-install approve with Yarn classic', () => {
+  afterAll(async () => {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('--yes-if-clean approves the benign package in safe-install\'s policy only (Yarn 1 has no build gate: package.json and yarn.lock untouched), prints the malicious one with its findings (exit 1)', async () => {
+    const dir = await classicProject();
+    const manifest = await readFile(join(dir, 'package.json'), 'utf8');
+    const lock = await readFile(join(dir, 'yarn.lock'), 'utf8');
+    const result = await runCli(['approve', '--yes-if-clean', dir]);
+    const out = String(result.stderr);
+    if (result.exitCode !== 1) process.stderr.write(String(result.all ?? ''));
+    expect(result.exitCode).toBe(1);
+    expect(out).toMatch(/Yarn 1 has no build gate of its own/);
+    expect(out).toMatch(/approved 1 package: core-js@3\.45\.1/);
+    const block = out.slice(out.indexOf(`${MALICIOUS}@1.0.0 (`));
+    expect(block).toMatch(/critical +decoy-credential-read/);
+    expect(out).toMatch(new RegExp(`not approved: ${MALICIOUS}@1\\.0\\.0 — \\d+ finding\\(s\\)`));
+    expect(await readFile(join(dir, 'package.json'), 'utf8')).toBe(manifest);
+    expect(await readFile(join(dir, 'yarn.lock'), 'utf8')).toBe(lock);
+    expect(await readFile(join(dir, 'safe-install.config.yaml'), 'utf8')).toMatch(/\n {2}core-js@3\.45\.1:\n {4}scripts:\n(?: {6}#.*\n)? {6}postinstall: sha256:[0-9a-f]{64}\n/);
+    const approvals = JSON.parse(await readFile(join(dir, '.safe-install/approvals.json'), 'utf8')) as { approvals: Record<string, unknown> };
+    expect(Object.keys(approvals.approvals)).toEqual(['core-js@3.45.1']);
   }, 15 * 60_000);
 });

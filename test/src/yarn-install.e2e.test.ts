@@ -83,29 +83,38 @@ async function expectUnchanged(project: string): Promise<void> {
   expect(before.size).toBeGreaterThan(5);
 }
 
+/**
+ * `safe-install install left-pad` on one copy of `example`, `hostAdd` (the host's Yarn) on another:
+ * the CLI passes, package.json and yarn.lock are byte for byte the host's, and node_modules came
+ * back with them, cpu-features built in the install from the new lockfile.
+ */
+async function expectSameAsHost(example: string, hostAdd: (dir: string) => Promise<unknown>): Promise<Record<string, unknown>> {
+  const host = await copyProject(example);
+  const sandbox = await mkdtemp(join(tmpdir(), 'safe-install-e2e-'));
+  await cp(host, sandbox, { recursive: true });
+  dirs.push(host, sandbox);
+  await hostAdd(host);
+  const started = Date.now();
+  const result = await runCli(['install', 'left-pad', '--dir', sandbox]);
+  process.stderr.write(`${example}: safe-install install left-pad took ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  if (result.exitCode !== 0) process.stderr.write(String(result.all ?? ''));
+  expect(result.all).toContain('verdict: pass');
+  expect(result.exitCode).toBe(0);
+  const want = await files(host);
+  const got = await files(sandbox);
+  expect(got.manifest).toBe(want.manifest);
+  expect(got.lockfile).toBe(want.lockfile);
+  const code = "console.log(require('left-pad')('x', 3)); console.log(typeof require('cpu-features')().arch)";
+  expect((await execa('node', ['-e', code], { cwd: sandbox })).stdout).toBe('  x\nstring');
+  return JSON.parse(got.manifest) as Record<string, unknown>;
+}
+
 await describeWithEngine('safe-install install with Yarn Berry', () => {
   it(`install left-pad in examples/yarn-berry-small changes package.json and yarn.lock exactly as host Yarn ${BERRY} add left-pad does`, async () => {
     const yarn = await hostYarn(`@yarnpkg/cli-dist@${BERRY}`);
-    const host = await copyProject('examples/yarn-berry-small');
-    const sandbox = await mkdtemp(join(tmpdir(), 'safe-install-e2e-'));
-    await cp(host, sandbox, { recursive: true });
-    dirs.push(host, sandbox);
     // The lockfile only on the host: no link step, no build runs here.
-    await execa('node', [yarn, 'add', 'left-pad', '--mode=update-lockfile'], { cwd: host, env: await berryEnv(), extendEnv: false });
-    const started = Date.now();
-    const result = await runCli(['install', 'left-pad', '--dir', sandbox]);
-    process.stderr.write(`yarn-berry-small: safe-install install left-pad took ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-    if (result.exitCode !== 0) process.stderr.write(String(result.all ?? ''));
-    expect(result.all).toContain('verdict: pass');
-    expect(result.exitCode).toBe(0);
-    const want = await files(host);
-    const got = await files(sandbox);
-    expect(got.manifest).toBe(want.manifest);
-    expect(got.lockfile).toBe(want.lockfile);
-    expect(JSON.parse(got.manifest).dependencies['left-pad']).toMatch(/^\^1\.\d+\.\d+$/);
-    // node_modules came back with them, and the allowed builds ran in the install from the new lockfile.
-    const code = "console.log(require('left-pad')('x', 3)); console.log(typeof require('cpu-features')().arch)";
-    expect((await execa('node', ['-e', code], { cwd: sandbox })).stdout).toBe('  x\nstring');
+    const manifest = await expectSameAsHost('examples/yarn-berry-small', async (host) => execa('node', [yarn, 'add', 'left-pad', '--mode=update-lockfile'], { cwd: host, env: await berryEnv(), extendEnv: false }));
+    expect((manifest['dependencies'] as Record<string, string>)['left-pad']).toMatch(/^\^1\.\d+\.\d+$/);
   }, 15 * 60_000);
 
   it('a malicious package from ./fixture.tgz (its build allowed) leaves package.json, yarn.lock and node_modules byte for byte unchanged, exit 1', async () => {
@@ -126,27 +135,13 @@ await describeWithEngine('safe-install install with Yarn Berry', () => {
 await describeWithEngine('safe-install install with Yarn classic', () => {
   it(`install left-pad in examples/yarn-classic-small changes package.json and yarn.lock exactly as host Yarn ${CLASSIC} add left-pad --ignore-scripts does`, async () => {
     const yarn = await hostYarn(`yarn@${CLASSIC}`);
-    const host = await copyProject('examples/yarn-classic-small');
-    const sandbox = await mkdtemp(join(tmpdir(), 'safe-install-e2e-'));
-    await cp(host, sandbox, { recursive: true });
-    dirs.push(host, sandbox);
     const { env, flags } = await classicArgs();
-    // -W: Yarn 1 adds to a workspaces root only when told to (the sandbox's resolve says so too).
-    await execa('node', [yarn, 'add', 'left-pad', '--ignore-scripts', '-W', ...flags], { cwd: host, env, extendEnv: false });
-    await rm(join(host, 'node_modules'), { recursive: true, force: true });
-    const started = Date.now();
-    const result = await runCli(['install', 'left-pad', '--dir', sandbox]);
-    process.stderr.write(`yarn-classic-small: safe-install install left-pad took ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-    if (result.exitCode !== 0) process.stderr.write(String(result.all ?? ''));
-    expect(result.all).toContain('verdict: pass');
-    expect(result.exitCode).toBe(0);
-    const want = await files(host);
-    const got = await files(sandbox);
-    expect(got.manifest).toBe(want.manifest);
-    expect(got.lockfile).toBe(want.lockfile);
-    // Every script ran in the install from the new lockfile (Yarn 1 has no gate): cpu-features was built.
-    const code = "console.log(require('left-pad')('x', 3)); console.log(typeof require('cpu-features')().arch)";
-    expect((await execa('node', ['-e', code], { cwd: sandbox })).stdout).toBe('  x\nstring');
+    // -W: Yarn 1 adds to a workspaces root only when told to (the sandbox's resolve says so too);
+    // the tree it lays out is removed (the sandbox's is too). Yarn 1 has no gate: cpu-features builds.
+    await expectSameAsHost('examples/yarn-classic-small', async (host) => {
+      await execa('node', [yarn, 'add', 'left-pad', '--ignore-scripts', '-W', ...flags], { cwd: host, env, extendEnv: false });
+      await rm(join(host, 'node_modules'), { recursive: true, force: true });
+    });
   }, 15 * 60_000);
 
   it('a malicious package from ./fixture.tgz leaves package.json, yarn.lock and node_modules byte for byte unchanged, exit 1', async () => {

@@ -24,9 +24,7 @@ import { packageJsonWithField, replaceFile } from '@safe-install/policy';
 import { MAX_MANIFEST_BYTES, type Project } from '@safe-install/sandbox';
 import { yarnBuildAllowed, yarnrcOf } from '../yarn-berry.js';
 import { notALink } from './approvals-store.js';
-import type { ApprovalCandidate } from './select.js';
-
-const KIND = { registry: 'registry', file: 'file', git: 'git' } as const;
+import { lockedCandidate, type ApprovalCandidate } from './select.js';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -45,25 +43,10 @@ function decidedByMeta(manifest: Record<string, unknown>, name: string, version:
  */
 export function selectUndecidedYarnBuilds(project: Pick<Project, 'manifest' | 'files' | 'lockfile'>): ApprovalCandidate[] {
   const yarnrc = yarnrcOf(project);
-  const seen = new Set<string>();
-  const pending: ApprovalCandidate[] = [];
   const meta = isRecord(project.manifest['dependenciesMeta']) ? project.manifest['dependenciesMeta'] : {};
-  for (const identity of project.lockfile.identities.byPath.values()) {
-    if (identity.source === 'project' || identity.source === 'workspace') continue;
-    if (yarnBuildAllowed(project.manifest, yarnrc, identity.name, identity.version) || decidedByMeta(project.manifest, identity.name, identity.version)) continue;
-    const entry = `${identity.name}@${identity.version}`;
-    if (seen.has(entry)) continue;
-    seen.add(entry);
-    const approvedBefore = Object.keys(meta).filter((key) => key.startsWith(`${identity.name}@`) && key !== entry && isRecord(meta[key]) && meta[key]['built'] === true);
-    pending.push({
-      candidate: { path: identity.path, name: identity.name, version: identity.version, displayVersion: identity.version, kind: KIND[identity.source as keyof typeof KIND] ?? 'remote', resolved: identity.resolved ?? null },
-      path: identity.path,
-      package: { name: identity.name, version: identity.version },
-      entry,
-      approvedBefore,
-    });
-  }
-  return pending;
+  return selectLockedPackages(project)
+    .filter(({ package: { name, version } }) => !yarnBuildAllowed(project.manifest, yarnrc, name, version) && !decidedByMeta(project.manifest, name, version))
+    .map((pending) => ({ ...pending, approvedBefore: Object.keys(meta).filter((key) => key.startsWith(`${pending.package.name}@`) && key !== pending.entry && isRecord(meta[key]) && meta[key]['built'] === true) }));
 }
 
 /** The sandbox's copy of the project with `enableScripts: true` in .yarnrc.yml: every build not denied runs there, and only there. */
@@ -245,7 +228,7 @@ export async function planYarnBuilds(root: string, decisions: ReadonlyArray<{ re
   };
 }
 
-/** Yarn 1: every locked package (not the project's own folders), each once, pinned to its version; which of them ran a script, and is not allowed yet, the run tells. */
+/** Every locked package (not the project's own folders), each once, pinned to its version (Yarn 1: which of them ran a script, and is not allowed yet, the run tells). */
 export function selectLockedPackages(project: Pick<Project, 'lockfile'>): ApprovalCandidate[] {
   const seen = new Set<string>();
   const pending: ApprovalCandidate[] = [];
@@ -254,13 +237,7 @@ export function selectLockedPackages(project: Pick<Project, 'lockfile'>): Approv
     const entry = `${identity.name}@${identity.version}`;
     if (seen.has(entry)) continue;
     seen.add(entry);
-    pending.push({
-      candidate: { path: identity.path, name: identity.name, version: identity.version, displayVersion: identity.version, kind: KIND[identity.source as keyof typeof KIND] ?? 'remote', resolved: identity.resolved ?? null },
-      path: identity.path,
-      package: { name: identity.name, version: identity.version },
-      entry,
-      approvedBefore: [],
-    });
+    pending.push(lockedCandidate(identity, entry, []));
   }
   return pending;
 }
