@@ -151,8 +151,8 @@ export function startApproval(options: ApproveOptions, observer: RunObserver, de
     const behaviours = behavioursOf(run.events, { ...context, decoys, runId }, findings);
     // pnpm, Yarn: a package none of whose scripts ran has no build (their lockfiles do not say).
     const ran = gate.kind !== 'npm' ? selection.pending.filter((p) => behaviours.scripts.size > 0 && [...behaviours.scripts.values()].some((s) => s.package !== null && packageId(s.package) === packageId(p.package))) : selection.pending;
-    // Yarn 1: a package whose scripts the policy allows already is decided (no question asked of it).
-    const asked = gate.kind === 'yarn-classic' ? ran.filter((p) => run.findings.some((f) => f.ruleId === QUESTION_RULE && f.package !== undefined && packageId(f.package) === packageId(p.package))) : ran;
+    // Yarn 1: a package whose scripts the policy allows (or denies) already is decided (no question asked of it).
+    const asked = gate.kind === 'yarn-classic' ? ran.filter((p) => policyDenial(policy, p.package) === null && run.findings.some((f) => f.ruleId === QUESTION_RULE && f.package !== undefined && packageId(f.package) === packageId(p.package))) : ran;
     const reviews = asked.map((pending): ApprovalReview => {
       const id = packageId(pending.package);
       const scripts = [...behaviours.scripts.values()].filter((s) => s.package !== null && packageId(s.package) === id);
