@@ -142,3 +142,16 @@ describe('the Yarn classic lockfile that came back must match the manifest that 
     }
   });
 });
+
+describe("the Yarns' registry in the sandbox", () => {
+  const config = { registry: 'https://registry.example/', scopedRegistries: {}, ca: null, cafile: null, proxy: null, httpsProxy: null, noproxy: null, strictSsl: true, npmrcFiles: [], installSettings: [], installEnv: [] };
+
+  it("is npm's, as the gateway advertises it: Yarn 1 would write its own default registry's host into yarn.lock otherwise", async () => {
+    const network = await yarnClassic.sandboxNetwork(config, null as unknown as string, { global: [], packages: {} });
+    const advertised = network.gateway.registries[0]!.advertised!;
+    expect(advertised).toMatch(/^https:\/\/registry\.example\/?$/);
+    expect(network.env).toContain(`YARN_REGISTRY=${advertised}`);
+    const berry = await yarnBerry.sandboxNetwork(config, null as unknown as string, { global: [], packages: {} });
+    expect(berry.env).toContain(`YARN_NPM_REGISTRY_SERVER=${advertised.replace(/\/$/, '')}`);
+  });
+});
