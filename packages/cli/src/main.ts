@@ -107,13 +107,13 @@ async function main(argv: string[]): Promise<number> {
     )
     .command(
       ['install [packages..]', 'add'],
-      'npm install <packages> (pnpm, Bun: pnpm add, bun add) inside the sandbox (none: the current package.json); package.json, the lockfile and node_modules change together, only on a passing verdict',
+      'npm install <packages> (pnpm: pnpm add; Yarn: yarn add; Bun: bun add) inside the sandbox (none: the current package.json); package.json, the lockfile and node_modules change together, only on a passing verdict',
       (y) => lockfileFlags(y, 'package specs as npm takes them (name, name@range, ./local.tgz inside the project)'),
       (args) => setCode(ci({ ...runOptions(args, args.dir), job: { kind: 'add', packages: args.packages.map(String) } })),
     )
     .command(
       'update [packages..]',
-      'npm update / pnpm update / bun update <packages> inside the sandbox (none: every dependency); package.json, the lockfile and node_modules change together, only on a passing verdict',
+      'npm update / pnpm update / yarn up (Yarn 1: yarn upgrade) / bun update <packages> inside the sandbox (none: every dependency; Yarn Berry needs names); package.json, the lockfile and node_modules change together, only on a passing verdict',
       (y) => lockfileFlags(y, 'names of the dependencies to update'),
       (args) => setCode(ci({ ...runOptions(args, args.dir), job: { kind: 'update', packages: args.packages.map(String) } })),
     )
@@ -171,7 +171,7 @@ async function main(argv: string[]): Promise<number> {
     )
     .command(
       'approve [dir]',
-      "run the install scripts allowScripts (pnpm: allowBuilds; Bun: trustedDependencies) does not cover yet in the sandbox, show what each package's did, and write the decision (approve / deny / skip) into package.json allowScripts (pnpm: pnpm-workspace.yaml allowBuilds; Bun: package.json trustedDependencies, by name) and the policy",
+      "run the install scripts allowScripts (pnpm: allowBuilds; Yarn: dependenciesMeta; Bun: trustedDependencies) does not cover yet in the sandbox, show what each package's did, and write the decision (approve / deny / skip) into package.json allowScripts (pnpm: pnpm-workspace.yaml allowBuilds; Yarn Berry: package.json dependenciesMeta and yarn.lock; Yarn 1, which has no build gate: nothing of Yarn's; Bun: package.json trustedDependencies, by name) and the policy",
       (y) =>
         y
           .positional('dir', { type: 'string', default: '.', describe: 'project folder (package.json + package-lock.json)' })

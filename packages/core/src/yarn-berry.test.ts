@@ -48,7 +48,7 @@ describe('the job', () => {
     expect(install.command[0]).toBe('env');
     for (const setting of ['YARN_IGNORE_PATH=1', 'YARN_ENABLE_TELEMETRY=0', 'YARN_ENABLE_GLOBAL_CACHE=0']) expect(install.command).toContain(setting);
     expect(validateJob({ version: 1, steps, lockfile: 'yarn.lock' }).steps).toHaveLength(2);
-    expect(() => yarnBerrySteps({ kind: 'add', packages: ['a'] }, '4.18.1', 'pnp', { export: true, trace: true })).toThrow(/only ci/);
+    expect(() => yarnBerrySteps({ kind: 'lock' }, '4.18.1', 'pnp', { export: true, trace: true })).toThrow(/analyze/);
   });
 
   it('keeps the cache in HOME for node-modules and in the project for PnP', () => {

@@ -5,6 +5,10 @@
  *    through the gateway, into a folder in HOME, with `--ignore-scripts`;
  * 2. `install`: the image's node runs that `yarn.js install --immutable`.
  *
+ * An install job (`install`, `update`) adds a `resolve` step between them: `yarn add|up|install
+ * --mode=update-lockfile`, which writes package.json and yarn.lock only (no link step, no build),
+ * and the install then runs from that lockfile (yarnBerrySteps).
+ *
  * Yarn has no script-shell hook: it runs lifecycle scripts with its own shell, inside its own
  * process. So the install step is traced as a whole process tree (`trace: 'tree'`) and each
  * program Yarn starts is a script run attributed by its folder through the lockfile
@@ -23,10 +27,11 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { SANDBOX_NETWORK, SANDBOX_PATHS, SafeInstallError, type JobStep, type PackageIdentity, type ScriptReviewReport } from '@safe-install/schema';
-import { exportScope, gatewayNetwork, readHostNpmConfig, readProjectWith, YARN_BERRY_LOCKFILE, type Project } from '@safe-install/sandbox';
-import type { InstallJob, PackageManager } from './package-manager.js';
+import { RESOLVE_PHASE, SANDBOX_NETWORK, SANDBOX_PATHS, SafeInstallError, type JobStep, type PackageIdentity, type ScriptReviewReport } from '@safe-install/schema';
+import { exportScope, gatewayNetwork, readHostNpmConfig, readProjectWith, YARN_BERRY_LOCKFILE, MAX_MANIFEST_BYTES, type Project } from '@safe-install/sandbox';
+import type { InstallJob, LockfileChange, PackageManager } from './package-manager.js';
 import { hasBuild } from './pnpm-builds.js';
+import { returnedProjectWith } from './lockfile-jobs.js';
 
 /** A project without a `packageManager` field gets the newest 4.x on the registry (npm resolves the range). */
 export const DEFAULT_YARN_BERRY = '4';
@@ -122,21 +127,59 @@ export function yarnBerryEnv(linker: YarnLinker): string[] {
   ];
 }
 
-/** The two steps of a Yarn Berry job: fetch Yarn (untraced npm, no scripts), then the install, traced as a process tree. */
-export function yarnBerrySteps(job: InstallJob, version: string, linker: YarnLinker, options: { export: boolean; trace: boolean }): JobStep[] {
-  if (job.kind !== 'ci') {
-    throw new SafeInstallError('PACKAGE_MANAGER_UNSUPPORTED', 'usage', `safe-install ${job.kind === 'lock' ? 'analyze' : job.kind} does not support Yarn Berry projects yet (only ci)`, { hint: 'run safe-install ci with the lockfile Yarn wrote' });
+/**
+ * The Yarn arguments that resolve an install job into package.json and yarn.lock only
+ * (`--mode=update-lockfile`: Yarn skips the link step, so no package is laid out and no build
+ * runs): `yarn add <pkgs>`, `yarn up <pkgs>`, or `yarn install` of the current manifest. A local
+ * tarball (`file:x.tgz` from planSpecs) is named by its path (`./x.tgz`), the form Yarn reads as a
+ * tarball (it looks `file:x.tgz` up on the registry). `update` with no packages has no Yarn
+ * equivalent that stays within the ranges (`yarn up` moves each to its latest): refused.
+ */
+export function yarnBerryResolveArgs(job: LockfileChange): string[] {
+  const specs = job.packages.map((spec) => (spec.startsWith('file:') ? `./${spec.slice('file:'.length)}` : spec));
+  if (job.kind === 'update' && specs.length === 0) {
+    throw new SafeInstallError('JOB_UNSUPPORTED', 'usage', 'safe-install update needs package names for Yarn Berry projects: `yarn up` with no package has no meaning', { hint: 'name the packages to update (`safe-install update left-pad`)' });
   }
-  return [
-    {
-      phase: 'tools',
-      command: ['npm', 'install', '--prefix', yarnToolDir(version), '--no-save', '--no-package-lock', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', `@yarnpkg/cli-dist@${version}`],
-      trace: options.trace ? 'scripts' : 'none',
-      attribution: 'lockfile',
-      export: 'none',
+  const verb = job.kind === 'update' ? 'up' : specs.length > 0 ? 'add' : 'install';
+  // Options before `--`: after it every word is a package.
+  return [verb, '--mode=update-lockfile', ...(specs.length > 0 ? ['--', ...specs] : [])];
+}
+
+/**
+ * The steps of a Yarn Berry job: fetch Yarn (untraced npm, no scripts), then the install, traced as
+ * a process tree. An install job (`add`, `update`) resolves first (`resolve`: the lockfile only,
+ * with the same environment and traced the same way, as Yarn itself fetches there), then installs
+ * from the lockfile it wrote (`relock`: every script attributed by it); `--immutable` makes that
+ * install fail rather than change the lockfile again.
+ */
+export function yarnBerrySteps(job: InstallJob, version: string, linker: YarnLinker, options: { export: boolean; trace: boolean }): JobStep[] {
+  if (job.kind === 'lock') {
+    throw new SafeInstallError('PACKAGE_MANAGER_UNSUPPORTED', 'usage', 'safe-install analyze does not support Yarn Berry projects yet', { hint: 'run safe-install ci with the lockfile Yarn wrote' });
+  }
+  const yarn = ['env', ...yarnBerryEnv(linker), 'node', yarnEntry(version)];
+  const trace = options.trace ? 'tree' : 'none';
+  const tools: JobStep = {
+    phase: 'tools',
+    command: ['npm', 'install', '--prefix', yarnToolDir(version), '--no-save', '--no-package-lock', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', `@yarnpkg/cli-dist@${version}`],
+    trace: options.trace ? 'scripts' : 'none',
+    attribution: 'lockfile',
+    export: 'none',
+  };
+  const install: JobStep = { phase: 'install', command: [...yarn, 'install', '--immutable'], trace, attribution: 'lockfile', export: options.export ? 'install' : 'none' };
+  if (job.kind === 'ci') return [tools, install];
+  return [tools, { phase: RESOLVE_PHASE, command: [...yarn, ...yarnBerryResolveArgs(job)], trace, attribution: 'lockfile', export: 'none' }, { ...install, relock: true }];
+}
+
+/** The project as a Yarn Berry install job left it: package.json and yarn.lock checked as a project's own (lockfile-jobs.ts). */
+export function returnedYarnBerryProject(project: Project, tree: string, options: { maxBytes?: number } = {}): Promise<Project> {
+  return returnedProjectWith(project, tree, {
+    lockfileName: 'yarn.lock',
+    reader: YARN_BERRY_LOCKFILE,
+    refuse: (returned) => {
+      refuseUnsupportedYarn(returned);
+      yarnBerryVersionOf(returned.manifest);
     },
-    { phase: 'install', command: ['env', ...yarnBerryEnv(linker), 'node', yarnEntry(version), 'install', '--immutable'], trace: options.trace ? 'tree' : 'none', attribution: 'lockfile', export: options.export ? 'install' : 'none' },
-  ];
+  }, { maxBytes: options.maxBytes ?? MAX_MANIFEST_BYTES });
 }
 
 /**
@@ -200,6 +243,10 @@ export const yarnBerry: PackageManager = {
   },
   command: () => ['yarn', 'install', '--immutable'],
   jobSteps: (job, project, options) => ({ steps: yarnBerrySteps(job, versionOf(project), yarnLinkerOf(yarnrcOf(project)), options), lockfile: 'yarn.lock' }),
+  lockfileJobs: {
+    resolve: (job) => ['yarn', ...yarnBerryResolveArgs(job)],
+    returned: returnedYarnBerryProject,
+  },
   scriptCapture: 'process-tree',
   // node_modules of the root and each workspace; PnP's files (.pnp.cjs, .pnp.loader.mjs,
   // .yarn/install-state.gz, .yarn/cache) as project files, and its unplugged packages' node_modules.

@@ -21,6 +21,11 @@
  *    lifecycle script), attributed by the lockfile and the tree as step 3 left it
  *    (`relock`: the runner reads the tree at the step's start; Yarn 1's lockfile names no folders).
  *
+ * An install job (`install`, `update`) resolves first: Yarn 1 has no lockfile-only mode, so
+ * `yarn add|upgrade|install --ignore-scripts` lays the tree out in the sandbox's copy with no
+ * install code run; a `clean` step removes the node_modules it left (only package.json and
+ * yarn.lock are kept), then steps 3 and 4 install from that lockfile as `ci` does.
+ *
  * Settings that decide where packages land, or that would run code unseen, are forced on the
  * command line (which wins over `--install.*` lines of a .yarnrc) or in the environment (which
  * wins over .yarnrc and .npmrc): no `yarn-path` (YARN_IGNORE_PATH: it names a file of the repo that
@@ -34,9 +39,10 @@
  */
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SANDBOX_HELPERS, SANDBOX_PATHS, SafeInstallError, type JobStep } from '@safe-install/schema';
-import { exportScope, gatewayNetwork, readHostNpmConfig, readProjectWith, yarnClassicLockfile, type Project } from '@safe-install/sandbox';
-import type { InstallJob, PackageManager } from './package-manager.js';
+import { RESOLVE_PHASE, SANDBOX_HELPERS, SANDBOX_PATHS, SafeInstallError, type JobStep } from '@safe-install/schema';
+import { exportScope, gatewayNetwork, MAX_MANIFEST_BYTES, readHostNpmConfig, readProjectWith, yarnClassicLockfile, type Project } from '@safe-install/sandbox';
+import type { InstallJob, LockfileChange, PackageManager } from './package-manager.js';
+import { clearModulesStep, returnedProjectWith } from './lockfile-jobs.js';
 
 /** The Yarn 1 a project without a `packageManager: "yarn@1.x"` field gets: the registry's newest 1.x. */
 export const DEFAULT_YARN_CLASSIC = '1.22.22';
@@ -127,12 +133,28 @@ export const YARN_PATCH_PROGRAM = [
 /** Yarn 1's env is given to the command through `env` (the runner runs argv as given; no shell). */
 const withEnv = (argv: string[]): string[] => ['env', ...yarnClassicEnv(), ...argv];
 
-/** The four steps of a Yarn 1 job (see the header). */
-export function yarnClassicSteps(job: InstallJob, version: string, options: { export: boolean; trace: boolean }): JobStep[] {
-  if (job.kind !== 'ci') throw new SafeInstallError('PACKAGE_MANAGER_UNSUPPORTED', 'usage', 'safe-install runs only `ci` (a frozen install) for Yarn classic so far');
+/**
+ * The Yarn 1 arguments that resolve an install job into package.json and yarn.lock with no install
+ * code run (`--ignore-scripts`; the tree it lays out is removed after): `yarn add <pkgs>`, `yarn
+ * upgrade [pkgs]` (within the ranges, as `npm update`), or `yarn install` of the current manifest.
+ * `--ignore-workspace-root-check`: in a workspaces project `yarn add` refuses the root without it,
+ * and the root is where npm and pnpm add too.
+ */
+export function yarnClassicResolveArgs(job: LockfileChange): string[] {
+  const verb = job.kind === 'update' ? 'upgrade' : job.packages.length > 0 ? 'add' : 'install';
+  return [verb, ...job.packages, '--ignore-scripts', ...(verb === 'add' ? ['--ignore-workspace-root-check'] : [])];
+}
+
+/** The steps of a Yarn 1 job (see the header): `ci`'s four, an install job's with its resolve and clean before the layout. */
+export function yarnClassicSteps(job: InstallJob, version: string, options: { export: boolean; trace: boolean; folders?: readonly string[] }): JobStep[] {
+  if (job.kind === 'lock') throw new SafeInstallError('PACKAGE_MANAGER_UNSUPPORTED', 'usage', 'safe-install analyze does not support Yarn classic projects yet');
   const dir = yarnClassicToolDir(version);
   const trace = options.trace ? 'scripts' : 'none';
   const yarn = ['node', `${dir}/node_modules/yarn/bin/yarn.js`];
+  const resolve: JobStep[] = job.kind === 'ci'
+    ? []
+    // A package's name after a flag would be read as its value: the specs come first.
+    : [{ phase: RESOLVE_PHASE, command: withEnv([...yarn, ...yarnClassicResolveArgs(job), ...yarnClassicFlags()]), trace, attribution: 'lockfile', export: 'none' }, clearModulesStep(options.folders)];
   return [
     {
       phase: 'tools',
@@ -142,15 +164,29 @@ export function yarnClassicSteps(job: InstallJob, version: string, options: { ex
       export: 'none',
     },
     { phase: 'tools-shell', command: ['node', '-e', YARN_PATCH_PROGRAM, `${dir}/node_modules/yarn/lib/cli.js`, JSON.stringify(yarnClassicPatches(dir)), YARN_OFFLINE_MIRROR], trace, attribution: 'lockfile', export: 'none' },
-    { phase: 'layout', command: withEnv([...yarn, 'install', '--frozen-lockfile', '--ignore-scripts', ...yarnClassicFlags()]), trace, attribution: 'lockfile', export: 'none' },
+    ...resolve,
+    { phase: 'layout', command: withEnv([...yarn, 'install', '--frozen-lockfile', '--ignore-scripts', ...yarnClassicFlags()]), trace, attribution: 'lockfile', export: 'none', ...(job.kind === 'ci' ? {} : { relock: true }) },
     { phase: 'install', command: withEnv([...yarn, 'install', '--frozen-lockfile', '--force', ...yarnClassicFlags()]), trace, attribution: 'lockfile', export: options.export ? 'install' : 'none', relock: true },
   ];
 }
 
+/** The project as a Yarn 1 install job left it: package.json and yarn.lock checked as a project's own, in sync (lockfile-jobs.ts). */
+export function returnedYarnClassicProject(project: Project, tree: string, options: { maxBytes?: number } = {}): Promise<Project> {
+  return returnedProjectWith(project, tree, {
+    lockfileName: 'yarn.lock',
+    reader: yarnClassicLockfile(project.root),
+    refuse: (returned) => {
+      refuseUnsupportedYarnClassic(returned);
+      yarnClassicVersionOf(returned.manifest);
+    },
+  }, { maxBytes: options.maxBytes ?? MAX_MANIFEST_BYTES });
+}
+
 const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
 
-async function readYarnClassicProject(dir: string): Promise<Project> {
-  const project = await readProjectWith(dir, yarnClassicLockfile(dir));
+async function readYarnClassicProject(dir: string, options?: { lockfileInSync?: boolean }): Promise<Project> {
+  // An install job takes a lockfile out of sync with package.json: the resolve brings them together.
+  const project = await readProjectWith(dir, yarnClassicLockfile(dir), options?.lockfileInSync === false ? { lockfileInSync: false } : {});
   refuseUnsupportedYarnClassic(project);
   yarnClassicVersionOf(project.manifest);
   return project;
@@ -161,9 +197,20 @@ export const yarnClassic: PackageManager = {
   detect: (dir) => exists(join(dir, 'yarn.lock')),
   readProject: readYarnClassicProject,
   hostConfig: readHostNpmConfig,
-  sandboxNetwork: (config, projectRoot, allow) => gatewayNetwork(config, { projectRoot, allow }),
+  // Yarn 1 writes its own default registry's host into yarn.lock for npm's (its `registry` setting
+  // unset, checked with 1.22.22), one the gateway does not serve: it is told npm's, as the gateway
+  // advertises it, so what an install job resolves installs again (`safe-install ci`).
+  sandboxNetwork: async (config, projectRoot, allow) => {
+    const network = await gatewayNetwork(config, { projectRoot, allow });
+    const registry = network.gateway.registries[0]?.advertised ?? config.registry;
+    return { ...network, env: [...network.env, `YARN_REGISTRY=${registry}`] };
+  },
   command: () => ['yarn', 'install', '--frozen-lockfile'],
-  jobSteps: (job, project, options) => ({ steps: yarnClassicSteps(job, yarnClassicVersionOf(project.manifest).version, options), lockfile: 'yarn.lock' }),
+  jobSteps: (job, project, options) => ({ steps: yarnClassicSteps(job, yarnClassicVersionOf(project.manifest).version, { ...options, folders: project.lockfile.workspaces }), lockfile: 'yarn.lock' }),
+  lockfileJobs: {
+    resolve: (job) => ['yarn', ...yarnClassicResolveArgs(job)],
+    returned: returnedYarnClassicProject,
+  },
   scriptCapture: 'script-shell',
   exportScope: (project) => exportScope(project.lockfile.workspaces, { projectFiles: true }),
   // npm's cache (the tools step), the corepack-like tool folder, Yarn's cache and global folders.

@@ -98,6 +98,8 @@ export interface ApprovalSummary {
   /** The manager's field written (absent: npm's allowScripts), and who skips a denied package's scripts. */
   field?: string;
   manager?: string;
+  /** The manager has no build gate of its own (Yarn 1 runs every script): the decisions are safe-install's policy's only. */
+  gateless?: boolean;
   policy: { path: string; written: boolean; applied: number; unresolved: number } | null;
   approvals: { path: string; written: boolean; warning?: string | undefined };
 }
@@ -106,11 +108,16 @@ export function renderApprovalSummary(summary: ApprovalSummary): TerminalLine[] 
   const lines: TerminalLine[] = [plain('')];
   const list = (names: readonly string[]) => clean(names.join(', '));
   if (summary.approved.length > 0) lines.push(plain(`approved ${count(summary.approved.length, 'package')}: ${list(summary.approved)}`));
-  if (summary.denied.length > 0) lines.push(plain(`denied ${count(summary.denied.length, 'package')} (${clean(summary.manager ?? 'npm', 40)} skips their scripts): ${list(summary.denied)}`));
+  if (summary.denied.length > 0) {
+    const manager = clean(summary.manager ?? 'npm', 40);
+    const what = summary.gateless === true ? `${manager} still runs their scripts; safe-install's policy does not allow them, so \`safe-install ci\` fails on them` : `${manager} skips their scripts`;
+    lines.push(plain(`denied ${count(summary.denied.length, 'package')} (${what}): ${list(summary.denied)}`));
+  }
   for (const left of summary.left) lines.push({ level: 'warn', text: `not approved: ${clean(left.name, 300)} — ${clean(left.why, 400)}` });
   for (const warning of summary.packageJson.warnings) lines.push({ level: 'warn', text: clean(warning) });
   const field = clean(summary.field ?? 'allowScripts', 100);
-  lines.push(plain(summary.packageJson.written ? `${field} written to ${clean(summary.packageJson.path)}` : `${clean(summary.packageJson.path)}: ${field} unchanged`));
+  if (summary.gateless === true) lines.push(plain(`${clean(summary.manager ?? 'the manager', 40)} has no build gate of its own (it runs every package's install scripts): nothing is written to its files; the decisions are kept in safe-install's policy and approvals file only`));
+  else lines.push(plain(summary.packageJson.written ? `${field} written to ${clean(summary.packageJson.path)}` : `${clean(summary.packageJson.path)}: ${field} unchanged`));
   if (summary.policy !== null) {
     const p = summary.policy;
     lines.push(plain(p.written ? `policy ${clean(p.path)}: ${count(p.applied, 'change')} applied` : `policy ${clean(p.path)} already allows what they did; not changed`));

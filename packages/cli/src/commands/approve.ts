@@ -118,6 +118,7 @@ export async function approve(options: ApproveCommandOptions): Promise<number> {
         packageJson: outcome.packageJson,
         field: outcome.packageJson.field ?? session.field,
         manager: session.manager,
+        ...(session.gateless ? { gateless: true } : {}),
         policy: outcome.policy,
         approvals: outcome.approvals,
       }),

@@ -26,7 +26,10 @@ import { pnpm, pnpmVersionOf } from '../pnpm.js';
 import { withSandboxAllowBuilds } from '../pnpm-allow-builds.js';
 import { planPnpmBuilds, selectUndecidedBuilds, type PnpmBuildsPlan } from './pnpm-approve.js';
 import { bun } from '../bun.js';
-import { planBunTrusted, selectUntrusted, withSandboxTrusted, type BunTrustedPlan } from './bun-approve.js';
+import { planBunTrusted, selectUntrusted, withSandboxTrusted } from './bun-approve.js';
+import { yarnBerry } from '../yarn-berry.js';
+import { yarnClassic } from '../yarn-classic.js';
+import { planPolicyOnly, planYarnBuilds, selectLockedPackages, selectUndecidedYarnBuilds, withSandboxYarnScripts } from './yarn-approve.js';
 
 export type ApproveOptions = Pick<CiOptions, 'dir' | 'base' | 'timeoutSeconds' | 'limits' | 'lingerGraceMs' | 'policy' | 'trace' | 'report'>;
 
@@ -60,6 +63,8 @@ export interface ApprovalSession {
   /** The manager's field the decisions go into (`allowScripts`, `allowBuilds`) and the manager. */
   field: string;
   manager: string;
+  /** The manager has no build gate of its own (Yarn 1): the decisions are safe-install's policy's only. */
+  gateless: boolean;
   /** Write the decisions (approve or deny; a package not in the map is skipped: nothing written). */
   apply(decisions: ReadonlyMap<ApprovalReview, AllowScriptsDecision>, now?: Date): Promise<ApprovalOutcome>;
 }
@@ -83,8 +88,8 @@ export interface ApprovalRun {
  */
 async function approvingManager(dir: string): Promise<PackageManager> {
   const { manager, choice } = await detectPackageManager(dir);
-  if (manager.name !== npm.name && manager.name !== pnpm.name && manager.name !== bun.name) {
-    throw new SafeInstallError('APPROVE_UNSUPPORTED', 'usage', `safe-install approve writes npm's allowScripts, pnpm's allowBuilds and Bun's trustedDependencies; this project is installed by ${MANAGER_LABEL[choice.kind]} (${choice.lockfile}), whose build allowances it does not write yet`, {
+  if (![npm.name, pnpm.name, yarnBerry.name, yarnClassic.name, bun.name].includes(manager.name)) {
+    throw new SafeInstallError('APPROVE_UNSUPPORTED', 'usage', `safe-install approve writes npm's allowScripts, pnpm's allowBuilds, Yarn's dependenciesMeta (Yarn 1: safe-install's policy) and Bun's trustedDependencies; this project is installed by ${MANAGER_LABEL[choice.kind]} (${choice.lockfile}), whose build allowances it does not write yet`, {
       hint: "run `safe-install ci` to see which builds the manager skipped, and list them in the manager's own field",
     });
   }
@@ -93,9 +98,19 @@ async function approvingManager(dir: string): Promise<PackageManager> {
 
 /**
  * How the project's manager gates install scripts: npm's allowScripts, pnpm's build settings (at
- * the project's pnpm version), or Bun's trustedDependencies (with the lockfile, for its default list).
+ * the project's pnpm version), Yarn Berry's dependenciesMeta, none (Yarn 1), or Bun's
+ * trustedDependencies (with the lockfile, for its default list).
  */
-type Gate = { kind: 'npm' } | { kind: 'pnpm'; version: string } | { kind: 'bun'; lockfile: Project['lockfile'] };
+type Gate = { kind: 'npm' } | { kind: 'pnpm'; version: string } | { kind: 'yarn-berry' } | { kind: 'yarn-classic' } | { kind: 'bun'; lockfile: Project['lockfile'] };
+
+const GATE_LABELS: Record<Gate['kind'], { field: string; manager: string }> = {
+  npm: { field: 'allowScripts', manager: 'npm' },
+  pnpm: { field: 'allowBuilds', manager: 'pnpm' },
+  'yarn-berry': { field: 'dependenciesMeta', manager: 'Yarn' },
+  // Yarn 1 runs every script: what decides is safe-install's policy.
+  'yarn-classic': { field: "safe-install's policy", manager: 'Yarn 1' },
+  bun: { field: 'trustedDependencies', manager: 'bun' },
+};
 
 export function startApproval(options: ApproveOptions, observer: RunObserver, deps: CiDeps): ApprovalRun {
   let aborted = false;
@@ -103,7 +118,12 @@ export function startApproval(options: ApproveOptions, observer: RunObserver, de
   const session = (async (): Promise<ApprovalSession> => {
     const pm = deps.packageManager ?? (await approvingManager(options.dir));
     const project = await pm.readProject(options.dir);
-    const gate: Gate = pm.name === pnpm.name ? { kind: 'pnpm', version: pnpmVersionOf(project.manifest).version } : pm.name === bun.name ? { kind: 'bun', lockfile: project.lockfile } : { kind: 'npm' };
+    const gate: Gate =
+      pm.name === pnpm.name ? { kind: 'pnpm', version: pnpmVersionOf(project.manifest).version }
+      : pm.name === yarnBerry.name ? { kind: 'yarn-berry' }
+      : pm.name === yarnClassic.name ? { kind: 'yarn-classic' }
+      : pm.name === bun.name ? { kind: 'bun', lockfile: project.lockfile }
+      : { kind: 'npm' };
     let selection: { pending: ApprovalCandidate[]; installed: ApprovalSelection['installed']; sandbox: Pick<CiOptions, 'sandboxAllowScripts' | 'sandboxEdit'> };
     if (gate.kind === 'pnpm') {
       // Every undecided package's build runs in the sandbox; those that ran one are asked about.
@@ -113,13 +133,19 @@ export function startApproval(options: ApproveOptions, observer: RunObserver, de
       // The same for Bun: every untrusted package trusted in the sandbox's copy of package.json.
       const pending = selectUntrusted(project);
       selection = { pending, installed: [], sandbox: { sandboxEdit: (copy) => withSandboxTrusted(copy, pending.map((p) => p.package.name)) } };
+    } else if (gate.kind === 'yarn-berry') {
+      // Every build Yarn's gate leaves undecided runs in the sandbox (`enableScripts` in its copy only).
+      selection = { pending: selectUndecidedYarnBuilds(project), installed: [], sandbox: { sandboxEdit: withSandboxYarnScripts } };
+    } else if (gate.kind === 'yarn-classic') {
+      // Yarn 1 runs every script anyway: each locked package may be asked about (those the policy does not allow yet).
+      selection = { pending: selectLockedPackages(project), installed: [], sandbox: {} };
     } else {
       const lockBytes = project.files.find((file) => file.path === project.lockfileName)?.content;
       const lock: unknown = lockBytes === undefined ? null : JSON.parse(lockBytes.toString('utf8'));
       const npmSelection = selectUnapproved(lock, project.manifest, (path) => project.lockfile.identities.byPath.get(path));
       selection = { pending: npmSelection.pending, installed: npmSelection.installed, sandbox: { sandboxAllowScripts: npmSelection.sandboxAllowScripts } };
     }
-    const labels = gate.kind === 'pnpm' ? { field: 'allowBuilds', manager: 'pnpm' } : gate.kind === 'bun' ? { field: 'trustedDependencies', manager: 'bun' } : { field: 'allowScripts', manager: 'npm' };
+    const labels = { ...GATE_LABELS[gate.kind], gateless: gate.kind === 'yarn-classic' };
     const stored = await readApprovals(project.root);
     const apply = (run: CiResult | null, reviews: ApprovalReview[]) => (decisions: ReadonlyMap<ApprovalReview, AllowScriptsDecision>, now = new Date()) =>
       applyDecisions({ root: project.root, run, reviews, decisions, installed: selection.installed, now, gate });
@@ -136,8 +162,10 @@ export function startApproval(options: ApproveOptions, observer: RunObserver, de
     const findings = run.findings.filter((f) => !isQuestion(f));
     const { context, decoys, runId } = run.judged;
     const behaviours = behavioursOf(run.events, { ...context, decoys, runId }, findings);
-    // pnpm, Bun: a package none of whose scripts ran has no build (its lockfile entry does not say).
-    const asked = gate.kind !== 'npm' ? selection.pending.filter((p) => behaviours.scripts.size > 0 && [...behaviours.scripts.values()].some((s) => s.package !== null && packageId(s.package) === packageId(p.package))) : selection.pending;
+    // pnpm, Yarn, Bun: a package none of whose scripts ran has no build (their lockfiles do not say).
+    const ran = gate.kind !== 'npm' ? selection.pending.filter((p) => behaviours.scripts.size > 0 && [...behaviours.scripts.values()].some((s) => s.package !== null && packageId(s.package) === packageId(p.package))) : selection.pending;
+    // Yarn 1: a package whose scripts the policy allows (or denies) already is decided (no question asked of it).
+    const asked = gate.kind === 'yarn-classic' ? ran.filter((p) => policyDenial(policy, p.package) === null && run.findings.some((f) => f.ruleId === QUESTION_RULE && f.package !== undefined && packageId(f.package) === packageId(p.package))) : ran;
     const reviews = asked.map((pending): ApprovalReview => {
       const id = packageId(pending.package);
       const scripts = [...behaviours.scripts.values()].filter((s) => s.package !== null && packageId(s.package) === id);
@@ -174,12 +202,18 @@ async function applyDecisions(input: {
   gate: Gate;
 }): Promise<ApprovalOutcome> {
   const { root, run, decisions, now, gate } = input;
-  const listDecisions = input.reviews.flatMap((review) => {
+  const listed = input.reviews.flatMap((review) => {
     const decision = decisions.get(review);
     return decision === undefined ? [] : [{ review, decision }];
   });
   // What the manager's writer will accept (a deny already there wins): only those are approved anywhere.
-  const planned = gate.kind === 'pnpm' ? await planPnpmBuilds(root, gate.version, listDecisions) : gate.kind === 'bun' ? await planBunTrusted(root, gate.lockfile, listDecisions) : await planAllowScripts(root, input.reviews, decisions, input.installed);
+  const planFile = (): Promise<ManagerFilePlan | null> =>
+    gate.kind === 'pnpm' ? planPnpmBuilds(root, gate.version, listed)
+    : gate.kind === 'yarn-berry' ? planYarnBuilds(root, listed)
+    : gate.kind === 'yarn-classic' ? Promise.resolve(planPolicyOnly(root, listed))
+    : gate.kind === 'bun' ? planBunTrusted(root, gate.lockfile, listed)
+    : Promise.resolve(null);
+  const planned = (await planFile()) ?? (await planAllowScripts(root, input.reviews, decisions, input.installed));
   const approved = input.reviews.filter((r) => planned.approvedIds.has(packageId(r.package)));
 
   // 1. The policy first: learn mode refuses a file that changed since the run loaded it, and
@@ -195,13 +229,11 @@ async function applyDecisions(input: {
   }
 
   // 2. The manager's field, from the file as it is now (the policy may live in it too).
-  let packageJson: AllowScriptsPlan | PnpmBuildsPlan | BunTrustedPlan;
-  if (gate.kind === 'pnpm' || gate.kind === 'bun') {
-    const replan = () => (gate.kind === 'pnpm' ? planPnpmBuilds(root, gate.version, listDecisions) : planBunTrusted(root, gate.lockfile, listDecisions));
-    const plan = (policy?.written === true ? await replan() : planned) as PnpmBuildsPlan | BunTrustedPlan;
-    await plan.write();
-    plan.outcome.field = plan.field;
-    packageJson = plan;
+  let packageJson: AllowScriptsPlan | ManagerFilePlan;
+  if (gate.kind !== 'npm') {
+    packageJson = policy?.written === true ? (await planFile())! : planned;
+    await (packageJson as ManagerFilePlan).write();
+    packageJson.outcome.field = (packageJson as ManagerFilePlan).field;
   } else packageJson = policy?.written === true ? await planAllowScripts(root, input.reviews, decisions, input.installed) : planned;
   if (gate.kind === 'npm' && 'text' in packageJson && packageJson.outcome.changes.length > 0) {
     await replaceFile(packageJson.outcome.path, packageJsonWithAllowScripts(packageJson.text, packageJson.map), packageJson.mode);
@@ -223,6 +255,9 @@ async function applyDecisions(input: {
   }
   return { packageJson: packageJson.outcome, policy, approvals };
 }
+
+/** A manager's own file of build decisions, planned (read) and then written: pnpm-workspace.yaml, Yarn's package.json and yarn.lock. */
+type ManagerFilePlan = Pick<PnpmBuildsPlan, 'approvedIds' | 'field' | 'write'> & { outcome: ApprovalOutcome['packageJson'] };
 
 interface AllowScriptsPlan {
   outcome: ApprovalOutcome['packageJson'];

@@ -15,9 +15,7 @@ import type { Project } from '@safe-install/sandbox';
 import { decideBuild, MAX_WORKSPACE_BYTES, nonSemverKey, parseWorkspaceYaml, pnpmBuildGate, pnpmWorkspaceOf } from '../pnpm-builds.js';
 import { buildsFieldFor, workspaceWithBuildEdits, type BuildEdit } from '../pnpm-allow-builds.js';
 import { notALink } from './approvals-store.js';
-import type { ApprovalCandidate } from './select.js';
-
-const KIND = { registry: 'registry', file: 'file', git: 'git' } as const;
+import { lockedCandidate, type ApprovalCandidate } from './select.js';
 
 /** The locked packages whose build pnpm's gate neither allows nor denies, each once. */
 export function selectUndecidedBuilds(project: Pick<Project, 'manifest' | 'files' | 'lockfile'>, pnpmVersion: string): ApprovalCandidate[] {
@@ -33,13 +31,7 @@ export function selectUndecidedBuilds(project: Pick<Project, 'manifest' | 'files
     if (seen.has(entry)) continue;
     seen.add(entry);
     const approvedBefore = depPath !== undefined ? [] : (gate.onlyBuilt ?? []).filter((key) => key.startsWith(`${identity.name}@`) && key !== entry);
-    pending.push({
-      candidate: { path: identity.path, name: identity.name, version: identity.version, displayVersion: identity.version, kind: KIND[identity.source as keyof typeof KIND] ?? 'remote', resolved: identity.resolved ?? null },
-      path: identity.path,
-      package: { name: identity.name, version: identity.version },
-      entry,
-      approvedBefore,
-    });
+    pending.push(lockedCandidate(identity, entry, approvedBefore));
   }
   return pending;
 }

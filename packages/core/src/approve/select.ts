@@ -4,7 +4,7 @@
  * an allow or a deny covers it, nothing else does), with the entry approving it writes and the
  * versions of it approved before (a version bump). Pure: the lockfile and manifest in, a list out.
  */
-import type { PackageRef } from '@safe-install/schema';
+import type { PackageIdentity, PackageRef } from '@safe-install/schema';
 import { allowScriptsEntries, approveKey, keyTargets, npmScriptVerdict, scriptCandidates, type ScriptCandidate } from '@safe-install/policy';
 
 export interface ApprovalCandidate {
@@ -55,4 +55,17 @@ export function selectUnapproved(lock: unknown, manifest: unknown, identityOf: (
 /** `name@version` of a package: how approvals are stored and findings matched. */
 export function packageId(pkg: PackageRef): string {
   return `${pkg.name}@${pkg.version}`;
+}
+
+const KIND = { registry: 'registry', file: 'file', git: 'git' } as const;
+
+/** A candidate from the tracer's lockfile identity (pnpm, Yarn: their lockfiles name no scripts), with the entry approving it writes. */
+export function lockedCandidate(identity: PackageIdentity, entry: string, approvedBefore: string[]): ApprovalCandidate {
+  return {
+    candidate: { path: identity.path, name: identity.name, version: identity.version, displayVersion: identity.version, kind: KIND[identity.source as keyof typeof KIND] ?? 'remote', resolved: identity.resolved ?? null },
+    path: identity.path,
+    package: { name: identity.name, version: identity.version },
+    entry,
+    approvedBefore,
+  };
 }

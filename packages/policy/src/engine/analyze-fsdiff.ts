@@ -13,7 +13,7 @@
  * script's run. A change at a time no script ran is judged only for what the package manager
  * never does (persistence, host files), without a package.
  */
-import type { FsDiffEvent, Severity, TraceEvent } from '@safe-install/schema';
+import { RESOLVE_PHASE, type FsDiffEvent, type Severity, type TraceEvent } from '@safe-install/schema';
 import { isWithin, normalizePath } from '../match/path-pattern.js';
 import type { Analysis } from './analysis.js';
 import { report } from './analysis.js';
@@ -27,6 +27,15 @@ import { packageKey } from './trace-model.js';
 
 /** Paths a traced call changed; bounded (past it, only what the package manager never does is judged). */
 export const MAX_TRACED_CHANGES = 500_000;
+
+/**
+ * The root files an install job's resolve step writes (the manifest, each manager's lockfile and
+ * pnpm's workspace file). A manager traced as a process tree (Yarn Berry) is a run of its own
+ * there, so its writes the tracer does not see would be blamed on it as untraced changes; they are
+ * what the job asked for, like pnpm's (untraced, unattributed) ones. What comes back of them is
+ * checked as hostile input, and a traced writer is still judged (analyze-manifest.ts).
+ */
+const RESOLVED_ROOT_FILES = new Set(['package.json', 'package-lock.json', 'npm-shrinkwrap.json', 'pnpm-lock.yaml', 'pnpm-workspace.yaml', 'yarn.lock', 'bun.lock']);
 
 const KIND: Record<FsDiffEvent['change'], WriteKind> = { created: 'create', modified: 'modify', deleted: 'delete' };
 
@@ -65,6 +74,7 @@ export function analyzeFsDiff(a: Analysis, e: FsDiffEvent): void {
   if (e.package !== undefined) return;
   const path = normalizePath(e.path);
   if (a.tracedChanges.has(path) || isHarmlessWrite(path) || isPackageManagerBookkeeping(path)) return;
+  if (e.phase === RESOLVE_PHASE && e.change !== 'deleted' && path.startsWith(`${a.ctx.projectDir}/`) && RESOLVED_ROOT_FILES.has(path.slice(a.ctx.projectDir.length + 1))) return;
   const kind = KIND[e.change];
   const how = e.change === 'deleted' ? 'deleted' : e.change === 'created' ? 'created' : 'changed';
   // A script that set this file's time is who the time points at: the change is its, wherever the

@@ -30,6 +30,22 @@ describe('the filesystem diff as a backstop', () => {
     expect(f.map((x) => [x.subject, x.severity, x.occurrences])).toEqual([[`${NM}/evil-pkg`, 'high', 2]]);
   });
 
+  it("leaves an install job's resolve its root manifest and lockfile, written by a manager traced as its own run (Yarn Berry), and nothing else", () => {
+    const t = new Trace();
+    const yarn = t.script('app@1.0.0', 'resolve', 'yarn add left-pad --mode=update-lockfile', { cwd: PROJECT });
+    const during = t.now();
+    const inResolve = (change: 'created' | 'modified' | 'deleted', path: string) => Object.assign(t.fsdiff(change, path, { mtime: during }), { phase: 'resolve' });
+    inResolve('modified', `${PROJECT}/package.json`);
+    inResolve('modified', `${PROJECT}/yarn.lock`);
+    // Not the root's, not written, or not in the resolve: still unseen changes.
+    inResolve('modified', `${PROJECT}/packages/a/package.json`);
+    inResolve('deleted', `${PROJECT}/pnpm-lock.yaml`);
+    Object.assign(t.fsdiff('modified', `${PROJECT}/yarn.lock`, { mtime: during }), { phase: 'install' });
+    yarn.end();
+    const f = findingsOf(judge(t), 'untraced-change');
+    expect(f.flatMap((x) => x.evidence ?? []).length).toBe(3);
+  });
+
   it('leaves the package manager\'s bookkeeping to it: the hidden lockfile and .bin links written while a script ran', () => {
     const t = new Trace();
     const p = python(t);

@@ -24,6 +24,10 @@ describe('a valid policy', () => {
         '    env: [GITHUB_TOKEN, "npm_config_*"]',
         '  "@swc/core@^1.13.0": true',
         '  core-js: false',
+        // Yarn Berry runs a dependency's scripts as its `build`.
+        '  cpu-features@0.0.10:',
+        '    scripts:',
+        `      build: sha256:${'b'.repeat(64)}`,
         'ignore:',
         '  - rule: sandbox-probe',
         '    package: nx@>=21',
@@ -37,7 +41,7 @@ describe('a valid policy', () => {
       version: 1,
       mode: 'audit',
       failOn: 'medium',
-      packages: { 'esbuild@0.25.12': { exec: ['$PACKAGE/bin/esbuild', 'python3', '/usr/bin/*'] }, '@swc/core@^1.13.0': true, 'core-js': false },
+      packages: { 'esbuild@0.25.12': { exec: ['$PACKAGE/bin/esbuild', 'python3', '/usr/bin/*'] }, '@swc/core@^1.13.0': true, 'core-js': false, 'cpu-features@0.0.10': { scripts: { build: `sha256:${'b'.repeat(64)}` } } },
       ignore: [{ rule: 'sandbox-probe', package: 'nx@>=21', reason: 'checks for Docker to pick a cache folder', expires: '2026-12-31T00:00:00Z' }],
     });
   });

@@ -26,7 +26,11 @@ export const NETWORK_KEYS = ['allow'] as const;
 export const PACKAGE_KEYS = ['scripts', 'exec', 'write', 'network', 'env'] as const;
 export const IGNORE_KEYS = ['rule', 'package', 'reason', 'expires'] as const;
 export const MODES: readonly PolicyMode[] = ['block', 'audit'];
-/** Lifecycle events npm (and pnpm) run during an install, for dependencies or git/file sources. */
+/**
+ * Lifecycle events npm (and pnpm, Yarn 1) run during an install, for dependencies or git/file
+ * sources; and `build`: Yarn Berry's name for a dependency's scripts run (its environment, which
+ * names the event, is not in the trace), so that learn mode and approve can pin what Yarn ran.
+ */
 export const LIFECYCLE_EVENTS = [
   'preinstall',
   'install',
@@ -38,6 +42,7 @@ export const LIFECYCLE_EVENTS = [
   'postpack',
   'prepublish',
   'dependencies',
+  'build',
 ] as const;
 
 export const HASH_PATTERN = /^sha256:[0-9a-fA-F]{64}$/;
