@@ -220,7 +220,7 @@ async function applyDecisions(input: {
   // package.json may be that file (its safeInstall key).
   let policy: ApprovalOutcome['policy'] = null;
   // Bun's list only allows: a denial lives in the policy (npm's and pnpm's fields hold their own).
-  const deny = gate.kind !== 'bun' ? [] : [...new Set(listDecisions.filter((d) => d.decision === 'deny').map((d) => d.review.package.name))].map((name) => ({ name, why: `${name} denied by safe-install approve (Bun's trustedDependencies has no deny list)` }));
+  const deny = gate.kind !== 'bun' ? [] : [...new Set(listed.filter((d) => d.decision === 'deny').map((d) => d.review.package.name))].map((name) => ({ name, why: `${name} denied by safe-install approve (Bun's trustedDependencies has no deny list)` }));
   if (run !== null && (approved.length > 0 || deny.length > 0)) {
     const keep = new Set(approved.map((r) => packageId(r.package)));
     const events = approved.length === 0 ? [] : run.events.filter((e: TraceEvent) => e.package === undefined || keep.has(packageId(e.package)));
