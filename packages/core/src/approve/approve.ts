@@ -29,7 +29,7 @@ import { bun } from '../bun.js';
 import { planBunTrusted, selectUntrusted, withSandboxTrusted } from './bun-approve.js';
 import { yarnBerry } from '../yarn-berry.js';
 import { yarnClassic } from '../yarn-classic.js';
-import { planPolicyOnly, planYarnBuilds, selectLockedPackages, selectUndecidedYarnBuilds, withSandboxYarnScripts } from './yarn-approve.js';
+import { planPolicyOnly, planYarnBuilds, selectUndecidedYarnBuilds, selectYarnClassicPackages, withSandboxYarnScripts, withTracedFolders } from './yarn-approve.js';
 
 export type ApproveOptions = Pick<CiOptions, 'dir' | 'base' | 'timeoutSeconds' | 'limits' | 'lingerGraceMs' | 'policy' | 'trace' | 'report'>;
 
@@ -138,7 +138,7 @@ export function startApproval(options: ApproveOptions, observer: RunObserver, de
       selection = { pending: selectUndecidedYarnBuilds(project), installed: [], sandbox: { sandboxEdit: withSandboxYarnScripts } };
     } else if (gate.kind === 'yarn-classic') {
       // Yarn 1 runs every script anyway: each locked package may be asked about (those the policy does not allow yet).
-      selection = { pending: selectLockedPackages(project), installed: [], sandbox: {} };
+      selection = { pending: selectYarnClassicPackages(project), installed: [], sandbox: {} };
     } else {
       const lockBytes = project.files.find((file) => file.path === project.lockfileName)?.content;
       const lock: unknown = lockBytes === undefined ? null : JSON.parse(lockBytes.toString('utf8'));
@@ -165,7 +165,7 @@ export function startApproval(options: ApproveOptions, observer: RunObserver, de
     // pnpm, Yarn, Bun: a package none of whose scripts ran has no build (their lockfiles do not say).
     const ran = gate.kind !== 'npm' ? selection.pending.filter((p) => behaviours.scripts.size > 0 && [...behaviours.scripts.values()].some((s) => s.package !== null && packageId(s.package) === packageId(p.package))) : selection.pending;
     // Yarn 1: a package whose scripts the policy allows (or denies) already is decided (no question asked of it).
-    const asked = gate.kind === 'yarn-classic' ? ran.filter((p) => policyDenial(policy, p.package) === null && run.findings.some((f) => f.ruleId === QUESTION_RULE && f.package !== undefined && packageId(f.package) === packageId(p.package))) : ran;
+    const asked = gate.kind === 'yarn-classic' ? withTracedFolders(ran, run.events).filter((p) => policyDenial(policy, p.package) === null && run.findings.some((f) => f.ruleId === QUESTION_RULE && f.package !== undefined && packageId(f.package) === packageId(p.package))) : ran;
     const reviews = asked.map((pending): ApprovalReview => {
       const id = packageId(pending.package);
       const scripts = [...behaviours.scripts.values()].filter((s) => s.package !== null && packageId(s.package) === id);

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { yarnBerry, yarnrcOf } from '../yarn-berry.js';
-import { planYarnBuilds, selectUndecidedYarnBuilds, withSandboxYarnScripts, yarnLockWithBuilds } from './yarn-approve.js';
+import { planYarnBuilds, selectUndecidedYarnBuilds, selectYarnClassicPackages, withSandboxYarnScripts, withTracedFolders, yarnLockWithBuilds } from './yarn-approve.js';
 import type { ApprovalCandidate } from './select.js';
 import { BERRY_LOCK, BERRY_LOCK_HEAD } from '../yarn-lock-fixtures.test-helper.js';
 
@@ -114,5 +114,19 @@ describe('Yarn Berry approve: writing the decisions', () => {
     await writeFile(join(dir, 'yarn.lock'), '__metadata:\n  version: 10\n');
     await expect(planYarnBuilds(dir, decisions)).rejects.toMatchObject({ code: 'APPROVE_NOT_WRITTEN' });
     expect(await readFile(join(dir, 'package.json'), 'utf8')).toBe('{"name": "p"}');
+  });
+});
+
+describe('Yarn classic approve: the candidates', () => {
+  it('are the locked packages, each once, at the folder the run shows their scripts in (else where Yarn 1 hoists them)', () => {
+    const locked = [{ name: 'core-js', version: '3.45.1' }, { name: 'nan', version: '2.30.0' }, { name: 'core-js', version: '3.45.1' }];
+    const pending = selectYarnClassicPackages({ lockfile: { locked } } as never);
+    expect(pending.map((p) => [p.entry, p.path])).toEqual([['core-js@3.45.1', 'node_modules/core-js'], ['nan@2.30.0', 'node_modules/nan']]);
+    const events = [
+      { type: 'script', action: 'start', package: { name: 'nan', version: '2.30.0' }, cwd: '/home/node/project/packages/a/node_modules/nan' },
+      // Outside the project: not a folder of it.
+      { type: 'script', action: 'start', package: { name: 'core-js', version: '3.45.1' }, cwd: '/tmp/x' },
+    ];
+    expect(withTracedFolders(pending, events as never).map((p) => [p.path, p.candidate.path])).toEqual([['node_modules/core-js', 'node_modules/core-js'], ['packages/a/node_modules/nan', 'packages/a/node_modules/nan']]);
   });
 });

@@ -19,7 +19,7 @@
 import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { SafeInstallError } from '@safe-install/schema';
+import { SANDBOX_PATHS, SafeInstallError, type TraceEvent } from '@safe-install/schema';
 import { packageJsonWithField, replaceFile } from '@safe-install/policy';
 import { MAX_MANIFEST_BYTES, type Project } from '@safe-install/sandbox';
 import { yarnBuildAllowed, yarnrcOf } from '../yarn-berry.js';
@@ -228,7 +228,7 @@ export async function planYarnBuilds(root: string, decisions: ReadonlyArray<{ re
   };
 }
 
-/** Every locked package (not the project's own folders), each once, pinned to its version (Yarn 1: which of them ran a script, and is not allowed yet, the run tells). */
+/** Every package the lockfile places in a folder (not the project's own folders), each once, pinned to its version. */
 export function selectLockedPackages(project: Pick<Project, 'lockfile'>): ApprovalCandidate[] {
   const seen = new Set<string>();
   const pending: ApprovalCandidate[] = [];
@@ -240,6 +240,37 @@ export function selectLockedPackages(project: Pick<Project, 'lockfile'>): Approv
     pending.push(lockedCandidate(identity, entry, []));
   }
   return pending;
+}
+
+/**
+ * Yarn 1: every locked package, each once, pinned to its version. Its lockfile names no folders
+ * (the runner finds them in the tree), so each is placed where Yarn 1 hoists it until the run
+ * shows where its scripts ran (`withTracedFolders`).
+ */
+export function selectYarnClassicPackages(project: Pick<Project, 'lockfile'>): ApprovalCandidate[] {
+  const seen = new Set<string>();
+  return project.lockfile.locked.flatMap((ref) => {
+    const entry = `${ref.name}@${ref.version}`;
+    if (seen.has(entry)) return [];
+    seen.add(entry);
+    const path = `node_modules/${ref.name}`;
+    return [{ candidate: { path, name: ref.name, version: ref.version, displayVersion: ref.version, kind: 'registry' as const, resolved: null }, path, package: { name: ref.name, version: ref.version }, entry, approvedBefore: [] }];
+  });
+}
+
+/** Each candidate at the folder its first script ran in (a `script` start event's `cwd` inside the project), else as it was. */
+export function withTracedFolders(pending: readonly ApprovalCandidate[], events: readonly TraceEvent[]): ApprovalCandidate[] {
+  const root = `${SANDBOX_PATHS.project}/`;
+  const folders = new Map<string, string>();
+  for (const event of events) {
+    if (event.type !== 'script' || event.action !== 'start' || event.package === undefined || typeof event.cwd !== 'string' || !event.cwd.startsWith(root)) continue;
+    const id = `${event.package.name}@${event.package.version}`;
+    if (!folders.has(id)) folders.set(id, event.cwd.slice(root.length));
+  }
+  return pending.map((p) => {
+    const path = folders.get(`${p.package.name}@${p.package.version}`);
+    return path === undefined ? p : { ...p, path, candidate: { ...p.candidate, path } };
+  });
 }
 
 /**
