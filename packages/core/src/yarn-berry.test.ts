@@ -51,6 +51,15 @@ describe('the job', () => {
     expect(() => yarnBerrySteps({ kind: 'add', packages: ['a'] }, '4.18.1', 'pnp', { export: true, trace: true })).toThrow(/only ci/);
   });
 
+  it('names PnP\'s own files for a traced PnP install only (not .yarn/releases, which runs on the host)', () => {
+    expect(yarnBerrySteps({ kind: 'ci' }, '4.18.1', 'node-modules', { export: true, trace: true })[1]!.managerFiles).toBeUndefined();
+    const pnp = yarnBerrySteps({ kind: 'ci' }, '4.18.1', 'pnp', { export: true, trace: true });
+    expect(pnp[1]!.managerFiles).toEqual(expect.arrayContaining(['.pnp.cjs', '.pnp.loader.mjs', '.yarn/cache/', '.yarn/unplugged/']));
+    expect(pnp[1]!.managerFiles!.some((entry) => '.yarn/releases/yarn-4.cjs'.startsWith(entry) && entry.endsWith('/'))).toBe(false);
+    expect(validateJob({ version: 1, steps: pnp, lockfile: 'yarn.lock' }).steps[1]!.managerFiles).toEqual(pnp[1]!.managerFiles);
+    expect(yarnBerrySteps({ kind: 'ci' }, '4.18.1', 'pnp', { export: true, trace: false })[1]!.managerFiles).toBeUndefined();
+  });
+
   it('keeps the cache in HOME for node-modules and in the project for PnP', () => {
     expect(yarnBerryEnv('node-modules').find((e) => e.startsWith('YARN_CACHE_FOLDER='))).toMatch(/^YARN_CACHE_FOLDER=\/.+\/\.yarn\/berry\/cache$/);
     expect(yarnBerryEnv('pnp')).toContain('YARN_CACHE_FOLDER=./.yarn/cache');

@@ -116,11 +116,23 @@ export function yarnBerryEnv(linker: YarnLinker): string[] {
     `YARN_GLOBAL_FOLDER=${home}/.yarn/berry`,
     // PnP resolves packages from the cache at run time: it must be the project's, and come back.
     ...(linker === 'pnp' ? ['YARN_CACHE_FOLDER=./.yarn/cache'] : [`YARN_CACHE_FOLDER=${home}/.yarn/berry/cache`]),
+    // Where unplugged packages land: the folders attribution and the export know (Yarn's default).
+    ...(linker === 'pnp' ? ['YARN_PNP_UNPLUGGED_FOLDER=./.yarn/unplugged'] : []),
     'YARN_ENABLE_PROGRESS_BARS=0',
     'YARN_ENABLE_INLINE_BUILDS=0',
     'YARN_ENABLE_MIRROR=0',
   ];
 }
+
+/**
+ * What Yarn's PnP linker writes into the project besides node_modules: the resolution map and its
+ * ESM loader, the package cache (YARN_CACHE_FOLDER, below) and the unplugged packages. Yarn's own
+ * writes there are not traced (process-tree capture), so only a traced script's write there is
+ * judged (JobStep `managerFiles`). `.yarn` itself, as Yarn creates it; not `.yarn/releases`,
+ * `.yarn/plugins`, `.yarn/patches` or `.yarn/sdks`, which Yarn never writes during an install and
+ * which run on the host: a change there stays a finding.
+ */
+export const YARN_PNP_FILES = ['.pnp.cjs', '.pnp.loader.mjs', '.pnp.data.json', '.yarn', '.yarn/cache/', '.yarn/unplugged/', '.yarn/install-state.gz'] as const;
 
 /** The two steps of a Yarn Berry job: fetch Yarn (untraced npm, no scripts), then the install, traced as a process tree. */
 export function yarnBerrySteps(job: InstallJob, version: string, linker: YarnLinker, options: { export: boolean; trace: boolean }): JobStep[] {
@@ -135,7 +147,14 @@ export function yarnBerrySteps(job: InstallJob, version: string, linker: YarnLin
       attribution: 'lockfile',
       export: 'none',
     },
-    { phase: 'install', command: ['env', ...yarnBerryEnv(linker), 'node', yarnEntry(version), 'install', '--immutable'], trace: options.trace ? 'tree' : 'none', attribution: 'lockfile', export: options.export ? 'install' : 'none' },
+    {
+      phase: 'install',
+      command: ['env', ...yarnBerryEnv(linker), 'node', yarnEntry(version), 'install', '--immutable'],
+      trace: options.trace ? 'tree' : 'none',
+      attribution: 'lockfile',
+      export: options.export ? 'install' : 'none',
+      ...(options.trace && linker === 'pnp' ? { managerFiles: [...YARN_PNP_FILES] } : {}),
+    },
   ];
 }
 
@@ -202,8 +221,9 @@ export const yarnBerry: PackageManager = {
   jobSteps: (job, project, options) => ({ steps: yarnBerrySteps(job, versionOf(project), yarnLinkerOf(yarnrcOf(project)), options), lockfile: 'yarn.lock' }),
   scriptCapture: 'process-tree',
   // node_modules of the root and each workspace; PnP's files (.pnp.cjs, .pnp.loader.mjs,
-  // .yarn/install-state.gz, .yarn/cache) as project files, and its unplugged packages' node_modules.
-  exportScope: (project) => exportScope(project.lockfile.workspaces, { projectFiles: true, ...(yarnLinkerOf(yarnrcOf(project)) === 'pnp' ? { anyFolder: true } : {}) }),
+  // .yarn/cache) as project files, and the node_modules of the unplugged folders the lockfile's
+  // packages would have (each replaced whole when it comes back; no other folder's comes back).
+  exportScope: (project) => exportScope(project.lockfile.workspaces, { projectFiles: true, ...(yarnLinkerOf(yarnrcOf(project)) === 'pnp' ? { optionalFolders: project.lockfile.unplugged ?? [] } : {}) }),
   cacheFolders: ['.npm', '.cache/node', '.yarn'],
   lockedPackages: (project) => project.lockfile.locked,
   scriptReview: (project, _version, installed) => reviewYarnBuilds(project, versionOf(project), installed?.tree ?? null),

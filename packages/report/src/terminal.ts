@@ -51,17 +51,26 @@ export function renderScriptReview(review: ScriptReviewReport | null | undefined
   const list = (items: ScriptReviewReport['pending']) => items.map((item) => `${item.package.name}@${item.package.version}`).join(', ');
   const pnpm = review.packageManager === 'pnpm';
   const bun = review.packageManager === 'bun';
-  const manager = `${review.packageManager ?? 'npm'} ${clean(review.npmVersion, 40)}`;
-  const gate = bun ? 'trustedDependencies (package.json) or Bun\'s default list does not trust' : pnpm ? 'allowBuilds (pnpm-workspace.yaml) does not allow' : 'allowScripts does not list';
+  const yarn = review.packageManager === 'yarn-berry';
+  const manager = yarn ? `Yarn ${clean(review.npmVersion, 40)}` : `${review.packageManager ?? 'npm'} ${clean(review.npmVersion, 40)}`;
+  const gate = bun
+    ? 'trustedDependencies (package.json) or Bun\'s default list does not trust'
+    : pnpm
+      ? 'allowBuilds (pnpm-workspace.yaml) does not allow'
+      : yarn
+        ? 'dependenciesMeta (package.json) and enableScripts (.yarnrc.yml) do not allow'
+        : 'allowScripts does not list';
   if (review.pending.length > 0) {
-    lines.push(warn(`${manager} skipped the install scripts of ${count(review.pending.length, 'package')} that ${gate} (not run): ${clean(list(review.pending))}`));
+    lines.push(warn(`${manager} skipped the ${yarn ? 'builds' : 'install scripts'} of ${count(review.pending.length, 'package')} that ${gate} (not run): ${clean(list(review.pending))}`));
   }
   if (review.unreviewed.length > 0) {
     const why = pnpm ? 'dangerouslyAllowAllBuilds is on' : 'allowScripts does not list';
     lines.push(warn(`${manager} ran the install scripts of ${count(review.unreviewed.length, 'package')} ${pnpm ? 'because' : 'that'} ${why} (judged by what they did): ${clean(list(review.unreviewed))}`));
   }
   for (const item of [...review.pending, ...review.unreviewed]) {
-    lines.push(warn(`    to approve ${clean(item.package.name)}: \`${clean(item.approve)}\` (${bun ? 'trustedDependencies' : pnpm ? 'allowBuilds' : 'allowScripts'} ${clean(item.entry)})`));
+    // Yarn's approval is an edit, not a command: its text is the instruction itself.
+    const how = yarn ? clean(item.approve) : `\`${clean(item.approve)}\``;
+    lines.push(warn(`    to approve ${clean(item.package.name)}: ${how} (${bun ? 'trustedDependencies' : pnpm ? 'allowBuilds' : yarn ? 'dependenciesMeta' : 'allowScripts'} ${clean(item.entry)})`));
   }
   return lines;
 }

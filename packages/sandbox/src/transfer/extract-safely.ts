@@ -55,15 +55,21 @@ export interface ExportScope {
    * narrows what came back to that lockfile's folders (`narrowStaged`) before anything uses it.
    */
   anyFolder?: boolean;
+  /**
+   * Folders whose node_modules may come back but need not (Yarn PnP's unplugged packages, from the
+   * lockfile): one that comes back replaces the host's whole, one that does not is left alone.
+   */
+  optionalFolders?: ReadonlySet<string>;
   /** The root's manifest and lockfile, by name, which may come back (an install job writes them). */
   manifests?: readonly string[];
 }
 
-export function exportScope(folders: Iterable<string>, options: { projectFiles?: boolean; anyFolder?: boolean; manifests?: readonly string[] } = {}): ExportScope {
+export function exportScope(folders: Iterable<string>, options: { projectFiles?: boolean; anyFolder?: boolean; optionalFolders?: Iterable<string>; manifests?: readonly string[] } = {}): ExportScope {
   return {
     folders: new Set(['', ...folders]),
     projectFiles: options.projectFiles ?? false,
     ...(options.anyFolder ? { anyFolder: true } : {}),
+    ...(options.optionalFolders ? { optionalFolders: new Set(options.optionalFolders) } : {}),
     ...(options.manifests ? { manifests: [...options.manifests] } : {}),
   };
 }
@@ -163,7 +169,7 @@ export function checkEntryName(name: string, scope: ExportScope, maxLength: numb
   const at = parts.indexOf('node_modules');
   if (at !== -1) {
     const folder = parts.slice(0, at).join('/');
-    if (scope.anyFolder === true || scope.folders.has(folder)) return { path, root: parts.slice(0, at + 1).join('/') };
+    if (scope.anyFolder === true || scope.folders.has(folder) || scope.optionalFolders?.has(folder) === true) return { path, root: parts.slice(0, at + 1).join('/') };
     return { reason: `outside node_modules folders the lockfile expects (${parts.slice(0, at + 1).join('/').slice(0, 200)} is not one)` };
   }
   if (!scope.projectFiles || path === '') return { reason: 'outside node_modules' };
