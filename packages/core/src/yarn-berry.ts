@@ -26,6 +26,7 @@ import { parse } from 'yaml';
 import { SANDBOX_NETWORK, SANDBOX_PATHS, SafeInstallError, type JobStep, type PackageIdentity, type ScriptReviewReport } from '@safe-install/schema';
 import { exportScope, gatewayNetwork, readHostNpmConfig, readProjectWith, YARN_BERRY_LOCKFILE, type Project } from '@safe-install/sandbox';
 import type { InstallJob, PackageManager } from './package-manager.js';
+import { mergedYarnScopes, readYarnrcFile, sandboxYarnrc, withSandboxYarnrc, yarnScopesOf, type YarnScope } from './yarn-berry-scopes.js';
 import { hasBuild } from './pnpm-builds.js';
 
 /** A project without a `packageManager` field gets the newest 4.x on the registry (npm resolves the range). */
@@ -197,11 +198,18 @@ export async function reviewYarnBuilds(project: Pick<Project, 'manifest' | 'file
 
 const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
 
+/** The user's scopes (~/.yarnrc.yml) and the project's, the project's winning. */
+export async function hostYarnScopes(project: Pick<Project, 'files'>, home?: string): Promise<Map<string, YarnScope>> {
+  const user = await readYarnrcFile(home);
+  return mergedYarnScopes([user === null ? new Map() : yarnScopesOf(yarnrcOf({ files: [user] }), '~/.yarnrc.yml'), yarnScopesOf(yarnrcOf(project), '.yarnrc.yml')]);
+}
+
 async function readYarnBerryProject(dir: string): Promise<Project> {
   const project = await readProjectWith(dir, YARN_BERRY_LOCKFILE);
   refuseUnsupportedYarn(project);
   yarnBerryVersionOf(project.manifest);
-  return project;
+  // No credential of .yarnrc.yml goes into the sandbox (the gateway adds them: sandboxNetwork).
+  return { ...project, files: withSandboxYarnrc(project.files, sandboxYarnrc(yarnrcOf(project), await hostYarnScopes(project))) };
 }
 
 const versionOf = (project: Project): string => yarnBerryVersionOf(project.manifest).version;
@@ -212,8 +220,13 @@ export const yarnBerry: PackageManager = {
   readProject: readYarnBerryProject,
   hostConfig: readHostNpmConfig,
   // The tools step's npm reads ~/.npmrc; Yarn takes the same registry (the gateway) from the environment.
+  // Yarn's scoped registries join npm's (a scope both name is Yarn's here), their credentials the gateway's.
   sandboxNetwork: async (config, projectRoot, allow) => {
-    const network = await gatewayNetwork(config, { projectRoot, allow });
+    const rc = await readYarnrcFile(projectRoot);
+    const scopes = await hostYarnScopes({ files: rc === null ? [] : [rc] });
+    const scopedRegistries = { ...config.scopedRegistries, ...Object.fromEntries([...scopes].map(([scope, { server }]) => [scope, server])) };
+    const credentials = [...scopes.values()].map((scope) => scope.credentials);
+    const network = await gatewayNetwork({ ...config, scopedRegistries }, { projectRoot, allow, credentials });
     const registry = network.gateway.registries[0]?.advertised ?? config.registry;
     return { ...network, env: [...network.env, `YARN_NPM_REGISTRY_SERVER=${registry.replace(/\/$/, '')}`, `YARN_HTTP_PROXY=${SANDBOX_NETWORK.proxyOrigin}`, `YARN_HTTPS_PROXY=${SANDBOX_NETWORK.proxyOrigin}`] };
   },

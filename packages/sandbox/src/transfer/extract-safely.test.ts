@@ -1110,6 +1110,7 @@ describe('checkEntryName with workspaces and project files', () => {
     ['packages/a/.git/config', /\.git/],
     ['.npmrc', /decoy/],
     ['packages/b/.npmrc', /decoy/],
+    ['.yarnrc.yml', /without its credentials/],
     ['.env', /decoy/],
     ['.env.production', /decoy/],
     ['safe-install.config.yaml', /policy/],

@@ -125,8 +125,11 @@ export interface ExtractResult {
   issues: ExportIssue[];
 }
 
-/** Names that never come back from the sandbox, wherever they are outside node_modules. */
-const NEVER_EXPORTED_NAMES = new Set(['.npmrc']);
+/**
+ * Names that never come back from the sandbox, wherever they are outside node_modules: the sandbox
+ * had sanitized copies (credentials removed), which would overwrite the real ones.
+ */
+const NEVER_EXPORTED_NAMES = new Set(['.npmrc', '.yarnrc.yml']);
 /**
  * safe-install's own policy files (as @safe-install/policy names them): a script that rewrote the
  * policy would widen its own allowances for every later run.
@@ -146,7 +149,7 @@ export function projectFileRefusal(path: string, folders: ReadonlySet<string> | 
   const parts = path.split('/');
   const name = parts[parts.length - 1]!;
   if (parts.includes('.git')) return '`.git` never comes back from the sandbox';
-  if (NEVER_EXPORTED_NAMES.has(name) || name.startsWith('.env')) return `${name} was replaced by a decoy in the sandbox and never comes back`;
+  if (NEVER_EXPORTED_NAMES.has(name) || name.startsWith('.env')) return `${name} was replaced by a ${name === '.yarnrc.yml' ? 'copy without its credentials' : 'decoy'} in the sandbox and never comes back`;
   if (POLICY_FILE_NAMES.has(name)) return `${name} is safe-install's policy and never comes back from the sandbox (a script must not write its own allowances)`;
   if (PACKAGE_FOLDER_NAMES.has(name) && (folders === 'any' || folders.has(parts.slice(0, -1).join('/')))) return `a package folder's ${name} never comes back (a change to it is a finding)`;
   return null;
