@@ -20,14 +20,15 @@
  * cannot be switched off from the environment: such projects are refused. `enableScripts` and
  * `dependenciesMeta.<pkg>.built` stay the project's, as Yarn applies them.
  */
-import { access } from 'node:fs/promises';
+import { access, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { SANDBOX_NETWORK, SANDBOX_PATHS, SafeInstallError, type JobStep, type PackageIdentity, type ScriptReviewReport } from '@safe-install/schema';
+import { SANDBOX_NETWORK, SANDBOX_PATHS, SafeInstallError, type JobStep, type PackageRef, type ScriptReviewReport } from '@safe-install/schema';
 import { exportScope, gatewayNetwork, readHostNpmConfig, readProjectWith, YARN_BERRY_LOCKFILE, type Project } from '@safe-install/sandbox';
 import type { InstallJob, PackageManager } from './package-manager.js';
 import { mergedYarnScopes, readYarnrcFile, sandboxYarnrc, withSandboxYarnrc, yarnScopesOf, type YarnScope } from './yarn-berry-scopes.js';
-import { hasBuild } from './pnpm-builds.js';
+import { hasBuild, manifestHasBuild } from './pnpm-builds.js';
+import { readZipEntry, zipEntries } from './zip-entries.js';
 
 /** A project without a `packageManager` field gets the newest 4.x on the registry (npm resolves the range). */
 export const DEFAULT_YARN_BERRY = '4';
@@ -182,16 +183,54 @@ export function yarnBuildAllowed(manifest: Record<string, unknown>, yarnrc: Reco
   return yarnrc['enableScripts'] === true || yarnrc['enableScripts'] === 'true';
 }
 
-/** The review of a Yarn run: packages with a build that Yarn's gate skipped (`pending`). Read from the exported node_modules. */
-export async function reviewYarnBuilds(project: Pick<Project, 'manifest' | 'files' | 'lockfile'>, version: string, installed: string | null): Promise<ScriptReviewReport | null> {
+/**
+ * Does the package in a Yarn cache archive (`node_modules/<name>/` inside it) have a build? Its
+ * manifest's install scripts, or a binding.gyp — read from the zip (bounded: zip-entries.ts).
+ */
+async function zippedHasBuild(zip: string, name: string): Promise<boolean> {
+  const entries = await zipEntries(zip);
+  if (entries === null) return false;
+  if (entries.has(`node_modules/${name}/binding.gyp`)) return true;
+  const entry = entries.get(`node_modules/${name}/package.json`);
+  const content = entry === undefined ? null : await readZipEntry(zip, entry, MAX_ZIPPED_MANIFEST_BYTES);
+  if (content === null) return false;
+  try {
+    return manifestHasBuild(JSON.parse(content.toString('utf8')));
+  } catch {
+    return false;
+  }
+}
+const MAX_ZIPPED_MANIFEST_BYTES = 1024 * 1024;
+
+/**
+ * The review of a Yarn run: packages with a build that Yarn's gate skipped (`pending`). Read from
+ * the exported node_modules; under PnP, a skipped package stays in its cache archive
+ * (`.yarn/cache/<unplugged slug>-<cacheKey>.zip`: the one that came back, else the project's own).
+ */
+export async function reviewYarnBuilds(project: Pick<Project, 'manifest' | 'files' | 'lockfile'> & Partial<Pick<Project, 'root'>>, version: string, installed: string | null): Promise<ScriptReviewReport | null> {
   if (installed === null) return null;
   const yarnrc = yarnrcOf(project);
   const review: ScriptReviewReport = { npmVersion: version, packageManager: 'yarn-berry', pending: [], unreviewed: [] };
-  const skipped = (identity: PackageIdentity) => !yarnBuildAllowed(project.manifest, yarnrc, identity.name, identity.version);
+  const skipped = (identity: PackageRef) => !yarnBuildAllowed(project.manifest, yarnrc, identity.name, identity.version);
+  const pending = (identity: PackageRef, path: string) =>
+    review.pending.push({ package: { name: identity.name, version: identity.version }, path, approve: `set dependenciesMeta["${identity.name}"].built: true in package.json (or enableScripts: true in .yarnrc.yml)`, entry: `"${identity.name}": { "built": true }` });
+  if (yarnLinkerOf(yarnrc) === 'pnp') {
+    const caches = [installed, ...(project.root === undefined ? [] : [project.root])].map((dir) => join(dir, '.yarn/cache'));
+    const listed = await Promise.all(caches.map((dir) => readdir(dir).catch(() => [] as string[])));
+    for (const { folder, package: ref } of project.lockfile.unplugged ?? []) {
+      if (!skipped(ref)) continue;
+      const slug = folder.slice(folder.lastIndexOf('/') + 1);
+      const at = listed.findIndex((names) => names.some((name) => name.startsWith(`${slug}-`) && name.endsWith('.zip')));
+      if (at < 0) continue;
+      const zip = listed[at]!.find((name) => name.startsWith(`${slug}-`) && name.endsWith('.zip'))!;
+      if (await zippedHasBuild(join(caches[at]!, zip), ref.name)) pending(ref, `.yarn/cache/${zip}`);
+    }
+    return review;
+  }
   for (const identity of project.lockfile.identities.byPath.values()) {
     if (identity.source === 'project' || identity.source === 'workspace' || !skipped(identity)) continue;
     if (!(await hasBuild(join(installed, identity.path)))) continue;
-    review.pending.push({ package: { name: identity.name, version: identity.version }, path: identity.path, approve: `set dependenciesMeta["${identity.name}"].built: true in package.json (or enableScripts: true in .yarnrc.yml)`, entry: `"${identity.name}": { "built": true }` });
+    pending(identity, identity.path);
   }
   return review;
 }
@@ -236,7 +275,7 @@ export const yarnBerry: PackageManager = {
   // node_modules of the root and each workspace; PnP's files (.pnp.cjs, .pnp.loader.mjs,
   // .yarn/cache) as project files, and the node_modules of the unplugged folders the lockfile's
   // packages would have (each replaced whole when it comes back; no other folder's comes back).
-  exportScope: (project) => exportScope(project.lockfile.workspaces, { projectFiles: true, ...(yarnLinkerOf(yarnrcOf(project)) === 'pnp' ? { optionalFolders: project.lockfile.unplugged ?? [] } : {}) }),
+  exportScope: (project) => exportScope(project.lockfile.workspaces, { projectFiles: true, ...(yarnLinkerOf(yarnrcOf(project)) === 'pnp' ? { optionalFolders: (project.lockfile.unplugged ?? []).map((entry) => entry.folder) } : {}) }),
   cacheFolders: ['.npm', '.cache/node', '.yarn'],
   lockedPackages: (project) => project.lockfile.locked,
   scriptReview: (project, _version, installed) => reviewYarnBuilds(project, versionOf(project), installed?.tree ?? null),

@@ -30,7 +30,7 @@ export interface LockfileSummary {
    * Yarn PnP: the folder each locked package is unplugged into when Yarn unplugs it
    * (`.yarn/unplugged/<slug>`, Yarn's name for the locator). Their node_modules may come back.
    */
-  unplugged?: string[];
+  unplugged?: Array<{ folder: string; package: PackageRef }>;
 }
 
 

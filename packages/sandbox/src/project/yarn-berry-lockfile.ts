@@ -65,7 +65,7 @@ export async function checkYarnBerryLockfile(manifest: Record<string, unknown>, 
     seen.add(`${pkg.name}@${pkg.version}`);
     locked.push({ name: pkg.name, version: pkg.version });
   }
-  const unplugged = lock.packages.filter((pkg) => pkg.protocol !== 'workspace:').map((pkg) => `${UNPLUGGED}/${yarnUnpluggedFolder(pkg)}`);
+  const unplugged = lock.packages.filter((pkg) => pkg.protocol !== 'workspace:').map((pkg) => ({ folder: `${UNPLUGGED}/${yarnUnpluggedFolder(pkg)}`, package: { name: pkg.name, version: pkg.version } }));
   return { lockfileVersion: lock.lockVersion, workspaces: [...folders].sort(), tarballs: [...tarballs].sort(), packages: lock.packages.length, identities, locked, unplugged };
 }
 
