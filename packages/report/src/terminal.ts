@@ -75,11 +75,34 @@ export function renderScriptReview(review: ScriptReviewReport | null | undefined
   return lines;
 }
 
+/** Past this many project files of one folder and one kind of change, the folder is one line. */
+export const PROJECT_FILES_LISTED_PER_FOLDER = 5;
+
+/**
+ * The project files that came back, one line each, but a folder with many (Yarn PnP's
+ * `.yarn/cache`, a build's `dist/`) as one line with their count: the report lists them all.
+ */
+function projectFileLines(files: NonNullable<Report['export']>['projectFiles']): TerminalLine[] {
+  const groups = new Map<string, { change: string; folder: string; paths: string[] }>();
+  for (const file of files) {
+    const folder = file.path.includes('/') ? file.path.slice(0, file.path.lastIndexOf('/')) : '';
+    const key = `${file.change}\0${folder}`;
+    const group = groups.get(key) ?? { change: file.change, folder, paths: [] };
+    group.paths.push(file.path);
+    groups.set(key, group);
+  }
+  return [...groups.values()].flatMap(({ change, folder, paths }) =>
+    paths.length > PROJECT_FILES_LISTED_PER_FOLDER && folder !== ''
+      ? [info(`project files ${change}: ${paths.length} in ${clean(folder)}/ (listed in the report)`)]
+      : paths.map((path) => info(`project file ${change}: ${clean(path)}`)),
+  );
+}
+
 /** What the export did to the project: files put in place, deletions not applied. */
 export function renderExport(exported: Report['export'] | undefined): TerminalLine[] {
   if (!exported) return [];
   return [
-    ...(exported.applied ? exported.projectFiles.map((file) => info(`project file ${file.change}: ${clean(file.path)}`)) : []),
+    ...(exported.applied ? projectFileLines(exported.projectFiles) : []),
     ...exported.deleted.map((path) => warn(`the install deleted ${clean(path)} in the sandbox; not applied to the project`)),
   ];
 }
