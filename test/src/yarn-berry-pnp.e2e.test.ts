@@ -7,28 +7,17 @@
  * does). Symlinks a script points out of the project never reach the host. The P1 malicious fixture
  * installed with PnP gets the findings and attribution it gets with node-modules.
  */
-import { cp, lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, lstat, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { copyProject, describeWithEngine, readTrace, repoRoot, runCli } from './engine.js';
+import { copyProject, describeWithEngine, readTrace, repoRoot, runCli, seriousFindings, type ReportFinding } from './engine.js';
 import { hostYarn, YARN, yarnLock } from './host-yarn.js';
 
 const CULPRIT = 'p1-npmrc-node';
 
-interface ReportFinding {
-  ruleId: string;
-  severity: string;
-  package?: { name: string; version: string };
-  lifecycle?: string;
-}
-
-const serious = (findings: ReportFinding[]) =>
-  findings
-    .filter((finding) => finding.severity === 'high' || finding.severity === 'critical')
-    .map((finding) => `${finding.ruleId} ${finding.package?.name}@${finding.package?.version} ${finding.lifecycle}`)
-    .sort();
+const serious = (findings: ReportFinding[]) => seriousFindings(findings, { lifecycle: true });
 
 /** The unplugged folder of a package (`<name>-npm-<version>-<hash>`), found by its prefix. */
 async function unpluggedFolder(project: string, prefix: string): Promise<string> {
@@ -97,7 +86,7 @@ await describeWithEngine('safe-install ci with Yarn Berry PnP', () => {
     expect((await execa('node', ['-r', './.pnp.cjs', '-e', code], { cwd: project })).stdout).toBe('hello, .......x\n2\nstring');
   }, 20 * 60_000);
 
-  it('refuses symlinks a script points out of the project, under .yarn and beside .pnp.cjs', async () => {
+  it('refuses symlinks a script points out of the project, under .yarn and beside .pnp.cjs; lists the build Yarn skipped, from its zip', async () => {
     const project = await mkdtemp(join(tmpdir(), 'safe-install-yarn-pnp-hostile-'));
     dirs.push(project);
     // The root's postinstall runs after Yarn linked: it plants links where PnP's files live.
@@ -108,13 +97,16 @@ await describeWithEngine('safe-install ci with Yarn Berry PnP', () => {
       "fs.symlinkSync('/etc/passwd', '.yarn/cache/evil.zip');",
       "fs.symlinkSync('../outside.cjs', '.pnp.data.json');",
     ].join(' ');
-    await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'pnp-hostile', version: '1.0.0', private: true, packageManager: `yarn@${YARN}`, dependencies: { 'left-pad': '1.3.0' }, scripts: { postinstall: `node -e "${plant}"` } }, null, 2));
+    await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'pnp-hostile', version: '1.0.0', private: true, packageManager: `yarn@${YARN}`, dependencies: { 'left-pad': '1.3.0', 'core-js': '3.45.1' }, scripts: { postinstall: `node -e "${plant}"` } }, null, 2));
     await yarnLock(yarn, project);
     const reportPath = join(project, '..', `${project.split('/').pop()}-report.json`);
     dirs.push(reportPath);
     const result = await runCli(['ci', project, '--report', reportPath]);
     process.stderr.write(String(result.all ?? ''));
+    // core-js has a postinstall that no dependenciesMeta allows: Yarn left it in its zip, unbuilt, and the terminal says so.
+    expect(result.all).toMatch(/Yarn 4\.18\.1 skipped the builds of 1 package that dependenciesMeta \(package\.json\) and enableScripts \(\.yarnrc\.yml\) do not allow \(not run\): core-js@3\.45\.1/);
     const report = JSON.parse(await readFile(reportPath, 'utf8'));
+    expect(report.scriptReview.pending).toEqual([expect.objectContaining({ package: { name: 'core-js', version: '3.45.1' }, path: expect.stringMatching(/^\.yarn\/cache\/core-js-npm-3\.45\.1-44df7e5ad1-[0-9a-z]+\.zip$/) })]);
     const rejected = report.export.issues.filter((issue: { action: string }) => issue.action === 'rejected').map((issue: { path: string }) => issue.path.replace(/^\.\//, '').replace(/\/$/, '')).sort();
     expect(rejected).toEqual(expect.arrayContaining(['.pnp.data.json', '.yarn/cache/evil.zip', '.yarn/unplugged/evil-npm-1.0.0-0000000000/node_modules/evil']));
     for (const path of ['.pnp.data.json', '.yarn/cache/evil.zip', '.yarn/unplugged/evil-npm-1.0.0-0000000000/node_modules/evil']) {

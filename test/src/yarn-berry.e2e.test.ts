@@ -9,23 +9,10 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { copyProject, describeWithEngine, projectWithPackages, readTrace, repoRoot, runCli } from './engine.js';
+import { copyProject, describeWithEngine, projectWithPackages, readTrace, repoRoot, runCli, seriousFindings as serious, type ReportFinding } from './engine.js';
 import { hostYarn, YARN, yarnLock } from './host-yarn.js';
 
 const CULPRIT = 'p1-npmrc-node';
-
-interface ReportFinding {
-  ruleId: string;
-  severity: string;
-  package?: { name: string; version: string };
-  lifecycle?: string;
-}
-
-const serious = (findings: ReportFinding[]) =>
-  findings
-    .filter((finding) => finding.severity === 'high' || finding.severity === 'critical')
-    .map((finding) => `${finding.ruleId} ${finding.package?.name}@${finding.package?.version}`)
-    .sort();
 
 await describeWithEngine('safe-install ci with Yarn Berry', () => {
   const dirs: string[] = [];

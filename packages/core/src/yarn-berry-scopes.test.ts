@@ -3,27 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { SafeInstallError } from '@safe-install/schema';
-import type { HostNpmConfig } from '@safe-install/sandbox';
 import { hostYarnScopes, yarnBerry, yarnrcOf } from './yarn-berry.js';
+import { HOST_CONFIG } from './fake-engine.test-helper.js';
 import { interpolateYarnValue, mergedYarnScopes, sandboxYarnrc, yarnScopesOf } from './yarn-berry-scopes.js';
 
 const TOKEN = 'REAL-yarn-token-1234';
 const rc = (text: string) => yarnrcOf({ files: [{ path: '.yarnrc.yml', content: Buffer.from(text), mode: 0o644 }] });
 const scopes = (text: string, env: NodeJS.ProcessEnv = {}) => yarnScopesOf(rc(text), '.yarnrc.yml', env);
 
-const HOST_CONFIG: HostNpmConfig = {
-  registry: 'https://registry.npm.example/',
-  scopedRegistries: {},
-  ca: null,
-  cafile: null,
-  proxy: null,
-  httpsProxy: null,
-  noproxy: null,
-  strictSsl: true,
-  npmrcFiles: [],
-  installSettings: [],
-  installEnv: [],
-};
 
 describe("Yarn's npmScopes", () => {
   it('reads each scope\'s server and its credential as npm credential lines for the gateway', () => {
