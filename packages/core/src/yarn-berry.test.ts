@@ -3,7 +3,7 @@ import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SafeInstallError, validateJob } from '@safe-install/schema';
-import { refuseUnsupportedYarn, reviewYarnBuilds, yarnBerryEnv, yarnBerrySteps, yarnBerryVersionOf, yarnBuildAllowed, yarnEntry, yarnLinkerOf, yarnrcOf } from './yarn-berry.js';
+import { refuseUnsupportedYarn, reviewYarnBuilds, yarnScriptsByDefault, yarnBerryEnv, yarnBerrySteps, yarnBerryVersionOf, yarnBuildAllowed, yarnEntry, yarnLinkerOf, yarnrcOf } from './yarn-berry.js';
 import { managerFor } from './managers.js';
 
 const rc = (text: string) => ({ files: [{ path: '.yarnrc.yml', content: Buffer.from(text), mode: 0o644 }] });
@@ -74,6 +74,15 @@ describe('the job', () => {
 });
 
 describe("Yarn's build gate", () => {
+  it('takes the default of enableScripts from the Yarn version: on up to 4.13, off from 4.14', () => {
+    expect(['4.10.3', '4.12.0', '4.13.0'].map(yarnScriptsByDefault)).toEqual([true, true, true]);
+    expect(['4.14.0', '4.17.1', '4.18.1', '4', '5.0.0'].map(yarnScriptsByDefault)).toEqual([false, false, false, false, false]);
+    expect(yarnBuildAllowed({}, {}, 'a', '1.0.0', '4.10.3')).toBe(true);
+    expect(yarnBuildAllowed({}, { enableScripts: false }, 'a', '1.0.0', '4.10.3')).toBe(false);
+    expect(yarnBuildAllowed({ dependenciesMeta: { a: { built: false } } }, {}, 'a', '1.0.0', '4.10.3')).toBe(false);
+    expect(yarnBuildAllowed({}, {}, 'a', '1.0.0', '4.18.1')).toBe(false);
+  });
+
   it('decides as Yarn 4.18: dependenciesMeta built (by name@version, else name), else enableScripts (off by default)', () => {
     expect(yarnBuildAllowed({}, {}, 'a', '1.0.0')).toBe(false);
     expect(yarnBuildAllowed({}, { enableScripts: true }, 'a', '1.0.0')).toBe(true);

@@ -161,12 +161,23 @@ export function yarnBerrySteps(job: InstallJob, version: string, linker: YarnLin
 }
 
 /**
- * Yarn's build gate, as Yarn 4.18 applies it (checked in its linker): a package whose
- * `dependenciesMeta` entry (`name@version`, else `name`) says `built: false` never builds; one that
- * says `built: true` builds; any other builds when `enableScripts` is on — off by default in Yarn
- * 4.18 (`enableScripts: true` in .yarnrc.yml turns it on).
+ * Whether Yarn `yarnVersion` (`4.10.3`, or the major alone: the newest) runs dependency builds when
+ * .yarnrc.yml says nothing: `enableScripts` defaults to true up to 4.13 and to false from 4.14.0
+ * (read from each release's @yarnpkg/cli-dist: 4.10.3, 4.12.0, 4.13.0 true; 4.14.0, 4.17.1, 4.18.1 false).
  */
-export function yarnBuildAllowed(manifest: Record<string, unknown>, yarnrc: Record<string, unknown>, name: string, version: string): boolean {
+export function yarnScriptsByDefault(yarnVersion: string): boolean {
+  const [major, minor] = yarnVersion.split('.').map(Number);
+  if (minor === undefined || Number.isNaN(minor)) return false;
+  return major! < 4 || (major === 4 && minor < 14);
+}
+
+/**
+ * Yarn's build gate, as Yarn 4 applies it (checked in its linker): a package whose
+ * `dependenciesMeta` entry (`name@version`, else `name`) says `built: false` never builds; one that
+ * says `built: true` builds; any other builds when `enableScripts` is on — its default is the
+ * version's (`yarnScriptsByDefault`: off from 4.14), `enableScripts` in .yarnrc.yml decides otherwise.
+ */
+export function yarnBuildAllowed(manifest: Record<string, unknown>, yarnrc: Record<string, unknown>, name: string, version: string, yarnVersion: string = DEFAULT_YARN_BERRY): boolean {
   const meta = manifest['dependenciesMeta'];
   let built: unknown;
   if (typeof meta === 'object' && meta !== null && !Array.isArray(meta)) {
@@ -180,7 +191,10 @@ export function yarnBuildAllowed(manifest: Record<string, unknown>, yarnrc: Reco
   }
   if (built === false) return false;
   if (built === true) return true;
-  return yarnrc['enableScripts'] === true || yarnrc['enableScripts'] === 'true';
+  const setting = yarnrc['enableScripts'];
+  if (setting === true || setting === 'true') return true;
+  if (setting === false || setting === 'false') return false;
+  return yarnScriptsByDefault(yarnVersion);
 }
 
 /**
@@ -211,7 +225,7 @@ export async function reviewYarnBuilds(project: Pick<Project, 'manifest' | 'file
   if (installed === null) return null;
   const yarnrc = yarnrcOf(project);
   const review: ScriptReviewReport = { npmVersion: version, packageManager: 'yarn-berry', pending: [], unreviewed: [] };
-  const skipped = (identity: PackageRef) => !yarnBuildAllowed(project.manifest, yarnrc, identity.name, identity.version);
+  const skipped = (identity: PackageRef) => !yarnBuildAllowed(project.manifest, yarnrc, identity.name, identity.version, version);
   const pending = (identity: PackageRef, path: string) =>
     review.pending.push({ package: { name: identity.name, version: identity.version }, path, approve: `set dependenciesMeta["${identity.name}"].built: true in package.json (or enableScripts: true in .yarnrc.yml)`, entry: `"${identity.name}": { "built": true }` });
   if (yarnLinkerOf(yarnrc) === 'pnp') {
@@ -281,7 +295,7 @@ export const yarnBerry: PackageManager = {
   scriptReview: (project, _version, installed) => reviewYarnBuilds(project, versionOf(project), installed?.tree ?? null),
   scriptPackages: (project) => {
     const yarnrc = yarnrcOf(project);
-    return project.lockfile.locked.filter((ref) => yarnBuildAllowed(project.manifest, yarnrc, ref.name, ref.version)).length;
+    return project.lockfile.locked.filter((ref) => yarnBuildAllowed(project.manifest, yarnrc, ref.name, ref.version, versionOf(project))).length;
   },
   evaluationContext: (_version, project) => ({ toolDirs: [yarnToolDir(versionOf(project)), YARN_WRAPPER_DIRS] }),
 };
