@@ -134,6 +134,22 @@ export async function projectWithPackages(
   return dir;
 }
 
+/** A finding as the JSON report holds it: the fields tests compare runs by. */
+export interface ReportFinding {
+  ruleId: string;
+  severity: string;
+  package?: { name: string; version: string };
+  lifecycle?: string;
+}
+
+/** The high and critical findings as sorted `rule name@version` lines (with ` lifecycle`): what two runs of a fixture are compared by. */
+export function seriousFindings(findings: readonly ReportFinding[], options: { lifecycle?: boolean } = {}): string[] {
+  return findings
+    .filter((finding) => finding.severity === 'high' || finding.severity === 'critical')
+    .map((finding) => `${finding.ruleId} ${finding.package?.name}@${finding.package?.version}${options.lifecycle ? ` ${finding.lifecycle}` : ''}`)
+    .sort();
+}
+
 /** The address of Docker's default bridge on the host: where the gateway can reach the tests' servers. */
 export async function bridgeAddress(): Promise<string> {
   const { stdout } = await execa('docker', ['network', 'inspect', 'bridge', '--format', '{{json .}}']);

@@ -45,7 +45,9 @@ export async function startLocalRegistry(host: string, token: string, name = '@l
     }
     if (request.url === `/${name.replace('/', '%2f')}` || request.url === `/${name}`) {
       const tarballUrl = `${origin}/${name}/-/${file}`;
-      const manifest = { name, 'dist-tags': { latest: version }, versions: { [version]: { name, version, dist: { tarball: tarballUrl, integrity, shasum } } } };
+      // Publication times, as real registries give: Yarn 4.18 quarantines versions it cannot date (its minimal age gate).
+      const published = '2020-01-01T00:00:00.000Z';
+      const manifest = { name, 'dist-tags': { latest: version }, time: { created: published, modified: published, [version]: published }, versions: { [version]: { name, version, dist: { tarball: tarballUrl, integrity, shasum } } } };
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(manifest));
       return;
     }

@@ -9,43 +9,10 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { copyProject, describeWithEngine, projectWithPackages, readTrace, repoRoot, runCli } from './engine.js';
+import { copyProject, describeWithEngine, projectWithPackages, readTrace, repoRoot, runCli, seriousFindings as serious, type ReportFinding } from './engine.js';
+import { hostYarn, YARN, yarnLock } from './host-yarn.js';
 
 const CULPRIT = 'p1-npmrc-node';
-const YARN = '4.18.1';
-
-interface ReportFinding {
-  ruleId: string;
-  severity: string;
-  package?: { name: string; version: string };
-  lifecycle?: string;
-}
-
-/** Yarn 4 for the host: packed from the registry npm's config names, run with the host's node. */
-async function hostYarn(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'safe-install-yarn-'));
-  const packed = await execa('npm', ['pack', `@yarnpkg/cli-dist@${YARN}`, '--pack-destination', dir], { cwd: dir });
-  await execa('tar', ['-xzf', join(dir, packed.stdout.trim().split('\n').pop()!), '-C', dir]);
-  return join(dir, 'package/bin/yarn.js');
-}
-
-/** Writes yarn.lock only (no link step, no scripts), against the registry and CA of npm's config. */
-async function yarnLock(yarn: string, dir: string): Promise<void> {
-  const registry = (await execa('npm', ['config', 'get', 'registry'])).stdout.trim().replace(/\/$/, '');
-  const cafile = (await execa('npm', ['config', 'get', 'cafile'])).stdout.trim();
-  const env: Record<string, string> = { YARN_NPM_REGISTRY_SERVER: registry, YARN_ENABLE_TELEMETRY: '0', YARN_ENABLE_GLOBAL_CACHE: '0', YARN_CACHE_FOLDER: join(dir, '.host-yarn-cache'), YARN_ENABLE_SCRIPTS: '0', YARN_IGNORE_PATH: '1' };
-  if (cafile !== '' && cafile !== 'null' && cafile !== 'undefined') env['YARN_HTTPS_CA_FILE_PATH'] = cafile;
-  await writeFile(join(dir, 'yarn.lock'), '');
-  await execa('node', [yarn, 'install', '--mode=update-lockfile'], { cwd: dir, env });
-  await rm(join(dir, '.host-yarn-cache'), { recursive: true, force: true });
-  await rm(join(dir, '.yarn'), { recursive: true, force: true });
-}
-
-const serious = (findings: ReportFinding[]) =>
-  findings
-    .filter((finding) => finding.severity === 'high' || finding.severity === 'critical')
-    .map((finding) => `${finding.ruleId} ${finding.package?.name}@${finding.package?.version}`)
-    .sort();
 
 await describeWithEngine('safe-install ci with Yarn Berry', () => {
   const dirs: string[] = [];

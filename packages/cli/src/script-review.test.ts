@@ -27,6 +27,15 @@ describe('script review output', () => {
     expect(none.lines).toEqual([]);
   });
 
+  it('names Yarn\'s gate and its edit for the builds Yarn skipped', () => {
+    const { printer, lines } = recorder();
+    printScriptReview(printer, { npmVersion: '4.18.1', packageManager: 'yarn-berry', pending: [{ package: { name: 'core-js', version: '3.45.1' }, path: 'node_modules/core-js', approve: 'set dependenciesMeta["core-js"].built: true in package.json (or enableScripts: true in .yarnrc.yml)', entry: '"core-js": { "built": true }' }], unreviewed: [] });
+    expect(lines).toEqual([
+      'Yarn 4.18.1 skipped the builds of 1 package that dependenciesMeta (package.json) and enableScripts (.yarnrc.yml) do not allow (not run): core-js@3.45.1',
+      '    to approve core-js: set dependenciesMeta["core-js"].built: true in package.json (or enableScripts: true in .yarnrc.yml) (dependenciesMeta "core-js": { "built": true })',
+    ]);
+  });
+
   it('counts a strict-allow-scripts refusal only when no script ran (a script cannot fake it)', () => {
     const watch = strictRefusalWatch();
     watch.line('npm error code ESTRICTALLOWSCRIPTS');

@@ -117,6 +117,12 @@ export function nonSemverKey(identity: PackageIdentity): string | undefined {
   return identity.source === 'registry' ? undefined : `${identity.name}@${identity.resolved ?? ''}`;
 }
 
+/** Does a package manifest (parsed, untrusted) name an install script (preinstall, install, postinstall)? */
+export function manifestHasBuild(manifest: unknown): boolean {
+  const scripts = isRecord(manifest) && isRecord(manifest['scripts']) ? manifest['scripts'] : {};
+  return ['preinstall', 'install', 'postinstall'].some((event) => typeof scripts[event] === 'string' && scripts[event] !== '');
+}
+
 /** Does the package in `folder` (of the exported tree) have a build pnpm runs? Its scripts, or a binding.gyp (node-gyp). */
 export async function hasBuild(folder: string): Promise<boolean> {
   const manifestPath = join(folder, 'package.json');
@@ -128,8 +134,7 @@ export async function hasBuild(folder: string): Promise<boolean> {
   } catch {
     return false;
   }
-  const scripts = isRecord(manifest) && isRecord(manifest['scripts']) ? manifest['scripts'] : {};
-  if (['preinstall', 'install', 'postinstall'].some((event) => typeof scripts[event] === 'string' && scripts[event] !== '')) return true;
+  if (manifestHasBuild(manifest)) return true;
   const gyp = await lstat(join(folder, 'binding.gyp')).catch(() => null);
   return gyp?.isFile() === true;
 }

@@ -24,13 +24,15 @@
  * cannot be switched off from the environment: such projects are refused. `enableScripts` and
  * `dependenciesMeta.<pkg>.built` stay the project's, as Yarn applies them.
  */
-import { access } from 'node:fs/promises';
+import { access, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { RESOLVE_PHASE, SANDBOX_NETWORK, SANDBOX_PATHS, SafeInstallError, type JobStep, type PackageIdentity, type ScriptReviewReport } from '@safe-install/schema';
+import { RESOLVE_PHASE, SANDBOX_NETWORK, SANDBOX_PATHS, SafeInstallError, type JobStep, type PackageIdentity, type PackageRef, type ScriptReviewReport } from '@safe-install/schema';
 import { exportScope, gatewayNetwork, readHostNpmConfig, readProjectWith, YARN_BERRY_LOCKFILE, MAX_MANIFEST_BYTES, type Project } from '@safe-install/sandbox';
 import type { InstallJob, LockfileChange, PackageManager } from './package-manager.js';
-import { hasBuild } from './pnpm-builds.js';
+import { mergedYarnScopes, readYarnrcFile, sandboxYarnrc, withSandboxYarnrc, yarnScopesOf, type YarnScope } from './yarn-berry-scopes.js';
+import { hasBuild, manifestHasBuild } from './pnpm-builds.js';
+import { readZipEntry, zipEntries } from './zip-entries.js';
 import { returnedProjectWith } from './lockfile-jobs.js';
 
 /** A project without a `packageManager` field gets the newest 4.x on the registry (npm resolves the range). */
@@ -121,11 +123,23 @@ export function yarnBerryEnv(linker: YarnLinker): string[] {
     `YARN_GLOBAL_FOLDER=${home}/.yarn/berry`,
     // PnP resolves packages from the cache at run time: it must be the project's, and come back.
     ...(linker === 'pnp' ? ['YARN_CACHE_FOLDER=./.yarn/cache'] : [`YARN_CACHE_FOLDER=${home}/.yarn/berry/cache`]),
+    // Where unplugged packages land: the folders attribution and the export know (Yarn's default).
+    ...(linker === 'pnp' ? ['YARN_PNP_UNPLUGGED_FOLDER=./.yarn/unplugged'] : []),
     'YARN_ENABLE_PROGRESS_BARS=0',
     'YARN_ENABLE_INLINE_BUILDS=0',
     'YARN_ENABLE_MIRROR=0',
   ];
 }
+
+/**
+ * What Yarn's PnP linker writes into the project besides node_modules: the resolution map and its
+ * ESM loader, the package cache (YARN_CACHE_FOLDER, below) and the unplugged packages. Yarn's own
+ * writes there are not traced (process-tree capture), so only a traced script's write there is
+ * judged (JobStep `managerFiles`). `.yarn` itself, as Yarn creates it; not `.yarn/releases`,
+ * `.yarn/plugins`, `.yarn/patches` or `.yarn/sdks`, which Yarn never writes during an install and
+ * which run on the host: a change there stays a finding.
+ */
+export const YARN_PNP_FILES = ['.pnp.cjs', '.pnp.loader.mjs', '.pnp.data.json', '.yarn', '.yarn/cache/', '.yarn/unplugged/', '.yarn/install-state.gz'] as const;
 
 /**
  * The Yarn arguments that resolve an install job into package.json and yarn.lock only
@@ -158,6 +172,8 @@ export function yarnBerrySteps(job: InstallJob, version: string, linker: YarnLin
   }
   const yarn = ['env', ...yarnBerryEnv(linker), 'node', yarnEntry(version)];
   const trace = options.trace ? 'tree' : 'none';
+  // Under PnP Yarn writes its files into the project in every traced step (the resolve fills .yarn/cache).
+  const managerFiles = options.trace && linker === 'pnp' ? { managerFiles: [...YARN_PNP_FILES] } : {};
   const tools: JobStep = {
     phase: 'tools',
     command: ['npm', 'install', '--prefix', yarnToolDir(version), '--no-save', '--no-package-lock', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', `@yarnpkg/cli-dist@${version}`],
@@ -165,9 +181,16 @@ export function yarnBerrySteps(job: InstallJob, version: string, linker: YarnLin
     attribution: 'lockfile',
     export: 'none',
   };
-  const install: JobStep = { phase: 'install', command: [...yarn, 'install', '--immutable'], trace, attribution: 'lockfile', export: options.export ? 'install' : 'none' };
+  const install: JobStep = {
+    phase: 'install',
+    command: [...yarn, 'install', '--immutable'],
+    trace,
+    attribution: 'lockfile',
+    export: options.export ? 'install' : 'none',
+    ...managerFiles,
+  };
   if (job.kind === 'ci') return [tools, install];
-  return [tools, { phase: RESOLVE_PHASE, command: [...yarn, ...yarnBerryResolveArgs(job)], trace, attribution: 'lockfile', export: 'none' }, { ...install, relock: true }];
+  return [tools, { phase: RESOLVE_PHASE, command: [...yarn, ...yarnBerryResolveArgs(job)], trace, attribution: 'lockfile', export: 'none', ...managerFiles }, { ...install, relock: true }];
 }
 
 /** The project as a Yarn Berry install job left it: package.json and yarn.lock checked as a project's own (lockfile-jobs.ts). */
@@ -183,12 +206,23 @@ export function returnedYarnBerryProject(project: Project, tree: string, options
 }
 
 /**
- * Yarn's build gate, as Yarn 4.18 applies it (checked in its linker): a package whose
- * `dependenciesMeta` entry (`name@version`, else `name`) says `built: false` never builds; one that
- * says `built: true` builds; any other builds when `enableScripts` is on — off by default in Yarn
- * 4.18 (`enableScripts: true` in .yarnrc.yml turns it on).
+ * Whether Yarn `yarnVersion` (`4.10.3`, or the major alone: the newest) runs dependency builds when
+ * .yarnrc.yml says nothing: `enableScripts` defaults to true up to 4.13 and to false from 4.14.0
+ * (read from each release's @yarnpkg/cli-dist: 4.10.3, 4.12.0, 4.13.0 true; 4.14.0, 4.17.1, 4.18.1 false).
  */
-export function yarnBuildAllowed(manifest: Record<string, unknown>, yarnrc: Record<string, unknown>, name: string, version: string): boolean {
+export function yarnScriptsByDefault(yarnVersion: string): boolean {
+  const [major, minor] = yarnVersion.split('.').map(Number);
+  if (minor === undefined || Number.isNaN(minor)) return false;
+  return major! < 4 || (major === 4 && minor < 14);
+}
+
+/**
+ * Yarn's build gate, as Yarn 4 applies it (checked in its linker): a package whose
+ * `dependenciesMeta` entry (`name@version`, else `name`) says `built: false` never builds; one that
+ * says `built: true` builds; any other builds when `enableScripts` is on — its default is the
+ * version's (`yarnScriptsByDefault`: off from 4.14), `enableScripts` in .yarnrc.yml decides otherwise.
+ */
+export function yarnBuildAllowed(manifest: Record<string, unknown>, yarnrc: Record<string, unknown>, name: string, version: string, yarnVersion: string = DEFAULT_YARN_BERRY): boolean {
   const meta = manifest['dependenciesMeta'];
   let built: unknown;
   if (typeof meta === 'object' && meta !== null && !Array.isArray(meta)) {
@@ -202,30 +236,78 @@ export function yarnBuildAllowed(manifest: Record<string, unknown>, yarnrc: Reco
   }
   if (built === false) return false;
   if (built === true) return true;
-  return yarnrc['enableScripts'] === true || yarnrc['enableScripts'] === 'true';
+  const setting = yarnrc['enableScripts'];
+  if (setting === true || setting === 'true') return true;
+  if (setting === false || setting === 'false') return false;
+  return yarnScriptsByDefault(yarnVersion);
 }
 
-/** The review of a Yarn run: packages with a build that Yarn's gate skipped (`pending`). Read from the exported node_modules. */
-export async function reviewYarnBuilds(project: Pick<Project, 'manifest' | 'files' | 'lockfile'>, version: string, installed: string | null): Promise<ScriptReviewReport | null> {
+/**
+ * Does the package in a Yarn cache archive (`node_modules/<name>/` inside it) have a build? Its
+ * manifest's install scripts, or a binding.gyp — read from the zip (bounded: zip-entries.ts).
+ */
+async function zippedHasBuild(zip: string, name: string): Promise<boolean> {
+  const entries = await zipEntries(zip);
+  if (entries === null) return false;
+  if (entries.has(`node_modules/${name}/binding.gyp`)) return true;
+  const entry = entries.get(`node_modules/${name}/package.json`);
+  const content = entry === undefined ? null : await readZipEntry(zip, entry, MAX_ZIPPED_MANIFEST_BYTES);
+  if (content === null) return false;
+  try {
+    return manifestHasBuild(JSON.parse(content.toString('utf8')));
+  } catch {
+    return false;
+  }
+}
+const MAX_ZIPPED_MANIFEST_BYTES = 1024 * 1024;
+
+/**
+ * The review of a Yarn run: packages with a build that Yarn's gate skipped (`pending`). Read from
+ * the exported node_modules; under PnP, a skipped package stays in its cache archive
+ * (`.yarn/cache/<unplugged slug>-<cacheKey>.zip`: the one that came back, else the project's own).
+ */
+export async function reviewYarnBuilds(project: Pick<Project, 'manifest' | 'files' | 'lockfile'> & Partial<Pick<Project, 'root'>>, version: string, installed: string | null): Promise<ScriptReviewReport | null> {
   if (installed === null) return null;
   const yarnrc = yarnrcOf(project);
   const review: ScriptReviewReport = { npmVersion: version, packageManager: 'yarn-berry', pending: [], unreviewed: [] };
-  const skipped = (identity: PackageIdentity) => !yarnBuildAllowed(project.manifest, yarnrc, identity.name, identity.version);
+  const skipped = (identity: PackageRef) => !yarnBuildAllowed(project.manifest, yarnrc, identity.name, identity.version, version);
+  const pending = (identity: PackageRef, path: string) =>
+    review.pending.push({ package: { name: identity.name, version: identity.version }, path, approve: `set dependenciesMeta["${identity.name}"].built: true in package.json (or enableScripts: true in .yarnrc.yml)`, entry: `"${identity.name}": { "built": true }` });
+  if (yarnLinkerOf(yarnrc) === 'pnp') {
+    const caches = [installed, ...(project.root === undefined ? [] : [project.root])].map((dir) => join(dir, '.yarn/cache'));
+    const listed = await Promise.all(caches.map((dir) => readdir(dir).catch(() => [] as string[])));
+    for (const { folder, package: ref } of project.lockfile.unplugged ?? []) {
+      if (!skipped(ref)) continue;
+      const slug = folder.slice(folder.lastIndexOf('/') + 1);
+      const at = listed.findIndex((names) => names.some((name) => name.startsWith(`${slug}-`) && name.endsWith('.zip')));
+      if (at < 0) continue;
+      const zip = listed[at]!.find((name) => name.startsWith(`${slug}-`) && name.endsWith('.zip'))!;
+      if (await zippedHasBuild(join(caches[at]!, zip), ref.name)) pending(ref, `.yarn/cache/${zip}`);
+    }
+    return review;
+  }
   for (const identity of project.lockfile.identities.byPath.values()) {
     if (identity.source === 'project' || identity.source === 'workspace' || !skipped(identity)) continue;
     if (!(await hasBuild(join(installed, identity.path)))) continue;
-    review.pending.push({ package: { name: identity.name, version: identity.version }, path: identity.path, approve: `set dependenciesMeta["${identity.name}"].built: true in package.json (or enableScripts: true in .yarnrc.yml)`, entry: `"${identity.name}": { "built": true }` });
+    pending(identity, identity.path);
   }
   return review;
 }
 
 const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
 
+/** The user's scopes (~/.yarnrc.yml) and the project's, the project's winning. */
+export async function hostYarnScopes(project: Pick<Project, 'files'>, home?: string): Promise<Map<string, YarnScope>> {
+  const user = await readYarnrcFile(home);
+  return mergedYarnScopes([user === null ? new Map() : yarnScopesOf(yarnrcOf({ files: [user] }), '~/.yarnrc.yml'), yarnScopesOf(yarnrcOf(project), '.yarnrc.yml')]);
+}
+
 async function readYarnBerryProject(dir: string): Promise<Project> {
   const project = await readProjectWith(dir, YARN_BERRY_LOCKFILE);
   refuseUnsupportedYarn(project);
   yarnBerryVersionOf(project.manifest);
-  return project;
+  // No credential of .yarnrc.yml goes into the sandbox (the gateway adds them: sandboxNetwork).
+  return { ...project, files: withSandboxYarnrc(project.files, sandboxYarnrc(yarnrcOf(project), await hostYarnScopes(project))) };
 }
 
 const versionOf = (project: Project): string => yarnBerryVersionOf(project.manifest).version;
@@ -236,8 +318,13 @@ export const yarnBerry: PackageManager = {
   readProject: readYarnBerryProject,
   hostConfig: readHostNpmConfig,
   // The tools step's npm reads ~/.npmrc; Yarn takes the same registry (the gateway) from the environment.
+  // Yarn's scoped registries join npm's (a scope both name is Yarn's here), their credentials the gateway's.
   sandboxNetwork: async (config, projectRoot, allow) => {
-    const network = await gatewayNetwork(config, { projectRoot, allow });
+    const rc = await readYarnrcFile(projectRoot);
+    const scopes = await hostYarnScopes({ files: rc === null ? [] : [rc] });
+    const scopedRegistries = { ...config.scopedRegistries, ...Object.fromEntries([...scopes].map(([scope, { server }]) => [scope, server])) };
+    const credentials = [...scopes.values()].map((scope) => scope.credentials);
+    const network = await gatewayNetwork({ ...config, scopedRegistries }, { projectRoot, allow, credentials });
     const registry = network.gateway.registries[0]?.advertised ?? config.registry;
     return { ...network, env: [...network.env, `YARN_NPM_REGISTRY_SERVER=${registry.replace(/\/$/, '')}`, `YARN_HTTP_PROXY=${SANDBOX_NETWORK.proxyOrigin}`, `YARN_HTTPS_PROXY=${SANDBOX_NETWORK.proxyOrigin}`] };
   },
@@ -249,14 +336,15 @@ export const yarnBerry: PackageManager = {
   },
   scriptCapture: 'process-tree',
   // node_modules of the root and each workspace; PnP's files (.pnp.cjs, .pnp.loader.mjs,
-  // .yarn/install-state.gz, .yarn/cache) as project files, and its unplugged packages' node_modules.
-  exportScope: (project) => exportScope(project.lockfile.workspaces, { projectFiles: true, ...(yarnLinkerOf(yarnrcOf(project)) === 'pnp' ? { anyFolder: true } : {}) }),
+  // .yarn/cache) as project files, and the node_modules of the unplugged folders the lockfile's
+  // packages would have (each replaced whole when it comes back; no other folder's comes back).
+  exportScope: (project) => exportScope(project.lockfile.workspaces, { projectFiles: true, ...(yarnLinkerOf(yarnrcOf(project)) === 'pnp' ? { optionalFolders: (project.lockfile.unplugged ?? []).map((entry) => entry.folder) } : {}) }),
   cacheFolders: ['.npm', '.cache/node', '.yarn'],
   lockedPackages: (project) => project.lockfile.locked,
   scriptReview: (project, _version, installed) => reviewYarnBuilds(project, versionOf(project), installed?.tree ?? null),
   scriptPackages: (project) => {
     const yarnrc = yarnrcOf(project);
-    return project.lockfile.locked.filter((ref) => yarnBuildAllowed(project.manifest, yarnrc, ref.name, ref.version)).length;
+    return project.lockfile.locked.filter((ref) => yarnBuildAllowed(project.manifest, yarnrc, ref.name, ref.version, versionOf(project))).length;
   },
   evaluationContext: (_version, project) => ({ toolDirs: [yarnToolDir(versionOf(project)), YARN_WRAPPER_DIRS] }),
 };

@@ -147,11 +147,14 @@ describe("the Yarns' registry in the sandbox", () => {
   const config = { registry: 'https://registry.example/', scopedRegistries: {}, ca: null, cafile: null, proxy: null, httpsProxy: null, noproxy: null, strictSsl: true, npmrcFiles: [], installSettings: [], installEnv: [] };
 
   it("is npm's, as the gateway advertises it: Yarn 1 would write its own default registry's host into yarn.lock otherwise", async () => {
-    const network = await yarnClassic.sandboxNetwork(config, null as unknown as string, { global: [], packages: {} });
+    // A project folder without a .yarnrc.yml (Berry reads the project's scopes from it).
+    const root = await mkdtemp(join(tmpdir(), 'yarn-network-'));
+    const network = await yarnClassic.sandboxNetwork(config, root, { global: [], packages: {} });
     const advertised = network.gateway.registries[0]!.advertised!;
     expect(advertised).toMatch(/^https:\/\/registry\.example\/?$/);
     expect(network.env).toContain(`YARN_REGISTRY=${advertised}`);
-    const berry = await yarnBerry.sandboxNetwork(config, null as unknown as string, { global: [], packages: {} });
+    const berry = await yarnBerry.sandboxNetwork(config, root, { global: [], packages: {} });
     expect(berry.env).toContain(`YARN_NPM_REGISTRY_SERVER=${advertised.replace(/\/$/, '')}`);
+    await rm(root, { recursive: true, force: true });
   });
 });

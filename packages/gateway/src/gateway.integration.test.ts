@@ -257,6 +257,39 @@ describe('registry proxy', () => {
   });
 });
 
+describe('a registry known by an http URL, through a tunnel (Yarn Berry\'s proxy agent sends CONNECT for http too)', () => {
+  /** One plain request inside a CONNECT tunnel to `authority`. */
+  async function tunnelled(authority: string, request: string): Promise<{ status: number; body: string }> {
+    const tunnel = await openTunnel(proxyPort(), authority);
+    if (tunnel.status !== 200) return { status: tunnel.status, body: '' };
+    tunnel.socket.write(request);
+    const answer = await readAll(tunnel.socket);
+    return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1]), body: answer.slice(answer.indexOf('\r\n\r\n') + 4) };
+  }
+
+  test('CONNECT to it is answered by the gateway, which serves the registry inside with the real credential', async () => {
+    const before = registry.requests.length;
+    const packument = await tunnelled('registry.example:80', 'GET /npm/demo-pkg HTTP/1.1\r\nHost: registry.example\r\nAccept: application/json\r\nConnection: close\r\n\r\n');
+    expect(packument.status).toBe(200);
+    expect(packument.body).toContain('http://registry.example/npm/demo-pkg/-/demo-pkg-1.0.0.tgz');
+    // Served by the registry proxy (from its cache, when an earlier test fetched it), upstream only with the real credential.
+    await settle();
+    expect(last('http', (event) => event.url.endsWith('/demo-pkg') && event.decision === 'registry')).toMatchObject({ status: 200 });
+    for (const seen of registry.requests.slice(before)) expect(seen.authorization).toBe(`Bearer ${REAL_TOKEN}`);
+  });
+
+  test('inside the tunnel only the registry is served: another Host is sinkholed, never forwarded; another port is no tunnel', async () => {
+    identity = { package: { name: 'pkg-a', version: '1.0.0' } };
+    const received = allowedHttp.received.length;
+    const fronted = await tunnelled('registry.example:80', `GET /x HTTP/1.1\r\nHost: allowed.test:${allowedHttp.port}\r\nConnection: close\r\n\r\n`);
+    expect(fronted.status).toBe(200);
+    await settle();
+    expect(allowedHttp.received.length).toBe(received);
+    expect(last('http', (event) => event.host === 'allowed.test')).toMatchObject({ decision: 'sinked', reason: 'not the registry, inside a tunnel to it' });
+    expect((await tunnelled('registry.example:8080', 'GET /npm/demo-pkg HTTP/1.1\r\nHost: registry.example\r\n\r\n')).status).toBe(403);
+  });
+});
+
 describe('a registry known by an https URL (the gateway ends its TLS with the run\'s CA)', () => {
   test('CONNECT to it: the client trusting the run\'s CA gets packuments with https tarball URLs under that host', async () => {
     expect(gateway.caCertificate).toContain('-----BEGIN CERTIFICATE-----');

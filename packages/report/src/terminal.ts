@@ -51,26 +51,58 @@ export function renderScriptReview(review: ScriptReviewReport | null | undefined
   const list = (items: ScriptReviewReport['pending']) => items.map((item) => `${item.package.name}@${item.package.version}`).join(', ');
   const pnpm = review.packageManager === 'pnpm';
   const bun = review.packageManager === 'bun';
-  const manager = `${review.packageManager ?? 'npm'} ${clean(review.npmVersion, 40)}`;
-  const gate = bun ? 'trustedDependencies (package.json) or Bun\'s default list does not trust' : pnpm ? 'allowBuilds (pnpm-workspace.yaml) does not allow' : 'allowScripts does not list';
+  const yarn = review.packageManager === 'yarn-berry';
+  const manager = yarn ? `Yarn ${clean(review.npmVersion, 40)}` : `${review.packageManager ?? 'npm'} ${clean(review.npmVersion, 40)}`;
+  const gate = bun
+    ? 'trustedDependencies (package.json) or Bun\'s default list does not trust'
+    : pnpm
+      ? 'allowBuilds (pnpm-workspace.yaml) does not allow'
+      : yarn
+        ? 'dependenciesMeta (package.json) and enableScripts (.yarnrc.yml) do not allow'
+        : 'allowScripts does not list';
   if (review.pending.length > 0) {
-    lines.push(warn(`${manager} skipped the install scripts of ${count(review.pending.length, 'package')} that ${gate} (not run): ${clean(list(review.pending))}`));
+    lines.push(warn(`${manager} skipped the ${yarn ? 'builds' : 'install scripts'} of ${count(review.pending.length, 'package')} that ${gate} (not run): ${clean(list(review.pending))}`));
   }
   if (review.unreviewed.length > 0) {
     const why = pnpm ? 'dangerouslyAllowAllBuilds is on' : 'allowScripts does not list';
     lines.push(warn(`${manager} ran the install scripts of ${count(review.unreviewed.length, 'package')} ${pnpm ? 'because' : 'that'} ${why} (judged by what they did): ${clean(list(review.unreviewed))}`));
   }
   for (const item of [...review.pending, ...review.unreviewed]) {
-    lines.push(warn(`    to approve ${clean(item.package.name)}: \`${clean(item.approve)}\` (${bun ? 'trustedDependencies' : pnpm ? 'allowBuilds' : 'allowScripts'} ${clean(item.entry)})`));
+    // Yarn's approval is an edit, not a command: its text is the instruction itself.
+    const how = yarn ? clean(item.approve) : `\`${clean(item.approve)}\``;
+    lines.push(warn(`    to approve ${clean(item.package.name)}: ${how} (${bun ? 'trustedDependencies' : pnpm ? 'allowBuilds' : yarn ? 'dependenciesMeta' : 'allowScripts'} ${clean(item.entry)})`));
   }
   return lines;
+}
+
+/** Past this many project files of one folder and one kind of change, the folder is one line. */
+export const PROJECT_FILES_LISTED_PER_FOLDER = 5;
+
+/**
+ * The project files that came back, one line each, but a folder with many (Yarn PnP's
+ * `.yarn/cache`, a build's `dist/`) as one line with their count: the report lists them all.
+ */
+function projectFileLines(files: NonNullable<Report['export']>['projectFiles']): TerminalLine[] {
+  const groups = new Map<string, { change: string; folder: string; paths: string[] }>();
+  for (const file of files) {
+    const folder = file.path.includes('/') ? file.path.slice(0, file.path.lastIndexOf('/')) : '';
+    const key = `${file.change}\0${folder}`;
+    const group = groups.get(key) ?? { change: file.change, folder, paths: [] };
+    group.paths.push(file.path);
+    groups.set(key, group);
+  }
+  return [...groups.values()].flatMap(({ change, folder, paths }) =>
+    paths.length > PROJECT_FILES_LISTED_PER_FOLDER && folder !== ''
+      ? [info(`project files ${change}: ${paths.length} in ${clean(folder)}/ (listed in the report)`)]
+      : paths.map((path) => info(`project file ${change}: ${clean(path)}`)),
+  );
 }
 
 /** What the export did to the project: files put in place, deletions not applied. */
 export function renderExport(exported: Report['export'] | undefined): TerminalLine[] {
   if (!exported) return [];
   return [
-    ...(exported.applied ? exported.projectFiles.map((file) => info(`project file ${file.change}: ${clean(file.path)}`)) : []),
+    ...(exported.applied ? projectFileLines(exported.projectFiles) : []),
     ...exported.deleted.map((path) => warn(`the install deleted ${clean(path)} in the sandbox; not applied to the project`)),
   ];
 }

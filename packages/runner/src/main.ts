@@ -25,7 +25,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { closeSync, existsSync, lstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RUNNER_PID_FILE, SCRIPT_BROKER_ENV, type JobLockfile, type JobStep, type PackageRef, type RawEvent, type TraceEvent } from '@safe-install/schema';
+import { RUNNER_PID_FILE, SCRIPT_BROKER_ENV, isManagerFile, type JobLockfile, type JobStep, type PackageRef, type RawEvent, type TraceEvent } from '@safe-install/schema';
 import { createProcNetIdentify, startForwarder, type ClientIdentity, type IdentifyClient } from '@safe-install/gateway';
 import { DEFAULT_PACKAGE_MANAGER_PATHS, EventBuilder, MAX_BUN_LOCK_BYTES, bunLockedPackages, parseBunLock, MAX_PNPM_LOCK_BYTES, MAX_YARN_BERRY_LOCK_BYTES, parseYarnBerryLock, yarnBerryLockedPackages, lockedPackageManagerPaths, lockedPackages, lockfileAttribution, parsePnpmLock, pnpmLockedPackages, type EventAttribution, type LockedPackages, type StraceEntry } from '@safe-install/tracer';
 import { parseRunnerArgs, type RunnerArgs } from './args.js';
@@ -373,10 +373,12 @@ async function main(): Promise<void> {
     const now = Date.now();
     const sourcesBefore = splitProject(projectBefore, args.cwd).sources;
     const { sources: sourcesAfter, modules: modulesAfter } = splitProject(projectNow, args.cwd);
-    const projectChanges = diffSnapshots(sourcesBefore, sourcesAfter);
     // Process-tree capture: the baseline was taken when the tree started, before the manager
-    // unpacked anything; of node_modules, only what a traced script wrote is its doing.
+    // unpacked anything; of node_modules, only what a traced script wrote is its doing. So for the
+    // files the manager itself writes beside them (Yarn PnP's .pnp.cjs, .yarn/cache, .yarn/unplugged).
     const treeCapture = processTreeOptions(step).processTree === true;
+    const managerFiles = treeCapture ? (step.managerFiles ?? []) : [];
+    const projectChanges = diffSnapshots(sourcesBefore, sourcesAfter).filter((change) => managerFiles.length === 0 || run.lastWriter.has(change.path) || !isManagerFile(change.path.startsWith(`${args.cwd}/`) ? change.path.slice(args.cwd.length + 1) : change.path, managerFiles));
     const modulesChanges = run.modulesBaseline ? diffSnapshots(splitProject(await run.modulesBaseline, args.cwd).modules, modulesAfter).filter((change) => !treeCapture || run.lastWriter.has(change.path)) : [];
     send(
       [...diffSnapshots(before, after), ...projectChanges, ...modulesChanges].map(

@@ -1,4 +1,4 @@
-import { installJob, lockfileJob, JOB_LIMITS, JobError, parseJob, validateJob, type SandboxJob } from './job.js';
+import { installJob, isManagerFile, lockfileJob, JOB_LIMITS, JobError, parseJob, validateJob, type SandboxJob } from './job.js';
 
 const install = { phase: 'install', command: ['npm', 'ci'], trace: 'scripts', attribution: 'lockfile', export: 'install' } as const;
 const importStep = { phase: 'import', command: ['node', '-e', 'require("x")'], trace: 'tree', attribution: 'subject', subject: { name: 'x', version: '1.0.0' }, export: 'none' } as const;
@@ -22,6 +22,15 @@ describe('the sandbox job', () => {
 
   it('takes a clock shift of whole seconds up to 60 days', () => {
     expect(parseJob(JSON.stringify(job({ ...install, clockShiftSeconds: 30 * 86_400 }))).steps[0]!.clockShiftSeconds).toBe(30 * 86_400);
+  });
+
+  it('takes the files a traced tree\'s manager writes, and matches paths against them', () => {
+    const tree = { phase: 'install', command: ['node', 'yarn.js', 'install'], trace: 'tree', attribution: 'lockfile', export: 'install', managerFiles: ['.pnp.cjs', '.yarn', '.yarn/cache/'] };
+    const files = parseJob(JSON.stringify(job(tree))).steps[0]!.managerFiles!;
+    expect(files).toEqual(['.pnp.cjs', '.yarn', '.yarn/cache/']);
+    expect(['.pnp.cjs', '.yarn', '.yarn/cache', '.yarn/cache/a.zip', '.yarn/cache/x/y'].filter((path) => isManagerFile(path, files))).toHaveLength(5);
+    // A name is one path, a folder's prefix must end at a segment.
+    expect(['.pnp.cjs.bak', 'x/.pnp.cjs', '.yarn/releases/yarn.cjs', '.yarn/cachex', '.yarn-cache/a', ''].filter((path) => isManagerFile(path, files))).toEqual([]);
   });
 
   it('takes the install job: resolve, then install from the lockfile resolve wrote', () => {
@@ -94,6 +103,19 @@ describe('the sandbox job', () => {
     ['a cache folder with a control character', { ...job(install), cacheFolders: ['.npm\n'] }],
     ['a cache folder that is a number', { ...job(install), cacheFolders: [1] }],
     ['too many cache folders', { ...job(install), cacheFolders: Array.from({ length: JOB_LIMITS.cacheFolders + 1 }, (_, i) => `c${i}`) }],
+    ['managerFiles on a scripts step (the manager is untraced there anyway)', job({ ...install, managerFiles: ['.pnp.cjs'] })],
+    ['managerFiles that is not an array', job({ ...{ phase: 'install', command: ['node', 'yarn.js'], trace: 'tree', attribution: 'lockfile', export: 'install' }, managerFiles: '.pnp.cjs' })],
+    ['an absolute manager file', job({ ...{ phase: 'install', command: ['node', 'yarn.js'], trace: 'tree', attribution: 'lockfile', export: 'install' }, managerFiles: ['/home/node/project/.pnp.cjs'] })],
+    ['a manager file above the project', job({ ...{ phase: 'install', command: ['node', 'yarn.js'], trace: 'tree', attribution: 'lockfile', export: 'install' }, managerFiles: ['../.bashrc'] })],
+    ['a manager file with a .. inside', job({ ...{ phase: 'install', command: ['node', 'yarn.js'], trace: 'tree', attribution: 'lockfile', export: 'install' }, managerFiles: ['.yarn/../package.json'] })],
+    ['the project itself as a manager folder', job({ ...{ phase: 'install', command: ['node', 'yarn.js'], trace: 'tree', attribution: 'lockfile', export: 'install' }, managerFiles: ['/'] })],
+    ['an empty manager file', job({ ...{ phase: 'install', command: ['node', 'yarn.js'], trace: 'tree', attribution: 'lockfile', export: 'install' }, managerFiles: [''] })],
+    ['a manager file with an empty segment', job({ ...{ phase: 'install', command: ['node', 'yarn.js'], trace: 'tree', attribution: 'lockfile', export: 'install' }, managerFiles: ['.yarn//cache/'] })],
+    ['a manager file in node_modules', job({ ...{ phase: 'install', command: ['node', 'yarn.js'], trace: 'tree', attribution: 'lockfile', export: 'install' }, managerFiles: ['node_modules/'] })],
+    ['a manager file with a glob', job({ ...{ phase: 'install', command: ['node', 'yarn.js'], trace: 'tree', attribution: 'lockfile', export: 'install' }, managerFiles: ['*'] })],
+    ['a manager file with a control character', job({ ...{ phase: 'install', command: ['node', 'yarn.js'], trace: 'tree', attribution: 'lockfile', export: 'install' }, managerFiles: ['.pnp.cjs\n'] })],
+    ['a manager file that is a number', job({ ...{ phase: 'install', command: ['node', 'yarn.js'], trace: 'tree', attribution: 'lockfile', export: 'install' }, managerFiles: [1] })],
+    ['too many manager files', job({ ...{ phase: 'install', command: ['node', 'yarn.js'], trace: 'tree', attribution: 'lockfile', export: 'install' }, managerFiles: Array.from({ length: JOB_LIMITS.managerFiles + 1 }, (_, i) => `f${i}`) })],
   ];
   it.each(hostile)('refuses %s', (_, value) => {
     expect(() => validateJob(value)).toThrow(JobError);

@@ -67,6 +67,14 @@ export interface JobStep {
    * install code). `lockfile` attribution only, and never on the first step.
    */
   relock?: boolean;
+  /**
+   * Project paths the package manager itself writes outside node_modules (a `tree` step only):
+   * Yarn's PnP files (`.pnp.cjs`, `.yarn/cache/`, `.yarn/unplugged/`). Under process-tree capture
+   * the manager's own file calls are not traced, so a change there is judged only when a traced
+   * script call wrote it — as a change in node_modules is. Relative to the project; an entry ending
+   * in `/` covers the folder and everything under it, any other names one path.
+   */
+  managerFiles?: string[];
 }
 
 export interface SandboxJob {
@@ -92,11 +100,11 @@ export type JobLockfile = (typeof JOB_LOCKFILES)[number];
 /** A phase name: a short lowercase word, safe in an event, an environment variable and a file name. */
 export const PHASE_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
 /** Limits far above any real job, so that a runaway one is refused rather than passed to exec. */
-export const JOB_LIMITS = { bytes: 64 * 1024, steps: 16, args: 256, argChars: 4096, refChars: 214, cacheFolders: 8, cacheFolderChars: 255, clockShiftSeconds: 60 * 86_400 } as const;
+export const JOB_LIMITS = { bytes: 64 * 1024, steps: 16, args: 256, argChars: 4096, refChars: 214, cacheFolders: 8, cacheFolderChars: 255, managerFiles: 16, clockShiftSeconds: 60 * 86_400 } as const;
 /** One segment of a cache folder's path: a plain name (`.` and `..` are refused on their own). */
 const CACHE_FOLDER_SEGMENT = /^[A-Za-z0-9._-]+$/;
 
-const STEP_KEYS = new Set(['phase', 'command', 'trace', 'attribution', 'subject', 'export', 'continueOnFailure', 'relock', 'clockShiftSeconds']);
+const STEP_KEYS = new Set(['phase', 'command', 'trace', 'attribution', 'subject', 'export', 'continueOnFailure', 'relock', 'clockShiftSeconds', 'managerFiles']);
 // No control characters (NUL cannot be in an argument at all; newlines and escapes have no place
 // in a package name or an argument the host wrote).
 // eslint-disable-next-line no-control-regex
@@ -181,7 +189,32 @@ function step(value: unknown, index: number): JobStep {
     if (typeof shift !== 'number' || !Number.isSafeInteger(shift) || shift < 1 || shift > JOB_LIMITS.clockShiftSeconds) throw new JobError(`${where}.clockShiftSeconds must be a whole number of seconds from 1 to ${JOB_LIMITS.clockShiftSeconds}`);
     out.clockShiftSeconds = shift;
   }
+  const managerFiles = value['managerFiles'];
+  if (managerFiles !== undefined) {
+    // Only the manager's own calls go untraced, and only in a traced tree.
+    if (trace !== 'tree') throw new JobError(`${where}: managerFiles needs trace "tree"`);
+    out.managerFiles = projectPaths(managerFiles, `${where}.managerFiles`);
+  }
   return out;
+}
+
+/** Relative project paths (a trailing `/` for a folder), plain segments only: never the project itself, never above it. */
+function projectPaths(value: unknown, where: string): string[] {
+  if (!Array.isArray(value)) throw new JobError(`${where} must be an array`);
+  if (value.length > JOB_LIMITS.managerFiles) throw new JobError(`${where} has more than ${JOB_LIMITS.managerFiles} entries`);
+  return value.map((entry, i) => {
+    const path = text(entry, `${where}[${i}]`, JOB_LIMITS.cacheFolderChars);
+    const segments = (path.endsWith('/') ? path.slice(0, -1) : path).split('/');
+    if (!segments.every((segment) => CACHE_FOLDER_SEGMENT.test(segment) && segment !== '.' && segment !== '..' && segment !== 'node_modules')) {
+      throw new JobError(`${where}[${i}] must be a relative path in the project, without ., .., node_modules or empty segments`);
+    }
+    return path;
+  });
+}
+
+/** Is `relative` (a path relative to the project) one of `managerFiles`, or under one of its folders? */
+export function isManagerFile(relative: string, managerFiles: readonly string[]): boolean {
+  return managerFiles.some((entry) => (entry.endsWith('/') ? relative === entry.slice(0, -1) || relative.startsWith(entry) : relative === entry));
 }
 
 /** Check a job (already parsed JSON); returns a fresh copy holding only what was checked. */

@@ -6,7 +6,7 @@
 import type { Socket } from 'node:net';
 import { ChunkedDecoder } from '../http/chunked.js';
 import { headerRecord, headerValue, keepsAlive, parseRequestHead, requestBodyFraming, type BodyFraming, type RequestHead } from '../http/request-head.js';
-import { isTlsRegistry, routeRequest } from '../http/route.js';
+import { isPlainRegistry, isTlsRegistry, routeRequest } from '../http/route.js';
 import { decideEgress } from '../egress/allow.js';
 import { parseClientHello } from '../tls/client-hello.js';
 import type { StreamReader } from '../io/stream-reader.js';
@@ -93,12 +93,20 @@ export class HttpSession {
     private readonly registry: RegistryProxy,
     private readonly connection: ClientConnection,
     /** `tls`: the requests come from inside a registry's TLS the gateway ended (registry-tls.ts). */
-    private readonly options: { tls?: boolean } = {},
+    /**
+     * `tls`: inside the registry's TLS (https URLs, the scheme recorded); `registryOnly`: inside a
+     * tunnel to a registry, whatever its scheme: only the registry is served there, no CONNECT.
+     */
+    private readonly options: { tls?: boolean; registryOnly?: boolean } = {},
   ) {}
 
   /** The decoy npm tokens: what npm's config (~/.npmrc) holds for the registry it knows. */
   get #npmTokens(): ReadonlySet<string> {
     return new Set(this.context.config.decoys.values.filter((value) => value.kind === 'npm-token').map((value) => value.value));
+  }
+
+  get #registryOnly(): boolean {
+    return this.options.tls === true || this.options.registryOnly === true;
   }
 
   get #client() {
@@ -118,7 +126,7 @@ export class HttpSession {
       }
       const { head } = read;
       const route = routeRequest({ kind, servicePort: header.port, head, selfAuthorities: this.context.selfAuthorities, registryAliases: this.context.registryAliases });
-      if (route.type === 'connect' && !this.options.tls) {
+      if (route.type === 'connect' && !this.#registryOnly) {
         await this.#connect(head, route.host, route.port);
         return; // the connection is a tunnel now, or closed
       }
@@ -130,7 +138,7 @@ export class HttpSession {
         break;
       }
       // Inside the registry's TLS only the registry is served: anything else there is sinkholed.
-      const egress = route.type === 'egress' && this.options.tls ? { allowed: false as const } : route.type === 'egress' ? decideEgress(this.context.allowlist, route.host, route.port, this.#client.package?.name) : null;
+      const egress = route.type === 'egress' && this.#registryOnly ? { allowed: false as const } : route.type === 'egress' ? decideEgress(this.context.allowlist, route.host, route.port, this.#client.package?.name) : null;
       const { limits } = this.context.config;
       if (framing.type !== 'none' && /100-continue/i.test(headerValue(head, 'expect') ?? '')) socket.write('HTTP/1.1 100 Continue\r\n\r\n');
       const keep = egress?.allowed ? limits.maxRequestBodyBytes : limits.evidenceBodyBytes;
@@ -147,7 +155,7 @@ export class HttpSession {
         await this.#forward(head, route.host, route.port, route.path, body.kept, egress.rule);
         return; // forwarded requests use their own connection, closed after the response
       } else {
-        const reason = matches.length > 0 ? 'decoy value in request' : egress?.allowed ? 'request body incomplete or too large' : this.options.tls ? 'not the registry, inside a TLS connection to it' : 'host not allowed';
+        const reason = matches.length > 0 ? 'decoy value in request' : egress?.allowed ? 'request body incomplete or too large' : this.options.tls ? 'not the registry, inside a TLS connection to it' : this.#registryOnly ? 'not the registry, inside a tunnel to it' : 'host not allowed';
         this.#sinkhole(head, route.host, route.port, body, matches, reason);
       }
       if (!body.complete || !keepsAlive(head)) break;
@@ -260,6 +268,13 @@ export class HttpSession {
       // The registry the sandbox knows by https: the gateway is the other end of this tunnel.
       socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       await serveRegistryTls(this.context, this.registry, this.connection, host, port);
+      return;
+    }
+    if (isPlainRegistry(this.context.registryAliases, host, port) && matches.length === 0) {
+      // The registry the sandbox knows by http, through a proxy agent that tunnels every request
+      // (Yarn Berry's): the gateway is the other end, and serves only the registry inside.
+      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      await new HttpSession(this.context, this.registry, { ...this.connection, header: { ...this.connection.header, kind: 'sink', port } }, { registryOnly: true }).run();
       return;
     }
     if (!decision.allowed || matches.length > 0) {

@@ -50,6 +50,15 @@ export function isTlsRegistry(aliases: readonly RegistryAlias[], host: string, p
   return aliases.some((alias) => alias.tls && alias.authority === authority);
 }
 
+/**
+ * Whether `host:port` is a registry the sandbox knows by a plain `http:` URL: a client whose proxy
+ * agent tunnels every request (Yarn Berry's) sends CONNECT for it, and the gateway is the other end.
+ */
+export function isPlainRegistry(aliases: readonly RegistryAlias[], host: string, port: number): boolean {
+  const authority = `${host.replace(/^\[|\]$/g, '').toLowerCase()}:${port}`;
+  return aliases.some((alias) => !alias.tls && alias.authority === authority);
+}
+
 /** The gateway path of a request for an aliased registry, or null. */
 function aliased(aliases: readonly RegistryAlias[], host: string, port: number, path: string): string | null {
   const authority = `${host.toLowerCase()}:${port}`;

@@ -362,14 +362,25 @@ export function classifyWrite(a: Analysis, run: ScriptRun, path: string, kind: W
     return { rule: 'foreign-package-write', subject: owner.dir, what: `inside package ${owner.name}` };
   }
   if (isWithin(path, run.dir)) return selfTamper(run, path, kind);
-  // The sandbox exports node_modules only: writes to the rest of the project (msw's
-  // public/mockServiceWorker.js, husky's .git/hooks) never reach the host.
+  // Yarn PnP's files are what node_modules is for the other linkers: the resolution map that runs
+  // on the host (`node -r .pnp.cjs`) and every package's code (the cache's zips).
+  const pnp = yarnPnpFile(path, project);
+  if (pnp !== null) return { rule: 'foreign-package-write', subject: pnp, what: `${pnp.slice(project.length + 1)} belongs to the package manager (Yarn PnP)` };
+  // Other project files a dependency writes (msw's public/mockServiceWorker.js) come back as
+  // project files, listed in the report; the ones that never may are refused by the export.
   if (isWithin(path, project)) return null;
   const area = areaOf(path, home);
   if (['.cache', '.npm', '.node-gyp', '.local/share/pnpm', '.pnpm-store'].some((d) => isWithin(path, `${home}/${d}`))) {
     return { rule: 'write-outside-package', severity: 'low', subject: area, what: 'in a cache under HOME' };
   }
   return { rule: 'write-outside-package', subject: area, what: 'outside its own folder' };
+}
+
+/** The Yarn PnP file or folder `path` is (or lies in): `.pnp.cjs`, `.pnp.loader.mjs`, `.pnp.data.json`, `.yarn/cache`, `.yarn/unplugged`; or null. */
+function yarnPnpFile(path: string, project: string): string | null {
+  for (const name of ['.pnp.cjs', '.pnp.loader.mjs', '.pnp.data.json']) if (path === `${project}/${name}`) return path;
+  for (const folder of ['.yarn/cache', '.yarn/unplugged']) if (isWithin(path, `${project}/${folder}`)) return `${project}/${folder}`;
+  return null;
 }
 
 /** Group writes by area (`~/.cache/puppeteer`, `/var/lib`) so a thousand files make one finding. */

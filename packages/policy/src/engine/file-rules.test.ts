@@ -259,6 +259,27 @@ describe('persistence-write', () => {
 });
 
 describe('foreign-package-write', () => {
+  it('fires when a dependency writes Yarn PnP\'s files: the resolution map, the cache, another unplugged package; not its own unplugged folder', () => {
+    const t = new Trace();
+    const own = `${PROJECT}/.yarn/unplugged/evil-pkg-npm-1.0.0-0123456789/node_modules/evil-pkg`;
+    const n = t.script('evil-pkg@1.0.0', 'postinstall', 'node setup.js', { cwd: own }).run('/usr/local/bin/node', ['node', 'setup.js']);
+    n.write(`${own}/build/out.node`);
+    n.write(`${PROJECT}/.pnp.cjs`);
+    n.write(`${PROJECT}/.pnp.loader.mjs`);
+    n.write(`${PROJECT}/.yarn/cache/react-npm-19.0.0-0123456789-10c0.zip`);
+    n.write(`${PROJECT}/.yarn/unplugged/esbuild-npm-0.25.0-0123456789/.ready`);
+    const f = findingsOf(judge(t), 'foreign-package-write');
+    expect(f.map((x) => x.subject)).toEqual([`${PROJECT}/.pnp.cjs`, `${PROJECT}/.pnp.loader.mjs`, `${PROJECT}/.yarn/cache`, `${PROJECT}/.yarn/unplugged`]);
+    expect(f[0]?.message).toMatch(/\.pnp\.cjs belongs to the package manager \(Yarn PnP\)/);
+  });
+
+  it('a write to Yarn\'s release or plugins is persistence: Yarn runs them on the host', () => {
+    const t = new Trace();
+    node(t).write(`${PROJECT}/.yarn/releases/yarn-4.18.1.cjs`);
+    node(t, 'other@1.0.0').write(`${PROJECT}/.yarn/plugins/plugin.cjs`);
+    expect(findingsOf(judge(t), 'persistence-write').map((x) => x.subject)).toEqual([`${PROJECT}/.yarn/releases/yarn-4.18.1.cjs`, `${PROJECT}/.yarn/plugins/plugin.cjs`]);
+  });
+
   it('fires when a script writes into another package or into .bin', () => {
     const t = new Trace();
     const n = node(t);

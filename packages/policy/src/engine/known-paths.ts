@@ -38,6 +38,8 @@ export function persistenceKind(path: string, home: string, project: string): st
   if (/\/\.github\/workflows\//.test(path)) return 'a CI workflow';
   if (path.endsWith('/.vscode/tasks.json') || path.endsWith('/.vscode/settings.json')) return 'editor auto-run tasks';
   if (path === `${project}/.npmrc` || path === `${project}/.yarnrc.yml` || path === `${project}/.yarnrc`) return 'the project\'s package manager config';
+  // Yarn runs these on the host (`yarnPath` names a release, `plugins` a plugin): code of the project's manager.
+  if (isWithin(path, `${project}/.yarn/releases`) || isWithin(path, `${project}/.yarn/plugins`)) return 'Yarn\'s own code the project runs (a release or a plugin)';
   return null;
 }
 

@@ -26,6 +26,11 @@ export interface LockfileSummary {
   identities: LockedPackages;
   /** What the lockfile installs under node_modules, by real name (an alias's `name`) and version. */
   locked: PackageRef[];
+  /**
+   * Yarn PnP: the folder each locked package is unplugged into when Yarn unplugs it
+   * (`.yarn/unplugged/<slug>`, Yarn's name for the locator). Their node_modules may come back.
+   */
+  unplugged?: Array<{ folder: string; package: PackageRef }>;
 }
 
 

@@ -6,7 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { readProject } from './read-project.js';
+import { readProject, readProjectWith } from './read-project.js';
+import { YARN_BERRY_LOCKFILE } from './yarn-berry-lockfile.js';
 import { planUpload } from '../run/plan-upload.js';
 
 function project(files: Record<string, string>, lock: Record<string, unknown> = {}): string {
@@ -37,6 +38,14 @@ describe('readProject', () => {
     const dir = make({ 'package.json': JSON.stringify({ name: 'p', version: '1.0.0', scripts: { [event]: 'node build.js' } }), 'build.js': '1', 'src/a.js': '2' });
     const paths = (await readProject(dir)).files.map((file) => file.path);
     expect(paths).toEqual(expect.arrayContaining(['build.js', 'src/a.js']));
+  });
+
+  it('never uploads Yarn PnP\'s unplugged packages (the install rebuilds them), but does the cache and the rest', async () => {
+    const dir = make({ 'package.json': JSON.stringify({ name: 'p', version: '1.0.0', scripts: { postinstall: 'node build.js' } }), 'build.js': '1', '.yarn/unplugged/a-npm-1.0.0-0123456789/node_modules/a/stale.js': 'x', '.yarn/unplugged/a-npm-1.0.0-0123456789/.ready': '', '.yarn/cache/a.zip': 'z', '.pnp.cjs': 'p' });
+    writeFileSync(join(dir, 'yarn.lock'), '__metadata:\n  version: 8\n\n"p@workspace:.":\n  version: 0.0.0-use.local\n  resolution: "p@workspace:."\n  languageName: unknown\n  linkType: soft\n');
+    const paths = (await readProjectWith(dir, YARN_BERRY_LOCKFILE)).files.map((file) => file.path);
+    expect(paths).toEqual(expect.arrayContaining(['build.js', '.yarn/cache/a.zip', '.pnp.cjs']));
+    expect(paths.filter((path) => path.startsWith('.yarn/unplugged'))).toEqual([]);
   });
 
   it('does not upload the whole project for scripts npm ci does not run', async () => {

@@ -57,6 +57,8 @@ export interface LockfileReader {
   names: readonly string[];
   /** Root files it reads besides package.json, the lockfile and .npmrc (uploaded when present). */
   rootFiles?: readonly string[];
+  /** Project folders (relative) never uploaded: the manager's own output, which the install rebuilds. */
+  skipFolders?: readonly string[];
   /** The usage error when there is none (message and hint). */
   missing: { message: string; hint: string };
   /**
@@ -136,7 +138,7 @@ function collect(into: Collected, path: string, content: Buffer, mode: number): 
  * lockfile folder's), and the files `known` already holds. Symlinks are not followed: a link could
  * point anywhere.
  */
-async function readFolder(root: string, folder: string, into: Collected, skipModules: ReadonlySet<string>, known: Set<string>): Promise<void> {
+async function readFolder(root: string, folder: string, into: Collected, skipModules: ReadonlySet<string>, known: Set<string>, skipFolders: ReadonlySet<string> = new Set()): Promise<void> {
   // A lockfile folder reached through a symlink (`packages -> ~/.ssh`) would upload what it points
   // at: only folders that really are inside the project are read.
   const [real, realRoot] = await Promise.all([realpath(join(root, folder)).catch(() => null), realpath(root)]);
@@ -156,6 +158,7 @@ async function readFolder(root: string, folder: string, into: Collected, skipMod
       if (entry.name === '.git') continue;
       const path = relative ? `${relative}/${entry.name}` : entry.name;
       if (entry.name === 'node_modules' && skipModules.has(relative)) continue;
+      if (entry.isDirectory() && skipFolders.has(path)) continue;
       if (entry.isDirectory()) await walk(path);
       else if (entry.isFile() && !known.has(path)) {
         known.add(path);
@@ -274,7 +277,7 @@ export async function readProjectWith(dir: string, reader: LockfileReader, optio
   if (rootScripts.length > 0) {
     // Scripts of the root or of a workspace run in the sandbox (husky's `prepare`, a build, a
     // `dependencies` step): they read sources anywhere in the project, as on the host.
-    await readFolder(root, '', into, skipModules, known);
+    await readFolder(root, '', into, skipModules, known, new Set(reader.skipFolders ?? []));
   } else {
     // Workspaces and `file:` dependencies are installed from their folders: upload them whole.
     for (const folder of lockfile.workspaces) await readFolder(root, folder, into, skipModules, known);

@@ -7,13 +7,15 @@
  */
 import { posix } from 'node:path';
 import { SafeInstallError, type PackageRef } from '@safe-install/schema';
-import { parseYarnBerryLock, safeRelativePath, yarnBerryLockedPackages, YarnBerryLockError, type YarnBerryLock } from '@safe-install/tracer';
+import { parseYarnBerryLock, safeRelativePath, yarnBerryLockedPackages, yarnUnpluggedFolder, YarnBerryLockError, type YarnBerryLock } from '@safe-install/tracer';
 import type { LockfileSummary } from './lockfile.js';
 import type { LockfileReader } from './read-project.js';
 
 const HINT = 'regenerate it with `yarn install`, review the change, and commit it';
 const shown = (text: string): string => JSON.stringify(text.length > 100 ? `${text.slice(0, 100)}…` : text);
 const LOCAL = new Set(['file:', 'portal:', 'link:']);
+/** Where PnP unplugs packages (Yarn's default pnpUnpluggedFolder; forced in the sandbox's environment). */
+export const UNPLUGGED = '.yarn/unplugged';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -63,13 +65,17 @@ export async function checkYarnBerryLockfile(manifest: Record<string, unknown>, 
     seen.add(`${pkg.name}@${pkg.version}`);
     locked.push({ name: pkg.name, version: pkg.version });
   }
-  return { lockfileVersion: lock.lockVersion, workspaces: [...folders].sort(), tarballs: [...tarballs].sort(), packages: lock.packages.length, identities, locked };
+  const unplugged = lock.packages.filter((pkg) => pkg.protocol !== 'workspace:').map((pkg) => ({ folder: `${UNPLUGGED}/${yarnUnpluggedFolder(pkg)}`, package: { name: pkg.name, version: pkg.version } }));
+  return { lockfileVersion: lock.lockVersion, workspaces: [...folders].sort(), tarballs: [...tarballs].sort(), packages: lock.packages.length, identities, locked, unplugged };
 }
 
 /** Yarn Berry's project: yarn.lock, and .yarnrc.yml (its settings: linker, scripts, registries). */
 export const YARN_BERRY_LOCKFILE: LockfileReader = {
   names: ['yarn.lock'],
   rootFiles: ['.yarnrc.yml'],
+  // Yarn's own output, rebuilt by every install (as node_modules is): a host copy uploaded would be
+  // taken as already unplugged and built (its `.ready` file), and come back as it went in.
+  skipFolders: [UNPLUGGED],
   missing: { message: 'no yarn.lock in {root}: safe-install ci installs exactly what a lockfile pins', hint: 'create one with `yarn install` and commit it' },
   check: checkYarnBerryLockfile,
 };

@@ -75,10 +75,11 @@ export function routeRegistries(config: HostNpmConfig, npmrcLayers: ReadonlyArra
  */
 export async function gatewayNetwork(
   config: HostNpmConfig,
-  options: { projectRoot: string | null; allow?: EgressAllowConfig },
+  options: { projectRoot: string | null; allow?: EgressAllowConfig; credentials?: ReadonlyArray<Map<string, string>> },
 ): Promise<{ gateway: Omit<GatewaySettings, 'decoys'>; npmrc: string[]; env: string[] }> {
-  // npm's precedence, lowest first: global, user, project.
-  const layers = await readNpmrcLayers([...config.npmrcFiles, options.projectRoot ? join(options.projectRoot, '.npmrc') : null]);
+  // npm's precedence, lowest first: global, user, project; then another manager's own (Yarn's
+  // .yarnrc.yml credentials, as npmrc lines), which that manager uses.
+  const layers = [...(await readNpmrcLayers([...config.npmrcFiles, options.projectRoot ? join(options.projectRoot, '.npmrc') : null])), ...(options.credentials ?? [])];
   const routing = routeRegistries(config, layers);
   const gateway: Omit<GatewaySettings, 'decoys'> = {
     registries: routing.registries,

@@ -1067,6 +1067,18 @@ describe('extractSafely: a stream destroyed mid-way never hangs and never passes
 /** A workspaces project: two workspaces, a `file:` folder, files outside node_modules allowed. */
 const WORKSPACES = exportScope(['packages/a', 'packages/b', 'vendor/local'], { projectFiles: true });
 
+describe('checkEntryName with optional folders (Yarn PnP\'s unplugged packages)', () => {
+  const PNP = exportScope([], { projectFiles: true, optionalFolders: ['.yarn/unplugged/a-npm-1.0.0-0123456789'] });
+  it('lets through the node_modules of a folder the lockfile names, and no other', () => {
+    expect(checkEntryName('.yarn/unplugged/a-npm-1.0.0-0123456789/node_modules/a/build/a.node', PNP, 4096)).toEqual({ path: '.yarn/unplugged/a-npm-1.0.0-0123456789/node_modules/a/build/a.node', root: '.yarn/unplugged/a-npm-1.0.0-0123456789/node_modules' });
+    expect(checkEntryName('.yarn/unplugged/evil-npm-1.0.0-0000000000/node_modules/evil/x.js', PNP, 4096)).toEqual({ reason: expect.stringMatching(/lockfile expects/) });
+    expect(checkEntryName('.yarn/unplugged/a-npm-1.0.0-0123456789/x/node_modules/y', PNP, 4096)).toEqual({ reason: expect.stringMatching(/lockfile expects/) });
+    expect(checkEntryName('src/node_modules/y', PNP, 4096)).toEqual({ reason: expect.stringMatching(/lockfile expects/) });
+    // Files beside node_modules are project files (Yarn's `.ready` marker), judged as such.
+    expect(checkEntryName('.yarn/unplugged/a-npm-1.0.0-0123456789/.ready', PNP, 4096)).toEqual({ path: '.yarn/unplugged/a-npm-1.0.0-0123456789/.ready', root: '' });
+  });
+});
+
 describe('checkEntryName with workspaces and project files', () => {
   const ok: Array<[string, string, string]> = [
     ['node_modules/x', 'node_modules/x', 'node_modules'],
@@ -1098,6 +1110,7 @@ describe('checkEntryName with workspaces and project files', () => {
     ['packages/a/.git/config', /\.git/],
     ['.npmrc', /decoy/],
     ['packages/b/.npmrc', /decoy/],
+    ['.yarnrc.yml', /without its credentials/],
     ['.env', /decoy/],
     ['.env.production', /decoy/],
     ['safe-install.config.yaml', /policy/],

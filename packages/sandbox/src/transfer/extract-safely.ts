@@ -55,15 +55,21 @@ export interface ExportScope {
    * narrows what came back to that lockfile's folders (`narrowStaged`) before anything uses it.
    */
   anyFolder?: boolean;
+  /**
+   * Folders whose node_modules may come back but need not (Yarn PnP's unplugged packages, from the
+   * lockfile): one that comes back replaces the host's whole, one that does not is left alone.
+   */
+  optionalFolders?: ReadonlySet<string>;
   /** The root's manifest and lockfile, by name, which may come back (an install job writes them). */
   manifests?: readonly string[];
 }
 
-export function exportScope(folders: Iterable<string>, options: { projectFiles?: boolean; anyFolder?: boolean; manifests?: readonly string[] } = {}): ExportScope {
+export function exportScope(folders: Iterable<string>, options: { projectFiles?: boolean; anyFolder?: boolean; optionalFolders?: Iterable<string>; manifests?: readonly string[] } = {}): ExportScope {
   return {
     folders: new Set(['', ...folders]),
     projectFiles: options.projectFiles ?? false,
     ...(options.anyFolder ? { anyFolder: true } : {}),
+    ...(options.optionalFolders ? { optionalFolders: new Set(options.optionalFolders) } : {}),
     ...(options.manifests ? { manifests: [...options.manifests] } : {}),
   };
 }
@@ -119,8 +125,11 @@ export interface ExtractResult {
   issues: ExportIssue[];
 }
 
-/** Names that never come back from the sandbox, wherever they are outside node_modules. */
-const NEVER_EXPORTED_NAMES = new Set(['.npmrc']);
+/**
+ * Names that never come back from the sandbox, wherever they are outside node_modules: the sandbox
+ * had sanitized copies (credentials removed), which would overwrite the real ones.
+ */
+const NEVER_EXPORTED_NAMES = new Set(['.npmrc', '.yarnrc.yml']);
 /**
  * safe-install's own policy files (as @safe-install/policy names them): a script that rewrote the
  * policy would widen its own allowances for every later run.
@@ -140,7 +149,7 @@ export function projectFileRefusal(path: string, folders: ReadonlySet<string> | 
   const parts = path.split('/');
   const name = parts[parts.length - 1]!;
   if (parts.includes('.git')) return '`.git` never comes back from the sandbox';
-  if (NEVER_EXPORTED_NAMES.has(name) || name.startsWith('.env')) return `${name} was replaced by a decoy in the sandbox and never comes back`;
+  if (NEVER_EXPORTED_NAMES.has(name) || name.startsWith('.env')) return `${name} was replaced by a ${name === '.yarnrc.yml' ? 'copy without its credentials' : 'decoy'} in the sandbox and never comes back`;
   if (POLICY_FILE_NAMES.has(name)) return `${name} is safe-install's policy and never comes back from the sandbox (a script must not write its own allowances)`;
   if (PACKAGE_FOLDER_NAMES.has(name) && (folders === 'any' || folders.has(parts.slice(0, -1).join('/')))) return `a package folder's ${name} never comes back (a change to it is a finding)`;
   return null;
@@ -163,7 +172,7 @@ export function checkEntryName(name: string, scope: ExportScope, maxLength: numb
   const at = parts.indexOf('node_modules');
   if (at !== -1) {
     const folder = parts.slice(0, at).join('/');
-    if (scope.anyFolder === true || scope.folders.has(folder)) return { path, root: parts.slice(0, at + 1).join('/') };
+    if (scope.anyFolder === true || scope.folders.has(folder) || scope.optionalFolders?.has(folder) === true) return { path, root: parts.slice(0, at + 1).join('/') };
     return { reason: `outside node_modules folders the lockfile expects (${parts.slice(0, at + 1).join('/').slice(0, 200)} is not one)` };
   }
   if (!scope.projectFiles || path === '') return { reason: 'outside node_modules' };

@@ -104,7 +104,7 @@ export async function narrowStaged(staged: StagedExport, scope: ExportScope): Pr
   const kept: string[] = [];
   const issues: ExportIssue[] = [];
   for (const root of staged.extract.roots) {
-    if (scope.folders.has(folderOf(root))) {
+    if (scope.folders.has(folderOf(root)) || scope.optionalFolders?.has(folderOf(root)) === true) {
       kept.push(root);
       continue;
     }

@@ -37,6 +37,14 @@ describe('swapSteps', () => {
     ]);
     expect(swapSteps([], [], [])).toEqual([{ live: 'node_modules', staged: null }]);
   });
+
+  it('replaces an optional folder\'s node_modules (Yarn PnP\'s unplugged package) whole when it came back', () => {
+    expect(swapSteps([], ['.yarn/unplugged/a-npm-1.0.0-0123456789/node_modules'], ['.pnp.cjs'])).toEqual([
+      { live: 'node_modules', staged: null },
+      { live: '.yarn/unplugged/a-npm-1.0.0-0123456789/node_modules', staged: '.yarn/unplugged/a-npm-1.0.0-0123456789/node_modules' },
+      { live: '.pnp.cjs', staged: '.pnp.cjs' },
+    ]);
+  });
 });
 
 describe('planSwap and applySwap', () => {

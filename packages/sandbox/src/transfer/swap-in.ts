@@ -63,6 +63,10 @@ export function swapSteps(folders: readonly string[], roots: readonly string[], 
     else if (folder === '') steps.push({ live: root, staged: null });
     else steps.push({ live: root, staged: root, empty: true });
   }
+  // Any other node_modules that came back is an optional folder's (the extraction let through no
+  // other): Yarn PnP's unplugged packages, each replaced whole.
+  const covered = new Set(steps.map((step) => step.live));
+  for (const root of roots) if (!covered.has(root)) steps.push({ live: root, staged: root });
   for (const file of files) steps.push({ live: file, staged: file });
   return steps;
 }

@@ -23,6 +23,7 @@ export {
   parseYarnBerryLock,
   parseLocator,
   yarnBerryLockedPackages,
+  yarnUnpluggedFolder,
   YarnBerryLockError,
   MAX_YARN_BERRY_LOCK_BYTES,
   type YarnBerryLock,

@@ -1,4 +1,4 @@
-import { parseLocator, parseYarnBerryLock, yarnBerryLockedPackages, YarnBerryLockError, MAX_YARN_BERRY_LOCK_BYTES } from './yarn-berry-lock.js';
+import { parseLocator, parseYarnBerryLock, yarnBerryLockedPackages, yarnUnpluggedFolder, YarnBerryLockError, MAX_YARN_BERRY_LOCK_BYTES } from './yarn-berry-lock.js';
 import { lockfileAttribution } from './attribute-events.js';
 
 /** The shape Yarn 4.18 writes (trimmed): the root, a workspace, registry packages, two versions of one name. */
@@ -150,11 +150,26 @@ describe('yarnBerryLockedPackages', () => {
     expect(locked.lookup?.('/node_modules/left-pad')).toBeUndefined();
   });
 
-  it('answers unplugged PnP folders whose name agrees with a locked version', () => {
-    expect(locked.lookup?.('.yarn/unplugged/dup-npm-2.0.0-0123456789/node_modules/dup')).toMatchObject({ name: 'dup', version: '2.0.0' });
-    expect(locked.lookup?.('.yarn/unplugged/@scope-util-npm-2.1.0-abcdef0123/node_modules/@scope/util')).toMatchObject({ name: '@scope/util', version: '2.1.0' });
-    expect(locked.lookup?.('.yarn/unplugged/dup-npm-3.0.0-0123456789/node_modules/dup')).toBeUndefined();
-    expect(locked.lookup?.('.yarn/unplugged/left-pad-npm-1.3.0-0123456789/node_modules/dup')).toBeUndefined();
+  it('names unplugged folders as Yarn 4.18 does (folder names from a real PnP install)', () => {
+    // Seen in the sandbox: examples/yarn-berry-small with nodeLinker pnp, and the P1 fixture's `file:` tarball.
+    expect(yarnUnpluggedFolder({ name: 'core-js', resolution: 'core-js@npm:3.45.1' })).toBe('core-js-npm-3.45.1-44df7e5ad1');
+    expect(yarnUnpluggedFolder({ name: 'cpu-features', resolution: 'cpu-features@npm:0.0.10' })).toBe('cpu-features-npm-0.0.10-7200b22ae6');
+    expect(yarnUnpluggedFolder({ name: '@scope/util', resolution: '@scope/util@npm:2.1.0' })).toMatch(/^@scope-util-npm-2\.1\.0-[0-9a-f]{10}$/);
+    expect(yarnUnpluggedFolder({ name: 'x', resolution: 'x@file:./x-1.0.0.tgz::locator=root%40workspace%3A.' })).toMatch(/^x-file-[0-9a-f]{10}$/);
+    expect(yarnUnpluggedFolder({ name: 'x', resolution: 'x@patch:x@npm%3A1.0.0#./p.patch::version=1.0.0&hash=abc' })).toMatch(/^x-patch-[0-9a-f]{10}$/);
+  });
+
+  it('answers unplugged PnP folders by the exact locator their name hashes', () => {
+    const at = (name: string, resolution: string) => `.yarn/unplugged/${yarnUnpluggedFolder({ name, resolution })}/node_modules/${name}`;
+    expect(locked.lookup?.(at('dup', 'dup@npm:2.0.0'))).toMatchObject({ name: 'dup', version: '2.0.0' });
+    expect(locked.lookup?.(at('dup', 'dup@npm:1.0.0'))).toMatchObject({ name: 'dup', version: '1.0.0' });
+    expect(locked.lookup?.(at('@scope/util', '@scope/util@npm:2.1.0'))).toMatchObject({ name: '@scope/util', version: '2.1.0' });
+    // A name that agrees with a version but not with Yarn's hash, an unlocked version, another package's folder.
+    expect(locked.lookup?.('.yarn/unplugged/dup-npm-2.0.0-0123456789/node_modules/dup')).toBeUndefined();
+    expect(locked.lookup?.(at('dup', 'dup@npm:3.0.0'))).toBeUndefined();
+    expect(locked.lookup?.(`.yarn/unplugged/${yarnUnpluggedFolder({ name: 'left-pad', resolution: 'left-pad@npm:1.3.0' })}/node_modules/dup`)).toBeUndefined();
+    // Deeper than the package's own folder is a nested node_modules, not the unplugged package.
+    expect(locked.lookup?.(`${at('dup', 'dup@npm:2.0.0')}/lib`)).toBeUndefined();
   });
 
   it('attributes a script by its folder through lookup', () => {

@@ -11,14 +11,15 @@
  *   its version is the lockfile's when the lockfile has one version of that name. Several versions:
  *   the identity is ambiguous and says so (`1.0.0 || 2.0.0`, a version no policy entry can equal).
  * - PnP (the default): a package with a build is unplugged into
- *   `.yarn/unplugged/<name slug>-<protocol>-<version>-<hash>/node_modules/<name>`; the slug must
- *   agree with a locked version of that name.
+ *   `.yarn/unplugged/<slug>/node_modules/<name>`, where the slug is Yarn's name for the locator
+ *   (`yarnUnpluggedFolder`): it names exactly one locked package, whatever its protocol.
  *
  * Untrusted input (it arrives with the project): bounded before parsing, YAML aliases, merge keys
  * and duplicate keys refused, every locator checked (npm's name rules, a known protocol, workspace
  * folders inside the project). `parseYarnBerryLock` throws `YarnBerryLockError` with a bounded
  * message; `yarnBerryLockedPackages` never throws.
  */
+import { createHash } from 'node:crypto';
 import { parse } from 'yaml';
 import type { PackageIdentity, PackageRef, PackageSource } from '@safe-install/schema';
 import { safeRelativePath, type LockedPackages } from './locked-packages.js';
@@ -178,17 +179,30 @@ export function parseYarnBerryLock(content: string | Buffer): YarnBerryLock {
   return lock;
 }
 
-/** Yarn's slug of a name in an unplugged folder: `@scope/name` → `@scope-name`. */
-function nameSlug(name: string): string {
-  return name.replace('/', '-');
-}
+/** Yarn's hashUtils.makeHash: sha512 of the concatenated parts, hex. */
+const makeHash = (...parts: string[]): string => createHash('sha512').update(parts.join('')).digest('hex');
 
-/** The version in an unplugged folder's name, for a package of this name: `<slug>-npm-1.2.3-<hash>`. */
-function unpluggedVersion(folder: string, name: string): string | null {
-  const prefix = `${nameSlug(name)}-npm-`;
-  if (!folder.startsWith(prefix)) return null;
-  const m = /^(.+)-[0-9a-f]{6,64}$/.exec(folder.slice(prefix.length));
-  return m === null ? null : m[1]!;
+/** npm's strict semver (what `semver.valid` accepts without loose parsing). */
+const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
+
+/**
+ * The folder Yarn's PnP linker unplugs a package into, under `.yarn/unplugged`: Yarn's
+ * `slugifyLocator` — `<name slug>-<protocol>[-<semver>]-<first 10 of the locator hash>`, where the
+ * name slug is `@scope-name` for a scoped name, the semver is there when the reference's selector
+ * is one (`npm:1.2.3`; not `file:./x.tgz`, `patch:…`), and the locator hash is
+ * sha512(sha512(scope + name) + reference). Exact: a folder names one locked package.
+ */
+export function yarnUnpluggedFolder(pkg: Pick<YarnBerryPackage, 'name' | 'resolution'>): string {
+  const reference = pkg.resolution.slice(pkg.name.length + 1);
+  const scoped = pkg.name.startsWith('@');
+  const [scope, name] = scoped ? (pkg.name.slice(1).split('/') as [string, string]) : ['', pkg.name];
+  const locatorHash = makeHash(makeHash(scope, name), reference);
+  // Yarn's parseRange: `protocol:selector#source::params`.
+  const range = /^([^#:]*:)?((?:(?!::)[^#])*)/.exec(reference);
+  const protocol = range?.[1] === undefined ? 'exotic' : range[1].slice(0, -1);
+  const selector = range?.[2] ?? '';
+  const human = SEMVER.test(selector) ? `${protocol}-${selector}` : protocol;
+  return `${scoped ? `@${scope}-${name}` : name}-${human}-${locatorHash.slice(0, 10)}`;
 }
 
 function identityOf(pkg: YarnBerryPackage, path: string): PackageIdentity {
@@ -241,6 +255,15 @@ export function yarnBerryLockedPackages(lock: YarnBerryLock, names: ReadonlyMap<
     const identity = nodeModulesIdentity(name, `node_modules/${name}`);
     if (identity !== undefined) byPath.set(identity.path, identity);
   }
+  // Built on the first unplugged folder asked about (two hashes a package).
+  let unplugged: Map<string, YarnBerryPackage> | undefined;
+  const unpluggedPackage = (folder: string): YarnBerryPackage | undefined => {
+    if (unplugged === undefined) {
+      unplugged = new Map();
+      for (const pkg of lock.packages) if (pkg.protocol !== 'workspace:') unplugged.set(yarnUnpluggedFolder(pkg), pkg);
+    }
+    return unplugged.get(folder);
+  };
   const lookup = (path: string): PackageIdentity | undefined => {
     const known = byPath.get(path);
     if (known !== undefined) return known;
@@ -249,9 +272,9 @@ export function yarnBerryLockedPackages(lock: YarnBerryLock, names: ReadonlyMap<
     const installed = lastInstalledName(parts);
     if (installed === null) return undefined;
     if (parts[0] === '.yarn' && parts[1] === 'unplugged' && installed.at === 3 && parts.length === 5 + (installed.name.startsWith('@') ? 1 : 0)) {
-      const version = unpluggedVersion(parts[2]!, installed.name);
-      const pkg = byName.get(installed.name)?.find((candidate) => candidate.version === version);
-      return pkg === undefined ? undefined : identityOf(pkg, path);
+      // The folder names the locator; the package in it must be that locator's.
+      const pkg = unpluggedPackage(parts[2]!);
+      return pkg === undefined || pkg.name !== installed.name ? undefined : identityOf(pkg, path);
     }
     // A node-modules install: every segment before is a chain of node_modules/<name> folders under a workspace.
     return nodeModulesIdentity(installed.name, path);
