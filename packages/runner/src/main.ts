@@ -37,6 +37,7 @@ import { parseCpuList, processesOf, socketHolders, statusOf } from './proc.js';
 import { relayCapped } from './relay-output.js';
 import { startReaper } from './reaper.js';
 import { startScriptBroker } from './script-broker.js';
+import { sealTool } from './seal-tool.js';
 import { yarnLockfileOf } from './yarn-tree.js';
 import { SCRIPT_SHELL, startScriptTracer, type ScriptTracer } from './script-tracer.js';
 
@@ -403,6 +404,13 @@ async function main(): Promise<void> {
         await sleep(100);
       }
       phase(`${step.phase}-reap`);
+      // A tool the step fetched becomes root's before anything of the next step runs (seal-tool.ts);
+      // only when no process of the install user is left that could race the walk.
+      if (step.seal !== undefined) {
+        if ((await processesOf(args.uid, except)).length > 0) throw new Error(`the ${step.phase} step left processes behind; its tool is not sealed`);
+        sealTool(args.home, step.seal);
+        phase(`${step.phase}-seal`);
+      }
     }
   }
   await forwarder?.close();

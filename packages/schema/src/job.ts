@@ -67,6 +67,27 @@ export interface JobStep {
    * install code). `lockfile` attribution only, and never on the first step.
    */
   relock?: boolean;
+  /**
+   * A tool this step fetched, made the package manager's own before the next step starts (see
+   * {@link ToolSeal}). Only on a step that runs no install code and is followed by another.
+   */
+  seal?: ToolSeal;
+}
+
+/**
+ * What the runner (root) does to a tool's folder after the step that fetched it, once none of the
+ * install user's processes is left: everything in it becomes root-owned and read-only (folders
+ * 0555, files 0444, or 0555 when executable), and each program is hard-linked into place
+ * execute-only (0111), so that no script can rewrite the package manager's files or read and
+ * ptrace the process that runs it (an unreadable program is not dumpable). Symbolic links are
+ * never followed; a folder on the way that is a link, or a file with another name elsewhere,
+ * fails the job.
+ */
+export interface ToolSeal {
+  /** The tool's folder, relative to HOME (plain segments). */
+  dir: string;
+  /** `to` becomes a hard link of the regular file `from`, both relative to `dir`. */
+  programs: { from: string; to: string }[];
 }
 
 export interface SandboxJob {
@@ -96,7 +117,9 @@ export const JOB_LIMITS = { bytes: 64 * 1024, steps: 16, args: 256, argChars: 40
 /** One segment of a cache folder's path: a plain name (`.` and `..` are refused on their own). */
 const CACHE_FOLDER_SEGMENT = /^[A-Za-z0-9._-]+$/;
 
-const STEP_KEYS = new Set(['phase', 'command', 'trace', 'attribution', 'subject', 'export', 'continueOnFailure', 'relock', 'clockShiftSeconds']);
+const STEP_KEYS = new Set(['phase', 'command', 'trace', 'attribution', 'subject', 'export', 'continueOnFailure', 'relock', 'clockShiftSeconds', 'seal']);
+/** One segment of a sealed tool's path: a plain name (npm's scoped folders have `@`). */
+const TOOL_SEGMENT = /^[A-Za-z0-9@._+-]+$/;
 // No control characters (NUL cannot be in an argument at all; newlines and escapes have no place
 // in a package name or an argument the host wrote).
 // eslint-disable-next-line no-control-regex
@@ -181,7 +204,30 @@ function step(value: unknown, index: number): JobStep {
     if (typeof shift !== 'number' || !Number.isSafeInteger(shift) || shift < 1 || shift > JOB_LIMITS.clockShiftSeconds) throw new JobError(`${where}.clockShiftSeconds must be a whole number of seconds from 1 to ${JOB_LIMITS.clockShiftSeconds}`);
     out.clockShiftSeconds = shift;
   }
+  if (value['seal'] !== undefined) out.seal = toolSeal(value['seal'], `${where}.seal`);
   return out;
+}
+
+/** A relative path of plain segments, as a sealed tool's folder and programs must be. */
+function plainPath(value: unknown, where: string): string {
+  const path = text(value, where, JOB_LIMITS.cacheFolderChars);
+  if (!path.split('/').every((segment) => TOOL_SEGMENT.test(segment) && segment !== '.' && segment !== '..')) throw new JobError(`${where} must be a relative path without . or .. segments`);
+  return path;
+}
+
+function toolSeal(value: unknown, where: string): ToolSeal {
+  if (!isPlainObject(value)) throw new JobError(`${where} must be an object`);
+  onlyKeys(value, new Set(['dir', 'programs']), where);
+  const programs = value['programs'];
+  if (!Array.isArray(programs) || programs.length > 8) throw new JobError(`${where}.programs must be an array of at most 8`);
+  return {
+    dir: plainPath(value['dir'], `${where}.dir`),
+    programs: programs.map((program, i) => {
+      if (!isPlainObject(program)) throw new JobError(`${where}.programs[${i}] must be an object`);
+      onlyKeys(program, new Set(['from', 'to']), `${where}.programs[${i}]`);
+      return { from: plainPath(program['from'], `${where}.programs[${i}].from`), to: plainPath(program['to'], `${where}.programs[${i}].to`) };
+    }),
+  };
 }
 
 /** Check a job (already parsed JSON); returns a fresh copy holding only what was checked. */
@@ -199,6 +245,8 @@ export function validateJob(value: unknown): SandboxJob {
     phases.add(s.phase);
     // One export stream per run, after the job: a later step could change what an earlier one left.
     if (s.export !== 'none' && i !== checked.length - 1) throw new JobError(`steps[${i}] exports, but only the last step may`);
+    // The seal runs between steps, when the step's processes are all gone; a tool nothing runs needs none.
+    if (s.seal !== undefined && i === checked.length - 1) throw new JobError(`steps[${i}] seals a tool, but no later step runs it`);
   });
   const job: SandboxJob = { version: JOB_VERSION, steps: checked };
   if (value['cacheFolders'] !== undefined) job.cacheFolders = cacheFolders(value['cacheFolders']);
