@@ -3,44 +3,11 @@
  * malicious fixture installed by pnpm is caught with the same findings and attribution as under
  * npm; a build that allowBuilds denies is reported skipped, not run, not a finding.
  */
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { copyProject, describeWithEngine, projectWithPackages, readTrace, repoRoot, runCli } from './engine.js';
-
-const CULPRIT = 'p1-npmrc-node';
-const PNPM = 'pnpm@10.34.8';
-
-interface ReportFinding {
-  ruleId: string;
-  severity: string;
-  package?: { name: string; version: string };
-  lifecycle?: string;
-}
-
-/** A pnpm project depending on the P1 fixture as a packed tarball; its lockfile written by the host's pnpm. */
-/** A file: package is allowed by its lockfile key (as `pnpm approve-builds` writes it), never by its bare name. */
-const CULPRIT_KEY = `${CULPRIT}@file:${CULPRIT}-1.0.0.tgz`;
-
-async function pnpmProjectWithCulprit(allowBuilds: Record<string, boolean>, settings = ''): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'safe-install-pnpm-'));
-  const source = await mkdtemp(join(tmpdir(), 'safe-install-fixture-'));
-  await cp(join(repoRoot, 'examples/malicious/P1-npm-token-exfil', CULPRIT), source, { recursive: true });
-  const packed = await execa('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], { cwd: source });
-  await rm(source, { recursive: true, force: true });
-  const tarball = packed.stdout.trim().split('\n').pop()!;
-  await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'fixture-project', version: '1.0.0', private: true, packageManager: PNPM, dependencies: { [CULPRIT]: `file:${tarball}` } }, null, 2));
-  await writeFile(join(dir, 'pnpm-workspace.yaml'), `allowBuilds:\n${Object.entries(allowBuilds).map(([name, allow]) => `  ${JSON.stringify(name)}: ${allow}`).join('\n')}\n${settings}`);
-  await execa('pnpm', ['install', '--lockfile-only', '--ignore-scripts'], { cwd: dir, env: { COREPACK_ENABLE_STRICT: '0' } });
-  return dir;
-}
-
-const serious = (findings: ReportFinding[]) =>
-  findings
-    .filter((finding) => finding.severity === 'high' || finding.severity === 'critical')
-    .map((finding) => `${finding.ruleId} ${finding.package?.name}@${finding.package?.version} ${finding.lifecycle}`)
-    .sort();
+import { copyProject, describeWithEngine, projectWithPackages, readTrace, runCli } from './engine.js';
+import { CULPRIT, CULPRIT_KEY, pnpmProjectWithCulprit, serious, type ReportFinding } from './pnpm-fixtures.js';
 
 await describeWithEngine('safe-install ci with pnpm', () => {
   const dirs: string[] = [];

@@ -213,7 +213,9 @@ export function ignoredBuildsWatch(project: Pick<Project, 'manifest' | 'files' |
   seen: (events: readonly unknown[]) => boolean;
   error: (review: ScriptReviewReport | null, exitCode: number | null) => SafeInstallError;
 } {
-  const strict = pnpmBuildGate(project.manifest, pnpmWorkspaceOf(project), pnpmMajor(pnpmVersion)).strict;
+  const workspace = pnpmWorkspaceOf(project);
+  const strict = pnpmBuildGate(project.manifest, workspace, pnpmMajor(pnpmVersion)).strict;
+  const how = workspace?.['strictDepBuilds'] === true || pnpmBuildGate(project.manifest, workspace, 10).strict ? 'set' : "on (pnpm 11's default)";
   const known = new Set<string>();
   for (const identity of project.lockfile.identities.byPath.values()) {
     known.add(`${identity.name}@${identity.version}`);
@@ -231,7 +233,7 @@ export function ignoredBuildsWatch(project: Pick<Project, 'manifest' | 'files' |
       new SafeInstallError(
         'PACKAGE_MANAGER_FAILED',
         'package-manager',
-        `pnpm refused to finish the install (ERR_PNPM_IGNORED_BUILDS, exit ${exitCode ?? '?'}): strictDepBuilds is set and ${named?.length || 'some'} package(s) have builds allowBuilds does not allow${named?.length ? `: ${named.join(', ').slice(0, 2000)}` : ''}; node_modules was not changed`,
+        `pnpm refused to finish the install (ERR_PNPM_IGNORED_BUILDS, exit ${exitCode ?? '?'}): strictDepBuilds is ${how} and ${named?.length || 'some'} package(s) have builds allowBuilds does not allow${named?.length ? `: ${named.join(', ').slice(0, 2000)}` : ''}; node_modules was not changed`,
         { hint: 'allow or deny each with allowBuilds in pnpm-workspace.yaml (`pnpm approve-builds` writes it), then run again' },
       ),
   };

@@ -50,8 +50,9 @@ describe('the pnpm job', () => {
     expect(tools.command).toEqual(expect.arrayContaining(['npm', '--ignore-scripts', '@pnpm/exe@11.28.6', '@pnpm/linux-x64@11.28.6']));
     expect(tools.command).not.toContain('pnpm@11.28.6');
     // The binary goes where @pnpm/exe's own (skipped) preinstall would link it: it loads dist/ from beside itself.
-    expect(tools.seal).toEqual({ dir: '.cache/node/corepack/v1/pnpm/11.28.6', programs: [{ from: 'node_modules/@pnpm/linux-x64/pnpm', to: 'node_modules/@pnpm/exe/pnpm' }] });
-    expect(install.command[0]).toBe('/home/node/.cache/node/corepack/v1/pnpm/11.28.6/node_modules/@pnpm/exe/pnpm');
+    expect(tools.seal).toEqual({ dir: '.cache/node/corepack/v1/pnpm/11.28.6', into: 'pnpm-11.28.6', programs: [{ from: 'node_modules/@pnpm/linux-x64/pnpm', to: 'node_modules/@pnpm/exe/pnpm' }] });
+    // The install runs the sealed, root-owned copy, not the one in HOME.
+    expect(install.command[0]).toBe('/tmp/pnpm-11.28.6/node_modules/@pnpm/exe/pnpm');
     expect(install.seal).toBeUndefined();
     const v10 = pnpmInstallFlags(10);
     const v11 = pnpmInstallFlags(11);
@@ -225,6 +226,10 @@ describe('ignoredBuildsWatch: pnpm\'s strictDepBuilds refusal', () => {
     const byDefault = ignoredBuildsWatch(project(''), '11.28.6');
     byDefault.line(LINE);
     expect(byDefault.seen([])).toBe(true);
+    expect(byDefault.error(null, 1).message).toContain("strictDepBuilds is on (pnpm 11's default) and 2 package(s)");
+    const set = ignoredBuildsWatch(project('strictDepBuilds: true\n'), '11.28.6');
+    set.line(LINE);
+    expect(set.error(null, 1).message).toContain('strictDepBuilds is set and 2 package(s)');
     const off = ignoredBuildsWatch(project('strictDepBuilds: false\n'), '11.28.6');
     off.line(LINE);
     expect(off.seen([])).toBe(false);

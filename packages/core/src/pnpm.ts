@@ -124,13 +124,22 @@ export function pnpmInstallFlags(major = 10): string[] {
   ];
 }
 
-/** The pnpm that the tools step puts in HOME: pnpm 11's executable where its package's own setup would link it. */
-export const pnpmBin = (version: string): string => (pnpmMajor(version) >= PNPM_EXE_MAJOR ? `${pnpmToolDir(version)}/node_modules/@pnpm/exe/pnpm` : `${pnpmToolDir(version)}/node_modules/.bin/pnpm`);
+/** The folder in /tmp the runner seals pnpm 11's tool folder into (root-owned; see ToolSeal). */
+export function pnpmSealedDir(version: string): string {
+  return `${SANDBOX_PATHS.tmp}/pnpm-${version}`;
+}
+
+/**
+ * The pnpm the install runs: pnpm 10's package bin in HOME; pnpm 11's executable in the sealed copy,
+ * where @pnpm/exe's own setup would link it (it loads its code from `dist/` beside itself).
+ */
+export const pnpmBin = (version: string): string => (pnpmMajor(version) >= PNPM_EXE_MAJOR ? `${pnpmSealedDir(version)}/node_modules/@pnpm/exe/pnpm` : `${pnpmToolDir(version)}/node_modules/.bin/pnpm`);
 
 /**
  * The tools step: the image's npm fetches pnpm, scripts off. pnpm 11: @pnpm/exe and its platform
  * package by name (their preinstall, which links the binary into place, does not run), and the
- * runner seals the folder (root-owned, read-only, the executable linked in execute-only).
+ * runner seals the folder into /tmp (a root-owned, read-only copy, the executable in place
+ * execute-only), from where the install runs it.
  */
 export function pnpmToolsStep(version: string, trace: 'scripts' | 'none'): JobStep {
   const exe = pnpmMajor(version) >= PNPM_EXE_MAJOR;
@@ -141,7 +150,7 @@ export function pnpmToolsStep(version: string, trace: 'scripts' | 'none'): JobSt
     trace,
     attribution: 'lockfile',
     export: 'none',
-    ...(exe ? { seal: { dir: toolFolder(version), programs: [{ from: `node_modules/${PNPM_PLATFORM_PACKAGE}/pnpm`, to: 'node_modules/@pnpm/exe/pnpm' }] } } : {}),
+    ...(exe ? { seal: { dir: toolFolder(version), into: pnpmSealedDir(version).slice(SANDBOX_PATHS.tmp.length + 1), programs: [{ from: `node_modules/${PNPM_PLATFORM_PACKAGE}/pnpm`, to: 'node_modules/@pnpm/exe/pnpm' }] } } : {}),
   };
 }
 
@@ -228,6 +237,9 @@ export const pnpm: PackageManager = {
   scriptReview: (project, _version, installed) => reviewPnpmBuilds(project, pnpmVersionOf(project.manifest).version, installed?.tree ?? null),
   scriptPackages: (project) => pnpmScriptPackages(project, pnpmVersionOf(project.manifest).version),
   // Not npm's version (the policy's npm-12 rules are npm's); pnpm's folder holds its own programs.
-  evaluationContext: (_version, project) => ({ toolDirs: [pnpmToolDir(pnpmVersionOf(project.manifest).version)] }),
+  evaluationContext: (_version, project) => {
+    const version = pnpmVersionOf(project.manifest).version;
+    return { toolDirs: pnpmMajor(version) >= PNPM_EXE_MAJOR ? [pnpmToolDir(version), pnpmSealedDir(version)] : [pnpmToolDir(version)] };
+  },
   refusalWatch: (project) => ignoredBuildsWatch(project, pnpmVersionOf(project.manifest).version),
 };

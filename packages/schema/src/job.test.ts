@@ -31,7 +31,7 @@ describe('the sandbox job', () => {
   });
 
   it('takes a tool seal on a step followed by another; refuses one on the last step and hostile paths', () => {
-    const seal = { dir: '.cache/node/corepack/v1/pnpm/11.28.6', programs: [{ from: 'node_modules/@pnpm/linux-x64/pnpm', to: 'node_modules/@pnpm/exe/pnpm' }] };
+    const seal = { dir: '.cache/node/corepack/v1/pnpm/11.28.6', into: 'pnpm-11.28.6', programs: [{ from: 'node_modules/@pnpm/linux-x64/pnpm', to: 'node_modules/@pnpm/exe/pnpm' }] };
     const tools = { phase: 'tools', command: ['npm', 'install'], trace: 'scripts', attribution: 'lockfile', export: 'none' };
     expect(parseJob(JSON.stringify(job({ ...tools, seal }, install))).steps[0]!.seal).toEqual(seal);
     expect(() => parseJob(JSON.stringify(job({ ...install, export: 'none' }, { ...tools, seal })))).toThrow(/no later step runs it/);
@@ -45,6 +45,9 @@ describe('the sandbox job', () => {
       { ...seal, programs: [{ from: 'a', to: 'b', mode: 0o4755 }] },
       { ...seal, programs: 'a' },
       { ...seal, owner: 0 },
+      { ...seal, into: 'a/b' },
+      { ...seal, into: '..' },
+      { dir: seal.dir, programs: seal.programs },
     ]) {
       expect(() => parseJob(JSON.stringify(job({ ...tools, seal: bad }, install)))).toThrow(JobError);
     }

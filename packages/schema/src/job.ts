@@ -75,18 +75,21 @@ export interface JobStep {
 }
 
 /**
- * What the runner (root) does to a tool's folder after the step that fetched it, once none of the
- * install user's processes is left: everything in it becomes root-owned and read-only (folders
- * 0555, files 0444, or 0555 when executable), and each program is hard-linked into place
- * execute-only (0111), so that no script can rewrite the package manager's files or read and
- * ptrace the process that runs it (an unreadable program is not dumpable). Symbolic links are
- * never followed; a folder on the way that is a link, or a file with another name elsewhere,
- * fails the job.
+ * What the runner (root) does with a tool's folder after the step that fetched it, once none of the
+ * install user's processes is left: it copies the folder into `/tmp/<into>` (root-owned, as root
+ * creates it; in the sticky /tmp the install user can neither rename nor remove it), files 0444, or
+ * 0555 when executable, folders 0555, each program copied into place execute-only (0111). No
+ * script can then rewrite what the package manager loads, nor read or ptrace the process that runs
+ * it (an unreadable program is not dumpable). Root in the sandbox has no CAP_CHOWN or
+ * CAP_DAC_OVERRIDE, so a copy it creates is the way to root-owned files. Symbolic links are not
+ * copied and never followed; a folder on the way that is a link fails the job.
  */
 export interface ToolSeal {
   /** The tool's folder, relative to HOME (plain segments). */
   dir: string;
-  /** `to` becomes a hard link of the regular file `from`, both relative to `dir`. */
+  /** The sealed copy's folder name in /tmp (one plain segment; it must not exist yet). */
+  into: string;
+  /** `to` (in the copy) gets the content of the regular file `from` (in `dir`), execute-only. */
   programs: { from: string; to: string }[];
 }
 
@@ -217,11 +220,14 @@ function plainPath(value: unknown, where: string): string {
 
 function toolSeal(value: unknown, where: string): ToolSeal {
   if (!isPlainObject(value)) throw new JobError(`${where} must be an object`);
-  onlyKeys(value, new Set(['dir', 'programs']), where);
+  onlyKeys(value, new Set(['dir', 'into', 'programs']), where);
+  const into = plainPath(value['into'], `${where}.into`);
+  if (into.includes('/')) throw new JobError(`${where}.into must be one folder name`);
   const programs = value['programs'];
   if (!Array.isArray(programs) || programs.length > 8) throw new JobError(`${where}.programs must be an array of at most 8`);
   return {
     dir: plainPath(value['dir'], `${where}.dir`),
+    into,
     programs: programs.map((program, i) => {
       if (!isPlainObject(program)) throw new JobError(`${where}.programs[${i}] must be an object`);
       onlyKeys(program, new Set(['from', 'to']), `${where}.programs[${i}]`);
