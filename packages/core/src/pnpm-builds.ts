@@ -198,8 +198,8 @@ export function pnpmScriptPackages(project: Pick<Project, 'manifest' | 'files' |
   return count + ownFolders.size;
 }
 
-/** pnpm's own code for a strictDepBuilds refusal, as it prints it. */
-const IGNORED_BUILDS = /^\s*ERR_PNPM_IGNORED_BUILDS\s+Ignored build scripts: (.*)$/;
+/** pnpm's own code for a strictDepBuilds refusal, as it prints it (pnpm 11 in brackets: `[ERR_PNPM_IGNORED_BUILDS] Ignored…`). */
+const IGNORED_BUILDS = /^\s*(?:ERR_PNPM_IGNORED_BUILDS|\[ERR_PNPM_IGNORED_BUILDS\])\s+Ignored build scripts: (.*)$/;
 
 /**
  * Watches pnpm's output for its strictDepBuilds refusal (ERR_PNPM_IGNORED_BUILDS: pnpm ran the

@@ -230,6 +230,14 @@ describe('ignoredBuildsWatch: pnpm\'s strictDepBuilds refusal', () => {
     const set = ignoredBuildsWatch(project('strictDepBuilds: true\n'), '11.28.6');
     set.line(LINE);
     expect(set.error(null, 1).message).toContain('strictDepBuilds is set and 2 package(s)');
+    // pnpm 11 prints its code in brackets.
+    const bracketed = ignoredBuildsWatch(project(''), '11.28.6');
+    bracketed.line('[ERR_PNPM_IGNORED_BUILDS] Ignored build scripts: es5-ext@0.10.64');
+    expect(bracketed.seen([])).toBe(true);
+    expect(bracketed.error(null, 1).message).toContain('1 package(s) have builds allowBuilds does not allow: es5-ext@0.10.64;');
+    const forged = ignoredBuildsWatch(project(''), '11.28.6');
+    forged.line('.../evil postinstall: [ERR_PNPM_IGNORED_BUILDS] Ignored build scripts: es5-ext@0.10.64');
+    expect(forged.seen([])).toBe(false);
     const off = ignoredBuildsWatch(project('strictDepBuilds: false\n'), '11.28.6');
     off.line(LINE);
     expect(off.seen([])).toBe(false);
