@@ -72,6 +72,23 @@ await describeWithEngine('safe-install ci with pnpm 11', () => {
     expect(trace.filter((event) => event.type === 'fsdiff' && String((event as { path?: string }).path).startsWith('/tmp/pnpm-'))).toEqual([]);
   }, 10 * 60_000);
 
+  it('a pnpm-workspace.yaml that sets the script shell, shell emulator, side-effects cache and pmOnFail cannot take scripts out of the tracer', async () => {
+    const project = await copyProject('examples/pnpm-small');
+    dirs.push(project);
+    await withPackageManager(project, PNPM);
+    const workspace = await readFile(join(project, 'pnpm-workspace.yaml'), 'utf8');
+    // pnpm 11 reads its settings from this file only; the command line still wins.
+    await writeFile(join(project, 'pnpm-workspace.yaml'), `${workspace}scriptShell: /bin/sh\nshellEmulator: true\nsideEffectsCache: true\npmOnFail: download\nenableGlobalVirtualStore: true\n`);
+    const reportPath = join(project, 'report.json');
+    const result = await runCli(['ci', project, '--report', reportPath]);
+    expect(result.exitCode).toBe(0);
+    const report = JSON.parse(await readFile(reportPath, 'utf8'));
+    expect(report.scripts).toEqual(expect.arrayContaining([expect.objectContaining({ package: { name: 'core-js', version: '3.45.1' }, lifecycle: 'postinstall', code: 0 })]));
+    expect(report.scripts).toHaveLength(2);
+    // No global virtual store: the packages are in the project's own.
+    expect((await execa('readlink', [join(project, 'node_modules/core-js')])).stdout).toBe('.pnpm/core-js@3.45.1/node_modules/core-js');
+  }, 10 * 60_000);
+
   it('catches the P1 fixture installed by pnpm 11 with the same findings and attribution as under npm', async () => {
     const viaPnpm = await pnpmProjectWithCulprit({ [CULPRIT_KEY]: true }, '', PNPM);
     const viaNpm = await projectWithPackages([CULPRIT], {}, { packagesFrom: 'examples/malicious/P1-npm-token-exfil' });
