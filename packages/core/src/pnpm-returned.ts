@@ -9,7 +9,7 @@
  */
 import { sanitizeText } from '@safe-install/schema';
 import { checkPnpmLockfile, MAX_MANIFEST_BYTES, refusedExport, returnedJsonObject, stagedFile, type Project, type ProjectFile } from '@safe-install/sandbox';
-import { MAX_WORKSPACE_BYTES, parseWorkspaceYaml } from './pnpm-builds.js';
+import { MAX_WORKSPACE_BYTES, parseWorkspaceYaml, pnpmMajor } from './pnpm-builds.js';
 // A cycle with pnpm.ts, used only at call time.
 import { pnpmVersionOf, refuseUnsupported } from './pnpm.js';
 
@@ -49,8 +49,7 @@ export async function returnedPnpmProject(project: Project, tree: string, option
     if (workspaceBytes !== null) parseWorkspaceYaml(workspaceBytes);
     const lockfile = await checkPnpmLockfile(manifest, lockBytes, LOCKFILE, manifestOf);
     const returned: Project = { ...project, manifest, lockfileName: LOCKFILE, lockfile, files };
-    refuseUnsupported(returned);
-    pnpmVersionOf(manifest);
+    refuseUnsupported(returned, pnpmMajor(pnpmVersionOf(manifest).version));
     return returned;
   } catch (error) {
     throw refusedExport(`the files that came back: ${sanitizeText((error as Error).message, 500)}`);

@@ -78,6 +78,9 @@ describe('refuseUnsupported', () => {
   it('refuses another node linker (pnpm-workspace.yaml or .npmrc) and config dependencies', () => {
     expect(() => refuseUnsupported({ files: [file('pnpm-workspace.yaml', 'nodeLinker: hoisted\n')] })).toThrow(/nodeLinker "hoisted" is not supported yet/);
     expect(() => refuseUnsupported({ files: [file('.npmrc', 'node-linker=pnp\n')] })).toThrow(/nodeLinker "pnp"/);
+    // pnpm 11 ignores .npmrc's node-linker (only auth and registry lines are read there); its workspace file still counts.
+    expect(() => refuseUnsupported({ files: [file('.npmrc', 'node-linker=pnp\n')] }, 11)).not.toThrow();
+    expect(() => refuseUnsupported({ files: [file('pnpm-workspace.yaml', 'nodeLinker: hoisted\n')] }, 11)).toThrow(/nodeLinker "hoisted"/);
     expect(() => refuseUnsupported({ files: [file('pnpm-workspace.yaml', 'configDependencies:\n  x: 1.0.0+sha512-a\n')] })).toThrow(/configDependencies/);
     expect(() => refuseUnsupported({ files: [file('pnpm-lock.yaml', "lockfileVersion: '9.0'\n\npnpmfileChecksum: sha256-x\n")] })).toThrow(/pnpmfile/);
     expect(() => refuseUnsupported({ files: [file('pnpm-lock.yaml', "lockfileVersion: '9.0'\nimporters:\n  .:\n    pnpmfileChecksum: x\n")] })).not.toThrow();

@@ -76,9 +76,10 @@ export function pnpmVersionOf(manifest: Record<string, unknown>): { version: str
  * hoisted layout and PnP put packages where the lockfile reader does not look), a pnpmfile and
  * config dependencies (pnpm runs their code inside its own untraced process).
  */
-export function refuseUnsupported(project: Pick<Project, 'files'>): void {
+export function refuseUnsupported(project: Pick<Project, 'files'>, major = 10): void {
   const workspace = pnpmWorkspaceOf(project);
-  const npmrc = project.files.find((file) => file.path === '.npmrc');
+  // pnpm 11 reads only auth and registry settings from .npmrc: its node-linker line is ignored there.
+  const npmrc = major >= PNPM_EXE_MAJOR ? undefined : project.files.find((file) => file.path === '.npmrc');
   const npmrcLinker = npmrc === undefined ? undefined : parseNpmrcLines(npmrc.content.toString('utf8')).findLast((line) => line.kind === 'entry' && line.section === null && line.key === 'node-linker')?.value;
   const linker = workspace?.['nodeLinker'] ?? npmrcLinker;
   if (linker !== undefined && linker !== 'isolated') {
@@ -198,8 +199,7 @@ const exists = (path: string): Promise<boolean> => access(path).then(() => true,
 
 async function readPnpmProject(dir: string, options?: { lockfileInSync?: boolean }): Promise<Project> {
   const project = await readProjectWith(dir, PNPM_LOCKFILE, options?.lockfileInSync === false ? { lockfileInSync: false } : {});
-  refuseUnsupported(project);
-  pnpmVersionOf(project.manifest);
+  refuseUnsupported(project, pnpmMajor(pnpmVersionOf(project.manifest).version));
   return project;
 }
 
