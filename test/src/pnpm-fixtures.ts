@@ -6,7 +6,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { repoRoot } from './engine.js';
+import { projectWithPackages, repoRoot, runCli } from './engine.js';
 
 /** The P1 fixture (reads ~/.npmrc, sends the token away): its package folder's name. */
 export const CULPRIT = 'p1-npmrc-node';
@@ -62,3 +62,48 @@ export const serious = (findings: ReportFinding[]): string[] =>
     .filter((finding) => finding.severity === 'high' || finding.severity === 'critical')
     .map((finding) => `${finding.ruleId} ${finding.package?.name}@${finding.package?.version} ${finding.lifecycle}`)
     .sort();
+
+/**
+ * `safe-install ci` of the P1 fixture installed by pnpm (`packageManager`) and by npm: each run's
+ * exit code and its serious findings. The projects' folders are added to `dirs` for cleanup.
+ */
+export async function p1UnderPnpmAndNpm(dirs: string[], packageManager = HOST_PNPM): Promise<Record<'pnpm' | 'npm', { exitCode: number | undefined; findings: string[] }>> {
+  const viaPnpm = await pnpmProjectWithCulprit({ [CULPRIT_KEY]: true }, '', packageManager);
+  const viaNpm = await projectWithPackages([CULPRIT], {}, { packagesFrom: 'examples/malicious/P1-npm-token-exfil' });
+  dirs.push(viaPnpm, viaNpm);
+  const results: Partial<Record<'pnpm' | 'npm', { exitCode: number | undefined; findings: string[] }>> = {};
+  for (const [name, dir] of [['pnpm', viaPnpm], ['npm', viaNpm]] as const) {
+    const result = await runCli(['ci', dir, '--report', join(dir, 'report.json')]);
+    const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as { findings: ReportFinding[] };
+    results[name] = { exitCode: result.exitCode, findings: serious(report.findings) };
+  }
+  return results as Record<'pnpm' | 'npm', { exitCode: number | undefined; findings: string[] }>;
+}
+
+/**
+ * Runs `safe-install ci` on a copy of examples/pnpm-small (already set to the pnpm wanted) and checks
+ * what every pnpm version must give: a pass with no finding, both builds run and attributed, no
+ * skipped build, and the workspace, core-js and the native addon working on the host. Returns the
+ * report and the CLI's output for the version's own checks.
+ */
+export async function expectPnpmSmallInstalled(project: string, version: string, tracePath: string): Promise<{ report: Record<string, any>; all: string }> {
+  const reportPath = join(project, 'report.json');
+  const started = Date.now();
+  const result = await runCli(['ci', project, '--report', reportPath, '--trace', tracePath]);
+  process.stderr.write(`pnpm-small (pnpm ${version}): safe-install ci took ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  expect(result.all).toContain('verdict: pass');
+  expect(result.exitCode).toBe(0);
+  const code = "console.log(require('@pnpm-small/greet')('x')); require('core-js/actual/array/at'); console.log([1, 2].at(-1)); console.log(typeof require('cpu-features')().arch)";
+  const run = await execa('node', ['-e', code], { cwd: project });
+  expect(run.stdout).toBe('hello, .......x\n2\nstring');
+  const report = JSON.parse(await readFile(reportPath, 'utf8')) as Record<string, any>;
+  expect(report['findings']).toEqual([]);
+  expect(report['scripts']).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({ package: { name: 'core-js', version: '3.45.1' }, lifecycle: 'postinstall', code: 0 }),
+      expect.objectContaining({ package: { name: 'cpu-features', version: '0.0.10' }, lifecycle: 'install', code: 0 }),
+    ]),
+  );
+  expect(report['scriptReview']).toEqual({ npmVersion: version, packageManager: 'pnpm', pending: [], unreviewed: [] });
+  return { report, all: String(result.all ?? '') };
+}

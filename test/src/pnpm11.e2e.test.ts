@@ -9,8 +9,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { copyProject, describeWithEngine, projectWithPackages, readTrace, runCli } from './engine.js';
-import { CULPRIT, CULPRIT_KEY, pnpmProjectWithCulprit, pnpmProjectWithTarball, serious, withPackageManager, type ReportFinding } from './pnpm-fixtures.js';
+import { copyProject, describeWithEngine, readTrace, runCli } from './engine.js';
+import { CULPRIT, expectPnpmSmallInstalled, p1UnderPnpmAndNpm, pnpmProjectWithCulprit, pnpmProjectWithTarball, withPackageManager } from './pnpm-fixtures.js';
 
 /** A pnpm 11 the registry holds as @pnpm/exe (its platform binary: @pnpm/linux-x64 of the same version). */
 const VERSION = '11.28.6';
@@ -40,27 +40,9 @@ await describeWithEngine('safe-install ci with pnpm 11', () => {
     const project = await copyProject('examples/pnpm-small');
     dirs.push(project);
     await withPackageManager(project, PNPM);
-    const reportPath = join(project, 'report.json');
     const tracePath = join(project, 'trace.jsonl');
-    const started = Date.now();
-    const result = await runCli(['ci', project, '--report', reportPath, '--trace', tracePath]);
-    process.stderr.write(`pnpm-small (pnpm 11): safe-install ci took ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-    expect(result.all).toContain(`Done in`);
-    expect(result.all).toContain(`using pnpm v${VERSION}`);
-    expect(result.all).toContain('verdict: pass');
-    expect(result.exitCode).toBe(0);
-    const code = "console.log(require('@pnpm-small/greet')('x')); require('core-js/actual/array/at'); console.log([1, 2].at(-1)); console.log(typeof require('cpu-features')().arch)";
-    const run = await execa('node', ['-e', code], { cwd: project });
-    expect(run.stdout).toBe('hello, .......x\n2\nstring');
-    const report = JSON.parse(await readFile(reportPath, 'utf8'));
-    expect(report.findings).toEqual([]);
-    expect(report.scripts).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ package: { name: 'core-js', version: '3.45.1' }, lifecycle: 'postinstall', code: 0 }),
-        expect.objectContaining({ package: { name: 'cpu-features', version: '0.0.10' }, lifecycle: 'install', code: 0 }),
-      ]),
-    );
-    expect(report.scriptReview).toEqual({ npmVersion: VERSION, packageManager: 'pnpm', pending: [], unreviewed: [] });
+    const { all } = await expectPnpmSmallInstalled(project, VERSION, tracePath);
+    expect(all).toContain(`using pnpm v${VERSION}`);
     const trace = await readTrace(tracePath);
     const start = trace.find((event) => event.type === 'script' && event.action === 'start' && event.package?.name === 'core-js');
     expect(start).toMatchObject({ identity: { name: 'core-js', version: '3.45.1', source: 'registry', path: 'node_modules/.pnpm/core-js@3.45.1/node_modules/core-js' } });
@@ -90,18 +72,10 @@ await describeWithEngine('safe-install ci with pnpm 11', () => {
   }, 10 * 60_000);
 
   it('catches the P1 fixture installed by pnpm 11 with the same findings and attribution as under npm', async () => {
-    const viaPnpm = await pnpmProjectWithCulprit({ [CULPRIT_KEY]: true }, '', PNPM);
-    const viaNpm = await projectWithPackages([CULPRIT], {}, { packagesFrom: 'examples/malicious/P1-npm-token-exfil' });
-    dirs.push(viaPnpm, viaNpm);
-    const reports: Record<string, { findings: ReportFinding[] }> = {};
-    for (const [name, dir] of [['pnpm', viaPnpm], ['npm', viaNpm]] as const) {
-      const result = await runCli(['ci', dir, '--report', join(dir, 'report.json')]);
-      expect(result.exitCode).toBe(1);
-      reports[name] = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8'));
-    }
-    const pnpmFindings = serious(reports['pnpm']!.findings);
-    expect(pnpmFindings).toEqual(expect.arrayContaining([`decoy-credential-read ${CULPRIT}@1.0.0 postinstall`, `decoy-exfiltration ${CULPRIT}@1.0.0 postinstall`]));
-    expect(pnpmFindings).toEqual(serious(reports['npm']!.findings));
+    const { pnpm, npm } = await p1UnderPnpmAndNpm(dirs, PNPM);
+    expect([pnpm.exitCode, npm.exitCode]).toEqual([1, 1]);
+    expect(pnpm.findings).toEqual(expect.arrayContaining([`decoy-credential-read ${CULPRIT}@1.0.0 postinstall`, `decoy-exfiltration ${CULPRIT}@1.0.0 postinstall`]));
+    expect(pnpm.findings).toEqual(npm.findings);
   }, 15 * 60_000);
 
   it('a build allowBuilds denies is reported skipped: not run, no finding, the install passes', async () => {
