@@ -3,44 +3,11 @@
  * malicious fixture installed by pnpm is caught with the same findings and attribution as under
  * npm; a build that allowBuilds denies is reported skipped, not run, not a finding.
  */
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { copyProject, describeWithEngine, projectWithPackages, readTrace, repoRoot, runCli } from './engine.js';
-
-const CULPRIT = 'p1-npmrc-node';
-const PNPM = 'pnpm@10.34.8';
-
-interface ReportFinding {
-  ruleId: string;
-  severity: string;
-  package?: { name: string; version: string };
-  lifecycle?: string;
-}
-
-/** A pnpm project depending on the P1 fixture as a packed tarball; its lockfile written by the host's pnpm. */
-/** A file: package is allowed by its lockfile key (as `pnpm approve-builds` writes it), never by its bare name. */
-const CULPRIT_KEY = `${CULPRIT}@file:${CULPRIT}-1.0.0.tgz`;
-
-async function pnpmProjectWithCulprit(allowBuilds: Record<string, boolean>, settings = ''): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'safe-install-pnpm-'));
-  const source = await mkdtemp(join(tmpdir(), 'safe-install-fixture-'));
-  await cp(join(repoRoot, 'examples/malicious/P1-npm-token-exfil', CULPRIT), source, { recursive: true });
-  const packed = await execa('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], { cwd: source });
-  await rm(source, { recursive: true, force: true });
-  const tarball = packed.stdout.trim().split('\n').pop()!;
-  await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'fixture-project', version: '1.0.0', private: true, packageManager: PNPM, dependencies: { [CULPRIT]: `file:${tarball}` } }, null, 2));
-  await writeFile(join(dir, 'pnpm-workspace.yaml'), `allowBuilds:\n${Object.entries(allowBuilds).map(([name, allow]) => `  ${JSON.stringify(name)}: ${allow}`).join('\n')}\n${settings}`);
-  await execa('pnpm', ['install', '--lockfile-only', '--ignore-scripts'], { cwd: dir, env: { COREPACK_ENABLE_STRICT: '0' } });
-  return dir;
-}
-
-const serious = (findings: ReportFinding[]) =>
-  findings
-    .filter((finding) => finding.severity === 'high' || finding.severity === 'critical')
-    .map((finding) => `${finding.ruleId} ${finding.package?.name}@${finding.package?.version} ${finding.lifecycle}`)
-    .sort();
+import { copyProject, describeWithEngine, readTrace, runCli } from './engine.js';
+import { CULPRIT, expectPnpmSmallInstalled, p1UnderPnpmAndNpm, pnpmProjectWithCulprit } from './pnpm-fixtures.js';
 
 await describeWithEngine('safe-install ci with pnpm', () => {
   const dirs: string[] = [];
@@ -51,25 +18,8 @@ await describeWithEngine('safe-install ci with pnpm', () => {
   it('installs examples/pnpm-small (a postinstall, a native addon built by node-gyp, a workspace) and its code runs on the host', async () => {
     const project = await copyProject('examples/pnpm-small');
     dirs.push(project);
-    const reportPath = join(project, 'report.json');
     const tracePath = join(project, 'trace.jsonl');
-    const started = Date.now();
-    const result = await runCli(['ci', project, '--report', reportPath, '--trace', tracePath]);
-    process.stderr.write(`pnpm-small: safe-install ci took ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-    expect(result.all).toContain('verdict: pass');
-    expect(result.exitCode).toBe(0);
-    const code = "console.log(require('@pnpm-small/greet')('x')); require('core-js/actual/array/at'); console.log([1, 2].at(-1)); console.log(typeof require('cpu-features')().arch)";
-    const run = await execa('node', ['-e', code], { cwd: project });
-    expect(run.stdout).toBe('hello, .......x\n2\nstring');
-    const report = JSON.parse(await readFile(reportPath, 'utf8'));
-    expect(report.findings).toEqual([]);
-    expect(report.scripts).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ package: { name: 'core-js', version: '3.45.1' }, lifecycle: 'postinstall', code: 0 }),
-        expect.objectContaining({ package: { name: 'cpu-features', version: '0.0.10' }, lifecycle: 'install', code: 0 }),
-      ]),
-    );
-    expect(report.scriptReview).toEqual({ npmVersion: '10.34.8', packageManager: 'pnpm', pending: [], unreviewed: [] });
+    const { report } = await expectPnpmSmallInstalled(project, '10.34.8', tracePath);
     expect(report.export.issues).toEqual([]);
     // The script ran in pnpm's virtual store, and is attributed by the lockfile's identity there.
     const trace = await readTrace(tracePath);
@@ -95,18 +45,10 @@ await describeWithEngine('safe-install ci with pnpm', () => {
   }, 10 * 60_000);
 
   it('catches the P1 fixture installed by pnpm with the same findings and attribution as under npm', async () => {
-    const viaPnpm = await pnpmProjectWithCulprit({ [CULPRIT_KEY]: true });
-    const viaNpm = await projectWithPackages([CULPRIT], {}, { packagesFrom: 'examples/malicious/P1-npm-token-exfil' });
-    dirs.push(viaPnpm, viaNpm);
-    const reports: Record<string, { findings: ReportFinding[] }> = {};
-    for (const [name, dir] of [['pnpm', viaPnpm], ['npm', viaNpm]] as const) {
-      const result = await runCli(['ci', dir, '--report', join(dir, 'report.json')]);
-      expect(result.exitCode).toBe(1);
-      reports[name] = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8'));
-    }
-    const pnpmFindings = serious(reports['pnpm']!.findings);
-    expect(pnpmFindings).toEqual(expect.arrayContaining([`decoy-credential-read ${CULPRIT}@1.0.0 postinstall`, `decoy-exfiltration ${CULPRIT}@1.0.0 postinstall`]));
-    expect(pnpmFindings).toEqual(serious(reports['npm']!.findings));
+    const { pnpm, npm } = await p1UnderPnpmAndNpm(dirs);
+    expect([pnpm.exitCode, npm.exitCode]).toEqual([1, 1]);
+    expect(pnpm.findings).toEqual(expect.arrayContaining([`decoy-credential-read ${CULPRIT}@1.0.0 postinstall`, `decoy-exfiltration ${CULPRIT}@1.0.0 postinstall`]));
+    expect(pnpm.findings).toEqual(npm.findings);
   }, 15 * 60_000);
 
   it('a build allowBuilds denies is reported skipped: not run, no finding, the install passes', async () => {

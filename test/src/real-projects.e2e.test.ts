@@ -1,6 +1,6 @@
 /**
- * `safe-install ci` as a drop-in on real projects (examples/real): host `npm ci` and `safe-install
- * ci` run on two copies of each project; the test compares the trees they leave (paths, hashes,
+ * `safe-install ci` as a drop-in on real projects (examples/real): host `npm ci` (for the pnpm
+ * project, the host's `pnpm install --frozen-lockfile`) and `safe-install ci` run on two copies of each project; the test compares the trees they leave (paths, hashes,
  * link targets, modes), requires a passing verdict with no finding at or above medium, and runs
  * something from the installed tree on the host. Every tree difference must be explained below;
  * one run a project serves all its assertions (CI time), and every problem of a project is listed
@@ -28,7 +28,18 @@ interface RealProject {
   check: (dir: string) => Promise<string[]>;
   /** Differences from host npm ci that are not drop-in failures, each with its reason. */
   expected: ExpectedDifference[];
+  /** The host install it is compared with: `npm ci` (default), or the host's pnpm with the frozen lockfile. */
+  host?: 'pnpm';
 }
+
+/** The host command a project's tree is compared with. */
+const HOST_INSTALL = {
+  npm: ['npm', ['ci', '--no-audit', '--no-fund']],
+  // No side-effects cache on the host either (the sandbox runs with none, so that every build's
+  // script runs): from a warm store the host's pnpm restores esbuild's built folder instead of
+  // running its postinstall, and links its bin differently (a shim for the native binary).
+  pnpm: ['pnpm', ['install', '--frozen-lockfile', '--config.side-effects-cache=false']],
+} as const;
 
 async function run(file: string, args: string[], cwd: string): Promise<{ ok: boolean; out: string }> {
   const result = await execa(file, args, { cwd, reject: false, all: true, env: { CI: 'true' } });
@@ -98,6 +109,34 @@ const projects: RealProject[] = [
     },
     expected: [],
   },
+  {
+    folder: 'examples/real/astro-compiler-pnpm',
+    host: 'pnpm',
+    check: async (dir) => [
+      // tsx runs through esbuild 0.25's binary, which its postinstall checked; the workspace's own
+      // esbuild (0.17, a second postinstall) transforms TypeScript; sass resolves through pnpm's links.
+      ...(await nodeSays(dir, "require('child_process').execFileSync('node_modules/.bin/tsx',['-e','console.log((1 as number)+41)'],{stdio:'inherit'})", '42', 'tsx (esbuild 0.25) runs TypeScript')),
+      ...(await nodeSays(join(dir, 'packages/compiler'), "console.log(require('esbuild').transformSync('let x: number = 1',{loader:'ts'}).code.trim())", 'let x = 1;', "the workspace's esbuild 0.17 transforms")),
+      ...(await nodeSays(dir, "console.log(require('sass').compileString('a{b:1+1}',{style:'compressed'}).css)", 'a{b:2}', 'sass compiles')),
+    ],
+    expected: [
+      {
+        path: /^node_modules\/\.modules\.yaml$/,
+        kinds: ['content'],
+        why: "pnpm's install state names its store (the sandbox's in its HOME: not rewritten on export yet, docs/architecture.md), the time it pruned, and virtualStoreDirMaxLength as the command line gave it (the string \"120\", pnpm's default on Linux, forced so that no project setting moves the folders the lockfile reader assumes)",
+      },
+      {
+        path: /^node_modules\/\.pnpm-workspace-state-v1\.json$/,
+        kinds: ['content'],
+        why: "pnpm's workspace state holds the time it validated the lockfile, and the sandbox's pnpm runs with --ignore-pnpmfile, so it records no pnpmfiles list",
+      },
+      {
+        path: /^node_modules\/\.pnpm\/esbuild@[0-9.]+\/node_modules\/esbuild\/node_modules\/\.tmp$/,
+        kinds: ['only-left'],
+        why: "the host's pnpm runs as root here (as CI does): its unsafe-perm is then off, and it gives each build script TMPDIR=<package>/node_modules/.tmp, an empty folder it leaves behind; the sandbox's install user is not root (scripts get /tmp)",
+      },
+    ],
+  },
 ];
 
 const timings: Record<string, Record<string, number>> = {};
@@ -109,7 +148,7 @@ await describeWithEngine('safe-install ci as a drop-in for npm ci on real projec
   });
 
   for (const project of projects) {
-    it(`${project.folder}: same tree as host npm ci, a clean pass, and it runs`, async () => {
+    it(`${project.folder}: same tree as host ${project.host === 'pnpm' ? 'pnpm install --frozen-lockfile' : 'npm ci'}, a clean pass, and it runs`, async () => {
       const hostDir = await copyProject(project.folder);
       const candidateDir = await copyProject(project.folder);
       const out = await mkdtemp(join(tmpdir(), 'real-project-out-'));
@@ -126,10 +165,10 @@ await describeWithEngine('safe-install ci as a drop-in for npm ci on real projec
           return value;
         };
         const [host, cli] = await Promise.all([
-          timed('hostNpmCi', run('npm', ['ci', '--no-audit', '--no-fund'], hostDir)),
+          timed('hostInstall', run(HOST_INSTALL[project.host ?? 'npm'][0], [...HOST_INSTALL[project.host ?? 'npm'][1]], hostDir)),
           timed('safeInstallCi', runCli(['ci', candidateDir, '--report', reportPath, '--trace', join(out, 'trace.jsonl')])),
         ]);
-        if (!host.ok) throw new Error(`host npm ci failed, so there is nothing to compare with:\n${host.out.slice(-3000)}`);
+        if (!host.ok) throw new Error(`host ${HOST_INSTALL[project.host ?? 'npm'].join(' ')} failed, so there is nothing to compare with:\n${host.out.slice(-3000)}`);
         if (cli.exitCode !== 0) problems.push(`safe-install ci exited ${cli.exitCode}:\n${String(cli.all ?? '').split('\n').slice(-40).join('\n')}`);
         const report = JSON.parse(await readFile(reportPath, 'utf8').catch(() => '{}')) as {
           verdict?: string;

@@ -63,11 +63,16 @@ function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string' && item.length <= 1024).slice(0, 10_000) : [];
 }
 
-/** pnpm's settings from pnpm-workspace.yaml (top level) and package.json `pnpm`; the workspace file wins. */
-export function pnpmBuildGate(manifest: Record<string, unknown>, workspace: Record<string, unknown> | null): PnpmBuildGate {
-  const fromManifest = isRecord(manifest['pnpm']) ? manifest['pnpm'] : {};
+/**
+ * pnpm's settings. pnpm 10: from pnpm-workspace.yaml (top level) and package.json `pnpm`, the
+ * workspace file winning. pnpm 11 reads pnpm-workspace.yaml only (package.json `pnpm` is ignored),
+ * takes `allowBuilds` and `dangerouslyAllowAllBuilds` alone (the old lists are gone: its
+ * createAllowBuildFunction), and has `strictDepBuilds` on unless the file turns it off.
+ */
+export function pnpmBuildGate(manifest: Record<string, unknown>, workspace: Record<string, unknown> | null, major = 10): PnpmBuildGate {
+  const fromManifest = major < 11 && isRecord(manifest['pnpm']) ? manifest['pnpm'] : {};
   const setting = (key: string): unknown => (workspace !== null && workspace[key] !== undefined ? workspace[key] : fromManifest[key]);
-  const listed = (key: string): string[] | null => (setting(key) === undefined ? null : strings(setting(key)));
+  const listed = (key: string): string[] | null => (major >= 11 || setting(key) === undefined ? null : strings(setting(key)));
   let onlyBuilt = listed('onlyBuiltDependencies');
   const ignored = listed('ignoredBuiltDependencies') ?? [];
   const allowBuilds = setting('allowBuilds');
@@ -78,7 +83,8 @@ export function pnpmBuildGate(manifest: Record<string, unknown>, workspace: Reco
       if (build === false && !ignored.includes(pattern)) ignored.push(pattern);
     }
   }
-  return { onlyBuilt, ignored, never: listed('neverBuiltDependencies') ?? [], allowAll: setting('dangerouslyAllowAllBuilds') === true, strict: setting('strictDepBuilds') === true };
+  const strict = major >= 11 ? setting('strictDepBuilds') !== false : setting('strictDepBuilds') === true;
+  return { onlyBuilt, ignored, never: listed('neverBuiltDependencies') ?? [], allowAll: setting('dangerouslyAllowAllBuilds') === true, strict };
 }
 
 /** `name`, `name@1.0.0` or `name@1.0.0 || 1.0.1` (pnpm's expandPackageVersionSpecs) matches name@version. */
@@ -87,6 +93,11 @@ export function matchesBuildSpec(spec: string, name: string, version: string): b
   if (at === -1) return spec === name;
   if (spec.slice(0, at) !== name) return false;
   return spec.slice(at + 1).split('||').map((part) => part.trim()).includes(version);
+}
+
+/** The major version of a pnpm version or range (`10`, `11.28.6`). */
+export function pnpmMajor(version: string): number {
+  return Number(/^(\d+)/.exec(version)?.[1] ?? 0);
 }
 
 export type BuildDecision = 'allowed' | 'denied' | 'unlisted';
@@ -102,6 +113,8 @@ export function decideBuild(gate: PnpmBuildGate, name: string, version: string, 
   const any = (specs: readonly string[]) => specs.some((spec) => (depPath === undefined ? matchesBuildSpec(spec, name, version) : spec === depPath));
   // pnpm reports a skipped build as ignored unless its name is in ignoredBuiltDependencies.
   const denied = () => any(gate.ignored) || gate.ignored.includes(name);
+  // pnpm 11 asks its deny rules first (decideAllowBuild): `name: false` wins over a pin of the same version.
+  if (major >= 11 && denied()) return 'denied';
   if (gate.onlyBuilt !== null) {
     if (any(gate.onlyBuilt)) return 'allowed';
     return denied() ? 'denied' : 'unlisted';
@@ -161,8 +174,8 @@ export async function reviewPnpmBuilds(
   installed: string | null,
 ): Promise<ScriptReviewReport | null> {
   if (installed === null) return null;
-  const gate = pnpmBuildGate(project.manifest, pnpmWorkspaceOf(project));
-  const major = Number(/^(\d+)/.exec(pnpmVersion)?.[1] ?? 0);
+  const major = pnpmMajor(pnpmVersion);
+  const gate = pnpmBuildGate(project.manifest, pnpmWorkspaceOf(project), major);
   const review: ScriptReviewReport = { npmVersion: pnpmVersion, packageManager: 'pnpm', pending: [], unreviewed: [] };
   for (const identity of project.lockfile.identities.byPath.values()) {
     if (identity.source === 'project' || identity.source === 'workspace' || !identity.path.startsWith('node_modules/.pnpm/')) continue;
@@ -177,8 +190,8 @@ export async function reviewPnpmBuilds(
 
 /** Packages that may build, before anything ran: those the gate allows (an upper bound: not every one has a build). */
 export function pnpmScriptPackages(project: Pick<Project, 'manifest' | 'files' | 'lockfile' | 'rootScripts'>, pnpmVersion: string): number {
-  const gate = pnpmBuildGate(project.manifest, pnpmWorkspaceOf(project));
-  const major = Number(/^(\d+)/.exec(pnpmVersion)?.[1] ?? 0);
+  const major = pnpmMajor(pnpmVersion);
+  const gate = pnpmBuildGate(project.manifest, pnpmWorkspaceOf(project), major);
   // One package may be known under two folder names (pnpm 10's and 11's): counted once.
   const allowed = new Set<string>();
   for (const identity of project.lockfile.identities.byPath.values()) {
@@ -190,22 +203,24 @@ export function pnpmScriptPackages(project: Pick<Project, 'manifest' | 'files' |
   return count + ownFolders.size;
 }
 
-/** pnpm's own code for a strictDepBuilds refusal, as it prints it. */
-const IGNORED_BUILDS = /^\s*ERR_PNPM_IGNORED_BUILDS\s+Ignored build scripts: (.*)$/;
+/** pnpm's own code for a strictDepBuilds refusal, as it prints it (pnpm 11 in brackets: `[ERR_PNPM_IGNORED_BUILDS] Ignored…`). */
+const IGNORED_BUILDS = /^\s*(?:ERR_PNPM_IGNORED_BUILDS|\[ERR_PNPM_IGNORED_BUILDS\])\s+Ignored build scripts: (.*)$/;
 
 /**
  * Watches pnpm's output for its strictDepBuilds refusal (ERR_PNPM_IGNORED_BUILDS: pnpm ran the
  * allowed builds, then failed because others are not allowed). It counts only when the project
- * sets strictDepBuilds, and only on a line of pnpm's own: a script's output reaches the log with
+ * sets strictDepBuilds (pnpm 11: unless it turns it off), and only on a line of pnpm's own: a script's output reaches the log with
  * pnpm's `…/pkg postinstall:` prefix. The packages named are kept only when the lockfile installs
  * them (the message is the manager's, but nothing untrusted is echoed that the lockfile does not say).
  */
-export function ignoredBuildsWatch(project: Pick<Project, 'manifest' | 'files' | 'lockfile'>): {
+export function ignoredBuildsWatch(project: Pick<Project, 'manifest' | 'files' | 'lockfile'>, pnpmVersion: string): {
   line: (text: string) => void;
   seen: (events: readonly unknown[]) => boolean;
   error: (review: ScriptReviewReport | null, exitCode: number | null) => SafeInstallError;
 } {
-  const strict = pnpmBuildGate(project.manifest, pnpmWorkspaceOf(project)).strict;
+  const workspace = pnpmWorkspaceOf(project);
+  const strict = pnpmBuildGate(project.manifest, workspace, pnpmMajor(pnpmVersion)).strict;
+  const how = workspace?.['strictDepBuilds'] === true || pnpmBuildGate(project.manifest, workspace, 10).strict ? 'set' : "on (pnpm 11's default)";
   const known = new Set<string>();
   for (const identity of project.lockfile.identities.byPath.values()) {
     known.add(`${identity.name}@${identity.version}`);
@@ -223,7 +238,7 @@ export function ignoredBuildsWatch(project: Pick<Project, 'manifest' | 'files' |
       new SafeInstallError(
         'PACKAGE_MANAGER_FAILED',
         'package-manager',
-        `pnpm refused to finish the install (ERR_PNPM_IGNORED_BUILDS, exit ${exitCode ?? '?'}): strictDepBuilds is set and ${named?.length || 'some'} package(s) have builds allowBuilds does not allow${named?.length ? `: ${named.join(', ').slice(0, 2000)}` : ''}; node_modules was not changed`,
+        `pnpm refused to finish the install (ERR_PNPM_IGNORED_BUILDS, exit ${exitCode ?? '?'}): strictDepBuilds is ${how} and ${named?.length || 'some'} package(s) have builds allowBuilds does not allow${named?.length ? `: ${named.join(', ').slice(0, 2000)}` : ''}; node_modules was not changed`,
         { hint: 'allow or deny each with allowBuilds in pnpm-workspace.yaml (`pnpm approve-builds` writes it), then run again' },
       ),
   };

@@ -8,7 +8,7 @@
  * package.json, no folder or tarball outside the project) and the same refusals (`refuseUnsupported`).
  */
 import { MAX_MANIFEST_BYTES, PNPM_LOCKFILE, type Project } from '@safe-install/sandbox';
-import { MAX_WORKSPACE_BYTES, parseWorkspaceYaml } from './pnpm-builds.js';
+import { MAX_WORKSPACE_BYTES, parseWorkspaceYaml, pnpmMajor } from './pnpm-builds.js';
 import { returnedProjectWith } from './lockfile-jobs.js';
 // A cycle with pnpm.ts, used only at call time.
 import { pnpmVersionOf, refuseUnsupported } from './pnpm.js';
@@ -23,8 +23,7 @@ export function returnedPnpmProject(project: Project, tree: string, options: { m
     reader: PNPM_LOCKFILE,
     others: [{ path: 'pnpm-workspace.yaml', maxBytes: MAX_WORKSPACE_BYTES, check: (content) => void parseWorkspaceYaml(content) }],
     refuse: (returned) => {
-      refuseUnsupported(returned);
-      pnpmVersionOf(returned.manifest);
+      refuseUnsupported(returned, pnpmMajor(pnpmVersionOf(returned.manifest).version));
     },
   }, { maxBytes: options.maxBytes ?? MAX_MANIFEST_BYTES });
 }

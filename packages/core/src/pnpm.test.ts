@@ -2,7 +2,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateJob, JOB_VERSION, SANDBOX_HELPERS } from '@safe-install/schema';
-import type { PackageIdentity, ScriptReviewReport } from '@safe-install/schema';
+import type { JobStep, PackageIdentity, ScriptReviewReport } from '@safe-install/schema';
 import type { Project } from '@safe-install/sandbox';
 import { pnpm, pnpmInstallFlags, pnpmSteps, pnpmVersionOf, refuseUnsupported } from './pnpm.js';
 import { decideBuild, ignoredBuildsWatch, matchesBuildSpec, parseWorkspaceYaml, pnpmBuildGate, pnpmScriptPackages, reviewPnpmBuilds } from './pnpm-builds.js';
@@ -40,6 +40,37 @@ describe('the pnpm job', () => {
 
   it('names no registry host anywhere in its commands', () => {
     expect(pnpmInstallFlags().join(' ')).not.toMatch(/registry|https?:/);
+    expect(pnpmInstallFlags(11).join(' ')).not.toMatch(/registry|https?:/);
+  });
+
+  it('pnpm 11: fetches @pnpm/exe and its platform binary (scripts off), seals them, runs the executable with the same forced settings', () => {
+    const steps = pnpmSteps({ kind: 'ci' }, '11.28.6', { export: true, trace: true });
+    const job = validateJob({ version: JOB_VERSION, steps, cacheFolders: [...pnpm.cacheFolders], lockfile: 'pnpm-lock.yaml' });
+    const [tools, install] = job.steps as [JobStep, JobStep];
+    expect(tools.command).toEqual(expect.arrayContaining(['npm', '--ignore-scripts', '@pnpm/exe@11.28.6', '@pnpm/linux-x64@11.28.6']));
+    expect(tools.command).not.toContain('pnpm@11.28.6');
+    // The binary goes where @pnpm/exe's own (skipped) preinstall would link it: it loads dist/ from beside itself.
+    expect(tools.seal).toEqual({ dir: '.cache/node/corepack/v1/pnpm/11.28.6', into: 'pnpm-11.28.6', programs: [{ from: 'node_modules/@pnpm/linux-x64/pnpm', to: 'node_modules/@pnpm/exe/pnpm' }] });
+    // The install runs the sealed, root-owned copy, not the one in HOME.
+    expect(install.command[0]).toBe('/tmp/pnpm-11.28.6/node_modules/@pnpm/exe/pnpm');
+    expect(install.seal).toBeUndefined();
+    const v10 = pnpmInstallFlags(10);
+    const v11 = pnpmInstallFlags(11);
+    // pnpm 11 has no managePackageManagerVersions: pmOnFail takes its place; everything else is the same.
+    expect(v11.filter((flag) => !v10.includes(flag))).toEqual(['--config.pm-on-fail=ignore']);
+    expect(v10.filter((flag) => !v11.includes(flag))).toEqual(['--config.manage-package-manager-versions=false']);
+    expect(install.command).toEqual(expect.arrayContaining([`--config.script-shell=${SANDBOX_HELPERS.scriptShell}`, '--config.shell-emulator=false', '--ignore-pnpmfile', '--config.side-effects-cache=false']));
+    // pnpm 10 keeps its package's bin and no seal.
+    const old = pnpmSteps({ kind: 'ci' }, '10.34.8', { export: true, trace: true });
+    expect(old[0]!.seal).toBeUndefined();
+  });
+
+  it('pnpm 11 install jobs resolve and install with the executable too', () => {
+    const steps = pnpmSteps({ kind: 'add', packages: ['left-pad'] }, '11.28.6', { export: true, trace: true, folders: [] });
+    validateJob({ version: JOB_VERSION, steps, lockfile: 'pnpm-lock.yaml' });
+    expect(steps.map((step) => step.phase)).toEqual(['tools', 'resolve', 'clean', 'install']);
+    for (const step of [steps[1]!, steps[3]!]) expect(step.command[0]).toMatch(/node_modules\/@pnpm\/exe\/pnpm$/);
+    expect(steps[1]!.command).toContain('--config.pm-on-fail=ignore');
   });
 });
 
@@ -47,6 +78,9 @@ describe('refuseUnsupported', () => {
   it('refuses another node linker (pnpm-workspace.yaml or .npmrc) and config dependencies', () => {
     expect(() => refuseUnsupported({ files: [file('pnpm-workspace.yaml', 'nodeLinker: hoisted\n')] })).toThrow(/nodeLinker "hoisted" is not supported yet/);
     expect(() => refuseUnsupported({ files: [file('.npmrc', 'node-linker=pnp\n')] })).toThrow(/nodeLinker "pnp"/);
+    // pnpm 11 ignores .npmrc's node-linker (only auth and registry lines are read there); its workspace file still counts.
+    expect(() => refuseUnsupported({ files: [file('.npmrc', 'node-linker=pnp\n')] }, 11)).not.toThrow();
+    expect(() => refuseUnsupported({ files: [file('pnpm-workspace.yaml', 'nodeLinker: hoisted\n')] }, 11)).toThrow(/nodeLinker "hoisted"/);
     expect(() => refuseUnsupported({ files: [file('pnpm-workspace.yaml', 'configDependencies:\n  x: 1.0.0+sha512-a\n')] })).toThrow(/configDependencies/);
     expect(() => refuseUnsupported({ files: [file('pnpm-lock.yaml', "lockfileVersion: '9.0'\n\npnpmfileChecksum: sha256-x\n")] })).toThrow(/pnpmfile/);
     expect(() => refuseUnsupported({ files: [file('pnpm-lock.yaml', "lockfileVersion: '9.0'\nimporters:\n  .:\n    pnpmfileChecksum: x\n")] })).not.toThrow();
@@ -68,6 +102,19 @@ describe('pnpm\'s build gate', () => {
     expect(gate).toEqual({ onlyBuilt: ['from-manifest', 'core-js'], ignored: ['evil'], never: [], allowAll: false, strict: true });
     expect(pnpmBuildGate({ pnpm: { onlyBuiltDependencies: ['esbuild'] } }, null).onlyBuilt).toEqual(['esbuild']);
     expect(pnpmBuildGate({ pnpm: { onlyBuiltDependencies: ['esbuild'] } }, { onlyBuiltDependencies: ['sharp'] }).onlyBuilt).toEqual(['sharp']);
+  });
+
+  it('pnpm 11: pnpm-workspace.yaml only, allowBuilds only, strictDepBuilds on unless turned off, a deny wins', () => {
+    // package.json `pnpm` and the old lists are not read by pnpm 11.
+    expect(pnpmBuildGate({ pnpm: { onlyBuiltDependencies: ['esbuild'], dangerouslyAllowAllBuilds: true } }, null, 11)).toEqual({ onlyBuilt: null, ignored: [], never: [], allowAll: false, strict: true });
+    expect(pnpmBuildGate({}, { onlyBuiltDependencies: ['sharp'], ignoredBuiltDependencies: ['x'], neverBuiltDependencies: ['y'] }, 11)).toEqual({ onlyBuilt: null, ignored: [], never: [], allowAll: false, strict: true });
+    expect(pnpmBuildGate({}, { strictDepBuilds: false }, 11).strict).toBe(false);
+    expect(pnpmBuildGate({}, null, 10).strict).toBe(false);
+    const gate = pnpmBuildGate({}, { allowBuilds: { 'core-js@3.45.1': true, 'core-js': false, esbuild: true } }, 11);
+    expect(decideBuild(gate, 'core-js', '3.45.1', 11)).toBe('denied');
+    expect(decideBuild(gate, 'esbuild', '0.25.0', 11)).toBe('allowed');
+    expect(decideBuild(gate, 'sharp', '0.33.0', 11)).toBe('unlisted');
+    expect(decideBuild(pnpmBuildGate({}, { dangerouslyAllowAllBuilds: true }, 11), 'x', '1.0.0', 11)).toBe('allowed');
   });
 
   it('decides as pnpm 10: listed builds, denied silently, unlisted skipped; pnpm 9 builds all', () => {
@@ -159,7 +206,7 @@ describe('ignoredBuildsWatch: pnpm\'s strictDepBuilds refusal', () => {
   const LINE = ' ERR_PNPM_IGNORED_BUILDS  Ignored build scripts: es5-ext@0.10.64, p1@file:p1-1.0.0.tgz, \u001b[31mforged@6.6.6';
 
   it('names the packages pnpm refused that the lockfile installs, as a package-manager error', () => {
-    const watch = ignoredBuildsWatch(project('strictDepBuilds: true\n'));
+    const watch = ignoredBuildsWatch(project('strictDepBuilds: true\n'), '10.34.8');
     watch.line('.../core-js postinstall: Done');
     watch.line(LINE);
     expect(watch.seen([])).toBe(true);
@@ -170,11 +217,32 @@ describe('ignoredBuildsWatch: pnpm\'s strictDepBuilds refusal', () => {
   });
 
   it('does not count without strictDepBuilds, or when a script printed the code (pnpm prefixes script output)', () => {
-    const loose = ignoredBuildsWatch(project(''));
+    const loose = ignoredBuildsWatch(project(''), '10.34.8');
     loose.line(LINE);
     expect(loose.seen([])).toBe(false);
-    const strict = ignoredBuildsWatch(project('strictDepBuilds: true\n'));
+    const strict = ignoredBuildsWatch(project('strictDepBuilds: true\n'), '10.34.8');
     strict.line(`.../evil postinstall: ${LINE}`);
     expect(strict.seen([])).toBe(false);
+  });
+
+  it('counts under pnpm 11 without the setting (its default), not when the file turns it off', () => {
+    const byDefault = ignoredBuildsWatch(project(''), '11.28.6');
+    byDefault.line(LINE);
+    expect(byDefault.seen([])).toBe(true);
+    expect(byDefault.error(null, 1).message).toContain("strictDepBuilds is on (pnpm 11's default) and 2 package(s)");
+    const set = ignoredBuildsWatch(project('strictDepBuilds: true\n'), '11.28.6');
+    set.line(LINE);
+    expect(set.error(null, 1).message).toContain('strictDepBuilds is set and 2 package(s)');
+    // pnpm 11 prints its code in brackets.
+    const bracketed = ignoredBuildsWatch(project(''), '11.28.6');
+    bracketed.line('[ERR_PNPM_IGNORED_BUILDS] Ignored build scripts: es5-ext@0.10.64');
+    expect(bracketed.seen([])).toBe(true);
+    expect(bracketed.error(null, 1).message).toContain('1 package(s) have builds allowBuilds does not allow: es5-ext@0.10.64;');
+    const forged = ignoredBuildsWatch(project(''), '11.28.6');
+    forged.line('.../evil postinstall: [ERR_PNPM_IGNORED_BUILDS] Ignored build scripts: es5-ext@0.10.64');
+    expect(forged.seen([])).toBe(false);
+    const off = ignoredBuildsWatch(project('strictDepBuilds: false\n'), '11.28.6');
+    off.line(LINE);
+    expect(off.seen([])).toBe(false);
   });
 });

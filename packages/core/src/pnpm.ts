@@ -23,22 +23,29 @@ import { exportScope, gatewayNetwork, parseNpmrcLines, readHostNpmConfig, readPr
 import type { InstallJob, LockfileChange, PackageManager } from './package-manager.js';
 import { returnedPnpmProject, PNPM_RETURNED_FILES } from './pnpm-returned.js';
 import { clearModulesStep } from './lockfile-jobs.js';
-import { ignoredBuildsWatch, pnpmScriptPackages, pnpmWorkspaceOf, reviewPnpmBuilds } from './pnpm-builds.js';
+import { ignoredBuildsWatch, pnpmMajor, pnpmScriptPackages, pnpmWorkspaceOf, reviewPnpmBuilds } from './pnpm-builds.js';
 
 /** The pnpm a project without a `packageManager` field gets: the newest 10.x on the registry (npm resolves the range). */
 export const DEFAULT_PNPM = '10';
 /** pnpm writes lockfile v9 from 9.0; its build gate (what the review reports) is 10's. */
 const MIN_PNPM_MAJOR = 9;
-/**
- * pnpm 12 ships as a native executable (@pnpm/exe.*, set up by its install script): readable by the
- * install user, so not kept out of the scripts' reach the way the image's execute-only node keeps
- * pnpm 10 and 11, and its script-shell and folder names are unverified here.
- */
+/** pnpm 12 is not verified here (its settings, folder names and executable's layout). */
 const MAX_PNPM_MAJOR = 11;
+/**
+ * From pnpm 11 on, the sandbox runs pnpm's standalone executable (`@pnpm/exe`: pnpm bundled with a
+ * Node.js of its own) — pnpm 11 needs Node 22, the image's Node may be 20. Its code is the package's
+ * `dist/`, which the executable loads from beside itself.
+ */
+export const PNPM_EXE_MAJOR = 11;
+/** The executable for the image (x86-64, glibc): @pnpm/exe's platform package. */
+export const PNPM_PLATFORM_PACKAGE = '@pnpm/linux-x64';
 
-/** Where the tools step puts pnpm in the sandbox's HOME: a corepack-like folder, as a CI machine would have it. */
+/** Where the tools step puts pnpm, relative to the sandbox's HOME: a corepack-like folder, as a CI machine would have it. */
+const toolFolder = (version: string): string => `.cache/node/corepack/v1/pnpm/${version}`;
+
+/** Where the tools step puts pnpm in the sandbox's HOME. */
 export function pnpmToolDir(version: string): string {
-  return `${SANDBOX_PATHS.home}/.cache/node/corepack/v1/pnpm/${version}`;
+  return `${SANDBOX_PATHS.home}/${toolFolder(version)}`;
 }
 
 /**
@@ -58,7 +65,7 @@ export function pnpmVersionOf(manifest: Record<string, unknown>): { version: str
     throw new SafeInstallError('PACKAGE_MANAGER_UNSUPPORTED', 'usage', `pnpm ${version} is not supported: safe-install runs pnpm ${MIN_PNPM_MAJOR} and later (lockfile v9)`, { hint: 'upgrade the project to pnpm 10 (`pnpm self-update`, then `pnpm install`)' });
   }
   if (Number(match[1]) > MAX_PNPM_MAJOR) {
-    throw new SafeInstallError('PACKAGE_MANAGER_UNSUPPORTED', 'usage', `pnpm ${version} is not supported yet: safe-install runs pnpm ${MIN_PNPM_MAJOR} to ${MAX_PNPM_MAJOR} (pnpm 12 is a native executable the sandbox cannot yet keep out of the scripts' reach)`, {
+    throw new SafeInstallError('PACKAGE_MANAGER_UNSUPPORTED', 'usage', `pnpm ${version} is not supported yet: safe-install runs pnpm ${MIN_PNPM_MAJOR} to ${MAX_PNPM_MAJOR} (pnpm 12 is not verified with the sandbox)`, {
       hint: `pin pnpm ${MAX_PNPM_MAJOR} in package.json packageManager for safe-install runs`,
     });
   }
@@ -70,9 +77,10 @@ export function pnpmVersionOf(manifest: Record<string, unknown>): { version: str
  * hoisted layout and PnP put packages where the lockfile reader does not look), a pnpmfile and
  * config dependencies (pnpm runs their code inside its own untraced process).
  */
-export function refuseUnsupported(project: Pick<Project, 'files'>): void {
+export function refuseUnsupported(project: Pick<Project, 'files'>, major = 10): void {
   const workspace = pnpmWorkspaceOf(project);
-  const npmrc = project.files.find((file) => file.path === '.npmrc');
+  // pnpm 11 reads only auth and registry settings from .npmrc: its node-linker line is ignored there.
+  const npmrc = major >= PNPM_EXE_MAJOR ? undefined : project.files.find((file) => file.path === '.npmrc');
   const npmrcLinker = npmrc === undefined ? undefined : parseNpmrcLines(npmrc.content.toString('utf8')).findLast((line) => line.kind === 'entry' && line.section === null && line.key === 'node-linker')?.value;
   const linker = workspace?.['nodeLinker'] ?? npmrcLinker;
   if (linker !== undefined && linker !== 'isolated') {
@@ -96,8 +104,12 @@ export function refuseUnsupported(project: Pick<Project, 'files'>): void {
   }
 }
 
-/** The options of the traced install that decide whether and how scripts run and where packages go (see the header). */
-export function pnpmInstallFlags(): string[] {
+/**
+ * The options of the traced install that decide whether and how scripts run and where packages go
+ * (see the header). pnpm 11 replaced managePackageManagerVersions with pmOnFail (checked against
+ * pnpm 11.28's settings: every other name here is still one of its settings).
+ */
+export function pnpmInstallFlags(major = 10): string[] {
   return [
     `--config.script-shell=${SANDBOX_HELPERS.scriptShell}`,
     '--config.shell-emulator=false',
@@ -108,14 +120,41 @@ export function pnpmInstallFlags(): string[] {
     '--config.virtual-store-dir-max-length=120',
     '--config.enable-global-virtual-store=false',
     `--config.store-dir=${SANDBOX_PATHS.home}/.local/share/pnpm/store`,
-    '--config.manage-package-manager-versions=false',
+    major >= PNPM_EXE_MAJOR ? '--config.pm-on-fail=ignore' : '--config.manage-package-manager-versions=false',
     '--config.confirm-modules-purge=false',
     '--config.update-notifier=false',
   ];
 }
 
-/** The pnpm that the tools step puts in HOME. */
-const pnpmBin = (version: string): string => `${pnpmToolDir(version)}/node_modules/.bin/pnpm`;
+/** The folder in /tmp the runner seals pnpm 11's tool folder into (root-owned; see ToolSeal). */
+export function pnpmSealedDir(version: string): string {
+  return `${SANDBOX_PATHS.tmp}/pnpm-${version}`;
+}
+
+/**
+ * The pnpm the install runs: pnpm 10's package bin in HOME; pnpm 11's executable in the sealed copy,
+ * where @pnpm/exe's own setup would link it (it loads its code from `dist/` beside itself).
+ */
+export const pnpmBin = (version: string): string => (pnpmMajor(version) >= PNPM_EXE_MAJOR ? `${pnpmSealedDir(version)}/node_modules/@pnpm/exe/pnpm` : `${pnpmToolDir(version)}/node_modules/.bin/pnpm`);
+
+/**
+ * The tools step: the image's npm fetches pnpm, scripts off. pnpm 11: @pnpm/exe and its platform
+ * package by name (their preinstall, which links the binary into place, does not run), and the
+ * runner seals the folder into /tmp (a root-owned, read-only copy, the executable in place
+ * execute-only), from where the install runs it.
+ */
+export function pnpmToolsStep(version: string, trace: 'scripts' | 'none'): JobStep {
+  const exe = pnpmMajor(version) >= PNPM_EXE_MAJOR;
+  const packages = exe ? [`@pnpm/exe@${version}`, `${PNPM_PLATFORM_PACKAGE}@${version}`] : [`pnpm@${version}`];
+  return {
+    phase: 'tools',
+    command: ['npm', 'install', '--prefix', pnpmToolDir(version), '--no-save', '--no-package-lock', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', ...packages],
+    trace,
+    attribution: 'lockfile',
+    export: 'none',
+    ...(exe ? { seal: { dir: toolFolder(version), into: pnpmSealedDir(version).slice(SANDBOX_PATHS.tmp.length + 1), programs: [{ from: `node_modules/${PNPM_PLATFORM_PACKAGE}/pnpm`, to: 'node_modules/@pnpm/exe/pnpm' }] } } : {}),
+  };
+}
 
 /**
  * The pnpm arguments that resolve an install job into package.json and pnpm-lock.yaml only
@@ -138,32 +177,26 @@ export function pnpmResolveArgs(job: LockfileChange, flags: readonly string[] = 
 export function pnpmSteps(job: InstallJob, version: string, options: { export: boolean; trace: boolean; folders?: readonly string[] }): JobStep[] {
   const bin = pnpmBin(version);
   const trace = options.trace ? 'scripts' : 'none';
-  const tools: JobStep = {
-    phase: 'tools',
-    command: ['npm', 'install', '--prefix', pnpmToolDir(version), '--no-save', '--no-package-lock', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', `pnpm@${version}`],
-    trace,
-    attribution: 'lockfile',
-    export: 'none',
-  };
+  const tools = pnpmToolsStep(version, trace);
+  const flags = pnpmInstallFlags(pnpmMajor(version));
   const exported = options.export ? 'install' : 'none';
   if (job.kind === 'add' || job.kind === 'update') {
     return [
       tools,
-      { phase: RESOLVE_PHASE, command: [bin, ...pnpmResolveArgs(job, pnpmInstallFlags())], trace, attribution: 'lockfile', export: 'none' },
+      { phase: RESOLVE_PHASE, command: [bin, ...pnpmResolveArgs(job, flags)], trace, attribution: 'lockfile', export: 'none' },
       clearModulesStep(options.folders),
-      { phase: 'install', command: [bin, 'install', '--frozen-lockfile', ...pnpmInstallFlags()], trace, attribution: 'lockfile', export: exported, relock: true },
+      { phase: 'install', command: [bin, 'install', '--frozen-lockfile', ...flags], trace, attribution: 'lockfile', export: exported, relock: true },
     ];
   }
   const install = ['install', job.kind === 'ci' ? '--frozen-lockfile' : '--lockfile-only'];
-  return [tools, { phase: 'install', command: [bin, ...install, ...pnpmInstallFlags()], trace, attribution: 'lockfile', export: exported }];
+  return [tools, { phase: 'install', command: [bin, ...install, ...flags], trace, attribution: 'lockfile', export: exported }];
 }
 
 const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
 
 async function readPnpmProject(dir: string, options?: { lockfileInSync?: boolean }): Promise<Project> {
   const project = await readProjectWith(dir, PNPM_LOCKFILE, options?.lockfileInSync === false ? { lockfileInSync: false } : {});
-  refuseUnsupported(project);
-  pnpmVersionOf(project.manifest);
+  refuseUnsupported(project, pnpmMajor(pnpmVersionOf(project.manifest).version));
   return project;
 }
 
@@ -201,6 +234,9 @@ export const pnpm: PackageManager = {
   scriptReview: (project, _version, installed) => reviewPnpmBuilds(project, pnpmVersionOf(project.manifest).version, installed?.tree ?? null),
   scriptPackages: (project) => pnpmScriptPackages(project, pnpmVersionOf(project.manifest).version),
   // Not npm's version (the policy's npm-12 rules are npm's); pnpm's folder holds its own programs.
-  evaluationContext: (_version, project) => ({ toolDirs: [pnpmToolDir(pnpmVersionOf(project.manifest).version)] }),
-  refusalWatch: ignoredBuildsWatch,
+  evaluationContext: (_version, project) => {
+    const version = pnpmVersionOf(project.manifest).version;
+    return { toolDirs: pnpmMajor(version) >= PNPM_EXE_MAJOR ? [pnpmToolDir(version), pnpmSealedDir(version)] : [pnpmToolDir(version)] };
+  },
+  refusalWatch: (project) => ignoredBuildsWatch(project, pnpmVersionOf(project.manifest).version),
 };

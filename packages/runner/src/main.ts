@@ -25,7 +25,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { closeSync, existsSync, lstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RUNNER_PID_FILE, SCRIPT_BROKER_ENV, isManagerFile, type JobLockfile, type JobStep, type PackageRef, type RawEvent, type TraceEvent } from '@safe-install/schema';
+import { RUNNER_PID_FILE, SANDBOX_PATHS, SCRIPT_BROKER_ENV, isManagerFile, type JobLockfile, type JobStep, type PackageRef, type RawEvent, type TraceEvent } from '@safe-install/schema';
 import { createProcNetIdentify, startForwarder, type ClientIdentity, type IdentifyClient } from '@safe-install/gateway';
 import { DEFAULT_PACKAGE_MANAGER_PATHS, EventBuilder, MAX_BUN_LOCK_BYTES, bunLockedPackages, parseBunLock, MAX_PNPM_LOCK_BYTES, MAX_YARN_BERRY_LOCK_BYTES, parseYarnBerryLock, yarnBerryLockedPackages, lockedPackageManagerPaths, lockedPackages, lockfileAttribution, parsePnpmLock, pnpmLockedPackages, type EventAttribution, type LockedPackages, type StraceEntry } from '@safe-install/tracer';
 import { parseRunnerArgs, type RunnerArgs } from './args.js';
@@ -37,6 +37,7 @@ import { parseCpuList, processesOf, socketHolders, statusOf } from './proc.js';
 import { relayCapped } from './relay-output.js';
 import { startReaper } from './reaper.js';
 import { startScriptBroker } from './script-broker.js';
+import { sealTool } from './seal-tool.js';
 import { yarnLockfileOf } from './yarn-tree.js';
 import { SCRIPT_SHELL, startScriptTracer, type ScriptTracer } from './script-tracer.js';
 
@@ -405,6 +406,15 @@ async function main(): Promise<void> {
         await sleep(100);
       }
       phase(`${step.phase}-reap`);
+      // A tool the step fetched becomes root's before anything of the next step runs (seal-tool.ts);
+      // only when no process of the install user is left that could race the walk.
+      if (step.seal !== undefined) {
+        if ((await processesOf(args.uid, except)).length > 0) throw new Error(`the ${step.phase} step left processes behind; its tool is not sealed`);
+        sealTool(args.home, SANDBOX_PATHS.tmp, step.seal);
+        // The copy is part of the next step's baseline: not something that step wrote.
+        before = await snapshot(args);
+        phase(`${step.phase}-seal`);
+      }
     }
   }
   await forwarder?.close();

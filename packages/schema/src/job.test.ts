@@ -39,6 +39,29 @@ describe('the sandbox job', () => {
     expect(built.steps.map((s) => [s.phase, s.export, s.relock ?? false])).toEqual([['resolve', 'none', false], ['install', 'install', true]]);
   });
 
+  it('takes a tool seal on a step followed by another; refuses one on the last step and hostile paths', () => {
+    const seal = { dir: '.cache/node/corepack/v1/pnpm/11.28.6', into: 'pnpm-11.28.6', programs: [{ from: 'node_modules/@pnpm/linux-x64/pnpm', to: 'node_modules/@pnpm/exe/pnpm' }] };
+    const tools = { phase: 'tools', command: ['npm', 'install'], trace: 'scripts', attribution: 'lockfile', export: 'none' };
+    expect(parseJob(JSON.stringify(job({ ...tools, seal }, install))).steps[0]!.seal).toEqual(seal);
+    expect(() => parseJob(JSON.stringify(job({ ...install, export: 'none' }, { ...tools, seal })))).toThrow(/no later step runs it/);
+    for (const bad of [
+      { ...seal, dir: '../etc' },
+      { ...seal, dir: '/usr/local/bin' },
+      { ...seal, dir: '.cache/./x' },
+      { ...seal, dir: '' },
+      { ...seal, programs: [{ from: 'a/../../x', to: 'b' }] },
+      { ...seal, programs: [{ from: 'a', to: 'b c' }] },
+      { ...seal, programs: [{ from: 'a', to: 'b', mode: 0o4755 }] },
+      { ...seal, programs: 'a' },
+      { ...seal, owner: 0 },
+      { ...seal, into: 'a/b' },
+      { ...seal, into: '..' },
+      { dir: seal.dir, programs: seal.programs },
+    ]) {
+      expect(() => parseJob(JSON.stringify(job({ ...tools, seal: bad }, install)))).toThrow(JobError);
+    }
+  });
+
   it('returns a copy: changing the input afterwards changes nothing checked', () => {
     const input = job({ ...install, command: ['npm', 'ci'] });
     const checked: SandboxJob = validateJob(input);

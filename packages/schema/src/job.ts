@@ -75,6 +75,30 @@ export interface JobStep {
    * in `/` covers the folder and everything under it, any other names one path.
    */
   managerFiles?: string[];
+  /**
+   * A tool this step fetched, made the package manager's own before the next step starts (see
+   * {@link ToolSeal}). Only on a step that runs no install code and is followed by another.
+   */
+  seal?: ToolSeal;
+}
+
+/**
+ * What the runner (root) does with a tool's folder after the step that fetched it, once none of the
+ * install user's processes is left: it copies the folder into `/tmp/<into>` (root-owned, as root
+ * creates it; in the sticky /tmp the install user can neither rename nor remove it), files 0444, or
+ * 0555 when executable, folders 0555, each program copied into place execute-only (0111). No
+ * script can then rewrite what the package manager loads, nor read or ptrace the process that runs
+ * it (an unreadable program is not dumpable). Root in the sandbox has no CAP_CHOWN or
+ * CAP_DAC_OVERRIDE, so a copy it creates is the way to root-owned files. Symbolic links are not
+ * copied and never followed; a folder on the way that is a link fails the job.
+ */
+export interface ToolSeal {
+  /** The tool's folder, relative to HOME (plain segments). */
+  dir: string;
+  /** The sealed copy's folder name in /tmp (one plain segment; it must not exist yet). */
+  into: string;
+  /** `to` (in the copy) gets the content of the regular file `from` (in `dir`), execute-only. */
+  programs: { from: string; to: string }[];
 }
 
 export interface SandboxJob {
@@ -104,7 +128,9 @@ export const JOB_LIMITS = { bytes: 64 * 1024, steps: 16, args: 256, argChars: 40
 /** One segment of a cache folder's path: a plain name (`.` and `..` are refused on their own). */
 const CACHE_FOLDER_SEGMENT = /^[A-Za-z0-9._-]+$/;
 
-const STEP_KEYS = new Set(['phase', 'command', 'trace', 'attribution', 'subject', 'export', 'continueOnFailure', 'relock', 'clockShiftSeconds', 'managerFiles']);
+const STEP_KEYS = new Set(['phase', 'command', 'trace', 'attribution', 'subject', 'export', 'continueOnFailure', 'relock', 'clockShiftSeconds', 'managerFiles', 'seal']);
+/** One segment of a sealed tool's path: a plain name (npm's scoped folders have `@`). */
+const TOOL_SEGMENT = /^[A-Za-z0-9@._+-]+$/;
 // No control characters (NUL cannot be in an argument at all; newlines and escapes have no place
 // in a package name or an argument the host wrote).
 // eslint-disable-next-line no-control-regex
@@ -195,6 +221,7 @@ function step(value: unknown, index: number): JobStep {
     if (trace !== 'tree') throw new JobError(`${where}: managerFiles needs trace "tree"`);
     out.managerFiles = projectPaths(managerFiles, `${where}.managerFiles`);
   }
+  if (value['seal'] !== undefined) out.seal = toolSeal(value['seal'], `${where}.seal`);
   return out;
 }
 
@@ -217,6 +244,31 @@ export function isManagerFile(relative: string, managerFiles: readonly string[])
   return managerFiles.some((entry) => (entry.endsWith('/') ? relative === entry.slice(0, -1) || relative.startsWith(entry) : relative === entry));
 }
 
+/** A relative path of plain segments, as a sealed tool's folder and programs must be. */
+function plainPath(value: unknown, where: string): string {
+  const path = text(value, where, JOB_LIMITS.cacheFolderChars);
+  if (!path.split('/').every((segment) => TOOL_SEGMENT.test(segment) && segment !== '.' && segment !== '..')) throw new JobError(`${where} must be a relative path without . or .. segments`);
+  return path;
+}
+
+function toolSeal(value: unknown, where: string): ToolSeal {
+  if (!isPlainObject(value)) throw new JobError(`${where} must be an object`);
+  onlyKeys(value, new Set(['dir', 'into', 'programs']), where);
+  const into = plainPath(value['into'], `${where}.into`);
+  if (into.includes('/')) throw new JobError(`${where}.into must be one folder name`);
+  const programs = value['programs'];
+  if (!Array.isArray(programs) || programs.length > 8) throw new JobError(`${where}.programs must be an array of at most 8`);
+  return {
+    dir: plainPath(value['dir'], `${where}.dir`),
+    into,
+    programs: programs.map((program, i) => {
+      if (!isPlainObject(program)) throw new JobError(`${where}.programs[${i}] must be an object`);
+      onlyKeys(program, new Set(['from', 'to']), `${where}.programs[${i}]`);
+      return { from: plainPath(program['from'], `${where}.programs[${i}].from`), to: plainPath(program['to'], `${where}.programs[${i}].to`) };
+    }),
+  };
+}
+
 /** Check a job (already parsed JSON); returns a fresh copy holding only what was checked. */
 export function validateJob(value: unknown): SandboxJob {
   if (!isPlainObject(value)) throw new JobError('the job must be an object');
@@ -232,6 +284,8 @@ export function validateJob(value: unknown): SandboxJob {
     phases.add(s.phase);
     // One export stream per run, after the job: a later step could change what an earlier one left.
     if (s.export !== 'none' && i !== checked.length - 1) throw new JobError(`steps[${i}] exports, but only the last step may`);
+    // The seal runs between steps, when the step's processes are all gone; a tool nothing runs needs none.
+    if (s.seal !== undefined && i === checked.length - 1) throw new JobError(`steps[${i}] seals a tool, but no later step runs it`);
   });
   const job: SandboxJob = { version: JOB_VERSION, steps: checked };
   if (value['cacheFolders'] !== undefined) job.cacheFolders = cacheFolders(value['cacheFolders']);

@@ -19,8 +19,8 @@ import { lockedCandidate, type ApprovalCandidate } from './select.js';
 
 /** The locked packages whose build pnpm's gate neither allows nor denies, each once. */
 export function selectUndecidedBuilds(project: Pick<Project, 'manifest' | 'files' | 'lockfile'>, pnpmVersion: string): ApprovalCandidate[] {
-  const gate = pnpmBuildGate(project.manifest, pnpmWorkspaceOf(project));
   const major = Number(/^(\d+)/.exec(pnpmVersion)?.[1] ?? 10);
+  const gate = pnpmBuildGate(project.manifest, pnpmWorkspaceOf(project), major);
   const seen = new Set<string>();
   const pending: ApprovalCandidate[] = [];
   for (const identity of project.lockfile.identities.byPath.values()) {

@@ -14,6 +14,10 @@ describe('classifyRegistryRequest', () => {
     ['GET', '@types/node/-/node-20.1.0.tgz', 'tarball', '@types/node'],
     ['GET', 'JSONStream', 'packument', 'JSONStream'],
     ['GET', 'download/@acme/widget/2.1.0/0123456789abcdef0123456789abcdef01234567', 'tarball', '@acme/widget'],
+    ['GET', '-/npm/v1/attestations/core-js@3.45.1', 'attestation', 'core-js'],
+    ['HEAD', '-/npm/v1/attestations/core-js@3.45.1', 'attestation', 'core-js'],
+    ['GET', '-/npm/v1/attestations/@pnpm/exe@11.28.6', 'attestation', '@pnpm/exe'],
+    ['GET', '-/npm/v1/attestations/left-pad@1.3.0-rc.1+build.2', 'attestation', 'left-pad'],
   ])('%s %s is forwarded (%s)', (method, rest, kind, name) => {
     expect(classifyRegistryRequest(method, rest)).toEqual({ allowed: true, kind, name });
   });
@@ -46,6 +50,27 @@ describe('classifyRegistryRequest', () => {
     ['GET', 'api/security/apiKey'],
     ['GET', 'express\\..\\x'],
     ['GET', `${'a'.repeat(2000)}`],
+    ['POST', '-/npm/v1/attestations/core-js@3.45.1'],
+    ['PUT', '-/npm/v1/attestations/core-js@3.45.1'],
+    ['GET', '-/npm/v1/attestations/core-js'],
+    ['GET', '-/npm/v1/attestations/@core-js'],
+    ['GET', '-/npm/v1/attestations/'],
+    ['GET', '-/npm/v1/attestations/core-js@3.45.1?x=1'],
+    ['GET', '-/npm/v1/attestations/core-js@3.45.1/../../tokens'],
+    ['GET', '-/npm/v1/attestations/../tokens@1.0.0'],
+    ['GET', '-/npm/v1/attestations/%2e%2e@1.0.0'],
+    ['GET', '-/npm/v1/attestations/@scope%2fname@1.0.0'],
+    ['GET', '-/npm/v1/attestations/scope/name@1.0.0'],
+    ['GET', '-/npm/v1/attestations/@a/b/c@1.0.0'],
+    ['GET', '-/npm/v1/attestations/@/name@1.0.0'],
+    ['GET', '-/npm/v1/attestations/core-js@'],
+    ['GET', '-/npm/v1/attestations/core-js@3.45.1@x y'],
+    ['GET', '-/npm/v1/attestations/.hidden@1.0.0'],
+    ['GET', '-/npm/v1/attestation/core-js@3.45.1'],
+    ['GET', '-/npm/v1/attestationsX/core-js@3.45.1'],
+    ['GET', '-/npm/v2/attestations/core-js@3.45.1'],
+    ['GET', '-/npm/v1/attestations/core-js@3.45.1/'],
+    ['GET', `-/npm/v1/attestations/${'a'.repeat(215)}@1.0.0`],
   ])('%s %j is refused', (method, rest) => {
     expect(classifyRegistryRequest(method, rest).allowed).toBe(false);
   });

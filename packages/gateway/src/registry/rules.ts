@@ -10,6 +10,10 @@
  * itself handed out in a packument of this run). Everything else — any
  * other method, any `/-/...` API (`whoami`, `v1/search`, `npm/v1/...`, `user/...`, `package/.../
  * dist-tags`, audit), query strings, dot segments, encoded slashes outside a scope — is refused.
+ * One read-only API path is forwarded: a version's provenance attestations,
+ * `/-/npm/v1/attestations/<name>@<version>` (public Sigstore bundles; pnpm 11 reads their
+ * transparency-log time as the publish time for its minimumReleaseAge check of a lockfile, and
+ * falls back to the whole packument without them).
  */
 
 /** One configured upstream as the path rules see it. */
@@ -45,7 +49,7 @@ export function selectRegistry(path: string, registries: readonly RegistryPrefix
 }
 
 export type RegistryRequestClass =
-  | { allowed: true; kind: 'packument' | 'version' | 'tarball'; name: string }
+  | { allowed: true; kind: 'packument' | 'version' | 'tarball' | 'attestation'; name: string }
   | { allowed: false; reason: string };
 
 const NAME_PART = /^[A-Za-z0-9~][A-Za-z0-9._~-]*$/;
@@ -70,6 +74,7 @@ export function classifyRegistryRequest(method: string, rest: string): RegistryR
   const segments = rest.split('/');
   if (segments.some((segment) => segment === '' || segment === '.' || segment === '..')) return refuse('empty or dot path segment');
   const first = segments[0] as string;
+  if (segments.length >= 5 && segments.slice(0, 4).join('/') === '-/npm/v1/attestations') return classifyAttestation(segments.slice(4));
   if (first === '-' || first.startsWith('-')) return refuse('registry API paths (/-/...) are not forwarded');
   let name: string;
   let remaining: string[];
@@ -110,6 +115,27 @@ export function classifyRegistryRequest(method: string, rest: string): RegistryR
     return file !== null && file === remaining[1] && TARBALL_FILE.test(file) ? { allowed: true, kind: 'tarball', name } : refuse('bad tarball file name');
   }
   return refuse('unrecognised registry path');
+}
+
+/**
+ * `<name>@<version>` after `-/npm/v1/attestations/`, the name as pnpm and npm send it: unencoded, a
+ * scope as its own segment (`@scope/name@1.0.0`). Nothing else under `-/` is let through by it.
+ */
+function classifyAttestation(spec: readonly string[]): RegistryRequestClass {
+  const refuse = (reason: string): RegistryRequestClass => ({ allowed: false, reason });
+  if (spec.some((segment) => segment.includes('%'))) return refuse('percent-encoding in an attestation path');
+  const scoped = spec.length === 2;
+  if (spec.length > 2 || (scoped && !spec[0]!.startsWith('@'))) return refuse('unrecognised attestation path');
+  const last = spec[spec.length - 1]!;
+  const at = last.lastIndexOf('@');
+  if (at <= 0) return refuse('attestation path without name@version');
+  const bare = last.slice(0, at);
+  const version = last.slice(at + 1);
+  if (!NAME_PART.test(bare) || !VERSION.test(version)) return refuse('bad attestation name or version');
+  if (scoped && !NAME_PART.test(spec[0]!.slice(1))) return refuse('bad attestation scope');
+  const name = scoped ? `${spec[0]}/${bare}` : bare;
+  if (name.length > 214) return refuse('package name too long');
+  return { allowed: true, kind: 'attestation', name };
 }
 
 /** The upstream URL for `rest` under a registry whose base URL is `upstream`. */
