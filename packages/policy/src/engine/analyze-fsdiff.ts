@@ -112,16 +112,24 @@ function candidates(runs: readonly ScriptRun[]): string {
 }
 
 /**
- * What the package manager writes in every install while scripts may be running: its hidden
- * lockfile (written as reify ends, a moment after the last script — within that script's run once
+ * What the package manager writes in every install while scripts may be running: its state files
+ * (MANAGER_STATE: npm's hidden lockfile, written as reify ends, a moment after the last script — within that script's run once
  * the end event's timestamp or its leftovers stretch it) and the `.bin` links it makes for each
  * package as it builds them, next to other packages' scripts. Its own untraced work would
  * otherwise be blamed on whichever script ran then. A script's traced write to either is still
  * judged (`foreign-package-write`, `planted-bin`); only an untraced one goes unjudged here.
  */
 export function isPackageManagerBookkeeping(path: string): boolean {
-  return /\/node_modules\/\.package-lock\.json$/.test(path) || /\/node_modules\/\.bin\/[^/]+$/.test(path);
+  return /\/node_modules\/\.bin\/[^/]+$/.test(path) || MANAGER_STATE.test(path);
 }
+
+/**
+ * Each manager's state files at the top of a node_modules folder: npm's hidden lockfile, pnpm's
+ * install state (`.modules.yaml`, written while its last builds may still run — seen blamed on
+ * core-js's postinstall under load), its workspace state and its virtual store's lockfile, Yarn's
+ * install state and integrity file. Exactly these names; anything else there stays judged.
+ */
+const MANAGER_STATE = /\/node_modules\/(?:\.package-lock\.json|\.modules\.yaml|\.pnpm-workspace-state(?:-v\d+)?\.json|\.pnpm\/lock\.yaml|\.yarn-state\.yml|\.yarn-integrity)$/;
 
 function judgeForRun(a: Analysis, e: FsDiffEvent, run: ScriptRun, path: string, kind: WriteKind, message: string): void {
   const found = classifyWrite(a, run, path, kind);

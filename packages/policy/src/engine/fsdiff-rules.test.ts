@@ -53,10 +53,20 @@ describe('the filesystem diff as a backstop', () => {
     t.fsdiff('created', `${NM}/.package-lock.json`, { mtime: during });
     t.fsdiff('created', `${NM}/.bin/esbuild`, { mtime: during });
     t.fsdiff('created', `${PROJECT}/packages/a/node_modules/.bin/tsc`, { mtime: during });
-    // Lookalikes are not bookkeeping: a file inside .bin's folder tree, another package's lockfile.
+    // pnpm's and Yarn's state files, as untraced as npm's.
+    t.fsdiff('created', `${NM}/.modules.yaml`, { mtime: during });
+    t.fsdiff('modified', `${NM}/.pnpm/lock.yaml`, { mtime: during });
+    t.fsdiff('created', `${NM}/.pnpm-workspace-state-v1.json`, { mtime: during });
+    t.fsdiff('created', `${NM}/.yarn-state.yml`, { mtime: during });
+    // Lookalikes are not bookkeeping: a file inside .bin's folder tree, another package's lockfile,
+    // a state file's name one level down or with more after it.
     t.fsdiff('created', `${NM}/other/.package-lock.json.bak`, { mtime: during });
+    t.fsdiff('created', `${NM}/.modules.yaml.d/x`, { mtime: during });
+    t.fsdiff('created', `${NM}/.pnpm/other/lock.yaml`, { mtime: during });
     p.end();
-    expect(findingsOf(judge(t), 'foreign-package-write').map((f) => f.subject ?? f.message)).toHaveLength(1);
+    const result = judge(t);
+    expect(findingsOf(result, 'foreign-package-write').map((f) => f.subject)).toEqual([`${NM}/other`, `${NM}/.pnpm`]);
+    expect(findingsOf(result, 'write-outside-package').map((f) => f.subject)).toEqual([`${NM}/.modules.yaml.d`]);
   });
 
   it('a write outside its folder nobody traced is at least high', () => {
