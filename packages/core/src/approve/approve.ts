@@ -26,7 +26,7 @@ import { pnpm, pnpmVersionOf } from '../pnpm.js';
 import { withSandboxAllowBuilds } from '../pnpm-allow-builds.js';
 import { planPnpmBuilds, selectUndecidedBuilds, type PnpmBuildsPlan } from './pnpm-approve.js';
 import { bun } from '../bun.js';
-import { planBunTrusted, selectUntrusted, withSandboxTrusted, type BunTrustedPlan } from './bun-approve.js';
+import { planBunTrusted, selectUntrusted, withSandboxTrusted, withTarballVersions, type BunTrustedPlan } from './bun-approve.js';
 
 export type ApproveOptions = Pick<CiOptions, 'dir' | 'base' | 'timeoutSeconds' | 'limits' | 'lingerGraceMs' | 'policy' | 'trace' | 'report'>;
 
@@ -111,7 +111,7 @@ export function startApproval(options: ApproveOptions, observer: RunObserver, de
       selection = { pending, installed: [], sandbox: { sandboxEdit: (copy) => withSandboxAllowBuilds(copy, pending.map((p) => p.entry!), gate.version) } };
     } else if (gate.kind === 'bun') {
       // The same for Bun: every untrusted package trusted in the sandbox's copy of package.json.
-      const pending = selectUntrusted(project);
+      const pending = await withTarballVersions(project.root, selectUntrusted(project));
       selection = { pending, installed: [], sandbox: { sandboxEdit: (copy) => withSandboxTrusted(copy, pending.map((p) => p.package.name)) } };
     } else {
       const lockBytes = project.files.find((file) => file.path === project.lockfileName)?.content;
