@@ -22,6 +22,7 @@ import { RESOLVE_PHASE, SANDBOX_HELPERS, SANDBOX_PATHS, SafeInstallError, type J
 import { exportScope, gatewayNetwork, parseNpmrcLines, readHostNpmConfig, readProjectWith, PNPM_LOCKFILE, type Project } from '@safe-install/sandbox';
 import type { InstallJob, LockfileChange, PackageManager } from './package-manager.js';
 import { returnedPnpmProject, PNPM_RETURNED_FILES } from './pnpm-returned.js';
+import { clearModulesStep } from './lockfile-jobs.js';
 import { ignoredBuildsWatch, pnpmScriptPackages, pnpmWorkspaceOf, reviewPnpmBuilds } from './pnpm-builds.js';
 
 /** The pnpm a project without a `packageManager` field gets: the newest 10.x on the registry (npm resolves the range). */
@@ -146,20 +147,16 @@ export function pnpmSteps(job: InstallJob, version: string, options: { export: b
   };
   const exported = options.export ? 'install' : 'none';
   if (job.kind === 'add' || job.kind === 'update') {
-    const modules = ['node_modules', ...(options.folders ?? []).map((folder) => `${folder}/node_modules`)];
     return [
       tools,
       { phase: RESOLVE_PHASE, command: [bin, ...pnpmResolveArgs(job, pnpmInstallFlags())], trace, attribution: 'lockfile', export: 'none' },
-      { phase: 'clean', command: ['node', '-e', CLEAR_FOLDERS, ...modules], trace: 'none', attribution: 'lockfile', export: 'none' },
+      clearModulesStep(options.folders),
       { phase: 'install', command: [bin, 'install', '--frozen-lockfile', ...pnpmInstallFlags()], trace, attribution: 'lockfile', export: exported, relock: true },
     ];
   }
   const install = ['install', job.kind === 'ci' ? '--frozen-lockfile' : '--lockfile-only'];
   return [tools, { phase: 'install', command: [bin, ...install, ...pnpmInstallFlags()], trace, attribution: 'lockfile', export: exported }];
 }
-
-/** The clean step's program: remove the folders named (relative to the project; no install code has run yet). */
-const CLEAR_FOLDERS = "for (const d of process.argv.slice(1)) require('fs').rmSync(d, { recursive: true, force: true })";
 
 const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
 
