@@ -51,8 +51,9 @@ await describeWithEngine('safe-install approve with Bun', () => {
     const written = await readFile(join(dir, 'package.json'), 'utf8');
     expect(written).toBe(manifestBefore.replace(/\n}\n$/, ',\n  "trustedDependencies": [\n    "cpu-features",\n    "core-js"\n  ]\n}\n'));
     expect(out).toMatch(/core-js@3\.45\.1 \(node_modules\/core-js\): trustedDependencies entry "core-js"\n {2}postinstall: node -e/);
-    // Its view starts a line (the progress lines name it too); bun.lock records no version for a tarball.
-    const start = new RegExp(`\\n${MALICIOUS}@\\S+ \\(node_modules/${MALICIOUS}\\): trustedDependencies entry "${MALICIOUS}"`).exec(out);
+    // Its view starts a line (the progress lines name it too); bun.lock records no version for a
+    // tarball: the identity is its file: path, the version its package.json gives shown beside it.
+    const start = new RegExp(`\\n${MALICIOUS}@file:${MALICIOUS}-1\\.0\\.0\\.tgz \\(version 1\\.0\\.0 by its package\\.json\\) \\(node_modules/${MALICIOUS}\\): trustedDependencies entry "${MALICIOUS}"`).exec(out);
     expect(start).not.toBeNull();
     const block = out.slice(start!.index);
     expect(block).toMatch(/host +\S*histats\.invalid:80/);

@@ -2,7 +2,8 @@
  * `safe-install install` for Bun projects on the real engine: package.json and bun.lock change
  * exactly as the host's Bun (the version the project pins, fetched as the sandbox fetches it)
  * changes them on another copy with `bun add --lockfile-only`, node_modules comes back with them
- * (the trusted builds ran in the frozen install), and a malicious package added from a local
+ * (the trusted builds ran in the frozen install); `update` moves a loose range as host `bun update`
+ * does; and a malicious package added from a local
  * tarball (trusted, so its postinstall runs) leaves the project byte for byte as it was, exit 1.
  */
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -51,6 +52,28 @@ await describeWithEngine('safe-install install with Bun', () => {
     // node_modules came back with them, and the trusted builds ran in the frozen install.
     const code = "console.log(require('is-number')(5)); console.log(require('@bun-small/greet')('x')); console.log(typeof require('cpu-features')().arch)";
     expect((await execa('node', ['-e', code], { cwd: sandbox })).stdout).toBe('true\nhello, .......x\nstring');
+  }, 15 * 60_000);
+
+  it('update moves a loose range to the newest version, as host bun update does (package.json and bun.lock byte for byte)', async () => {
+    const host = await mkdtemp(join(tmpdir(), 'safe-install-e2e-'));
+    dirs.push(host);
+    await writeFile(join(host, 'package.json'), `${JSON.stringify({ name: 'bun-update', version: '1.0.0', private: true, packageManager: `bun@${BUN}`, dependencies: { 'left-pad': '1.2.0' } }, null, 2)}\n`);
+    await hostRun(host, ['install', '--lockfile-only', '--ignore-scripts']);
+    // Locked at 1.2.0 under a range that allows newer (both files, so they stay in sync).
+    for (const file of ['package.json', 'bun.lock']) await writeFile(join(host, file), (await readFile(join(host, file), 'utf8')).replace('"left-pad": "1.2.0"', '"left-pad": "^1.2.0"'));
+    const sandbox = await mkdtemp(join(tmpdir(), 'safe-install-e2e-'));
+    await cp(host, sandbox, { recursive: true });
+    dirs.push(sandbox);
+    await hostRun(host, ['update', '--lockfile-only', '--ignore-scripts', 'left-pad']);
+    const result = await runCli(['update', 'left-pad', '--dir', sandbox]);
+    if (result.exitCode !== 0) process.stderr.write(String(result.all));
+    expect(result.exitCode).toBe(0);
+    const want = await files(host);
+    const got = await files(sandbox);
+    expect(got.manifest).toBe(want.manifest);
+    expect(got.lockfile).toBe(want.lockfile);
+    expect(got.lockfile).not.toContain('left-pad@1.2.0');
+    expect(JSON.parse(await readFile(join(sandbox, 'node_modules/left-pad/package.json'), 'utf8')).version).not.toBe('1.2.0');
   }, 15 * 60_000);
 
   it('a malicious package from ./fixture.tgz (trusted, so its postinstall runs) leaves package.json, bun.lock and node_modules byte for byte unchanged, exit 1', async () => {

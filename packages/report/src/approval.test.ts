@@ -16,6 +16,15 @@ function script(lifecycle: string, values: Partial<Record<keyof ScriptBehaviour[
 const finding = (ruleId: string, message: string): Finding => ({ ruleId, severity: 'critical', package: { name: 'p', version: '1.0.0' }, lifecycle: 'postinstall', message, evidence: ['e1'] });
 
 describe('renderApprovalView', () => {
+  it("shows a package.json version beside a lockfile identity that has none (Bun's tarball), escaped, and only there", () => {
+    const view = { path: 'node_modules/p', entry: 'p', scripts: [], findings: [], previous: null, field: 'trustedDependencies' };
+    const header = (version: string, displayVersion?: string) => renderApprovalView({ ...view, package: { name: 'p', version }, ...(displayVersion === undefined ? {} : { displayVersion }) })[1]!.text;
+    expect(header('file:p-1.0.0.tgz', '1.0.0')).toBe('p@file:p-1.0.0.tgz (version 1.0.0 by its package.json) (node_modules/p): trustedDependencies entry "p"');
+    expect(header('file:p.tgz', '1.0.0\u001b[2J')).toContain('(version 1.0.0\\x1b[2J by its package.json)');
+    expect(header('1.0.0', '2.0.0')).toBe('p@1.0.0 (node_modules/p): trustedDependencies entry "p"');
+    expect(header('file:p.tgz')).toBe('p@file:p.tgz (node_modules/p): trustedDependencies entry "p"');
+  });
+
   it('lists what each script did, credentials read before the other findings; untrusted text escaped', () => {
     const lines = renderApprovalView({
       package: { name: 'p', version: '1.0.0' },

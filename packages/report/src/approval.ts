@@ -25,6 +25,11 @@ export interface ApprovalView {
   previous: { version: string; changes: readonly BehaviourChange[] | null } | null;
   /** The manager's field the entry goes into (absent: npm's allowScripts). */
   field?: string;
+  /**
+   * The version the package's own package.json gives, shown beside a lockfile identity that has
+   * none (Bun's local tarball: `name@file:<path>`); display only, the identity stays the lockfile's.
+   */
+  displayVersion?: string;
 }
 
 /** Rules whose findings are reads of credentials: listed as such, before the other findings. */
@@ -44,7 +49,8 @@ const plain = (text: string): TerminalLine => ({ level: 'plain', text });
 
 /** The block of one package: header, behaviour per script, credentials read, findings, the diff. */
 export function renderApprovalView(view: ApprovalView): TerminalLine[] {
-  const name = clean(`${view.package.name}@${view.package.version}`, 300);
+  const shownVersion = view.displayVersion !== undefined && view.package.version.startsWith('file:') ? ` (version ${clean(view.displayVersion, 60)} by its package.json)` : '';
+  const name = `${clean(`${view.package.name}@${view.package.version}`, 300)}${shownVersion}`;
   const entry = view.entry === null ? 'npm has no trusted allowScripts entry for it' : `${clean(view.field ?? 'allowScripts', 100)} entry ${clean(JSON.stringify(view.entry), 600)}`;
   const lines: TerminalLine[] = [plain(''), plain(`${name} (${clean(view.path, 400)}): ${entry}`)];
   if (view.scripts.length === 0) lines.push(plain('  no install script of it ran in the sandbox: nothing to judge it by'));

@@ -75,7 +75,7 @@ export async function approve(options: ApproveCommandOptions): Promise<number> {
     let leftWithFindings = 0;
     if (yesIfClean) {
       for (const review of session.reviews) {
-        printLines(printer, renderApprovalView({ ...review, field: session.field }));
+        printLines(printer, renderApprovalView({ ...review, field: session.field, displayVersion: review.candidate.displayVersion }));
         const why = notClean(review);
         if (why === null) decisions.set(review, 'approve');
         else {
@@ -85,7 +85,7 @@ export async function approve(options: ApproveCommandOptions): Promise<number> {
       }
     } else if (prompter !== null) {
       for (const review of session.reviews) {
-        printLines(printer, renderApprovalView({ ...review, field: session.field }));
+        printLines(printer, renderApprovalView({ ...review, field: session.field, displayVersion: review.candidate.displayVersion }));
         if (review.entry === null) {
           left.push({ name: nameOf(review), why: 'npm has no trusted allowScripts entry for it' });
           continue;
@@ -100,7 +100,7 @@ export async function approve(options: ApproveCommandOptions): Promise<number> {
       }
       prompter.close();
     } else {
-      for (const review of session.reviews) printLines(printer, renderApprovalView({ ...review, field: session.field }));
+      for (const review of session.reviews) printLines(printer, renderApprovalView({ ...review, field: session.field, displayVersion: review.candidate.displayVersion }));
       printer.error(
         'not a terminal, and --yes-if-clean was not given: nothing was written',
         'run `safe-install approve` on a terminal to decide per package, or `safe-install approve --yes-if-clean` to approve the packages with no finding',

@@ -11,6 +11,8 @@ import { fakeEngine, quietObserver, testNpm, type Scripted } from '../fake-engin
 import { startApproval } from './approve.js';
 import { pnpm } from '../pnpm.js';
 import { bun } from '../bun.js';
+import { packFolder, type Project } from '@safe-install/sandbox';
+import { selectUntrusted, withTarballVersions } from './bun-approve.js';
 
 const R = 'https://registry.example/';
 const LOCK = {
@@ -312,6 +314,23 @@ describe('approve on a Bun project', () => {
     const again = await next.apply(new Map([[next.reviews[0]!, 'deny']]));
     expect(again.packageJson.written).toBe(false);
     expect(again.policy?.written).toBe(false);
+  });
+
+  it("reads a local tarball's version from its package.json for display only (bun.lock records none); an unreadable one shows none", async () => {
+    // A package tarball as npm packs it: package/package.json, gzip'd.
+    const tarball = 'tgz-2.5.0.tgz';
+    const source = await mkdtemp(join(tmpdir(), 'si-approve-tgz-'));
+    await writeFile(join(source, 'package.json'), JSON.stringify({ name: 'tgz', version: '2.5.0' }));
+    await writeFile(join(dir, tarball), await packFolder(source));
+    await rm(source, { recursive: true, force: true });
+    await writeFile(join(dir, 'broken.tgz'), 'not a tarball');
+    const pending = selectUntrusted({ manifest: {}, lockfile: { identities: { byPath: new Map([
+      ['node_modules/tgz', { name: 'tgz', version: `file:${tarball}`, path: 'node_modules/tgz', installedAs: 'tgz', source: 'file' as const }],
+      ['node_modules/broken', { name: 'broken', version: 'file:broken.tgz', path: 'node_modules/broken', installedAs: 'broken', source: 'file' as const }],
+      ['node_modules/left-pad', { name: 'left-pad', version: '1.3.0', path: 'node_modules/left-pad', installedAs: 'left-pad', source: 'registry' as const }],
+    ]) } } as unknown as Project['lockfile'] });
+    const shown = await withTarballVersions(dir, pending);
+    expect(shown.map((p) => [p.package.version, p.entry, p.candidate.displayVersion])).toEqual([[`file:${tarball}`, 'tgz', '2.5.0'], ['file:broken.tgz', 'broken', 'file:broken.tgz'], ['1.3.0', 'left-pad', '1.3.0']]);
   });
 
   it('refuses a field that is not a list of names, and a symlinked package.json, writing nothing', async () => {

@@ -26,7 +26,7 @@ import { pnpm, pnpmVersionOf } from '../pnpm.js';
 import { withSandboxAllowBuilds } from '../pnpm-allow-builds.js';
 import { planPnpmBuilds, selectUndecidedBuilds, type PnpmBuildsPlan } from './pnpm-approve.js';
 import { bun } from '../bun.js';
-import { planBunTrusted, selectUntrusted, withSandboxTrusted } from './bun-approve.js';
+import { planBunTrusted, selectUntrusted, withSandboxTrusted, withTarballVersions } from './bun-approve.js';
 import { yarnBerry } from '../yarn-berry.js';
 import { yarnClassic } from '../yarn-classic.js';
 import { planPolicyOnly, planYarnBuilds, selectUndecidedYarnBuilds, selectYarnClassicPackages, withSandboxYarnScripts, withTracedFolders } from './yarn-approve.js';
@@ -131,7 +131,7 @@ export function startApproval(options: ApproveOptions, observer: RunObserver, de
       selection = { pending, installed: [], sandbox: { sandboxEdit: (copy) => withSandboxAllowBuilds(copy, pending.map((p) => p.entry!), gate.version) } };
     } else if (gate.kind === 'bun') {
       // The same for Bun: every untrusted package trusted in the sandbox's copy of package.json.
-      const pending = selectUntrusted(project);
+      const pending = await withTarballVersions(project.root, selectUntrusted(project));
       selection = { pending, installed: [], sandbox: { sandboxEdit: (copy) => withSandboxTrusted(copy, pending.map((p) => p.package.name)) } };
     } else if (gate.kind === 'yarn-berry') {
       // Every build Yarn's gate leaves undecided runs in the sandbox (`enableScripts` in its copy only).

@@ -21,7 +21,7 @@
 import { join } from 'node:path';
 import { SafeInstallError } from '@safe-install/schema';
 import { packageJsonWithField, replaceFile } from '@safe-install/policy';
-import type { Project } from '@safe-install/sandbox';
+import { readTarballManifest, type Project } from '@safe-install/sandbox';
 import { bunRunsScripts, bunTrusted } from '../bun.js';
 import { BUN_DEFAULT_TRUSTED } from '../bun-default-trusted.js';
 import { packageJsonToEdit } from './approvals-store.js';
@@ -55,6 +55,24 @@ export function selectUntrusted(project: LockedProject): ApprovalCandidate[] {
     });
   }
   return pending;
+}
+
+/** A version as a package.json gives it, bounded (display only). */
+const VERSION = /^\d{1,9}\.\d{1,9}\.\d{1,9}(?:[-+][0-9A-Za-z.+-]{1,60})?$/;
+
+/**
+ * The pending packages with the version their tarball's package.json gives, where bun.lock records
+ * none (a tarball in the project: the identity's version is `file:<path>`). Display only: the
+ * identity, the entry and every pin stay the lockfile's. An unreadable tarball shows none.
+ */
+export async function withTarballVersions(root: string, pending: readonly ApprovalCandidate[]): Promise<ApprovalCandidate[]> {
+  return Promise.all(pending.map(async (p) => {
+    if (p.candidate.kind !== 'file' || !p.package.version.startsWith('file:')) return p;
+    // The lockfile reader checked the path to be inside the project.
+    const manifest = await readTarballManifest(join(root, p.package.version.slice('file:'.length))).catch(() => null);
+    const version = manifest?.['version'];
+    return typeof version === 'string' && VERSION.test(version) ? { ...p, candidate: { ...p.candidate, displayVersion: version } } : p;
+  }));
 }
 
 /**
