@@ -6,15 +6,13 @@
  * does; and a malicious package added from a local
  * tarball (trusted, so its postinstall runs) leaves the project byte for byte as it was, exit 1.
  */
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { copyProject, describeWithEngine, packCorpusFixture, repoRoot, runCli, userEnv } from './engine.js';
+import { describeWithEngine, packCorpusFixture, repoRoot, userEnv } from './engine.js';
 import { BUN, hostBun } from './host-bun.js';
-import { compareTrees, describeDifferences, readTree } from './tree-compare.js';
-
-const files = async (dir: string) => ({ manifest: await readFile(join(dir, 'package.json'), 'utf8'), lockfile: await readFile(join(dir, 'bun.lock'), 'utf8') });
+import { expectInstallAsHost, expectMaliciousLeavesProject, manifestAndLockfile } from './install-jobs.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -33,25 +31,16 @@ await describeWithEngine('safe-install install with Bun', () => {
 
   it(`install is-number in examples/bun-small changes package.json and bun.lock exactly as host bun ${BUN} add is-number does`, async () => {
     expect((await hostRun(repoRoot, ['--version'])).stdout.trim()).toBe(BUN);
-    const host = await copyProject('examples/bun-small');
-    const sandbox = await mkdtemp(join(tmpdir(), 'safe-install-e2e-'));
-    await cp(host, sandbox, { recursive: true });
-    dirs.push(host, sandbox);
-    // The lockfile only on the host: no package's script runs here.
-    await hostRun(host, ['add', 'is-number', '--lockfile-only', '--ignore-scripts']);
-    const started = Date.now();
-    const result = await runCli(['install', 'is-number', '--dir', sandbox]);
-    process.stderr.write(`bun-small: safe-install install is-number took ${((Date.now() - started) / 1000).toFixed(1)} s\n${result.exitCode !== 0 ? result.all : ''}`);
-    expect(result.all).toContain('verdict: pass');
-    expect(result.exitCode).toBe(0);
-    const want = await files(host);
-    const got = await files(sandbox);
-    expect(got.manifest).toBe(want.manifest);
-    expect(got.lockfile).toBe(want.lockfile);
-    expect(JSON.parse(got.manifest).dependencies['is-number']).toMatch(/^\^\d+\.\d+\.\d+$/);
-    // node_modules came back with them, and the trusted builds ran in the frozen install.
-    const code = "console.log(require('is-number')(5)); console.log(require('@bun-small/greet')('x')); console.log(typeof require('cpu-features')().arch)";
-    expect((await execa('node', ['-e', code], { cwd: sandbox })).stdout).toBe('true\nhello, .......x\nstring');
+    // The lockfile only on the host: no package's script runs here; the trusted builds run in the sandbox's frozen install.
+    const { manifest } = await expectInstallAsHost({
+      from: 'examples/bun-small',
+      lockfile: 'bun.lock',
+      args: ['install', 'is-number'],
+      hostChange: (host) => hostRun(host, ['add', 'is-number', '--lockfile-only', '--ignore-scripts']),
+      runs: { code: "console.log(require('is-number')(5)); console.log(require('@bun-small/greet')('x')); console.log(typeof require('cpu-features')().arch)", stdout: 'true\nhello, .......x\nstring' },
+      dirs,
+    });
+    expect((manifest['dependencies'] as Record<string, string>)['is-number']).toMatch(/^\^\d+\.\d+\.\d+$/);
   }, 15 * 60_000);
 
   it('update moves a loose range to the newest version, as host bun update does (package.json and bun.lock byte for byte)', async () => {
@@ -61,18 +50,15 @@ await describeWithEngine('safe-install install with Bun', () => {
     await hostRun(host, ['install', '--lockfile-only', '--ignore-scripts']);
     // Locked at 1.2.0 under a range that allows newer (both files, so they stay in sync).
     for (const file of ['package.json', 'bun.lock']) await writeFile(join(host, file), (await readFile(join(host, file), 'utf8')).replace('"left-pad": "1.2.0"', '"left-pad": "^1.2.0"'));
-    const sandbox = await mkdtemp(join(tmpdir(), 'safe-install-e2e-'));
-    await cp(host, sandbox, { recursive: true });
-    dirs.push(sandbox);
-    await hostRun(host, ['update', '--lockfile-only', '--ignore-scripts', 'left-pad']);
-    const result = await runCli(['update', 'left-pad', '--dir', sandbox]);
-    if (result.exitCode !== 0) process.stderr.write(String(result.all));
-    expect(result.exitCode).toBe(0);
-    const want = await files(host);
-    const got = await files(sandbox);
-    expect(got.manifest).toBe(want.manifest);
-    expect(got.lockfile).toBe(want.lockfile);
-    expect(got.lockfile).not.toContain('left-pad@1.2.0');
+    const { dir: sandbox } = await expectInstallAsHost({
+      from: host,
+      lockfile: 'bun.lock',
+      args: ['update', 'left-pad'],
+      hostChange: (copy) => hostRun(copy, ['update', '--lockfile-only', '--ignore-scripts', 'left-pad']),
+      dirs,
+    });
+    const { lockfile } = await manifestAndLockfile(sandbox, 'bun.lock');
+    expect(lockfile).not.toContain('left-pad@1.2.0');
     expect(JSON.parse(await readFile(join(sandbox, 'node_modules/left-pad/package.json'), 'utf8')).version).not.toBe('1.2.0');
   }, 15 * 60_000);
 
@@ -83,13 +69,6 @@ await describeWithEngine('safe-install install with Bun', () => {
     await packCorpusFixture('P1-npm-token-exfil', 'p1-npmrc-shell', project, 'fixture.tgz');
     // An earlier install to keep (no scripts: nothing runs on the host).
     await hostRun(project, ['install', '--ignore-scripts']);
-    const before = await readTree(project);
-    const result = await runCli(['install', './fixture.tgz'], { cwd: project });
-    expect(result.all).toMatch(/p1-npmrc-shell@\S+\n\s+critical decoy-credential-read in postinstall/);
-    expect(result.exitCode).toBe(1);
-    const after = await readTree(project);
-    expect(describeDifferences(compareTrees(before, after))).toBe('');
-    expect(after.size).toBe(before.size);
-    expect(before.size).toBeGreaterThan(3);
+    await expectMaliciousLeavesProject(project, { finding: /p1-npmrc-shell@\S+\n\s+critical decoy-credential-read in postinstall/, minFiles: 3 });
   }, 15 * 60_000);
 });

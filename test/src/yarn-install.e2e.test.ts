@@ -6,12 +6,12 @@
  * from a local tarball (its build allowed, so it runs) leaves the project byte for byte as it was,
  * with the violation exit code.
  */
-import { cp, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { copyProject, describeWithEngine, repoRoot, runCli, userEnv } from './engine.js';
-import { compareTrees, describeDifferences, readTree } from './tree-compare.js';
+import { describeWithEngine, packCorpusFixture, userEnv } from './engine.js';
+import { expectInstallAsHost, expectMaliciousLeavesProject } from './install-jobs.js';
 
 const BERRY = '4.18.1';
 const CLASSIC = '1.22.22';
@@ -62,51 +62,19 @@ async function classicArgs(): Promise<{ env: Record<string, string>; flags: stri
   return { env: { ...userEnv, HOME: home, YARN_REGISTRY: await registry(), YARN_DISABLE_SELF_UPDATE_CHECK: 'true', YARN_ENABLE_TELEMETRY: '0' }, flags: ['--non-interactive', '--cache-folder', join(home, 'cache')] };
 }
 
-const files = async (dir: string) => ({ manifest: await readFile(join(dir, 'package.json'), 'utf8'), lockfile: await readFile(join(dir, 'yarn.lock'), 'utf8') });
-
 /** The malicious fixture packed into `project` as fixture.tgz. */
-async function packFixture(project: string): Promise<void> {
-  const packed = await execa('npm', ['pack', '--ignore-scripts', '--pack-destination', project], { cwd: join(repoRoot, 'examples/malicious/P1-npm-token-exfil', FIXTURE) });
-  await rename(join(project, packed.stdout.trim().split('\n').pop()!), join(project, 'fixture.tgz'));
-}
+const packFixture = (project: string) => packCorpusFixture('P1-npm-token-exfil', FIXTURE, project, 'fixture.tgz');
 
-/** The malicious fixture's install leaves the project as it was: exit 1, its finding printed, every file the same. */
-async function expectUnchanged(project: string): Promise<void> {
-  const before = await readTree(project);
-  const result = await runCli(['install', './fixture.tgz'], { cwd: project });
-  if (result.exitCode !== 1) process.stderr.write(String(result.all ?? ''));
-  expect(result.all).toMatch(new RegExp(`${FIXTURE}@1\\.0\\.0\\n\\s+critical decoy-credential-read`));
-  expect(result.exitCode).toBe(1);
-  const after = await readTree(project);
-  expect(describeDifferences(compareTrees(before, after))).toBe('');
-  expect(after.size).toBe(before.size);
-  expect(before.size).toBeGreaterThan(5);
-}
+/** The malicious fixture's install leaves the project as it was. */
+const expectUnchanged = (project: string) => expectMaliciousLeavesProject(project, { finding: new RegExp(`${FIXTURE}@1\\.0\\.0\\n\\s+critical decoy-credential-read`), minFiles: 5 });
 
 /**
  * `safe-install install left-pad` on one copy of `example`, `hostAdd` (the host's Yarn) on another:
- * the CLI passes, package.json and yarn.lock are byte for byte the host's, and node_modules came
- * back with them, cpu-features built in the install from the new lockfile.
+ * the same package.json and yarn.lock, and cpu-features built in the install from the new lockfile.
  */
 async function expectSameAsHost(example: string, hostAdd: (dir: string) => Promise<unknown>): Promise<Record<string, unknown>> {
-  const host = await copyProject(example);
-  const sandbox = await mkdtemp(join(tmpdir(), 'safe-install-e2e-'));
-  await cp(host, sandbox, { recursive: true });
-  dirs.push(host, sandbox);
-  await hostAdd(host);
-  const started = Date.now();
-  const result = await runCli(['install', 'left-pad', '--dir', sandbox]);
-  process.stderr.write(`${example}: safe-install install left-pad took ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-  if (result.exitCode !== 0) process.stderr.write(String(result.all ?? ''));
-  expect(result.all).toContain('verdict: pass');
-  expect(result.exitCode).toBe(0);
-  const want = await files(host);
-  const got = await files(sandbox);
-  expect(got.manifest).toBe(want.manifest);
-  expect(got.lockfile).toBe(want.lockfile);
-  const code = "console.log(require('left-pad')('x', 3)); console.log(typeof require('cpu-features')().arch)";
-  expect((await execa('node', ['-e', code], { cwd: sandbox })).stdout).toBe('  x\nstring');
-  return JSON.parse(got.manifest) as Record<string, unknown>;
+  const runs = { code: "console.log(require('left-pad')('x', 3)); console.log(typeof require('cpu-features')().arch)", stdout: '  x\nstring' };
+  return (await expectInstallAsHost({ from: example, lockfile: 'yarn.lock', args: ['install', 'left-pad'], hostChange: hostAdd, runs, dirs })).manifest;
 }
 
 await describeWithEngine('safe-install install with Yarn Berry', () => {
