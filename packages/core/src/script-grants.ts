@@ -39,17 +39,20 @@ export function policyScriptPackages(policy: Policy, locked: readonly PackageRef
   });
 }
 
-/** The undecided candidates among `packages` (by name@version), each package once. */
+/** The undecided candidates among `packages` (by name@version), each entry once (a name@version may come from two sources: two entries). */
 function wanted(pending: readonly ApprovalCandidate[], packages: readonly PackageRef[]): ApprovalCandidate[] {
   const want = new Set(packages.map(packageId));
   const seen = new Set<string>();
   return pending.filter((p) => {
-    const id = packageId(p.package);
-    if (!want.has(id) || seen.has(id)) return false;
-    seen.add(id);
+    const key = p.entry ?? packageId(p.package);
+    if (!want.has(packageId(p.package)) || seen.has(key)) return false;
+    seen.add(key);
     return true;
   });
 }
+
+/** Each package once, in order. */
+const unique = (packages: readonly PackageRef[]): PackageRef[] => packages.filter((pkg, i) => packages.findIndex((other) => packageId(other) === packageId(pkg)) === i);
 
 /**
  * The project with `entries` added to the allowScripts of the package.json that goes into the
@@ -89,11 +92,11 @@ export function npmGrantScripts(project: Project, packages: readonly PackageRef[
 /** pnpm: the packages' builds allowed in the sandbox's pnpm-workspace.yaml, in the field the project's pnpm reads. */
 export function pnpmGrantScripts(project: Project, packages: readonly PackageRef[], pnpmVersion: string): ScriptGrant {
   const grant = wanted(selectUndecidedBuilds(project, pnpmVersion), packages);
-  return { project: withSandboxAllowBuilds(project, grant.map((p) => p.entry!), pnpmVersion), granted: grant.map((p) => p.package) };
+  return { project: withSandboxAllowBuilds(project, grant.map((p) => p.entry!), pnpmVersion), granted: unique(grant.map((p) => p.package)) };
 }
 
 /** Bun: the packages' names added to the sandbox's trustedDependencies (what Bun trusts now kept). */
 export function bunGrantScripts(project: Project, packages: readonly PackageRef[]): ScriptGrant {
   const grant = wanted(selectUntrusted(project), packages);
-  return { project: withSandboxTrusted(project, [...new Set(grant.map((p) => p.package.name))]), granted: grant.map((p) => p.package) };
+  return { project: withSandboxTrusted(project, [...new Set(grant.map((p) => p.package.name))]), granted: unique(grant.map((p) => p.package)) };
 }
