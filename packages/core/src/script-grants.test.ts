@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TraceEvent } from '@safe-install/schema';
 import { loadPolicy, type PackageRule, type Policy } from '@safe-install/policy';
-import { bunGrantScripts, npmGrantScripts, pnpmGrantScripts, policyScriptPackages } from './script-grants.js';
+import { bunGrantScripts, npmGrantScripts, pnpmGrantScripts, policyScriptPackages, yarnBerryGrantScripts } from './script-grants.js';
+import { yarnBerry } from './yarn-berry.js';
+import { BERRY_LOCK, BERRY_LOCK_HEAD } from './yarn-lock-fixtures.test-helper.js';
 import { npm } from './npm.js';
 import { pnpm } from './pnpm.js';
 import { bun } from './bun.js';
@@ -194,6 +196,36 @@ describe('bunGrantScripts', () => {
     await writeFile(join(dir, 'bun.lock'), BUN_LOCK);
     const project = await bun.readProject(dir);
     expect(bunGrantScripts(project, [pad])).toEqual({ project, granted: [] });
+  });
+});
+
+describe('yarnBerryGrantScripts', () => {
+  const project = async (manifest: Record<string, unknown>, lock = BERRY_LOCK) => {
+    const text = JSON.stringify({ name: 'p', version: '1.0.0', packageManager: 'yarn@4.18.1', dependencies: { 'left-pad': '^1.3.0' }, ...manifest }, null, 2);
+    await writeFile(join(dir, 'package.json'), text);
+    await writeFile(join(dir, 'yarn.lock'), lock);
+    await writeFile(join(dir, '.yarnrc.yml'), 'nodeLinker: node-modules\n');
+    return { text, project: await yarnBerry.readProject(dir) };
+  };
+
+  it("pins built: true in the sandbox's package.json and in yarn.lock's copy of the root's dependenciesMeta, as Yarn writes it", async () => {
+    const { text, project: own } = await project({ dependenciesMeta: { 'left-pad': { unplugged: true } } });
+    const { project: copy, granted } = yarnBerryGrantScripts(own, [pad, { name: '__proto__', version: '1.0.0' }]);
+    expect(granted).toEqual([pad]);
+    expect(JSON.parse(String(copy.files.find((f) => f.path === 'package.json')?.content)).dependenciesMeta).toEqual({ 'left-pad': { unplugged: true }, 'left-pad@1.3.0': { built: true } });
+    expect(String(copy.files.find((f) => f.path === 'yarn.lock')?.content)).toBe(`${BERRY_LOCK_HEAD}  dependenciesMeta:\n    left-pad@1.3.0:\n      built: true\n  languageName: unknown\n  linkType: soft\n`);
+    expect(await readFile(join(dir, 'package.json'), 'utf8')).toBe(text);
+    expect(await readFile(join(dir, 'yarn.lock'), 'utf8')).toBe(BERRY_LOCK);
+  });
+
+  it('keeps a name denied with built: false denied', async () => {
+    const { project: own } = await project({ dependenciesMeta: { 'left-pad': { built: false } } });
+    expect(yarnBerryGrantScripts(own, [pad])).toEqual({ project: own, granted: [] });
+  });
+
+  it("grants nothing when yarn.lock's root entry is not one Yarn writes (the install stays Yarn's)", async () => {
+    const { project: own } = await project({}, BERRY_LOCK.replace('  languageName: unknown', '  dependenciesMeta:\n        deeper: true\n  languageName: unknown'));
+    expect(yarnBerryGrantScripts(own, [pad])).toEqual({ project: own, granted: [] });
   });
 });
 

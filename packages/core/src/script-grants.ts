@@ -10,11 +10,12 @@
  * `approve` makes for that manager. Pure: the project in, a changed copy and what was granted out.
  */
 import type { PackageRef } from '@safe-install/schema';
-import { packageJsonWithAllowScripts, policyAllowsScripts, type Policy } from '@safe-install/policy';
+import { packageJsonWithAllowScripts, packageJsonWithField, policyAllowsScripts, type Policy } from '@safe-install/policy';
 import type { Project } from '@safe-install/sandbox';
 import { packageId, selectUnapproved, type ApprovalCandidate } from './approve/select.js';
 import { selectUndecidedBuilds } from './approve/pnpm-approve.js';
 import { selectUntrusted, withSandboxTrusted } from './approve/bun-approve.js';
+import { selectUndecidedYarnBuilds, yarnLockWithBuilds } from './approve/yarn-approve.js';
 import { withSandboxAllowBuilds } from './pnpm-allow-builds.js';
 
 /** The sandbox's copy with scripts granted, and the packages granted (those the manager's field did not list), each once. */
@@ -99,4 +100,38 @@ export function pnpmGrantScripts(project: Project, packages: readonly PackageRef
 export function bunGrantScripts(project: Project, packages: readonly PackageRef[]): ScriptGrant {
   const grant = wanted(selectUntrusted(project), packages);
   return { project: withSandboxTrusted(project, [...new Set(grant.map((p) => p.package.name))]), granted: unique(grant.map((p) => p.package)) };
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Yarn Berry: `dependenciesMeta["name@version"].built: true` in the sandbox's package.json and in
+ * yarn.lock's copy of the root's dependenciesMeta (Yarn's `--immutable` refuses a lockfile whose
+ * copy differs), as approve writes them. A yarn.lock whose root entry Yarn would not have written
+ * grants nothing: the install stays what Yarn does with the project's own files.
+ */
+export function yarnBerryGrantScripts(project: Project, packages: readonly PackageRef[]): ScriptGrant {
+  const grant = wanted(selectUndecidedYarnBuilds(project), packages);
+  const manifestFile = project.files.find((file) => file.path === 'package.json');
+  const lockFile = project.files.find((file) => file.path === project.lockfileName);
+  if (grant.length === 0 || manifestFile === undefined || lockFile === undefined) return { project, granted: [] };
+  const current = project.manifest['dependenciesMeta'];
+  const meta: Record<string, unknown> = { ...(isRecord(current) ? current : {}) };
+  const edits = grant.map((p) => ({ key: packageId(p.package), built: true }));
+  for (const { key } of edits) {
+    const entry = Object.hasOwn(meta, key) && isRecord(meta[key]) ? meta[key] : {};
+    Object.defineProperty(meta, key, { value: { ...entry, built: true }, enumerable: true, writable: true, configurable: true });
+  }
+  let manifestText: string;
+  let lockText: string;
+  try {
+    manifestText = packageJsonWithField(manifestFile.content.toString('utf8'), 'dependenciesMeta', meta);
+    lockText = yarnLockWithBuilds(lockFile.content.toString('utf8'), edits);
+  } catch {
+    return { project, granted: [] };
+  }
+  const files = project.files.map((file) =>
+    file === manifestFile ? { ...file, content: Buffer.from(manifestText, 'utf8') } : file === lockFile ? { ...file, content: Buffer.from(lockText, 'utf8') } : file,
+  );
+  return { project: { ...project, files, manifest: { ...project.manifest, dependenciesMeta: meta } }, granted: unique(grant.map((p) => p.package)) };
 }
