@@ -11,6 +11,7 @@ import { loadPolicy, type PackageRule, type Policy } from '@safe-install/policy'
 import { bunGrantScripts, npmGrantScripts, pnpmGrantScripts, policyScriptPackages, yarnBerryGrantScripts } from './script-grants.js';
 import { yarnBerry } from './yarn-berry.js';
 import { BERRY_LOCK, BERRY_LOCK_HEAD } from './yarn-lock-fixtures.test-helper.js';
+import { BUN_LOCK, PNPM_LOCK } from './lock-fixtures.test-helper.js';
 import { npm } from './npm.js';
 import { pnpm } from './pnpm.js';
 import { bun } from './bun.js';
@@ -18,7 +19,6 @@ import { startCi } from './ci-pipeline.js';
 import { fakeEngine, quietObserver, testNpm } from './fake-engine.test-helper.js';
 
 const R = 'https://registry.example/';
-const INTEGRITY = 'sha512-XI5MPzVNApjAyhQzphX8BkmKsKUxD4LdyK24iZeQEnG9JBBiHYDBwVF5sAnjBvTqA3ovRp0yh1ZcxbpqHRvoyA==';
 const pad = { name: 'left-pad', version: '1.3.0' };
 const esbuild = { name: 'esbuild', version: '0.25.12' };
 
@@ -104,29 +104,6 @@ describe('npmGrantScripts', () => {
   });
 });
 
-const PNPM_LOCK = `lockfileVersion: '9.0'
-
-settings:
-  autoInstallPeers: true
-  excludeLinksFromLockfile: false
-
-importers:
-
-  .:
-    dependencies:
-      left-pad:
-        specifier: 1.3.0
-        version: 1.3.0
-
-packages:
-
-  left-pad@1.3.0:
-    resolution: {integrity: ${INTEGRITY}}
-
-snapshots:
-
-  left-pad@1.3.0: {}
-`;
 
 async function pnpmProject(workspace: string | null) {
   await writeFile(join(dir, 'package.json'), '{"name":"app","version":"1.0.0","packageManager":"pnpm@10.34.8","dependencies":{"left-pad":"1.3.0"}}\n');
@@ -159,25 +136,6 @@ describe('pnpmGrantScripts', () => {
   });
 });
 
-const BUN_LOCK = `{
-  "lockfileVersion": 1,
-  "configVersion": 1,
-  "workspaces": {
-    "": {
-      "name": "app",
-      "dependencies": {
-        "esbuild": "0.25.12",
-        "left-pad": "1.3.0",
-      },
-    },
-  },
-  "packages": {
-    "esbuild": ["esbuild@0.25.12", "", {}, "${INTEGRITY}"],
-
-    "left-pad": ["left-pad@1.3.0", "", {}, "${INTEGRITY}"],
-  }
-}
-`;
 
 describe('bunGrantScripts', () => {
   it("trusts the package's name in the sandbox's package.json, Bun's default list kept", async () => {
