@@ -11,14 +11,13 @@ import { loadPolicy, type PackageRule, type Policy } from '@safe-install/policy'
 import { bunGrantScripts, npmGrantScripts, pnpmGrantScripts, policyScriptPackages, yarnBerryGrantScripts } from './script-grants.js';
 import { yarnBerry } from './yarn-berry.js';
 import { BERRY_LOCK, BERRY_LOCK_HEAD } from './yarn-lock-fixtures.test-helper.js';
-import { BUN_LOCK, PNPM_LOCK } from './lock-fixtures.test-helper.js';
+import { BUN_LOCK, NPM_LOCK, PNPM_LOCK } from './lock-fixtures.test-helper.js';
 import { npm } from './npm.js';
 import { pnpm } from './pnpm.js';
 import { bun } from './bun.js';
 import { startCi } from './ci-pipeline.js';
 import { fakeEngine, quietObserver, testNpm } from './fake-engine.test-helper.js';
 
-const R = 'https://registry.example/';
 const pad = { name: 'left-pad', version: '1.3.0' };
 const esbuild = { name: 'esbuild', version: '0.25.12' };
 
@@ -68,18 +67,6 @@ describe('policyScriptPackages', () => {
     expect(policyScriptPackages(policy, [pad])).toEqual([]);
   });
 });
-
-const NPM_LOCK = {
-  name: 'app',
-  version: '1.0.0',
-  lockfileVersion: 3,
-  requires: true,
-  packages: {
-    '': { name: 'app', version: '1.0.0', dependencies: { 'left-pad': '1.3.0', esbuild: '0.25.12' } },
-    'node_modules/left-pad': { version: '1.3.0', resolved: `${R}left-pad/-/left-pad-1.3.0.tgz`, integrity: 'sha512-AAAA', hasInstallScript: true },
-    'node_modules/esbuild': { version: '0.25.12', resolved: `${R}esbuild/-/esbuild-0.25.12.tgz`, integrity: 'sha512-BBBB', hasInstallScript: true },
-  },
-};
 
 describe('npmGrantScripts', () => {
   it("adds the lockfile's key of each undecided package to the sandbox's allowScripts; a listed deny stays", async () => {

@@ -11,20 +11,8 @@ import { fakeEngine, quietObserver, testNpm, type Scripted } from '../fake-engin
 import { startApproval } from './approve.js';
 import { pnpm } from '../pnpm.js';
 import { bun } from '../bun.js';
-import { BUN_LOCK, PNPM_LOCK } from '../lock-fixtures.test-helper.js';
+import { BUN_LOCK, NPM_LOCK as LOCK, PNPM_LOCK } from '../lock-fixtures.test-helper.js';
 
-const R = 'https://registry.example/';
-const LOCK = {
-  name: 'app',
-  version: '1.0.0',
-  lockfileVersion: 3,
-  requires: true,
-  packages: {
-    '': { name: 'app', version: '1.0.0', dependencies: { 'left-pad': '1.3.0', esbuild: '0.25.12' } },
-    'node_modules/left-pad': { version: '1.3.0', resolved: `${R}left-pad/-/left-pad-1.3.0.tgz`, integrity: 'sha512-AAAA', hasInstallScript: true },
-    'node_modules/esbuild': { version: '0.25.12', resolved: `${R}esbuild/-/esbuild-0.25.12.tgz`, integrity: 'sha512-BBBB', hasInstallScript: true },
-  },
-};
 // Four spaces and a key after allowScripts: both must survive the edit.
 const MANIFEST = '{\n    "name": "app",\n    "version": "1.0.0",\n    "allowScripts": {\n        "esbuild": true\n    },\n    "dependencies": {\n        "left-pad": "1.3.0",\n        "esbuild": "0.25.12"\n    }\n}\n';
 
