@@ -1,13 +1,15 @@
 /**
  * pnpm on the real engine: the example project installs and its code runs on the host; a
  * malicious fixture installed by pnpm is caught with the same findings and attribution as under
- * npm; a build that allowBuilds denies is reported skipped, not run, not a finding.
+ * npm; a build that allowBuilds denies is reported skipped, not run, not a finding; one the policy
+ * allows and allowBuilds does not list runs, granted in the sandbox copy only.
  */
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { copyProject, describeWithEngine, readTrace, runCli } from './engine.js';
-import { CULPRIT, expectPnpmSmallInstalled, p1UnderPnpmAndNpm, pnpmProjectWithCulprit } from './pnpm-fixtures.js';
+import { CULPRIT, expectPnpmSmallInstalled, HOST_PNPM, p1UnderPnpmAndNpm, pnpmProjectWithCulprit } from './pnpm-fixtures.js';
 
 await describeWithEngine('safe-install ci with pnpm', () => {
   const dirs: string[] = [];
@@ -66,6 +68,34 @@ await describeWithEngine('safe-install ci with pnpm', () => {
     const trace = await readTrace(tracePath);
     expect(trace.filter((event) => event.type === 'script')).toEqual([]);
   }, 10 * 60_000);
+
+  it("a build the policy allows but allowBuilds does not list runs (granted in the sandbox's copy only), and the review says so", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'safe-install-pnpm-policy-'));
+    dirs.push(dir);
+    // A benign build: its postinstall writes one file into its own folder, the artefact looked for on the host.
+    const source = await mkdtemp(join(tmpdir(), 'safe-install-fixture-'));
+    await writeFile(join(source, 'package.json'), JSON.stringify({ name: 'built-thing', version: '1.0.0', scripts: { postinstall: 'node build.js' } }));
+    await writeFile(join(source, 'build.js'), "require('node:fs').writeFileSync('built.txt', 'built\\n');\n");
+    const packed = await execa('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], { cwd: source });
+    await rm(source, { recursive: true, force: true });
+    const tarball = packed.stdout.trim().split('\n').pop()!;
+    await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'policy-project', version: '1.0.0', private: true, packageManager: HOST_PNPM, dependencies: { 'built-thing': `file:${tarball}` } }, null, 2));
+    const workspace = '# the project lists no build of its own\nallowBuilds:\n  left-pad: true\n';
+    await writeFile(join(dir, 'pnpm-workspace.yaml'), workspace);
+    await execa('pnpm', ['install', '--lockfile-only', '--ignore-scripts'], { cwd: dir, env: { COREPACK_ENABLE_STRICT: '0' } });
+    await writeFile(join(dir, 'safe-install.config.yaml'), 'version: 1\npackages:\n  built-thing: true\n');
+    const reportPath = join(dir, 'report.json');
+    const result = await runCli(['ci', dir, '--report', reportPath]);
+    expect(result.all).toContain('verdict: pass');
+    expect(result.exitCode).toBe(0);
+    expect(result.all).toMatch(/pnpm 10\.34\.8 ran the install scripts of 1 package allowed by safe-install's policy \(not in allowBuilds; granted in the sandbox's copy only\): built-thing@1\.0\.0/);
+    expect(await readFile(join(dir, 'node_modules/built-thing/built.txt'), 'utf8')).toBe('built\n');
+    expect(await readFile(join(dir, 'pnpm-workspace.yaml'), 'utf8')).toBe(workspace);
+    const report = JSON.parse(await readFile(reportPath, 'utf8'));
+    expect(report.findings).toEqual([]);
+    expect(report.scripts).toEqual([expect.objectContaining({ package: { name: 'built-thing', version: '1.0.0' }, lifecycle: 'postinstall', code: 0 })]);
+    expect(report.scriptReview).toMatchObject({ pending: [], policyAllowed: [{ name: 'built-thing', version: '1.0.0' }] });
+  }, 5 * 60_000);
 
   it('strictDepBuilds: pnpm refuses an unlisted build (ERR_PNPM_IGNORED_BUILDS), exit 3 naming it, nothing installed', async () => {
     const project = await pnpmProjectWithCulprit({ 'left-pad': true }, 'strictDepBuilds: true\n');

@@ -2,7 +2,8 @@
  * Yarn Berry (Yarn 4, node-modules linker) on the real engine: the example project installs and its
  * code runs on the host; the P1 malicious fixture installed by Yarn is caught with the same
  * findings on the same package as under npm, attributed by process tree and folder (Yarn has no
- * script-shell hook). Yarn on the host (to write the fixture's yarn.lock) is @yarnpkg/cli-dist
+ * script-shell hook); a build the policy allows and dependenciesMeta does not list runs, granted in
+ * the sandbox copy only. Yarn on the host (to write the fixture's yarn.lock) is @yarnpkg/cli-dist
  * from the registry npm's config names.
  */
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -81,4 +82,35 @@ await describeWithEngine('safe-install ci with Yarn Berry', () => {
     // Yarn's environment (which names the lifecycle event) is not in the trace: the run is Yarn's `build`.
     expect(reports['yarn']!.findings.find((finding) => finding.package?.name === CULPRIT)?.lifecycle).toBe('build');
   }, 15 * 60_000);
+
+  it("a build the policy allows and dependenciesMeta does not runs (granted in the sandbox's package.json and yarn.lock only; Yarn's --immutable takes them), and the review says so", async () => {
+    const yarn = await hostYarn();
+    dirs.push(join(yarn, '../../..'));
+    const dir = await mkdtemp(join(tmpdir(), 'safe-install-yarn-policy-'));
+    const source = await mkdtemp(join(tmpdir(), 'safe-install-fixture-'));
+    dirs.push(dir, source);
+    // A benign build: its postinstall writes one file into its own folder, the artefact looked for on the host.
+    await writeFile(join(source, 'package.json'), JSON.stringify({ name: 'built-thing', version: '1.0.0', scripts: { postinstall: 'node build.js' } }));
+    await writeFile(join(source, 'build.js'), "require('node:fs').writeFileSync('built.txt', 'built\\n');\n");
+    const packed = await execa('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], { cwd: source });
+    const tarball = packed.stdout.trim().split('\n').pop()!;
+    await writeFile(join(dir, 'package.json'), `${JSON.stringify({ name: 'policy-yarn', version: '1.0.0', private: true, packageManager: `yarn@${YARN}`, dependencies: { 'built-thing': `file:./${tarball}` } }, null, 2)}\n`);
+    await writeFile(join(dir, '.yarnrc.yml'), 'nodeLinker: node-modules\n');
+    await yarnLock(yarn, dir);
+    await writeFile(join(dir, 'safe-install.config.yaml'), 'version: 1\npackages:\n  built-thing: true\n');
+    const manifest = await readFile(join(dir, 'package.json'), 'utf8');
+    const lock = await readFile(join(dir, 'yarn.lock'), 'utf8');
+    const reportPath = join(dir, 'report.json');
+    const result = await runCli(['ci', dir, '--report', reportPath]);
+    if (result.exitCode !== 0) process.stderr.write(String(result.all ?? ''));
+    expect(result.all).toContain('verdict: pass');
+    expect(result.exitCode).toBe(0);
+    expect(result.all).toMatch(/Yarn 4\.18\.1 ran the install scripts of 1 package allowed by safe-install's policy \(not in dependenciesMeta; granted in the sandbox's copy only\): built-thing@1\.0\.0/);
+    expect(await readFile(join(dir, 'node_modules/built-thing/built.txt'), 'utf8')).toBe('built\n');
+    expect(await readFile(join(dir, 'package.json'), 'utf8')).toBe(manifest);
+    expect(await readFile(join(dir, 'yarn.lock'), 'utf8')).toBe(lock);
+    const report = JSON.parse(await readFile(reportPath, 'utf8'));
+    expect(report.findings).toEqual([]);
+    expect(report.scriptReview).toMatchObject({ pending: [], policyAllowed: [{ name: 'built-thing', version: '1.0.0' }] });
+  }, 5 * 60_000);
 });

@@ -27,6 +27,14 @@ describe('script review output', () => {
     expect(none.lines).toEqual([]);
   });
 
+  it("says which builds ran because safe-install's policy allowed them (not the manager's field), sanitized", () => {
+    const { printer, lines } = recorder();
+    printScriptReview(printer, { npmVersion: '10.34.8', packageManager: 'pnpm', pending: [], unreviewed: [], policyAllowed: [{ name: 'core-js', version: '3.45.1' }, { name: HOSTILE, version: '1.0.0' }] });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^pnpm 10\.34\.8 ran the install scripts of 2 packages allowed by safe-install's policy \(not in allowBuilds; granted in the sandbox's copy only\): core-js@3\.45\.1, evil/);
+    expect(lines.join('\n')).not.toMatch(/[\u001b\u202e]/);
+  });
+
   it('names Yarn\'s gate and its edit for the builds Yarn skipped', () => {
     const { printer, lines } = recorder();
     printScriptReview(printer, { npmVersion: '4.18.1', packageManager: 'yarn-berry', pending: [{ package: { name: 'core-js', version: '3.45.1' }, path: 'node_modules/core-js', approve: 'set dependenciesMeta["core-js"].built: true in package.json (or enableScripts: true in .yarnrc.yml)', entry: '"core-js": { "built": true }' }], unreviewed: [] });

@@ -33,6 +33,7 @@ import type { InstallJob, LockfileChange, PackageManager } from './package-manag
 import { returnedBunProject } from './bun-returned.js';
 import { BUN_DEFAULT_TRUSTED } from './bun-default-trusted.js';
 import { hasBuild } from './pnpm-builds.js';
+import { bunGrantScripts } from './script-grants.js';
 
 /** The Bun a project without a `packageManager` field gets: the newest 1.x on the registry (npm resolves the range). */
 export const DEFAULT_BUN = '1';
@@ -186,6 +187,7 @@ export const bun: PackageManager = {
   lockedPackages: (project) => project.lockfile.locked,
   // The version the host asked for, not what the sandbox's copy says of itself.
   scriptReview: (project, _version, installed) => reviewBunBuilds(project, bunVersionOf(project.manifest).version, installed?.tree ?? null),
+  grantScripts: (project, packages) => bunGrantScripts(project, packages),
   scriptPackages: (project) => {
     const trusted = bunTrusted(project.manifest);
     let count = project.rootScripts.length;

@@ -9,7 +9,7 @@ import { constants, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { JOB_VERSION, RESOLVE_PHASE, SANDBOX_NETWORK, SafeInstallError, isSafeInstallError, lockfileJob, mergeByTime, sanitizeText, type DecoyIndex, type EvaluationContext as RunContext, type Finding, type PackageRef, type Report, type SandboxJob, type ScriptReviewReport, type Severity, type TraceEvent, type UploadSummary } from '@safe-install/schema';
 import { buildReport, type RunPhase } from '@safe-install/report';
-import { evaluate, learnIntoPolicy, loadPolicy, packageJsonWithAllowScripts, type EvaluationContext, type LoadedPolicy, type Policy, type PolicyMode } from '@safe-install/policy';
+import { evaluate, learnIntoPolicy, loadPolicy, type EvaluationContext, type LoadedPolicy, type Policy, type PolicyMode } from '@safe-install/policy';
 import {
   DEFAULT_LIMITS,
   TOOL_VERSION,
@@ -37,6 +37,9 @@ import { decide, type Decision } from './verdict.js';
 import { silentLog, type Logger } from './log.js';
 import { openTrace } from './trace-file.js';
 import { planSandbox } from './sandbox-plan.js';
+import { policyScriptPackages, withSandboxAllowScripts } from './script-grants.js';
+
+export { withSandboxAllowScripts } from './script-grants.js';
 
 export interface CiOptions {
   dir: string;
@@ -208,21 +211,11 @@ function uploadSummary(project: Project): UploadSummary {
   };
 }
 
-/**
- * The project with `entries` added to the allowScripts of the package.json that goes into the
- * sandbox (the file and the manifest the run reads); the host's file is not touched.
- */
-export function withSandboxAllowScripts(project: Project, entries: Readonly<Record<string, boolean>> | undefined): Project {
-  if (entries === undefined || Object.keys(entries).length === 0) return project;
-  const index = project.files.findIndex((file) => file.path === 'package.json');
-  const file = project.files[index];
-  if (file === undefined) return project;
-  const current = project.manifest['allowScripts'];
-  const merged = { ...(typeof current === 'object' && current !== null && !Array.isArray(current) ? (current as Record<string, unknown>) : {}), ...entries };
-  const content = Buffer.from(packageJsonWithAllowScripts(file.content.toString('utf8'), merged), 'utf8');
-  const files = [...project.files];
-  files[index] = { ...file, content };
-  return { ...project, files, manifest: { ...project.manifest, allowScripts: merged } };
+/** The review with the granted packages whose scripts ran (the policy, not the manager's field, let them). */
+function withPolicyAllowed(review: ScriptReviewReport, granted: readonly PackageRef[], events: readonly TraceEvent[]): ScriptReviewReport {
+  const ran = new Set(events.flatMap((e) => (e.type === 'script' && e.package !== undefined ? [`${e.package.name}@${e.package.version}`] : [])));
+  const allowed = granted.filter((pkg) => ran.has(`${pkg.name}@${pkg.version}`)).map((pkg) => ({ name: pkg.name, version: pkg.version }));
+  return allowed.length === 0 ? review : { ...review, policyAllowed: allowed };
 }
 
 export function startCi(options: CiOptions, observer: RunObserver, deps: CiDeps): CiRun {
@@ -263,15 +256,19 @@ async function runCi(
   const lockfileJobs = change ? pm.lockfileJobs : undefined;
   if (change && !lockfileJobs) throw new SafeInstallError('JOB_UNSUPPORTED', 'usage', `safe-install ${reportCommand(job)} is not supported for ${pm.name} projects yet`);
   const own = withSandboxAllowScripts(await pm.readProject(options.dir, change ? { lockfileInSync: false, lockfileOptional: true } : undefined), options.sandboxAllowScripts);
-  const read = options.sandboxEdit ? options.sandboxEdit(own) : own;
+  // The policy is read from the project on disk: what the manager's own fields say there, unchanged.
+  const loaded = await loadPolicy({
+    projectDir: own.root,
+    overrides: { ...(options.mode ? { mode: options.mode } : {}), ...(options.failOn ? { failOn: options.failOn } : {}), ...(options.policy ? { policyFile: options.policy } : {}) },
+  });
+  // One source of truth: what the policy allows to build is granted in the sandbox copy's gate. Not
+  // for install jobs, whose resolve may send the manager's config file (pnpm-workspace.yaml) back.
+  const grant = change === null && pm.grantScripts ? pm.grantScripts(own, policyScriptPackages(loaded.policy, pm.lockedPackages(own))) : { project: own, granted: [] };
+  const read = options.sandboxEdit ? options.sandboxEdit(grant.project) : grant.project;
   // Local tarballs the job names are uploaded with the project, at their place in it.
   const specs = change ? await planSpecs(change.packages, { cwd: options.cwd ?? process.cwd(), projectRoot: read.root }) : null;
   const uploaded = new Set(read.files.map((file) => file.path));
   const project: Project = specs ? { ...read, files: [...read.files, ...specs.tarballs.filter((file) => !uploaded.has(file.path))] } : read;
-  const loaded = await loadPolicy({
-    projectDir: project.root,
-    overrides: { ...(options.mode ? { mode: options.mode } : {}), ...(options.failOn ? { failOn: options.failOn } : {}), ...(options.policy ? { policyFile: options.policy } : {}) },
-  });
   // The decoy RSA key takes OpenSSL about half a second: make it on the thread pool while the
   // engine is checked. Only now, once the input is known good: a usage error exits at once.
   const rsaKey = rsaMaterialAsync();
@@ -374,7 +371,8 @@ async function runCi(
     const managerVersion = run.status?.packageManager?.version;
     const managerContext = pm.evaluationContext ? pm.evaluationContext(managerVersion, judgedProject) : managerVersion ? { npmVersion: managerVersion } : {};
     const context = { ...sandbox, ...(returned ? { lockedPackages: pm.lockedPackages(returned) } : {}), ...managerContext, now: Date.now() };
-    const scriptReview = await pm.scriptReview(judgedProject, managerVersion, { tree: run.staged?.tree ?? null });
+    const reviewed = await pm.scriptReview(judgedProject, managerVersion, { tree: run.staged?.tree ?? null });
+    const scriptReview = reviewed ? withPolicyAllowed(reviewed, grant.granted, events) : reviewed;
     const evaluation = evaluate({ events, policy, decoys: plan.decoys, context });
     for (const warning of evaluation.warnings) observer.warn(sanitize(warning));
     const findings: Finding[] = evaluation.findings;

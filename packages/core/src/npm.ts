@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { exportScope, gatewayNetwork, readHostNpmConfig, readProject, readReturnedManifests, type Project } from '@safe-install/sandbox';
 import type { LockfileChange, PackageManager } from './package-manager.js';
 import { scriptPackagesOf, scriptReviewOf } from './npm-script-review.js';
+import { npmGrantScripts } from './script-grants.js';
 
 const LOCKFILES = ['npm-shrinkwrap.json', 'package-lock.json'];
 
@@ -34,6 +35,7 @@ export const npm: PackageManager = {
   cacheFolders: ['.npm'],
   lockedPackages: (project) => project.lockfile.locked,
   scriptReview: scriptReviewOf,
+  grantScripts: (project, packages) => npmGrantScripts(project, packages),
   scriptPackages: scriptPackagesOf,
   lockfileJobs: {
     resolve: npmResolveCommand,

@@ -71,6 +71,14 @@ export interface PackageManager {
    */
   scriptReview(project: Project, managerVersion: string | undefined, installed?: { tree: string | null }): ScriptReviewReport | null | Promise<ScriptReviewReport | null>;
   /**
+   * The sandbox's copy of the project with `packages`' install scripts allowed in the manager's
+   * own gate (npm allowScripts, pnpm allowBuilds, Bun trustedDependencies…), so the manager runs
+   * them as if its field listed them; `granted`: those its field left undecided, each once. A
+   * package the field denies stays denied; one the lockfile does not install is ignored. Absent:
+   * the manager has no gate (Yarn 1 runs every script).
+   */
+  grantScripts?(project: Project, packages: readonly PackageRef[]): { project: Project; granted: PackageRef[] };
+  /**
    * What the policy engine is told of the manager (absent: `{ npmVersion }`, which npm's
    * allowScripts rules read; a manager whose gate is not npm's says nothing).
    */

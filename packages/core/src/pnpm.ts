@@ -23,6 +23,7 @@ import { exportScope, gatewayNetwork, parseNpmrcLines, readHostNpmConfig, readPr
 import type { InstallJob, LockfileChange, PackageManager } from './package-manager.js';
 import { returnedPnpmProject, PNPM_RETURNED_FILES } from './pnpm-returned.js';
 import { clearModulesStep } from './lockfile-jobs.js';
+import { pnpmGrantScripts } from './script-grants.js';
 import { ignoredBuildsWatch, pnpmMajor, pnpmScriptPackages, pnpmWorkspaceOf, reviewPnpmBuilds } from './pnpm-builds.js';
 
 /** The pnpm a project without a `packageManager` field gets: the newest 10.x on the registry (npm resolves the range). */
@@ -232,6 +233,7 @@ export const pnpm: PackageManager = {
   lockedPackages: (project) => project.lockfile.locked,
   // The version the host asked for, not what the sandbox's copy says of itself (a file in HOME a script could rewrite).
   scriptReview: (project, _version, installed) => reviewPnpmBuilds(project, pnpmVersionOf(project.manifest).version, installed?.tree ?? null),
+  grantScripts: (project, packages) => pnpmGrantScripts(project, packages, pnpmVersionOf(project.manifest).version),
   scriptPackages: (project) => pnpmScriptPackages(project, pnpmVersionOf(project.manifest).version),
   // Not npm's version (the policy's npm-12 rules are npm's); pnpm's folder holds its own programs.
   evaluationContext: (_version, project) => {

@@ -34,6 +34,7 @@ import { mergedYarnScopes, readYarnrcFile, sandboxYarnrc, withSandboxYarnrc, yar
 import { hasBuild, manifestHasBuild } from './pnpm-builds.js';
 import { readZipEntry, zipEntries } from './zip-entries.js';
 import { returnedProjectWith } from './lockfile-jobs.js';
+import { yarnBerryGrantScripts } from './script-grants.js';
 
 /** A project without a `packageManager` field gets the newest 4.x on the registry (npm resolves the range). */
 export const DEFAULT_YARN_BERRY = '4';
@@ -342,6 +343,7 @@ export const yarnBerry: PackageManager = {
   cacheFolders: ['.npm', '.cache/node', '.yarn'],
   lockedPackages: (project) => project.lockfile.locked,
   scriptReview: (project, _version, installed) => reviewYarnBuilds(project, versionOf(project), installed?.tree ?? null),
+  grantScripts: (project, packages) => yarnBerryGrantScripts(project, packages),
   scriptPackages: (project) => {
     const yarnrc = yarnrcOf(project);
     return project.lockfile.locked.filter((ref) => yarnBuildAllowed(project.manifest, yarnrc, ref.name, ref.version, versionOf(project))).length;

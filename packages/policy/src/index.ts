@@ -6,7 +6,7 @@ export * from './policy-types.js';
 export { RULES, ruleInfo, isRuleId } from './rule-catalog.js';
 export type { RuleId, RuleInfo } from './rule-catalog.js';
 export { evaluate } from './evaluate.js';
-export { policyDenial } from './engine/package-allowances.js';
+export { policyAllowsScripts, policyDenial } from './engine/package-allowances.js';
 // The policy's own matchers, for the CLI's trace filters (`trace show --path/--host`): one glob and host syntax.
 export { checkPathPattern, pathMatches } from './match/path-pattern.js';
 export { hostMatches, parseHostPattern } from './match/host-pattern.js';

@@ -67,6 +67,10 @@ export function renderScriptReview(review: ScriptReviewReport | null | undefined
     const why = pnpm ? 'dangerouslyAllowAllBuilds is on' : 'allowScripts does not list';
     lines.push(warn(`${manager} ran the install scripts of ${count(review.unreviewed.length, 'package')} ${pnpm ? 'because' : 'that'} ${why} (judged by what they did): ${clean(list(review.unreviewed))}`));
   }
+  if (review.policyAllowed !== undefined && review.policyAllowed.length > 0) {
+    const field = bun ? 'trustedDependencies' : pnpm ? 'allowBuilds' : yarn ? 'dependenciesMeta' : 'allowScripts';
+    lines.push(info(`${manager} ran the install scripts of ${count(review.policyAllowed.length, 'package')} allowed by safe-install's policy (not in ${field}; granted in the sandbox's copy only): ${clean(review.policyAllowed.map((p) => `${p.name}@${p.version}`).join(', '))}`));
+  }
   for (const item of [...review.pending, ...review.unreviewed]) {
     // Yarn's approval is an edit, not a command: its text is the instruction itself.
     const how = yarn ? clean(item.approve) : `\`${clean(item.approve)}\``;

@@ -74,7 +74,7 @@ export const REPORT_JSON_SCHEMA = {
     scriptReview: {
       type: 'object',
       required: ['npmVersion', 'pending', 'unreviewed'],
-      properties: { npmVersion: string, packageManager: { enum: ['pnpm', 'bun', 'yarn-berry'] }, pending: { type: 'array', items: approval }, unreviewed: { type: 'array', items: approval } },
+      properties: { npmVersion: string, packageManager: { enum: ['pnpm', 'bun', 'yarn-berry'] }, policyAllowed: { type: 'array', items: packageRef }, pending: { type: 'array', items: approval }, unreviewed: { type: 'array', items: approval } },
     },
     summary: {
       type: 'object',

@@ -80,6 +80,11 @@ export interface ScriptReviewReport {
   pending: ScriptApproval[];
   /** Run without approval (npm 11 warns): judged by what they did. */
   unreviewed: ScriptApproval[];
+  /**
+   * Run because safe-install's policy allows them while the manager's field does not list them:
+   * granted in the sandbox copy's gate only (absent when none ran so).
+   */
+  policyAllowed?: Array<{ name: string; version: string }>;
 }
 
 export interface Report {

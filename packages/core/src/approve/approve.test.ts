@@ -13,19 +13,8 @@ import { pnpm } from '../pnpm.js';
 import { bun } from '../bun.js';
 import { packFolder, type Project } from '@safe-install/sandbox';
 import { selectUntrusted, withTarballVersions } from './bun-approve.js';
+import { BUN_LOCK, NPM_LOCK as LOCK, PNPM_LOCK } from '../lock-fixtures.test-helper.js';
 
-const R = 'https://registry.example/';
-const LOCK = {
-  name: 'app',
-  version: '1.0.0',
-  lockfileVersion: 3,
-  requires: true,
-  packages: {
-    '': { name: 'app', version: '1.0.0', dependencies: { 'left-pad': '1.3.0', esbuild: '0.25.12' } },
-    'node_modules/left-pad': { version: '1.3.0', resolved: `${R}left-pad/-/left-pad-1.3.0.tgz`, integrity: 'sha512-AAAA', hasInstallScript: true },
-    'node_modules/esbuild': { version: '0.25.12', resolved: `${R}esbuild/-/esbuild-0.25.12.tgz`, integrity: 'sha512-BBBB', hasInstallScript: true },
-  },
-};
 // Four spaces and a key after allowScripts: both must survive the edit.
 const MANIFEST = '{\n    "name": "app",\n    "version": "1.0.0",\n    "allowScripts": {\n        "esbuild": true\n    },\n    "dependencies": {\n        "left-pad": "1.3.0",\n        "esbuild": "0.25.12"\n    }\n}\n';
 
@@ -134,30 +123,6 @@ describe('approve on the pipeline', () => {
   });
 });
 
-const PNPM_LOCK = `lockfileVersion: '9.0'
-
-settings:
-  autoInstallPeers: true
-  excludeLinksFromLockfile: false
-
-importers:
-
-  .:
-    dependencies:
-      left-pad:
-        specifier: 1.3.0
-        version: 1.3.0
-
-packages:
-
-  left-pad@1.3.0:
-    resolution: {integrity: sha512-XI5MPzVNApjAyhQzphX8BkmKsKUxD4LdyK24iZeQEnG9JBBiHYDBwVF5sAnjBvTqA3ovRp0yh1ZcxbpqHRvoyA==}
-
-snapshots:
-
-  left-pad@1.3.0: {}
-`;
-
 describe('approve on a pnpm project', () => {
   it("allows every undecided build in the sandbox's pnpm-workspace.yaml only; a package none of whose scripts ran is not asked about", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'si-approve-pnpm-'));
@@ -228,28 +193,6 @@ describe('approve on a pnpm project: the decisions', () => {
     expect(await readFile(join(dir, 'elsewhere.yaml'), 'utf8')).toBe('packages: []\n');
   });
 });
-
-const INTEGRITY = 'sha512-XI5MPzVNApjAyhQzphX8BkmKsKUxD4LdyK24iZeQGinBN9yTQT3bFlCBy/aVx2HrNcqQGsdot8ghrjyrvMCoEA==';
-/** bun.lock as Bun 1.4.4 writes it: left-pad (untrusted) and esbuild (on Bun's default list). */
-const BUN_LOCK = `{
-  "lockfileVersion": 1,
-  "configVersion": 1,
-  "workspaces": {
-    "": {
-      "name": "app",
-      "dependencies": {
-        "esbuild": "0.25.12",
-        "left-pad": "1.3.0",
-      },
-    },
-  },
-  "packages": {
-    "esbuild": ["esbuild@0.25.12", "", {}, "${INTEGRITY}"],
-
-    "left-pad": ["left-pad@1.3.0", "", {}, "${INTEGRITY}"],
-  }
-}
-`;
 
 describe('approve on a Bun project', () => {
   let dir: string;

@@ -23,10 +23,9 @@ import type { Project } from '@safe-install/sandbox';
 import { APPROVALS_FILE, approvalOf, behavioursOfApproval, packageJsonToEdit, previousApproval, readApprovals, withApproval, writeApprovals } from './approvals-store.js';
 import { packageId, selectUnapproved, type ApprovalCandidate, type ApprovalSelection } from './select.js';
 import { pnpm, pnpmVersionOf } from '../pnpm.js';
-import { withSandboxAllowBuilds } from '../pnpm-allow-builds.js';
 import { planPnpmBuilds, selectUndecidedBuilds, type PnpmBuildsPlan } from './pnpm-approve.js';
 import { bun } from '../bun.js';
-import { planBunTrusted, selectUntrusted, withSandboxTrusted, withTarballVersions } from './bun-approve.js';
+import { planBunTrusted, selectUntrusted, withTarballVersions } from './bun-approve.js';
 import { yarnBerry } from '../yarn-berry.js';
 import { yarnClassic } from '../yarn-classic.js';
 import { planPolicyOnly, planYarnBuilds, selectUndecidedYarnBuilds, selectYarnClassicPackages, withSandboxYarnScripts, withTracedFolders } from './yarn-approve.js';
@@ -112,6 +111,11 @@ const GATE_LABELS: Record<Gate['kind'], { field: string; manager: string }> = {
   bun: { field: 'trustedDependencies', manager: 'bun' },
 };
 
+/** The sandbox copy's edit that lets every pending package run its scripts: the manager's grant, the one `ci` makes for the policy. */
+function grantPending(pm: PackageManager, pending: readonly ApprovalCandidate[]): (copy: Project) => Project {
+  return (copy) => pm.grantScripts?.(copy, pending.map((p) => p.package)).project ?? copy;
+}
+
 export function startApproval(options: ApproveOptions, observer: RunObserver, deps: CiDeps): ApprovalRun {
   let aborted = false;
   let abortRun: (() => Promise<void>) | null = null;
@@ -128,11 +132,11 @@ export function startApproval(options: ApproveOptions, observer: RunObserver, de
     if (gate.kind === 'pnpm') {
       // Every undecided package's build runs in the sandbox; those that ran one are asked about.
       const pending = selectUndecidedBuilds(project, gate.version);
-      selection = { pending, installed: [], sandbox: { sandboxEdit: (copy) => withSandboxAllowBuilds(copy, pending.map((p) => p.entry!), gate.version) } };
+      selection = { pending, installed: [], sandbox: { sandboxEdit: grantPending(pm, pending) } };
     } else if (gate.kind === 'bun') {
       // The same for Bun: every untrusted package trusted in the sandbox's copy of package.json.
       const pending = await withTarballVersions(project.root, selectUntrusted(project));
-      selection = { pending, installed: [], sandbox: { sandboxEdit: (copy) => withSandboxTrusted(copy, pending.map((p) => p.package.name)) } };
+      selection = { pending, installed: [], sandbox: { sandboxEdit: grantPending(pm, pending) } };
     } else if (gate.kind === 'yarn-berry') {
       // Every build Yarn's gate leaves undecided runs in the sandbox (`enableScripts` in its copy only).
       selection = { pending: selectUndecidedYarnBuilds(project), installed: [], sandbox: { sandboxEdit: withSandboxYarnScripts } };
@@ -143,7 +147,7 @@ export function startApproval(options: ApproveOptions, observer: RunObserver, de
       const lockBytes = project.files.find((file) => file.path === project.lockfileName)?.content;
       const lock: unknown = lockBytes === undefined ? null : JSON.parse(lockBytes.toString('utf8'));
       const npmSelection = selectUnapproved(lock, project.manifest, (path) => project.lockfile.identities.byPath.get(path));
-      selection = { pending: npmSelection.pending, installed: npmSelection.installed, sandbox: { sandboxAllowScripts: npmSelection.sandboxAllowScripts } };
+      selection = { pending: npmSelection.pending, installed: npmSelection.installed, sandbox: { sandboxEdit: grantPending(pm, npmSelection.pending) } };
     }
     const labels = { ...GATE_LABELS[gate.kind], gateless: gate.kind === 'yarn-classic' };
     const stored = await readApprovals(project.root);

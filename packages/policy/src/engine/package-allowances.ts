@@ -47,6 +47,16 @@ export function policyDenial(policy: Policy, pkg: PackageRef): PackageRule | nul
   return rulesFor(policy, pkg).find((r) => !r.allow) ?? null;
 }
 
+/**
+ * Whether safe-install's own policy (its file or package.json `safeInstall`, learned entries
+ * included) allows `pkg`'s scripts: an allowing entry of that origin, and no denial anywhere (a
+ * denial wins). Allowances imported from a manager's field (npm, pnpm, Bun) or LavaMoat do not count.
+ */
+export function policyAllowsScripts(policy: Policy, pkg: PackageRef): boolean {
+  const rules = rulesFor(policy, pkg);
+  return !rules.some((r) => !r.allow) && rules.some((r) => r.origin.kind === 'policy' || r.origin.kind === 'learned');
+}
+
 export class PolicyIndex {
   readonly #cache = new Map<string, PackageAllowances>();
   readonly #global: HostPattern[];
