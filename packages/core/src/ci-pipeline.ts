@@ -37,9 +37,8 @@ import { decide, type Decision } from './verdict.js';
 import { silentLog, type Logger } from './log.js';
 import { openTrace } from './trace-file.js';
 import { planSandbox } from './sandbox-plan.js';
-import { policyScriptPackages, withSandboxAllowScripts } from './script-grants.js';
-
-export { withSandboxAllowScripts } from './script-grants.js';
+import { policyScriptPackages } from './script-grants.js';
+import { packageId } from './approve/select.js';
 
 export interface CiOptions {
   dir: string;
@@ -58,12 +57,7 @@ export interface CiOptions {
   policy?: string | undefined;
   /** After the run, write the least-privilege policy that passes it (learn mode). */
   writePolicy?: boolean;
-  /**
-   * `allowScripts` entries added to the sandbox's copy of package.json (never to the host's), so
-   * the sandbox's npm runs those packages' scripts whatever its version's gate does (`approve`).
-   */
-  sandboxAllowScripts?: Readonly<Record<string, boolean>>;
-  /** The sandbox's copy of the project, changed before upload (`approve` for pnpm: the pending builds allowed in pnpm-workspace.yaml). */
+  /** The sandbox's copy of the project, changed before upload (`approve`: the pending packages granted in the manager's gate). */
   sandboxEdit?: (project: Project) => Project;
   /**
    * False: nothing comes back into the project whatever the verdict (`approve`): what the install
@@ -213,8 +207,8 @@ function uploadSummary(project: Project): UploadSummary {
 
 /** The review with the granted packages whose scripts ran (the policy, not the manager's field, let them). */
 function withPolicyAllowed(review: ScriptReviewReport, granted: readonly PackageRef[], events: readonly TraceEvent[]): ScriptReviewReport {
-  const ran = new Set(events.flatMap((e) => (e.type === 'script' && e.package !== undefined ? [`${e.package.name}@${e.package.version}`] : [])));
-  const allowed = granted.filter((pkg) => ran.has(`${pkg.name}@${pkg.version}`)).map((pkg) => ({ name: pkg.name, version: pkg.version }));
+  const ran = new Set(events.flatMap((e) => (e.type === 'script' && e.package !== undefined ? [packageId(e.package)] : [])));
+  const allowed = granted.filter((pkg) => ran.has(packageId(pkg))).map((pkg) => ({ name: pkg.name, version: pkg.version }));
   return allowed.length === 0 ? review : { ...review, policyAllowed: allowed };
 }
 
@@ -255,7 +249,7 @@ async function runCi(
   const change = job.kind === 'ci' ? null : job;
   const lockfileJobs = change ? pm.lockfileJobs : undefined;
   if (change && !lockfileJobs) throw new SafeInstallError('JOB_UNSUPPORTED', 'usage', `safe-install ${reportCommand(job)} is not supported for ${pm.name} projects yet`);
-  const own = withSandboxAllowScripts(await pm.readProject(options.dir, change ? { lockfileInSync: false, lockfileOptional: true } : undefined), options.sandboxAllowScripts);
+  const own = await pm.readProject(options.dir, change ? { lockfileInSync: false, lockfileOptional: true } : undefined);
   // The policy is read from the project on disk: what the manager's own fields say there, unchanged.
   const loaded = await loadPolicy({
     projectDir: own.root,

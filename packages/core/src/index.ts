@@ -1,5 +1,6 @@
 export { decide, type Decision, type RunEnd, type RunFacts } from './verdict.js';
-export { startCi, withSandboxAllowScripts, sandboxContext, egressAllow, deletedProjectFiles, failureDetail, type CiOptions, type CiDeps, type CiResult, type CiRun, type RunObserver } from './ci-pipeline.js';
+export { startCi, sandboxContext, egressAllow, deletedProjectFiles, failureDetail, type CiOptions, type CiDeps, type CiResult, type CiRun, type RunObserver } from './ci-pipeline.js';
+export { withSandboxAllowScripts } from './script-grants.js';
 export { dockerEngine, type SandboxEngine, type SandboxInstall } from './sandbox-engine.js';
 export type { PackageManager, InstallJob, LockfileChange, SandboxNetwork, RefusalWatch } from './package-manager.js';
 export { planSpecs, specKind, type SpecKind } from './install-specs.js';

@@ -12,7 +12,7 @@
 import type { PackageRef } from '@safe-install/schema';
 import { packageJsonWithAllowScripts, packageJsonWithField, policyAllowsScripts, type Policy } from '@safe-install/policy';
 import type { Project } from '@safe-install/sandbox';
-import { packageId, selectUnapproved, type ApprovalCandidate } from './approve/select.js';
+import { packageId, sandboxAllowKey, selectUnapproved, type ApprovalCandidate } from './approve/select.js';
 import { selectUndecidedBuilds } from './approve/pnpm-approve.js';
 import { selectUntrusted, withSandboxTrusted } from './approve/bun-approve.js';
 import { selectUndecidedYarnBuilds, yarnLockWithBuilds } from './approve/yarn-approve.js';
@@ -82,7 +82,7 @@ export function npmGrantScripts(project: Project, packages: readonly PackageRef[
   const entries = Object.create(null) as Record<string, boolean>;
   const granted: PackageRef[] = [];
   for (const p of pending.filter((c) => packages.some((pkg) => packageId(pkg) === packageId(c.package)))) {
-    const key = p.entry ?? p.candidate.resolved;
+    const key = sandboxAllowKey(p);
     if (key === null) continue;
     entries[key] = true;
     if (!granted.some((pkg) => packageId(pkg) === packageId(p.package))) granted.push(p.package);

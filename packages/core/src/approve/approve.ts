@@ -128,7 +128,7 @@ export function startApproval(options: ApproveOptions, observer: RunObserver, de
       : pm.name === yarnClassic.name ? { kind: 'yarn-classic' }
       : pm.name === bun.name ? { kind: 'bun', lockfile: project.lockfile }
       : { kind: 'npm' };
-    let selection: { pending: ApprovalCandidate[]; installed: ApprovalSelection['installed']; sandbox: Pick<CiOptions, 'sandboxAllowScripts' | 'sandboxEdit'> };
+    let selection: { pending: ApprovalCandidate[]; installed: ApprovalSelection['installed']; sandbox: Pick<CiOptions, 'sandboxEdit'> };
     if (gate.kind === 'pnpm') {
       // Every undecided package's build runs in the sandbox; those that ran one are asked about.
       const pending = selectUndecidedBuilds(project, gate.version);

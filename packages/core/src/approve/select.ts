@@ -25,11 +25,6 @@ export interface ApprovalSelection {
   pending: ApprovalCandidate[];
   /** Every locked package with install scripts (what the writer needs to tell stale pins). */
   installed: ScriptCandidate[];
-  /**
-   * What the sandbox's copy of package.json adds to allowScripts so its npm runs exactly the
-   * pending packages' scripts (npm 12 would skip them), and nothing of the host's changes.
-   */
-  sandboxAllowScripts: Record<string, boolean>;
 }
 
 /** The pending packages of a project, from its lockfile and package.json (both untrusted, already parsed). */
@@ -37,7 +32,6 @@ export function selectUnapproved(lock: unknown, manifest: unknown, identityOf: (
   const installed = scriptCandidates(lock);
   const entries = allowScriptsEntries(manifest) ?? {};
   const pending: ApprovalCandidate[] = [];
-  const sandboxAllowScripts = Object.create(null) as Record<string, boolean>;
   for (const candidate of installed) {
     if (npmScriptVerdict(candidate, entries) !== null) continue;
     const entry = approveKey(candidate);
@@ -45,11 +39,17 @@ export function selectUnapproved(lock: unknown, manifest: unknown, identityOf: (
     const pkg = identity === undefined ? { name: candidate.name, version: candidate.version ?? candidate.displayVersion } : { name: identity.name, version: identity.version };
     const approvedBefore = Object.keys(entries).filter((key) => entries[key] === true && key !== entry && keyTargets(candidate, key));
     pending.push({ candidate, path: candidate.path, package: pkg, entry, approvedBefore });
-    // A package npm has no key for still runs in the sandbox: npm matches a URL key against `resolved`.
-    const key = entry ?? candidate.resolved;
-    if (key !== null) sandboxAllowScripts[key] = true;
   }
-  return { pending, installed, sandboxAllowScripts };
+  return { pending, installed };
+}
+
+/**
+ * The allowScripts key that lets a pending package's scripts run in the sandbox's copy of
+ * package.json (npm 12 would skip them): its approve key, or — for a package npm has no key for —
+ * its `resolved` URL, which npm matches a URL key against. Null when it has neither.
+ */
+export function sandboxAllowKey(pending: ApprovalCandidate): string | null {
+  return pending.entry ?? pending.candidate.resolved;
 }
 
 /** `name@version` of a package: how approvals are stored and findings matched. */
