@@ -226,18 +226,23 @@ export async function notALink(path: string, what: string): Promise<boolean> {
   }
 }
 
-/** Largest package.json read back for writing (as readProject's bound). */
-const MAX_PACKAGE_JSON_BYTES = 64 * 1024 * 1024;
+/** Largest project file read back for writing (as readProject's bound). */
+const MAX_EDITED_FILE_BYTES = 64 * 1024 * 1024;
 
 /**
- * package.json as it is now, read to write a decision into it: a regular file (never through a
- * link), bounded, a JSON object; its text (edited in place) and mode (kept). Throws APPROVE_NOT_WRITTEN.
+ * A project file as it is now, read to write a decision into it: a regular file (never through a
+ * link), bounded; its text (edited in place) and mode (kept). Throws APPROVE_NOT_WRITTEN.
  */
-export async function packageJsonToEdit(path: string): Promise<{ text: string; manifest: Record<string, unknown>; mode: number }> {
-  await notALink(path, 'package.json');
+export async function fileToEdit(path: string, name: string): Promise<{ text: string; mode: number }> {
+  await notALink(path, name);
   const info = await lstat(path);
-  if (!info.isFile() || info.size > MAX_PACKAGE_JSON_BYTES) throw new SafeInstallError('APPROVE_NOT_WRITTEN', 'usage', `${path} is not a regular file of at most ${MAX_PACKAGE_JSON_BYTES} bytes; nothing was written to it`);
-  const text = await readFile(path, 'utf8');
+  if (!info.isFile() || info.size > MAX_EDITED_FILE_BYTES) throw new SafeInstallError('APPROVE_NOT_WRITTEN', 'usage', `${path} is not a regular file of at most ${MAX_EDITED_FILE_BYTES} bytes; nothing was written to it`);
+  return { text: await readFile(path, 'utf8'), mode: info.mode & 0o7777 };
+}
+
+/** package.json as fileToEdit reads it, and a JSON object. Throws APPROVE_NOT_WRITTEN. */
+export async function packageJsonToEdit(path: string): Promise<{ text: string; manifest: Record<string, unknown>; mode: number }> {
+  const { text, mode } = await fileToEdit(path, 'package.json');
   let manifest: unknown;
   try {
     manifest = JSON.parse(text);
@@ -245,7 +250,7 @@ export async function packageJsonToEdit(path: string): Promise<{ text: string; m
     throw new SafeInstallError('APPROVE_NOT_WRITTEN', 'usage', `${path} no longer parses (${(error as Error).message}); nothing was written to it`);
   }
   if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest)) throw new SafeInstallError('APPROVE_NOT_WRITTEN', 'usage', `${path} is not a JSON object; nothing was written to it`);
-  return { text, manifest: manifest as Record<string, unknown>, mode: info.mode & 0o7777 };
+  return { text, manifest: manifest as Record<string, unknown>, mode };
 }
 
 /** The project's approvals (an absent file is an empty, valid store). */

@@ -25,11 +25,10 @@ import { readTarballManifest, type Project } from '@safe-install/sandbox';
 import { bunRunsScripts, bunTrusted } from '../bun.js';
 import { BUN_DEFAULT_TRUSTED } from '../bun-default-trusted.js';
 import { packageJsonToEdit } from './approvals-store.js';
-import type { ApprovalCandidate } from './select.js';
+import { lockedCandidate, type ApprovalCandidate } from './select.js';
 
 const FIELD = 'trustedDependencies';
 
-const KIND = { registry: 'registry', file: 'file', git: 'git' } as const;
 type LockedProject = Pick<Project, 'manifest' | 'lockfile'>;
 
 /** A dependency of the lockfile (not the project, a workspace or a linked folder): in a node_modules folder. */
@@ -46,13 +45,8 @@ export function selectUntrusted(project: LockedProject): ApprovalCandidate[] {
     const id = `${identity.name}@${identity.version}`;
     if (seen.has(id)) continue;
     seen.add(id);
-    pending.push({
-      candidate: { path: identity.path, name: identity.name, version: identity.version, displayVersion: identity.version, kind: KIND[identity.source as keyof typeof KIND] ?? 'remote', resolved: identity.resolved ?? null },
-      path: identity.path,
-      package: { name: identity.name, version: identity.version },
-      entry: identity.name,
-      approvedBefore: [],
-    });
+    // Bun's list takes names: the entry approving it is the name.
+    pending.push(lockedCandidate(identity, identity.name, []));
   }
   return pending;
 }

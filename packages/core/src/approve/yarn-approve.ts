@@ -16,15 +16,14 @@
  * Yarn classic (1) has no build gate of its own: it runs every package's scripts. Its decisions
  * live in safe-install's policy and approvals file only (approve.ts), never in a Yarn file.
  */
-import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { SANDBOX_PATHS, SafeInstallError, type TraceEvent } from '@safe-install/schema';
 import { packageJsonWithField, replaceFile } from '@safe-install/policy';
-import { MAX_MANIFEST_BYTES, type Project } from '@safe-install/sandbox';
+import type { Project } from '@safe-install/sandbox';
 import { yarnBuildAllowed, yarnrcOf } from '../yarn-berry.js';
-import { notALink } from './approvals-store.js';
-import { lockedCandidate, type ApprovalCandidate } from './select.js';
+import { fileToEdit, packageJsonToEdit } from './approvals-store.js';
+import { lockedCandidate, packageId, type ApprovalCandidate } from './select.js';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -135,14 +134,6 @@ export interface YarnBuildsPlan {
   write(): Promise<void>;
 }
 
-/** A project file read back for writing: a regular file (never a link) within the bound. */
-async function readForWrite(path: string, name: string): Promise<{ text: string; mode: number }> {
-  await notALink(path, name);
-  const info = await lstat(path);
-  if (!info.isFile() || info.size > MAX_MANIFEST_BYTES) throw new SafeInstallError('APPROVE_NOT_WRITTEN', 'usage', `${path} is not a regular file of at most ${MAX_MANIFEST_BYTES} bytes; nothing was written to it`);
-  return { text: await readFile(path, 'utf8'), mode: info.mode & 0o7777 };
-}
-
 /**
  * The decisions applied to package.json's dependenciesMeta and yarn.lock's copy of it, as the files
  * are now (read, and both new texts made, before anything is written; `write` then replaces each
@@ -156,16 +147,10 @@ export async function planYarnBuilds(root: string, decisions: ReadonlyArray<{ re
   const outcome: YarnBuildsPlan['outcome'] = { path, written: false, changes: [], warnings: [], approved: [] };
   const approvedIds = new Set<string>();
   if (decisions.length === 0) return { outcome, approvedIds, field, write: async () => undefined };
-  const manifestFile = await readForWrite(path, 'package.json');
-  const lockFile = await readForWrite(lockPath, 'yarn.lock');
-  let manifest: unknown;
-  try {
-    manifest = JSON.parse(manifestFile.text);
-  } catch (error) {
-    throw new SafeInstallError('APPROVE_NOT_WRITTEN', 'usage', `${path} no longer parses (${(error as Error).message}); nothing was written to it`);
-  }
-  const current = isRecord(manifest) ? manifest['dependenciesMeta'] : undefined;
-  if (!isRecord(manifest) || (current !== undefined && !isRecord(current))) {
+  const manifestFile = await packageJsonToEdit(path);
+  const lockFile = await fileToEdit(lockPath, 'yarn.lock');
+  const current = manifestFile.manifest['dependenciesMeta'];
+  if (current !== undefined && !isRecord(current)) {
     throw new SafeInstallError('APPROVE_NOT_WRITTEN', 'usage', `${path}: dependenciesMeta is not an object; nothing was written to it`, { hint: 'make it an object of "name" or "name@version": { "built": true|false } entries' });
   }
   const meta: Record<string, unknown> = { ...(current ?? {}) };
@@ -264,11 +249,11 @@ export function withTracedFolders(pending: readonly ApprovalCandidate[], events:
   const folders = new Map<string, string>();
   for (const event of events) {
     if (event.type !== 'script' || event.action !== 'start' || event.package === undefined || typeof event.cwd !== 'string' || !event.cwd.startsWith(root)) continue;
-    const id = `${event.package.name}@${event.package.version}`;
+    const id = packageId(event.package);
     if (!folders.has(id)) folders.set(id, event.cwd.slice(root.length));
   }
   return pending.map((p) => {
-    const path = folders.get(`${p.package.name}@${p.package.version}`);
+    const path = folders.get(packageId(p.package));
     return path === undefined ? p : { ...p, path, candidate: { ...p.candidate, path } };
   });
 }
