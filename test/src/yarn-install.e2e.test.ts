@@ -93,9 +93,10 @@ await describeWithEngine('safe-install install with Yarn Berry', () => {
     await writeFile(join(project, 'package.json'), `${JSON.stringify({ name: 'berry-tarball', version: '1.0.0', private: true, packageManager: `yarn@${BERRY}`, dependencies: { 'left-pad': '1.3.0' }, dependenciesMeta: { [FIXTURE]: { built: true } } }, null, 2)}\n`);
     await writeFile(join(project, '.yarnrc.yml'), 'nodeLinker: node-modules\n');
     await packFixture(project);
-    // An earlier install to keep (no build: nothing runs on the host).
+    // An earlier install to keep (no build: nothing runs on the host). It writes the lockfile, so
+    // --no-immutable: under CI (CI=true, as in the project's CI) Yarn 4 defaults to --immutable.
     await writeFile(join(project, 'yarn.lock'), '');
-    await execa('node', [yarn, 'install'], { cwd: project, env: await berryEnv(), extendEnv: false });
+    await execa('node', [yarn, 'install', '--no-immutable'], { cwd: project, env: await berryEnv(), extendEnv: false });
     await expectUnchanged(project);
   }, 15 * 60_000);
 });
